@@ -1,0 +1,53 @@
+"""The demo: migrate the example project on a fresh SQLite file and show its status.
+
+Run with ``make demo`` (or ``python examples/demo.py`` once switchy-guard is installed).
+Every step is the real command line, run as a user would type it.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+from switchy_guard.cli import main
+
+HERE = Path(__file__).resolve().parent
+MIGRATIONS = HERE / "project" / "migrations"
+
+
+def run(*args: str) -> int:
+    """Print the command, run it, and stop the demo if it fails."""
+    print(f"\n$ switchy-guard {shlex.join(args)}", flush=True)
+    code = main(list(args))
+    if code != 0:
+        print(f"(exit code {code})", flush=True)
+        raise SystemExit(code)
+    return code
+
+
+def demo(workdir: Path) -> None:
+    """The demo's steps on a database file in ``workdir``."""
+    database = f"sqlite:///{workdir / 'demo.db'}"
+    common = ["-m", str(MIGRATIONS), "-d", database, "--no-color"]
+    print(f"Demo database: {workdir / 'demo.db'}")
+    print("1. A fresh database: every migration is pending.")
+    run("status", *common)
+    print("\n2. What migrate would do, without touching the database:")
+    run("migrate", "--dry-run", *common)
+    print("\n3. Apply them (each in its own transaction, under the migration lock):")
+    run("migrate", *common)
+    print("\n4. The database now:")
+    run("list", *common)
+    run("status", *common)
+    print("\n5. Roll back the newest migration, then re-apply it:")
+    run("rollback", "--steps", "1", *common)
+    run("migrate", *common)
+    print("\nDone: 4 migrations applied, one rolled back and re-applied, status clean.")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="switchy-guard-demo-") as tmp:
+        demo(Path(tmp))
+    sys.exit(0)

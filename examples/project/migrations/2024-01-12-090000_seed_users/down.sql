@@ -1,0 +1,2 @@
+DELETE FROM posts WHERE id = 1;
+DELETE FROM users WHERE id IN (1, 2);

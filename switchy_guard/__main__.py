@@ -1,0 +1,5 @@
+"""``python -m switchy_guard``."""
+
+from .cli import main
+
+raise SystemExit(main())

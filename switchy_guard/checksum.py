@@ -1,0 +1,46 @@
+"""Checksums, compatible with switchy_schema.
+
+- Directory and embedded migrations: SHA-256 (lowercase hex) of the exact file bytes; a
+  missing file hashes as empty bytes.
+- Raw-SQL code migrations: ``sha256(b"EXEC_RAW:" + sql_utf8)``.
+- Python callables: ``sha256(b"PYTHON:" + module + b":" + qualname + b"\\n" + source)``
+  where ``source`` is the callable's source text (``inspect.getsource``) in UTF-8, so the
+  digest changes exactly when the code changes. A callable whose source is unavailable
+  hashes its qualified name alone; pass ``checksum=`` explicitly in that case.
+- ``UNKNOWN_CHECKSUM`` (64 zeros) is what the Rust tool writes when it does not know one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+UNKNOWN_CHECKSUM = "0" * 64
+EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
+
+
+def file_checksum(data: bytes | None) -> str:
+    """Checksum of a migration file's bytes (``None`` for a missing file)."""
+    return hashlib.sha256(data or b"").hexdigest()
+
+
+def exec_raw_checksum(sql: str | bytes) -> str:
+    """Checksum switchy_schema stores for a raw-SQL code migration."""
+    payload = sql.encode("utf-8") if isinstance(sql, str) else sql
+    return hashlib.sha256(b"EXEC_RAW:" + payload).hexdigest()
+
+
+def callable_checksum(func: Callable[..., Any] | None) -> str:
+    """Stable digest of a Python migration callable (see the module docs)."""
+    if func is None:
+        return EMPTY_CHECKSUM
+    module = getattr(func, "__module__", "") or ""
+    qualname = getattr(func, "__qualname__", repr(func))
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):
+        source = ""
+    payload = f"PYTHON:{module}:{qualname}\n{source}".encode()
+    return hashlib.sha256(payload).hexdigest()

@@ -1,0 +1,415 @@
+"""The command line: argument parsing and a few lines per verb over the library API.
+
+Heavy modules (SQLAlchemy, rich) are imported inside the verbs, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from . import __version__
+from .errors import ConfigError, DatabaseUnavailable, SwitchyError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .config import Settings
+    from .runner import Migrator, RunResult, Strategy
+
+_GLOBAL_FLAGS = (
+    "database_url",
+    "migrations_dir",
+    "migration_table",
+    "dialect",
+    "env",
+    "policy_dir",
+    "config",
+    "format",
+    "debug",
+    "no_color",
+    "quiet",
+)
+
+
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS lets the same options stand before or after the verb.
+    sup = argparse.SUPPRESS
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "-d",
+        "--database-url",
+        metavar="URL",
+        default=sup,
+        help="database URL (env SWITCHY_DATABASE_URL, then DATABASE_URL)",
+    )
+    group.add_argument(
+        "-m",
+        "--migrations-dir",
+        metavar="DIR",
+        default=sup,
+        action="append",
+        help="migrations folder, or package:subdir (default ./migrations);"
+        " repeat to combine sources",
+    )
+    group.add_argument(
+        "--migration-table",
+        metavar="NAME",
+        default=sup,
+        help="tracking table (default __switchy_migrations)",
+    )
+    group.add_argument(
+        "--dialect",
+        choices=("sqlite", "postgres", "mysql"),
+        default=sup,
+        help="dialect when no database URL is given",
+    )
+    group.add_argument(
+        "--env",
+        metavar="NAME",
+        default=sup,
+        help="environment name (env SWITCHY_ENV, default development)",
+    )
+    group.add_argument("--policy-dir", metavar="DIR", default=sup, help="policy folder")
+    group.add_argument("--config", metavar="FILE", default=sup, help="config file")
+    group.add_argument("--format", choices=("text", "json"), default=sup, help="output format")
+    group.add_argument("--debug", action="store_true", default=sup, help="tracebacks on errors")
+    group.add_argument("--no-color", action="store_true", default=sup, help="plain output")
+    group.add_argument("-q", "--quiet", action="store_true", default=sup, help="less output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``switchy-guard``."""
+    parser = argparse.ArgumentParser(
+        prog="switchy-guard",
+        description="Validate, plan, gate and run schema migrations safely.",
+    )
+    parser.add_argument("--version", action="version", version=f"switchy-guard {__version__}")
+    _add_global_options(parser)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    def verb(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        _add_global_options(sub)
+        return sub
+
+    create = verb("create", "create a new migration folder with up.sql and down.sql")
+    create.add_argument("name", help="snake_case name, e.g. add_users_email")
+
+    verb("list", "every known migration with its state")
+    verb("status", "summary of the database: applied, pending, drift, dirty rows")
+
+    migrate = verb("migrate", "apply pending migrations")
+    target = migrate.add_mutually_exclusive_group()
+    target.add_argument(
+        "--to", "--up-to", dest="to", metavar="ID", help="apply up to and including this migration"
+    )
+    target.add_argument(
+        "--steps", type=_non_negative_int, metavar="N", help="apply the next N pending migrations"
+    )
+    migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    migrate.add_argument(
+        "--force", action="store_true", help="go on despite in_progress rows or checksum drift"
+    )
+    migrate.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="re-run failed migrations (their row is replaced)",
+    )
+    migrate.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds to wait for the migration lock (exit 3 after)",
+    )
+
+    rollback = verb("rollback", "roll back applied migrations, newest first")
+    scope = rollback.add_mutually_exclusive_group(required=True)
+    scope.add_argument(
+        "--steps",
+        type=_non_negative_int,
+        metavar="N",
+        help="roll back the last N applied migrations",
+    )
+    scope.add_argument(
+        "--to", metavar="ID", help="roll back every migration applied after ID (ID stays)"
+    )
+    scope.add_argument("--all", action="store_true", help="roll back every applied migration")
+    rollback.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    rollback.add_argument(
+        "--force", action="store_true", help="go on despite in_progress rows or checksum drift"
+    )
+    rollback.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds to wait for the migration lock (exit 3 after)",
+    )
+    return parser
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+class Context:
+    """What a verb needs: its arguments, settings and output streams."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        from .config import resolve_settings
+
+        self.args = args
+        self.out = out
+        self.err = err
+        self.format: str = getattr(args, "format", "text")
+        self.quiet: bool = getattr(args, "quiet", False)
+        flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
+        flags["lock_timeout"] = getattr(args, "lock_timeout", None)
+        self.settings: Settings = resolve_settings(flags)
+
+    def console(self) -> Console:
+        """A rich console on stdout (no colour when asked or not a terminal)."""
+        from rich.console import Console
+
+        return Console(
+            file=self.out,
+            no_color=bool(getattr(self.args, "no_color", False)),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def migrator(self) -> Migrator:
+        """A Migrator for the configured source and database."""
+        from .runner import Migrator
+
+        url = self.settings.database_url
+        if not url:
+            raise ConfigError(
+                f"'{self.args.verb}' needs a database: give -d URL or set SWITCHY_DATABASE_URL"
+            )
+        return Migrator(
+            self.settings.migrations_dir,
+            url,
+            table=self.settings.migration_table,
+            lock_timeout=self.settings.lock_timeout,
+        )
+
+    def emit_json(self, data: Any) -> None:
+        """Print ``data`` as JSON on stdout."""
+        json.dump(data, self.out, indent=2, default=str)
+        self.out.write("\n")
+
+
+# -- verbs ----------------------------------------------------------------------------
+
+
+def cmd_create(ctx: Context) -> int:
+    """``create NAME``: a new migration folder stamped with the UTC time."""
+    from .scaffold import create_migration
+
+    dirs = ctx.settings.migrations_dir
+    if isinstance(dirs, list):
+        if len(dirs) != 1:
+            raise ConfigError("'create' needs exactly one migrations folder (-m DIR)")
+        dirs = dirs[0]
+    folder = create_migration(
+        Path(dirs),
+        ctx.args.name,
+        dialect=ctx.settings.dialect,
+        now=datetime.now(UTC),
+    )
+    if ctx.format == "json":
+        ctx.emit_json({"created": str(folder)})
+    else:
+        ctx.out.write(f"created {folder}/up.sql and {folder}/down.sql\n")
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    """``list``: every migration with its state."""
+    from .report.state import list_table, status_entry
+
+    state = ctx.migrator().state()
+    if ctx.format == "json":
+        ctx.emit_json({"migrations": [status_entry(e) for e in state.entries]})
+    else:
+        ctx.console().print(list_table(state))
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    """``status``: counts, drift, dirty rows."""
+    from .db import mask_url
+    from .report.state import print_status, state_warnings, status_entry, summary
+
+    migrator = ctx.migrator()
+    state = migrator.state()
+    if ctx.format == "json":
+        ctx.emit_json(
+            {
+                "database": mask_url(migrator.engine.url),
+                "summary": summary(state),
+                "warnings": state_warnings(state),
+                "migrations": [status_entry(e) for e in state.entries],
+            }
+        )
+    else:
+        print_status(ctx.console(), state, mask_url(migrator.engine.url))
+    return 0
+
+
+def _strategy(args: argparse.Namespace) -> Strategy:
+    from .runner import All, Steps, UpTo
+
+    if getattr(args, "to", None):
+        return UpTo(args.to)
+    if getattr(args, "steps", None) is not None:
+        return Steps(args.steps)
+    return All()
+
+
+def _report_run(ctx: Context, result: RunResult, verb: str) -> None:
+    from .report.state import print_plan, result_json
+
+    if ctx.format == "json":
+        ctx.emit_json(result_json(result))
+        return
+    console = ctx.console()
+    if result.dry_run:
+        console.print("Dry run: nothing was changed.")
+        print_plan(console, result.plan)
+        return
+    for note in result.plan.warnings:
+        console.print(f"[yellow]warning:[/] {note}")
+    if not result.done:
+        console.print(
+            "Nothing to do: the database is up to date."
+            if verb == "applied"
+            else "Nothing to roll back."
+        )
+    else:
+        console.print(
+            f"{verb.capitalize()} {len(result.done)} migration(s) in {result.seconds:.2f} s."
+        )
+
+
+def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
+    if ctx.format == "json" or ctx.quiet:
+        return
+    from .runner import Hooks
+
+    out = ctx.out
+
+    def after_each(planned: Any, seconds: float) -> None:
+        out.write(f"{verb} {planned.migration.id} ({seconds:.3f} s)\n")
+        out.flush()
+
+    migrator.hooks = Hooks(after_each=after_each)
+
+
+def cmd_migrate(ctx: Context) -> int:
+    """``migrate``: apply pending migrations."""
+    migrator = ctx.migrator()
+    _progress_hooks(ctx, migrator, "applied")
+    result = migrator.migrate(
+        _strategy(ctx.args),
+        dry_run=ctx.args.dry_run,
+        retry_failed=ctx.args.retry_failed,
+        force=ctx.args.force,
+    )
+    _report_run(ctx, result, "applied")
+    return 0
+
+
+def cmd_rollback(ctx: Context) -> int:
+    """``rollback``: roll back applied migrations."""
+    from .runner import All
+
+    migrator = ctx.migrator()
+    _progress_hooks(ctx, migrator, "rolled back")
+    strategy = All() if ctx.args.all else _strategy(ctx.args)
+    result = migrator.rollback(strategy, dry_run=ctx.args.dry_run, force=ctx.args.force)
+    _report_run(ctx, result, "rolled back")
+    return 0
+
+
+VERBS: dict[str, Callable[[Context], int]] = {
+    "create": cmd_create,
+    "list": cmd_list,
+    "status": cmd_status,
+    "migrate": cmd_migrate,
+    "rollback": cmd_rollback,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit code (see CLI.md)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    debug = bool(getattr(args, "debug", False))
+    try:
+        ctx = Context(args, out, err)
+        return VERBS[args.verb](ctx)
+    except SwitchyError as error:
+        if debug:
+            traceback.print_exc(file=err)
+        err.write(f"error: {_masked(error.one_line())}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        err.write("error: interrupted\n")
+        return 130
+    except Exception as error:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(error, SQLAlchemyError):
+            raise
+        if debug:
+            traceback.print_exc(file=err)
+        unavailable = DatabaseUnavailable(_database_message(error))
+        err.write(f"error: {unavailable.one_line()}\n")
+        return unavailable.exit_code
+
+
+def _masked(text: str) -> str:
+    from .db import mask_text
+
+    return mask_text(text)
+
+
+def _database_message(error: Exception) -> str:
+    from .db import mask_text
+
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return "database error: " + mask_text(first)

@@ -1,0 +1,143 @@
+"""Settings: command-line flag, then environment, then config file, then default.
+
+The config file is ``--config FILE``, else ``[tool.switchy-guard]`` in ``pyproject.toml``,
+else ``switchy-guard.toml`` (top-level keys), both in the current directory. Keys:
+
+| key | type | meaning |
+|---|---|---|
+| database_url | string | as ``-d`` |
+| migrations_dir | string or list of strings | as ``-m`` (a folder, or ``package:subdir``) |
+| migration_table | string | as ``--migration-table`` |
+| dialect | string | as ``--dialect`` |
+| env | string | as ``--env`` |
+| policy_dir | string | as ``--policy-dir`` |
+| lock_timeout | number | seconds to wait for the migration lock |
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .migration import DIALECTS
+from .tracking import DEFAULT_TABLE
+
+_KEYS: dict[str, type | tuple[type, ...]] = {
+    "database_url": str,
+    "migrations_dir": (str, list),
+    "migration_table": str,
+    "dialect": str,
+    "env": str,
+    "policy_dir": str,
+    "lock_timeout": (int, float),
+}
+
+_ENVIRONMENT = {
+    "database_url": ("SWITCHY_DATABASE_URL", "DATABASE_URL"),
+    "migrations_dir": ("SWITCHY_MIGRATIONS_DIR",),
+    "migration_table": ("SWITCHY_MIGRATION_TABLE",),
+    "env": ("SWITCHY_ENV",),
+    "policy_dir": ("SWITCHY_POLICY_DIR",),
+}
+
+_DEFAULTS: dict[str, Any] = {
+    "database_url": None,
+    "migrations_dir": "migrations",
+    "migration_table": DEFAULT_TABLE,
+    "dialect": None,
+    "env": "development",
+    "policy_dir": None,
+    "lock_timeout": 60.0,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one command."""
+
+    database_url: str | None
+    migrations_dir: str | list[str]
+    migration_table: str
+    dialect: str | None
+    env: str
+    policy_dir: str | None
+    lock_timeout: float
+    config_file: str | None = None
+
+
+def read_config_file(
+    path: str | None, cwd: Path | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """The validated settings of the config file, and its path (None when there is none)."""
+    base = cwd or Path.cwd()
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError("config file not found", path=file)
+        return _validated(_load_toml(file), file), str(file)
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        section = _load_toml(pyproject).get("tool", {}).get("switchy-guard")
+        if section is not None:
+            if not isinstance(section, dict):
+                raise ConfigError("[tool.switchy-guard] must be a table", path=pyproject)
+            return _validated(section, pyproject), str(pyproject)
+    own = base / "switchy-guard.toml"
+    if own.is_file():
+        return _validated(_load_toml(own), own), str(own)
+    return {}, None
+
+
+def _load_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=file) from None
+
+
+def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
+    for key, value in data.items():
+        expected = _KEYS.get(key)
+        if expected is None:
+            raise ConfigError(f"unknown setting {key!r} (known: {', '.join(_KEYS)})", path=file)
+        if (
+            not isinstance(value, expected)
+            or isinstance(value, bool)
+            or (isinstance(value, list) and not all(isinstance(v, str) and v for v in value))
+        ):
+            kind = {"lock_timeout": "a number", "migrations_dir": "a string or a list of strings"}
+            raise ConfigError(f"setting {key!r} must be {kind.get(key, 'a string')}", path=file)
+    return dict(data)
+
+
+def resolve_settings(
+    flags: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Merge flags (None = not given), environment, config file and defaults."""
+    env = os.environ if environ is None else environ
+    file_values, file_path = read_config_file(flags.get("config"), cwd)
+    merged: dict[str, Any] = {}
+    for key, default in _DEFAULTS.items():
+        value = flags.get(key)
+        if value is None:
+            value = next((env[name] for name in _ENVIRONMENT.get(key, ()) if env.get(name)), None)
+        if value is None:
+            value = file_values.get(key)
+        merged[key] = default if value is None else value
+    if merged["dialect"] is not None and merged["dialect"] not in DIALECTS:
+        raise ConfigError(f"unknown dialect {merged['dialect']!r} (known: {', '.join(DIALECTS)})")
+    try:
+        merged["lock_timeout"] = float(merged["lock_timeout"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
+    if merged["lock_timeout"] < 0:
+        raise ConfigError("the lock timeout must be 0 or more seconds")
+    return Settings(**merged, config_file=file_path)

@@ -1,0 +1,131 @@
+"""Database URLs, engines and dialect names.
+
+Accepts the URL spellings of CLI.md (``sqlite:``, ``postgres://``, ``postgresql://``,
+``mysql://``, ``mariadb://``) and maps them to the installed drivers (psycopg 3, PyMySQL).
+Every URL that leaves this module for a person is masked (:func:`mask_url`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from .errors import ConfigError, DatabaseUnavailable
+
+_SCHEME_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+_DIALECT_NAMES = {
+    "sqlite": "sqlite",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+}
+
+
+def parse_url(url: str) -> URL:
+    """Parse a database URL, mapping plain schemes to the installed drivers."""
+    text = url.strip()
+    if text.startswith("sqlite:") and not text.startswith("sqlite://"):
+        # `sqlite:path/to.db` and `sqlite:` (in memory) as some tools spell them
+        rest = text[len("sqlite:") :]
+        text = f"sqlite:///{rest}" if rest else "sqlite://"
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise ConfigError(f"invalid database URL {mask_text(url)!r}") from None
+    driver = _SCHEME_DRIVERS.get(parsed.drivername)
+    if driver:
+        parsed = parsed.set(drivername=driver)
+    return parsed
+
+
+def dialect_of(url: str | URL) -> str:
+    """``sqlite``, ``postgres`` or ``mysql`` for a URL (MariaDB counts as mysql)."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    name = _DIALECT_NAMES.get(parsed.get_backend_name())
+    if name is None:
+        raise ConfigError(
+            f"unsupported database {parsed.get_backend_name()!r} "
+            "(supported: sqlite, postgresql, mysql, mariadb)"
+        )
+    return name
+
+
+def connection_dialect(conn: Connection) -> str:
+    """The switchy-guard dialect name of an open connection."""
+    return _DIALECT_NAMES.get(conn.dialect.name, conn.dialect.name)
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with its password replaced by ``***``."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return mask_text(url)
+
+
+_PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
+
+
+def mask_text(text: str) -> str:
+    """Mask every ``scheme://user:password@`` password in free text (error messages)."""
+    return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
+
+
+def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An Engine for ``url`` set up for migrations.
+
+    On SQLite the driver's own transaction handling is turned off and ``BEGIN`` is
+    emitted explicitly, so DDL really runs inside the migration's transaction (pysqlite
+    would otherwise commit before each DDL statement).
+    """
+    parsed = parse_url(url) if isinstance(url, str) else url
+    dialect_of(parsed)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError as exc:
+        raise ConfigError(f"no driver for {mask_url(parsed)}: {exc}") from None
+    except ModuleNotFoundError as exc:
+        extra = "postgres" if parsed.get_backend_name() == "postgresql" else "mysql"
+        raise ConfigError(
+            f"the database driver is not installed ({exc.name}); install switchy-guard[{extra}]"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_transactional(engine)
+    return engine
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # The runner sets this flag for statements that must run outside a transaction.
+        if not conn.info.get("switchy_autocommit"):
+            conn.exec_driver_sql("BEGIN")
+
+
+def connect(engine: Engine) -> Connection:
+    """Open a connection, turning driver failures into DatabaseUnavailable (exit 3)."""
+    try:
+        return engine.connect()
+    except DBAPIError as exc:
+        reason = mask_text(str(exc.orig) if exc.orig is not None else str(exc)).strip()
+        reason = reason.splitlines()[0] if reason else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot connect to {mask_url(engine.url)}: {reason}") from None

@@ -1,0 +1,85 @@
+"""Migration sources. Each has ``label`` and ``load(dialect) -> list[Migration]``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ..migration import Migration
+from ..ordering import order_migrations
+from .code import CodeMigrations
+from .directory import DirectoryMigrations
+from .embedded import EmbeddedMigrations
+
+
+@runtime_checkable
+class MigrationSource(Protocol):
+    """Anything that yields migrations for a dialect."""
+
+    @property
+    def label(self) -> str:
+        """How reports name the source."""
+        ...
+
+    def load(self, dialect: str | None = None) -> list[Migration]:
+        """The source's migrations for ``dialect``."""
+        ...
+
+
+class CombinedMigrations:
+    """Several sources read as one (ids must stay unique across them)."""
+
+    def __init__(self, sources: list[MigrationSource]) -> None:
+        self.sources = sources
+
+    def __repr__(self) -> str:
+        return f"CombinedMigrations({self.sources!r})"
+
+    @property
+    def label(self) -> str:
+        """How reports name this source."""
+        return ", ".join(source.label for source in self.sources)
+
+    def load(self, dialect: str | None = None) -> list[Migration]:
+        """Every source's migrations, concatenated."""
+        return [m for source in self.sources for m in source.load(dialect)]
+
+
+SourceSpec = MigrationSource | str | Path | Sequence[MigrationSource | str | Path]
+
+
+def as_source(source: SourceSpec) -> MigrationSource:
+    """A source object; a path or ``package:subdir`` text is turned into one.
+
+    A list of those is read as one combined source. ``pkg:migrations`` (a colon, no
+    slash before it, not an existing path) names an embedded source; anything else is a
+    directory.
+    """
+    if isinstance(source, MigrationSource):
+        return source
+    if not isinstance(source, str | Path):
+        sources = [as_source(item) for item in source]
+        return sources[0] if len(sources) == 1 else CombinedMigrations(sources)
+    text = str(source)
+    package, colon, subdir = text.partition(":")
+    if colon and package and "/" not in package and len(package) > 1 and not Path(text).exists():
+        return EmbeddedMigrations(package, subdir or "migrations")
+    return DirectoryMigrations(text)
+
+
+def load_migrations(source: SourceSpec, dialect: str | None) -> list[Migration]:
+    """Load, filter by dialect, check and order the migrations of ``source``."""
+    loaded = as_source(source).load(dialect)
+    return order_migrations([m for m in loaded if m.applies_to(dialect)], all_known=loaded)
+
+
+__all__ = [
+    "CodeMigrations",
+    "CombinedMigrations",
+    "DirectoryMigrations",
+    "EmbeddedMigrations",
+    "MigrationSource",
+    "as_source",
+    "load_migrations",
+]

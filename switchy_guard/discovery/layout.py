@@ -1,0 +1,131 @@
+"""The on-disk layout shared by directory and embedded sources.
+
+``<root>/<id>/{up.sql,down.sql,metadata.toml}``, or one such tree per database under
+``<root>/sqlite/``, ``<root>/postgres/`` and ``<root>/mysql/``. Works on anything with the
+``importlib.resources.abc.Traversable`` interface, so a folder on disk and a package inside
+a wheel are read by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from importlib.resources.abc import Traversable
+
+from ..checksum import file_checksum
+from ..errors import ConfigError, InputError
+from ..migration import DIALECTS, Metadata, Migration, parse_metadata
+
+MIGRATION_FILES = ("up.sql", "down.sql", "metadata.toml")
+
+#: Called for each entry before it is read; raises InputError to refuse it.
+EntryCheck = Callable[[Traversable, str], None]
+
+
+def _visible(entries: Iterable[Traversable]) -> list[Traversable]:
+    return sorted(
+        (e for e in entries if not e.name.startswith((".", "__pycache__"))),
+        key=lambda e: e.name,
+    )
+
+
+def dialect_folders(root: Traversable) -> list[str]:
+    """The per-database folders present directly under ``root``."""
+    return [e.name for e in _visible(root.iterdir()) if e.is_dir() and e.name in DIALECTS]
+
+
+def choose_tree(root: Traversable, label: str, dialect: str | None) -> tuple[Traversable, str]:
+    """The tree to read for ``dialect``: ``root`` itself, or ``root/<dialect>``."""
+    present = dialect_folders(root)
+    if not present:
+        return root, label
+    if dialect is None:
+        raise ConfigError(
+            f"{label}: has per-database folders ({', '.join(present)}); "
+            "give --dialect or a database URL to choose one"
+        )
+    if dialect not in present:
+        raise InputError(f"no '{dialect}' folder (found: {', '.join(present)})", path=label)
+    return root / dialect, f"{label}/{dialect}"
+
+
+def read_tree(root: Traversable, label: str, *, check: EntryCheck | None = None) -> list[Migration]:
+    """Read every migration folder under ``root`` (``label`` names it in errors)."""
+    at_top = bool(dialect_folders(root))
+    migrations = []
+    for entry in _visible(root.iterdir()):
+        path = f"{label}/{entry.name}"
+        if check:
+            check(entry, path)
+        if not entry.is_dir():
+            continue
+        if at_top and entry.name in DIALECTS:
+            continue
+        migrations.append(read_migration(entry, path, check=check))
+    return migrations
+
+
+def read_migration(
+    folder: Traversable, label: str, *, check: EntryCheck | None = None
+) -> Migration:
+    """Read one migration folder."""
+    files: dict[str, bytes] = {}
+    for entry in _visible(folder.iterdir()):
+        path = f"{label}/{entry.name}"
+        if check:
+            check(entry, path)
+        if entry.name in MIGRATION_FILES and entry.is_file():
+            files[entry.name] = entry.read_bytes()
+        elif entry.name.lower().endswith((".sql", ".toml")) or entry.is_dir():
+            raise InputError(
+                f"unexpected {'folder' if entry.is_dir() else 'file'} "
+                f"(a migration folder holds {', '.join(MIGRATION_FILES)})",
+                path=path,
+            )
+    if not files and not _looks_like_migration(folder.name):
+        raise InputError(
+            "neither a migration folder (no up.sql, down.sql or metadata.toml) nor a "
+            f"database folder ({', '.join(DIALECTS)})",
+            path=label,
+        )
+    metadata = (
+        parse_metadata(
+            _decode(files["metadata.toml"], f"{label}/metadata.toml"), f"{label}/metadata.toml"
+        )
+        if "metadata.toml" in files
+        else Metadata()
+    )
+    up_bytes, down_bytes = files.get("up.sql"), files.get("down.sql")
+    return Migration(
+        id=folder.name,
+        up=_decode(up_bytes, f"{label}/up.sql") if up_bytes is not None else "",
+        down=_decode(down_bytes, f"{label}/down.sql") if down_bytes is not None else None,
+        up_checksum=file_checksum(up_bytes),
+        down_checksum=file_checksum(down_bytes),
+        description=metadata.description or _describe(folder.name),
+        depends_on=metadata.depends_on,
+        dialects=metadata.dialects,
+        transactional=metadata.transactional,
+        allow=metadata.allow,
+        source=label,
+        up_path=f"{label}/up.sql" if up_bytes is not None else None,
+        down_path=f"{label}/down.sql" if down_bytes is not None else None,
+    )
+
+
+def _looks_like_migration(name: str) -> bool:
+    return name[:1].isdigit()
+
+
+def _describe(migration_id: str) -> str:
+    """``2024-01-02-030405_add_users`` → ``add users``."""
+    _, _, name = migration_id.partition("_")
+    return (name or migration_id).replace("_", " ")
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", path=path
+        ) from None

@@ -1,0 +1,86 @@
+"""Error classes. Each carries the exit code the command line maps it to.
+
+Exit codes (see CLI.md): 0 ok; 1 findings or a gate refused; 2 bad usage, configuration
+or input; 3 the database or the lock could not be reached in time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SwitchyError(Exception):
+    """Base of every error switchy-guard raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """The error as one line, naming the file first when there is one."""
+        text = self.message.replace("\r", " ").replace("\n", " ")
+        return f"{self.path}: {text}" if self.path else text
+
+
+class InputError(SwitchyError):
+    """Bad migration input: unreadable file, bad metadata, duplicate id, cycle, ..."""
+
+
+class ConfigError(SwitchyError):
+    """Bad configuration or usage: unknown option, invalid table name, unknown id."""
+
+
+class DatabaseUnavailable(SwitchyError):
+    """The database could not be reached."""
+
+    exit_code = 3
+
+
+class LockTimeout(SwitchyError):
+    """The migration lock was not acquired in time."""
+
+    exit_code = 3
+
+
+class Refused(SwitchyError):
+    """A safety check refused to go on (dirty state, checksum drift, failed row, ...)."""
+
+    exit_code = 1
+
+
+class MigrationFailed(SwitchyError):
+    """A migration's statements failed; the database's own message is kept."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        migration_id: str,
+        reason: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        statement: str | None = None,
+        applied_statements: int | None = None,
+        total_statements: int | None = None,
+    ) -> None:
+        self.migration_id = migration_id
+        self.reason = reason
+        self.line = line
+        self.statement = statement
+        self.applied_statements = applied_statements
+        self.total_statements = total_statements
+        where = f"{path}:{line}" if path and line else (str(path) if path else None)
+        parts = [f"migration {migration_id} failed"]
+        if where:
+            parts.append(f"at {where}")
+        message = " ".join(parts) + f": {reason}"
+        if applied_statements is not None and total_statements is not None:
+            message += (
+                f" ({applied_statements} of {total_statements} statements were applied"
+                " before the failure and were not rolled back)"
+            )
+        super().__init__(message)

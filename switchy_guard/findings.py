@@ -1,0 +1,42 @@
+"""Findings: what validators report. Data only; renderers format them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How serious a finding is, ordered info < warning < error."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        """0 for info, 1 for warning, 2 for error."""
+        return ("info", "warning", "error").index(self.value)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a migration (see DESIGN.md, Contracts)."""
+
+    code: str
+    name: str
+    severity: Severity
+    migration: str | None
+    file: str | None
+    line: int | None
+    column: int | None
+    statement: str | None
+    message: str
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape of a finding."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data

@@ -1,0 +1,140 @@
+"""The Migration model and the ``metadata.toml`` schema."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from .errors import InputError
+
+#: A Python migration step: receives a SQLAlchemy Connection.
+MigrationCallable = Callable[[Connection], Any]
+#: A migration step is SQL text or a Python callable.
+Step = str | MigrationCallable
+
+#: Dialect names as switchy-guard spells them (also the per-database folder names).
+DIALECTS = ("sqlite", "postgres", "mysql")
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A rule the migration's author accepted, with the reason why."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The validated content of a migration's ``metadata.toml``."""
+
+    description: str | None = None
+    depends_on: tuple[str, ...] = ()
+    transactional: bool = True
+    allow: tuple[Allow, ...] = ()
+    dialects: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration, whatever source it came from.
+
+    ``up``/``down`` are SQL text or callables; ``down`` is ``None`` when the migration
+    has no down script (it is then irreversible). An empty or whitespace-only SQL text
+    is a no-op. ``source`` names where it came from (a path or a package resource).
+    """
+
+    id: str
+    up: Step | None
+    down: Step | None
+    up_checksum: str
+    down_checksum: str
+    description: str | None = None
+    depends_on: tuple[str, ...] = ()
+    dialects: tuple[str, ...] | None = None
+    transactional: bool = True
+    allow: tuple[Allow, ...] = ()
+    source: str = ""
+    up_path: str | None = None
+    down_path: str | None = None
+
+    @property
+    def reversible(self) -> bool:
+        """True when the migration has a down script (an empty one counts: a no-op)."""
+        return self.down is not None
+
+    def applies_to(self, dialect: str | None) -> bool:
+        """Whether the migration runs on ``dialect`` (all dialects when unrestricted)."""
+        return self.dialects is None or dialect is None or dialect in self.dialects
+
+
+_METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects"}
+
+
+def parse_metadata(text: str, path: str) -> Metadata:
+    """Parse and validate ``metadata.toml`` text; every problem is an InputError."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", path=path) from None
+    unknown = sorted(set(data) - _METADATA_KEYS)
+    if unknown:
+        raise InputError(
+            f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_METADATA_KEYS))})",
+            path=path,
+        )
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        raise InputError("'description' must be a string", path=path)
+    transactional = data.get("transactional", True)
+    if not isinstance(transactional, bool):
+        raise InputError("'transactional' must be true or false", path=path)
+    depends_on = _string_list(data, "depends_on", path) or ()
+    dialects = _string_list(data, "dialects", path)
+    if dialects is not None:
+        for name in dialects:
+            if name not in DIALECTS:
+                raise InputError(
+                    f"unknown dialect {name!r} in 'dialects' (known: {', '.join(DIALECTS)})",
+                    path=path,
+                )
+    return Metadata(
+        description=description,
+        depends_on=depends_on,
+        transactional=transactional,
+        allow=_allow_list(data.get("allow"), path),
+        dialects=dialects,
+    )
+
+
+def _string_list(data: dict[str, Any], key: str, path: str) -> tuple[str, ...] | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InputError(f"'{key}' must be a list of non-empty strings", path=path)
+    return tuple(value)
+
+
+def _allow_list(value: Any, path: str) -> tuple[Allow, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InputError("'allow' must be a list of { rule = ..., reason = ... } tables", path=path)
+    entries = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"rule", "reason"}:
+            raise InputError(
+                "each 'allow' entry must be a table with only 'rule' and 'reason'", path=path
+            )
+        rule, reason = item.get("rule"), item.get("reason")
+        if not isinstance(rule, str) or not rule.strip():
+            raise InputError("an 'allow' entry needs a non-empty 'rule'", path=path)
+        if not isinstance(reason, str) or not reason.strip():
+            raise InputError(f"allow of {rule!r} needs a non-empty 'reason'", path=path)
+        entries.append(Allow(rule=rule.strip(), reason=reason.strip()))
+    return tuple(entries)

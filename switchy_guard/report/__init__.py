@@ -1,0 +1,1 @@
+"""Renderers: the same objects printed for people (rich) or machines (JSON)."""

@@ -1,0 +1,250 @@
+"""Renderers of ``check`` findings: text, json, sarif, github and markdown.
+
+JSON shape (documented in the README)::
+
+    {"findings": [{"code", "name", "severity", "migration", "file", "line", "column",
+                   "statement", "message", "hint"}],
+     "summary": {"errors", "warnings", "infos", "migrations", "statements"}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..findings import Finding, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_URI = "https://pypi.org/project/switchy-guard/"
+
+
+class RuleDocs(Protocol):
+    """What renderers need to know of a rule."""
+
+    code: str
+    name: str
+    summary: str
+    why: str
+    instead: str
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """Counts of a check run."""
+
+    errors: int
+    warnings: int
+    infos: int
+    migrations: int
+    statements: int
+
+    @classmethod
+    def of(cls, findings: Sequence[Finding], migrations: int, statements: int) -> CheckSummary:
+        """Count ``findings`` by severity."""
+        count = {s: 0 for s in Severity}
+        for finding in findings:
+            count[finding.severity] += 1
+        return cls(
+            count[Severity.ERROR], count[Severity.WARNING], count[Severity.INFO],
+            migrations, statements,
+        )
+
+
+def to_json(findings: Sequence[Finding], summary: CheckSummary) -> str:
+    """The documented JSON document."""
+    return json.dumps(
+        {
+            "findings": [f.to_dict() for f in findings],
+            "summary": {
+                "errors": summary.errors,
+                "warnings": summary.warnings,
+                "infos": summary.infos,
+                "migrations": summary.migrations,
+                "statements": summary.statements,
+            },
+        },
+        indent=2,
+    )
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _relative_uri(file: str, base: Path | None) -> str:
+    path = Path(file)
+    if base is not None and path.is_absolute():
+        try:
+            path = path.resolve().relative_to(base.resolve())
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def to_sarif(
+    findings: Sequence[Finding],
+    rules: Iterable[RuleDocs],
+    *,
+    version: str,
+    base: Path | None = None,
+) -> str:
+    """SARIF 2.1.0: one result per finding, rules with help text, 1-based regions.
+
+    File URIs are made relative to ``base`` (the repository root) where possible, as
+    GitHub code scanning expects.
+    """
+    rule_list = sorted(rules, key=lambda r: r.code)
+    index = {rule.code: i for i, rule in enumerate(rule_list)}
+    results = []
+    for finding in findings:
+        result: dict[str, Any] = {
+            "ruleId": finding.code,
+            "level": _SARIF_LEVEL[finding.severity],
+            "message": {"text": finding.message + (f" Hint: {finding.hint}" if finding.hint else "")},
+        }
+        if finding.code in index:
+            result["ruleIndex"] = index[finding.code]
+        if finding.file:
+            region: dict[str, int] = {"startLine": finding.line or 1}
+            if finding.column:
+                region["startColumn"] = finding.column
+            result["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _relative_uri(finding.file, base)},
+                        "region": region,
+                    }
+                }
+            ]
+        results.append(result)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "switchy-guard",
+                        "version": version,
+                        "informationUri": TOOL_URI,
+                        "rules": [
+                            {
+                                "id": rule.code,
+                                "name": rule.name,
+                                "shortDescription": {"text": rule.summary},
+                                "fullDescription": {"text": rule.why},
+                                "help": {
+                                    "text": f"{rule.why}\n\nInstead: {rule.instead}",
+                                    "markdown": f"{rule.why}\n\n**Instead:** {rule.instead}",
+                                },
+                            }
+                            for rule in rule_list
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def to_github(findings: Sequence[Finding], base: Path | None = None) -> str:
+    """GitHub Actions workflow commands (``::error file=...,line=...::message``)."""
+    lines = []
+    for finding in findings:
+        props = [f"title={_escape_property(f'{finding.code} {finding.name}')}"]
+        if finding.file:
+            props.insert(0, f"file={_escape_property(_relative_uri(finding.file, base))}")
+            if finding.line:
+                props.insert(1, f"line={finding.line}")
+                if finding.column:
+                    props.insert(2, f"col={finding.column}")
+        message = finding.message + (f" Hint: {finding.hint}" if finding.hint else "")
+        lines.append(
+            f"::{_GITHUB_COMMAND[finding.severity]} {','.join(props)}::{_escape_data(message)}"
+        )
+    return "\n".join(lines)
+
+
+def _md_cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
+    """A pull-request comment."""
+    icon = "❌" if summary.errors else ("⚠️" if summary.warnings else "✅")
+    head = (
+        f"### {icon} switchy-guard: {summary.errors} error(s), {summary.warnings} warning(s), "
+        f"{summary.infos} note(s)\n\n"
+        f"Checked {summary.migrations} migration(s), {summary.statements} statement(s).\n"
+    )
+    if not findings:
+        return head
+    rows = ["", "| severity | rule | where | message | instead |", "|---|---|---|---|---|"]
+    for f in findings:
+        where = f"`{f.file}:{f.line}`" if f.file and f.line else (f"`{f.file}`" if f.file else "")
+        rows.append(
+            f"| {f.severity.value} | `{f.code}` {f.name} | {_md_cell(where)} | "
+            f"{_md_cell(f.message)} | {_md_cell(f.hint)} |"
+        )
+    return head + "\n".join(rows) + "\n"
+
+
+def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary) -> None:
+    """Findings for people: each with a code frame around the statement and its hint."""
+    style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    for finding in findings:
+        where = finding.file or finding.migration or ""
+        if finding.file and finding.line:
+            where = f"{finding.file}:{finding.line}:{finding.column or 1}"
+        console.print(
+            f"[{style[finding.severity]}]{finding.severity.value}[/] "
+            f"[bold]{finding.code}[/] {finding.name}  {where}",
+            highlight=False,
+        )
+        console.print(f"  {finding.message}", highlight=False, markup=False)
+        frame = _code_frame(finding)
+        if frame:
+            console.print(frame, highlight=False, markup=False)
+        if finding.hint:
+            console.print(f"  [green]instead:[/] {finding.hint}", highlight=False)
+        console.print("")
+    console.print(
+        f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s) "
+        f"in {summary.migrations} migration(s), {summary.statements} statement(s)",
+        highlight=False,
+    )
+
+
+def _code_frame(finding: Finding, context: int = 1) -> str:
+    """Lines of the file around the finding, the finding's line marked with ``>``."""
+    if not finding.file or not finding.line:
+        return ""
+    try:
+        lines = Path(finding.file).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    start = max(finding.line - 1 - context, 0)
+    end = min(finding.line + context, len(lines))
+    width = len(str(end))
+    out = []
+    for number in range(start + 1, end + 1):
+        marker = ">" if number == finding.line else " "
+        out.append(f"  {marker} {number:>{width}} | {lines[number - 1]}")
+        if number == finding.line and finding.column:
+            out.append(f"    {' ' * width} | {' ' * (finding.column - 1)}^")
+    return "\n".join(out)

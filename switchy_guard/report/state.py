@@ -1,0 +1,188 @@
+"""Renderers of the migration state (``list``, ``status``) and of run plans.
+
+JSON shape of ``list`` and ``status`` (``status`` adds ``summary`` and ``warnings``)::
+
+    {"migrations": [{"id", "description", "state", "applied_at", "finished_at",
+                     "up_checksum", "down_checksum", "recorded_up_checksum",
+                     "recorded_down_checksum", "drift", "unknown_checksum",
+                     "failure_reason", "statements_applied", "statements_total"}]}
+
+``state`` is pending, completed, failed or in_progress; ``up_checksum``/``down_checksum``
+are the current files' (null for a migration missing from the sources); ``drift`` is
+true when an applied migration's files changed since it ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..runner import Plan, RunResult
+from ..state import MigrationState, MigrationStatus
+from ..tracking import format_time
+
+_STATE_STYLE = {
+    "completed": "green",
+    "pending": "yellow",
+    "failed": "bold red",
+    "in_progress": "bold magenta",
+}
+
+
+def status_entry(entry: MigrationStatus) -> dict[str, Any]:
+    """One migration's documented JSON fields."""
+    row, migration = entry.row, entry.migration
+    return {
+        "id": entry.id,
+        "description": migration.description if migration else None,
+        "state": entry.state,
+        "applied_at": format_time(row.run_on) if row else None,
+        "finished_at": format_time(row.finished_on) if row else None,
+        "up_checksum": migration.up_checksum if migration else None,
+        "down_checksum": migration.down_checksum if migration else None,
+        "recorded_up_checksum": row.up_checksum if row else None,
+        "recorded_down_checksum": row.down_checksum if row else None,
+        "drift": bool(entry.drift),
+        "unknown_checksum": entry.unknown_checksum,
+        "failure_reason": row.failure_reason if row else None,
+        "statements_applied": entry.progress.statements_applied if entry.progress else None,
+        "statements_total": entry.progress.statements_total if entry.progress else None,
+    }
+
+
+def summary(state: MigrationState) -> dict[str, int]:
+    """Counts by state, plus drift, missing and out-of-order counts."""
+    counts = {
+        "total": len(state.migrations),
+        "completed": 0,
+        "pending": 0,
+        "failed": 0,
+        "in_progress": 0,
+    }
+    for entry in state.entries:
+        if entry.migration is not None:
+            counts[entry.state] += 1
+    counts["drift"] = len(state.drifted())
+    counts["missing"] = len(state.missing())
+    counts["out_of_order"] = len(state.out_of_order())
+    return counts
+
+
+def state_warnings(state: MigrationState) -> list[str]:
+    """Plain-language problems a person should look at."""
+    notes = []
+    for entry in state.in_progress():
+        progress = (
+            f" ({entry.progress.statements_applied} of {entry.progress.statements_total} "
+            "statements applied)"
+            if entry.progress
+            else ""
+        )
+        notes.append(f"{entry.id} is in_progress: a run died while applying it{progress}")
+    for entry in state.failed():
+        reason = entry.row.failure_reason if entry.row else None
+        notes.append(f"{entry.id} failed: {reason or 'no reason recorded'}")
+    for entry in state.drifted():
+        notes.append(f"{entry.id} changed since it was applied ({', '.join(entry.drift)} script)")
+    for entry in state.entries:
+        if entry.unknown_checksum:
+            notes.append(f"{entry.id} was recorded without checksums (unknown checksum)")
+    for entry in state.missing():
+        notes.append(f"{entry.id} is applied but missing from the sources")
+    for migration in state.out_of_order():
+        notes.append(f"{migration.id} is pending but sorts before the newest applied migration")
+    return notes
+
+
+def list_table(state: MigrationState) -> Table:
+    """The ``list`` table."""
+    table = Table(title="Migrations", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("description")
+    table.add_column("state")
+    table.add_column("applied at")
+    for entry in state.entries:
+        description = entry.migration.description if entry.migration else "(missing from sources)"
+        table.add_row(
+            entry.id,
+            description or "",
+            f"[{_STATE_STYLE.get(entry.state, '')}]{entry.state}[/]"
+            + (" [red](changed)[/]" if entry.drift and entry.applied else ""),
+            format_time(entry.row.run_on) if entry.row else "",
+        )
+    return table
+
+
+def print_status(console: Console, state: MigrationState, target: str) -> None:
+    """The ``status`` report for people."""
+    counts = summary(state)
+    console.print(f"Database: {target}")
+    console.print(
+        f"{counts['total']} migrations: [green]{counts['completed']} applied[/], "
+        f"[yellow]{counts['pending']} pending[/], [red]{counts['failed']} failed[/], "
+        f"[magenta]{counts['in_progress']} in progress[/]"
+    )
+    pending = state.pending()
+    if pending:
+        console.print(f"Next to apply: {pending[0].id}")
+    else:
+        console.print("Up to date: nothing pending.")
+    warnings = state_warnings(state)
+    for note in warnings:
+        console.print(f"[yellow]warning:[/] {note}", highlight=False)
+    if not warnings:
+        console.print("No drift, no dirty rows.")
+
+
+def print_plan(console: Console, plan: Plan, *, show_sql: bool = True) -> None:
+    """A plan (``--dry-run``): each migration in order, with its SQL."""
+    verb = "apply" if plan.direction == "up" else "roll back"
+    for note in plan.warnings:
+        console.print(f"[yellow]warning:[/] {note}", highlight=False)
+    if not plan.steps:
+        console.print("Nothing to do.")
+        return
+    console.print(f"Would {verb} {len(plan.steps)} migration(s) on {plan.dialect}:")
+    for number, step in enumerate(plan.steps, 1):
+        mode = "in a transaction" if step.transactional else "statement by statement"
+        console.print(f"{number}. [bold]{step.migration.id}[/] ({mode})", highlight=False)
+        if not show_sql:
+            continue
+        if not step.statements:
+            body = step.migration.up if step.direction == "up" else step.migration.down
+            console.print(
+                "   (Python code)" if callable(body) else "   (no statements)", style="dim"
+            )
+        for statement in step.statements:
+            for line in statement.text.splitlines():
+                console.print(f"   {line}", highlight=False, markup=False)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A plan as JSON: direction, dialect, warnings, and each step with its SQL."""
+    return {
+        "direction": plan.direction,
+        "dialect": plan.dialect,
+        "warnings": list(plan.warnings),
+        "migrations": [
+            {
+                "id": step.migration.id,
+                "transactional": step.transactional,
+                "python": not step.statements
+                and callable(step.migration.up if step.direction == "up" else step.migration.down),
+                "statements": [{"line": s.line, "sql": s.text} for s in step.statements],
+            }
+            for step in plan.steps
+        ],
+    }
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """A finished run as JSON."""
+    data = plan_json(result.plan)
+    data["dry_run"] = result.dry_run
+    data["done"] = result.done
+    data["seconds"] = round(result.seconds, 6)
+    return data

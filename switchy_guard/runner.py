@@ -1,0 +1,530 @@
+"""The runner: turns ordered migrations and the tracking state into a plan and applies it.
+
+Transactions: on SQLite and PostgreSQL a migration's statements and its tracking row
+share one transaction, so a failure leaves the schema untouched; the row is written as
+``completed`` at the end of that transaction (a reader never sees the ``in_progress``
+row of a transactional migration, so none is written). A migration marked
+``transactional = false``, one holding a statement that cannot run in a transaction
+(``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...), and every migration on MySQL/MariaDB
+(DDL commits implicitly there) run statement by statement: an ``in_progress`` row is
+committed first, and ``<table>_statements`` records how many statements ran, so a
+failure says exactly what was applied.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from .db import connect, create_database_engine, dialect_of, mask_text
+from .discovery import SourceSpec, as_source, load_migrations
+from .errors import ConfigError, MigrationFailed, Refused
+from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
+from .migration import Migration, Step
+from .sql import Statement, split_statements
+from .state import MigrationState, MigrationStatus
+from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
+
+Direction = Literal["up", "down"]
+
+
+# -- strategies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class All:
+    """Every pending migration (up) or every applied one (down)."""
+
+
+@dataclass(frozen=True)
+class UpTo:
+    """Up: pending migrations up to and including ``id``. Down: those after ``id``."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Up: the next ``n`` pending migrations. Down: the last ``n`` applied."""
+
+    n: int
+
+
+Strategy = All | UpTo | Steps
+
+
+# -- plans and results --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedMigration:
+    """One migration the plan runs, in one direction."""
+
+    migration: Migration
+    direction: Direction
+    statements: tuple[Statement, ...]
+    transactional: bool
+    replaces_row: bool = False
+
+    @property
+    def sql_path(self) -> str | None:
+        """The file the statements come from, for error reports."""
+        return self.migration.up_path if self.direction == "up" else self.migration.down_path
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run would do, in order."""
+
+    direction: Direction
+    dialect: str
+    steps: tuple[PlannedMigration, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> list[str]:
+        """The migration ids, in run order."""
+        return [step.migration.id for step in self.steps]
+
+
+@dataclass
+class RunResult:
+    """What a run did."""
+
+    plan: Plan
+    dry_run: bool
+    done: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Hooks:
+    """Callbacks around a run. Each is optional.
+
+    ``before_all(plan)``, ``before_each(planned)``, ``after_each(planned, seconds)``,
+    ``on_error(planned, error)``, ``after_all(result)``. A hook that raises stops the run.
+    """
+
+    before_all: Callable[[Plan], None] | None = None
+    before_each: Callable[[PlannedMigration], None] | None = None
+    after_each: Callable[[PlannedMigration, float], None] | None = None
+    on_error: Callable[[PlannedMigration, MigrationFailed], None] | None = None
+    after_all: Callable[[RunResult], None] | None = None
+
+
+# Statements PostgreSQL or SQLite refuse inside a transaction block.
+_NEEDS_AUTOCOMMIT = re.compile(
+    r"""^\s*(?:
+        (?:create|drop)\s+(?:unique\s+)?index\s+concurrently
+      | reindex\b.*\bconcurrently
+      | vacuum\b
+      | (?:create|drop)\s+database\b
+      | alter\s+system\b
+      | create\s+tablespace\b
+      | pragma\s+(?:\w+\.)?journal_mode\b
+    )""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+
+
+def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
+    """Whether any statement cannot run inside a transaction."""
+    return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
+
+
+class Migrator:
+    """Applies and rolls back the migrations of ``source`` on ``database``.
+
+    ``source`` is a source object, a folder path, ``package:subdir`` for migrations
+    shipped inside a package, or a list of those. ``database`` is a URL or an Engine.
+    """
+
+    def __init__(
+        self,
+        source: SourceSpec,
+        database: str | URL | Engine,
+        *,
+        table: str = DEFAULT_TABLE,
+        hooks: Hooks | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self.source = as_source(source)
+        self.tracking = TrackingTable(table)
+        self.engine = database if isinstance(database, Engine) else create_database_engine(database)
+        self.dialect = dialect_of(self.engine.url)
+        self.hooks = hooks or Hooks()
+        self.lock_timeout = lock_timeout
+        self._migrations: list[Migration] | None = None
+
+    # -- reading ------------------------------------------------------------------
+
+    def migrations(self) -> list[Migration]:
+        """The source's migrations for this database, in run order (read once)."""
+        if self._migrations is None:
+            self._migrations = load_migrations(self.source, self.dialect)
+        return self._migrations
+
+    def state(self) -> MigrationState:
+        """The current state: one query for the rows (none written)."""
+        migrations = self.migrations()
+        with connect(self.engine) as conn:
+            return self._read_state(conn, migrations)
+
+    def _read_state(self, conn: Connection, migrations: list[Migration]) -> MigrationState:
+        rows = self.tracking.read(conn)
+        dirty = any(row.status != COMPLETED for row in rows.values())
+        progress = self.tracking.read_progress(conn) if dirty else {}
+        conn.commit()
+        return MigrationState(migrations, rows, progress)
+
+    # -- planning -----------------------------------------------------------------
+
+    def plan(
+        self,
+        strategy: Strategy | None = None,
+        *,
+        retry_failed: bool = False,
+        force: bool = False,
+        state: MigrationState | None = None,
+    ) -> Plan:
+        """What ``migrate`` would run. Raises Refused when the state forbids running."""
+        state = state or self.state()
+        strategy = strategy or All()
+        warnings: list[str] = []
+        for entry in state.in_progress():
+            if not force:
+                raise Refused(
+                    f"migration {entry.id} is in_progress: a run died while applying it"
+                    f"{_progress_note(entry)}; check the schema, then mark it completed or "
+                    "failed, or re-run with --force"
+                )
+            warnings.append(f"--force: re-running {entry.id}, left in_progress")
+        self._check_drift(state.drifted(), force, warnings)
+        failed = {e.id for e in state.failed() if e.migration is not None}
+        if failed and not retry_failed:
+            first = next(e for e in state.failed() if e.migration is not None)
+            reason = (first.row.failure_reason if first.row else None) or "no reason recorded"
+            raise Refused(
+                f"migration {first.id} failed earlier ({_first_line(reason)}); fix it and "
+                "re-run with --retry-failed"
+            )
+        for entry in state.missing():
+            warnings.append(f"{entry.id} is recorded in the database but missing from the sources")
+        rerun = failed | ({e.id for e in state.in_progress()} if force else set())
+        candidates = [m for m in state.migrations if m.id not in state.rows or m.id in rerun]
+        selected = self._select_up(candidates, state.migrations, strategy)
+        steps = tuple(self._planned(m, "up", replaces_row=m.id in state.rows) for m in selected)
+        return Plan("up", self.dialect, steps, tuple(warnings))
+
+    def _select_up(
+        self, candidates: list[Migration], ordered: list[Migration], strategy: Strategy
+    ) -> list[Migration]:
+        if isinstance(strategy, Steps):
+            if strategy.n < 0:
+                raise ConfigError("--steps must be 0 or more")
+            return candidates[: strategy.n]
+        if isinstance(strategy, UpTo):
+            position = {m.id: i for i, m in enumerate(ordered)}
+            if strategy.id not in position:
+                raise ConfigError(f"unknown migration id {strategy.id!r}")
+            limit = position[strategy.id]
+            return [m for m in candidates if position[m.id] <= limit]
+        return candidates
+
+    def plan_rollback(
+        self,
+        strategy: Strategy,
+        *,
+        force: bool = False,
+        state: MigrationState | None = None,
+    ) -> Plan:
+        """What ``rollback`` would run, newest applied first. Raises before anything runs."""
+        state = state or self.state()
+        warnings: list[str] = []
+        for entry in state.in_progress():
+            if not force:
+                raise Refused(
+                    f"migration {entry.id} is in_progress: a run died while applying it; "
+                    "resolve it before rolling back, or use --force"
+                )
+            warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
+        applied = state.applied()
+        if isinstance(strategy, Steps):
+            if strategy.n < 0:
+                raise ConfigError("--steps must be 0 or more")
+            chosen = applied[len(applied) - strategy.n :] if strategy.n else []
+        elif isinstance(strategy, UpTo):
+            position = {m.id: i for i, m in enumerate(state.migrations)}
+            if strategy.id not in position:
+                raise ConfigError(f"unknown migration id {strategy.id!r}")
+            cut = position[strategy.id]
+            chosen = [e for e in applied if position.get(e.id, cut + 1) > cut]
+        else:
+            chosen = applied
+        missing = [e.id for e in chosen if e.migration is None]
+        if missing:
+            raise Refused(
+                "cannot roll back migrations missing from the sources: " + ", ".join(missing)
+            )
+        irreversible = [e.id for e in chosen if e.migration and not e.migration.reversible]
+        if irreversible:
+            raise Refused(
+                "cannot roll back: no down script for "
+                + ", ".join(irreversible)
+                + " (nothing was rolled back)"
+            )
+        self._check_drift([e for e in chosen if e.drift], force, warnings)
+        steps = tuple(self._planned(e.migration, "down") for e in reversed(chosen) if e.migration)
+        return Plan("down", self.dialect, steps, tuple(warnings))
+
+    def _check_drift(
+        self, drifted: list[MigrationStatus], force: bool, warnings: list[str]
+    ) -> None:
+        if not drifted:
+            return
+        names = ", ".join(f"{e.id} ({'+'.join(e.drift)})" for e in drifted)
+        if not force:
+            raise Refused(
+                f"applied migrations changed since they ran (checksum mismatch): {names}; "
+                "restore the files, or re-run with --force"
+            )
+        warnings.append(f"--force: ignoring checksum mismatch of {names}")
+
+    def _planned(
+        self, migration: Migration, direction: Direction, *, replaces_row: bool = False
+    ) -> PlannedMigration:
+        step = migration.up if direction == "up" else migration.down
+        statements = tuple(split_statements(step, self.dialect)) if isinstance(step, str) else ()
+        transactional = (
+            migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
+        )
+        return PlannedMigration(migration, direction, statements, transactional, replaces_row)
+
+    # -- running ------------------------------------------------------------------
+
+    def migrate(
+        self,
+        strategy: Strategy | None = None,
+        *,
+        dry_run: bool = False,
+        retry_failed: bool = False,
+        force: bool = False,
+    ) -> RunResult:
+        """Apply pending migrations under the migration lock.
+
+        ``dry_run`` writes nothing (not even the tracking table) and returns the plan.
+        """
+        if dry_run:
+            return RunResult(self.plan(strategy, retry_failed=retry_failed, force=force), True)
+        migrations = self.migrations()
+        with (
+            migration_lock(self.engine, self.tracking.name, self.lock_timeout),
+            connect(self.engine) as conn,
+        ):
+            with conn.begin():
+                self.tracking.ensure(conn)
+            # Re-read after taking the lock: the previous holder may have applied some.
+            state = self._read_state(conn, migrations)
+            plan = self.plan(strategy, retry_failed=retry_failed, force=force, state=state)
+            return self._run(conn, plan)
+
+    def rollback(
+        self, strategy: Strategy, *, dry_run: bool = False, force: bool = False
+    ) -> RunResult:
+        """Roll back applied migrations, newest first, under the migration lock."""
+        if dry_run:
+            return RunResult(self.plan_rollback(strategy, force=force), True)
+        migrations = self.migrations()
+        with (
+            migration_lock(self.engine, self.tracking.name, self.lock_timeout),
+            connect(self.engine) as conn,
+        ):
+            state = self._read_state(conn, migrations)
+            plan = self.plan_rollback(strategy, force=force, state=state)
+            return self._run(conn, plan)
+
+    def _run(self, conn: Connection, plan: Plan) -> RunResult:
+        started = time.perf_counter()
+        result = RunResult(plan, False)
+        if self.hooks.before_all:
+            self.hooks.before_all(plan)
+        for planned in plan.steps:
+            if self.hooks.before_each:
+                self.hooks.before_each(planned)
+            step_started = time.perf_counter()
+            try:
+                if planned.transactional:
+                    self._apply_in_transaction(conn, planned)
+                else:
+                    self._apply_statement_by_statement(conn, planned)
+            except MigrationFailed as error:
+                if self.hooks.on_error:
+                    self.hooks.on_error(planned, error)
+                raise
+            result.done.append(planned.migration.id)
+            if self.hooks.after_each:
+                self.hooks.after_each(planned, time.perf_counter() - step_started)
+        result.seconds = time.perf_counter() - started
+        if self.hooks.after_all:
+            self.hooks.after_all(result)
+        return result
+
+    def _finish(self, conn: Connection, planned: PlannedMigration) -> None:
+        migration = planned.migration
+        if planned.direction == "down":
+            self.tracking.remove(conn, migration.id)
+        elif not planned.transactional:
+            self.tracking.set_status(conn, migration.id, COMPLETED)
+        else:
+            self.tracking.record(
+                conn,
+                migration.id,
+                COMPLETED,
+                migration.up_checksum,
+                migration.down_checksum,
+                replace=planned.replaces_row,
+            )
+
+    def _apply_in_transaction(self, conn: Connection, planned: PlannedMigration) -> None:
+        try:
+            with conn.begin():
+                self._execute(conn, planned)
+                self._finish(conn, planned)
+        except _StepError as failure:
+            error = failure.as_migration_failed(planned)
+            if planned.direction == "up":
+                with conn.begin():
+                    self.tracking.record(
+                        conn,
+                        planned.migration.id,
+                        FAILED,
+                        planned.migration.up_checksum,
+                        planned.migration.down_checksum,
+                        error.reason,
+                        replace=True,
+                    )
+            raise error from None
+
+    def _apply_statement_by_statement(self, conn: Connection, planned: PlannedMigration) -> None:
+        migration = planned.migration
+        total = len(planned.statements)
+        with conn.begin():
+            self.tracking.ensure_progress(conn)
+            if planned.direction == "up":
+                self.tracking.record(
+                    conn,
+                    migration.id,
+                    IN_PROGRESS,
+                    migration.up_checksum,
+                    migration.down_checksum,
+                    replace=True,
+                )
+            self.tracking.set_progress(conn, migration.id, 0, total)
+        try:
+            with _autocommit(conn) as auto:
+                self._execute(auto, planned, progress=True)
+        except _StepError as failure:
+            error = failure.as_migration_failed(planned, statement_by_statement=True)
+            with conn.begin():
+                self.tracking.set_status(conn, migration.id, FAILED, error.reason)
+            raise error from None
+        with conn.begin():
+            self._finish(conn, planned)
+            self.tracking.clear_progress(conn, migration.id)
+
+    def _execute(
+        self, conn: Connection, planned: PlannedMigration, *, progress: bool = False
+    ) -> None:
+        step: Step | None = (
+            planned.migration.up if planned.direction == "up" else planned.migration.down
+        )
+        if callable(step):
+            try:
+                step(conn)
+            except Exception as exc:
+                raise _StepError(exc, None, 0, 0) from exc
+            return
+        total = len(planned.statements)
+        for done, statement in enumerate(planned.statements):
+            try:
+                conn.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
+            except SQLAlchemyError as exc:
+                raise _StepError(exc, statement, done, total) from exc
+            if progress:
+                self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
+
+
+@contextmanager
+def _autocommit(conn: Connection) -> Iterator[Connection]:
+    """A connection on which every statement commits on its own."""
+    if conn.dialect.name == "sqlite":
+        # The engine's begin hook skips BEGIN while this flag is set (see db.py).
+        conn.info["switchy_autocommit"] = True
+        try:
+            yield conn
+        finally:
+            conn.commit()
+            conn.info.pop("switchy_autocommit", None)
+        return
+    with conn.engine.connect() as other:
+        other.execution_options(isolation_level="AUTOCOMMIT")
+        yield other
+
+
+class _StepError(Exception):
+    """A statement or callable failed; carries what is needed for the report."""
+
+    def __init__(
+        self, exc: BaseException, statement: Statement | None, applied: int, total: int
+    ) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+        self.statement = statement
+        self.applied = applied
+        self.total = total
+
+    def reason(self) -> str:
+        exc = self.exc
+        if isinstance(exc, DBAPIError) and exc.orig is not None:
+            text = str(exc.orig)
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        return mask_text(_first_line(text.strip()) or type(exc).__name__)
+
+    def as_migration_failed(
+        self, planned: PlannedMigration, *, statement_by_statement: bool = False
+    ) -> MigrationFailed:
+        reason = self.reason()
+        if self.statement is not None:
+            excerpt = _first_line(self.statement.text)
+            reason = f"{reason} [statement {self.statement.index + 1}: {excerpt[:120]}]"
+        partial = statement_by_statement and self.statement is not None
+        return MigrationFailed(
+            planned.migration.id,
+            reason,
+            path=planned.sql_path,
+            line=self.statement.line if self.statement else None,
+            statement=self.statement.text if self.statement else None,
+            applied_statements=self.applied if partial else None,
+            total_statements=self.total if partial else None,
+        )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _progress_note(entry: MigrationStatus) -> str:
+    if entry.progress is None:
+        return ""
+    return (
+        f" ({entry.progress.statements_applied} of {entry.progress.statements_total} "
+        "statements had been applied)"
+    )

@@ -1,0 +1,144 @@
+"""The state of a database's migrations, separate from the runner.
+
+Built from the ordered migrations of a source and one read of the tracking table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from .checksum import UNKNOWN_CHECKSUM
+from .migration import Migration
+from .tracking import COMPLETED, FAILED, IN_PROGRESS, StatementProgress, TrackingRow
+
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """One migration as the database sees it.
+
+    ``migration`` is None for a row whose migration is missing from the sources.
+    ``drift`` lists which checksums (``up``, ``down``) changed since it was applied;
+    ``unknown_checksum`` is True when the row holds 64 zeros (written without one).
+    """
+
+    id: str
+    state: str
+    migration: Migration | None
+    row: TrackingRow | None
+    drift: tuple[str, ...] = ()
+    unknown_checksum: bool = False
+    progress: StatementProgress | None = None
+
+    @property
+    def applied(self) -> bool:
+        """True when the migration completed."""
+        return self.state == COMPLETED
+
+
+def _drift(migration: Migration, row: TrackingRow) -> tuple[tuple[str, ...], bool]:
+    if row.up_checksum == UNKNOWN_CHECKSUM and row.down_checksum == UNKNOWN_CHECKSUM:
+        return (), True
+    drift = []
+    if row.up_checksum != UNKNOWN_CHECKSUM and row.up_checksum != migration.up_checksum:
+        drift.append("up")
+    if row.down_checksum != UNKNOWN_CHECKSUM and row.down_checksum != migration.down_checksum:
+        drift.append("down")
+    return tuple(drift), False
+
+
+class MigrationState:
+    """What is applied, pending, failed or dirty, in run order."""
+
+    def __init__(
+        self,
+        migrations: list[Migration],
+        rows: dict[str, TrackingRow],
+        progress: dict[str, StatementProgress] | None = None,
+    ) -> None:
+        self.migrations = migrations
+        self.rows = rows
+        self.progress = progress or {}
+
+    @cached_property
+    def entries(self) -> list[MigrationStatus]:
+        """Every known migration in run order, then rows missing from the sources."""
+        known = {m.id for m in self.migrations}
+        result = []
+        for migration in self.migrations:
+            row = self.rows.get(migration.id)
+            if row is None:
+                result.append(MigrationStatus(migration.id, PENDING, migration, None))
+                continue
+            drift, unknown = _drift(migration, row)
+            result.append(
+                MigrationStatus(
+                    migration.id,
+                    row.status,
+                    migration,
+                    row,
+                    drift,
+                    unknown,
+                    self.progress.get(migration.id),
+                )
+            )
+        for migration_id in sorted(set(self.rows) - known):
+            row = self.rows[migration_id]
+            result.append(
+                MigrationStatus(
+                    migration_id,
+                    row.status,
+                    None,
+                    row,
+                    progress=self.progress.get(migration_id),
+                )
+            )
+        return result
+
+    def get(self, migration_id: str) -> MigrationStatus | None:
+        """The status of one migration id, or None when neither known nor recorded."""
+        return next((e for e in self.entries if e.id == migration_id), None)
+
+    def is_applied(self, migration_id: str) -> bool:
+        """True when ``migration_id`` completed."""
+        row = self.rows.get(migration_id)
+        return row is not None and row.status == COMPLETED
+
+    def pending(self) -> list[Migration]:
+        """Migrations with no row, in run order."""
+        return [m for m in self.migrations if m.id not in self.rows]
+
+    def applied(self) -> list[MigrationStatus]:
+        """Completed migrations, in run order (missing ones last)."""
+        return [e for e in self.entries if e.state == COMPLETED]
+
+    def in_progress(self) -> list[MigrationStatus]:
+        """Rows left ``in_progress`` by a run that died."""
+        return [e for e in self.entries if e.state == IN_PROGRESS]
+
+    def failed(self) -> list[MigrationStatus]:
+        """Rows whose migration failed."""
+        return [e for e in self.entries if e.state == FAILED]
+
+    def drifted(self) -> list[MigrationStatus]:
+        """Applied migrations whose files changed since they ran."""
+        return [e for e in self.entries if e.drift and e.state == COMPLETED]
+
+    def missing(self) -> list[MigrationStatus]:
+        """Rows whose migration is absent from the sources."""
+        return [e for e in self.entries if e.migration is None]
+
+    def out_of_order(self) -> list[Migration]:
+        """Pending migrations that sort before the newest applied one."""
+        position = {m.id: i for i, m in enumerate(self.migrations)}
+        applied = [position[e.id] for e in self.applied() if e.id in position]
+        if not applied:
+            return []
+        newest = max(applied)
+        return [m for m in self.pending() if position[m.id] < newest]
+
+    def history(self) -> list[TrackingRow]:
+        """Every recorded row, oldest first."""
+        return sorted(self.rows.values(), key=lambda r: (str(r.run_on or ""), r.id))

@@ -1,0 +1,299 @@
+"""The switchy_schema tracking table, and switchy-guard's statement-progress table.
+
+The tracking table keeps exactly the columns the Rust switchy_schema writes (DESIGN.md,
+Compatibility), so both tools can share a database. Extra state lives in tables of its
+own beside it: ``<table>_statements`` records how many statements of a migration that runs
+outside a transaction have been applied, so a failure says exactly what ran.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from .checksum import UNKNOWN_CHECKSUM
+from .db import connection_dialect
+from .errors import ConfigError
+
+DEFAULT_TABLE = "__switchy_migrations"
+
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+FAILED = "failed"
+STATUSES = (IN_PROGRESS, COMPLETED, FAILED)
+
+# Leaves room for the suffix of the tables kept beside it within PostgreSQL's 63 bytes.
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
+
+_CREATE = {
+    "sqlite": """CREATE TABLE {t} (
+    id TEXT NOT NULL,
+    run_on TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')),
+    finished_on TEXT NULL,
+    up_checksum VARCHAR(64) NOT NULL,
+    down_checksum VARCHAR(64) NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT NULL
+)""",
+    "postgres": """CREATE TABLE {t} (
+    id TEXT NOT NULL,
+    run_on TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+    finished_on TIMESTAMP WITH TIME ZONE NULL,
+    up_checksum VARCHAR(64) NOT NULL,
+    down_checksum VARCHAR(64) NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT NULL
+)""",
+    "mysql": """CREATE TABLE {t} (
+    id TEXT NOT NULL,
+    run_on DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    finished_on DATETIME NULL,
+    up_checksum VARCHAR(64) NOT NULL,
+    down_checksum VARCHAR(64) NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT NULL
+)""",
+}
+
+_NOW = {
+    "sqlite": "strftime('%Y-%m-%dT%H:%M:%f', 'now')",
+    "postgres": "clock_timestamp()",
+    "mysql": "NOW()",
+}
+
+_DATETIME_TYPE = {"sqlite": "TEXT", "postgres": "TIMESTAMP WITH TIME ZONE", "mysql": "DATETIME"}
+
+_CREATE_PROGRESS = """CREATE TABLE {t} (
+    migration_id VARCHAR(255) NOT NULL PRIMARY KEY,
+    statements_applied INTEGER NOT NULL,
+    statements_total INTEGER NOT NULL
+)"""
+
+
+def validate_table_name(name: str) -> str:
+    """Return ``name`` if it is a plain identifier, else raise ConfigError.
+
+    The name is never interpolated into SQL unless it passed this check.
+    """
+    if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name):
+        raise ConfigError(
+            f"invalid migration table name {name!r}: use letters, digits and underscores, "
+            "not starting with a digit, at most 48 characters"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class TrackingRow:
+    """One row of the tracking table."""
+
+    id: str
+    run_on: datetime | str | None
+    finished_on: datetime | str | None
+    up_checksum: str
+    down_checksum: str
+    status: str
+    failure_reason: str | None
+
+
+@dataclass(frozen=True)
+class StatementProgress:
+    """How far a migration that runs outside a transaction got."""
+
+    migration_id: str
+    statements_applied: int
+    statements_total: int
+
+
+class TrackingTable:
+    """Reads and writes the tracking table named ``name`` (validated)."""
+
+    def __init__(self, name: str = DEFAULT_TABLE) -> None:
+        self.name = validate_table_name(name)
+        self.progress_name = f"{self.name}_statements"
+
+    def _quoted(self, conn: Connection, name: str | None = None) -> str:
+        return conn.dialect.identifier_preparer.quote(name or self.name)
+
+    # -- schema -------------------------------------------------------------------
+
+    def exists(self, conn: Connection) -> bool:
+        """Whether the tracking table exists."""
+        return bool(inspect(conn).has_table(self.name))
+
+    def ensure(self, conn: Connection) -> None:
+        """Create the table when absent; upgrade the legacy ``name``/``run_on`` form."""
+        dialect = connection_dialect(conn)
+        inspector = inspect(conn)
+        if not inspector.has_table(self.name):
+            conn.exec_driver_sql(_CREATE[dialect].format(t=self._quoted(conn)))
+            return
+        columns = {column["name"].lower() for column in inspector.get_columns(self.name)}
+        if "id" not in columns and "name" in columns:
+            self._upgrade_legacy(conn, dialect, columns)
+
+    def _upgrade_legacy(self, conn: Connection, dialect: str, columns: set[str]) -> None:
+        table = self._quoted(conn)
+        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN name TO id")
+        zeros = f"'{UNKNOWN_CHECKSUM}'"
+        additions = [
+            ("finished_on", f"{_DATETIME_TYPE[dialect]} NULL"),
+            ("up_checksum", f"VARCHAR(64) NOT NULL DEFAULT {zeros}"),
+            ("down_checksum", f"VARCHAR(64) NOT NULL DEFAULT {zeros}"),
+            ("status", "VARCHAR(32) NOT NULL DEFAULT 'completed'"),
+            ("failure_reason", "TEXT NULL"),
+        ]
+        for column, definition in additions:
+            if column not in columns:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        conn.exec_driver_sql(f"UPDATE {table} SET finished_on = run_on WHERE finished_on IS NULL")
+
+    # -- reading ------------------------------------------------------------------
+
+    def read(self, conn: Connection) -> dict[str, TrackingRow]:
+        """The whole state in one query: the newest row of each migration id.
+
+        Call it outside a transaction holding other work: when the table is missing the
+        transaction is rolled back. Several rows for one id (left by switchy_schema's re-run fault) resolve to the
+        newest; rows come back ordered by ``run_on`` so the last one wins.
+        """
+        try:
+            result = conn.exec_driver_sql(
+                "SELECT id, run_on, finished_on, up_checksum, down_checksum, status, "
+                f"failure_reason FROM {self._quoted(conn)} ORDER BY run_on"
+            )
+            return {row[0]: TrackingRow(*row) for row in result}
+        except DBAPIError:
+            # One query in the common case; only a failure pays for the existence check.
+            # The failed statement aborts the transaction on PostgreSQL: roll it back.
+            conn.rollback()
+            if self.exists(conn):
+                raise
+            return {}
+
+    def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
+        """Statement progress of migrations that ran outside a transaction."""
+        if not inspect(conn).has_table(self.progress_name):
+            return {}
+        result = conn.exec_driver_sql(
+            "SELECT migration_id, statements_applied, statements_total FROM "
+            f"{self._quoted(conn, self.progress_name)}"
+        )
+        return {row[0]: StatementProgress(*row) for row in result}
+
+    # -- writing ------------------------------------------------------------------
+
+    def remove(self, conn: Connection, migration_id: str) -> None:
+        """Delete every row of ``migration_id``."""
+        conn.execute(text(f"DELETE FROM {self._quoted(conn)} WHERE id = :id"), {"id": migration_id})
+
+    def record(
+        self,
+        conn: Connection,
+        migration_id: str,
+        status: str,
+        up_checksum: str,
+        down_checksum: str,
+        failure_reason: str | None = None,
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Insert the row of ``migration_id`` with ``status``.
+
+        ``replace`` deletes its earlier rows first, so a re-run never leaves a duplicate.
+        A finished status (completed, failed) also sets ``finished_on``.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        if replace:
+            self.remove(conn, migration_id)
+        now = _NOW[connection_dialect(conn)]
+        finished = now if status != IN_PROGRESS else "NULL"
+        # run_on is given explicitly: a table upgraded from the legacy form has no default.
+        conn.execute(
+            text(
+                f"INSERT INTO {self._quoted(conn)} (id, run_on, finished_on, up_checksum, "
+                "down_checksum, status, failure_reason) "
+                f"VALUES (:id, {now}, {finished}, :up, :down, :status, :reason)"
+            ),
+            {
+                "id": migration_id,
+                "up": up_checksum,
+                "down": down_checksum,
+                "status": status,
+                "reason": failure_reason,
+            },
+        )
+
+    def set_status(
+        self, conn: Connection, migration_id: str, status: str, failure_reason: str | None = None
+    ) -> None:
+        """Move the row of ``migration_id`` to ``status`` (finished_on set when final)."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        finished = _NOW[connection_dialect(conn)] if status != IN_PROGRESS else "NULL"
+        conn.execute(
+            text(
+                f"UPDATE {self._quoted(conn)} SET status = :status, finished_on = {finished}, "
+                "failure_reason = :reason WHERE id = :id"
+            ),
+            {"id": migration_id, "status": status, "reason": failure_reason},
+        )
+
+    def set_checksums(
+        self, conn: Connection, migration_id: str, up_checksum: str, down_checksum: str
+    ) -> None:
+        """Record new checksums for ``migration_id`` (adopting the current files)."""
+        conn.execute(
+            text(
+                f"UPDATE {self._quoted(conn)} SET up_checksum = :up, down_checksum = :down "
+                "WHERE id = :id"
+            ),
+            {"id": migration_id, "up": up_checksum, "down": down_checksum},
+        )
+
+    def set_progress(self, conn: Connection, migration_id: str, applied: int, total: int) -> None:
+        """Record that ``applied`` of ``total`` statements of a migration ran."""
+        table = self._quoted(conn, self.progress_name)
+        params = {"id": migration_id, "applied": applied, "total": total}
+        updated = conn.execute(
+            text(
+                f"UPDATE {table} SET statements_applied = :applied, "
+                "statements_total = :total WHERE migration_id = :id"
+            ),
+            params,
+        )
+        if updated.rowcount == 0:
+            conn.execute(
+                text(
+                    f"INSERT INTO {table} (migration_id, statements_applied, statements_total) "
+                    "VALUES (:id, :applied, :total)"
+                ),
+                params,
+            )
+
+    def ensure_progress(self, conn: Connection) -> None:
+        """Create the statement-progress table when absent."""
+        if not inspect(conn).has_table(self.progress_name):
+            conn.exec_driver_sql(_CREATE_PROGRESS.format(t=self._quoted(conn, self.progress_name)))
+
+    def clear_progress(self, conn: Connection, migration_id: str) -> None:
+        """Forget the statement progress of ``migration_id`` (after ensure_progress)."""
+        conn.execute(
+            text(f"DELETE FROM {self._quoted(conn, self.progress_name)} WHERE migration_id = :id"),
+            {"id": migration_id},
+        )
+
+
+def format_time(value: datetime | str | None) -> str | None:
+    """A tracking-table time as ISO-8601 text (SQLite keeps it as text already)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,140 @@
+"""The command line end to end on each real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.cli_helpers import run_cli, write_migration
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "project" / "migrations"
+IDS = sorted(p.name for p in EXAMPLE.iterdir() if p.is_dir())
+
+
+def test_migrate_list_status_rollback(db_url: str) -> None:
+    common = ["-m", str(EXAMPLE), "-d", db_url, "--no-color"]
+    status = run_cli("status", *common, "--format", "json")
+    assert status.code == 0, status.err
+    data = json.loads(status.out)
+    assert data["summary"]["pending"] == len(IDS)
+    password = make_url(db_url).password
+    if password:
+        assert password not in status.out and "***" in data["database"]
+
+    dry = run_cli("migrate", "--dry-run", *common)
+    assert dry.code == 0 and "Dry run: nothing was changed." in dry.out
+    assert "INSERT INTO users" in dry.out
+    assert json.loads(run_cli("status", *common, "--format", "json").out)["summary"]["pending"] == 4
+
+    applied = run_cli("migrate", *common)
+    assert applied.code == 0, applied.err
+    assert f"applied {IDS[0]}" in applied.out and "Applied 4 migration(s)" in applied.out
+
+    listing = json.loads(run_cli("list", *common, "--format", "json").out)
+    assert [m["id"] for m in listing["migrations"]] == IDS
+    assert {m["state"] for m in listing["migrations"]} == {"completed"}
+    first = listing["migrations"][0]
+    assert first["up_checksum"] == first["recorded_up_checksum"] and first["drift"] is False
+    assert first["applied_at"]
+
+    table = run_cli("list", *common)
+    assert IDS[-1] in table.out and "completed" in table.out
+
+    again = run_cli("migrate", *common)
+    assert "Nothing to do" in again.out
+
+    back = run_cli("rollback", "--steps", "2", *common, "--format", "json")
+    assert back.code == 0, back.err
+    assert json.loads(back.out)["done"] == [IDS[3], IDS[2]]
+    text_status = run_cli("status", *common)
+    assert "2 pending" in text_status.out and f"Next to apply: {IDS[2]}" in text_status.out
+
+
+def test_status_reports_drift_and_migrate_refuses(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    folder = write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
+    common = ["-m", str(root), "-d", db_url]
+    assert run_cli("migrate", *common).code == 0
+    (folder / "up.sql").write_text("CREATE TABLE a (id BIGINT);\n")
+    write_migration(root, "2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);\n")
+    status = run_cli("status", *common)
+    assert "2024-01-01-000000_a changed since it was applied (up script)" in status.out
+    refused = run_cli("migrate", *common)
+    assert refused.code == 1
+    assert refused.error_lines == [
+        "error: applied migrations changed since they ran (checksum mismatch): "
+        "2024-01-01-000000_a (up); restore the files, or re-run with --force"
+    ]
+    forced = run_cli("migrate", "--force", *common)
+    assert forced.code == 0 and "ignoring checksum mismatch" in forced.out
+
+
+def test_failed_migration_exit_code_and_message(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(
+        root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\nINSERT INTO zz VALUES (1);\n"
+    )
+    result = run_cli("migrate", "-m", root, "-d", db_url)
+    assert result.code == 1
+    assert len(result.error_lines) == 1
+    assert (
+        f"migration 2024-01-01-000000_a failed at {root}/2024-01-01-000000_a/up.sql:2" in result.err
+    )
+    status = json.loads(run_cli("status", "-m", root, "-d", db_url, "--format", "json").out)
+    assert status["migrations"][0]["state"] == "failed"
+    assert "zz" in status["migrations"][0]["failure_reason"]
+
+
+def test_create_makes_a_timestamped_folder(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    result = run_cli("create", "Add users-email", "-m", root)
+    assert result.code == 0, result.err
+    (folder,) = root.iterdir()
+    assert folder.name.endswith("_add_users_email") and folder.name[:4].isdigit()
+    assert {p.name for p in folder.iterdir()} == {"up.sql", "down.sql"}
+    per_db = run_cli(
+        "create", "x", "-m", root / "tree", "--dialect", "postgres", "--format", "json"
+    )
+    assert json.loads(per_db.out)["created"].startswith(str(root / "tree" / "postgres"))
+    assert run_cli("create", "bad/name!", "-m", root).code == 2
+    assert run_cli("create", "y", "-m", root / "tree").code == 2
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "switchy_guard", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and "migrate" in result.stdout
+
+
+@pytest.mark.parametrize("script", ["basic_usage.py"])
+def test_basic_usage_example_runs(script: str, db_url: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / script
+    result = subprocess.run(
+        [sys.executable, str(path), db_url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "applied: ['2024-01-10-090000_create_users'" in result.stdout
+    assert "after rolling back one: 3 applied, 1 pending" in result.stdout
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Applied 4 migration(s)" in result.stdout
+    assert "Up to date: nothing pending." in result.stdout

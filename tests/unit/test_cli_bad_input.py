@@ -1,0 +1,171 @@
+"""Bad input: exit code 2 (3 for an unreachable database), one line naming the file and
+the problem, and nothing applied."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from tests.cli_helpers import run_cli, write_migration
+
+GOOD = "2024-01-01-000000_create_a"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    write_migration(folder, GOOD, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    return folder
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "app.db"
+
+
+def assert_nothing_applied(database: Path) -> None:
+    if database.exists():
+        assert inspect(create_engine(f"sqlite:///{database}")).get_table_names() == []
+
+
+def assert_one_error(result_err: list[str], *fragments: str) -> None:
+    assert len(result_err) == 1, result_err
+    line = result_err[0]
+    assert line.startswith("error: ")
+    assert "Traceback" not in line
+    for fragment in fragments:
+        assert fragment in line, line
+
+
+def migrate(root: Path, database: Path, *extra: str) -> tuple[int, list[str]]:
+    result = run_cli("migrate", "-m", root, "-d", f"sqlite:///{database}", *extra)
+    return result.code, result.error_lines
+
+
+def test_missing_migrations_directory(tmp_path: Path, database: Path) -> None:
+    code, err = migrate(tmp_path / "nope", database)
+    assert code == 2
+    assert_one_error(err, f"{tmp_path / 'nope'}: migrations directory does not exist")
+    assert_nothing_applied(database)
+
+
+def test_undecodable_sql(root: Path, database: Path) -> None:
+    write_migration(root, "2024-01-02-000000_bad", b"INSERT INTO a VALUES ('\xe9');\n")
+    code, err = migrate(root, database)
+    assert code == 2
+    assert_one_error(err, f"{root}/2024-01-02-000000_bad/up.sql: not valid UTF-8")
+    assert_nothing_applied(database)
+
+
+def test_bad_metadata(root: Path, database: Path) -> None:
+    write_migration(root, "2024-01-02-000000_meta", metadata="transactional = 'sometimes'\n")
+    code, err = migrate(root, database)
+    assert code == 2
+    assert_one_error(
+        err,
+        f"{root}/2024-01-02-000000_meta/metadata.toml:",
+        "'transactional' must be true or false",
+    )
+    assert_nothing_applied(database)
+
+
+def test_symlink_leaving_the_root(root: Path, database: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "up.sql").write_text("DROP TABLE a;")
+    os.symlink(outside, root / "2024-01-02-000000_link")
+    code, err = migrate(root, database)
+    assert code == 2
+    assert_one_error(err, f"{root}/2024-01-02-000000_link: symlink leaves the migrations root")
+    assert_nothing_applied(database)
+
+
+def test_duplicate_id_across_sources(root: Path, database: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    write_migration(other, GOOD, "CREATE TABLE b (id INTEGER);\n")
+    code, err = migrate(root, database, "-m", str(other))
+    assert code == 2
+    assert_one_error(err, f"duplicate migration id '{GOOD}'", str(other), str(root))
+    assert_nothing_applied(database)
+
+
+def test_dependency_cycle(root: Path, database: Path) -> None:
+    write_migration(root, "2024-01-02-000000_x", metadata='depends_on = ["2024-01-03-000000_y"]')
+    write_migration(root, "2024-01-03-000000_y", metadata='depends_on = ["2024-01-02-000000_x"]')
+    code, err = migrate(root, database)
+    assert code == 2
+    assert_one_error(
+        err, "dependency cycle: 2024-01-02-000000_x -> 2024-01-03-000000_y -> 2024-01-02-000000_x"
+    )
+    assert_nothing_applied(database)
+
+
+def test_missing_dependency(root: Path, database: Path) -> None:
+    write_migration(root, "2024-01-02-000000_x", metadata='depends_on = ["2023-nope"]')
+    code, err = migrate(root, database)
+    assert code == 2
+    assert_one_error(err, f"{root}/2024-01-02-000000_x:", "unknown migration '2023-nope'")
+    assert_nothing_applied(database)
+
+
+def test_unknown_to_id(root: Path, database: Path) -> None:
+    code, err = migrate(root, database, "--to", "2099-01-01-000000_future")
+    assert code == 2
+    assert_one_error(err, "unknown migration id '2099-01-01-000000_future'")
+    assert inspect(create_engine(f"sqlite:///{database}")).get_table_names() == [
+        "__switchy_migrations"
+    ]
+
+
+def test_invalid_table_name(root: Path, database: Path) -> None:
+    code, err = migrate(root, database, "--migration-table", "users; DROP TABLE x")
+    assert code == 2
+    assert_one_error(err, "invalid migration table name 'users; DROP TABLE x'")
+    assert_nothing_applied(database)
+
+
+def test_unreachable_database_exits_3_with_password_masked(root: Path) -> None:
+    result = run_cli(
+        "status",
+        "-m",
+        root,
+        "-d",
+        "postgresql://app:topsecret@127.0.0.1:9/app",
+    )
+    assert result.code == 3
+    assert_one_error(
+        result.error_lines, "cannot connect to postgresql+psycopg://app:***@127.0.0.1:9/app"
+    )
+    assert "topsecret" not in result.err + result.out
+
+
+def test_unreachable_mysql_exits_3(root: Path) -> None:
+    result = run_cli("migrate", "-m", root, "-d", "mysql://app:topsecret@127.0.0.1:9/app")
+    assert result.code == 3
+    assert "topsecret" not in result.err
+    assert_one_error(result.error_lines, "cannot connect to mysql+pymysql://app:***@")
+
+
+def test_missing_database_url(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = run_cli("status", "-m", root)
+    assert result.code == 2
+    assert_one_error(result.error_lines, "'status' needs a database")
+
+
+def test_usage_errors_exit_2(root: Path) -> None:
+    assert run_cli("rollback", "-m", root, "-d", "sqlite://").code == 2
+    assert run_cli("migrate", "--steps", "-1").code == 2
+    assert run_cli("no-such-verb").code == 2
+
+
+def test_bad_config_file(tmp_path: Path, root: Path) -> None:
+    config = tmp_path / "sg.toml"
+    config.write_text("database_ur = 'sqlite://'\n")
+    result = run_cli("--config", config, "status", "-m", root)
+    assert result.code == 2
+    assert_one_error(result.error_lines, f"{config}: unknown setting 'database_ur'")

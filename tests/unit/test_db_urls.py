@@ -1,0 +1,50 @@
+"""URL spellings map to the installed drivers; passwords never leak."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchy_guard.db import dialect_of, mask_text, mask_url, parse_url
+from switchy_guard.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("url", "driver", "dialect"),
+    [
+        ("postgres://u:p@h/db", "postgresql+psycopg", "postgres"),
+        ("postgresql://u:p@h/db", "postgresql+psycopg", "postgres"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg", "postgres"),
+        ("mysql://u:p@h/db", "mysql+pymysql", "mysql"),
+        ("mariadb://u:p@h/db", "mariadb+pymysql", "mysql"),
+        ("sqlite:///x.db", "sqlite", "sqlite"),
+        ("sqlite:x.db", "sqlite", "sqlite"),
+        ("sqlite:", "sqlite", "sqlite"),
+    ],
+)
+def test_url_spellings(url: str, driver: str, dialect: str) -> None:
+    assert parse_url(url).drivername == driver
+    assert dialect_of(url) == dialect
+
+
+def test_sqlite_short_form_keeps_the_path() -> None:
+    assert parse_url("sqlite:data/app.db").database == "data/app.db"
+
+
+def test_unsupported_and_invalid_urls() -> None:
+    with pytest.raises(ConfigError, match="unsupported database 'oracle'"):
+        dialect_of("oracle://u:p@h/db")
+    with pytest.raises(ConfigError, match="invalid database URL") as info:
+        parse_url("not a url with password s3cret")
+    assert "invalid database URL" in str(info.value)
+
+
+def test_mask_url_hides_the_password() -> None:
+    masked = mask_url("postgresql://alice:s3cret@db.example/prod")
+    assert "s3cret" not in masked and "alice" in masked and "***" in masked
+
+
+def test_mask_text_hides_passwords_inside_messages() -> None:
+    text = "could not reach mysql+pymysql://bob:hunter2@10.0.0.1:3306/app (timeout)"
+    masked = mask_text(text)
+    assert "hunter2" not in masked
+    assert "mysql+pymysql://bob:***@10.0.0.1:3306/app" in masked
