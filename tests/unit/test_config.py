@@ -1,0 +1,80 @@
+"""Settings precedence: flag, environment, config file, default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from switchy_guard.config import resolve_settings
+from switchy_guard.errors import ConfigError
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
+    assert settings.database_url is None
+    assert settings.migrations_dir == "migrations"
+    assert settings.migration_table == "__switchy_migrations"
+    assert settings.env == "development"
+    assert settings.lock_timeout == 60.0
+    assert settings.config_file is None
+
+
+def test_precedence_flag_env_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.switchy-guard]\ndatabase_url = "sqlite:///file.db"\nmigration_table = "t_file"\n'
+        'env = "staging"\nlock_timeout = 5\n'
+    )
+    environ = {"SWITCHY_MIGRATION_TABLE": "t_env", "DATABASE_URL": "sqlite:///env.db"}
+    settings = resolve_settings({"migration_table": "t_flag"}, environ=environ, cwd=tmp_path)
+    assert settings.migration_table == "t_flag"
+    assert settings.database_url == "sqlite:///env.db"
+    assert settings.env == "staging"
+    assert settings.lock_timeout == 5.0
+    assert settings.config_file == str(tmp_path / "pyproject.toml")
+    environ["SWITCHY_DATABASE_URL"] = "sqlite:///switchy.db"
+    assert (
+        resolve_settings({}, environ=environ, cwd=tmp_path).database_url == "sqlite:///switchy.db"
+    )
+
+
+def test_own_config_file_and_explicit_config(tmp_path: Path) -> None:
+    (tmp_path / "switchy-guard.toml").write_text('migrations_dir = ["a", "b"]\n')
+    assert resolve_settings({}, environ={}, cwd=tmp_path).migrations_dir == ["a", "b"]
+    other = tmp_path / "other.toml"
+    other.write_text('dialect = "postgres"\n')
+    settings = resolve_settings({"config": str(other)}, environ={}, cwd=tmp_path)
+    assert settings.dialect == "postgres" and settings.migrations_dir == "migrations"
+
+
+def test_pyproject_without_section_falls_through(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "switchy-guard.toml").write_text('env = "production"\n')
+    assert resolve_settings({}, environ={}, cwd=tmp_path).env == "production"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("colour = 'red'\n", "unknown setting 'colour'"),
+        ("lock_timeout = 'soon'\n", "'lock_timeout' must be a number"),
+        ("lock_timeout = true\n", "'lock_timeout' must be a number"),
+        ("database_url = 3\n", "'database_url' must be a string"),
+        ("migrations_dir = [1]\n", "'migrations_dir' must be a string or a list of strings"),
+        ("dialect = 'oracle'\n", "unknown dialect 'oracle'"),
+        ("lock_timeout = -1\n", "0 or more seconds"),
+        ("not toml at all\n", "invalid TOML"),
+    ],
+)
+def test_bad_config(tmp_path: Path, content: str, problem: str) -> None:
+    (tmp_path / "switchy-guard.toml").write_text(content)
+    with pytest.raises(ConfigError, match=problem):
+        resolve_settings({}, environ={}, cwd=tmp_path)
+
+
+def test_missing_explicit_config_and_bad_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        resolve_settings({"config": str(tmp_path / "none.toml")}, environ={}, cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool]\nswitchy-guard = "x"\n')
+    with pytest.raises(ConfigError, match="must be a table"):
+        resolve_settings({}, environ={}, cwd=tmp_path)

@@ -1,0 +1,148 @@
+"""Renderers of findings: JSON shape, SARIF 2.1.0, GitHub annotations, Markdown, text."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from switchy_guard.findings import Finding, Severity
+from switchy_guard.report.findings import (
+    CheckSummary,
+    print_text,
+    to_github,
+    to_json,
+    to_markdown,
+    to_sarif,
+)
+
+
+@dataclass
+class Doc:
+    code: str
+    name: str
+    summary: str
+    why: str
+    instead: str
+
+
+RULES = [
+    Doc(
+        "SG302",
+        "drop-column",
+        "drops a column",
+        "Old code still reads it.",
+        "Stop reading it first.",
+    ),
+    Doc("SG203", "irreversible", "no down script", "Cannot roll back.", "Write down.sql."),
+]
+
+
+def findings(tmp_path: Path) -> list[Finding]:
+    sql = tmp_path / "repo" / "m" / "2024-01-01-000000_a" / "up.sql"
+    sql.parent.mkdir(parents=True)
+    sql.write_text("SELECT 1;\nALTER TABLE users DROP COLUMN email;\nSELECT 2;\n")
+    return [
+        Finding(
+            "SG302",
+            "drop-column",
+            Severity.ERROR,
+            "2024-01-01-000000_a",
+            str(sql),
+            2,
+            1,
+            "ALTER TABLE users DROP COLUMN email",
+            "drops users.email: 50%, data, lost",
+            "Stop reading it first.",
+        ),
+        Finding(
+            "SG203",
+            "irreversible",
+            Severity.INFO,
+            "2024-01-01-000000_a",
+            None,
+            None,
+            None,
+            None,
+            "no down script",
+            None,
+        ),
+    ]
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    items = findings(tmp_path)
+    data = json.loads(to_json(items, CheckSummary.of(items, 1, 3)))
+    assert data["summary"] == {
+        "errors": 1,
+        "warnings": 0,
+        "infos": 1,
+        "migrations": 1,
+        "statements": 3,
+    }
+    assert set(data["findings"][0]) == {
+        "code",
+        "name",
+        "severity",
+        "migration",
+        "file",
+        "line",
+        "column",
+        "statement",
+        "message",
+        "hint",
+    }
+    assert data["findings"][0]["severity"] == "error"
+    assert data["findings"][1]["line"] is None
+
+
+def test_sarif_document(tmp_path: Path) -> None:
+    items = findings(tmp_path)
+    doc = json.loads(to_sarif(items, RULES, version="9.9", base=tmp_path / "repo"))
+    assert doc["version"] == "2.1.0" and "sarif-2.1.0" in doc["$schema"]
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["SG203", "SG302"]
+    assert rules[1]["help"]["text"].startswith("Old code still reads it.")
+    first, second = run["results"]
+    assert first["ruleId"] == "SG302" and first["ruleIndex"] == 1 and first["level"] == "error"
+    location = first["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "m/2024-01-01-000000_a/up.sql"
+    assert location["region"] == {"startLine": 2, "startColumn": 1}
+    assert second["level"] == "note" and "locations" not in second
+
+
+def test_github_annotations_are_escaped(tmp_path: Path) -> None:
+    items = findings(tmp_path)
+    lines = to_github(items, base=tmp_path / "repo").splitlines()
+    assert lines[0] == (
+        "::error file=m/2024-01-01-000000_a/up.sql,line=2,col=1,title=SG302 drop-column::"
+        "drops users.email: 50%25, data, lost Hint: Stop reading it first."
+    )
+    assert lines[1] == "::notice title=SG203 irreversible::no down script"
+
+
+def test_markdown_comment(tmp_path: Path) -> None:
+    items = findings(tmp_path)
+    text = to_markdown(items, CheckSummary.of(items, 1, 3))
+    assert text.startswith("### ❌ switchy-guard: 1 error(s), 0 warning(s), 1 note(s)")
+    assert "| error | `SG302` drop-column |" in text
+    clean = to_markdown([], CheckSummary.of([], 2, 5))
+    assert clean.startswith("### ✅") and "|" not in clean
+
+
+def test_text_has_a_code_frame(tmp_path: Path) -> None:
+    items = findings(tmp_path)
+    out = io.StringIO()
+    print_text(Console(file=out, no_color=True, width=200), items, CheckSummary.of(items, 1, 3))
+    text = out.getvalue()
+    assert "error SG302 drop-column" in text
+    assert "  > 2 | ALTER TABLE users DROP COLUMN email" in text
+    assert "    1 | SELECT 1;" in text
+    assert "instead: Stop reading it first." in text
+    assert text.rstrip().endswith(
+        "1 error(s), 0 warning(s), 1 note(s) in 1 migration(s), 3 statement(s)"
+    )
