@@ -159,8 +159,9 @@ class TrackingTable:
         """The whole state in one query: the newest row of each migration id.
 
         Call it outside a transaction holding other work: when the table is missing the
-        transaction is rolled back. Several rows for one id (left by switchy_schema's re-run fault) resolve to the
-        newest; rows come back ordered by ``run_on`` so the last one wins.
+        transaction is rolled back. Several rows for one id (left by switchy_schema's
+        re-run fault) resolve to the newest: rows come ordered by ``run_on``, the last
+        one wins.
         """
         try:
             result = conn.exec_driver_sql(

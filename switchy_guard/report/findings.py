@@ -9,6 +9,7 @@ JSON shape (documented in the README)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,8 +49,11 @@ class CheckSummary:
         for finding in findings:
             count[finding.severity] += 1
         return cls(
-            count[Severity.ERROR], count[Severity.WARNING], count[Severity.INFO],
-            migrations, statements,
+            count[Severity.ERROR],
+            count[Severity.WARNING],
+            count[Severity.INFO],
+            migrations,
+            statements,
         )
 
 
@@ -76,10 +80,8 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 def _relative_uri(file: str, base: Path | None) -> str:
     path = Path(file)
     if base is not None and path.is_absolute():
-        try:
+        with contextlib.suppress(ValueError):
             path = path.resolve().relative_to(base.resolve())
-        except ValueError:
-            pass
     return path.as_posix()
 
 
@@ -102,7 +104,9 @@ def to_sarif(
         result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": _SARIF_LEVEL[finding.severity],
-            "message": {"text": finding.message + (f" Hint: {finding.hint}" if finding.hint else "")},
+            "message": {
+                "text": finding.message + (f" Hint: {finding.hint}" if finding.hint else "")
+            },
         }
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]

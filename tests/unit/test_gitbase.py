@@ -16,14 +16,18 @@ from tests.cli_helpers import write_migration
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
-        cwd=cwd, check=True, capture_output=True,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
     )
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     git(tmp_path, "init", "-q", "-b", "main")
-    write_migration(tmp_path / "db" / "migrations", "2024-01-01-000000_a", "CREATE TABLE a (id INT);\n")
+    write_migration(
+        tmp_path / "db" / "migrations", "2024-01-01-000000_a", "CREATE TABLE a (id INT);\n"
+    )
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "base")
     return tmp_path
@@ -44,7 +48,9 @@ def test_folder_absent_in_the_revision_means_no_migrations(repo: Path) -> None:
     assert migrations_at_revision(other, "HEAD", None) == []
 
 
-def test_unknown_revision_and_no_repository(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_unknown_revision_and_no_repository(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with pytest.raises(ConfigError, match="unknown git revision 'nope'"):
         migrations_at_revision(repo / "db" / "migrations", "nope", None)
     outside = tmp_path_factory.mktemp("plain")
