@@ -1,0 +1,83 @@
+"""The migration lock: concurrent runs apply each migration exactly once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from switchy_guard.db import create_database_engine
+from switchy_guard.errors import LockTimeout
+from switchy_guard.locking import migration_lock
+from switchy_guard.runner import Migrator
+from tests.cli_helpers import write_migration
+
+PROCESSES = 6
+
+
+def project(root: Path, count: int = 5) -> list[str]:
+    ids = []
+    for n in range(count):
+        migration_id = f"2024-01-0{n + 1}-000000_step_{n}"
+        # Each migration takes a moment, so the runs really overlap.
+        write_migration(
+            root, migration_id,
+            f"CREATE TABLE t{n} (id INTEGER);\nINSERT INTO t{n} (id) VALUES ({n});\n",
+            f"DROP TABLE t{n};\n",
+        )
+        ids.append(migration_id)
+    return ids
+
+
+def test_concurrent_migrate_applies_each_migration_once(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    ids = project(root)
+    command = [sys.executable, "-m", "switchy_guard", "-q", "migrate", "-m", str(root),
+               "-d", db_url, "--lock-timeout", "120"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(PROCESSES)]
+    outcomes = [run.communicate(timeout=180) for run in runs]
+    assert [run.returncode for run in runs] == [0] * PROCESSES, outcomes
+    engine = create_engine(create_database_engine(db_url).url)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, status FROM __switchy_migrations ORDER BY id"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [(i, "completed") for i in ids]
+        for n in range(len(ids)):
+            assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM t{n}").scalar() == 1
+    engine.dispose()
+
+
+def test_lock_timeout_names_the_problem(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root, 1)
+    engine = create_database_engine(db_url)
+    migrator = Migrator(root, db_url, lock_timeout=0.3)
+    with migration_lock(engine, "__switchy_migrations", timeout=1):
+        started = time.monotonic()
+        with pytest.raises(LockTimeout, match="holds the migration lock") as info:
+            migrator.migrate()
+        assert info.value.exit_code == 3
+        assert 0.25 <= time.monotonic() - started < 10
+    assert migrator.migrate().done  # free again once released
+    engine.dispose()
+
+
+def test_lock_is_per_tracking_table(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root, 1)
+    engine = create_database_engine(db_url)
+    with migration_lock(engine, "__switchy_migrations", timeout=1):
+        other = Migrator(root, db_url, table="__other_migrations", lock_timeout=0.5)
+        if engine.dialect.name == "sqlite":
+            # SQLite's lock is per database file, whatever the table.
+            with pytest.raises(LockTimeout):
+                other.migrate()
+        else:
+            assert other.migrate().done
+    engine.dispose()
