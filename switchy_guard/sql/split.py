@@ -248,8 +248,8 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             elif token == "/*":
                 pos = scanner.skip_block_comment(at)
             elif first == "$":
-                end = scanner.skip_dollar(at)
-                pos = end if end is not None else at + 1
+                body_end = scanner.skip_dollar(at)
+                pos = body_end if body_end is not None else at + 1
             else:
                 pos = match.end()
                 if token.upper() != "END":
