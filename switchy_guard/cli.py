@@ -194,12 +194,16 @@ class Context:
         """A rich console on stdout (no colour when asked or not a terminal)."""
         from rich.console import Console
 
-        return Console(
+        console = Console(
             file=self.out,
             no_color=bool(getattr(self.args, "no_color", False)),
             highlight=False,
             soft_wrap=True,
         )
+        if not console.is_terminal:
+            # Logs and pipes have no width; rich's 80 columns would wrap every id.
+            console.width = 120
+        return console
 
     def migrator(self) -> Migrator:
         """A Migrator for the configured source and database."""

@@ -10,6 +10,7 @@ waits for Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -110,10 +111,8 @@ class Server:
         return f"{base}/{name}"
 
     def _signal(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         """Stop the server and remove its data."""

@@ -14,6 +14,7 @@ true when an applied migration's files changed since it ran.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -110,9 +111,15 @@ def list_table(state: MigrationState) -> Table:
             description or "",
             f"[{_STATE_STYLE.get(entry.state, '')}]{entry.state}[/]"
             + (" [red](changed)[/]" if entry.drift and entry.applied else ""),
-            format_time(entry.row.run_on) if entry.row else "",
+            _short_time(entry.row.run_on) if entry.row else "",
         )
     return table
+
+
+def _short_time(value: datetime | str | None) -> str:
+    """``2024-01-02T03:04:05.678+00:00`` → ``2024-01-02 03:04:05`` for tables."""
+    text = format_time(value)
+    return (text or "")[:19].replace("T", " ")
 
 
 def print_status(console: Console, state: MigrationState, target: str) -> None:

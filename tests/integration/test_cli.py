@@ -138,3 +138,45 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Applied 4 migration(s)" in result.stdout
     assert "Up to date: nothing pending." in result.stdout
+
+
+def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.runner import Migrator
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
+    write_migration(root, "2024-01-03-000000_c", "CREATE TABLE c (id INTEGER);\n")
+    migrator = Migrator(root, db_url)
+    migrator.migrate()
+    write_migration(root, "2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);\n")
+    table = TrackingTable()
+    with migrator.engine.begin() as conn:
+        table.record(conn, "2023-12-31-000000_gone", "completed", "x", "y")
+        table.set_checksums(conn, "2024-01-03-000000_c", "0" * 64, "0" * 64)
+        table.record(conn, "2024-01-04-000000_stuck", "in_progress", "x", "y")
+        table.ensure_progress(conn)
+        table.set_progress(conn, "2024-01-04-000000_stuck", 1, 3)
+        table.record(conn, "2024-01-05-000000_broke", "failed", "x", "y", "syntax error")
+    write_migration(root, "2024-01-04-000000_stuck")
+    write_migration(root, "2024-01-05-000000_broke")
+    status = run_cli("status", "-m", root, "-d", db_url)
+    assert status.code == 0, status.err
+    for expected in (
+        "2024-01-04-000000_stuck is in_progress: a run died while applying it "
+        "(1 of 3 statements applied)",
+        "2024-01-05-000000_broke failed: syntax error",
+        "2024-01-03-000000_c was recorded without checksums (unknown checksum)",
+        "2023-12-31-000000_gone is applied but missing from the sources",
+        "2024-01-02-000000_b is pending but sorts before the newest applied migration",
+    ):
+        assert expected in status.out, status.out
+    data = json.loads(run_cli("status", "-m", root, "-d", db_url, "--format", "json").out)
+    assert data["summary"]["in_progress"] == 1 and data["summary"]["failed"] == 1
+    assert data["summary"]["missing"] == 1 and data["summary"]["out_of_order"] == 1
+    stuck = next(m for m in data["migrations"] if m["id"] == "2024-01-04-000000_stuck")
+    assert (stuck["statements_applied"], stuck["statements_total"]) == (1, 3)
+    refused = run_cli("migrate", "-m", root, "-d", db_url)
+    assert refused.code == 1
+    assert "2024-01-04-000000_stuck is in_progress" in refused.err
+    assert "(1 of 3 statements had been applied)" in refused.err
