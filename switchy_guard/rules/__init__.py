@@ -1,0 +1,40 @@
+"""The hazard catalog (see shared RULES.md): every rule with its code, name and docs."""
+
+from __future__ import annotations
+
+from . import compat, destructive, integrity, locking, naming, suppression, transactions
+from .base import Rule, Schema, StatementContext
+
+_ALL: tuple[Rule, ...] = tuple(
+    sorted(
+        (
+            *integrity.RULES,
+            *naming.RULES,
+            *destructive.RULES,
+            *locking.RULES,
+            *compat.RULES,
+            *transactions.RULES,
+            *suppression.RULES,
+        ),
+        key=lambda rule: rule.code,
+    )
+)
+_BY_KEY = {key.lower(): rule for rule in _ALL for key in (rule.code, rule.name)}
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule, by code."""
+    return _ALL
+
+
+def statement_rules(dialect: str | None) -> list[Rule]:
+    """The rules that check single statements on ``dialect``."""
+    return [rule for rule in _ALL if rule.check is not None and rule.applies_to(dialect)]
+
+
+def get_rule(key: str) -> Rule | None:
+    """The rule with this code or name (case-insensitive), or None."""
+    return _BY_KEY.get(key.strip().lower())
+
+
+__all__ = ["Rule", "Schema", "StatementContext", "all_rules", "get_rule", "statement_rules"]

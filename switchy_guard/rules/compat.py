@@ -1,0 +1,81 @@
+"""Compatibility with the application version still running (SG501-SG503)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Severity
+from ..sql.classify import StatementInfo
+from .base import ALL, Rule, StatementContext
+
+
+def _rename_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "alter_table" or ctx.schema.is_new(info.table):
+        return
+    for action in info.actions:
+        if action.kind in ("rename_column", "alter_type") and action.new_name:
+            yield f"renames {info.table}.{action.column} to {action.new_name}"
+
+
+RENAME_COLUMN = Rule(
+    "SG501", "rename-column", Severity.WARNING, ALL,
+    "Renaming a column breaks the application version that is still running.",
+    "During a deploy the old code keeps using the old name, and every query it sends that "
+    "names the column fails until the new code is out.",
+    "Add the new column, write to both, backfill, move reads over, then drop the old column "
+    "in a later release.",
+    "ALTER TABLE users RENAME COLUMN name TO full_name;",
+    "ALTER TABLE users ADD COLUMN full_name TEXT;\n-- dual-write, backfill, switch, drop later",
+    _rename_column,
+)
+
+
+def _rename_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind not in ("alter_table", "rename_table") or info.new_name is None:
+        return
+    if ctx.schema.is_new(info.table) or info.new_name.name in ctx.schema.rebuilt_tables:
+        return
+    yield f"renames table {info.table} to {info.new_name}"
+
+
+RENAME_TABLE = Rule(
+    "SG502", "rename-table", Severity.WARNING, ALL,
+    "Renaming a table breaks the application version that is still running.",
+    "Old code keeps querying the old name and fails until the new code is deployed.",
+    "Create the new table (or a view under the new name), migrate readers and writers, then "
+    "drop the old one later.",
+    "ALTER TABLE customers RENAME TO clients;",
+    "CREATE VIEW clients AS SELECT * FROM customers;\n-- move code over, then swap",
+    _rename_table,
+)
+
+_LOOSENING = {
+    "drop_default": "drops the default of {column}: old writers that omit it start failing",
+    "drop_not_null": "drops NOT NULL of {column}: old readers may meet NULLs",
+    "drop_constraint": "drops constraint {constraint}: old code relying on it may break",
+}
+
+
+def _drop_guarantee(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "alter_table" or ctx.schema.is_new(info.table):
+        return
+    for action in info.actions:
+        template = _LOOSENING.get(action.kind)
+        if template:
+            column = f"{info.table}.{action.column}" if action.column else str(info.table)
+            yield template.format(column=column, constraint=action.constraint or "")
+
+
+DROP_GUARANTEE = Rule(
+    "SG503", "drop-default-or-not-null-or-constraint", Severity.WARNING, ALL,
+    "Dropping a default, NOT NULL or a constraint changes what the running code can rely on.",
+    "Old writers that leave the column out fail once its default is gone; old readers may "
+    "receive NULLs or rows that break invariants the constraint used to enforce.",
+    "Deploy code that no longer relies on it first, then drop it in a later release.",
+    "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
+    "-- release N: always write plan explicitly; release N+1:\n"
+    "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
+    _drop_guarantee,
+)
+
+RULES = (RENAME_COLUMN, RENAME_TABLE, DROP_GUARANTEE)

@@ -1,0 +1,177 @@
+"""Data-loss rules: statements that destroy data (SG301-SG308)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Severity
+from ..sql.classify import StatementInfo
+from .base import ALL, PM, Rule, StatementContext
+from .types import is_narrowing
+
+
+def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "drop_table":
+        return
+    for table in info.tables:
+        if ctx.schema.is_new(table) or table.name in ctx.schema.rebuilt_tables:
+            continue
+        yield f"drops table {table} and every row in it"
+
+
+DROP_TABLE = Rule(
+    "SG301", "drop-table", Severity.ERROR, ALL,
+    "A DROP TABLE destroys the table and its data.",
+    "Dropping a table deletes its rows for good, and any application version still "
+    "deployed that reads or writes it starts failing.",
+    "Stop using the table in the application first, keep a backup, and drop it in a later "
+    "release; rename it first if you want a grace period.",
+    "DROP TABLE audit_log;",
+    "-- release N: stop reading audit_log; release N+1:\n"
+    "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
+    "DROP TABLE audit_log;",
+    _drop_table,
+)
+
+
+def _drop_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "alter_table" or ctx.schema.is_new(info.table):
+        return
+    for action in info.actions:
+        if action.kind == "drop_column":
+            yield f"drops column {info.table}.{action.column} and its data"
+
+
+DROP_COLUMN = Rule(
+    "SG302", "drop-column", Severity.ERROR, ALL,
+    "ALTER TABLE ... DROP COLUMN destroys the column's data.",
+    "The values are gone for good, and application code that still selects or inserts the "
+    "column fails as soon as the migration runs.",
+    "Stop reading and writing the column in one release, then drop it in a later one.",
+    "ALTER TABLE users DROP COLUMN legacy_name;",
+    "-- switchy-guard: allow drop-column -- unused since v2.3\n"
+    "ALTER TABLE users DROP COLUMN legacy_name;",
+    _drop_column,
+)
+
+
+def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "drop_schema":
+        yield f"drops {info.object_type} {info.table} and everything in it"
+
+
+DROP_SCHEMA = Rule(
+    "SG303", "drop-schema-or-database", Severity.ERROR, PM,
+    "DROP SCHEMA or DROP DATABASE removes every object inside it.",
+    "A whole schema or database, with all its tables and data, disappears in one statement.",
+    "Do this by hand with a verified backup, never as an application migration.",
+    "DROP SCHEMA reporting CASCADE;",
+    "-- archive and drop by hand, outside the migrations",
+    _drop_schema,
+)
+
+
+def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "truncate":
+        return
+    for table in info.tables or ((info.table,) if info.table else ()):
+        if not ctx.schema.is_new(table):
+            cascade = " and, with CASCADE, every table referencing it" if info.cascade else ""
+            yield f"empties table {table}{cascade}"
+
+
+TRUNCATE = Rule(
+    "SG304", "truncate", Severity.ERROR, ALL,
+    "TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too).",
+    "All rows are gone at once, without a WHERE to limit it; CASCADE silently extends it "
+    "to other tables.",
+    "Delete only the rows you mean to with DELETE ... WHERE, in batches for large tables.",
+    "TRUNCATE TABLE sessions CASCADE;",
+    "DELETE FROM sessions WHERE expires_at < now();",
+    _truncate,
+)
+
+
+def _delete_without_where(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "delete" and not info.has_where and not ctx.schema.is_new(info.table):
+        yield f"deletes every row of {info.table} (no WHERE clause)"
+
+
+DELETE_WITHOUT_WHERE = Rule(
+    "SG305", "delete-without-where", Severity.ERROR, ALL,
+    "DELETE without WHERE removes every row.",
+    "Usually a forgotten condition; on a large table it also holds locks for a long time.",
+    "Add the WHERE clause that says which rows go.",
+    "DELETE FROM orders;",
+    "DELETE FROM orders WHERE status = 'abandoned';",
+    _delete_without_where,
+)
+
+
+def _update_without_where(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "update" and not info.has_where and not ctx.schema.is_new(info.table):
+        yield f"updates every row of {info.table} (no WHERE clause)"
+
+
+UPDATE_WITHOUT_WHERE = Rule(
+    "SG306", "update-without-where", Severity.WARNING, ALL,
+    "UPDATE without WHERE rewrites every row.",
+    "It overwrites the column in every row (the old values are lost) and locks the whole "
+    "table while it runs.",
+    "Add a WHERE clause, and backfill large tables in batches.",
+    "UPDATE users SET plan = 'free';",
+    "UPDATE users SET plan = 'free' WHERE plan IS NULL;",
+    _update_without_where,
+)
+
+
+def _drop_other(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "drop_other":
+        yield f"drops {info.object_type} {info.table}"
+
+
+DROP_OTHER = Rule(
+    "SG307", "drop-other-object", Severity.WARNING, ALL,
+    "Dropping a view, function, type, sequence, trigger or extension.",
+    "Code and other objects that depend on it break, and a dropped sequence or trigger "
+    "changes what future writes do.",
+    "Check nothing depends on it any more, and keep its definition in the down script.",
+    "DROP FUNCTION compute_totals;",
+    "-- switchy-guard: allow drop-other-object -- replaced by compute_totals_v2\n"
+    "DROP FUNCTION compute_totals;",
+    _drop_other,
+)
+
+
+def _alter_type_lossy(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind != "alter_table" or info.table is None:
+        return
+    for action in info.actions:
+        if action.kind != "alter_type" or not action.column or not action.type:
+            continue
+        old = ctx.schema.column_types.get((info.table.name, action.column))
+        if old is not None and is_narrowing(old, action.type):
+            yield (
+                f"changes {info.table}.{action.column} from {old} to {action.type}: "
+                "values that do not fit are rejected or cut"
+            )
+
+
+ALTER_TYPE_LOSSY = Rule(
+    "SG308", "alter-type-lossy", Severity.ERROR, ALL,
+    "Narrowing a column's type (text → varchar(10), bigint → int, numeric scale down).",
+    "Values that do not fit the new type make the migration fail midway, or are silently "
+    "truncated or rounded (MySQL in non-strict mode).",
+    "Check the data fits first (SELECT max(length(col)) ...), or add a new column, backfill "
+    "it with explicit conversions, and switch over.",
+    "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
+    "-- after SELECT max(length(bio)) FROM users returned < 100:\n"
+    "-- switchy-guard: allow alter-type-lossy -- longest bio is 87 characters\n"
+    "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
+    _alter_type_lossy,
+)
+
+RULES = (
+    DROP_TABLE, DROP_COLUMN, DROP_SCHEMA, TRUNCATE, DELETE_WITHOUT_WHERE,
+    UPDATE_WITHOUT_WHERE, DROP_OTHER, ALTER_TYPE_LOSSY,
+)

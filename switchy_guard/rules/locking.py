@@ -1,0 +1,298 @@
+"""Locking and availability rules (SG401-SG410)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..findings import Severity
+from ..sql.classify import StatementInfo
+from .base import ALL, PM, M, P, Rule, S, StatementContext
+from .types import is_safe_widening
+
+
+def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:
+    return info.kind == "alter_table" and not ctx.schema.is_new(info.table)
+
+
+def _index_not_concurrent(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.concurrently:
+        return
+    if info.kind == "create_index" and not ctx.schema.is_new(info.table):
+        yield f"builds an index on {info.table} while blocking writes to it"
+    elif info.kind == "drop_index" and info.index and info.index.name not in (
+        ctx.schema.new_indexes
+    ):
+        yield f"drops index {info.index} under an exclusive lock on its table"
+
+
+INDEX_NOT_CONCURRENT = Rule(
+    "SG401", "index-not-concurrent", Severity.WARNING, P,
+    "CREATE/DROP INDEX without CONCURRENTLY on an existing table.",
+    "A plain CREATE INDEX holds a lock that blocks every INSERT, UPDATE and DELETE on the "
+    "table until the index is built; on a large table that is minutes of downtime.",
+    "Use CREATE INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY) in a migration of its own "
+    "with transactional = false in metadata.toml.",
+    "CREATE INDEX orders_user_id ON orders (user_id);",
+    "-- metadata.toml: transactional = false\n"
+    "CREATE INDEX CONCURRENTLY orders_user_id ON orders (user_id);",
+    _index_not_concurrent,
+)
+
+
+def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.concurrently and len(ctx.statements_in_migration) > 1:
+        yield (
+            "CONCURRENTLY cannot run in a transaction, so this whole migration runs without "
+            f"one: its other {len(ctx.statements_in_migration) - 1} statement(s) lose atomicity"
+        )
+
+
+CONCURRENTLY_IN_TRANSACTION = Rule(
+    "SG402", "concurrently-in-transaction", Severity.ERROR, P,
+    "CONCURRENTLY in a migration that also holds other statements.",
+    "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction block, so the "
+    "runner has to run the migration statement by statement: a failure then leaves the "
+    "other statements half applied.",
+    "Put the CONCURRENTLY statement alone in its own migration with transactional = false.",
+    "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON orders (id);",
+    "-- a migration of its own, metadata.toml: transactional = false\n"
+    "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
+    _concurrently_in_transaction,
+)
+
+
+def _add_not_null_no_default(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    for action in info.actions:
+        if (
+            action.kind == "add_column" and action.not_null and action.default is None
+            and "serial" not in (action.type or "") and "generated" not in (action.type or "")
+        ):
+            yield f"adds NOT NULL column {info.table}.{action.column} without a default"
+
+
+ADD_NOT_NULL_NO_DEFAULT = Rule(
+    "SG403", "add-column-not-null-no-default", Severity.ERROR, ALL,
+    "ADD COLUMN ... NOT NULL without a DEFAULT.",
+    "Existing rows have no value for the new column: the migration fails on any non-empty "
+    "table (MySQL in non-strict mode fills in 0 or '' instead, silently).",
+    "Add the column with a DEFAULT, or add it nullable, backfill it, then set NOT NULL.",
+    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;",
+    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';",
+    _add_not_null_no_default,
+)
+
+
+def _set_not_null(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    for action in info.actions:
+        if action.kind == "set_not_null":
+            yield f"sets NOT NULL on {info.table}.{action.column}: a full scan under lock"
+
+
+SET_NOT_NULL = Rule(
+    "SG404", "set-not-null", Severity.WARNING, PM,
+    "ALTER COLUMN ... SET NOT NULL on an existing table.",
+    "The database scans every row to check for NULLs while holding an exclusive lock that "
+    "blocks reads and writes.",
+    "On PostgreSQL add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a later migration, "
+    "then SET NOT NULL (which then skips the scan) and drop the check.",
+    "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+    "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+    "-- next migration:\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;",
+    _set_not_null,
+)
+
+
+def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx) or info.table is None:
+        return
+    for action in info.actions:
+        if action.kind != "alter_type" or not action.type:
+            continue
+        old = ctx.schema.column_types.get((info.table.name, action.column or ""))
+        if not is_safe_widening(old, action.type):
+            yield f"changes the type of {info.table}.{action.column} to {action.type}: " \
+                  "the table is rewritten under an exclusive lock"
+
+
+ALTER_COLUMN_TYPE = Rule(
+    "SG405", "alter-column-type", Severity.WARNING, PM,
+    "Changing a column's type rewrites the table (safe widenings excepted).",
+    "Most type changes rewrite every row and rebuild the indexes while the table is locked. "
+    "varchar(n) → text and varchar(n) → varchar(m > n) do not, and are not flagged.",
+    "Add a new column of the new type, backfill it in batches, switch the application, "
+    "then drop the old column.",
+    "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
+    "ALTER TABLE events ADD COLUMN id_new bigint;\n-- backfill in batches, then switch",
+    _alter_column_type,
+)
+
+
+def _constraint_not_valid_missing(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    for action in info.actions:
+        if action.kind == "add_constraint" and action.constraint in ("foreign_key", "check") \
+                and not action.not_valid:
+            kind = "foreign key" if action.constraint == "foreign_key" else "check constraint"
+            yield f"adds a {kind} to {info.table} and validates every row under lock"
+
+
+CONSTRAINT_NOT_VALID_MISSING = Rule(
+    "SG406", "constraint-not-valid-missing", Severity.WARNING, P,
+    "A foreign key or CHECK added with an immediate full validation scan.",
+    "Validating scans the whole table (and, for a foreign key, locks the referenced table "
+    "too) while blocking writes.",
+    "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration: "
+    "validation then takes only a light lock.",
+    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+    "REFERENCES users (id);",
+    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+    "REFERENCES users (id) NOT VALID;\n-- next migration:\n"
+    "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
+    _constraint_not_valid_missing,
+)
+
+
+def _unique_constraint(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    for action in info.actions:
+        if action.kind == "add_constraint" and action.constraint in ("unique", "primary_key") \
+                and not action.using_index:
+            name = "primary key" if action.constraint == "primary_key" else "unique constraint"
+            yield f"builds a {name} index on {info.table} under an exclusive lock"
+
+
+UNIQUE_CONSTRAINT = Rule(
+    "SG407", "unique-constraint", Severity.WARNING, PM,
+    "Adding a UNIQUE or PRIMARY KEY constraint builds its index under lock.",
+    "The index behind the constraint is built while writes to the table are blocked.",
+    "On PostgreSQL build the index first with CREATE UNIQUE INDEX CONCURRENTLY, then "
+    "ADD CONSTRAINT ... UNIQUE USING INDEX.",
+    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+    "CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
+    "-- next migration:\n"
+    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+    _unique_constraint,
+)
+
+_VOLATILE = re.compile(
+    r"\b(random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|nextval|uuid|"
+    r"uuid_short|rand|sysdate|statement_timestamp)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    for action in info.actions:
+        if action.kind == "add_column" and action.default and _VOLATILE.search(action.default):
+            yield (
+                f"adds {info.table}.{action.column} with volatile default {action.default}: "
+                "every row is rewritten"
+            )
+
+
+VOLATILE_DEFAULT = Rule(
+    "SG408", "volatile-default", Severity.WARNING, PM,
+    "ADD COLUMN with a volatile DEFAULT (random(), gen_random_uuid(), clock_timestamp(), ...).",
+    "A constant default is stored once in the catalog, but a volatile one must be computed "
+    "for each existing row: the table is rewritten under an exclusive lock.",
+    "Add the column without a default (or with a constant one), backfill it in batches, "
+    "then set the default for new rows.",
+    "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+    "ALTER TABLE users ADD COLUMN token uuid;\n"
+    "ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();\n"
+    "-- backfill existing rows in batches",
+    _volatile_default,
+)
+
+_COPY_ACTIONS = {"alter_type", "table_option"}
+
+
+def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if not _existing_alter(info, ctx):
+        return
+    algorithm = info.options.get("ALGORITHM")
+    if algorithm in ("INPLACE", "INSTANT", "NOCOPY"):
+        return  # the server refuses instead of copying
+    if algorithm == "COPY":
+        yield f"asks for ALGORITHM=COPY on {info.table}: the table is copied under lock"
+        return
+    for action in info.actions:
+        primary = action.kind in ("add_constraint", "drop_constraint") and (
+            action.constraint == "primary_key"
+        )
+        if action.kind in _COPY_ACTIONS or primary:
+            what = {"alter_type": f"MODIFY/CHANGE of {action.column}",
+                    "table_option": f"{action.default} of the table"}.get(action.kind,
+                                                                         "a primary key change")
+            yield f"{what} makes MySQL/MariaDB copy {info.table} while blocking writes"
+
+
+MYSQL_COPY_ALGORITHM = Rule(
+    "SG409", "mysql-copy-algorithm", Severity.WARNING, M,
+    "An ALTER that MySQL/MariaDB can only run by copying the table.",
+    "Column type changes, primary key changes, charset conversions and engine changes run "
+    "with ALGORITHM=COPY: the whole table is copied and writes are blocked until it ends.",
+    "Say ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) so the server refuses rather than "
+    "copying, and use an online schema-change tool (gh-ost, pt-online-schema-change) for "
+    "changes that need a copy.",
+    "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500);",
+    "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;",
+    _mysql_copy_algorithm,
+)
+
+_SQLITE_UNSUPPORTED = {
+    "alter_type": "change a column's type",
+    "set_not_null": "add NOT NULL to a column",
+    "drop_not_null": "drop NOT NULL",
+    "set_default": "change a default",
+    "drop_default": "drop a default",
+    "add_constraint": "add a constraint",
+    "drop_constraint": "drop a constraint",
+}
+
+
+def _sqlite_table_rebuild(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "alter_table":
+        for action in info.actions:
+            if action.kind in _SQLITE_UNSUPPORTED:
+                yield (
+                    f"SQLite cannot {_SQLITE_UNSUPPORTED[action.kind]} with ALTER TABLE; "
+                    f"{info.table} must be rebuilt"
+                )
+        if info.new_name and info.new_name.name in ctx.schema.rebuilt_tables:
+            yield (
+                f"rebuilds table {info.new_name}: check the new table keeps every row, index, "
+                "trigger and foreign key of the old one"
+            )
+
+
+SQLITE_TABLE_REBUILD = Rule(
+    "SG410", "sqlite-table-rebuild", Severity.WARNING, S,
+    "A change SQLite can only make by rebuilding the table.",
+    "SQLite's ALTER TABLE cannot change types, NOT NULL, defaults or constraints; the "
+    "rebuild (create a new table, copy, drop, rename) silently loses indexes, triggers and "
+    "foreign keys that are not recreated, and rows if the copy is incomplete.",
+    "Follow SQLite's 12-step procedure: PRAGMA foreign_keys=OFF, create new_t, INSERT INTO "
+    "new_t SELECT ..., DROP TABLE t, ALTER TABLE new_t RENAME TO t, recreate indexes and "
+    "triggers, PRAGMA foreign_key_check; and check row counts.",
+    "ALTER TABLE users ALTER COLUMN age TYPE INTEGER;",
+    "CREATE TABLE new_users (id INTEGER PRIMARY KEY, age INTEGER);\n"
+    "INSERT INTO new_users SELECT id, age FROM users;\nDROP TABLE users;\n"
+    "ALTER TABLE new_users RENAME TO users;\nCREATE INDEX users_age ON users (age);",
+    _sqlite_table_rebuild,
+)
+
+RULES = (
+    INDEX_NOT_CONCURRENT, CONCURRENTLY_IN_TRANSACTION, ADD_NOT_NULL_NO_DEFAULT, SET_NOT_NULL,
+    ALTER_COLUMN_TYPE, CONSTRAINT_NOT_VALID_MISSING, UNIQUE_CONSTRAINT, VOLATILE_DEFAULT,
+    MYSQL_COPY_ALGORITHM, SQLITE_TABLE_REBUILD,
+)

@@ -1,0 +1,150 @@
+"""Naming and graph rules over the whole set of migrations (SG004, SG101-SG203)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from ..findings import Severity
+from ..migration import Migration
+from .base import ALL, Rule
+
+DEFAULT_ID_PATTERN = r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z0-9][a-z0-9_]*"
+
+Hit = tuple[Migration, str]
+
+DUPLICATE_ID = Rule(
+    "SG004", "duplicate-id", Severity.ERROR, ALL,
+    "Two migrations share an id.",
+    "The tracking table knows migrations by id: one of the two would never run, or run in "
+    "place of the other.",
+    "Rename one of them (switchy-guard create gives a fresh timestamp).",
+    "migrations/2024-01-01-000000_a/ and code migration 2024-01-01-000000_a",
+    "2024-01-01-000000_a and 2024-01-01-000001_b",
+)
+
+INVALID_ID = Rule(
+    "SG101", "invalid-id", Severity.WARNING, ALL,
+    "An id that does not follow YYYY-MM-DD-HHMMSS_snake_name, or whose timestamp is no date.",
+    "Ids sort as plain strings: only a fixed-width timestamp prefix makes that order "
+    "chronological. A bad date shows a hand-edited name.",
+    "Create migrations with `switchy-guard create NAME`.",
+    "migrations/add-users/  or  2024-13-45-000000_x",
+    "migrations/2024-03-01-120000_add_users/",
+)
+
+UNKNOWN_DIALECT_FOLDER = Rule(
+    "SG102", "unknown-dialect-folder", Severity.ERROR, ALL,
+    "A folder under the root that is neither a migration nor sqlite/, postgres/ or mysql/.",
+    "A typo such as postgresql/ would make a whole tree of migrations invisible. It is "
+    "reported as bad input (exit code 2) when the migrations are read.",
+    "Rename it to sqlite, postgres or mysql, or move it out of the migrations folder.",
+    "migrations/postgresql/2024-01-01-000000_a/",
+    "migrations/postgres/2024-01-01-000000_a/",
+)
+
+SHARED_TIMESTAMP = Rule(
+    "SG103", "shared-timestamp", Severity.WARNING, ALL,
+    "Two ids with the same timestamp prefix.",
+    "Their order then rests on the names alone, which is rarely what their authors meant "
+    "(two branches merged the same second).",
+    "Give one of them a later timestamp, or add depends_on to say the order.",
+    "2024-01-01-000000_add_a\n2024-01-01-000000_add_b",
+    "2024-01-01-000000_add_a\n2024-01-01-000100_add_b",
+)
+
+MISSING_DEPENDENCY = Rule(
+    "SG201", "missing-dependency", Severity.ERROR, ALL,
+    "depends_on names a migration that does not exist.",
+    "The order the author asked for cannot be honoured.",
+    "Fix the id in metadata.toml.",
+    'depends_on = ["2024-01-01-000000_creat_users"]',
+    'depends_on = ["2024-01-01-000000_create_users"]',
+)
+
+DEPENDENCY_CYCLE = Rule(
+    "SG202", "dependency-cycle", Severity.ERROR, ALL,
+    "Migrations that depend on each other in a circle.",
+    "No order satisfies a cycle, so nothing can run.",
+    "Remove one of the depends_on edges; the message prints the cycle as a path.",
+    "a depends_on b, b depends_on a",
+    "b depends_on a",
+)
+
+IRREVERSIBLE = Rule(
+    "SG203", "irreversible", Severity.INFO, ALL,
+    "A migration without a down script.",
+    "It cannot be rolled back: a rollback past it stops before anything runs.",
+    "Write down.sql (an empty file says the rollback is a deliberate no-op).",
+    "migrations/2024-01-01-000000_a/up.sql  (no down.sql)",
+    "migrations/2024-01-01-000000_a/down.sql",
+)
+
+RULES = (
+    DUPLICATE_ID, INVALID_ID, UNKNOWN_DIALECT_FOLDER, SHARED_TIMESTAMP, MISSING_DEPENDENCY,
+    DEPENDENCY_CYCLE, IRREVERSIBLE,
+)
+
+
+def naming_hits(
+    migrations: Sequence[Migration], pattern: str = DEFAULT_ID_PATTERN
+) -> Iterator[tuple[Rule, Migration, str]]:
+    """SG101, SG103 and SG203 over ``migrations`` (in run order)."""
+    compiled = re.compile(pattern)
+    seen_prefix: dict[str, str] = {}
+    for migration in migrations:
+        match = compiled.fullmatch(migration.id)
+        if match is None:
+            yield INVALID_ID, migration, f"id {migration.id!r} does not match {pattern}"
+        elif match.groups():
+            stamp = match.group(1)
+            try:
+                datetime.strptime(stamp, "%Y-%m-%d-%H%M%S")
+            except ValueError:
+                yield INVALID_ID, migration, f"{stamp} in {migration.id!r} is not a real time"
+            if stamp in seen_prefix:
+                yield (SHARED_TIMESTAMP, migration,
+                       f"shares timestamp {stamp} with {seen_prefix[stamp]}: their order rests "
+                       "on the names alone")
+            else:
+                seen_prefix[stamp] = migration.id
+        if not migration.reversible:
+            yield IRREVERSIBLE, migration, "no down script: it cannot be rolled back"
+
+
+def graph_hits(migrations: Sequence[Migration]) -> Iterator[tuple[Rule, Migration, str]]:
+    """SG004, SG201 and SG202 (the loader refuses these; ``check`` reports them all)."""
+    by_id: dict[str, Migration] = {}
+    for migration in migrations:
+        if migration.id in by_id:
+            first = by_id[migration.id].source
+            yield (DUPLICATE_ID, migration,
+                   f"duplicate migration id {migration.id!r} (also in {first})")
+        else:
+            by_id[migration.id] = migration
+    for migration in migrations:
+        for dependency in migration.depends_on:
+            if dependency not in by_id:
+                yield (MISSING_DEPENDENCY, migration,
+                       f"depends on unknown migration {dependency!r}")
+    from ..ordering import find_cycle
+
+    remaining = {m for m in by_id if any(d in by_id for d in by_id[m].depends_on)}
+    # Peel off migrations whose dependencies are all settled; what stays is in a cycle
+    # or depends on one.
+    changed = True
+    while changed:
+        changed = False
+        for mid in sorted(remaining):
+            if not any(d in remaining for d in by_id[mid].depends_on if d in by_id):
+                remaining.discard(mid)
+                changed = True
+    reported: set[str] = set()
+    while remaining - reported:
+        try:
+            cycle = find_cycle(by_id, remaining - reported)
+        except ValueError:
+            break
+        reported.update(cycle)
+        yield DEPENDENCY_CYCLE, by_id[cycle[0]], "dependency cycle: " + " -> ".join(cycle)

@@ -1,0 +1,55 @@
+"""Suppressions: ``-- switchy-guard: allow <rule> -- <reason>`` and metadata ``allow``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..findings import Severity
+from .base import ALL, Rule
+
+ALLOW_WITHOUT_REASON = Rule(
+    "SG900", "allow-without-reason", Severity.ERROR, ALL,
+    "A suppression comment without a reason.",
+    "A suppression is a decision someone made; without the why, the next reader cannot "
+    "tell a considered exception from a silenced warning. It does not suppress anything.",
+    "Write the reason after a second --.",
+    "-- switchy-guard: allow drop-column",
+    "-- switchy-guard: allow drop-column -- unused since v2.3, backed up",
+)
+
+UNUSED_ALLOW = Rule(
+    "SG901", "unused-allow", Severity.INFO, ALL,
+    "An allow that matches no finding.",
+    "Stale suppressions hide nothing today but would silence a future problem unseen.",
+    "Remove it, or fix the rule name.",
+    "-- switchy-guard: allow drop-table -- cleanup\nSELECT 1;",
+    "SELECT 1;",
+)
+
+RULES = (ALLOW_WITHOUT_REASON, UNUSED_ALLOW)
+
+_ALLOW = re.compile(r"^switchy-guard:\s*allow\s+([\w\-, ]+?)(?:\s+--\s*(.*))?$", re.IGNORECASE)
+
+
+@dataclass
+class Allowance:
+    """One allowed rule (code or name) with its reason; ``used`` once it matched."""
+
+    rule: str
+    reason: str
+    line: int | None
+    used: bool = False
+
+    def matches(self, code: str, name: str) -> bool:
+        """Whether this allowance covers the rule ``code``/``name``."""
+        return self.rule.lower() in (code.lower(), name.lower())
+
+
+def parse_allow_comment(comment: str) -> tuple[list[str], str] | None:
+    """Rules and reason of a suppression comment, or None when it is not one."""
+    match = _ALLOW.match(comment.strip())
+    if match is None:
+        return None
+    rules = [r for r in re.split(r"[\s,]+", match.group(1)) if r]
+    return rules, (match.group(2) or "").strip()

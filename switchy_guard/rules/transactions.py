@@ -1,0 +1,75 @@
+"""Transactions and execution (SG601-SG603)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Severity
+from ..sql.classify import StatementInfo
+from .base import ALL, M, Rule, StatementContext
+
+
+def _non_transactional_ddl(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    statements = ctx.statements_in_migration
+    if len(statements) < 2 or not info.is_ddl or not ctx.is_first_ddl:
+        return
+    dml = any(i.kind in ("insert", "update", "delete") for _, i in statements)
+    mixing = " and mixes DDL with data changes" if dml else ""
+    yield (
+        f"this migration has {len(statements)} statements{mixing}: MySQL commits each DDL "
+        "statement on its own, so a failure leaves the earlier ones applied"
+    )
+
+
+NON_TRANSACTIONAL_DDL = Rule(
+    "SG601", "non-transactional-ddl", Severity.WARNING, M,
+    "Several statements with DDL in one migration on MySQL/MariaDB.",
+    "MySQL and MariaDB commit DDL implicitly: no transaction can wrap the migration, so a "
+    "failure in its third statement leaves the first two applied and the migration dirty.",
+    "Keep one DDL statement per migration on MySQL, and data changes in migrations of their "
+    "own; switchy-guard journals statement progress so a failure names what ran.",
+    "ALTER TABLE a ADD COLUMN x INT;\nUPDATE a SET x = 1;\nALTER TABLE a DROP COLUMN y;",
+    "-- three migrations, one statement each",
+    _non_transactional_ddl,
+)
+
+
+def _explicit_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind in ("begin", "commit", "rollback") and ctx.migration.transactional:
+        yield (
+            f"{ctx.statement.text.split()[0].upper()} inside a migration that switchy-guard "
+            "already runs in a transaction"
+        )
+
+
+EXPLICIT_TRANSACTION_CONTROL = Rule(
+    "SG602", "explicit-transaction-control", Severity.ERROR, ALL,
+    "BEGIN, COMMIT or ROLLBACK inside a migration the runner wraps in a transaction.",
+    "The runner already opens a transaction per migration and records the migration in it; "
+    "a COMMIT inside ends it early, so a later failure can no longer be rolled back, and "
+    "BEGIN fails on databases without nested transactions.",
+    "Remove the statement; set transactional = false in metadata.toml if the migration must "
+    "control transactions itself.",
+    "BEGIN;\nUPDATE accounts SET balance = 0 WHERE id = 1;\nCOMMIT;",
+    "UPDATE accounts SET balance = 0 WHERE id = 1;",
+    _explicit_transaction,
+)
+
+
+def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "unknown":
+        yield "switchy-guard cannot classify this statement, so no rule could check it"
+
+
+UNPARSEABLE_STATEMENT = Rule(
+    "SG603", "unparseable-statement", Severity.WARNING, ALL,
+    "A statement switchy-guard cannot classify.",
+    "Hazards in a statement the tool does not understand pass unseen; it is reported so it "
+    "is never passed silently.",
+    "Review the statement by hand, then allow it with a reason.",
+    "FROBNICATE TABLE users;",
+    "-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
+    _unparseable,
+)
+
+RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)

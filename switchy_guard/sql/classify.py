@@ -1,0 +1,624 @@
+"""Classify a statement: its kind, the objects it targets, and the clauses that matter.
+
+sqlparse's lexer is the tokenizer; a small cursor parser over its tokens recognises the
+statement shapes the hazard rules look at. Statements whose first keyword needs no
+detail (INSERT, SELECT, SET, ...) take a fast path without tokenising. A statement that
+cannot be classified gets kind ``unknown`` (rule SG603 reports it); none is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# -- the model ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Name:
+    """A possibly schema-qualified object name (unquoted names lower-cased)."""
+
+    name: str
+    schema: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class AlterAction:
+    """One action of an ALTER TABLE.
+
+    ``kind``: add_column, drop_column, alter_type, set_not_null, drop_not_null,
+    set_default, drop_default, add_constraint, drop_constraint, validate_constraint,
+    rename_column, rename_table, add_index, drop_index, table_option, other.
+    """
+
+    kind: str
+    column: str | None = None
+    type: str | None = None
+    not_null: bool = False
+    default: str | None = None
+    constraint: str | None = None  # foreign_key, check, unique, primary_key, index
+    not_valid: bool = False
+    using_index: bool = False
+    new_name: str | None = None
+    position: bool = False  # MySQL FIRST / AFTER col
+
+
+@dataclass(frozen=True)
+class StatementInfo:
+    """What a statement does, as far as the rules need to know."""
+
+    kind: str
+    table: Name | None = None
+    tables: tuple[Name, ...] = ()
+    object_type: str | None = None
+    index: Name | None = None
+    concurrently: bool = False
+    if_exists: bool = False
+    has_where: bool = False
+    cascade: bool = False
+    unique: bool = False
+    actions: tuple[AlterAction, ...] = ()
+    columns: tuple[tuple[str, str, bool, str | None], ...] = ()  # name, type, not null, default
+    options: dict[str, str] = field(default_factory=dict)
+    new_name: Name | None = None
+
+    @property
+    def is_ddl(self) -> bool:
+        """Schema-changing statements (MySQL commits these implicitly)."""
+        return self.kind.startswith(("create", "alter", "drop", "rename", "truncate"))
+
+
+# -- tokens -------------------------------------------------------------------------
+
+WORD, QUOTED, STRING, NUMBER, PUNCT = "w", "q", "s", "n", "p"
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """A significant token: ``kind`` (w, q, s, n, p), its text, and its upper-case text."""
+
+    kind: str
+    text: str
+    up: str
+
+
+def tokenize(sql: str) -> list[Tok]:
+    """Significant tokens of ``sql`` (no whitespace or comments)."""
+    from sqlparse import tokens as T
+    from sqlparse.lexer import Lexer
+
+    out: list[Tok] = []
+    lexer = Lexer.get_default_instance()  # type: ignore[no-untyped-call]
+    for ttype, value in lexer.get_tokens(sql):
+        if ttype in T.Whitespace or ttype in T.Newline or ttype in T.Comment:
+            continue
+        if ttype in T.String.Symbol or (ttype in T.Name and value[:1] in "`["):
+            out.append(Tok(QUOTED, value[1:-1], value[1:-1].upper()))
+        elif ttype in T.String:
+            out.append(Tok(STRING, value, value.upper()))
+        elif ttype in T.Number:
+            out.append(Tok(NUMBER, value, value))
+        elif ttype in T.Keyword or ttype in T.Name or ttype in T.Name.Builtin:
+            for word in value.split():
+                out.append(Tok(WORD, word, word.upper()))
+        else:
+            out.append(Tok(PUNCT, value, value))
+    return out
+
+
+class Cursor:
+    """A position in a token list with small matching helpers."""
+
+    def __init__(self, toks: list[Tok], pos: int = 0) -> None:
+        self.toks = toks
+        self.pos = pos
+
+    def peek(self, offset: int = 0) -> Tok | None:
+        index = self.pos + offset
+        return self.toks[index] if index < len(self.toks) else None
+
+    def at(self, *words: str) -> bool:
+        """Whether the next tokens are the given keywords (a word may be a|b)."""
+        for offset, word in enumerate(words):
+            tok = self.peek(offset)
+            if tok is None or tok.kind != WORD or tok.up not in word.split("|"):
+                return False
+        return True
+
+    def take(self, *words: str) -> bool:
+        if self.at(*words):
+            self.pos += len(words)
+            return True
+        return False
+
+    def skip_until(self, *words: str) -> None:
+        while self.peek() is not None and not self.at(*words):
+            self.pos += 1
+
+    def name(self) -> Name | None:
+        """An object name, schema-qualified or not."""
+        first = self._identifier()
+        if first is None:
+            return None
+        tok = self.peek()
+        if tok is not None and tok.kind == PUNCT and tok.text == ".":
+            self.pos += 1
+            second = self._identifier()
+            if second is not None:
+                return Name(second, first)
+        return Name(first)
+
+    def _identifier(self) -> str | None:
+        tok = self.peek()
+        if tok is None:
+            return None
+        if tok.kind == QUOTED:
+            self.pos += 1
+            return tok.text
+        if tok.kind == WORD:
+            self.pos += 1
+            return tok.text.lower()
+        return None
+
+    def rest(self) -> list[Tok]:
+        return self.toks[self.pos :]
+
+
+def split_top_level(toks: list[Tok]) -> list[list[Tok]]:
+    """Split on commas outside parentheses."""
+    parts: list[list[Tok]] = [[]]
+    depth = 0
+    for tok in toks:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+            if tok.text == "," and depth == 0:
+                parts.append([])
+                continue
+        parts[-1].append(tok)
+    return [p for p in parts if p]
+
+
+def render(toks: list[Tok]) -> str:
+    """Tokens back to compact text (for types and default expressions)."""
+    text = ""
+    for tok in toks:
+        if tok.kind == PUNCT and tok.text in "(),.::":
+            text = text.rstrip() + tok.text
+            if tok.text == ",":
+                text += " "
+        else:
+            text += (tok.text if tok.kind != QUOTED else f'"{tok.text}"') + " "
+    return re.sub(r"\(\s+", "(", text).strip()
+
+
+# -- classification -----------------------------------------------------------------
+
+_FIRST_WORD = re.compile(r"\s*(?:\(\s*)*([A-Za-z]+)")
+_FAST = {
+    "INSERT": "insert", "SELECT": "select", "WITH": "select", "VALUES": "select",
+    "SET": "set", "PRAGMA": "pragma", "REPLACE": "insert", "CALL": "call",
+    "COMMENT": "comment", "GRANT": "grant", "REVOKE": "grant", "ANALYZE": "maintenance",
+    "VACUUM": "maintenance", "REINDEX": "maintenance", "CLUSTER": "maintenance",
+    "LOCK": "lock", "USE": "set", "SHOW": "select", "EXPLAIN": "select", "DO": "do",
+    "COPY": "copy", "LOAD": "load", "NOTIFY": "other", "PERFORM": "other",
+}
+_TRANSACTION = {
+    "BEGIN": "begin", "START": "begin", "COMMIT": "commit", "END": "commit",
+    "ROLLBACK": "rollback", "SAVEPOINT": "savepoint", "RELEASE": "savepoint",
+}
+_OTHER_OBJECTS = (
+    "VIEW", "MATERIALIZED", "FUNCTION", "PROCEDURE", "TYPE", "SEQUENCE", "TRIGGER",
+    "EXTENSION", "DOMAIN", "EVENT", "POLICY", "RULE", "AGGREGATE", "COLLATION",
+    "OPERATOR", "ROLE", "USER", "PUBLICATION", "SUBSCRIPTION",
+)
+
+
+def classify(text: str, dialect: str | None = None) -> StatementInfo:
+    """Classify one statement's text."""
+    match = _FIRST_WORD.match(text)
+    if match is None:
+        return StatementInfo("unknown")
+    first = match.group(1).upper()
+    if first in _FAST:
+        if first == "SELECT" or first == "WITH":
+            return StatementInfo("select")
+        if first == "PRAGMA":
+            return StatementInfo("pragma")
+        return StatementInfo(_FAST[first]) if first not in ("INSERT", "REPLACE") else (
+            _classify_insert(text)
+        )
+    if first in _TRANSACTION:
+        return _classify_transaction(first, text)
+    handler = _HANDLERS.get(first)
+    if handler is None:
+        return StatementInfo("unknown")
+    try:
+        return handler(Cursor(tokenize(text)), dialect)
+    except (IndexError, AttributeError):  # pragma: no cover - defensive
+        return StatementInfo("unknown")
+
+
+def _classify_insert(text: str) -> StatementInfo:
+    found = re.match(
+        r"\s*(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+|IGNORE\s+|LOW_PRIORITY\s+|DELAYED\s+)?"
+        r"(?:INTO\s+)?([`\"\[]?[\w$]+[`\"\]]?(?:\.[`\"\[]?[\w$]+[`\"\]]?)?)",
+        text, re.IGNORECASE,
+    )
+    if not found:
+        return StatementInfo("insert")
+    table = Cursor(tokenize(found.group(1))).name()
+    return StatementInfo("insert", table=table)
+
+
+def _classify_transaction(first: str, text: str) -> StatementInfo:
+    words = text.split()
+    second = words[1].upper().rstrip(";") if len(words) > 1 else ""
+    if first == "START" and second != "TRANSACTION":
+        return StatementInfo("unknown")
+    if first == "END" and second not in ("", "TRANSACTION", "WORK"):
+        return StatementInfo("unknown")
+    if first == "ROLLBACK" and second == "TO":
+        return StatementInfo("savepoint")
+    return StatementInfo(_TRANSACTION[first])
+
+
+def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("CREATE")
+    cur.take("OR", "REPLACE")
+    if cur.at("DEFINER"):
+        cur.skip_until("TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "VIEW")
+    cur.take("TEMP|TEMPORARY|UNLOGGED|GLOBAL|LOCAL")
+    cur.take("TEMP|TEMPORARY")
+    unique = cur.take("UNIQUE")
+    cur.take("FULLTEXT|SPATIAL")
+    if cur.take("INDEX"):
+        concurrently = cur.take("CONCURRENTLY")
+        if_exists = cur.take("IF", "NOT", "EXISTS")
+        index = None if cur.at("ON") else cur.name()
+        cur.take("ON")
+        cur.take("ONLY")
+        table = cur.name()
+        return StatementInfo("create_index", table=table, index=index, unique=unique,
+                             concurrently=concurrently, if_exists=if_exists)
+    if cur.take("TABLE"):
+        if_exists = cur.take("IF", "NOT", "EXISTS")
+        table = cur.name()
+        return StatementInfo("create_table", table=table, if_exists=if_exists,
+                             columns=_table_columns(cur.rest()))
+    if cur.take("SCHEMA|DATABASE"):
+        return StatementInfo("create_schema")
+    for word in _OTHER_OBJECTS:
+        if cur.at(word):
+            return StatementInfo("create_other", object_type=word.lower())
+    return StatementInfo("unknown")
+
+
+def _table_columns(toks: list[Tok]) -> tuple[tuple[str, str, bool, str | None], ...]:
+    if not toks or toks[0].text != "(":
+        return ()
+    depth, end = 0, len(toks)
+    for index, tok in enumerate(toks):
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+            if depth == 0:
+                end = index
+                break
+    columns = []
+    for part in split_top_level(toks[1:end]):
+        head = part[0]
+        if head.kind == WORD and head.up in (
+            "CONSTRAINT", "PRIMARY", "FOREIGN", "UNIQUE", "CHECK", "KEY", "INDEX", "FULLTEXT",
+            "EXCLUDE", "SPATIAL", "LIKE",
+        ):
+            continue
+        column = _column_definition(part)
+        if column is not None:
+            columns.append(column)
+    return tuple(columns)
+
+
+def _column_definition(part: list[Tok]) -> tuple[str, str, bool, str | None] | None:
+    """(name, type, not null, default) of ``name type [constraints]``."""
+    if not part or part[0].kind not in (WORD, QUOTED):
+        return None
+    name = part[0].text if part[0].kind == QUOTED else part[0].text.lower()
+    type_toks: list[Tok] = []
+    index, depth = 1, 0
+    stops = {"NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK",
+             "CONSTRAINT", "COLLATE", "GENERATED", "AUTO_INCREMENT", "AUTOINCREMENT",
+             "COMMENT", "FIRST", "AFTER", "AS", "ON", "USING", "CHARACTER", "CHARSET"}
+    while index < len(part):
+        tok = part[index]
+        if depth == 0 and tok.kind == WORD and tok.up in stops:
+            break
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        type_toks.append(tok)
+        index += 1
+    rest = part[index:]
+    upper = [t.up for t in rest]
+    not_null = any(upper[i] == "NOT" and i + 1 < len(upper) and upper[i + 1] == "NULL"
+                   for i in range(len(upper))) or "PRIMARY" in upper
+    default = None
+    if "DEFAULT" in upper:
+        start = upper.index("DEFAULT") + 1
+        default_toks: list[Tok] = []
+        depth = 0
+        for tok in rest[start:]:
+            if depth == 0 and tok.kind == WORD and tok.up in stops - {"NULL"}:
+                break
+            if tok.kind == PUNCT:
+                depth += tok.text.count("(") - tok.text.count(")")
+            default_toks.append(tok)
+        default = render(default_toks)
+    return name, render(type_toks).lower(), not_null, default
+
+
+def _drop(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("DROP")
+    cur.take("TEMPORARY")
+    if cur.take("TABLE"):
+        if_exists = cur.take("IF", "EXISTS")
+        tables = _name_list(cur)
+        cascade = any(t.up == "CASCADE" for t in cur.rest())
+        return StatementInfo("drop_table", table=tables[0] if tables else None,
+                             tables=tuple(tables), if_exists=if_exists, cascade=cascade)
+    if cur.take("INDEX"):
+        concurrently = cur.take("CONCURRENTLY")
+        if_exists = cur.take("IF", "EXISTS")
+        index = cur.name()
+        table = cur.name() if cur.take("ON") else None
+        return StatementInfo("drop_index", index=index, table=table,
+                             concurrently=concurrently, if_exists=if_exists)
+    if cur.at("SCHEMA|DATABASE"):
+        kind = cur.peek().up.lower()  # type: ignore[union-attr]
+        cur.pos += 1
+        if_exists = cur.take("IF", "EXISTS")
+        return StatementInfo("drop_schema", object_type=kind, if_exists=if_exists,
+                             table=cur.name())
+    for word in _OTHER_OBJECTS:
+        if cur.take(word):
+            if word == "MATERIALIZED":
+                cur.take("VIEW")
+            if_exists = cur.take("IF", "EXISTS")
+            name = cur.name()
+            object_type = "materialized view" if word == "MATERIALIZED" else word.lower()
+            return StatementInfo("drop_other", object_type=object_type, table=name,
+                                 if_exists=if_exists)
+    return StatementInfo("unknown")
+
+
+def _name_list(cur: Cursor) -> list[Name]:
+    names = []
+    while True:
+        name = cur.name()
+        if name is None:
+            break
+        names.append(name)
+        tok = cur.peek()
+        if tok is None or tok.text != ",":
+            break
+        cur.pos += 1
+    return names
+
+
+def _truncate(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("TRUNCATE")
+    cur.take("TABLE")
+    cur.take("ONLY")
+    tables = _name_list(cur)
+    cascade = any(t.up == "CASCADE" for t in cur.rest())
+    return StatementInfo("truncate", table=tables[0] if tables else None, tables=tuple(tables),
+                         cascade=cascade)
+
+
+def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("DELETE")
+    cur.take("LOW_PRIORITY|QUICK|IGNORE")
+    cur.take("FROM")
+    cur.take("ONLY")
+    table = cur.name()
+    return StatementInfo("delete", table=table, has_where=_has_where(cur.rest()))
+
+
+def _update(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("UPDATE")
+    cur.take("LOW_PRIORITY|IGNORE|ONLY")
+    cur.take("OR")
+    cur.take("ROLLBACK|ABORT|REPLACE|FAIL|IGNORE")
+    table = cur.name()
+    return StatementInfo("update", table=table, has_where=_has_where(cur.rest()))
+
+
+def _has_where(toks: list[Tok]) -> bool:
+    depth = 0
+    for tok in toks:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        elif depth == 0 and tok.kind == WORD and tok.up == "WHERE":
+            return True
+    return False
+
+
+def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("RENAME")
+    if not cur.take("TABLE"):
+        return StatementInfo("unknown")
+    table = cur.name()
+    cur.take("TO")
+    return StatementInfo("rename_table", table=table, new_name=cur.name())
+
+
+def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
+    cur.take("ALTER")
+    cur.take("ONLINE|IGNORE")
+    if not cur.take("TABLE"):
+        for word in ("INDEX", "SCHEMA", "DATABASE", "SEQUENCE", "VIEW", "TYPE", "FUNCTION",
+                     "EXTENSION", "ROLE", "USER", "SYSTEM", "DEFAULT", "MATERIALIZED"):
+            if cur.at(word):
+                return StatementInfo("alter_other", object_type=word.lower())
+        return StatementInfo("unknown")
+    if_exists = cur.take("IF", "EXISTS")
+    cur.take("ONLY")
+    table = cur.name()
+    if table is None:
+        return StatementInfo("unknown")
+    actions: list[AlterAction] = []
+    options: dict[str, str] = {}
+    for part in split_top_level(cur.rest()):
+        action = _alter_action(Cursor(part), options)
+        if action is not None:
+            actions.append(action)
+    rename = next((a for a in actions if a.kind == "rename_table"), None)
+    return StatementInfo(
+        "alter_table", table=table, if_exists=if_exists, actions=tuple(actions),
+        options=options, new_name=Name(rename.new_name) if rename and rename.new_name else None,
+    )
+
+
+def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
+    first = cur.peek()
+    if first is None:
+        return None
+    if cur.at("ALGORITHM|LOCK") and cur.peek(1) is not None:
+        key = cur.peek().up  # type: ignore[union-attr]
+        value = cur.peek(2) if cur.peek(1) and cur.peek(1).text == "=" else cur.peek(1)  # type: ignore[union-attr]
+        options[key] = value.up if value else ""
+        return None
+    if cur.take("ADD"):
+        return _alter_add(cur)
+    if cur.take("DROP"):
+        return _alter_drop(cur)
+    if cur.take("ALTER"):
+        cur.take("COLUMN")
+        column = cur.name()
+        col = column.name if column else None
+        if cur.take("TYPE") or cur.take("SET", "DATA", "TYPE"):
+            return AlterAction("alter_type", column=col, type=_type_text(cur))
+        if cur.take("SET", "NOT", "NULL"):
+            return AlterAction("set_not_null", column=col)
+        if cur.take("DROP", "NOT", "NULL"):
+            return AlterAction("drop_not_null", column=col)
+        if cur.take("SET", "DEFAULT"):
+            return AlterAction("set_default", column=col, default=render(cur.rest()))
+        if cur.take("DROP", "DEFAULT"):
+            return AlterAction("drop_default", column=col)
+        return AlterAction("other", column=col)
+    if cur.take("MODIFY"):
+        cur.take("COLUMN")
+        definition = _column_definition(cur.rest())
+        if definition is None:
+            return AlterAction("other")
+        name, type_, not_null, default = definition
+        return AlterAction("alter_type", column=name, type=type_, not_null=not_null,
+                           default=default)
+    if cur.take("CHANGE"):
+        cur.take("COLUMN")
+        old = cur.name()
+        definition = _column_definition(cur.rest())
+        if old is None or definition is None:
+            return AlterAction("other")
+        name, type_, not_null, default = definition
+        return AlterAction("alter_type", column=old.name, type=type_, not_null=not_null,
+                           default=default, new_name=name if name != old.name else None)
+    if cur.take("RENAME"):
+        if cur.take("COLUMN") or (cur.peek(1) is not None and cur.peek(1).up == "TO"  # type: ignore[union-attr]
+                                  and not cur.at("TO")):
+            old = cur.name()
+            cur.take("TO")
+            new = cur.name()
+            return AlterAction("rename_column", column=old.name if old else None,
+                               new_name=new.name if new else None)
+        if cur.take("INDEX|KEY"):
+            return AlterAction("other")
+        cur.take("TO|AS")
+        new = cur.name()
+        return AlterAction("rename_table", new_name=new.name if new else None)
+    if cur.take("VALIDATE", "CONSTRAINT"):
+        validated = cur.name()
+        return AlterAction(
+            "validate_constraint", constraint=validated.name if validated else None
+        )
+    if cur.at("CONVERT", "TO") or cur.at("ENGINE") or cur.at("FORCE"):
+        return AlterAction("table_option", default=cur.peek().up)  # type: ignore[union-attr]
+    return AlterAction("other")
+
+
+def _constraint_kind(cur: Cursor) -> str | None:
+    if cur.take("FOREIGN", "KEY"):
+        return "foreign_key"
+    if cur.take("PRIMARY", "KEY"):
+        return "primary_key"
+    if cur.take("UNIQUE"):
+        cur.take("INDEX|KEY")
+        return "unique"
+    if cur.take("CHECK"):
+        return "check"
+    if cur.take("EXCLUDE"):
+        return "exclude"
+    if cur.take("INDEX|KEY") or cur.take("FULLTEXT|SPATIAL"):
+        return "index"
+    return None
+
+
+def _alter_add(cur: Cursor) -> AlterAction:
+    if cur.take("CONSTRAINT"):
+        cur.name()
+    kind = _constraint_kind(cur)
+    if kind is not None:
+        upper = [t.up for t in cur.rest()]
+        return AlterAction(
+            "add_index" if kind == "index" else "add_constraint", constraint=kind,
+            not_valid="NOT" in upper and "VALID" in upper,
+            using_index="USING" in upper and "INDEX" in upper,
+        )
+    cur.take("COLUMN")
+    cur.take("IF", "NOT", "EXISTS")
+    definition = _column_definition(cur.rest())
+    if definition is None:
+        return AlterAction("other")
+    name, type_, not_null, default = definition
+    upper = [t.up for t in cur.rest()]
+    return AlterAction("add_column", column=name, type=type_, not_null=not_null,
+                       default=default, position="FIRST" in upper or "AFTER" in upper)
+
+
+def _alter_drop(cur: Cursor) -> AlterAction:
+    if cur.take("CONSTRAINT") or cur.take("FOREIGN", "KEY") or cur.take("CHECK"):
+        cur.take("IF", "EXISTS")
+        name = cur.name()
+        return AlterAction("drop_constraint", constraint=name.name if name else None)
+    if cur.take("PRIMARY", "KEY"):
+        return AlterAction("drop_constraint", constraint="primary_key")
+    if cur.take("INDEX|KEY"):
+        name = cur.name()
+        return AlterAction("drop_index", constraint=name.name if name else None)
+    if cur.take("DEFAULT"):
+        return AlterAction("drop_default")
+    cur.take("COLUMN")
+    cur.take("IF", "EXISTS")
+    name = cur.name()
+    return AlterAction("drop_column", column=name.name if name else None)
+
+
+def _type_text(cur: Cursor) -> str:
+    toks = []
+    for tok in cur.rest():
+        if tok.kind == WORD and tok.up in ("USING", "COLLATE"):
+            break
+        toks.append(tok)
+    return render(toks).lower()
+
+
+_HANDLERS = {
+    "CREATE": _create,
+    "DROP": _drop,
+    "ALTER": _alter,
+    "TRUNCATE": _truncate,
+    "DELETE": _delete,
+    "UPDATE": _update,
+    "RENAME": _rename,
+}

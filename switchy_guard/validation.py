@@ -1,0 +1,213 @@
+"""The validator pipeline: every migration's statements through the hazard rules.
+
+Schema-aware: a table created earlier in the plan (or earlier in the same migration) is
+new and empty, so locking rules do not fire on it. The *plan* is the set of migrations
+that would run (``plan_ids``); when it is not known (no database, no base revision) each
+migration is its own plan, as a linter reading one file at a time would see it.
+Suppressions are honoured here, and reported when they lack a reason or match nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .findings import Finding, Severity
+from .migration import Migration
+from .rules import Rule, Schema, StatementContext, statement_rules
+from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
+from .rules.suppression import (
+    ALLOW_WITHOUT_REASON,
+    UNUSED_ALLOW,
+    Allowance,
+    parse_allow_comment,
+)
+from .sql.classify import StatementInfo, classify
+from .sql.split import Statement, split_statements
+
+
+@dataclass
+class ValidationResult:
+    """Findings of a validation run, and what it looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    migrations: int = 0
+    statements: int = 0
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """A statement on one line, cut at ``limit`` characters."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def make_finding(
+    rule: Rule,
+    message: str,
+    migration: Migration | None,
+    *,
+    migration_id: str | None = None,
+    statement: Statement | None = None,
+    file: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """A Finding of ``rule`` at ``statement`` (or at the migration)."""
+    if file is None and migration is not None:
+        file = migration.up_path if statement is not None else (migration.up_path
+                                                              or migration.source or None)
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=severity or rule.severity,
+        migration=migration.id if migration else migration_id,
+        file=file,
+        line=statement.line if statement else None,
+        column=statement.column if statement else None,
+        statement=excerpt(statement.text) if statement else None,
+        message=message,
+        hint=rule.instead,
+    )
+
+
+def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]]) -> set[str]:
+    """Tables dropped and then replaced by a rename within one migration."""
+    dropped: set[str] = set()
+    rebuilt: set[str] = set()
+    for _, info in parsed:
+        if info.kind == "drop_table":
+            dropped.update(t.name for t in info.tables)
+        elif info.new_name is not None and info.new_name.name in dropped:
+            rebuilt.add(info.new_name.name)
+    return rebuilt
+
+
+def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
+    """Update the schema model after ``info`` ran."""
+    table = info.table.name if info.table else None
+    if info.kind == "create_table" and table:
+        if in_plan:
+            schema.new_tables.add(table)
+        for name, type_, _, _ in info.columns:
+            schema.column_types[(table, name)] = type_
+    elif info.kind == "create_index" and in_plan and info.index:
+        schema.new_indexes.add(info.index.name)
+    elif info.kind == "alter_table" and table:
+        for action in info.actions:
+            if action.kind in ("add_column", "alter_type") and action.column and action.type:
+                column = action.new_name or action.column
+                schema.column_types[(table, column)] = action.type
+        if info.new_name is not None and table in schema.new_tables:
+            schema.new_tables.add(info.new_name.name)
+    elif (
+        info.kind == "rename_table" and table and info.new_name is not None
+        and table in schema.new_tables
+    ):
+        schema.new_tables.add(info.new_name.name)
+
+
+def _statement_allowances(statement: Statement, migration: Migration,
+                          findings: list[Finding]) -> list[Allowance]:
+    allowances: list[Allowance] = []
+    for comment, line in zip(statement.leading_comments, statement.comment_lines, strict=True):
+        parsed = parse_allow_comment(comment)
+        if parsed is None:
+            continue
+        rules, reason = parsed
+        if not reason:
+            findings.append(Finding(
+                ALLOW_WITHOUT_REASON.code, ALLOW_WITHOUT_REASON.name,
+                ALLOW_WITHOUT_REASON.severity, migration.id, migration.up_path, line, 1,
+                excerpt(statement.text), f"allow of {', '.join(rules)} has no reason",
+                ALLOW_WITHOUT_REASON.instead,
+            ))
+            continue
+        allowances.extend(Allowance(rule, reason, line) for rule in rules)
+    return allowances
+
+
+def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance]) -> list[Finding]:
+    kept = []
+    for finding in raw:
+        matched = [a for a in allowances if a.matches(finding.code, finding.name)]
+        for allowance in matched:
+            allowance.used = True
+        if not matched:
+            kept.append(finding)
+    return kept
+
+
+def validate_migration(
+    migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
+    *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
+) -> tuple[list[Finding], int]:
+    """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
+    its metadata allows may suppress), and its statement count; updates ``schema``."""
+    sql = migration.up if isinstance(migration.up, str) else ""
+    statements = split_statements(sql, dialect)
+    parsed = tuple((s, classify(s.text, dialect)) for s in statements)
+    findings: list[Finding] = []
+    migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
+    schema.rebuilt_tables = _rebuilt_tables(parsed)
+    for statement, info in parsed:
+        if lint:
+            context = StatementContext(dialect, migration, statement, schema, parsed)
+            raw = [
+                make_finding(rule, message, migration, statement=statement)
+                for rule in rules
+                if rule.check is not None
+                for message in rule.check(info, context)
+            ]
+            local = _statement_allowances(statement, migration, findings)
+            findings.extend(_suppress(raw, [*local, *migration_allowances]))
+            findings.extend(
+                make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} matches no finding here",
+                             migration, statement=statement)
+                for a in local if not a.used
+            )
+        _learn(schema, info, in_plan)
+    schema.rebuilt_tables = set()
+    if lint:
+        findings.extend(_suppress(extra, migration_allowances))
+        findings.extend(
+            make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
+                         "finding", migration)
+            for a in migration_allowances if not a.used
+        )
+    return findings, len(statements)
+
+
+def validate(
+    migrations: Sequence[Migration],
+    dialect: str | None,
+    *,
+    plan_ids: set[str] | None = None,
+    id_pattern: str = DEFAULT_ID_PATTERN,
+) -> ValidationResult:
+    """Run the SQL and naming rules over ``migrations`` (in run order).
+
+    With ``plan_ids`` only those migrations are linted and tables they create count as
+    new for the migrations after them; the others only teach the schema model. Without
+    it every migration is linted on its own.
+    """
+    rules = statement_rules(dialect)
+    result = ValidationResult()
+    schema = Schema()
+    linted = [m for m in migrations if plan_ids is None or m.id in plan_ids]
+    naming: dict[str, list[Finding]] = {}
+    for rule, migration, message in naming_hits(linted, id_pattern):
+        naming.setdefault(migration.id, []).append(make_finding(rule, message, migration))
+    for migration in migrations:
+        in_plan = plan_ids is None or migration.id in plan_ids
+        if plan_ids is None:
+            schema.new_tables.clear()
+            schema.new_indexes.clear()
+        found, count = validate_migration(
+            migration, dialect, schema, rules, lint=in_plan, in_plan=in_plan,
+            extra=naming.get(migration.id, ()),
+        )
+        if in_plan:
+            result.migrations += 1
+            result.statements += count
+            result.findings.extend(found)
+    return result
