@@ -78,7 +78,9 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--policy-dir", metavar="DIR", default=sup, help="policy folder")
     group.add_argument("--config", metavar="FILE", default=sup, help="config file")
-    group.add_argument("--format", choices=("text", "json"), default=sup, help="output format")
+    group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
+                       default=sup,
+                       help="output format (sarif, github and markdown: check only)")
     group.add_argument("--debug", action="store_true", default=sup, help="tracebacks on errors")
     group.add_argument("--no-color", action="store_true", default=sup, help="plain output")
     group.add_argument("-q", "--quiet", action="store_true", default=sup, help="less output")
@@ -104,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="snake_case name, e.g. add_users_email")
 
     verb("list", "every known migration with its state")
+
+    check = verb("check", "validate migrations: hazards, naming, graph, history (exit 1 on "
+                          "findings at or above --fail-on)")
+    check.add_argument("--against", metavar="GITREF",
+                       help="compare with the migrations as they are in this git revision")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
+                       help="lowest severity that makes the exit code 1 (default error)")
+
+    rules = verb("rules", "list the hazard rules, or print one rule's docs")
+    rules.add_argument("rule", nargs="?", metavar="CODE", help="a rule code or name")
     verb("status", "summary of the database: applied, pending, drift, dirty rows")
 
     migrate = verb("migrate", "apply pending migrations")
@@ -285,6 +297,77 @@ def cmd_status(ctx: Context) -> int:
     return 0
 
 
+def cmd_check(ctx: Context) -> int:
+    """``check``: run the validator pipeline and print the findings."""
+    from .check import run_check
+    from .findings import Severity
+    from .report import findings as render
+
+    settings = ctx.settings
+    dirs = settings.migrations_dir
+    report = run_check(
+        dirs,
+        settings.dialect,
+        database_url=settings.database_url,
+        table=settings.migration_table,
+        against=ctx.args.against,
+        migrations_dir=dirs if isinstance(dirs, str) else (dirs[0] if len(dirs) == 1 else None),
+    )
+    if ctx.format == "json":
+        ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
+    elif ctx.format == "sarif":
+        from .rules import all_rules
+
+        ctx.out.write(
+            render.to_sarif(report.findings, all_rules(), version=__version__, base=Path.cwd())
+            + "\n"
+        )
+    elif ctx.format == "github":
+        text = render.to_github(report.findings, base=Path.cwd())
+        ctx.out.write(text + ("\n" if text else ""))
+    elif ctx.format == "markdown":
+        ctx.out.write(render.to_markdown(report.findings, report.summary))
+    else:
+        render.print_text(ctx.console(), report.findings, report.summary)
+    return 1 if report.fails(Severity(ctx.args.fail_on)) else 0
+
+
+def cmd_rules(ctx: Context) -> int:
+    """``rules [CODE]``: the catalog, or one rule's docs."""
+    from .rules import all_rules, get_rule
+
+    if ctx.args.rule:
+        rule = get_rule(ctx.args.rule)
+        if rule is None:
+            raise ConfigError(f"unknown rule {ctx.args.rule!r} (see: switchy-guard rules)")
+        if ctx.format == "json":
+            ctx.emit_json(_rule_json(rule))
+        else:
+            ctx.out.write(rule.docs() + "\n")
+        return 0
+    if ctx.format == "json":
+        ctx.emit_json({"rules": [_rule_json(rule) for rule in all_rules()]})
+        return 0
+    from rich.table import Table
+
+    table = Table(title="switchy-guard rules", title_justify="left")
+    for column in ("code", "name", "severity", "dialects", "what"):
+        table.add_column(column)
+    for rule in all_rules():
+        table.add_row(rule.code, rule.name, rule.severity.value,
+                      ",".join(sorted(rule.dialects)), rule.summary)
+    ctx.console().print(table)
+    return 0
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    return {
+        "code": rule.code, "name": rule.name, "severity": rule.severity.value,
+        "dialects": sorted(rule.dialects), "summary": rule.summary, "why": rule.why,
+        "instead": rule.instead, "example": rule.example, "fixed": rule.fixed,
+    }
+
+
 def _strategy(args: argparse.Namespace) -> Strategy:
     from .runner import All, Steps, UpTo
 
@@ -363,6 +446,8 @@ def cmd_rollback(ctx: Context) -> int:
 VERBS: dict[str, Callable[[Context], int]] = {
     "create": cmd_create,
     "list": cmd_list,
+    "check": cmd_check,
+    "rules": cmd_rules,
     "status": cmd_status,
     "migrate": cmd_migrate,
     "rollback": cmd_rollback,
@@ -383,6 +468,8 @@ def main(
     debug = bool(getattr(args, "debug", False))
     try:
         ctx = Context(args, out, err)
+        if ctx.format in ("sarif", "github", "markdown") and args.verb != "check":
+            raise ConfigError(f"--format {ctx.format} is only for check")
         return VERBS[args.verb](ctx)
     except SwitchyError as error:
         if debug:

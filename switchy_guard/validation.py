@@ -88,15 +88,19 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
     if info.kind == "create_table" and table:
         if in_plan:
             schema.new_tables.add(table)
-        for name, type_, _, _ in info.columns:
+        for name, type_, not_null, _ in info.columns:
             schema.column_types[(table, name)] = type_
+            if not_null:
+                schema.not_null.add((table, name))
     elif info.kind == "create_index" and in_plan and info.index:
         schema.new_indexes.add(info.index.name)
     elif info.kind == "alter_table" and table:
         for action in info.actions:
-            if action.kind in ("add_column", "alter_type") and action.column and action.type:
-                column = action.new_name or action.column
+            column = action.new_name or action.column
+            if action.kind in ("add_column", "alter_type") and column and action.type:
                 schema.column_types[(table, column)] = action.type
+            if column and (action.not_null or action.kind == "set_not_null"):
+                schema.not_null.add((table, column))
         if info.new_name is not None and table in schema.new_tables:
             schema.new_tables.add(info.new_name.name)
     elif (

@@ -23,13 +23,18 @@ TOOL_URI = "https://pypi.org/project/switchy-guard/"
 
 
 class RuleDocs(Protocol):
-    """What renderers need to know of a rule."""
+    """What renderers need to know of a rule (read-only)."""
 
-    code: str
-    name: str
-    summary: str
-    why: str
-    instead: str
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def instead(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ class Schema:
     """What the validator knows of the schema while it walks the migrations.
 
     ``new_tables`` and ``new_indexes`` were created within the plan, so they are new and
-    empty; ``column_types`` remembers each column's declared type for narrowing checks.
+    empty; ``column_types`` remembers each column's declared type for narrowing checks and
+    ``not_null`` the columns known to be NOT NULL.
     """
 
     new_tables: set[str] = field(default_factory=set)
     new_indexes: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    not_null: set[tuple[str, str]] = field(default_factory=set)
     rebuilt_tables: set[str] = field(default_factory=set)
 
     def is_new(self, table: object) -> bool:

@@ -91,11 +91,17 @@ def _set_not_null(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     for action in info.actions:
         if action.kind == "set_not_null":
             yield f"sets NOT NULL on {info.table}.{action.column}: a full scan under lock"
+        elif (
+            action.kind == "alter_type" and action.not_null and info.table is not None
+            and (info.table.name, action.column or "") not in ctx.schema.not_null
+        ):
+            yield (f"makes {info.table}.{action.column} NOT NULL: every row is checked while "
+                   "the table is locked")
 
 
 SET_NOT_NULL = Rule(
     "SG404", "set-not-null", Severity.WARNING, PM,
-    "ALTER COLUMN ... SET NOT NULL on an existing table.",
+    "ALTER COLUMN ... SET NOT NULL (MySQL: MODIFY ... NOT NULL) on an existing table.",
     "The database scans every row to check for NULLs while holding an exclusive lock that "
     "blocks reads and writes.",
     "On PostgreSQL add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a later migration, "

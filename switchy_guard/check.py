@@ -1,0 +1,105 @@
+"""``check``: the validator pipeline, with history integrity from a database or git.
+
+- No database, no base revision: every migration is linted on its own.
+- ``database_url``: the pending migrations form the plan; checksum drift, applied-missing,
+  out-of-order and dirty rows are reported (SG001, SG002, SG003, SG005).
+- ``against`` (a git revision): migrations absent there form the plan; a migration
+  present there must be byte-identical now (SG001) and new ones must sort after the
+  newest one there (SG003).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .discovery import SourceSpec, as_source
+from .findings import Finding, Severity
+from .migration import Migration
+from .ordering import order_migrations
+from .report.findings import CheckSummary
+from .rules.integrity import Hit, database_hits, revision_hits
+from .rules.naming import graph_hits
+from .tracking import DEFAULT_TABLE
+from .validation import make_finding, validate
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The findings of a check and their counts."""
+
+    findings: list[Finding]
+    summary: CheckSummary
+
+    def fails(self, fail_on: Severity) -> bool:
+        """Whether any finding is at or above ``fail_on``."""
+        return any(f.severity.rank >= fail_on.rank for f in self.findings)
+
+
+def _hit_findings(hits: Sequence[Hit]) -> list[Finding]:
+    return [make_finding(rule, message, migration, migration_id=mid)
+            for rule, migration, mid, message in hits]
+
+
+def run_check(
+    source: SourceSpec,
+    dialect: str | None,
+    *,
+    database_url: str | None = None,
+    table: str = DEFAULT_TABLE,
+    against: str | None = None,
+    migrations_dir: str | Path | None = None,
+) -> CheckReport:
+    """Validate the migrations of ``source`` (see the module docs for the modes)."""
+    if database_url:
+        from .db import dialect_of
+
+        dialect = dialect_of(database_url)
+    loaded = [m for m in as_source(source).load(dialect) if m.applies_to(dialect)]
+    findings = [make_finding(rule, message, migration)
+                for rule, migration, message in graph_hits(loaded)]
+    if findings:
+        unique = {m.id: m for m in reversed(loaded)}
+        ordered = sorted(unique.values(), key=lambda m: m.id)
+    else:
+        ordered = order_migrations(loaded)
+    plan_ids: set[str] | None = None
+    if database_url:
+        plan_ids, hits = _database_state(ordered, database_url, table)
+        findings.extend(_hit_findings(hits))
+    if against:
+        from .gitbase import migrations_at_revision
+
+        if migrations_dir is None:
+            from .errors import ConfigError
+
+            raise ConfigError("--against needs a migrations folder (-m DIR)")
+        base = migrations_at_revision(migrations_dir, against, dialect)
+        findings.extend(_hit_findings(list(revision_hits(ordered, base, against))))
+        known = {m.id for m in base}
+        new_ids = {m.id for m in ordered if m.id not in known}
+        plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
+    result = validate(ordered, dialect, plan_ids=plan_ids)
+    findings.extend(result.findings)
+    return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements))
+
+
+def _database_state(
+    ordered: list[Migration], database_url: str, table: str
+) -> tuple[set[str], list[Hit]]:
+    from .db import connect, create_database_engine
+    from .state import MigrationState
+    from .tracking import TrackingTable
+
+    tracking = TrackingTable(table)
+    engine = create_database_engine(database_url)
+    try:
+        with connect(engine) as conn:
+            rows = tracking.read(conn)
+            progress = tracking.read_progress(conn)
+    finally:
+        engine.dispose()
+    state = MigrationState(ordered, rows, progress)
+    pending = {m.id for m in state.pending()} | {e.id for e in state.failed()}
+    return pending, list(database_hits(state))

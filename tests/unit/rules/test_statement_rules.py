@@ -1,0 +1,170 @@
+"""Every statement rule: a statement that fires and a look-alike that must not, per dialect.
+
+Each case is run as a one-migration plan whose earlier statements (the ``setup``) record
+an existing table, so schema-awareness is exercised too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from switchy_guard.migration import Migration
+from switchy_guard.rules import all_rules
+from switchy_guard.validation import validate
+
+P, M, S = "postgres", "mysql", "sqlite"
+
+# code: [(dialects, fires, look-alike that must not fire)]
+CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
+    "SG301": [((P, M, S), "DROP TABLE users", "DROP VIEW users_view")],
+    "SG302": [((P, M, S), "ALTER TABLE users DROP COLUMN email",
+               "ALTER TABLE users ADD COLUMN email_2 TEXT")],
+    "SG303": [((P, M), "DROP SCHEMA reporting", "CREATE SCHEMA reporting"),
+              ((M,), "DROP DATABASE app", "CREATE DATABASE app")],
+    "SG304": [((P, M, S), "TRUNCATE TABLE users", "DELETE FROM users WHERE id = 1"),
+              ((P,), "TRUNCATE users CASCADE", "SELECT 1")],
+    "SG305": [((P, M, S), "DELETE FROM users", "DELETE FROM users WHERE id = 1")],
+    "SG306": [((P, M, S), "UPDATE users SET email = lower(email)",
+               "UPDATE users SET email = lower(email) WHERE id > 10")],
+    "SG307": [((P, M, S), "DROP VIEW active_users", "CREATE VIEW active_users AS SELECT 1"),
+              ((P,), "DROP FUNCTION f", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ "
+                                        "LANGUAGE sql")],
+    "SG308": [((P, S), "ALTER TABLE users ALTER COLUMN email TYPE varchar(10)",
+               "ALTER TABLE users ALTER COLUMN email TYPE varchar(500)"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN id SMALLINT",
+               "ALTER TABLE users MODIFY COLUMN id BIGINT")],
+    "SG401": [((P,), "CREATE INDEX users_email ON users (email)",
+               "CREATE INDEX CONCURRENTLY users_email ON users (email)"),
+              ((P,), "DROP INDEX users_old", "DROP INDEX CONCURRENTLY users_old")],
+    "SG402": [((P,), "CREATE INDEX CONCURRENTLY users_e ON users (email);\nSELECT 1",
+               "CREATE INDEX CONCURRENTLY users_e ON users (email)")],
+    "SG403": [((P, M, S), "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL",
+               "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free'")],
+    "SG404": [((P,), "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+               "ALTER TABLE users ALTER COLUMN email DROP DEFAULT"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN email VARCHAR(255) NOT NULL",
+               "ALTER TABLE users MODIFY COLUMN email VARCHAR(255) NULL")],
+    "SG405": [((P,), "ALTER TABLE users ALTER COLUMN id TYPE bigint",
+               "ALTER TABLE users ALTER COLUMN email TYPE text"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN id BIGINT",
+               "ALTER TABLE users MODIFY COLUMN email VARCHAR(300)")],
+    "SG406": [((P,), "ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org) REFERENCES orgs (id)",
+               "ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org) REFERENCES orgs (id) "
+               "NOT VALID"),
+              ((P,), "ALTER TABLE users ADD CONSTRAINT ck CHECK (id > 0)",
+               "ALTER TABLE users VALIDATE CONSTRAINT ck")],
+    "SG407": [((P,), "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email)",
+               "ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX users_email_idx"),
+              ((M,), "ALTER TABLE users ADD UNIQUE (email)",
+               "ALTER TABLE users ADD INDEX users_email (email)")],
+    "SG408": [((P,), "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()",
+               "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now()"),
+              ((M,), "ALTER TABLE users ADD COLUMN token CHAR(36) DEFAULT (UUID())",
+               "ALTER TABLE users ADD COLUMN token CHAR(36) DEFAULT 'x'")],
+    "SG409": [((M,), "ALTER TABLE users MODIFY COLUMN email VARCHAR(500)",
+               "ALTER TABLE users MODIFY COLUMN email VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE"),
+              ((M,), "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4",
+               "ALTER TABLE users ADD COLUMN bio TEXT"),
+              ((M,), "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=COPY",
+               "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=INSTANT")],
+    "SG410": [((S,), "ALTER TABLE users ALTER COLUMN email TYPE TEXT",
+               "ALTER TABLE users ADD COLUMN bio TEXT"),
+              ((S,), "CREATE TABLE users_new (id INTEGER);\nINSERT INTO users_new SELECT id FROM "
+                     "users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users",
+               "CREATE TABLE users_new (id INTEGER);\nALTER TABLE users_new RENAME TO users2")],
+    "SG501": [((P, M, S), "ALTER TABLE users RENAME COLUMN email TO mail",
+               "ALTER TABLE users ADD COLUMN mail TEXT"),
+              ((M,), "ALTER TABLE users CHANGE email mail VARCHAR(255)",
+               "ALTER TABLE users CHANGE email email VARCHAR(255)")],
+    "SG502": [((P, M, S), "ALTER TABLE users RENAME TO accounts",
+               "CREATE TABLE accounts (id INT)"),
+              ((M,), "RENAME TABLE users TO accounts", "SELECT 1")],
+    "SG503": [((P, M, S), "ALTER TABLE users ALTER COLUMN email DROP DEFAULT",
+               "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'"),
+              ((P,), "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+               "ALTER TABLE users ALTER COLUMN email SET NOT NULL"),
+              ((P,), "ALTER TABLE users DROP CONSTRAINT users_email_key",
+               "ALTER TABLE users ADD COLUMN x INT")],
+    "SG601": [((M,), "ALTER TABLE users ADD COLUMN x INT;\nUPDATE users SET x = 1 WHERE x IS NULL",
+               "ALTER TABLE users ADD COLUMN x INT")],
+    "SG602": [((P, M, S), "BEGIN;\nUPDATE users SET email = '' WHERE id = 1;\nCOMMIT",
+               "UPDATE users SET email = '' WHERE id = 1"),
+              ((M,), "START TRANSACTION", "SAVEPOINT a")],
+    "SG603": [((P, M, S), "FROBNICATE users", "INSERT INTO users (id) VALUES (1)")],
+}
+
+SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
+
+
+def findings_for(sql: str, dialect: str) -> set[str]:
+    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    result = validate([existing, migration], dialect, plan_ids={migration.id})
+    return {f.code for f in result.findings}
+
+
+PARAMS = [
+    pytest.param(code, dialect, fires, quiet, id=f"{code}-{dialect}-{n}")
+    for code, cases in CASES.items()
+    for n, (dialects, fires, quiet) in enumerate(cases)
+    for dialect in dialects
+]
+
+
+@pytest.mark.parametrize(("code", "dialect", "fires", "quiet"), PARAMS)
+def test_rule_fires_and_look_alike_does_not(code: str, dialect: str, fires: str,
+                                            quiet: str) -> None:
+    assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
+    assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"
+
+
+def test_every_statement_rule_has_cases_in_each_of_its_dialects() -> None:
+    for rule in all_rules():
+        if rule.check is None:
+            continue
+        covered = {d for dialects, _, _ in CASES.get(rule.code, []) for d in dialects}
+        assert covered >= rule.dialects, rule.code
+
+
+def test_rules_stay_quiet_on_tables_created_in_the_plan() -> None:
+    sql = (
+        "CREATE TABLE fresh (id INT, email VARCHAR(255));\n"
+        "CREATE INDEX fresh_email ON fresh (email);\n"
+        "ALTER TABLE fresh ADD COLUMN plan TEXT NOT NULL;\n"
+        "ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;\n"
+        "ALTER TABLE fresh ADD CONSTRAINT u UNIQUE (email);\n"
+        "ALTER TABLE fresh ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id);\n"
+        "ALTER TABLE fresh ALTER COLUMN id TYPE bigint;\n"
+        "ALTER TABLE fresh ADD COLUMN token uuid DEFAULT gen_random_uuid();\n"
+        "DELETE FROM fresh"
+    )
+    assert findings_for(sql, P) == set()
+
+
+def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b")
+    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b")
+    assert validate([first, second], P, plan_ids={first.id, second.id}).findings == []
+    applied_first = validate([first, second], P, plan_ids={second.id})
+    assert [f.code for f in applied_first.findings] == ["SG401"]
+    # Without a plan each migration stands alone, as a linter reading one file sees it.
+    assert [f.code for f in validate([first, second], P).findings] == ["SG401"]
+
+
+def test_without_a_dialect_every_dialects_rules_run() -> None:
+    base = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", "CREATE INDEX i ON users (id)", "", "a", "b")
+    assert "SG401" in {f.code for f in validate([base, migration], None).findings}
+    assert "SG401" not in {f.code for f in validate([base, migration], S).findings}
+
+
+def test_finding_fields() -> None:
+    migration = Migration("2024-01-02-000000_case", "SELECT 1;\n\n  DROP TABLE users;", "",
+                          "a", "b", up_path="m/case/up.sql")
+    (finding,) = validate([migration], P).findings
+    assert (finding.code, finding.name, finding.severity.value) == ("SG301", "drop-table",
+                                                                     "error")
+    assert (finding.file, finding.line, finding.column) == ("m/case/up.sql", 3, 3)
+    assert finding.statement == "DROP TABLE users"
+    assert finding.migration == "2024-01-02-000000_case"
+    assert finding.hint and "backup" in finding.hint
