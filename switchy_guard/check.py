@@ -18,10 +18,10 @@ from .discovery import SourceSpec, as_source
 from .findings import Finding, Severity
 from .migration import Migration
 from .ordering import order_migrations
+from .records import DEFAULT_TABLE
 from .report.findings import CheckSummary
 from .rules.integrity import Hit, database_hits, revision_hits
 from .rules.naming import graph_hits
-from .tracking import DEFAULT_TABLE
 from .validation import make_finding, validate
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .migration import DIALECTS
-from .tracking import DEFAULT_TABLE
+from .records import DEFAULT_TABLE
 
 _KEYS: dict[str, type | tuple[type, ...]] = {
     "database_url": str,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
 
 from .errors import InputError
 
 #: A Python migration step: receives a SQLAlchemy Connection.
-MigrationCallable = Callable[[Connection], Any]
+MigrationCallable = Callable[["Connection"], Any]
 #: A migration step is SQL text or a Python callable.
 Step = str | MigrationCallable
 

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .checksum import UNKNOWN_CHECKSUM
 from .migration import Migration
-from .tracking import COMPLETED, FAILED, IN_PROGRESS, StatementProgress, TrackingRow
+from .records import COMPLETED, FAILED, IN_PROGRESS, StatementProgress, TrackingRow
 
 PENDING = "pending"
 

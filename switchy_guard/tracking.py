@@ -8,27 +8,23 @@ outside a transaction have been applied, so a failure says exactly what ran.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
 from .db import connection_dialect
-from .errors import ConfigError
-
-DEFAULT_TABLE = "__switchy_migrations"
-
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-FAILED = "failed"
-STATUSES = (IN_PROGRESS, COMPLETED, FAILED)
-
-# Leaves room for the suffix of the tables kept beside it within PostgreSQL's 63 bytes.
-_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
+from .records import (
+    COMPLETED,
+    DEFAULT_TABLE,
+    FAILED,
+    IN_PROGRESS,
+    STATUSES,
+    StatementProgress,
+    TrackingRow,
+    format_time,
+    validate_table_name,
+)
 
 _CREATE = {
     "sqlite": """CREATE TABLE {t} (
@@ -73,41 +69,6 @@ _CREATE_PROGRESS = """CREATE TABLE {t} (
     statements_applied INTEGER NOT NULL,
     statements_total INTEGER NOT NULL
 )"""
-
-
-def validate_table_name(name: str) -> str:
-    """Return ``name`` if it is a plain identifier, else raise ConfigError.
-
-    The name is never interpolated into SQL unless it passed this check.
-    """
-    if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name):
-        raise ConfigError(
-            f"invalid migration table name {name!r}: use letters, digits and underscores, "
-            "not starting with a digit, at most 48 characters"
-        )
-    return name
-
-
-@dataclass(frozen=True)
-class TrackingRow:
-    """One row of the tracking table."""
-
-    id: str
-    run_on: datetime | str | None
-    finished_on: datetime | str | None
-    up_checksum: str
-    down_checksum: str
-    status: str
-    failure_reason: str | None
-
-
-@dataclass(frozen=True)
-class StatementProgress:
-    """How far a migration that runs outside a transaction got."""
-
-    migration_id: str
-    statements_applied: int
-    statements_total: int
 
 
 class TrackingTable:
@@ -291,10 +252,15 @@ class TrackingTable:
         )
 
 
-def format_time(value: datetime | str | None) -> str | None:
-    """A tracking-table time as ISO-8601 text (SQLite keeps it as text already)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+__all__ = [
+    "COMPLETED",
+    "DEFAULT_TABLE",
+    "FAILED",
+    "IN_PROGRESS",
+    "STATUSES",
+    "StatementProgress",
+    "TrackingRow",
+    "TrackingTable",
+    "format_time",
+    "validate_table_name",
+]
