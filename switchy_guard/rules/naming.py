@@ -100,7 +100,9 @@ def naming_hits(
         elif match.groups():
             stamp = match.group(1)
             try:
-                datetime.strptime(stamp, "%Y-%m-%d-%H%M%S")
+                # The constructor checks the calendar, and is far cheaper than strptime.
+                datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]),
+                         int(stamp[11:13]), int(stamp[13:15]), int(stamp[15:17]))
             except ValueError:
                 yield INVALID_ID, migration, f"{stamp} in {migration.id!r} is not a real time"
             if stamp in seen_prefix:

@@ -1,0 +1,107 @@
+"""Statement classification, and the fast tokenizer against sqlparse's lexer."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchy_guard.sql.classify import STRING, classify, tokenize, tokenize_sqlparse
+from tests.unit.rules.test_statement_rules import CASES, SETUP
+
+
+def _statements() -> list[str]:
+    out = [SETUP]
+    for cases in CASES.values():
+        for _, fires, quiet in cases:
+            out += [*fires.split(";\n"), *quiet.split(";\n")]
+    out += [
+        "INSERT INTO t (a, b) VALUES (1.5e3, 'it''s'), (.5, 'x')",
+        'SELECT "Quoted ""Name""", `back``tick`, x::int, a <> b, c || d FROM t',
+        "UPDATE t SET a = a + 1 WHERE b >= 2 AND c != 3",
+    ]
+    return out
+
+
+@pytest.mark.parametrize("sql", _statements())
+def test_fast_tokenizer_agrees_with_sqlparse(sql: str) -> None:
+    fast = [(t.kind, t.up) for t in tokenize(sql)]
+    reference = [(t.kind, t.up) for t in tokenize_sqlparse(sql)]
+    # sqlparse files dollar-quoted bodies as punctuation; they are strings.
+    reference = [(STRING, up) if up.startswith("$") and len(up) > 2 else (kind, up)
+                 for kind, up in reference]
+    assert fast == reference
+
+
+def test_backslashes_escape_only_in_mysql_and_e_strings() -> None:
+    assert [t.text for t in tokenize("SELECT 'C:\\', 1")][1:] == ["'C:\\'", ",", "1"]
+    assert [t.text for t in tokenize("SELECT E'a\\'b', 1")][1:] == ["E'a\\'b'", ",", "1"]
+    assert [t.text for t in tokenize("SELECT 'a\\'b', 1", "mysql")][1:] == ["'a\\'b'", ",", "1"]
+
+
+def test_unterminated_tokens_do_not_raise() -> None:
+    assert [t.kind for t in tokenize("SELECT 'open")] == ["w", "s"]
+    assert [t.text for t in tokenize('SELECT "open')] == ["SELECT", "open"]
+    assert [t.kind for t in tokenize("SELECT $$ open")] == ["w", "s"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind", "table"),
+    [
+        ("CREATE TABLE IF NOT EXISTS app.users (id INT)", "create_table", "app.users"),
+        ('CREATE TEMP TABLE "Mixed" (id INT)', "create_table", "Mixed"),
+        ("DROP TABLE IF EXISTS a, b CASCADE", "drop_table", "a"),
+        ("ALTER TABLE ONLY public.t ADD COLUMN x int", "alter_table", "public.t"),
+        ("DELETE FROM ONLY t WHERE (a) IN (SELECT 1)", "delete", "t"),
+        ("UPDATE OR REPLACE t SET a = 1", "update", "t"),
+        ("INSERT OR IGNORE INTO `t` VALUES (1)", "insert", "t"),
+        ("TRUNCATE ONLY t", "truncate", "t"),
+        ("RENAME TABLE a TO b", "rename_table", "a"),
+        ("DROP EXTENSION IF EXISTS pgcrypto", "drop_other", "pgcrypto"),
+        ("CREATE OR REPLACE VIEW v AS SELECT 1", "create_other", None),
+        ("ALTER SEQUENCE s RESTART", "alter_other", None),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", "select", None),
+        ("PRAGMA foreign_keys = ON", "pragma", None),
+        ("COMMIT", "commit", None),
+        ("ROLLBACK TO SAVEPOINT a", "savepoint", None),
+        ("END IF", "unknown", None),
+        ("START SLAVE", "unknown", None),
+        ("ALTER TABLE", "unknown", None),
+        ("42", "unknown", None),
+    ],
+)
+def test_kinds_and_targets(sql: str, kind: str, table: str | None) -> None:
+    info = classify(sql, "postgres")
+    assert info.kind == kind
+    assert (str(info.table) if info.table else None) == table
+
+
+def test_alter_table_actions() -> None:
+    info = classify(
+        "ALTER TABLE t ADD COLUMN a INT NOT NULL DEFAULT 0 AFTER b, DROP COLUMN IF EXISTS c, "
+        "ALTER COLUMN d SET DATA TYPE varchar(20), ALTER COLUMN e DROP NOT NULL, "
+        "ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) NOT VALID, "
+        "VALIDATE CONSTRAINT ck, RENAME COLUMN f TO g, DROP INDEX ix, ALGORITHM = INPLACE",
+        "mysql",
+    )
+    kinds = [(a.kind, a.column) for a in info.actions]
+    assert kinds == [
+        ("add_column", "a"), ("drop_column", "c"), ("alter_type", "d"),
+        ("drop_not_null", "e"), ("add_constraint", None), ("validate_constraint", None),
+        ("rename_column", "f"), ("drop_index", None),
+    ]
+    add = info.actions[0]
+    assert (add.type, add.not_null, add.default, add.position) == ("int", True, "0", True)
+    assert info.actions[2].type == "varchar(20)"
+    assert info.actions[4].not_valid and info.actions[4].constraint == "foreign_key"
+    assert info.options == {"ALGORITHM": "INPLACE"}
+
+
+def test_create_table_columns() -> None:
+    info = classify(
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, price NUMERIC(10, 2) NOT NULL DEFAULT 0.0, "
+        "note TEXT, CONSTRAINT u UNIQUE (price), FOREIGN KEY (id) REFERENCES x (id))"
+    )
+    assert info.columns == (
+        ("id", "bigint", True, None),
+        ("price", "numeric(10, 2)", True, "0.0"),
+        ("note", "text", False, None),
+    )
