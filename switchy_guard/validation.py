@@ -159,7 +159,7 @@ def validate_migration(
             raw = [
                 make_finding(rule, message, migration, statement=statement)
                 for rule in rules
-                if rule.check is not None
+                if rule.check is not None and (rule.kinds is None or info.kind in rule.kinds)
                 for message in rule.check(info, context)
             ]
             local = _statement_allowances(statement, migration, findings)

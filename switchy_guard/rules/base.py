@@ -76,6 +76,7 @@ class Rule:
     example: str
     fixed: str = ""
     check: StatementCheck | None = None
+    kinds: frozenset[str] | None = None  # statement kinds the check looks at (None: all)
 
     def applies_to(self, dialect: str | None) -> bool:
         """Whether the rule runs for ``dialect`` (None: every rule runs)."""

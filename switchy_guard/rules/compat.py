@@ -27,6 +27,7 @@ RENAME_COLUMN = Rule(
     "ALTER TABLE users RENAME COLUMN name TO full_name;",
     "ALTER TABLE users ADD COLUMN full_name TEXT;\n-- dual-write, backfill, switch, drop later",
     _rename_column,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -47,6 +48,7 @@ RENAME_TABLE = Rule(
     "ALTER TABLE customers RENAME TO clients;",
     "CREATE VIEW clients AS SELECT * FROM customers;\n-- move code over, then swap",
     _rename_table,
+    kinds=frozenset({"alter_table", "rename_table"}),
 )
 
 _LOOSENING = {
@@ -76,6 +78,7 @@ DROP_GUARANTEE = Rule(
     "-- release N: always write plan explicitly; release N+1:\n"
     "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
     _drop_guarantee,
+    kinds=frozenset({"alter_table"}),
 )
 
 RULES = (RENAME_COLUMN, RENAME_TABLE, DROP_GUARANTEE)

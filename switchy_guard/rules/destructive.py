@@ -31,6 +31,7 @@ DROP_TABLE = Rule(
     "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
     "DROP TABLE audit_log;",
     _drop_table,
+    kinds=frozenset({"drop_table"}),
 )
 
 
@@ -52,6 +53,7 @@ DROP_COLUMN = Rule(
     "-- switchy-guard: allow drop-column -- unused since v2.3\n"
     "ALTER TABLE users DROP COLUMN legacy_name;",
     _drop_column,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -68,6 +70,7 @@ DROP_SCHEMA = Rule(
     "DROP SCHEMA reporting CASCADE;",
     "-- archive and drop by hand, outside the migrations",
     _drop_schema,
+    kinds=frozenset({"drop_schema"}),
 )
 
 
@@ -89,6 +92,7 @@ TRUNCATE = Rule(
     "TRUNCATE TABLE sessions CASCADE;",
     "DELETE FROM sessions WHERE expires_at < now();",
     _truncate,
+    kinds=frozenset({"truncate"}),
 )
 
 
@@ -105,6 +109,7 @@ DELETE_WITHOUT_WHERE = Rule(
     "DELETE FROM orders;",
     "DELETE FROM orders WHERE status = 'abandoned';",
     _delete_without_where,
+    kinds=frozenset({"delete"}),
 )
 
 
@@ -122,6 +127,7 @@ UPDATE_WITHOUT_WHERE = Rule(
     "UPDATE users SET plan = 'free';",
     "UPDATE users SET plan = 'free' WHERE plan IS NULL;",
     _update_without_where,
+    kinds=frozenset({"update"}),
 )
 
 
@@ -140,6 +146,7 @@ DROP_OTHER = Rule(
     "-- switchy-guard: allow drop-other-object -- replaced by compute_totals_v2\n"
     "DROP FUNCTION compute_totals;",
     _drop_other,
+    kinds=frozenset({"drop_other"}),
 )
 
 
@@ -169,6 +176,7 @@ ALTER_TYPE_LOSSY = Rule(
     "-- switchy-guard: allow alter-type-lossy -- longest bio is 87 characters\n"
     "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
     _alter_type_lossy,
+    kinds=frozenset({"alter_table"}),
 )
 
 RULES = (

@@ -37,6 +37,7 @@ INDEX_NOT_CONCURRENT = Rule(
     "-- metadata.toml: transactional = false\n"
     "CREATE INDEX CONCURRENTLY orders_user_id ON orders (user_id);",
     _index_not_concurrent,
+    kinds=frozenset({"create_index", "drop_index"}),
 )
 
 
@@ -59,6 +60,7 @@ CONCURRENTLY_IN_TRANSACTION = Rule(
     "-- a migration of its own, metadata.toml: transactional = false\n"
     "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
     _concurrently_in_transaction,
+    kinds=frozenset({"create_index", "drop_index"}),
 )
 
 
@@ -82,6 +84,7 @@ ADD_NOT_NULL_NO_DEFAULT = Rule(
     "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;",
     "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';",
     _add_not_null_no_default,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -110,6 +113,7 @@ SET_NOT_NULL = Rule(
     "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
     "-- next migration:\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;",
     _set_not_null,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -135,6 +139,7 @@ ALTER_COLUMN_TYPE = Rule(
     "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
     "ALTER TABLE events ADD COLUMN id_new bigint;\n-- backfill in batches, then switch",
     _alter_column_type,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -161,6 +166,7 @@ CONSTRAINT_NOT_VALID_MISSING = Rule(
     "REFERENCES users (id) NOT VALID;\n-- next migration:\n"
     "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
     _constraint_not_valid_missing,
+    kinds=frozenset({"alter_table"}),
 )
 
 
@@ -185,6 +191,7 @@ UNIQUE_CONSTRAINT = Rule(
     "-- next migration:\n"
     "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
     _unique_constraint,
+    kinds=frozenset({"alter_table"}),
 )
 
 _VOLATILE = re.compile(
@@ -217,6 +224,7 @@ VOLATILE_DEFAULT = Rule(
     "ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();\n"
     "-- backfill existing rows in batches",
     _volatile_default,
+    kinds=frozenset({"alter_table"}),
 )
 
 _COPY_ACTIONS = {"alter_type", "table_option"}
@@ -253,6 +261,7 @@ MYSQL_COPY_ALGORITHM = Rule(
     "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500);",
     "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;",
     _mysql_copy_algorithm,
+    kinds=frozenset({"alter_table"}),
 )
 
 _SQLITE_UNSUPPORTED = {
@@ -295,6 +304,7 @@ SQLITE_TABLE_REBUILD = Rule(
     "INSERT INTO new_users SELECT id, age FROM users;\nDROP TABLE users;\n"
     "ALTER TABLE new_users RENAME TO users;\nCREATE INDEX users_age ON users (age);",
     _sqlite_table_rebuild,
+    kinds=frozenset({"alter_table"}),
 )
 
 RULES = (

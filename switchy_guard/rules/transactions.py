@@ -53,6 +53,7 @@ EXPLICIT_TRANSACTION_CONTROL = Rule(
     "BEGIN;\nUPDATE accounts SET balance = 0 WHERE id = 1;\nCOMMIT;",
     "UPDATE accounts SET balance = 0 WHERE id = 1;",
     _explicit_transaction,
+    kinds=frozenset({"begin", "commit", "rollback"}),
 )
 
 
@@ -70,6 +71,7 @@ UNPARSEABLE_STATEMENT = Rule(
     "FROBNICATE TABLE users;",
     "-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
     _unparseable,
+    kinds=frozenset({"unknown"}),
 )
 
 RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)
