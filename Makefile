@@ -39,3 +39,8 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check switchy_guard tests examples
 	$(BIN)/mypy switchy_guard
+
+# The benchmark harness (not part of the tests); squawk is installed for comparison only.
+bench: venv
+	$(BIN)/python -m pip install --quiet squawk-cli
+	$(BIN)/python bench/run.py check

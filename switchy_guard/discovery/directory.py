@@ -23,12 +23,12 @@ class _DiskEntry:
 
     def __init__(self, path: str, entry: os.DirEntry[str] | None = None) -> None:
         self.path = path
-        self.name = os.path.basename(path)
+        self.name = entry.name if entry is not None else os.path.basename(path)
         self._entry = entry
 
     def iterdir(self) -> Iterator[_DiskEntry]:
         with os.scandir(self.path) as entries:
-            return iter([_DiskEntry(e.path, e) for e in entries])
+            return iter([_DiskEntry(entry.path, entry) for entry in entries])
 
     def is_dir(self) -> bool:
         return self._entry.is_dir() if self._entry else os.path.isdir(self.path)

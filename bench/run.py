@@ -1,0 +1,94 @@
+"""The benchmark harness (not part of the test suite).
+
+    python bench/run.py check [--sizes 1000,10000] [--runs 5] [--json bench/results/check.json]
+
+``check``: generates the corpus (bench/corpus.py), then times, side by side in one run,
+each as the median of ``--runs`` runs with start-up included and the peak memory of the
+process: ``python -c pass`` (the interpreter's own start-up), ``switchy-guard check`` on
+each size, and ``squawk`` on the same files when it is installed (``pip install
+squawk-cli``; ``make bench`` does it in the project's venv). Prints a table and writes JSON
+so runs can be compared between commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import generate  # noqa: E402
+
+
+def measure(command: list[str], runs: int) -> tuple[float, float, int]:
+    """Median wall seconds, best seconds and peak RSS (MB) of ``command`` over ``runs``."""
+    times, peaks = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - started)
+        peaks.append(usage.ru_maxrss)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return statistics.median(times), min(times), max(peaks) // 1024
+
+
+def squawk_binary() -> str | None:
+    """squawk on PATH or beside this Python."""
+    beside = Path(sys.executable).with_name("squawk")
+    return str(beside) if beside.exists() else shutil.which("squawk")
+
+
+def bench_check(sizes: list[int], runs: int) -> list[dict[str, object]]:
+    """The ``check`` measurements."""
+    rows: list[dict[str, object]] = []
+    median, best, peak = measure([sys.executable, "-c", "pass"], runs)
+    rows.append({"what": "python -c pass", "files": 0, "median_s": median, "best_s": best,
+                 "peak_mb": peak})
+    squawk = squawk_binary()
+    with tempfile.TemporaryDirectory(prefix="switchy-bench-") as tmp:
+        for size in sizes:
+            corpus = generate(size, Path(tmp) / f"c{size}")
+            kb = sum(p.stat().st_size for p in corpus.rglob("up.sql")) // 1024
+            command = [sys.executable, "-m", "switchy_guard", "check", "-m", str(corpus),
+                       "--dialect", "postgres", "--format", "json"]
+            median, best, peak = measure(command, runs)
+            rows.append({"what": "switchy-guard check", "files": size, "kb": kb,
+                         "median_s": median, "best_s": best, "peak_mb": peak})
+            if squawk:
+                median, best, peak = measure([squawk, f"{corpus}/**/up.sql"], runs)
+                rows.append({"what": "squawk", "files": size, "kb": kb, "median_s": median,
+                             "best_s": best, "peak_mb": peak})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", choices=["check"])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", default="bench/results/check.json")
+    args = parser.parse_args()
+    rows = bench_check([int(s) for s in args.sizes.split(",")], args.runs)
+    print(f"{'what':<22}{'files':>7}{'KB':>7}{'median s':>10}{'best s':>9}{'peak MB':>9}")
+    for row in rows:
+        print(f"{row['what']:<22}{row['files']:>7}{row.get('kb', ''):>7}"
+              f"{row['median_s']:>10.3f}{row['best_s']:>9.3f}{row['peak_mb']:>9}")
+    if not squawk_binary():
+        print("(squawk not installed: pip install squawk-cli to compare)")
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"suite": args.suite, "runs": args.runs, "rows": rows}, indent=2))
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
