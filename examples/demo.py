@@ -1,4 +1,4 @@
-"""The demo: migrate the example project on a fresh SQLite file and show its status.
+"""The demo: check, plan and migrate the example project on a fresh SQLite file.
 
 Run with ``make demo`` (or ``python examples/demo.py`` once switchy-guard is installed).
 Every step is the real command line, run as a user would type it.
@@ -32,9 +32,11 @@ def demo(workdir: Path) -> None:
     database = f"sqlite:///{workdir / 'demo.db'}"
     common = ["-m", str(MIGRATIONS), "-d", database, "--no-color"]
     print(f"Demo database: {workdir / 'demo.db'}")
-    print("1. A fresh database: every migration is pending.")
+    print("1. Check the migrations for hazards before anything runs (no database needed):")
+    run("check", "-m", str(MIGRATIONS), "--dialect", "sqlite", "--no-color")
+    print("\n   A fresh database: every migration is pending.")
     run("status", *common)
-    print("\n2. What migrate would do, without touching the database:")
+    print("\n2. The plan: what migrate would do, without touching the database:")
     run("migrate", "--dry-run", *common)
     print("\n3. Apply them (each in its own transaction, under the migration lock):")
     run("migrate", *common)
