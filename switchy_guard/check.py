@@ -11,18 +11,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .discovery import SourceSpec, as_source
 from .findings import Finding, Severity
-from .migration import Migration
-from .ordering import order_migrations
 from .records import DEFAULT_TABLE
 from .report.findings import CheckSummary
-from .rules.integrity import Hit, database_hits, revision_hits
-from .rules.naming import graph_hits
-from .validation import make_finding, validate
+
+if TYPE_CHECKING:
+    from .discovery import SourceSpec
+    from .migration import Migration
+    from .rules.integrity import Hit
+
+# The rules, the SQL understanding and discovery are imported inside the functions, so a
+# cache hit (check_cache) loads none of them.
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,23 @@ class CheckReport:
         """Whether any finding is at or above ``fail_on``."""
         return any(f.severity.rank >= fail_on.rank for f in self.findings)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (what the cache keeps)."""
+        return {"findings": [f.to_dict() for f in self.findings],
+                "summary": asdict(self.summary)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
+        """The inverse of :meth:`to_dict`."""
+        findings = [Finding(**{**f, "severity": Severity(f["severity"])})
+                    for f in data["findings"]]
+        return cls(findings, CheckSummary(**data["summary"]))
+
 
 def _hit_findings(hits: Sequence[Hit]) -> list[Finding]:
+    from .validation import make_finding
+
+
     return [make_finding(rule, message, migration, migration_id=mid)
             for rule, migration, mid, message in hits]
 
@@ -50,8 +68,43 @@ def run_check(
     table: str = DEFAULT_TABLE,
     against: str | None = None,
     migrations_dir: str | Path | None = None,
+    use_cache: bool = True,
 ) -> CheckReport:
-    """Validate the migrations of ``source`` (see the module docs for the modes)."""
+    """Validate the migrations of ``source`` (see the module docs for the modes).
+
+    A folder checked without a database or git base is cached (see check_cache): a
+    second check of unchanged files returns the stored report.
+    """
+    cache = None
+    if use_cache and not database_url and not against and isinstance(source, str | Path):
+        from .check_cache import CheckCache
+
+        cache = CheckCache(source, dialect)
+        cached = cache.load()
+        if cached is not None:
+            return CheckReport.from_dict(cached)
+    report = _run_check(source, dialect, database_url=database_url, table=table,
+                        against=against, migrations_dir=migrations_dir)
+    if cache is not None:
+        cache.store(report.to_dict())
+    return report
+
+
+def _run_check(
+    source: SourceSpec,
+    dialect: str | None,
+    *,
+    database_url: str | None,
+    table: str,
+    against: str | None,
+    migrations_dir: str | Path | None,
+) -> CheckReport:
+    from .discovery import as_source
+    from .ordering import order_migrations
+    from .rules.integrity import revision_hits
+    from .rules.naming import graph_hits
+    from .validation import make_finding, validate
+
     if database_url:
         from .db import dialect_of
 
@@ -89,6 +142,7 @@ def _database_state(
     ordered: list[Migration], database_url: str, table: str
 ) -> tuple[set[str], list[Hit]]:
     from .db import connect, create_database_engine
+    from .rules.integrity import database_hits
     from .state import MigrationState
     from .tracking import TrackingTable
 

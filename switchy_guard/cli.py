@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="compare with the migrations as they are in this git revision")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
                        help="lowest severity that makes the exit code 1 (default error)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="do not use or store the report cache of unchanged folders")
 
     rules = verb("rules", "list the hazard rules, or print one rule's docs")
     rules.add_argument("rule", nargs="?", metavar="CODE", help="a rule code or name")
@@ -305,13 +307,16 @@ def cmd_check(ctx: Context) -> int:
 
     settings = ctx.settings
     dirs = settings.migrations_dir
+    if isinstance(dirs, list) and len(dirs) == 1:
+        dirs = dirs[0]
     report = run_check(
         dirs,
         settings.dialect,
         database_url=settings.database_url,
         table=settings.migration_table,
         against=ctx.args.against,
-        migrations_dir=dirs if isinstance(dirs, str) else (dirs[0] if len(dirs) == 1 else None),
+        migrations_dir=dirs if isinstance(dirs, str) else None,
+        use_cache=not ctx.args.no_cache,
     )
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")

@@ -79,6 +79,18 @@ class _Servers:
             server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_check_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep check's report cache out of the developer's home during tests."""
+    previous = os.environ.get("SWITCHY_CACHE_DIR")
+    os.environ["SWITCHY_CACHE_DIR"] = str(tmp_path_factory.mktemp("check-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SWITCHY_CACHE_DIR", None)
+    else:
+        os.environ["SWITCHY_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def _servers() -> Iterator[_Servers]:
     servers = _Servers()
