@@ -69,6 +69,7 @@ def run_check(
     against: str | None = None,
     migrations_dir: str | Path | None = None,
     use_cache: bool = True,
+    checksum_mode: str = "file",
 ) -> CheckReport:
     """Validate the migrations of ``source`` (see the module docs for the modes).
 
@@ -79,12 +80,13 @@ def run_check(
     if use_cache and not database_url and not against and isinstance(source, str | Path):
         from .check_cache import CheckCache
 
-        cache = CheckCache(source, dialect)
+        cache = CheckCache(source, dialect, checksum_mode)
         cached = cache.load()
         if cached is not None:
             return CheckReport.from_dict(cached)
     report = _run_check(source, dialect, database_url=database_url, table=table,
-                        against=against, migrations_dir=migrations_dir)
+                        against=against, migrations_dir=migrations_dir,
+                        checksum_mode=checksum_mode)
     if cache is not None:
         cache.store(report.to_dict())
     return report
@@ -98,6 +100,7 @@ def _run_check(
     table: str,
     against: str | None,
     migrations_dir: str | Path | None,
+    checksum_mode: str,
 ) -> CheckReport:
     from .discovery import as_source
     from .ordering import order_migrations
@@ -109,7 +112,10 @@ def _run_check(
         from .db import dialect_of
 
         dialect = dialect_of(database_url)
-    loaded = [m for m in as_source(source).load(dialect) if m.applies_to(dialect)]
+    loaded = [
+        m for m in as_source(source, checksum_mode=checksum_mode).load(dialect)
+        if m.applies_to(dialect)
+    ]
     findings = [make_finding(rule, message, migration)
                 for rule, migration, message in graph_hits(loaded)]
     if findings:
@@ -128,7 +134,7 @@ def _run_check(
             from .errors import ConfigError
 
             raise ConfigError("--against needs a migrations folder (-m DIR)")
-        base = migrations_at_revision(migrations_dir, against, dialect)
+        base = migrations_at_revision(migrations_dir, against, dialect, checksum_mode)
         findings.extend(_hit_findings(list(revision_hits(ordered, base, against))))
         known = {m.id for m in base}
         new_ids = {m.id for m in ordered if m.id not in known}

@@ -80,15 +80,16 @@ def tree_fingerprint(root: Path) -> str | None:
 class CheckCache:
     """The cached report of one migrations root and dialect."""
 
-    def __init__(self, root: str | Path, dialect: str | None) -> None:
+    def __init__(self, root: str | Path, dialect: str | None, checksum_mode: str = "file") -> None:
         self.root = Path(root).resolve()
         self.dialect = dialect
         # The root as given is part of the name: reports name files the way it was spelled.
-        name = hashlib.sha256(f"{root}\0{self.root}\0{dialect}".encode()).hexdigest()[:24]
+        setting = f"{root}\0{self.root}\0{dialect}\0{checksum_mode}"
+        name = hashlib.sha256(setting.encode()).hexdigest()[:24]
         self.path = cache_dir() / f"check-{name}.json"
         fingerprint = tree_fingerprint(self.root) if self.root.is_dir() else None
         self.key = (
-            hashlib.sha256(f"{fingerprint}\0{dialect}\0{code_digest()}".encode()).hexdigest()
+            hashlib.sha256(f"{fingerprint}\0{setting}\0{code_digest()}".encode()).hexdigest()
             if fingerprint else None
         )
 

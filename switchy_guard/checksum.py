@@ -20,6 +20,20 @@ from typing import Any
 UNKNOWN_CHECKSUM = "0" * 64
 EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
 
+#: How file sources hash their scripts: ``file`` (the bytes, switchy_schema's directory
+#: sources) or ``exec-raw`` (what MoosicBox stores, as it loads its SQL files as raw-SQL
+#: code migrations). A missing file hashes as empty bytes in both modes.
+CHECKSUM_MODES = ("file", "exec-raw")
+
+
+def script_checksum(data: bytes | None, mode: str = "file") -> str:
+    """Checksum of a script file's bytes in ``mode`` (see CHECKSUM_MODES)."""
+    if data is None or mode == "file":
+        return file_checksum(data)
+    if mode == "exec-raw":
+        return exec_raw_checksum(data)
+    raise ValueError(f"unknown checksum mode {mode!r}")
+
 
 def file_checksum(data: bytes | None) -> str:
     """Checksum of a migration file's bytes (``None`` for a missing file)."""

@@ -35,6 +35,7 @@ _GLOBAL_FLAGS = (
     "debug",
     "no_color",
     "quiet",
+    "checksum_mode",
 )
 
 
@@ -69,6 +70,13 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
         choices=("sqlite", "postgres", "mysql"),
         default=sup,
         help="dialect when no database URL is given",
+    )
+    group.add_argument(
+        "--checksum-mode",
+        choices=("file", "exec-raw"),
+        default=sup,
+        help="how folder sources hash scripts: file bytes (default) or exec-raw "
+        "(switchy_schema code migrations, as MoosicBox stores them)",
     )
     group.add_argument(
         "--env",
@@ -144,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the migration lock (exit 3 after)",
     )
 
+    migrate.add_argument(
+        "--require-checksum-validation",
+        action="store_true",
+        default=_env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION"),
+        help="refuse on any checksum mismatch or unknown checksum, even with --force "
+        "(env MIGRATION_REQUIRE_CHECKSUM_VALIDATION=1)",
+    )
+
     rollback = verb("rollback", "roll back applied migrations, newest first")
     scope = rollback.add_mutually_exclusive_group(required=True)
     scope.add_argument(
@@ -166,7 +182,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds to wait for the migration lock (exit 3 after)",
     )
+    validate = verb("validate", "compare the checksums of applied migrations with the files")
+    validate.add_argument("--strict", action="store_true", help="exit 1 on any mismatch")
+    validate.add_argument("--verbose", action="store_true", help="show checksum values")
+
+    mark_all = verb("mark-all-completed",
+                    "record migrations as completed without running them (dangerous)")
+    scope = mark_all.add_mutually_exclusive_group()
+    scope.add_argument("--include-failed", dest="scope", action="store_const",
+                       const="include-failed", help="also turn failed rows to completed")
+    scope.add_argument("--include-in-progress", dest="scope", action="store_const",
+                       const="include-in-progress", help="also turn in_progress rows to completed")
+    scope.add_argument("--all", dest="scope", action="store_const", const="all",
+                       help="rewrite every migration's row as completed")
+    mark_all.add_argument("--drop", action="store_true",
+                          help="drop and recreate the tracking table first (history is lost)")
+    mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
+
+    adopt = verb("adopt-checksums",
+                 "record current checksums for rows holding unknown ones (64 zeros)")
+    adopt.add_argument("ids", nargs="*", metavar="ID", help="only these migrations")
+    adopt.add_argument("--force", action="store_true", help="skip the confirmation")
     return parser
+
+
+def _env_flag(name: str) -> bool:
+    import os
+
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
 
 
 def _non_negative_int(text: str) -> int:
@@ -192,10 +235,13 @@ def _seconds(text: str) -> float:
 class Context:
     """What a verb needs: its arguments, settings and output streams."""
 
-    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    def __init__(
+        self, args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] = ()
+    ) -> None:
         from .config import resolve_settings
 
         self.args = args
+        self.argv = list(argv)
         self.out = out
         self.err = err
         self.format: str = getattr(args, "format", "text")
@@ -233,6 +279,7 @@ class Context:
             url,
             table=self.settings.migration_table,
             lock_timeout=self.settings.lock_timeout,
+            checksum_mode=self.settings.checksum_mode,
         )
 
     def emit_json(self, data: Any) -> None:
@@ -317,6 +364,7 @@ def cmd_check(ctx: Context) -> int:
         against=ctx.args.against,
         migrations_dir=dirs if isinstance(dirs, str) else None,
         use_cache=not ctx.args.no_cache,
+        checksum_mode=settings.checksum_mode,
     )
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
@@ -431,6 +479,7 @@ def cmd_migrate(ctx: Context) -> int:
         dry_run=ctx.args.dry_run,
         retry_failed=ctx.args.retry_failed,
         force=ctx.args.force,
+        require_checksum_validation=ctx.args.require_checksum_validation,
     )
     _report_run(ctx, result, "applied")
     return 0
@@ -448,6 +497,93 @@ def cmd_rollback(ctx: Context) -> int:
     return 0
 
 
+def cmd_validate(ctx: Context) -> int:
+    """``validate [--strict]``: recorded checksums against the files."""
+    from .recovery import validate_checksums
+
+    state = ctx.migrator().state()
+    report = validate_checksums(state)
+    if ctx.format == "json":
+        ctx.emit_json({
+            "ok": report.ok, "verified": report.verified, "unknown": report.unknown,
+            "missing": report.missing,
+            "mismatched": [{"id": i, "scripts": list(d)} for i, d in report.mismatched],
+        })
+    else:
+        out = ctx.out
+        for migration_id, scripts in report.mismatched:
+            out.write(f"MISMATCH {migration_id}: {' and '.join(scripts)} script changed\n")
+            if ctx.args.verbose:
+                row, entry = state.rows[migration_id], state.get(migration_id)
+                migration = entry.migration if entry else None
+                if migration is not None:
+                    out.write(f"  up:   recorded {row.up_checksum}, now {migration.up_checksum}\n"
+                              f"  down: recorded {row.down_checksum}, now "
+                              f"{migration.down_checksum}\n")
+        for migration_id in report.unknown:
+            out.write(f"UNKNOWN  {migration_id}: recorded without checksums "
+                      "(adopt-checksums records the current ones)\n")
+        for migration_id in report.missing:
+            out.write(f"MISSING  {migration_id}: applied, absent from the sources\n")
+        out.write(f"{len(report.verified)} verified, {len(report.mismatched)} mismatched, "
+                  f"{len(report.unknown)} unknown, {len(report.missing)} missing\n")
+    return 1 if ctx.args.strict and not report.ok else 0
+
+
+def _confirm(ctx: Context, question: str) -> None:
+    """Ask the person to type ``yes``; without a terminal, ``--force`` is required."""
+    from .errors import Refused
+
+    if getattr(ctx.args, "force", False):
+        return
+    if not sys.stdin.isatty():
+        raise Refused(f"{question} Refused: no terminal to confirm at; pass --force")
+    ctx.err.write(f"{question} Type 'yes' to go on: ")
+    ctx.err.flush()
+    if sys.stdin.readline().strip() != "yes":
+        raise Refused("not confirmed; nothing was changed")
+
+
+def cmd_mark_all_completed(ctx: Context) -> int:
+    """``mark-all-completed``: record migrations as completed without running them."""
+    from .recovery import Scope, mark_all_completed
+
+    scope: Scope = ctx.args.scope or "pending"
+    migrator = ctx.migrator()
+    warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
+        else ""
+    _confirm(ctx, f"Mark migrations as completed without running them (scope {scope}).{warning}")
+    marked = mark_all_completed(migrator, scope, drop=ctx.args.drop,
+                                environment=ctx.settings.env,
+                                command=_command_line(ctx))
+    if ctx.format == "json":
+        ctx.emit_json({"marked": marked})
+    else:
+        ctx.out.write(f"marked {len(marked)} migration(s) completed\n")
+    return 0
+
+
+def cmd_adopt_checksums(ctx: Context) -> int:
+    """``adopt-checksums [ID...]``: record current checksums for unknown ones."""
+    from .recovery import adopt_checksums
+
+    migrator = ctx.migrator()
+    _confirm(ctx, "Record the current files' checksums for rows holding unknown ones.")
+    adopted = adopt_checksums(migrator, ctx.args.ids, environment=ctx.settings.env,
+                              command=_command_line(ctx))
+    if ctx.format == "json":
+        ctx.emit_json({"adopted": adopted})
+    else:
+        ctx.out.write(f"adopted the current checksums of {len(adopted)} migration(s)\n")
+    return 0
+
+
+def _command_line(ctx: Context) -> str:
+    from .db import mask_text
+
+    return mask_text("switchy-guard " + " ".join(ctx.argv))
+
+
 VERBS: dict[str, Callable[[Context], int]] = {
     "create": cmd_create,
     "list": cmd_list,
@@ -456,6 +592,9 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "status": cmd_status,
     "migrate": cmd_migrate,
     "rollback": cmd_rollback,
+    "validate": cmd_validate,
+    "mark-all-completed": cmd_mark_all_completed,
+    "adopt-checksums": cmd_adopt_checksums,
 }
 
 
@@ -472,7 +611,7 @@ def main(
         return int(exit_.code or 0)
     debug = bool(getattr(args, "debug", False))
     try:
-        ctx = Context(args, out, err)
+        ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if ctx.format in ("sarif", "github", "markdown") and args.verb != "check":
             raise ConfigError(f"--format {ctx.format} is only for check")
         return VERBS[args.verb](ctx)

@@ -12,6 +12,7 @@ else ``switchy-guard.toml`` (top-level keys), both in the current directory. Key
 | env | string | as ``--env`` |
 | policy_dir | string | as ``--policy-dir`` |
 | lock_timeout | number | seconds to wait for the migration lock |
+| checksum_mode | string | as ``--checksum-mode``: ``file`` (default) or ``exec-raw`` |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .checksum import CHECKSUM_MODES
 from .errors import ConfigError
 from .migration import DIALECTS
 from .records import DEFAULT_TABLE
@@ -35,6 +37,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "env": str,
     "policy_dir": str,
     "lock_timeout": (int, float),
+    "checksum_mode": str,
 }
 
 _ENVIRONMENT = {
@@ -43,6 +46,7 @@ _ENVIRONMENT = {
     "migration_table": ("SWITCHY_MIGRATION_TABLE",),
     "env": ("SWITCHY_ENV",),
     "policy_dir": ("SWITCHY_POLICY_DIR",),
+    "checksum_mode": ("SWITCHY_CHECKSUM_MODE",),
 }
 
 _DEFAULTS: dict[str, Any] = {
@@ -53,6 +57,7 @@ _DEFAULTS: dict[str, Any] = {
     "env": "development",
     "policy_dir": None,
     "lock_timeout": 60.0,
+    "checksum_mode": "file",
 }
 
 
@@ -67,6 +72,7 @@ class Settings:
     env: str
     policy_dir: str | None
     lock_timeout: float
+    checksum_mode: str = "file"
     config_file: str | None = None
 
 
@@ -138,6 +144,11 @@ def resolve_settings(
         merged["lock_timeout"] = float(merged["lock_timeout"])
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
+    if merged["checksum_mode"] not in CHECKSUM_MODES:
+        raise ConfigError(
+            f"unknown checksum mode {merged['checksum_mode']!r} "
+            f"(known: {', '.join(CHECKSUM_MODES)})"
+        )
     if merged["lock_timeout"] < 0:
         raise ConfigError("the lock timeout must be 0 or more seconds")
     return Settings(**merged, config_file=file_path)

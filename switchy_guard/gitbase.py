@@ -36,7 +36,7 @@ def _git(args: list[str], cwd: Path, failure: str | None = None) -> bytes:
 
 
 def migrations_at_revision(
-    migrations_dir: str | Path, revision: str, dialect: str | None
+    migrations_dir: str | Path, revision: str, dialect: str | None, checksum_mode: str = "file"
 ) -> list[Migration]:
     """The migrations under ``migrations_dir`` as they are in ``revision``.
 
@@ -68,4 +68,4 @@ def migrations_at_revision(
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
         base = Path(tmp) / relative
-        return load_migrations(DirectoryMigrations(base), dialect)
+        return load_migrations(DirectoryMigrations(base, checksum_mode=checksum_mode), dialect)

@@ -144,6 +144,8 @@ class Migrator:
 
     ``source`` is a source object, a folder path, ``package:subdir`` for migrations
     shipped inside a package, or a list of those. ``database`` is a URL or an Engine.
+    ``checksum_mode`` (``file`` or ``exec-raw``) says how folder and package sources hash
+    their scripts (see :mod:`switchy_guard.checksum`).
     """
 
     def __init__(
@@ -154,8 +156,9 @@ class Migrator:
         table: str = DEFAULT_TABLE,
         hooks: Hooks | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        checksum_mode: str = "file",
     ) -> None:
-        self.source = as_source(source)
+        self.source = as_source(source, checksum_mode=checksum_mode)
         self.tracking = TrackingTable(table)
         self.engine = database if isinstance(database, Engine) else create_database_engine(database)
         self.dialect = dialect_of(self.engine.url)
@@ -192,12 +195,29 @@ class Migrator:
         *,
         retry_failed: bool = False,
         force: bool = False,
+        require_checksum_validation: bool = False,
         state: MigrationState | None = None,
     ) -> Plan:
-        """What ``migrate`` would run. Raises Refused when the state forbids running."""
+        """What ``migrate`` would run. Raises Refused when the state forbids running.
+
+        ``require_checksum_validation`` refuses any drift even with ``force``, and rows
+        whose checksums are unknown (they cannot be validated).
+        """
         state = state or self.state()
         strategy = strategy or All()
         warnings: list[str] = []
+        if require_checksum_validation:
+            unverifiable = [e.id for e in state.applied() if e.unknown_checksum]
+            if state.drifted() or unverifiable:
+                changed = [e.id for e in state.drifted()]
+                raise Refused(
+                    "checksum validation failed: "
+                    + "; ".join(part for part in (
+                        f"changed since applied: {', '.join(changed)}" if changed else "",
+                        f"unknown checksums (adopt them with adopt-checksums): "
+                        f"{', '.join(unverifiable)}" if unverifiable else "",
+                    ) if part)
+                )
         for entry in state.in_progress():
             if not force:
                 raise Refused(
@@ -316,13 +336,20 @@ class Migrator:
         dry_run: bool = False,
         retry_failed: bool = False,
         force: bool = False,
+        require_checksum_validation: bool = False,
     ) -> RunResult:
         """Apply pending migrations under the migration lock.
 
         ``dry_run`` writes nothing (not even the tracking table) and returns the plan.
         """
+        def planned(state: MigrationState | None) -> Plan:
+            return self.plan(
+                strategy, retry_failed=retry_failed, force=force,
+                require_checksum_validation=require_checksum_validation, state=state,
+            )
+
         if dry_run:
-            return RunResult(self.plan(strategy, retry_failed=retry_failed, force=force), True)
+            return RunResult(planned(None), True)
         migrations = self.migrations()
         with (
             migration_lock(self.engine, self.tracking.name, self.lock_timeout),
@@ -332,7 +359,7 @@ class Migrator:
                 self.tracking.ensure(conn)
             # Re-read after taking the lock: the previous holder may have applied some.
             state = self._read_state(conn, migrations)
-            plan = self.plan(strategy, retry_failed=retry_failed, force=force, state=state)
+            plan = planned(state)
             return self._run(conn, plan)
 
     def rollback(

@@ -78,7 +78,8 @@ class TrackingTable:
         self.name = validate_table_name(name)
         self.progress_name = f"{self.name}_statements"
 
-    def _quoted(self, conn: Connection, name: str | None = None) -> str:
+    def quoted(self, conn: Connection, name: str | None = None) -> str:
+        """The table name (or ``name``) quoted for this connection's dialect."""
         return conn.dialect.identifier_preparer.quote(name or self.name)
 
     # -- schema -------------------------------------------------------------------
@@ -92,14 +93,14 @@ class TrackingTable:
         dialect = connection_dialect(conn)
         inspector = inspect(conn)
         if not inspector.has_table(self.name):
-            conn.exec_driver_sql(_CREATE[dialect].format(t=self._quoted(conn)))
+            conn.exec_driver_sql(_CREATE[dialect].format(t=self.quoted(conn)))
             return
         columns = {column["name"].lower() for column in inspector.get_columns(self.name)}
         if "id" not in columns and "name" in columns:
             self._upgrade_legacy(conn, dialect, columns)
 
     def _upgrade_legacy(self, conn: Connection, dialect: str, columns: set[str]) -> None:
-        table = self._quoted(conn)
+        table = self.quoted(conn)
         conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN name TO id")
         zeros = f"'{UNKNOWN_CHECKSUM}'"
         additions = [
@@ -127,7 +128,7 @@ class TrackingTable:
         try:
             result = conn.exec_driver_sql(
                 "SELECT id, run_on, finished_on, up_checksum, down_checksum, status, "
-                f"failure_reason FROM {self._quoted(conn)} ORDER BY run_on"
+                f"failure_reason FROM {self.quoted(conn)} ORDER BY run_on"
             )
             return {row[0]: TrackingRow(*row) for row in result}
         except DBAPIError:
@@ -144,7 +145,7 @@ class TrackingTable:
             return {}
         result = conn.exec_driver_sql(
             "SELECT migration_id, statements_applied, statements_total FROM "
-            f"{self._quoted(conn, self.progress_name)}"
+            f"{self.quoted(conn, self.progress_name)}"
         )
         return {row[0]: StatementProgress(*row) for row in result}
 
@@ -152,7 +153,7 @@ class TrackingTable:
 
     def remove(self, conn: Connection, migration_id: str) -> None:
         """Delete every row of ``migration_id``."""
-        conn.execute(text(f"DELETE FROM {self._quoted(conn)} WHERE id = :id"), {"id": migration_id})
+        conn.execute(text(f"DELETE FROM {self.quoted(conn)} WHERE id = :id"), {"id": migration_id})
 
     def record(
         self,
@@ -179,7 +180,7 @@ class TrackingTable:
         # run_on is given explicitly: a table upgraded from the legacy form has no default.
         conn.execute(
             text(
-                f"INSERT INTO {self._quoted(conn)} (id, run_on, finished_on, up_checksum, "
+                f"INSERT INTO {self.quoted(conn)} (id, run_on, finished_on, up_checksum, "
                 "down_checksum, status, failure_reason) "
                 f"VALUES (:id, {now}, {finished}, :up, :down, :status, :reason)"
             ),
@@ -201,7 +202,7 @@ class TrackingTable:
         finished = _NOW[connection_dialect(conn)] if status != IN_PROGRESS else "NULL"
         conn.execute(
             text(
-                f"UPDATE {self._quoted(conn)} SET status = :status, finished_on = {finished}, "
+                f"UPDATE {self.quoted(conn)} SET status = :status, finished_on = {finished}, "
                 "failure_reason = :reason WHERE id = :id"
             ),
             {"id": migration_id, "status": status, "reason": failure_reason},
@@ -213,7 +214,7 @@ class TrackingTable:
         """Record new checksums for ``migration_id`` (adopting the current files)."""
         conn.execute(
             text(
-                f"UPDATE {self._quoted(conn)} SET up_checksum = :up, down_checksum = :down "
+                f"UPDATE {self.quoted(conn)} SET up_checksum = :up, down_checksum = :down "
                 "WHERE id = :id"
             ),
             {"id": migration_id, "up": up_checksum, "down": down_checksum},
@@ -221,7 +222,7 @@ class TrackingTable:
 
     def set_progress(self, conn: Connection, migration_id: str, applied: int, total: int) -> None:
         """Record that ``applied`` of ``total`` statements of a migration ran."""
-        table = self._quoted(conn, self.progress_name)
+        table = self.quoted(conn, self.progress_name)
         params = {"id": migration_id, "applied": applied, "total": total}
         updated = conn.execute(
             text(
@@ -242,12 +243,12 @@ class TrackingTable:
     def ensure_progress(self, conn: Connection) -> None:
         """Create the statement-progress table when absent."""
         if not inspect(conn).has_table(self.progress_name):
-            conn.exec_driver_sql(_CREATE_PROGRESS.format(t=self._quoted(conn, self.progress_name)))
+            conn.exec_driver_sql(_CREATE_PROGRESS.format(t=self.quoted(conn, self.progress_name)))
 
     def clear_progress(self, conn: Connection, migration_id: str) -> None:
         """Forget the statement progress of ``migration_id`` (after ensure_progress)."""
         conn.execute(
-            text(f"DELETE FROM {self._quoted(conn, self.progress_name)} WHERE migration_id = :id"),
+            text(f"DELETE FROM {self.quoted(conn, self.progress_name)} WHERE migration_id = :id"),
             {"id": migration_id},
         )
 

@@ -49,23 +49,24 @@ class CombinedMigrations:
 SourceSpec = MigrationSource | str | Path | Sequence[MigrationSource | str | Path]
 
 
-def as_source(source: SourceSpec) -> MigrationSource:
+def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSource:
     """A source object; a path or ``package:subdir`` text is turned into one.
 
     A list of those is read as one combined source. ``pkg:migrations`` (a colon, no
     slash before it, not an existing path) names an embedded source; anything else is a
-    directory.
+    directory. ``checksum_mode`` (``file`` or ``exec-raw``) applies to the sources made
+    from text; a source object keeps its own.
     """
     if isinstance(source, MigrationSource):
         return source
     if not isinstance(source, str | Path):
-        sources = [as_source(item) for item in source]
+        sources = [as_source(item, checksum_mode=checksum_mode) for item in source]
         return sources[0] if len(sources) == 1 else CombinedMigrations(sources)
     text = str(source)
     package, colon, subdir = text.partition(":")
     if colon and package and "/" not in package and len(package) > 1 and not Path(text).exists():
-        return EmbeddedMigrations(package, subdir or "migrations")
-    return DirectoryMigrations(text)
+        return EmbeddedMigrations(package, subdir or "migrations", checksum_mode=checksum_mode)
+    return DirectoryMigrations(text, checksum_mode=checksum_mode)
 
 
 def load_migrations(source: SourceSpec, dialect: str | None) -> list[Migration]:

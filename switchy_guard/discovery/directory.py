@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from ..errors import InputError
+from ..checksum import CHECKSUM_MODES
+from ..errors import ConfigError, InputError
 from ..migration import Migration
 from .layout import choose_tree, read_tree
+
+
+def _checked_mode(mode: str) -> str:
+    if mode not in CHECKSUM_MODES:
+        raise ConfigError(f"unknown checksum mode {mode!r} (known: {', '.join(CHECKSUM_MODES)})")
+    return mode
 
 
 class _DiskEntry:
@@ -53,8 +60,9 @@ class DirectoryMigrations:
     Symlinks are followed only while they stay inside ``root``.
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, checksum_mode: str = "file") -> None:
         self.root = Path(root)
+        self.checksum_mode = _checked_mode(checksum_mode)
 
     def __repr__(self) -> str:
         return f"DirectoryMigrations({str(self.root)!r})"
@@ -82,4 +90,4 @@ class DirectoryMigrations:
         root: Traversable = _DiskEntry(str(self.root))  # type: ignore[assignment]
         tree, label = choose_tree(root, self.label, dialect)
         stays_inside(tree, label)
-        return read_tree(tree, label, check=stays_inside)
+        return read_tree(tree, label, check=stays_inside, checksum_mode=self.checksum_mode)

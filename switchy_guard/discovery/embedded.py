@@ -6,6 +6,7 @@ import importlib.resources
 
 from ..errors import InputError
 from ..migration import Migration
+from .directory import _checked_mode
 from .layout import choose_tree, read_tree
 
 
@@ -16,9 +17,12 @@ class EmbeddedMigrations:
     the files as package data (``[tool.setuptools.package-data]`` or equivalent).
     """
 
-    def __init__(self, package: str, subdir: str = "migrations") -> None:
+    def __init__(
+        self, package: str, subdir: str = "migrations", *, checksum_mode: str = "file"
+    ) -> None:
         self.package = package
         self.subdir = subdir
+        self.checksum_mode = _checked_mode(checksum_mode)
 
     def __repr__(self) -> str:
         return f"EmbeddedMigrations({self.package!r}, {self.subdir!r})"
@@ -40,4 +44,4 @@ class EmbeddedMigrations:
         if not root.is_dir():
             raise InputError("migrations folder not found in the package", path=self.label)
         tree, label = choose_tree(root, self.label, dialect)
-        return read_tree(tree, label)
+        return read_tree(tree, label, checksum_mode=self.checksum_mode)

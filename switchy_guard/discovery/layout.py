@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from importlib.resources.abc import Traversable
 
-from ..checksum import file_checksum
+from ..checksum import script_checksum
 from ..errors import ConfigError, InputError
 from ..migration import DIALECTS, Metadata, Migration, parse_metadata
 
@@ -48,7 +48,13 @@ def choose_tree(root: Traversable, label: str, dialect: str | None) -> tuple[Tra
     return root / dialect, f"{label}/{dialect}"
 
 
-def read_tree(root: Traversable, label: str, *, check: EntryCheck | None = None) -> list[Migration]:
+def read_tree(
+    root: Traversable,
+    label: str,
+    *,
+    check: EntryCheck | None = None,
+    checksum_mode: str = "file",
+) -> list[Migration]:
     """Read every migration folder under ``root`` (``label`` names it in errors)."""
     at_top = bool(dialect_folders(root))
     migrations = []
@@ -60,12 +66,16 @@ def read_tree(root: Traversable, label: str, *, check: EntryCheck | None = None)
             continue
         if at_top and entry.name in DIALECTS:
             continue
-        migrations.append(read_migration(entry, path, check=check))
+        migrations.append(read_migration(entry, path, check=check, checksum_mode=checksum_mode))
     return migrations
 
 
 def read_migration(
-    folder: Traversable, label: str, *, check: EntryCheck | None = None
+    folder: Traversable,
+    label: str,
+    *,
+    check: EntryCheck | None = None,
+    checksum_mode: str = "file",
 ) -> Migration:
     """Read one migration folder."""
     files: dict[str, bytes] = {}
@@ -99,8 +109,8 @@ def read_migration(
         id=folder.name,
         up=_decode(up_bytes, f"{label}/up.sql") if up_bytes is not None else "",
         down=_decode(down_bytes, f"{label}/down.sql") if down_bytes is not None else None,
-        up_checksum=file_checksum(up_bytes),
-        down_checksum=file_checksum(down_bytes),
+        up_checksum=script_checksum(up_bytes, checksum_mode),
+        down_checksum=script_checksum(down_bytes, checksum_mode),
         description=metadata.description or _describe(folder.name),
         depends_on=metadata.depends_on,
         dialects=metadata.dialects,

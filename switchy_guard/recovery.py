@@ -1,0 +1,138 @@
+"""Checksum validation and bookkeeping operations on the tracking table.
+
+Each writing operation runs under the migration lock, re-reads the state after taking
+it, and records itself in the audit journal in the same transaction as its change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .audit import AuditJournal
+from .db import connect
+from .errors import ConfigError, Refused
+from .locking import migration_lock
+from .records import COMPLETED, FAILED, IN_PROGRESS
+from .runner import Migrator
+from .state import MigrationState
+
+Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
+SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
+
+
+@dataclass
+class ChecksumReport:
+    """Applied migrations sorted by what their checksums say."""
+
+    verified: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No mismatch (unknown checksums are not mismatches)."""
+        return not self.mismatched
+
+
+def validate_checksums(state: MigrationState) -> ChecksumReport:
+    """Compare the recorded checksums of applied migrations with the current files."""
+    report = ChecksumReport()
+    for entry in state.entries:
+        if entry.row is None or entry.state != COMPLETED:
+            continue
+        if entry.migration is None:
+            report.missing.append(entry.id)
+        elif entry.unknown_checksum:
+            report.unknown.append(entry.id)
+        elif entry.drift:
+            report.mismatched.append((entry.id, entry.drift))
+        else:
+            report.verified.append(entry.id)
+    return report
+
+
+def mark_all_completed(
+    migrator: Migrator,
+    scope: Scope = "pending",
+    *,
+    drop: bool = False,
+    environment: str = "development",
+    command: str = "mark-all-completed",
+) -> list[str]:
+    """Record migrations as completed without running them; returns the ids marked.
+
+    ``pending`` marks migrations with no row; ``include-failed`` and
+    ``include-in-progress`` also turn those rows to completed; ``all`` rewrites every
+    known migration's row with the current checksums. ``drop`` first drops and recreates
+    the tracking table (all history is lost), as switchy-migrate's ``--drop`` does.
+    """
+    if scope not in SCOPES:
+        raise ConfigError(f"unknown scope {scope!r} (known: {', '.join(SCOPES)})")
+    tracking, migrations = migrator.tracking, migrator.migrations()
+    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
+        migrator.engine
+    ) as conn:
+        if drop:
+            with conn.begin():
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tracking.quoted(conn)}")
+        with conn.begin():
+            tracking.ensure(conn)
+        rows = tracking.read(conn)
+        conn.commit()
+        states = {IN_PROGRESS} if scope == "include-in-progress" else set()
+        states |= {FAILED} if scope == "include-failed" else set()
+        marked = [
+            m for m in migrations
+            if m.id not in rows or scope == "all" or rows[m.id].status in states
+        ]
+        with conn.begin():
+            for migration in marked:
+                tracking.record(conn, migration.id, COMPLETED, migration.up_checksum,
+                                migration.down_checksum, replace=migration.id in rows)
+            AuditJournal(tracking.name).record(
+                conn, command, environment=environment, target=",".join(m.id for m in marked),
+                detail=f"scope={scope} drop={drop}: {len(marked)} marked completed",
+            )
+    return [m.id for m in marked]
+
+
+def adopt_checksums(
+    migrator: Migrator,
+    ids: Sequence[str] = (),
+    *,
+    environment: str = "development",
+    command: str = "adopt-checksums",
+) -> list[str]:
+    """Record the current checksums for rows that hold unknown ones (64 zeros).
+
+    ``ids`` limits it to those migrations; naming one whose checksums are known (or
+    that is not applied) is refused, so real drift is never papered over this way.
+    """
+    tracking = migrator.tracking
+    migrations = migrator.migrations()
+    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
+        migrator.engine
+    ) as conn:
+        state = MigrationState(migrations, tracking.read(conn))
+        conn.commit()
+        unknown = {e.id: e for e in state.entries if e.unknown_checksum and e.migration}
+        for migration_id in ids:
+            if migration_id not in unknown:
+                raise Refused(
+                    f"{migration_id} has no unknown checksums to adopt (only rows holding 64 "
+                    "zeros can be adopted)"
+                )
+        chosen = [unknown[i] for i in ids] if ids else list(unknown.values())
+        with conn.begin():
+            for entry in chosen:
+                assert entry.migration is not None
+                tracking.set_checksums(conn, entry.id, entry.migration.up_checksum,
+                                       entry.migration.down_checksum)
+            AuditJournal(tracking.name).record(
+                conn, command, environment=environment, target=",".join(e.id for e in chosen),
+                detail=f"adopted the current checksums of {len(chosen)} migration(s)",
+            )
+    return [e.id for e in chosen]

@@ -1,0 +1,210 @@
+"""A database left by the Rust switchy_schema, read and written by switchy-guard.
+
+The fixture recreates, literally, the DDL and rows the Rust tool writes (MoosicBox's
+configured table name, EXEC_RAW checksums because MoosicBox loads its SQL files as code
+migrations, the Rust tool's datetime formats, one row written by its mark-completed with
+64 zeros), and applies the schema those rows say is applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from switchy_guard.db import parse_url
+from tests.cli_helpers import run_cli, write_migration
+
+TABLE = "__moosicbox_schema_migrations"
+IDS = [
+    "2025-01-01-000000_create_artists",
+    "2025-01-02-000000_create_albums",
+    "2025-01-03-000000_add_album_year",
+    "2025-01-04-000000_add_artist_country",
+]
+UP = [
+    "CREATE TABLE artists (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n",
+    "CREATE TABLE albums (id INTEGER PRIMARY KEY, artist_id INTEGER NOT NULL, "
+    "title VARCHAR(200) NOT NULL);\n",
+    "ALTER TABLE albums ADD COLUMN year INTEGER;\n",
+    "ALTER TABLE artists ADD COLUMN country VARCHAR(2);\n",
+]
+DOWN = [
+    "DROP TABLE artists;\n",
+    "DROP TABLE albums;\n",
+    "ALTER TABLE albums DROP COLUMN year;\n",
+    "ALTER TABLE artists DROP COLUMN country;\n",
+]
+
+# The Rust tool's DDL per database (DESIGN.md, Compatibility).
+RUST_DDL = {
+    "sqlite": """CREATE TABLE IF NOT EXISTS {t} (
+        id TEXT NOT NULL,
+        run_on TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')),
+        finished_on TEXT,
+        up_checksum VARCHAR(64) NOT NULL,
+        down_checksum VARCHAR(64) NOT NULL,
+        status TEXT NOT NULL,
+        failure_reason TEXT)""",
+    "postgres": """CREATE TABLE IF NOT EXISTS {t} (
+        id TEXT NOT NULL,
+        run_on TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+        finished_on TIMESTAMP WITH TIME ZONE,
+        up_checksum VARCHAR(64) NOT NULL,
+        down_checksum VARCHAR(64) NOT NULL,
+        status TEXT NOT NULL,
+        failure_reason TEXT)""",
+    "mysql": """CREATE TABLE IF NOT EXISTS {t} (
+        id TEXT NOT NULL,
+        run_on DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        finished_on DATETIME,
+        up_checksum VARCHAR(64) NOT NULL,
+        down_checksum VARCHAR(64) NOT NULL,
+        status TEXT NOT NULL,
+        failure_reason TEXT)""",
+}
+# Times as each database's column takes them from the Rust tool.
+RUST_TIMES = {
+    "sqlite": ("2025-01-05T10:00:00.123", "2025-01-05T10:00:00.456"),
+    "postgres": ("2025-01-05 10:00:00.123+00", "2025-01-05 10:00:00.456+00"),
+    "mysql": ("2025-01-05 10:00:00", "2025-01-05 10:00:01"),
+}
+
+
+def exec_raw(sql: str) -> str:
+    return hashlib.sha256(b"EXEC_RAW:" + sql.encode()).hexdigest()
+
+
+@pytest.fixture
+def moosicbox(tmp_path: Path, db_url: str, db_kind: str) -> tuple[Path, str]:
+    """A MoosicBox-style tree and a database the Rust tool migrated up to IDS[2]."""
+    root = tmp_path / "migrations"
+    for dialect in ("sqlite", "postgres", "mysql"):
+        for migration_id, up, down in zip(IDS, UP, DOWN, strict=True):
+            write_migration(root / dialect, migration_id, up, down)
+    engine = create_engine(parse_url(db_url))
+    run_on, finished_on = RUST_TIMES[db_kind]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(RUST_DDL[db_kind].format(t=TABLE))
+        for index in range(3):
+            conn.exec_driver_sql(UP[index])
+            zeros = index == 0  # recorded by the Rust tool's mark-completed
+            conn.execute(
+                text(f"INSERT INTO {TABLE} (id, run_on, finished_on, up_checksum, "
+                     "down_checksum, status, failure_reason) "
+                     "VALUES (:id, :run_on, :finished, :up, :down, 'completed', NULL)"),
+                {"id": IDS[index], "run_on": run_on, "finished": finished_on,
+                 "up": "0" * 64 if zeros else exec_raw(UP[index]),
+                 "down": "0" * 64 if zeros else exec_raw(DOWN[index])},
+            )
+    engine.dispose()
+    return root, db_url
+
+
+def cli(root: Path, url: str, *args: str, mode: str = "exec-raw") -> tuple[int, str, str]:
+    result = run_cli(*args, "-m", root, "-d", url, "--migration-table", TABLE,
+                     "--checksum-mode", mode)
+    return result.code, result.out, result.err
+
+
+def test_status_agrees_with_the_rust_tool(moosicbox: tuple[Path, str]) -> None:
+    root, url = moosicbox
+    code, out, _ = cli(root, url, "status", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    states = {m["id"]: m["state"] for m in data["migrations"]}
+    assert states == {IDS[0]: "completed", IDS[1]: "completed", IDS[2]: "completed",
+                      IDS[3]: "pending"}
+    by_id = {m["id"]: m for m in data["migrations"]}
+    assert by_id[IDS[0]]["unknown_checksum"] and not by_id[IDS[0]]["drift"]
+    assert not by_id[IDS[1]]["drift"] and not by_id[IDS[2]]["drift"]
+    assert by_id[IDS[1]]["applied_at"].startswith("2025-01-05")
+    assert data["summary"]["drift"] == 0
+
+
+def test_validate_strict_needs_the_right_checksum_mode(moosicbox: tuple[Path, str]) -> None:
+    root, url = moosicbox
+    code, out, _ = cli(root, url, "validate", "--strict")
+    assert code == 0
+    assert f"UNKNOWN  {IDS[0]}" in out and "2 verified, 0 mismatched, 1 unknown" in out
+    code, out, _ = cli(root, url, "validate", "--strict", "--verbose", mode="file")
+    assert code == 1
+    assert f"MISMATCH {IDS[1]}: up and down script changed" in out
+    assert f"recorded {exec_raw(UP[1])}" in out
+
+
+def test_migrate_and_rollback_agree(moosicbox: tuple[Path, str]) -> None:
+    root, url = moosicbox
+    code, out, err = cli(root, url, "migrate")
+    assert code == 0, err
+    assert "Applied 1 migration(s)" in out
+    engine = create_engine(parse_url(url))
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT up_checksum, down_checksum, status FROM {TABLE} "
+                                "WHERE id = :id"), {"id": IDS[3]}).one()
+        assert tuple(row) == (exec_raw(UP[3]), exec_raw(DOWN[3]), "completed")
+        assert "country" in {c["name"] for c in inspect(conn).get_columns("artists")}
+    code, out, err = cli(root, url, "rollback", "--steps", "2")
+    assert code == 0, err
+    with engine.connect() as conn:
+        assert "year" not in {c["name"] for c in inspect(conn).get_columns("albums")}
+        ids = {r[0] for r in conn.exec_driver_sql(f"SELECT id FROM {TABLE}")}
+    assert ids == {IDS[0], IDS[1]}
+    code, _, err = cli(root, url, "rollback", "--all")
+    assert code == 0, err
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {TABLE, f"{TABLE}_statements"}
+    engine.dispose()
+
+
+def test_unknown_checksums_block_required_validation_until_adopted(
+    moosicbox: tuple[Path, str]
+) -> None:
+    root, url = moosicbox
+    code, _, err = cli(root, url, "migrate", "--require-checksum-validation", "--force")
+    assert code == 1
+    assert f"unknown checksums (adopt them with adopt-checksums): {IDS[0]}" in err
+    code, _, err = cli(root, url, "adopt-checksums", IDS[1], "--force")
+    assert code == 1 and "has no unknown checksums to adopt" in err
+    code, out, err = cli(root, url, "adopt-checksums", "--force")
+    assert code == 0, err
+    assert "adopted the current checksums of 1 migration(s)" in out
+    code, out, err = cli(root, url, "migrate", "--require-checksum-validation")
+    assert code == 0, err
+    engine = create_engine(parse_url(url))
+    with engine.connect() as conn:
+        audit = conn.exec_driver_sql(f"SELECT command, target, outcome FROM {TABLE}_audit"
+                                     ).fetchall()
+    engine.dispose()
+    assert [(r[1], r[2]) for r in audit] == [(IDS[0], "ok")]
+    assert audit[0][0].startswith("switchy-guard adopt-checksums")
+
+
+def test_required_validation_refuses_drift_even_with_force(
+    moosicbox: tuple[Path, str]
+) -> None:
+    root, url = moosicbox
+    (root / "sqlite" / IDS[2] / "up.sql").write_text("ALTER TABLE albums ADD COLUMN yr INT;\n")
+    (root / "postgres" / IDS[2] / "up.sql").write_text("ALTER TABLE albums ADD COLUMN yr INT;\n")
+    (root / "mysql" / IDS[2] / "up.sql").write_text("ALTER TABLE albums ADD COLUMN yr INT;\n")
+    cli(root, url, "adopt-checksums", "--force")
+    code, _, err = cli(root, url, "migrate", "--require-checksum-validation", "--force")
+    assert code == 1 and f"changed since applied: {IDS[2]}" in err
+
+
+def test_mark_all_completed_scopes_and_drop(moosicbox: tuple[Path, str]) -> None:
+    root, url = moosicbox
+    code, _, err = cli(root, url, "mark-all-completed")
+    assert code == 1 and "no terminal to confirm at; pass --force" in err
+    code, out, err = cli(root, url, "mark-all-completed", "--force", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["marked"] == [IDS[3]]
+    code, out, err = cli(root, url, "mark-all-completed", "--drop", "--force", "--format",
+                         "json")
+    assert code == 0, err
+    assert json.loads(out)["marked"] == IDS
+    code, out, _ = cli(root, url, "validate", "--strict")
+    assert code == 0 and "4 verified, 0 mismatched, 0 unknown" in out
