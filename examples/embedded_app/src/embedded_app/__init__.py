@@ -1,0 +1,1 @@
+"""An example application whose database schema ships inside the package."""
