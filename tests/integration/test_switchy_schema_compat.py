@@ -208,3 +208,38 @@ def test_mark_all_completed_scopes_and_drop(moosicbox: tuple[Path, str]) -> None
     assert json.loads(out)["marked"] == IDS
     code, out, _ = cli(root, url, "validate", "--strict")
     assert code == 0 and "4 verified, 0 mismatched, 0 unknown" in out
+
+
+def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.recovery import mark_all_completed
+    from switchy_guard.runner import Migrator
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    for migration_id in IDS:
+        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
+    migrator = Migrator(root, db_url)
+    tracking = TrackingTable()
+    with migrator.engine.begin() as conn:
+        tracking.ensure(conn)
+        tracking.record(conn, IDS[0], "failed", "x", "y", "boom")
+        tracking.record(conn, IDS[1], "in_progress", "x", "y")
+        tracking.record(conn, IDS[2], "completed", "x", "y")
+
+    def statuses() -> dict[str, str]:
+        return {i: r.status for i, r in migrator.state().rows.items()}
+
+    assert mark_all_completed(migrator) == [IDS[3]]
+    assert statuses()[IDS[0]] == "failed" and statuses()[IDS[1]] == "in_progress"
+    assert mark_all_completed(migrator, "include-failed") == [IDS[0]]
+    assert statuses()[IDS[1]] == "in_progress"
+    assert mark_all_completed(migrator, "include-in-progress") == [IDS[1]]
+    assert set(statuses().values()) == {"completed"}
+    assert migrator.state().rows[IDS[2]].up_checksum == "x"
+    assert mark_all_completed(migrator, "all") == IDS
+    assert migrator.state().drifted() == []
+    with migrator.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT id FROM __switchy_migrations").fetchall()
+    assert sorted(r[0] for r in rows) == IDS  # replaced, never duplicated
+    with pytest.raises(Exception, match="unknown scope"):
+        mark_all_completed(migrator, "everything")  # type: ignore[arg-type]
