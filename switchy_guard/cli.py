@@ -36,6 +36,7 @@ _GLOBAL_FLAGS = (
     "no_color",
     "quiet",
     "checksum_mode",
+    "offline",
 )
 
 
@@ -85,6 +86,8 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
         help="environment name (env SWITCHY_ENV, default development)",
     )
     group.add_argument("--policy-dir", metavar="DIR", default=sup, help="policy folder")
+    group.add_argument("--offline", action="store_true", default=sup,
+                       help="remote sources: use the local cache only, no network")
     group.add_argument("--config", metavar="FILE", default=sup, help="config file")
     group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
                        default=sup,
@@ -275,12 +278,40 @@ class Context:
                 f"'{self.args.verb}' needs a database: give -d URL or set SWITCHY_DATABASE_URL"
             )
         return Migrator(
-            self.settings.migrations_dir,
+            self.source(),
             url,
             table=self.settings.migration_table,
             lock_timeout=self.settings.lock_timeout,
             checksum_mode=self.settings.checksum_mode,
         )
+
+    def source(self) -> Any:
+        """The migrations source: the -m text, with remote URLs built from the settings."""
+        settings = self.settings
+        dirs = settings.migrations_dir
+        items = dirs if isinstance(dirs, list) else [dirs]
+        if not any(item.startswith(("http://", "https://")) for item in items):
+            return dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
+        from .discovery import as_source
+        from .discovery.remote import RemoteMigrations
+
+        built = [
+            RemoteMigrations(
+                item,
+                token=settings.remote_token,
+                username=settings.remote_username,
+                password=settings.remote_password,
+                cache_dir=settings.remote_cache_dir,
+                offline=settings.offline,
+                index_sha256=settings.remote_index_sha256,
+                allow_redirect_hosts=settings.remote_allow_redirect_hosts,
+                timeout=settings.remote_timeout,
+            )
+            if item.startswith(("http://", "https://"))
+            else item
+            for item in items
+        ]
+        return as_source(built, checksum_mode=settings.checksum_mode)
 
     def emit_json(self, data: Any) -> None:
         """Print ``data`` as JSON on stdout."""
@@ -353,9 +384,7 @@ def cmd_check(ctx: Context) -> int:
     from .report import findings as render
 
     settings = ctx.settings
-    dirs = settings.migrations_dir
-    if isinstance(dirs, list) and len(dirs) == 1:
-        dirs = dirs[0]
+    dirs = ctx.source()
     report = run_check(
         dirs,
         settings.dialect,

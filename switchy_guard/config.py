@@ -13,6 +13,13 @@ else ``switchy-guard.toml`` (top-level keys), both in the current directory. Key
 | policy_dir | string | as ``--policy-dir`` |
 | lock_timeout | number | seconds to wait for the migration lock |
 | checksum_mode | string | as ``--checksum-mode``: ``file`` (default) or ``exec-raw`` |
+| offline | boolean | as ``--offline``: remote sources use their cache only |
+| remote_token | string | bearer token of a remote source (better: ``SWITCHY_REMOTE_TOKEN``) |
+| remote_username, remote_password | string | basic auth of a remote source (better: env) |
+| remote_index_sha256 | string | pin the remote index to this SHA-256 |
+| remote_allow_redirect_hosts | list of strings | hosts a remote source may redirect to |
+| remote_cache_dir | string | where remote indexes and scripts are cached |
+| remote_timeout | number | seconds per remote request (default 10) |
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,22 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "policy_dir": str,
     "lock_timeout": (int, float),
     "checksum_mode": str,
+    "offline": bool,
+    "remote_token": str,
+    "remote_username": str,
+    "remote_password": str,
+    "remote_index_sha256": str,
+    "remote_allow_redirect_hosts": list,
+    "remote_cache_dir": str,
+    "remote_timeout": (int, float),
+}
+
+_KINDS = {
+    "lock_timeout": "a number",
+    "remote_timeout": "a number",
+    "migrations_dir": "a string or a list of strings",
+    "remote_allow_redirect_hosts": "a list of strings",
+    "offline": "true or false",
 }
 
 _ENVIRONMENT = {
@@ -58,6 +81,14 @@ _DEFAULTS: dict[str, Any] = {
     "policy_dir": None,
     "lock_timeout": 60.0,
     "checksum_mode": "file",
+    "offline": False,
+    "remote_token": None,
+    "remote_username": None,
+    "remote_password": None,
+    "remote_index_sha256": None,
+    "remote_allow_redirect_hosts": [],
+    "remote_cache_dir": None,
+    "remote_timeout": 10.0,
 }
 
 
@@ -73,6 +104,14 @@ class Settings:
     policy_dir: str | None
     lock_timeout: float
     checksum_mode: str = "file"
+    offline: bool = False
+    remote_token: str | None = None
+    remote_username: str | None = None
+    remote_password: str | None = None
+    remote_index_sha256: str | None = None
+    remote_allow_redirect_hosts: list[str] = field(default_factory=list)
+    remote_cache_dir: str | None = None
+    remote_timeout: float = 10.0
     config_file: str | None = None
 
 
@@ -111,13 +150,15 @@ def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
         expected = _KEYS.get(key)
         if expected is None:
             raise ConfigError(f"unknown setting {key!r} (known: {', '.join(_KEYS)})", path=file)
-        if (
-            not isinstance(value, expected)
-            or isinstance(value, bool)
+        is_bool = isinstance(value, bool)
+        wrong = (
+            is_bool != (expected is bool)  # true/false only where a switch is expected
+            or not isinstance(value, expected)
             or (isinstance(value, list) and not all(isinstance(v, str) and v for v in value))
-        ):
-            kind = {"lock_timeout": "a number", "migrations_dir": "a string or a list of strings"}
-            raise ConfigError(f"setting {key!r} must be {kind.get(key, 'a string')}", path=file)
+        )
+        if wrong:
+            raise ConfigError(f"setting {key!r} must be {_KINDS.get(key, 'a string')}",
+                              path=file)
     return dict(data)
 
 

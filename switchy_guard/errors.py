@@ -39,6 +39,12 @@ class DatabaseUnavailable(SwitchyError):
     exit_code = 3
 
 
+class SourceUnavailable(SwitchyError):
+    """A remote migration source could not be reached (or refused access)."""
+
+    exit_code = 3
+
+
 class LockTimeout(SwitchyError):
     """The migration lock was not acquired in time."""
 

@@ -52,10 +52,11 @@ SourceSpec = MigrationSource | str | Path | Sequence[MigrationSource | str | Pat
 def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSource:
     """A source object; a path or ``package:subdir`` text is turned into one.
 
-    A list of those is read as one combined source. ``pkg:migrations`` (a colon, no
-    slash before it, not an existing path) names an embedded source; anything else is a
-    directory. ``checksum_mode`` (``file`` or ``exec-raw``) applies to the sources made
-    from text; a source object keeps its own.
+    A list of those is read as one combined source. An ``http(s)://`` URL names a remote
+    index (see :mod:`.remote`; build a RemoteMigrations yourself for its options);
+    ``pkg:migrations`` (a colon, no slash before it, not an existing path) names an
+    embedded source; anything else is a directory. ``checksum_mode`` (``file`` or
+    ``exec-raw``) applies to the sources made from text; a source object keeps its own.
     """
     if isinstance(source, MigrationSource):
         return source
@@ -63,6 +64,10 @@ def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSo
         sources = [as_source(item, checksum_mode=checksum_mode) for item in source]
         return sources[0] if len(sources) == 1 else CombinedMigrations(sources)
     text = str(source)
+    if text.startswith(("http://", "https://")):
+        from .remote import RemoteMigrations
+
+        return RemoteMigrations(text)
     package, colon, subdir = text.partition(":")
     if colon and package and "/" not in package and len(package) > 1 and not Path(text).exists():
         return EmbeddedMigrations(package, subdir or "migrations", checksum_mode=checksum_mode)

@@ -47,6 +47,17 @@ def test_own_config_file_and_explicit_config(tmp_path: Path) -> None:
     assert settings.dialect == "postgres" and settings.migrations_dir == "migrations"
 
 
+def test_remote_settings(tmp_path: Path) -> None:
+    (tmp_path / "switchy-guard.toml").write_text(
+        'offline = true\nremote_allow_redirect_hosts = ["cdn.example"]\nremote_timeout = 3\n'
+        'remote_index_sha256 = "ab"\nchecksum_mode = "exec-raw"\n'
+    )
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
+    assert settings.offline is True and settings.remote_allow_redirect_hosts == ["cdn.example"]
+    assert settings.remote_timeout == 3 and settings.remote_index_sha256 == "ab"
+    assert settings.checksum_mode == "exec-raw"
+
+
 def test_pyproject_without_section_falls_through(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     (tmp_path / "switchy-guard.toml").write_text('env = "production"\n')
@@ -64,6 +75,10 @@ def test_pyproject_without_section_falls_through(tmp_path: Path) -> None:
         ("dialect = 'oracle'\n", "unknown dialect 'oracle'"),
         ("lock_timeout = -1\n", "0 or more seconds"),
         ("not toml at all\n", "invalid TOML"),
+        ("offline = 'yes'\n", "'offline' must be true or false"),
+        ("remote_allow_redirect_hosts = 'cdn'\n", "must be a list of strings"),
+        ("remote_timeout = true\n", "'remote_timeout' must be a number"),
+        ("checksum_mode = 'md5'\n", "unknown checksum mode 'md5'"),
     ],
 )
 def test_bad_config(tmp_path: Path, content: str, problem: str) -> None:

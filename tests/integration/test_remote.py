@@ -1,0 +1,256 @@
+"""The remote source against a real HTTP server on 127.0.0.1, started by the test."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from switchy_guard.checksum import file_checksum
+from switchy_guard.discovery.remote import RemoteMigrations
+from switchy_guard.errors import InputError, SourceUnavailable
+from switchy_guard.runner import Migrator
+from tests.cli_helpers import run_cli
+
+TOKEN = "t0ken-s3cret"
+UP_A = b"CREATE TABLE remote_items (id INTEGER PRIMARY KEY, name VARCHAR(20));\n"
+DOWN_A = b"DROP TABLE remote_items;\n"
+UP_B = b"INSERT INTO remote_items (id, name) VALUES (1, 'from afar');\n"
+
+Route = Callable[[BaseHTTPRequestHandler], tuple[int, bytes, dict[str, str]]]
+
+
+@dataclass
+class Server:
+    """A local HTTP server whose routes the test sets."""
+
+    url: str
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    httpd: ThreadingHTTPServer | None = None
+
+    def static(self, path: str, body: bytes, status: int = 200,
+               headers: dict[str, str] | None = None) -> None:
+        self.routes[path] = lambda handler: (status, body, headers or {})
+
+    def stop(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    state = Server("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append((self.path, dict(self.headers.items())))
+            route = state.routes.get(self.path)
+            status, body, headers = route(self) if route else (404, b"not found", {})
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.httpd = httpd
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield state
+    state.stop()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def index(up_b: bytes = UP_B) -> bytes:
+    return json.dumps({"format": 1, "migrations": [
+        {"id": "2024-01-01-000000_items", "description": "items",
+         "up": {"url": "scripts/a_up.sql", "sha256": sha(UP_A)},
+         "down": {"url": "/scripts/a_down.sql", "sha256": sha(DOWN_A)}},
+        {"id": "2024-01-02-000000_seed", "depends_on": ["2024-01-01-000000_items"],
+         "up": {"sql": up_b.decode(), "sha256": sha(UP_B)}, "down": None},
+    ]}).encode()
+
+
+def publish(server: Server, *, etag: str | None = None, auth: bool = False) -> None:
+    body = index()
+
+    def serve_index(handler: BaseHTTPRequestHandler) -> tuple[int, bytes, dict[str, str]]:
+        if auth and handler.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, b"no", {}
+        if etag and handler.headers.get("If-None-Match") == etag:
+            return 304, b"", {"ETag": etag}
+        return 200, body, ({"ETag": etag} if etag else {})
+
+    server.routes["/m/index.json"] = serve_index
+    server.static("/m/scripts/a_up.sql", UP_A)
+    server.static("/scripts/a_down.sql", DOWN_A)
+
+
+def source(server: Server, tmp_path: Path, **options: object) -> RemoteMigrations:
+    options.setdefault("cache_dir", tmp_path / "cache")
+    options.setdefault("timeout", 2.0)
+    return RemoteMigrations(f"{server.url}/m/index.json", **options)  # type: ignore[arg-type]
+
+
+def test_fetches_verifies_and_migrates(server: Server, tmp_path: Path, db_url: str) -> None:
+    publish(server)
+    migrations = source(server, tmp_path).load()
+    first, second = migrations
+    assert first.up_checksum == file_checksum(UP_A) and first.down == DOWN_A.decode()
+    assert second.down is None and second.depends_on == ("2024-01-01-000000_items",)
+    migrator = Migrator(source(server, tmp_path), db_url)
+    assert migrator.migrate().done == ["2024-01-01-000000_items", "2024-01-02-000000_seed"]
+    with migrator.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM remote_items").scalar() == "from afar"
+
+
+def test_bearer_token_from_the_environment_and_refusal(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(server, auth=True)
+    with pytest.raises(SourceUnavailable, match=r"access refused \(HTTP 401\)") as info:
+        source(server, tmp_path, retries=0).load()
+    assert TOKEN not in info.value.one_line()
+    monkeypatch.setenv("SWITCHY_REMOTE_TOKEN", TOKEN)
+    assert len(source(server, tmp_path).load()) == 2
+    sent = dict(server.requests[-3][1])
+    assert sent["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_basic_auth(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    source(server, tmp_path, username="ci", password="pw").load()
+    expected = "Basic " + base64.b64encode(b"ci:pw").decode()
+    assert server.requests[0][1]["Authorization"] == expected
+
+
+def test_timeout_is_one_clear_error(server: Server, tmp_path: Path) -> None:
+    def slow(handler: BaseHTTPRequestHandler) -> tuple[int, bytes, dict[str, str]]:
+        time.sleep(1.5)
+        return 200, index(), {}
+
+    server.routes["/m/index.json"] = slow
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"cannot fetch \(timed out\) after 2 attempt"):
+        source(server, tmp_path, timeout=0.3, retries=1).load()
+    assert time.monotonic() - started < 5
+
+
+def test_retries_are_bounded_and_recover(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    good = server.routes["/m/index.json"]
+    calls = {"n": 0}
+
+    def flaky(handler: BaseHTTPRequestHandler) -> tuple[int, bytes, dict[str, str]]:
+        calls["n"] += 1
+        return (503, b"busy", {}) if calls["n"] < 3 else good(handler)
+
+    server.routes["/m/index.json"] = flaky
+    with pytest.raises(SourceUnavailable, match="HTTP 503"):
+        source(server, tmp_path, retries=1).load()
+    calls["n"] = 0
+    assert len(source(server, tmp_path, retries=2).load()) == 2
+
+
+def test_corrupted_script_refuses_and_is_never_cached(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    server.static("/m/scripts/a_up.sql", UP_A.replace(b"20", b"99"))
+    with pytest.raises(InputError, match="up script does not match the SHA-256 in the index"):
+        source(server, tmp_path).load()
+    assert not (tmp_path / "cache" / "scripts" / sha(UP_A)).exists()
+
+
+def test_changed_index_against_its_pin(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    pinned = sha(index())
+    assert len(source(server, tmp_path, index_sha256=pinned).load()) == 2
+    changed = json.loads(index())
+    changed["migrations"][0]["description"] = "changed upstream"
+    server.static("/m/index.json", json.dumps(changed).encode())
+    with pytest.raises(InputError, match="does not match its pinned SHA-256"):
+        source(server, tmp_path, index_sha256=pinned).load()
+
+
+def test_cache_hit_with_etag_then_offline(server: Server, tmp_path: Path) -> None:
+    publish(server, etag='"v1"')
+    source(server, tmp_path).load()
+    server.requests.clear()
+    assert len(source(server, tmp_path).load()) == 2
+    assert [path for path, _ in server.requests] == ["/m/index.json"]  # scripts from cache
+    assert server.requests[0][1]["If-None-Match"] == '"v1"'
+    server.stop()
+    assert len(source(server, tmp_path, offline=True).load()) == 2
+
+
+def test_offline_without_cache_is_exit_3(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    with pytest.raises(SourceUnavailable, match="offline, and the index is not in the cache"):
+        source(server, tmp_path, offline=True).load()
+    assert server.requests == []
+
+
+def test_redirect_to_another_host_is_refused(server: Server, tmp_path: Path) -> None:
+    publish(server)
+    other = server.url.replace("127.0.0.1", "localhost")
+    server.static("/moved/index.json", b"", 302, {"Location": f"{other}/m/index.json"})
+    moved = RemoteMigrations(f"{server.url}/moved/index.json", cache_dir=tmp_path / "c",
+                             token=TOKEN)
+    with pytest.raises(SourceUnavailable, match=r"redirect to another host \(localhost\)"):
+        moved.load()
+    allowed = RemoteMigrations(f"{server.url}/moved/index.json", cache_dir=tmp_path / "c",
+                               token=TOKEN, allow_redirect_hosts=["localhost"])
+    assert len(allowed.load()) == 2
+    assert "Authorization" not in server.requests[-3][1]  # not sent to the other host
+
+
+def test_bad_indexes(server: Server, tmp_path: Path) -> None:
+    for body, problem in [
+        (b"not json", "not valid JSON"),
+        (b'{"format": 2, "migrations": []}', '"format": 1'),
+        (b'{"format": 1, "migrations": [{"id": ""}]}', "non-empty 'id'"),
+        (b'{"format": 1, "migrations": [{"id": "a", "up": {"sql": "x"}}]}', "'sha256'"),
+        (b'{"format": 1, "migrations": [{"id": "a", "up": "x"}]}', "'up' must be an object"),
+    ]:
+        server.static("/m/index.json", body)
+        with pytest.raises(InputError, match=problem):
+            source(server, tmp_path, cache_dir=tmp_path / problem[:3]).load()
+    with pytest.raises(InputError, match="http:// or https://"):
+        RemoteMigrations("ftp://example.invalid/index.json")
+
+
+def test_command_line_with_remote_migrations(server: Server, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(server)
+    monkeypatch.setenv("SWITCHY_CACHE_DIR", str(tmp_path / "cache"))
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    url = f"{server.url}/m/index.json"
+    result = run_cli("migrate", "-m", url, "-d", database)
+    assert result.code == 0, result.err
+    checked = run_cli("check", "-m", url, "--dialect", "sqlite", "--format", "json")
+    assert json.loads(checked.out)["summary"]["migrations"] == 2
+    server.stop()
+    offline = run_cli("status", "-m", url, "-d", database, "--offline", "--format", "json")
+    assert offline.code == 0, offline.err
+    assert json.loads(offline.out)["summary"]["completed"] == 2
+    gone = run_cli("status", "-m", "http://127.0.0.1:9/index.json", "-d", database)
+    assert gone.code == 3
+    assert len(gone.error_lines) == 1 and "cannot fetch" in gone.err
