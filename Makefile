@@ -42,5 +42,6 @@ lint: venv
 
 # The benchmark harness (not part of the tests); squawk is installed for comparison only.
 bench: venv
-	$(BIN)/python -m pip install --quiet squawk-cli
+	$(BIN)/python -m pip install --quiet squawk-cli yoyo-migrations
 	$(BIN)/python bench/run.py check
+	$(BIN)/python bench/run.py runner

@@ -57,8 +57,7 @@ def _migration(index: int, tables: list[str], rng: random.Random) -> tuple[str, 
             f"UPDATE {base} SET created_at = NULL WHERE created_at = '2024-01-01';\n",
         )
     if kind == 5:
-        child = f"c{index}"
-        tables.append(child)
+        child = f"c{index}"  # not a base for later steps: it has no name column
         return (
             f"create_{child}",
             f"CREATE TABLE {child} (\n    id INTEGER PRIMARY KEY,\n    {base}_id INTEGER "

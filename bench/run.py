@@ -1,6 +1,10 @@
 """The benchmark harness (not part of the test suite).
 
-    python bench/run.py check [--sizes 1000,10000] [--runs 5] [--json bench/results/check.json]
+    python bench/run.py check [--sizes 1000,10000] [--runs 5] [--json FILE]
+    python bench/run.py runner [--sizes 1000,10000] [--runs 5] [--no-postgres] [--json FILE]
+
+``runner``: see bench/runner_bench.py (migrate, status, list, plan, rollback and start-up
+against the raw floor, on SQLite and a throwaway PostgreSQL, and yoyo when installed).
 
 ``check``: generates the corpus (bench/corpus.py), then times, side by side in one run,
 each as the median of ``--runs`` runs with start-up included and the peak memory of the
@@ -81,12 +85,30 @@ def bench_check(sizes: list[int], runs: int) -> list[dict[str, object]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=["check"])
+    parser.add_argument("suite", choices=["check", "runner"])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--json", default="bench/results/check.json")
+    parser.add_argument("--json", help="where to write the rows (default bench/results/SUITE.json)")
+    parser.add_argument("--no-postgres", action="store_true", help="runner: SQLite only")
     args = parser.parse_args()
-    rows = bench_check([int(s) for s in args.sizes.split(",")], args.runs)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.json = args.json or f"bench/results/{args.suite}.json"
+    if args.suite == "runner":
+        from runner_bench import bench_runner
+
+        runner_rows = bench_runner(sizes, args.runs, postgres=not args.no_postgres)
+        print(f"{'what':<32}{'db':>10}{'migr.':>7}{'median s':>10}{'x floor':>9}{'peak MB':>9}")
+        for row in runner_rows:
+            ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else ""
+            print(f"{row['what']:<32}{row['database']:>10}{row['migrations']:>7}"
+                  f"{row['median_s']:>10.3f}{ratio:>9}{row['peak_mb']:>9}")
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"suite": "runner", "runs": args.runs, "rows": runner_rows},
+                                  indent=2))
+        print(f"written {out}")
+        return 0
+    rows = bench_check(sizes, args.runs)
     print(f"{'what':<22}{'files':>7}{'KB':>7}{'median s':>10}{'best s':>9}{'peak MB':>9}")
     for row in rows:
         print(f"{row['what']:<22}{row['files']:>7}{row.get('kb', ''):>7}"
