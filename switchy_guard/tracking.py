@@ -175,23 +175,24 @@ class TrackingTable:
             raise ValueError(f"unknown status {status!r}")
         if replace:
             self.remove(conn, migration_id)
-        now = _NOW[connection_dialect(conn)]
+        dialect = connection_dialect(conn)
+        now = _NOW[dialect]
         finished = now if status != IN_PROGRESS else "NULL"
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         # run_on is given explicitly: a table upgraded from the legacy form has no default.
-        conn.execute(
-            text(
-                f"INSERT INTO {self.quoted(conn)} (id, run_on, finished_on, up_checksum, "
-                "down_checksum, status, failure_reason) "
-                f"VALUES (:id, {now}, {finished}, :up, :down, :status, :reason)"
-            ),
-            {
-                "id": migration_id,
-                "up": up_checksum,
-                "down": down_checksum,
-                "status": status,
-                "reason": failure_reason,
-            },
+        # One row per migration is the runner's hot path: it goes to the driver's cursor
+        # of this connection (same transaction) with the driver's own placeholders.
+        sql = (
+            f"INSERT INTO {self.quoted(conn)} (id, run_on, finished_on, up_checksum, "
+            "down_checksum, status, failure_reason) "
+            f"VALUES ({mark}, {now}, {finished}, {mark}, {mark}, {mark}, {mark})"
         )
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, (migration_id, up_checksum, down_checksum, status,
+                                 failure_reason))
+        finally:
+            cursor.close()
 
     def set_status(
         self, conn: Connection, migration_id: str, status: str, failure_reason: str | None = None
