@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from switchy_guard.sql.split import split_statements  # noqa: E402
+from switchy_guard.sql.split import split_statements
 
 TRACKING = "CREATE TABLE floor_migrations (id TEXT NOT NULL, checksum VARCHAR(64) NOT NULL)"
 

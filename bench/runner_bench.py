@@ -7,45 +7,22 @@ migration, plus one tracking-row insert each (bench/floor.py).
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from corpus import generate
+from measure import timed
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from tests.dbservers import start_postgres  # noqa: E402
 
 Row = dict[str, object]
-
-
-GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
-
-
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one run of ``command`` (which must succeed).
-
-    The peak comes from GNU time when present: a child forked from this (large) process
-    would otherwise report this process's pages as its own.
-    """
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", rss.name, *command] if GNU_TIME else command
-        started = time.perf_counter()
-        process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
-        text = rss.read().strip()
-        peak_kb = int(text.splitlines()[-1]) if GNU_TIME and text else usage.ru_maxrss
-    return elapsed, peak_kb // 1024
 
 
 def sg(*args: str) -> list[str]:
@@ -117,33 +94,34 @@ def bench_runner(sizes: list[int], runs: int, *, postgres: bool = True) -> list[
                 for kind in ["sqlite"] + (["postgres"] if server else []):
                     floor = bench.measure(
                         "floor (driver directly)", kind, size,
-                        lambda k=kind: [sys.executable, str(HERE / "floor.py"), corpus,
-                                        fresh_url(k)], runs=runs_here)
+                        lambda k=kind, c=corpus: [sys.executable, str(HERE / "floor.py"), c,
+                                                  fresh_url(k)], runs=runs_here)
                     bench.rows[-1]["ratio"] = 1.0
-                    bench.measure("migrate", kind, size,
-                                  lambda k=kind: sg("migrate", "-m", corpus, "-d", fresh_url(k)),
-                                  floor=floor, runs=runs_here)
+                    bench.measure(
+                        "migrate", kind, size,
+                        lambda k=kind, c=corpus: sg("migrate", "-m", c, "-d", fresh_url(k)),
+                        floor=floor, runs=runs_here)
                     if yoyo and size <= 1000:
                         tree = str(yoyo_tree(Path(corpus), Path(tmp) / f"yoyo{size}"))
                         bench.measure(
                             "yoyo apply", kind, size,
-                            lambda k=kind: [yoyo, "apply", "--batch", "--no-config-file",
-                                            "--database", fresh_url(k), tree],
+                            lambda k=kind, t=tree: [yoyo, "apply", "--batch", "--no-config-file",
+                                                    "--database", fresh_url(k), t],
                             floor=floor, runs=runs_here)
                     migrated = fresh_url(kind)
                     subprocess.run(sg("migrate", "-m", corpus, "-d", migrated), check=True)
                     for verb in ("status", "list"):
                         bench.measure(f"{verb} ({size} applied)", kind, size,
-                                      lambda v=verb: sg(v, "-m", corpus, "-d", migrated),
+                                      lambda v=verb, c=corpus, m=migrated: sg(v, "-m", c, "-d", m),
                                       floor=floor, runs=runs_here)
                     if size <= 1000:
                         bench.measure(
                             "plan: migrate --dry-run", kind, size,
-                            lambda k=kind: sg("migrate", "--dry-run", "-m", corpus, "-d",
-                                              fresh_url(k)), floor=floor)
+                            lambda k=kind, c=corpus: sg("migrate", "--dry-run", "-m", c, "-d",
+                                                        fresh_url(k)), floor=floor)
                         bench.measure(
                             "rollback --all", kind, size,
-                            lambda: sg("rollback", "--all", "-m", corpus, "-d", migrated),
+                            lambda c=corpus, m=migrated: sg("rollback", "--all", "-m", c, "-d", m),
                             floor=floor, runs=1)
     finally:
         if server is not None:
