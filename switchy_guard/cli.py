@@ -373,7 +373,7 @@ def cmd_status(ctx: Context) -> int:
             }
         )
     else:
-        print_status(ctx.console(), state, mask_url(migrator.engine.url))
+        print_status(ctx.out, state, mask_url(migrator.engine.url))
     return 0
 
 

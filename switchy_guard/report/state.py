@@ -15,14 +15,16 @@ true when an applied migration's files changed since it ran.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
-
-from ..runner import Plan, RunResult
+from ..records import format_time
 from ..state import MigrationState, MigrationStatus
-from ..tracking import format_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..runner import Plan, RunResult
 
 _STATE_STYLE = {
     "completed": "green",
@@ -99,6 +101,8 @@ def state_warnings(state: MigrationState) -> list[str]:
 
 def list_table(state: MigrationState) -> Table:
     """The ``list`` table."""
+    from rich.table import Table
+
     table = Table(title="Migrations", title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("description")
@@ -122,25 +126,22 @@ def _short_time(value: datetime | str | None) -> str:
     return (text or "")[:19].replace("T", " ")
 
 
-def print_status(console: Console, state: MigrationState, target: str) -> None:
-    """The ``status`` report for people."""
+def print_status(out: TextIO, state: MigrationState, target: str) -> None:
+    """The ``status`` report for people: a few plain lines (no rich, so it starts fast)."""
     counts = summary(state)
-    console.print(f"Database: {target}")
-    console.print(
-        f"{counts['total']} migrations: [green]{counts['completed']} applied[/], "
-        f"[yellow]{counts['pending']} pending[/], [red]{counts['failed']} failed[/], "
-        f"[magenta]{counts['in_progress']} in progress[/]"
-    )
+    lines = [
+        f"Database: {target}",
+        f"{counts['total']} migrations: {counts['completed']} applied, "
+        f"{counts['pending']} pending, {counts['failed']} failed, "
+        f"{counts['in_progress']} in progress",
+    ]
     pending = state.pending()
-    if pending:
-        console.print(f"Next to apply: {pending[0].id}")
-    else:
-        console.print("Up to date: nothing pending.")
+    lines.append(f"Next to apply: {pending[0].id}" if pending else "Up to date: nothing pending.")
     warnings = state_warnings(state)
-    for note in warnings:
-        console.print(f"[yellow]warning:[/] {note}", highlight=False)
+    lines.extend(f"warning: {note}" for note in warnings)
     if not warnings:
-        console.print("No drift, no dirty rows.")
+        lines.append("No drift, no dirty rows.")
+    out.write("\n".join(lines) + "\n")
 
 
 def print_plan(console: Console, plan: Plan, *, show_sql: bool = True) -> None:
