@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbservers import STARTERS, Server
+from tests.dbservers import STARTERS, Server, create_database
 
 KINDS = ("sqlite", "postgres", "mysql")
 
@@ -47,7 +47,7 @@ class _ExternalServer:
         self.url = make_url(parsed).set(database=admin).render_as_string(hide_password=False)
 
     def new_database(self) -> str:
-        return Server.new_database(self)  # type: ignore[arg-type]
+        return create_database(self.url)
 
     def stop(self) -> None:
         pass

@@ -87,6 +87,19 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         engine.dispose()
 
 
+def create_database(admin_url: str) -> str:
+    """Create a fresh, uniquely named empty database beside ``admin_url``; its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        engine.dispose()
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
 @dataclass
 class Server:
     """A running throwaway server."""
@@ -99,16 +112,9 @@ class Server:
 
     def new_database(self) -> str:
         """Create a fresh empty database and return its URL."""
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(f"CREATE DATABASE {name}"))
-        finally:
-            engine.dispose()
-        self.created.append(name)
-        base, _, _ = self.url.rpartition("/")
-        return f"{base}/{name}"
+        url = create_database(self.url)
+        self.created.append(url.rpartition("/")[2])
+        return url
 
     def _signal(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
