@@ -67,6 +67,15 @@ def _as_user(user: str | None, command: list[str]) -> list[str]:
     return ["runuser", "-u", user, "--", *command] if user else command
 
 
+def _initialise(user: str | None, root: Path, command: list[str]) -> None:
+    """Run a data-directory initialiser; on failure remove ``root`` and say why."""
+    init = subprocess.run(_as_user(user, command), capture_output=True, text=True, check=False)
+    if init.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        output = (init.stderr.strip() or init.stdout.strip())[-2000:]
+        raise ServerError(f"{Path(command[0]).name} failed: {output}")
+
+
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     engine = create_engine(url, pool_pre_ping=False)
     deadline = time.monotonic() + START_TIMEOUT
@@ -150,14 +159,8 @@ def start_postgres() -> Server:
         shutil.chown(root, user)
         shutil.chown(pwfile, user)
         os.chmod(root, 0o700)
-    init = subprocess.run(
-        _as_user(user, [str(bindir / "initdb"), "-D", str(data), "-U", USER, "--pwfile",
-                        str(pwfile), "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"]),
-        capture_output=True, text=True, check=False,
-    )
-    if init.returncode != 0:
-        shutil.rmtree(root, ignore_errors=True)
-        raise ServerError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+    _initialise(user, root, [str(bindir / "initdb"), "-D", str(data), "-U", USER, "--pwfile",
+                             str(pwfile), "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"])
     port = free_port()
     command = [
         str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
@@ -196,14 +199,9 @@ def start_mariadb() -> Server:
     data, log, sock = root / "data", root / "server.log", root / "mysqld.sock"
     if user:
         shutil.chown(root, user)
-    init = subprocess.run(
-        _as_user(user, [install, f"--datadir={data}", "--auth-root-authentication-method=socket",
-                        "--skip-test-db", "--no-defaults"]),
-        capture_output=True, text=True, check=False,
-    )
-    if init.returncode != 0:
-        shutil.rmtree(root, ignore_errors=True)
-        raise ServerError(f"mariadb-install-db failed: {init.stderr.strip()[-2000:]}")
+    _initialise(user, root, [install, f"--datadir={data}",
+                             "--auth-root-authentication-method=socket", "--skip-test-db",
+                             "--no-defaults"])
     port = free_port()
     command = [
         binary, "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
