@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from . import __version__
 from .errors import ConfigError, DatabaseUnavailable, SwitchyError
@@ -201,6 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
     mark_all.add_argument("--drop", action="store_true",
                           help="drop and recreate the tracking table first (history is lost)")
     mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
+
+    for name, help_text in (
+        ("mark-completed", "record one migration as completed without running it"),
+        ("mark-failed", "record one migration as failed without running it"),
+    ):
+        marker = verb(name, help_text)
+        marker.add_argument("id", metavar="ID")
+        if name == "mark-failed":
+            marker.add_argument("--reason", default="marked failed by hand",
+                                help="the failure_reason to record")
+        marker.add_argument("--force", action="store_true", help="skip the confirmation")
+    retry = verb("retry", "re-run one failed migration")
+    retry.add_argument("id", metavar="ID")
+    retry.add_argument("--force", action="store_true", help="skip the confirmation")
 
     adopt = verb("adopt-checksums",
                  "record current checksums for rows holding unknown ones (64 zeros)")
@@ -607,6 +621,33 @@ def cmd_adopt_checksums(ctx: Context) -> int:
     return 0
 
 
+def cmd_mark(ctx: Context) -> int:
+    """``mark-completed ID`` / ``mark-failed ID``: set one migration's state by hand."""
+    from .recovery import mark
+
+    status: Literal["completed", "failed"] = (
+        "completed" if ctx.args.verb == "mark-completed" else "failed"
+    )
+    migrator = ctx.migrator()
+    _confirm(ctx, f"Record {ctx.args.id} as {status} without running it.")
+    mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
+         environment=ctx.settings.env, command=_command_line(ctx))
+    ctx.out.write(f"{ctx.args.id} recorded as {status}\n")
+    return 0
+
+
+def cmd_retry(ctx: Context) -> int:
+    """``retry ID``: re-run one failed migration."""
+    from .recovery import retry
+
+    migrator = ctx.migrator()
+    _confirm(ctx, f"Re-run the failed migration {ctx.args.id}.")
+    done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
+                 command=_command_line(ctx))
+    ctx.out.write(f"retried {', '.join(done)}\n")
+    return 0
+
+
 def _command_line(ctx: Context) -> str:
     from .db import mask_text
 
@@ -624,6 +665,9 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "validate": cmd_validate,
     "mark-all-completed": cmd_mark_all_completed,
     "adopt-checksums": cmd_adopt_checksums,
+    "mark-completed": cmd_mark,
+    "mark-failed": cmd_mark,
+    "retry": cmd_retry,
 }
 
 

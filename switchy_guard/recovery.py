@@ -136,3 +136,79 @@ def adopt_checksums(
                 detail=f"adopted the current checksums of {len(chosen)} migration(s)",
             )
     return [e.id for e in chosen]
+
+
+def mark(
+    migrator: Migrator,
+    migration_id: str,
+    status: Literal["completed", "failed"],
+    *,
+    reason: str | None = None,
+    environment: str = "development",
+    command: str = "mark",
+) -> None:
+    """Record one migration as ``completed`` or ``failed`` without running it.
+
+    The migration must exist in the sources (found before the row is touched); its row is
+    replaced, never duplicated, and the current checksums are recorded.
+    """
+    tracking = migrator.tracking
+    migration = next((m for m in migrator.migrations() if m.id == migration_id), None)
+    if migration is None:
+        raise ConfigError(f"unknown migration id {migration_id!r}")
+    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
+        migrator.engine
+    ) as conn:
+        with conn.begin():
+            tracking.ensure(conn)
+        rows = tracking.read(conn)
+        conn.commit()
+        previous = rows[migration_id].status if migration_id in rows else "pending"
+        with conn.begin():
+            tracking.record(
+                conn, migration_id, status, migration.up_checksum, migration.down_checksum,
+                reason if status == FAILED else None, replace=migration_id in rows,
+            )
+            AuditJournal(tracking.name).record(
+                conn, command, environment=environment, target=migration_id,
+                detail=f"{previous} -> {status}" + (f": {reason}" if reason else ""),
+            )
+
+
+def retry(
+    migrator: Migrator,
+    migration_id: str,
+    *,
+    environment: str = "development",
+    command: str = "retry",
+) -> list[str]:
+    """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
+
+    Unlike switchy-migrate, the migration is found in the sources before anything is
+    touched, and only a ``failed`` row can be retried.
+    """
+    from .runner import UpTo
+
+    if not any(m.id == migration_id for m in migrator.migrations()):
+        raise ConfigError(f"unknown migration id {migration_id!r}")
+    state = migrator.state()
+    row = state.rows.get(migration_id)
+    if row is None or row.status != FAILED:
+        now = row.status if row else "pending"
+        raise Refused(f"{migration_id} is {now}; only a failed migration can be retried")
+    others = [e.id for e in state.failed() if e.id != migration_id]
+    if others:
+        raise Refused(f"other migrations failed too ({', '.join(others)}); retry them first")
+    try:
+        done = migrator.migrate(UpTo(migration_id), retry_failed=True).done
+        outcome, detail = "ok", f"applied {', '.join(done)}"
+        return done
+    except Exception as error:
+        outcome, detail = "failed", str(error)
+        raise
+    finally:
+        with connect(migrator.engine) as conn, conn.begin():
+            AuditJournal(migrator.tracking.name).record(
+                conn, command, environment=environment, target=migration_id,
+                outcome=outcome, detail=detail,
+            )

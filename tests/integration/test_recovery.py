@@ -1,0 +1,66 @@
+"""mark-completed, mark-failed and retry: found first, locked, audited, confirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from switchy_guard.db import parse_url
+from switchy_guard.runner import Migrator
+from tests.cli_helpers import run_cli, write_migration
+
+A = "2024-01-01-000000_a"
+B = "2024-01-02-000000_b"
+
+
+def audit(url: str) -> list[tuple[str, str, str]]:
+    engine = create_engine(parse_url(url))
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT target, outcome, detail FROM __switchy_migrations_audit ORDER BY happened_at"
+        ).fetchall()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_mark_completed_and_failed(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, B, "CREATE TABLE b (id INTEGER);\n", "DROP TABLE b;\n")
+    common = ["-m", root, "-d", db_url]
+    refused = run_cli("mark-completed", A, *common)
+    assert refused.code == 1 and "pass --force" in refused.err
+    assert run_cli("mark-completed", A, "--force", *common).code == 0
+    failed = run_cli("mark-failed", B, "--reason", "half applied by hand", "--force", *common)
+    assert failed.code == 0, failed.err
+    state = Migrator(root, db_url).state()
+    assert state.rows[A].status == "completed" and state.rows[B].status == "failed"
+    assert state.rows[B].failure_reason == "half applied by hand"
+    assert run_cli("mark-completed", B, "--force", *common).code == 0
+    assert Migrator(root, db_url).state().rows[B].status == "completed"
+    assert [(t, o) for t, o, _ in audit(db_url)] == [(A, "ok"), (B, "ok"), (B, "ok")]
+    assert audit(db_url)[2][2] == "failed -> completed"
+    unknown = run_cli("mark-completed", "2099-01-01-000000_nope", "--force", *common)
+    assert unknown.code == 2 and "unknown migration id" in unknown.err
+
+
+def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    folder = write_migration(root, B, "INSERT INTO missing VALUES (1);\n", "SELECT 1;\n")
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", *common).code == 1
+    completed = run_cli("retry", A, "--force", *common)
+    assert completed.code == 1 and "only a failed migration can be retried" in completed.err
+    still = run_cli("retry", B, "--force", *common)
+    assert still.code == 1 and "missing" in still.err
+    (folder / "up.sql").write_text("CREATE TABLE b (id INTEGER);\n")
+    fixed = run_cli("retry", B, "--force", *common)
+    assert fixed.code == 0, fixed.err
+    assert "retried 2024-01-02-000000_b" in fixed.out
+    state = Migrator(root, db_url).state()
+    assert state.rows[B].status == "completed"
+    assert [(t, o) for t, o, _ in audit(db_url)] == [(B, "failed"), (B, "ok")]
+    gone = run_cli("retry", "2099-01-01-000000_nope", "--force", *common)
+    assert gone.code == 2
