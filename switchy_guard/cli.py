@@ -216,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("id", metavar="ID")
     retry.add_argument("--force", action="store_true", help="skip the confirmation")
 
+    verify = verb("verify", "apply up, down and up on a scratch database and compare schemas")
+    verify.add_argument("--scratch", metavar="URL",
+                        help="scratch database (default: a temporary SQLite file, or a new "
+                             "database beside -d on a PostgreSQL/MySQL server)")
+
     adopt = verb("adopt-checksums",
                  "record current checksums for rows holding unknown ones (64 zeros)")
     adopt.add_argument("ids", nargs="*", metavar="ID", help="only these migrations")
@@ -648,6 +653,35 @@ def cmd_retry(ctx: Context) -> int:
     return 0
 
 
+def cmd_verify(ctx: Context) -> int:
+    """``verify``: prove the down scripts; exit 1 on any difference."""
+    from .verify import verify
+
+    settings = ctx.settings
+    report = verify(ctx.source(), database_url=settings.database_url,
+                    scratch_url=ctx.args.scratch, table=settings.migration_table,
+                    checksum_mode=settings.checksum_mode)
+    if ctx.format == "json":
+        ctx.emit_json({
+            "ok": report.ok, "verified": report.verified, "skipped": report.skipped,
+            "differences": [
+                {"migration": d.migration, "step": d.step, "kind": d.kind, "name": d.name,
+                 "detail": d.detail} for d in report.differences
+            ],
+        })
+    else:
+        failing = {d.migration for d in report.differences}
+        for migration_id in report.verified:
+            ctx.out.write(f"{'FAIL' if migration_id in failing else 'ok  '} {migration_id}\n")
+        for difference in report.differences:
+            ctx.out.write(f"     {difference}\n")
+        for migration_id in report.skipped:
+            ctx.out.write(f"skip {migration_id} (irreversible: no down script)\n")
+        ctx.out.write(f"{len(report.verified)} verified, {len(failing)} with differences, "
+                      f"{len(report.skipped)} irreversible\n")
+    return 0 if report.ok else 1
+
+
 def _command_line(ctx: Context) -> str:
     from .db import mask_text
 
@@ -668,6 +702,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "mark-completed": cmd_mark,
     "mark-failed": cmd_mark,
     "retry": cmd_retry,
+    "verify": cmd_verify,
 }
 
 
