@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = verb("rules", "list the hazard rules, or print one rule's docs")
     rules.add_argument("rule", nargs="?", metavar="CODE", help="a rule code or name")
-    verb("status", "summary of the database: applied, pending, drift, dirty rows")
+    status = verb("status", "summary of the database: applied, pending, drift, dirty rows")
+    status.add_argument("--history", action="store_true",
+                        help="also the run history and the audit journal, oldest first")
 
     migrate = verb("migrate", "apply pending migrations")
     target = migrate.add_mutually_exclusive_group()
@@ -376,24 +378,57 @@ def cmd_list(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
-    """``status``: counts, drift, dirty rows."""
+    """``status [--history]``: counts, drift, dirty rows; the journal with --history."""
     from .db import mask_url
     from .report.state import print_status, state_warnings, status_entry, summary
 
     migrator = ctx.migrator()
     state = migrator.state()
+    history = _history(migrator, state) if ctx.args.history else None
     if ctx.format == "json":
-        ctx.emit_json(
-            {
-                "database": mask_url(migrator.engine.url),
-                "summary": summary(state),
-                "warnings": state_warnings(state),
-                "migrations": [status_entry(e) for e in state.entries],
-            }
-        )
-    else:
-        print_status(ctx.out, state, mask_url(migrator.engine.url))
+        data: dict[str, Any] = {
+            "database": mask_url(migrator.engine.url),
+            "summary": summary(state),
+            "warnings": state_warnings(state),
+            "migrations": [status_entry(e) for e in state.entries],
+        }
+        if history is not None:
+            data["history"], data["audit"] = history
+        ctx.emit_json(data)
+        return 0
+    print_status(ctx.out, state, mask_url(migrator.engine.url))
+    if history is not None:
+        runs, audit = history
+        ctx.out.write("\nRuns (oldest first):\n")
+        for run in runs:
+            reason = f" ({run['failure_reason']})" if run["failure_reason"] else ""
+            ctx.out.write(f"  {run['run_on']}  {run['status']:<11} {run['id']}{reason}\n")
+        ctx.out.write("Audit journal (oldest first):\n" if audit else "Audit journal: empty\n")
+        for entry in audit:
+            ctx.out.write(
+                f"  {entry['happened_at']}  {entry['os_user']}@{entry['host']} "
+                f"[{entry['environment']}] {entry['command']} -> {entry['outcome']}"
+                f"{': ' + entry['detail'] if entry['detail'] else ''}\n"
+            )
     return 0
+
+
+def _history(migrator: Migrator, state: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from dataclasses import asdict
+
+    from .audit import AuditJournal
+    from .db import connect
+    from .tracking import format_time
+
+    runs = [
+        {"id": row.id, "status": row.status, "run_on": format_time(row.run_on),
+         "finished_on": format_time(row.finished_on), "failure_reason": row.failure_reason}
+        for row in state.history()
+    ]
+    with connect(migrator.engine) as conn:
+        entries = AuditJournal(migrator.tracking.name).entries(conn)
+    audit = [{**asdict(e), "happened_at": format_time(e.happened_at)} for e in entries]
+    return runs, audit
 
 
 def cmd_check(ctx: Context) -> int:

@@ -64,3 +64,24 @@ def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> No
     assert [(t, o) for t, o, _ in audit(db_url)] == [(B, "failed"), (B, "ok")]
     gone = run_cli("retry", "2099-01-01-000000_nope", "--force", *common)
     assert gone.code == 2
+
+
+def test_status_history_shows_runs_and_the_audit_journal(tmp_path: Path, db_url: str) -> None:
+    import json
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, B, "SELECT * FROM nowhere;\n", "SELECT 1;\n")
+    common = ["-m", root, "-d", db_url]
+    empty = run_cli("status", "--history", *common)
+    assert "Audit journal: empty" in empty.out
+    run_cli("migrate", *common)
+    run_cli("mark-completed", B, "--force", "--env", "staging", *common)
+    text = run_cli("status", "--history", *common).out
+    assert "Runs (oldest first):" in text and f"completed   {A}" in text
+    assert "[staging] switchy-guard mark-completed" in text and "failed -> completed" in text
+    data = json.loads(run_cli("status", "--history", "--format", "json", *common).out)
+    assert [r["id"] for r in data["history"]] == [A, B]
+    (entry,) = data["audit"]
+    assert entry["environment"] == "staging" and entry["target"] == B
+    assert entry["happened_at"] and entry["os_user"] and entry["host"]
