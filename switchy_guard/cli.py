@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--history", action="store_true",
                         help="also the run history and the audit journal, oldest first")
 
+    plan = verb("plan", "the impact report of what migrate would do (with row counts)")
+    plan_target = plan.add_mutually_exclusive_group()
+    plan_target.add_argument("--to", "--up-to", dest="to", metavar="ID",
+                             help="up to and including this migration")
+    plan_target.add_argument("--steps", type=_non_negative_int, metavar="N",
+                             help="the next N pending migrations")
+
     migrate = verb("migrate", "apply pending migrations")
     target = migrate.add_mutually_exclusive_group()
     target.add_argument(
@@ -688,6 +695,20 @@ def cmd_retry(ctx: Context) -> int:
     return 0
 
 
+def cmd_plan(ctx: Context) -> int:
+    """``plan``: the impact report of what migrate would do."""
+    from .impact import impact_report, render_markdown, render_text
+
+    report = impact_report(ctx.migrator(), _strategy(ctx.args))
+    if ctx.format == "json":
+        ctx.emit_json(report.to_dict())
+    elif ctx.format == "markdown":
+        ctx.out.write(render_markdown(report))
+    else:
+        ctx.out.write(render_text(report))
+    return 0
+
+
 def cmd_verify(ctx: Context) -> int:
     """``verify``: prove the down scripts; exit 1 on any difference."""
     from .verify import verify
@@ -738,6 +759,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "mark-failed": cmd_mark,
     "retry": cmd_retry,
     "verify": cmd_verify,
+    "plan": cmd_plan,
 }
 
 
@@ -755,8 +777,10 @@ def main(
     debug = bool(getattr(args, "debug", False))
     try:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
-        if ctx.format in ("sarif", "github", "markdown") and args.verb != "check":
+        if ctx.format in ("sarif", "github") and args.verb != "check":
             raise ConfigError(f"--format {ctx.format} is only for check")
+        if ctx.format == "markdown" and args.verb not in ("check", "plan"):
+            raise ConfigError("--format markdown is only for check and plan")
         return VERBS[args.verb](ctx)
     except SwitchyError as error:
         if debug:

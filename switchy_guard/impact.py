@@ -1,0 +1,271 @@
+"""The impact report of ``plan``: what each migration that would run does, and to what.
+
+For each planned migration: its statements, the objects it creates, alters and drops,
+its findings (schema-aware over the plan), whether it runs in a transaction and whether
+it is reversible. With a database, each destructive statement on an existing table gets
+the rows it affects: counted exactly, or, for tables the database's statistics say are
+large, the statistics' estimate (labelled as such); a dropped column also gets how many
+of its values are not NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from .db import connect, connection_dialect
+from .findings import Finding
+from .runner import Migrator, Plan, PlannedMigration, Strategy
+from .sql.classify import StatementInfo, classify
+from .validation import validate
+
+#: Above this many rows (by the statistics), counts are the statistics' estimate.
+EXACT_COUNT_LIMIT = 100_000
+
+_DESTRUCTIVE = {"drop_table", "truncate", "delete", "update"}
+
+
+@dataclass
+class RowImpact:
+    """Rows a destructive statement touches."""
+
+    statement: int  # 1-based statement number in the migration
+    table: str
+    what: str  # "drop table", "drop column c", "delete all rows", ...
+    rows: int | None
+    estimate: bool = False
+    non_null: int | None = None  # dropped column: values that are not NULL
+
+
+@dataclass
+class MigrationImpact:
+    """One planned migration, as the report shows it."""
+
+    id: str
+    transactional: bool
+    reversible: bool
+    statements: list[str]
+    creates: list[str] = field(default_factory=list)
+    alters: list[str] = field(default_factory=list)
+    drops: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rows: list[RowImpact] = field(default_factory=list)
+
+
+@dataclass
+class ImpactReport:
+    """The whole plan's impact."""
+
+    direction: str
+    dialect: str
+    migrations: list[MigrationImpact]
+    warnings: list[str]
+    live: bool  # row figures come from a database
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape."""
+        return {
+            "direction": self.direction, "dialect": self.dialect, "live": self.live,
+            "warnings": self.warnings,
+            "migrations": [
+                {
+                    "id": m.id, "transactional": m.transactional, "reversible": m.reversible,
+                    "statements": m.statements, "creates": m.creates, "alters": m.alters,
+                    "drops": m.drops, "findings": [f.to_dict() for f in m.findings],
+                    "rows": [vars(r) for r in m.rows],
+                }
+                for m in self.migrations
+            ],
+        }
+
+
+def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
+    table = str(info.table) if info.table else "?"
+    if info.kind == "create_table":
+        impact.creates.append(f"table {table}")
+    elif info.kind == "create_index":
+        impact.creates.append(f"index {info.index or '(unnamed)'} on {table}")
+    elif info.kind == "create_other":
+        impact.creates.append(info.object_type or "object")
+    elif info.kind == "drop_table":
+        impact.drops.extend(f"table {t}" for t in info.tables)
+    elif info.kind == "drop_index":
+        impact.drops.append(f"index {info.index}")
+    elif info.kind in ("drop_other", "drop_schema"):
+        impact.drops.append(f"{info.object_type} {table}")
+    elif info.kind == "alter_table":
+        for action in info.actions:
+            if action.kind == "drop_column":
+                impact.drops.append(f"column {table}.{action.column}")
+            elif action.kind == "add_column":
+                impact.alters.append(f"{table}: add column {action.column}")
+            else:
+                target = f" {action.column}" if action.column else ""
+                impact.alters.append(f"{table}: {action.kind.replace('_', ' ')}{target}")
+    elif info.kind in ("rename_table", "truncate", "delete", "update"):
+        impact.alters.append(f"{table}: {info.kind.replace('_', ' ')}")
+
+
+class _Counter:
+    """Row counts on the live database, exact for small tables."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = connection_dialect(conn)
+        self.tables = set(inspect(conn).get_table_names())
+        self.quote = conn.dialect.identifier_preparer.quote
+
+    def _estimate(self, table: str) -> int | None:
+        if self.dialect == "postgres":
+            value = self.conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = :t AND relkind = 'r'"),
+                {"t": table},
+            ).scalar()
+        elif self.dialect == "mysql":
+            value = self.conn.execute(
+                text("SELECT TABLE_ROWS FROM information_schema.TABLES "
+                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"), {"t": table},
+            ).scalar()
+        else:
+            return None  # SQLite keeps no statistics worth trusting: count
+        return int(value) if value is not None and value >= 0 else None
+
+    def rows(self, table: str, column: str | None = None) -> tuple[int, bool, int | None]:
+        """(rows, is_estimate, non-null values of ``column``)."""
+        estimate = self._estimate(table)
+        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+            return estimate, True, None
+        quoted = self.quote(table)
+        if column is None:
+            count = self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quoted}").scalar()
+            return int(count or 0), False, None
+        row = self.conn.exec_driver_sql(
+            f"SELECT COUNT(*), COUNT({self.quote(column)}) FROM {quoted}"
+        ).one()
+        return int(row[0]), False, int(row[1])
+
+
+def _row_impacts(
+    index: int, info: StatementInfo, counter: _Counter, new_tables: set[str]
+) -> list[RowImpact]:
+    if info.table is None:
+        return []
+    table = info.table.name
+
+    def existing(name: str) -> bool:
+        return name in counter.tables and name not in new_tables
+
+    out = []
+    if info.kind == "drop_table":
+        for dropped in info.tables:
+            if existing(dropped.name):
+                rows, estimate, _ = counter.rows(dropped.name)
+                out.append(RowImpact(index, dropped.name, "drop table", rows, estimate))
+    elif info.kind == "truncate" and existing(table):
+        rows, estimate, _ = counter.rows(table)
+        out.append(RowImpact(index, table, "truncate", rows, estimate))
+    elif info.kind in ("delete", "update") and not info.has_where and existing(table):
+        rows, estimate, _ = counter.rows(table)
+        out.append(RowImpact(index, table, f"{info.kind} every row", rows, estimate))
+    elif info.kind == "alter_table" and existing(table):
+        for action in info.actions:
+            if action.kind == "drop_column" and action.column:
+                rows, estimate, non_null = counter.rows(table, action.column)
+                out.append(RowImpact(index, table, f"drop column {action.column}", rows,
+                                     estimate, non_null))
+            elif action.kind == "alter_type" and action.column:
+                rows, estimate, _ = counter.rows(table)
+                out.append(RowImpact(index, table, f"change type of {action.column}", rows,
+                                     estimate))
+    return out
+
+
+def impact_report(
+    migrator: Migrator, strategy: Strategy | None = None, *, live: bool = True
+) -> ImpactReport:
+    """The impact of what ``migrate`` would do with ``strategy``."""
+    plan: Plan = migrator.plan(strategy)
+    planned_ids = {step.migration.id for step in plan.steps}
+    findings = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids).findings
+    by_migration: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_migration.setdefault(finding.migration or "", []).append(finding)
+    impacts = []
+    with connect(migrator.engine) as conn:
+        counter = _Counter(conn) if live else None
+        new_tables: set[str] = set()
+        for step in plan.steps:
+            impacts.append(_impact_of(step, migrator.dialect, counter, new_tables,
+                                      by_migration.get(step.migration.id, [])))
+        conn.rollback()
+    return ImpactReport(plan.direction, plan.dialect, impacts, list(plan.warnings),
+                        live=counter is not None)
+
+
+def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
+               new_tables: set[str], findings: list[Finding]) -> MigrationImpact:
+    impact = MigrationImpact(
+        step.migration.id, step.transactional, step.migration.reversible,
+        [s.text for s in step.statements], findings=findings,
+    )
+    for number, statement in enumerate(step.statements, 1):
+        info = classify(statement.text, dialect)
+        _objects(info, impact)
+        if counter is not None and info.kind in _DESTRUCTIVE | {"alter_table"}:
+            impact.rows.extend(_row_impacts(number, info, counter, new_tables))
+        if info.kind == "create_table" and info.table:
+            new_tables.add(info.table.name)
+    return impact
+
+
+def _rows_text(row: RowImpact) -> str:
+    if row.rows is None:
+        return "unknown"
+    count = f"{row.rows:,} rows"
+    if row.estimate:
+        count = f"~{count} (estimate from statistics)"
+    if row.non_null is not None:
+        count += f", {row.non_null:,} non-NULL values"
+    return count
+
+
+def render_text(report: ImpactReport) -> str:
+    """The report for people."""
+    lines = [f"Plan: {len(report.migrations)} migration(s) to "
+             f"{'apply' if report.direction == 'up' else 'roll back'} on {report.dialect}"
+             + ("" if report.live else " (no database: row figures unknown)")]
+    lines += [f"warning: {w}" for w in report.warnings]
+    for number, m in enumerate(report.migrations, 1):
+        mode = "in a transaction" if m.transactional else "statement by statement"
+        reversible = "reversible" if m.reversible else "IRREVERSIBLE"
+        lines.append(f"{number}. {m.id} ({mode}; {reversible})")
+        for label, items in (("creates", m.creates), ("alters", m.alters), ("drops", m.drops)):
+            if items:
+                lines.append(f"   {label}: {', '.join(items)}")
+        for row in m.rows:
+            lines.append(f"   data: statement {row.statement} {row.what} on {row.table}: "
+                         f"{_rows_text(row)}")
+        for finding in m.findings:
+            lines.append(f"   {finding.severity.value} {finding.code} {finding.name}: "
+                         f"{finding.message}")
+    if not report.migrations:
+        lines.append("Nothing to do.")
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: ImpactReport) -> str:
+    """The report as a pull-request comment."""
+    lines = [f"### switchy-guard plan: {len(report.migrations)} migration(s) on "
+             f"{report.dialect}", "",
+             "| migration | transaction | reversible | creates | alters | drops | data | "
+             "findings |", "|---|---|---|---|---|---|---|---|"]
+    for m in report.migrations:
+        data = "; ".join(f"{r.what} on {r.table}: {_rows_text(r)}" for r in m.rows)
+        found = "; ".join(f"`{f.code}` {f.name}" for f in m.findings)
+        cells = [m.id, "yes" if m.transactional else "no", "yes" if m.reversible else "**no**",
+                 ", ".join(m.creates), ", ".join(m.alters), ", ".join(m.drops), data, found]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,96 @@
+"""plan: the impact report's row figures are the real row counts, on every database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import switchy_guard.impact as impact
+from switchy_guard.runner import Migrator, Steps
+from tests.cli_helpers import run_cli, write_migration
+
+ROWS, WITH_NOTE = 7, 3
+
+
+@pytest.fixture
+def project(tmp_path: Path, db_url: str) -> Path:
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_users", "CREATE TABLE users (id INTEGER PRIMARY "
+                    "KEY, email VARCHAR(50) NOT NULL, note VARCHAR(50));\n", "DROP TABLE users;\n")
+    values = ", ".join(
+        f"({n}, 'u{n}@example.com', {repr('hi') if n <= WITH_NOTE else 'NULL'})"
+        for n in range(1, ROWS + 1)
+    )
+    write_migration(root, "2024-01-02-000000_seed",
+                    f"INSERT INTO users (id, email, note) VALUES {values};\n", "DELETE FROM users "
+                    "WHERE id > 0;\n")
+    Migrator(root, db_url).migrate(Steps(2))
+    write_migration(root, "2024-01-03-000000_drop_note", "ALTER TABLE users DROP COLUMN note;\n",
+                    "ALTER TABLE users ADD COLUMN note VARCHAR(50);\n")
+    write_migration(root, "2024-01-04-000000_scratch", "CREATE TABLE scratch (id INTEGER);\n"
+                    "DELETE FROM scratch;\nDROP TABLE scratch;\n", "SELECT 1;\n")
+    write_migration(root, "2024-01-05-000000_purge", "DELETE FROM users;\n")
+    return root
+
+
+def test_plan_counts_the_rows_destructive_steps_touch(project: Path, db_url: str) -> None:
+    result = run_cli("plan", "-m", project, "-d", db_url, "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["live"] is True
+    by_id = {m["id"]: m for m in data["migrations"]}
+    assert list(by_id) == ["2024-01-03-000000_drop_note", "2024-01-04-000000_scratch",
+                           "2024-01-05-000000_purge"]
+    (drop,) = by_id["2024-01-03-000000_drop_note"]["rows"]
+    assert (drop["what"], drop["rows"], drop["non_null"], drop["estimate"]) == (
+        "drop column note", ROWS, WITH_NOTE, False)
+    assert by_id["2024-01-03-000000_drop_note"]["drops"] == ["column users.note"]
+    assert by_id["2024-01-04-000000_scratch"]["rows"] == []  # created by the plan: empty
+    # A table the plan creates is new and empty: no data-loss finding on it.
+    scratch_codes = {f["code"] for f in by_id["2024-01-04-000000_scratch"]["findings"]}
+    assert not scratch_codes & {"SG301", "SG305"}
+    (purge,) = by_id["2024-01-05-000000_purge"]["rows"]
+    assert (purge["what"], purge["rows"]) == ("delete every row", ROWS)
+    assert not by_id["2024-01-05-000000_purge"]["reversible"]
+    codes = {f["code"] for m in data["migrations"] for f in m["findings"]}
+    assert {"SG302", "SG305", "SG203"} <= codes
+
+
+def test_plan_text_and_markdown(project: Path, db_url: str) -> None:
+    text = run_cli("plan", "-m", project, "-d", db_url).out
+    assert f"drop column note on users: {ROWS} rows, {WITH_NOTE} non-NULL values" in text
+    assert "3. 2024-01-05-000000_purge (in a transaction; IRREVERSIBLE)" in text \
+        or "2024-01-05-000000_purge (statement by statement; IRREVERSIBLE)" in text
+    markdown = run_cli("plan", "-m", project, "-d", db_url, "--steps", "1", "--format",
+                       "markdown").out
+    assert markdown.startswith("### switchy-guard plan: 1 migration(s)")
+    assert f"drop column note on users: {ROWS} rows" in markdown
+
+
+def test_large_tables_use_the_statistics_estimate(
+    project: Path, db_url: str, db_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrator = Migrator(project, db_url)
+    if db_kind == "sqlite":
+        monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", -1)
+        report = impact.impact_report(migrator)
+        assert report.migrations[0].rows[0].estimate is False  # SQLite: always counted
+        return
+    with migrator.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE users" if db_kind == "postgres" else "ANALYZE TABLE users")
+    monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", -1)
+    row = impact.impact_report(migrator).migrations[0].rows[0]
+    assert row.estimate is True and row.non_null is None
+    if db_kind == "postgres":
+        assert row.rows == ROWS  # ANALYZE of a small table is exact
+    assert "estimate from statistics" in impact.render_text(impact.impact_report(migrator))
+
+
+def test_plan_without_a_database_is_refused_clearly(project: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = run_cli("plan", "-m", project)
+    assert result.code == 2 and "'plan' needs a database" in result.err
