@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", metavar="ID", help="roll back every migration applied after ID (ID stays)"
     )
     scope.add_argument("--all", action="store_true", help="roll back every applied migration")
+    rollback.add_argument("--plan", action="store_true",
+                          help="print the rollback impact report (rows that would be lost), "
+                               "change nothing")
     rollback.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     rollback.add_argument(
         "--force", action="store_true", help="go on despite in_progress rows or checksum drift"
@@ -580,8 +583,12 @@ def cmd_rollback(ctx: Context) -> int:
     from .runner import All
 
     migrator = ctx.migrator()
-    _progress_hooks(ctx, migrator, "rolled back")
     strategy = All() if ctx.args.all else _strategy(ctx.args)
+    if ctx.args.plan:
+        from .impact import rollback_report
+
+        return _print_impact(ctx, rollback_report(migrator, strategy))
+    _progress_hooks(ctx, migrator, "rolled back")
     result = migrator.rollback(strategy, dry_run=ctx.args.dry_run, force=ctx.args.force)
     _report_run(ctx, result, "rolled back")
     return 0
@@ -697,9 +704,14 @@ def cmd_retry(ctx: Context) -> int:
 
 def cmd_plan(ctx: Context) -> int:
     """``plan``: the impact report of what migrate would do."""
-    from .impact import impact_report, render_markdown, render_text
+    from .impact import impact_report
 
-    report = impact_report(ctx.migrator(), _strategy(ctx.args))
+    return _print_impact(ctx, impact_report(ctx.migrator(), _strategy(ctx.args)))
+
+
+def _print_impact(ctx: Context, report: Any) -> int:
+    from .impact import render_markdown, render_text
+
     if ctx.format == "json":
         ctx.emit_json(report.to_dict())
     elif ctx.format == "markdown":
@@ -779,7 +791,7 @@ def main(
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if ctx.format in ("sarif", "github") and args.verb != "check":
             raise ConfigError(f"--format {ctx.format} is only for check")
-        if ctx.format == "markdown" and args.verb not in ("check", "plan"):
+        if ctx.format == "markdown" and args.verb not in ("check", "plan", "rollback"):
             raise ConfigError("--format markdown is only for check and plan")
         return VERBS[args.verb](ctx)
     except SwitchyError as error:

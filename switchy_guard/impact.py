@@ -183,16 +183,47 @@ def _row_impacts(
     return out
 
 
+def rollback_report(migrator: Migrator, strategy: Strategy) -> ImpactReport:
+    """The impact of what ``rollback`` would do: down scripts in order, what they drop,
+    the rows that would be lost, changed down scripts and the dependents rolled back too.
+
+    Migrations without a down script make it raise Refused, naming them, as rollback does.
+    """
+    state = migrator.state()
+    plan = migrator.plan_rollback(strategy, force=True, state=state)
+    ids = set(plan.ids)
+    warnings = [w for w in plan.warnings if not w.startswith("--force:")]
+    for entry in state.drifted():
+        if entry.id in ids:
+            warnings.append(
+                f"{entry.id}: {' and '.join(entry.drift)} script changed since it was applied"
+                " (rollback refuses it without --force)"
+            )
+    for step in plan.steps:
+        dependents = [s.migration.id for s in plan.steps
+                      if step.migration.id in s.migration.depends_on]
+        if dependents:
+            warnings.append(f"{step.migration.id} is needed by {', '.join(dependents)}, "
+                            "rolled back before it")
+    return _report(migrator, plan, warnings, findings=False)
+
+
 def impact_report(
     migrator: Migrator, strategy: Strategy | None = None, *, live: bool = True
 ) -> ImpactReport:
     """The impact of what ``migrate`` would do with ``strategy``."""
-    plan: Plan = migrator.plan(strategy)
+    plan = migrator.plan(strategy)
+    return _report(migrator, plan, list(plan.warnings), live=live)
+
+
+def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
+            findings: bool = True) -> ImpactReport:
     planned_ids = {step.migration.id for step in plan.steps}
-    findings = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids).findings
     by_migration: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_migration.setdefault(finding.migration or "", []).append(finding)
+    if findings:
+        found = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids).findings
+        for finding in found:
+            by_migration.setdefault(finding.migration or "", []).append(finding)
     impacts = []
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None
@@ -201,7 +232,7 @@ def impact_report(
             impacts.append(_impact_of(step, migrator.dialect, counter, new_tables,
                                       by_migration.get(step.migration.id, [])))
         conn.rollback()
-    return ImpactReport(plan.direction, plan.dialect, impacts, list(plan.warnings),
+    return ImpactReport(plan.direction, plan.dialect, impacts, warnings,
                         live=counter is not None)
 
 

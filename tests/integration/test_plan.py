@@ -94,3 +94,37 @@ def test_plan_without_a_database_is_refused_clearly(project: Path,
     monkeypatch.delenv("DATABASE_URL", raising=False)
     result = run_cli("plan", "-m", project)
     assert result.code == 2 and "'plan' needs a database" in result.err
+
+
+def test_rollback_plan_reports_data_lost_changed_downs_and_dependents(
+    tmp_path: Path, db_url: str
+) -> None:
+    root = tmp_path / "r"
+    write_migration(root, "2024-01-01-000000_users", "CREATE TABLE users (id INTEGER PRIMARY "
+                    "KEY, note VARCHAR(20));\n", "DROP TABLE users;\n")
+    write_migration(root, "2024-01-02-000000_seed", "INSERT INTO users (id, note) VALUES "
+                    "(1, 'a'), (2, NULL), (3, 'c');\n", "DELETE FROM users WHERE id <= 3;\n",
+                    metadata='depends_on = ["2024-01-01-000000_users"]')
+    write_migration(root, "2024-01-03-000000_tag", "ALTER TABLE users ADD COLUMN tag "
+                    "VARCHAR(5);\n", "ALTER TABLE users DROP COLUMN tag;\n")
+    Migrator(root, db_url).migrate()
+    (root / "2024-01-03-000000_tag" / "down.sql").write_text(
+        "ALTER TABLE users DROP COLUMN tag; -- edited\n")
+    result = run_cli("rollback", "--all", "--plan", "-m", root, "-d", db_url, "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["direction"] == "down"
+    assert [m["id"] for m in data["migrations"]] == [
+        "2024-01-03-000000_tag", "2024-01-02-000000_seed", "2024-01-01-000000_users"]
+    tag, _, users = data["migrations"]
+    assert tag["statements"] == ["ALTER TABLE users DROP COLUMN tag"]
+    assert (tag["rows"][0]["what"], tag["rows"][0]["rows"], tag["rows"][0]["non_null"]) == (
+        "drop column tag", 3, 0)
+    assert (users["rows"][0]["what"], users["rows"][0]["rows"]) == ("drop table", 3)
+    assert any("2024-01-03-000000_tag: down script changed" in w for w in data["warnings"])
+    assert any("2024-01-01-000000_users is needed by 2024-01-02-000000_seed" in w
+               for w in data["warnings"])
+    assert Migrator(root, db_url).state().is_applied("2024-01-03-000000_tag")  # nothing ran
+    (root / "2024-01-02-000000_seed" / "down.sql").unlink()
+    refused = run_cli("rollback", "--all", "--plan", "-m", root, "-d", db_url)
+    assert refused.code == 1 and "no down script for 2024-01-02-000000_seed" in refused.err
