@@ -6,9 +6,12 @@ it, and records itself in the audit journal in the same transaction as its chang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
+
+from sqlalchemy.engine import Connection
 
 from .audit import AuditJournal
 from .db import connect
@@ -35,6 +38,14 @@ class ChecksumReport:
     def ok(self) -> bool:
         """No mismatch (unknown checksums are not mismatches)."""
         return not self.mismatched
+
+
+@contextmanager
+def _locked(migrator: Migrator) -> Iterator[Connection]:
+    """A connection held under the migration lock, as every writing operation needs."""
+    with migration_lock(migrator.engine, migrator.tracking.name, migrator.lock_timeout), \
+            connect(migrator.engine) as conn:
+        yield conn
 
 
 def validate_checksums(state: MigrationState) -> ChecksumReport:
@@ -72,9 +83,7 @@ def mark_all_completed(
     if scope not in SCOPES:
         raise ConfigError(f"unknown scope {scope!r} (known: {', '.join(SCOPES)})")
     tracking, migrations = migrator.tracking, migrator.migrations()
-    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
-        migrator.engine
-    ) as conn:
+    with _locked(migrator) as conn:
         if drop:
             with conn.begin():
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tracking.quoted(conn)}")
@@ -113,9 +122,7 @@ def adopt_checksums(
     """
     tracking = migrator.tracking
     migrations = migrator.migrations()
-    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
-        migrator.engine
-    ) as conn:
+    with _locked(migrator) as conn:
         state = MigrationState(migrations, tracking.read(conn))
         conn.commit()
         unknown = {e.id: e for e in state.entries if e.unknown_checksum and e.migration}
@@ -156,9 +163,7 @@ def mark(
     migration = next((m for m in migrator.migrations() if m.id == migration_id), None)
     if migration is None:
         raise ConfigError(f"unknown migration id {migration_id!r}")
-    with migration_lock(migrator.engine, tracking.name, migrator.lock_timeout), connect(
-        migrator.engine
-    ) as conn:
+    with _locked(migrator) as conn:
         with conn.begin():
             tracking.ensure(conn)
         rows = tracking.read(conn)
