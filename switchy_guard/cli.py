@@ -566,6 +566,15 @@ def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
 def cmd_migrate(ctx: Context) -> int:
     """``migrate``: apply pending migrations."""
     migrator = ctx.migrator()
+    if ctx.args.dry_run:
+        from .impact import impact_report
+
+        report = impact_report(migrator, _strategy(ctx.args))
+        if ctx.format == "json":
+            ctx.emit_json({**report.to_dict(), "dry_run": True})
+            return 0
+        ctx.out.write("Dry run: nothing was changed.\n")
+        return _print_impact(ctx, report)
     _progress_hooks(ctx, migrator, "applied")
     result = migrator.migrate(
         _strategy(ctx.args),

@@ -273,6 +273,9 @@ def render_text(report: ImpactReport) -> str:
         mode = "in a transaction" if m.transactional else "statement by statement"
         reversible = "reversible" if m.reversible else "IRREVERSIBLE"
         lines.append(f"{number}. {m.id} ({mode}; {reversible})")
+        for statement in m.statements:
+            first, *rest = statement.splitlines() or [""]
+            lines.append(f"   > {first}" + (" ..." if rest else ""))
         for label, items in (("creates", m.creates), ("alters", m.alters), ("drops", m.drops)):
             if items:
                 lines.append(f"   {label}: {', '.join(items)}")

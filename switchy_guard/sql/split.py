@@ -7,18 +7,20 @@ slower (see ``bench/bench_split.py``) and knows neither ``DELIMITER`` nor dollar
 bodies with tags.
 
 Per dialect:
-- all: ``'...'`` with ``''``, ``"..."``, ``--`` and ``/* */`` comments;
+- all: ``'...'`` with ``''``, ``"..."``, ``--`` and ``/* */`` comments, ``CREATE
+  TRIGGER/PROCEDURE/FUNCTION/EVENT`` bodies in ``BEGIN ... END`` kept whole;
+- generic (None): also backticks, postgres ``$$`` bodies and ``E'...'`` strings, and
+  ``DELIMITER`` directives (none of which is valid elsewhere, so accepting them is safe);
 - postgres: ``E'...'`` with backslash escapes, nested block comments, ``$$``/``$tag$``
   bodies, ``BEGIN ATOMIC ... END`` function bodies;
-- mysql: backslash escapes in strings, backticks, ``#`` comments, ``/*! ... */``
-  executable comments (code, not comments), ``DELIMITER`` directives, ``BEGIN ... END``
-  compound statements in routines, triggers and events;
+- mysql: backslash escapes in strings, backticks, ``#`` comments, ``--`` comments only
+  when followed by whitespace, ``/*! ... */`` executable comments (code, not comments),
+  ``DELIMITER`` directives, ``BEGIN [NOT ATOMIC] ... END`` compound statements;
 - sqlite: backticks, ``[brackets]``, ``CREATE TRIGGER ... BEGIN ...; END``.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
@@ -28,9 +30,11 @@ class Statement:
     """One statement of a file.
 
     ``text`` runs from the first significant character to the end of the statement,
-    without the delimiter; inner comments are kept. ``leading_comments`` are the comments
-    between the previous statement and this one (markers stripped), with their lines in
-    ``comment_lines``.
+    without the delimiter and surrounding whitespace; inner comments are kept.
+    ``line``/``column`` locate its first character, ``end_line`` its last (all 1-based);
+    ``index`` is its 0-based position in the file. ``leading_comments`` are the comments
+    between the previous statement and this one (markers stripped, whitespace trimmed),
+    with the line each starts on in ``comment_lines``.
     """
 
     text: str
@@ -42,174 +46,163 @@ class Statement:
     comment_lines: tuple[int, ...] = ()
 
 
-_SPACE = re.compile(r"\s*")
+_DIALECTS = (None, "sqlite", "postgres", "mysql")
+
+_SIGNIFICANT = re.compile(r"\S")
 _DELIMITER_DIRECTIVE = re.compile(r"DELIMITER[ \t]+(\S+)[^\n]*", re.IGNORECASE)
+_MYSQL_EXECUTABLE = re.compile(r"/\*M?!")
+_QUOTED_NAME = r"(?:'[^']*'|`[^`]*`|\"[^\"]*\"|[^\s'`\"])+"
 _COMPOUND_START = re.compile(
-    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
-    r"(?:(?:TEMP|TEMPORARY)\s+)?(?:TRIGGER|PROCEDURE|FUNCTION|EVENT)\b",
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*" + _QUOTED_NAME + r"\s+)?"
+    r"(?:(?:TEMP|TEMPORARY|CONSTRAINT|AGGREGATE)\s+)?(?:TRIGGER|PROCEDURE|FUNCTION|EVENT)\b"
+    r"|BEGIN\s+NOT\s+ATOMIC\b",
     re.IGNORECASE,
 )
-# The word after END: END IF/LOOP/WHILE/REPEAT close blocks whose opener is not counted;
-# END CASE closes a counted CASE.
+# END IF/LOOP/WHILE/REPEAT close blocks whose openers are not counted (IF is also a
+# function, LOOP/WHILE/REPEAT may follow a label); END CASE closes a counted CASE.
 _AFTER_END = re.compile(r"\s+(IF|LOOP|WHILE|REPEAT|CASE)\b", re.IGNORECASE)
+_ATOMIC = re.compile(r"\s+ATOMIC\b", re.IGNORECASE)
 
-_SINGLE_PLAIN = re.compile(r"'(?:[^']|'')*'")
-_SINGLE_BACKSLASH = re.compile(r"'(?:[^'\\]|\\.|'')*'", re.DOTALL)
-_DOUBLE_PLAIN = re.compile(r'"(?:[^"]|"")*"')
-_DOUBLE_BACKSLASH = re.compile(r'"(?:[^"\\]|\\.|"")*"', re.DOTALL)
-_BACKTICK = re.compile(r"`(?:[^`]|``)*`")
+_SINGLE_PLAIN = re.compile(r"'[^']*(?:''[^']*)*'")
+_SINGLE_BACKSLASH = re.compile(r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL)
+_DOUBLE_PLAIN = re.compile(r'"[^"]*(?:""[^"]*)*"')
+_DOUBLE_BACKSLASH = re.compile(r'"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"', re.DOTALL)
+_BACKTICK = re.compile(r"`[^`]*(?:``[^`]*)*`")
 _BRACKET = re.compile(r"\[[^\]]*\]")
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$")
+_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 _WORD = re.compile(r"\w")
-
-_DIALECT_EXTRAS = {
-    None: r"|`|\#",
-    "sqlite": r"|`|\[",
-    "postgres": r"|\$",
-    "mysql": r"|`|\#",
-}
-
-
-def _pattern(dialect: str | None, delimiter: str, compound: bool) -> re.Pattern[str]:
-    words = r"|\b(?:BEGIN|END|CASE)\b" if compound else ""
-    return re.compile(
-        rf"{re.escape(delimiter)}|'|\"|--|/\*{_DIALECT_EXTRAS[dialect]}{words}", re.IGNORECASE
-    )
-
 
 _PATTERNS: dict[tuple[str | None, str, bool], re.Pattern[str]] = {}
 
 
-def _cached_pattern(dialect: str | None, delimiter: str, compound: bool) -> re.Pattern[str]:
+def _pattern(dialect: str | None, delimiter: str, compound: bool) -> re.Pattern[str]:
+    """The regex finding the next character that matters, compiled once per combination."""
     key = (dialect, delimiter, compound)
     pattern = _PATTERNS.get(key)
     if pattern is None:
-        pattern = _PATTERNS[key] = _pattern(dialect, delimiter, compound)
+        parts = [re.escape(delimiter), "'", '"', "--", r"/\*"]
+        if dialect != "postgres":
+            parts.append("`")
+        if dialect == "sqlite":
+            parts.append(r"\[")
+        if dialect == "mysql":
+            parts.append("#")
+        if dialect in (None, "postgres"):
+            parts.append(r"\$")
+        if compound:
+            parts.append(r"(?<![.$])\b(?i:BEGIN|END|CASE)\b")
+        pattern = _PATTERNS[key] = re.compile("|".join(parts))
     return pattern
 
 
-class _Scanner:
-    def __init__(self, sql: str, dialect: str | None) -> None:
-        if dialect not in _DIALECT_EXTRAS:
-            raise ValueError(f"unknown dialect {dialect!r}")
+class _Lines:
+    """1-based line numbers of offsets, counted incrementally (offsets mostly ascend)."""
+
+    __slots__ = ("line", "offset", "sql")
+
+    def __init__(self, sql: str) -> None:
         self.sql = sql
-        self.n = len(sql)
-        self.dialect = dialect
-        self.backslash = dialect == "mysql"
-        self.newlines = [m.start() for m in re.finditer("\n", sql)]
+        self.offset = 0
+        self.line = 1
 
-    def line_col(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.newlines, offset - 1)
-        line_start = self.newlines[line - 1] + 1 if line else 0
-        return line + 1, offset - line_start + 1
-
-    def skip_quoted(self, pos: int) -> int:
-        """End of the string or quoted identifier opening at ``pos`` (EOF if open)."""
-        sql = self.sql
-        char = sql[pos]
-        if char == "'":
-            backslash = self.backslash or (
-                self.dialect == "postgres"
-                and pos > 0
-                and sql[pos - 1] in "eE"
-                and (pos < 2 or not _WORD.match(sql, pos - 2))
-            )
-            pattern = _SINGLE_BACKSLASH if backslash else _SINGLE_PLAIN
-        elif char == '"':
-            pattern = _DOUBLE_BACKSLASH if self.backslash else _DOUBLE_PLAIN
-        elif char == "`":
-            pattern = _BACKTICK
+    def of(self, offset: int) -> int:
+        if offset >= self.offset:
+            self.line += self.sql.count("\n", self.offset, offset)
         else:
-            pattern = _BRACKET
-        match = pattern.match(sql, pos)
-        return match.end() if match else self.n
-
-    def skip_line_comment(self, pos: int) -> int:
-        end = self.sql.find("\n", pos)
-        return self.n if end < 0 else end
-
-    def skip_block_comment(self, pos: int) -> int:
-        sql = self.sql
-        if self.dialect != "postgres":
-            end = sql.find("*/", pos + 2)
-            return self.n if end < 0 else end + 2
-        depth, cursor = 0, pos
-        while cursor < self.n:
-            opening = sql.find("/*", cursor)
-            closing = sql.find("*/", cursor)
-            if closing < 0:
-                return self.n
-            if 0 <= opening < closing:
-                depth += 1
-                cursor = opening + 2
-            else:
-                depth -= 1
-                cursor = closing + 2
-                if depth == 0:
-                    return cursor
-        return self.n
-
-    def skip_dollar(self, pos: int) -> int | None:
-        """End of a dollar-quoted body at ``pos``, or None when ``$`` opens none."""
-        if pos > 0 and _WORD.match(self.sql, pos - 1):
-            return None  # part of an identifier such as a$b
-        tag = _DOLLAR_TAG.match(self.sql, pos)
-        if tag is None:
-            return None
-        end = self.sql.find(tag.group(), tag.end())
-        return self.n if end < 0 else end + len(tag.group())
+            self.line -= self.sql.count("\n", offset, self.offset)
+        self.offset = offset
+        return self.line
 
 
-def _comment_text(raw: str) -> str:
-    if raw.startswith("/*"):
-        raw = raw[2:-2] if raw.endswith("*/") else raw[2:]
-    elif raw.startswith("--"):
-        raw = raw[2:]
-    elif raw.startswith("#"):
-        raw = raw[1:]
-    return raw.strip()
+def _skip_block_comment(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
+    """End of the block comment opening at ``pos``, and whether it is closed."""
+    if not nested:
+        end = sql.find("*/", pos + 2)
+        return (len(sql), False) if end < 0 else (end + 2, True)
+    depth, cursor = 1, pos + 2
+    while True:
+        closing = sql.find("*/", cursor)
+        if closing < 0:
+            return len(sql), False
+        opening = sql.find("/*", cursor, closing)
+        if opening >= 0:
+            depth += 1
+            cursor = opening + 2
+        else:
+            depth -= 1
+            cursor = closing + 2
+            if depth == 0:
+                return cursor, True
+
+
+def _skip_dollar(sql: str, pos: int) -> int | None:
+    """End of the dollar-quoted body at ``pos``, or None when this ``$`` opens none."""
+    if pos > 0 and _WORD.match(sql, pos - 1):
+        return None  # inside an identifier such as a$b
+    tag = _DOLLAR_TAG.match(sql, pos)
+    if tag is None:
+        return None  # a parameter such as $1, or a lone $
+    end = sql.find(tag.group(), tag.end())
+    return len(sql) if end < 0 else end + len(tag.group())
+
+
+def _dash_comment(sql: str, pos: int, mysql: bool) -> bool:
+    """Whether the ``--`` at ``pos`` opens a comment: MySQL wants a space after it (1--1)."""
+    return not mysql or sql[pos + 2 : pos + 3] <= " "
 
 
 def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
-    """Split ``sql`` into statements for ``dialect`` (None, sqlite, postgres, mysql)."""
+    """Split ``sql`` into its statements.
+
+    ``dialect`` is None (generic), "sqlite", "postgres" or "mysql"; anything else raises
+    ValueError. Never raises on malformed SQL: an unterminated string, comment or dollar
+    quote makes the rest of the input the last statement.
+    """
+    if dialect not in _DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}")
     if sql.startswith("\ufeff"):
         sql = sql[1:]
-    scanner = _Scanner(sql, dialect)
+    n = len(sql)
+    mysql = dialect == "mysql"
+    postgres = dialect == "postgres"
+    directives = dialect is None or mysql
+    e_strings = dialect is None or postgres
+    single = _SINGLE_BACKSLASH if mysql else _SINGLE_PLAIN
+    double = _DOUBLE_BACKSLASH if mysql else _DOUBLE_PLAIN
+    lines = _Lines(sql)
     statements: list[Statement] = []
-    comments: list[tuple[str, int]] = []
+    comments: list[str] = []
+    comment_lines: list[int] = []
     delimiter = ";"
-    pos, n = 0, scanner.n
-    directives = dialect in (None, "mysql")
+    pos = 0
 
-    def emit(start: int, end: int) -> None:
-        text = sql[start:end].rstrip()
-        if not text:
-            return
-        line, column = scanner.line_col(start)
-        end_line, _ = scanner.line_col(start + len(text) - 1)
-        statements.append(
-            Statement(
-                text, line, column, end_line, len(statements),
-                tuple(c for c, _ in comments), tuple(line for _, line in comments),
-            )
-        )
-
-    while pos < n:
+    while True:
         # Between statements: whitespace, comments, directives, empty statements.
-        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
-        if pos >= n:
+        significant = _SIGNIFICANT.search(sql, pos)
+        if significant is None:
             break
-        if sql.startswith("--", pos) or (sql[pos] == "#" and dialect in (None, "mysql")):
-            end = scanner.skip_line_comment(pos)
-            comments.append((_comment_text(sql[pos:end]), scanner.line_col(pos)[0]))
+        pos = significant.start()
+        char = sql[pos]
+        if (char == "#" and mysql) or (
+            char == "-" and sql.startswith("--", pos) and _dash_comment(sql, pos, mysql)
+        ):
+            end = sql.find("\n", pos)
+            end = n if end < 0 else end
+            comments.append(sql[pos + (1 if char == "#" else 2) : end].strip())
+            comment_lines.append(lines.of(pos))
             pos = end
             continue
-        if sql.startswith("/*", pos) and not (dialect == "mysql" and sql.startswith("/*!", pos)):
-            end = scanner.skip_block_comment(pos)
-            comments.append((_comment_text(sql[pos:end]), scanner.line_col(pos)[0]))
+        if (
+            char == "/"
+            and sql.startswith("/*", pos)
+            and not (mysql and _MYSQL_EXECUTABLE.match(sql, pos))
+        ):
+            end, closed = _skip_block_comment(sql, pos, postgres)
+            comments.append(sql[pos + 2 : end - 2 if closed else end].strip())
+            comment_lines.append(lines.of(pos))
             pos = end
             continue
-        if directives and sql[pos] in "dD":
+        if directives and char in "dD":
             directive = _DELIMITER_DIRECTIVE.match(sql, pos)
             if directive:
                 delimiter = directive.group(1)
@@ -217,47 +210,87 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
                 continue
         if sql.startswith(delimiter, pos):
             pos += len(delimiter)
-            comments = []
             continue
 
         start = pos
-        compound = delimiter == ";" and bool(_COMPOUND_START.match(sql, pos))
-        pattern = _cached_pattern(dialect, delimiter, compound)
+        compound = delimiter == ";" and _COMPOUND_START.match(sql, pos) is not None
+        pattern = _pattern(dialect, delimiter, compound)
         depth = 0
+        # Closed comments seen in this statement: trimmed off a final, undelimited one.
+        spans: list[tuple[int, int]] = []
         while True:
             match = pattern.search(sql, pos)
             if match is None:
-                emit(start, n)
-                pos = n
+                stop = pos = n
+                while spans and not sql[spans[-1][1] : stop].strip():
+                    stop = spans.pop()[0]
                 break
-            token = match.group()
             at = match.start()
-            if token == delimiter:
-                if depth > 0:
+            char = sql[at]
+            if sql.startswith(delimiter, at):
+                if depth:
                     pos = at + 1
                     continue
-                emit(start, at)
-                comments = []
+                stop = at
                 pos = at + len(delimiter)
                 break
-            first = token[0]
-            if first in "'\"`[":
-                pos = scanner.skip_quoted(at)
-            elif token in ("--", "#"):
-                pos = scanner.skip_line_comment(at)
-            elif token == "/*":
-                pos = scanner.skip_block_comment(at)
-            elif first == "$":
-                body_end = scanner.skip_dollar(at)
-                pos = body_end if body_end is not None else at + 1
+            if char == "'":
+                backslash = (
+                    e_strings
+                    and at > 0
+                    and sql[at - 1] in "eE"
+                    and (at < 2 or not _WORD.match(sql, at - 2))
+                )
+                quoted = (_SINGLE_BACKSLASH if backslash else single).match(sql, at)
+                pos = quoted.end() if quoted else n
+            elif char == '"':
+                quoted = double.match(sql, at)
+                pos = quoted.end() if quoted else n
+            elif char == "`":
+                quoted = _BACKTICK.match(sql, at)
+                pos = quoted.end() if quoted else n
+            elif char == "[":
+                quoted = _BRACKET.match(sql, at)
+                pos = quoted.end() if quoted else n
+            elif char == "-" or char == "#":
+                if char == "-" and not _dash_comment(sql, at, mysql):
+                    pos = at + 1
+                    continue
+                end = sql.find("\n", at)
+                pos = n if end < 0 else end
+                spans.append((at, pos))
+            elif char == "/":
+                pos, closed = _skip_block_comment(sql, at, postgres)
+                if closed and not (mysql and _MYSQL_EXECUTABLE.match(sql, at)):
+                    spans.append((at, pos))
+            elif char == "$":
+                body_end = _skip_dollar(sql, at)
+                pos = at + 1 if body_end is None else body_end
             else:
                 pos = match.end()
-                if token.upper() != "END":
-                    depth += 1
-                    continue
-                closes = _AFTER_END.match(sql, pos)
-                if closes:
-                    pos = closes.end()
-                if closes is None or closes.group(1).upper() == "CASE":
-                    depth = max(depth - 1, 0)
+                word = match.group().upper()
+                if word == "END":
+                    closes = _AFTER_END.match(sql, pos)
+                    if closes:
+                        pos = closes.end()
+                    if closes is None or closes.group(1).upper() == "CASE":
+                        depth = max(depth - 1, 0)
+                elif word == "CASE" or not postgres or _ATOMIC.match(sql, pos):
+                    depth += 1  # postgres: only BEGIN ATOMIC opens a body; BEGIN is a name
+
+        text = sql[start:stop].rstrip()
+        if text:
+            statements.append(
+                Statement(
+                    text,
+                    lines.of(start),
+                    start - sql.rfind("\n", 0, start),
+                    lines.of(start + len(text) - 1),
+                    len(statements),
+                    tuple(comments),
+                    tuple(comment_lines),
+                )
+            )
+            comments = []
+            comment_lines = []
     return statements

@@ -1,0 +1,1 @@
+DELETE FROM customers WHERE id BETWEEN 1 AND 5;
