@@ -6,26 +6,89 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchy_guard.sql import split_statements
+from switchy_guard.sql import Statement, split_statements
+
+DIALECTS = [None, "sqlite", "postgres", "mysql"]
 
 
 def texts(sql: str, dialect: str | None = None) -> list[str]:
     return [s.text for s in split_statements(sql, dialect)]
 
 
-@pytest.mark.parametrize("dialect", [None, "sqlite", "postgres", "mysql"])
+def at(sql: str, line: int, column: int) -> str:
+    """The source from 1-based ``line``/``column`` on."""
+    return "\n".join(sql.split("\n")[line - 1 :])[column - 1 :]
+
+
+# -- the basics ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 def test_basic_splitting_in_every_dialect(dialect: str | None) -> None:
     sql = "SELECT 1;\nSELECT 'a;b';  SELECT \"x;y\" ;;\n\nSELECT 2"
     assert texts(sql, dialect) == ["SELECT 1", "SELECT 'a;b'", 'SELECT "x;y"', "SELECT 2"]
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_quote_escapes_and_comments_in_every_dialect(dialect: str | None) -> None:
+    sql = (
+        "INSERT INTO t VALUES ('it''s; fine', \"a\"\"b;\"); -- a; b\n"
+        "SELECT /* x; y */ 2;\n"
+        "SELECT 3 -- inner; comment\n;"
+    )
+    assert texts(sql, dialect) == [
+        "INSERT INTO t VALUES ('it''s; fine', \"a\"\"b;\")",
+        "SELECT /* x; y */ 2",
+        "SELECT 3 -- inner; comment",
+    ]
+
+
+def test_statement_is_a_frozen_value() -> None:
+    (statement,) = split_statements("SELECT 1")
+    assert statement == Statement("SELECT 1", 1, 1, 1, 0, (), ())
+    with pytest.raises(AttributeError):
+        statement.text = "x"  # type: ignore[misc]
+
+
 def test_positions_and_indexes() -> None:
-    sql = "SELECT 1;\n\n  INSERT INTO t\n  VALUES (1);\nSELECT 3;"
-    first, second, third = split_statements(sql)
+    sql = "SELECT 1;\n\n  INSERT INTO t\n  VALUES (1);\nSELECT 3; \tSELECT 4;"
+    first, second, third, fourth = split_statements(sql)
     assert (first.line, first.column, first.end_line, first.index) == (1, 1, 1, 0)
     assert (second.line, second.column, second.end_line, second.index) == (3, 3, 4, 1)
     assert second.text == "INSERT INTO t\n  VALUES (1)"
-    assert (third.line, third.index) == (5, 2)
+    assert (third.line, third.column, third.end_line, third.index) == (5, 1, 5, 2)
+    assert (fourth.line, fourth.column, fourth.index) == (5, 12, 3)
+
+
+def test_end_line_ignores_trailing_whitespace_before_the_delimiter() -> None:
+    (statement,) = split_statements("SELECT\n  1\n\n\n;")
+    assert (statement.text, statement.line, statement.end_line) == ("SELECT\n  1", 1, 2)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "sql", ["", "   \n\t\r\n", ";;;", "  \n-- nothing\n/* here */\n;;\n", "/* a */ ; -- b"]
+)
+def test_no_statements_in_empty_or_comment_only_input(sql: str, dialect: str | None) -> None:
+    assert split_statements(sql, dialect) == []
+
+
+def test_final_statement_without_delimiter() -> None:
+    assert texts("SELECT 1;\nSELECT 2\n") == ["SELECT 1", "SELECT 2"]
+
+
+def test_comments_after_an_undelimited_final_statement_are_not_part_of_it() -> None:
+    (statement,) = split_statements("SELECT 1 -- inner\n  + 2\n-- trailing\n/* and this */\n")
+    assert statement.text == "SELECT 1 -- inner\n  + 2"
+    assert statement.end_line == 2
+
+
+def test_unknown_dialect() -> None:
+    with pytest.raises(ValueError, match="unknown dialect"):
+        split_statements("SELECT 1", "oracle")
+
+
+# -- leading comments -----------------------------------------------------------------
 
 
 def test_leading_comments_with_lines() -> None:
@@ -36,41 +99,97 @@ def test_leading_comments_with_lines() -> None:
         "ALTER TABLE t DROP COLUMN c; -- trailing\n"
         "SELECT 2 -- inner comment stays\n;"
     )
-    _, alter, last = split_statements(sql)
+    first, alter, last = split_statements(sql)
+    assert first.leading_comments == () and first.comment_lines == ()
     assert alter.leading_comments == (
         "switchy-guard: allow drop-column -- unused since v2",
         "block\n   comment",
     )
     assert alter.comment_lines == (2, 3)
-    assert alter.line == 5
+    assert (alter.line, alter.column) == (5, 1)
     assert last.leading_comments == ("trailing",)
+    assert last.comment_lines == (5,)
     assert last.text == "SELECT 2 -- inner comment stays"
 
 
-def test_comment_only_and_empty_input() -> None:
-    assert split_statements("") == []
-    assert split_statements("  \n-- nothing\n/* here */\n;;\n") == []
+def test_leading_comments_of_the_first_statement_and_across_empty_statements() -> None:
+    sql = "--first\n  --   second   \n;\n/**/\nDROP TABLE t;"
+    (statement,) = split_statements(sql)
+    assert statement.leading_comments == ("first", "second", "")
+    assert statement.comment_lines == (1, 2, 4)
+    assert statement.line == 5
 
 
-def test_escaped_quotes_and_semicolons_in_comments() -> None:
-    sql = "INSERT INTO t VALUES ('it''s; fine'); -- a; b\nSELECT /* x; y */ 2;"
-    assert texts(sql) == ["INSERT INTO t VALUES ('it''s; fine')", "SELECT /* x; y */ 2"]
+def test_comments_inside_a_statement_are_not_leading_comments() -> None:
+    first, second = split_statements("SELECT /* a */ 1 -- b\n;\nSELECT 2;")
+    assert first.leading_comments == () and second.leading_comments == ()
 
 
-def test_postgres_dollar_quotes_and_escape_strings() -> None:
-    sql = (
+def test_unterminated_block_comment_between_statements() -> None:
+    assert split_statements("SELECT 1; /* open ; SELECT 2") == [
+        Statement("SELECT 1", 1, 1, 1, 0, (), ())
+    ]
+
+
+# -- line endings and BOM -------------------------------------------------------------
+
+
+def test_crlf_and_bom() -> None:
+    sql = "\ufeff-- note\r\nSELECT 1;\r\nSELECT\r\n  2;\r\n\r\n  SELECT 3"
+    statements = split_statements(sql)
+    assert [s.text for s in statements] == ["SELECT 1", "SELECT\r\n  2", "SELECT 3"]
+    assert [s.line for s in statements] == [2, 3, 6]
+    assert [s.end_line for s in statements] == [2, 4, 6]
+    assert [s.column for s in statements] == [1, 1, 3]
+    assert statements[0].leading_comments == ("note",)
+
+
+def test_bom_does_not_shift_the_first_column() -> None:
+    (statement,) = split_statements("\ufeff  SELECT 1")
+    assert (statement.line, statement.column) == (1, 3)
+
+
+# -- PostgreSQL -----------------------------------------------------------------------
+
+
+def test_postgres_function_and_do_blocks_are_single_statements() -> None:
+    function = (
         "CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  NEW.x := 1;\n  RETURN NEW;\nEND;\n"
-        "$$ LANGUAGE plpgsql;\n"
-        "DO $body$ BEGIN PERFORM 'a;'; END $body$;\n"
-        "SELECT E'a\\';b', $1, a$b$c FROM t;\n"
-        "SELECT 'back\\';"
+        "$$ LANGUAGE plpgsql"
+    )
+    sql = f"{function};\nDO $body$ BEGIN PERFORM 'a;'; END $body$;\nBEGIN;\nCOMMIT;"
+    statements = split_statements(sql, "postgres")
+    assert [s.text for s in statements] == [
+        function,
+        "DO $body$ BEGIN PERFORM 'a;'; END $body$",
+        "BEGIN",
+        "COMMIT",
+    ]
+    assert [(s.line, s.end_line) for s in statements] == [(1, 6), (7, 7), (8, 8), (9, 9)]
+
+
+def test_postgres_dollar_tags_nest_and_params_are_not_quotes() -> None:
+    sql = (
+        "CREATE FUNCTION g() RETURNS void AS $outer$ BEGIN EXECUTE $q$ SELECT 1; $q$; "
+        "END $outer$ LANGUAGE plpgsql;\n"
+        "SELECT $1, $2::int, a$b$c, $_x$;$_x$ FROM t;\n"
+        "PREPARE p AS SELECT $1; EXECUTE p(1);"
     )
     assert texts(sql, "postgres") == [
-        "CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  NEW.x := 1;\n  RETURN NEW;\nEND;\n"
-        "$$ LANGUAGE plpgsql",
-        "DO $body$ BEGIN PERFORM 'a;'; END $body$",
-        "SELECT E'a\\';b', $1, a$b$c FROM t",
-        "SELECT 'back\\'",
+        "CREATE FUNCTION g() RETURNS void AS $outer$ BEGIN EXECUTE $q$ SELECT 1; $q$; "
+        "END $outer$ LANGUAGE plpgsql",
+        "SELECT $1, $2::int, a$b$c, $_x$;$_x$ FROM t",
+        "PREPARE p AS SELECT $1",
+        "EXECUTE p(1)",
+    ]
+
+
+def test_postgres_escape_strings() -> None:
+    sql = "SELECT E'a\\';b', e'\\\\';\nSELECT 'back\\';\nSELECT name'x;y' FROM t;"
+    assert texts(sql, "postgres") == [
+        "SELECT E'a\\';b', e'\\\\'",
+        "SELECT 'back\\'",  # standard strings: a backslash is just a character
+        "SELECT name'x;y' FROM t",  # not an E string: the E ends a longer word
     ]
 
 
@@ -79,14 +198,53 @@ def test_postgres_nested_block_comments() -> None:
         "SELECT 1 /* a /* b; */ c; */",
         "SELECT 2",
     ]
+    (statement,) = split_statements("/* a /* b */ still; */ SELECT 1", "postgres")
+    assert statement.leading_comments == ("a /* b */ still;",)
+
+
+def test_postgres_hash_is_an_operator() -> None:
+    sql = "SELECT data #> '{a}' FROM t;\nSELECT 1 # 2;"
+    assert texts(sql, "postgres") == ["SELECT data #> '{a}' FROM t", "SELECT 1 # 2"]
+    assert texts(sql) == texts(sql, "postgres")
 
 
 def test_postgres_begin_atomic_body() -> None:
-    sql = (
-        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n"
-        "SELECT 3;"
+    body = (
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC\n"
+        "  SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END;\n  SELECT 2;\nEND"
     )
+    assert texts(f"{body};\nSELECT 3;", "postgres") == [body, "SELECT 3"]
+
+
+def test_postgres_begin_as_a_parameter_name_opens_no_block() -> None:
+    sql = "CREATE FUNCTION f(begin int) RETURNS int AS 'SELECT 1' LANGUAGE sql;\nSELECT 2;"
     assert len(texts(sql, "postgres")) == 2
+
+
+def test_postgres_transaction_control() -> None:
+    sql = "BEGIN;\nBEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nEND;\nCOMMIT;"
+    assert texts(sql, "postgres") == [
+        "BEGIN",
+        "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        "END",
+        "COMMIT",
+    ]
+
+
+def test_generic_dialect_understands_dollar_quotes() -> None:
+    sql = "DO $$ BEGIN RAISE NOTICE 'x'; END $$;\nSELECT 1;"
+    assert texts(sql) == ["DO $$ BEGIN RAISE NOTICE 'x'; END $$", "SELECT 1"]
+
+
+def test_dollar_is_plain_text_outside_postgres() -> None:
+    assert texts("SELECT '$$';\nSELECT $$;\nSELECT 2;", "sqlite") == [
+        "SELECT '$$'",
+        "SELECT $$",
+        "SELECT 2",
+    ]
+
+
+# -- MySQL ----------------------------------------------------------------------------
 
 
 def test_mysql_delimiter_blocks() -> None:
@@ -98,55 +256,139 @@ def test_mysql_delimiter_blocks() -> None:
     )
     procedure, select = split_statements(sql, "mysql")
     assert procedure.text == "CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 2;\nEND"
-    assert (procedure.line, select.line) == (2, 8)
+    assert (procedure.line, procedure.end_line, select.line) == (2, 6, 8)
     assert select.text == "SELECT 3"
+    assert (procedure.index, select.index) == (0, 1)
+
+
+def test_mysql_dollar_delimiter_and_several_statements_per_block() -> None:
+    sql = (
+        "-- switchy-guard: allow x -- reason\n"
+        "Delimiter $$\r\n"
+        "CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END$$\r\n"
+        "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = ';'; END $$\r\n"
+        "$$\r\n"
+        "DELIMITER ;\r\n"
+        "SELECT 1; SELECT 2"
+    )
+    statements = split_statements(sql, "mysql")
+    assert [s.text for s in statements] == [
+        "CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END",
+        "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = ';'; END",
+        "SELECT 1",
+        "SELECT 2",
+    ]
+    assert [s.line for s in statements] == [3, 4, 7, 7]
+    assert statements[0].leading_comments == ("switchy-guard: allow x -- reason",)
+    assert statements[0].comment_lines == (1,)
+
+
+def test_generic_dialect_honours_delimiter_but_sqlite_and_postgres_do_not() -> None:
+    sql = "DELIMITER //\nSELECT 1; SELECT 2 //"
+    assert texts(sql) == ["SELECT 1; SELECT 2"]
+    assert texts(sql, "sqlite") == ["DELIMITER //\nSELECT 1", "SELECT 2 //"]
 
 
 def test_mysql_compound_without_delimiter() -> None:
     sql = (
         "CREATE DEFINER=`root`@`%` TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN\n"
-        "  IF NEW.x > 0 THEN SET NEW.y = 1; END IF;\n"
+        "  IF NEW.x > 0 THEN SET NEW.y = 1; ELSEIF NEW.x < 0 THEN SET NEW.y = -1; END IF;\n"
         "  CASE NEW.z WHEN 1 THEN SET NEW.y = 2; ELSE BEGIN END; END CASE;\n"
         "  lbl: LOOP LEAVE lbl; END LOOP lbl;\n"
+        "  WHILE NEW.y < 3 DO SET NEW.y = NEW.y + 1; END WHILE;\n"
+        "  REPEAT SET NEW.y = NEW.y - 1; UNTIL NEW.y < 0 END REPEAT;\n"
+        "  SET NEW.w = CASE WHEN NEW.x THEN 1 END;\n"
         "END;\n"
         "SELECT IF(1, 2, 3), CASE WHEN 1 THEN 2 END;"
     )
-    trigger, select = texts(sql, "mysql")
-    assert trigger.endswith("END LOOP lbl;\nEND")
-    assert select == "SELECT IF(1, 2, 3), CASE WHEN 1 THEN 2 END"
+    trigger, select = split_statements(sql, "mysql")
+    assert trigger.text.endswith("END;\nEND")
+    assert (trigger.line, trigger.end_line) == (1, 8)
+    assert (select.text, select.line) == ("SELECT IF(1, 2, 3), CASE WHEN 1 THEN 2 END", 9)
 
 
-def test_mysql_specifics() -> None:
+@pytest.mark.parametrize(
+    "head",
+    [
+        "CREATE PROCEDURE p()",
+        "CREATE OR REPLACE FUNCTION f() RETURNS INT",
+        "create definer = 'my user'@'%' procedure p()",
+        "CREATE DEFINER=CURRENT_USER() PROCEDURE p()",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO",
+    ],
+)
+def test_mysql_compound_statement_heads(head: str) -> None:
+    body = f"{head}\nouter: BEGIN\n  DECLARE x INT;\n  BEGIN SELECT 1; END;\n  SELECT 2;\nEND outer"
+    assert texts(f"{body};\nSELECT 3;", "mysql") == [body, "SELECT 3"]
+
+
+def test_mysql_begin_not_atomic_and_transactions() -> None:
+    block = "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND"
+    sql = f"BEGIN;\nBEGIN WORK;\n{block};\nSTART TRANSACTION;\nCOMMIT;"
+    assert texts(sql, "mysql") == ["BEGIN", "BEGIN WORK", block, "START TRANSACTION", "COMMIT"]
+
+
+def test_mysql_qualified_end_column_does_not_close_the_block() -> None:
+    sql = "CREATE PROCEDURE p() BEGIN UPDATE t SET t.end = 1, t.begin = 2; SELECT 2; END;SELECT 3"
+    assert texts(sql, "mysql") == [sql[: sql.index(";SELECT 3")], "SELECT 3"]
+
+
+def test_mysql_strings_identifiers_and_comments() -> None:
     sql = (
-        "SELECT `a;b`, \"c\\\";d\" FROM t; # hash; comment\n"
+        'SELECT `a;b`, `x``;`, "c\\";d" FROM t; # hash; comment\n'
         "/*!40101 SET NAMES utf8 */;\n"
-        "SELECT 'x\\';y';"
+        "/*M!100100 SET x = 1 */;\n"
+        "SELECT 'x\\';y', 'a''b;';"
     )
-    assert texts(sql, "mysql") == [
-        "SELECT `a;b`, \"c\\\";d\" FROM t",
+    statements = split_statements(sql, "mysql")
+    assert [s.text for s in statements] == [
+        'SELECT `a;b`, `x``;`, "c\\";d" FROM t',
         "/*!40101 SET NAMES utf8 */",
-        "SELECT 'x\\';y'",
+        "/*M!100100 SET x = 1 */",
+        "SELECT 'x\\';y', 'a''b;'",
     ]
+    assert statements[1].leading_comments == ("hash; comment",)
+
+
+def test_mysql_double_dash_needs_a_space() -> None:
+    sql = "SELECT 5--2;\nSELECT 1 --\t;\n;\n--comment? no\nSELECT 2;"
+    assert texts(sql, "mysql") == ["SELECT 5--2", "SELECT 1 --\t;", "--comment? no\nSELECT 2"]
+    assert texts("SELECT 5--2;\nSELECT 3;") == ["SELECT 5--2;\nSELECT 3"]
+
+
+def test_hash_is_a_comment_only_on_mysql() -> None:
+    sql = "# note\nSELECT 1;"
+    (statement,) = split_statements(sql, "mysql")
+    assert (statement.text, statement.leading_comments) == ("SELECT 1", ("note",))
+    assert statement.line == 2
+    assert texts(sql, "sqlite") == ["# note\nSELECT 1"]
+
+
+# -- SQLite ---------------------------------------------------------------------------
 
 
 def test_sqlite_trigger_brackets_and_transaction_control() -> None:
-    sql = (
-        "BEGIN;\n"
-        "CREATE TRIGGER tr AFTER INSERT ON a BEGIN\n"
+    trigger = (
+        "CREATE TEMP TRIGGER IF NOT EXISTS tr AFTER INSERT ON a\n"
+        "WHEN new.x > 0\nBEGIN\n"
         "  UPDATE b SET n = CASE WHEN new.x THEN 1 ELSE 0 END;\n"
-        "  INSERT INTO c VALUES (1);\n"
-        "END;\n"
-        "SELECT [odd;name] FROM t;\n"
-        "COMMIT;"
+        "  SELECT CASE WHEN 1 THEN RAISE(ABORT, 'no; way') END;\n"
+        "  INSERT INTO c VALUES (1);\nEND"
     )
-    assert texts(sql, "sqlite") == [
+    sql = (
+        f"BEGIN;\nBEGIN IMMEDIATE TRANSACTION;\n{trigger};\n"
+        "SELECT [odd;name], `x;y` FROM t;\nEND TRANSACTION;\nCOMMIT;"
+    )
+    statements = split_statements(sql, "sqlite")
+    assert [s.text for s in statements] == [
         "BEGIN",
-        "CREATE TRIGGER tr AFTER INSERT ON a BEGIN\n"
-        "  UPDATE b SET n = CASE WHEN new.x THEN 1 ELSE 0 END;\n"
-        "  INSERT INTO c VALUES (1);\nEND",
-        "SELECT [odd;name] FROM t",
+        "BEGIN IMMEDIATE TRANSACTION",
+        trigger,
+        "SELECT [odd;name], `x;y` FROM t",
+        "END TRANSACTION",
         "COMMIT",
     ]
+    assert (statements[2].line, statements[2].end_line) == (3, 9)
 
 
 def test_identifiers_containing_keywords_do_not_open_blocks() -> None:
@@ -154,38 +396,75 @@ def test_identifiers_containing_keywords_do_not_open_blocks() -> None:
     assert texts(sql, "sqlite") == [sql[:-1]]
 
 
-def test_unterminated_constructs_return_the_rest() -> None:
-    assert texts("SELECT 1; SELECT 'open") == ["SELECT 1", "SELECT 'open"]
-    assert texts("SELECT $$ open", "postgres") == ["SELECT $$ open"]
-    assert texts("SELECT 1 /* open") == ["SELECT 1 /* open"]
+def test_brackets_are_identifiers_only_on_sqlite() -> None:
+    sql = "SELECT a[1], b[';'] FROM t;\nSELECT 2;"
+    assert texts(sql, "postgres") == ["SELECT a[1], b[';'] FROM t", "SELECT 2"]
 
 
-def test_crlf_and_bom() -> None:
-    sql = "\ufeffSELECT 1;\r\nSELECT 2;\r\n\r\nSELECT 3"
-    statements = split_statements(sql)
-    assert [s.text for s in statements] == ["SELECT 1", "SELECT 2", "SELECT 3"]
-    assert [s.line for s in statements] == [1, 2, 4]
-    assert statements[0].column == 1
+# -- malformed input ------------------------------------------------------------------
 
 
-def test_unknown_dialect() -> None:
-    with pytest.raises(ValueError, match="unknown dialect"):
-        split_statements("SELECT 1", "oracle")
+@pytest.mark.parametrize(
+    ("sql", "dialect", "last"),
+    [
+        ("SELECT 1; SELECT 'open; SELECT 2", None, "SELECT 'open; SELECT 2"),
+        ('SELECT 1; SELECT "open; SELECT 2', "sqlite", 'SELECT "open; SELECT 2'),
+        ("SELECT 1; SELECT `open; SELECT 2", "mysql", "SELECT `open; SELECT 2"),
+        ("SELECT 1; SELECT [open; SELECT 2", "sqlite", "SELECT [open; SELECT 2"),
+        ("SELECT 1; SELECT 'a\\'; SELECT 2", "mysql", "SELECT 'a\\'; SELECT 2"),
+        ("SELECT 1; SELECT $$ open; SELECT 2", "postgres", "SELECT $$ open; SELECT 2"),
+        ("SELECT 1; SELECT $t$ x $$; y", "postgres", "SELECT $t$ x $$; y"),
+        ("SELECT 1; SELECT 1 /* a /* b */ open;", "postgres", "SELECT 1 /* a /* b */ open;"),
+        ("SELECT 1; SELECT 1 /* open;\n", None, "SELECT 1 /* open;"),
+        ("SELECT 1; CREATE TRIGGER t BEGIN SELECT 1; SELECT 2;", "sqlite",
+         "CREATE TRIGGER t BEGIN SELECT 1; SELECT 2;"),
+    ],
+)
+def test_unterminated_constructs_make_the_rest_the_last_statement(
+    sql: str, dialect: str | None, last: str
+) -> None:
+    assert texts(sql, dialect) == ["SELECT 1", last]
 
 
-_SIMPLE = st.builds(
-    lambda table, value: f"INSERT INTO {table} VALUES ('{value}')",
-    st.sampled_from(["a", "b_c", "items"]),
-    st.text(alphabet="xyz ;-*/#$\n", max_size=12).map(lambda v: v.replace("'", "''")),
+# -- properties -----------------------------------------------------------------------
+
+_VALUE = st.text(alphabet="xyz ;-*/#$`[]\"\n", max_size=12).map(lambda v: v.replace("'", "''"))
+_SIMPLE = st.one_of(
+    st.builds(
+        lambda table, value: f"INSERT INTO {table} VALUES ('{value}')",
+        st.sampled_from(["a", "b_c", "items"]),
+        _VALUE,
+    ),
+    st.builds(
+        lambda column, value: f"UPDATE t\n  SET {column} = '{value}'\n  WHERE id = 1",
+        st.sampled_from(["a", "note", "end_at"]),
+        _VALUE,
+    ),
+    st.builds(lambda n: f"SELECT {n} /* c;\n */ + 1 -- x;\n", st.integers(0, 99)),
 )
 
 
-@given(st.lists(_SIMPLE, min_size=1, max_size=8), st.sampled_from([None, "sqlite", "mysql"]))
+@given(st.lists(_SIMPLE, min_size=1, max_size=8), st.sampled_from(DIALECTS))
 def test_joined_statements_split_back(statements: list[str], dialect: str | None) -> None:
     sql = ";\n".join(statements) + ";\n"
     result = split_statements(sql, dialect)
-    assert [s.text for s in result] == statements
+    assert [s.text for s in result] == [s.strip() for s in statements]
     line = 1
-    for original, statement in zip(statements, result, strict=True):
-        assert statement.line == line
+    for index, (original, statement) in enumerate(zip(statements, result, strict=True)):
+        assert (statement.line, statement.column, statement.index) == (line, 1, index)
+        assert statement.end_line == line + statement.text.count("\n")
+        assert statement.leading_comments == ()
         line += original.count("\n") + 1
+
+
+@given(st.text(alphabet="ab ;'\"`[]-/*#$\nE\r", max_size=60), st.sampled_from(DIALECTS))
+def test_any_input_splits_without_error_and_positions_point_at_the_text(
+    sql: str, dialect: str | None
+) -> None:
+    result = split_statements(sql, dialect)
+    for index, statement in enumerate(result):
+        assert statement.index == index
+        assert statement.text and statement.text == statement.text.strip()
+        assert at(sql, statement.line, statement.column).startswith(statement.text)
+        assert statement.end_line == statement.line + statement.text.count("\n")
+        assert len(statement.leading_comments) == len(statement.comment_lines)
