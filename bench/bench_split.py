@@ -96,8 +96,8 @@ def median_seconds(function: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def import_seconds(runs: int) -> tuple[float, float]:
-    """Median wall time of ``python -c pass`` and of importing the splitter, fresh each time."""
+def import_seconds(runs: int) -> tuple[float, float, float]:
+    """Median wall times of ``python -c pass``, then importing the splitter, then sqlparse."""
     root = str(Path(__file__).resolve().parent.parent)
 
     def run(code: str) -> float:
@@ -107,7 +107,8 @@ def import_seconds(runs: int) -> tuple[float, float]:
 
     bare = statistics.median(run("pass") for _ in range(runs))
     split = statistics.median(run("import switchy_guard.sql.split") for _ in range(runs))
-    return bare, split
+    sqlparse = statistics.median(run("import sqlparse") for _ in range(runs))
+    return bare, split, sqlparse
 
 
 def main() -> None:
@@ -121,22 +122,20 @@ def main() -> None:
     ours_s = median_seconds(lambda: split_statements(sql, "postgres"), args.runs)
     generic_s = median_seconds(lambda: split_statements(sql), args.runs)
 
-    started = time.perf_counter()
     import sqlparse
 
-    sqlparse_import = time.perf_counter() - started
     theirs = len([s for s in sqlparse.split(sql) if s.strip()])
     theirs_s = median_seconds(lambda: sqlparse.split(sql), max(3, args.runs // 2))
-    bare, imported = import_seconds(args.runs)
+    bare, imported, sqlparse_imported = import_seconds(args.runs)
 
     print(f"input: {len(sql) / 1024:.0f} KB, {sql.count(chr(10))} lines")
     print(f"split_statements (postgres): {ours_s * 1000:8.2f} ms  {ours} statements")
     print(f"split_statements (generic):  {generic_s * 1000:8.2f} ms")
     print(f"sqlparse.split:              {theirs_s * 1000:8.2f} ms  {theirs} statements")
     print(f"ratio sqlparse / ours:       {theirs_s / ours_s:8.1f}x")
-    print(f"import sqlparse (in process): {sqlparse_import * 1000:7.1f} ms")
-    print(f"python -c pass: {bare * 1000:.1f} ms; + import switchy_guard.sql.split: "
-          f"{(imported - bare) * 1000:.1f} ms")
+    print(f"python -c pass:              {bare * 1000:8.2f} ms")
+    print(f"+ import the splitter:       {(imported - bare) * 1000:8.2f} ms")
+    print(f"+ import sqlparse:           {(sqlparse_imported - bare) * 1000:8.2f} ms")
     if ours != theirs:
         print(f"note: statement counts differ ({ours} vs {theirs})")
 
