@@ -731,32 +731,10 @@ def _print_impact(ctx: Context, report: Any) -> int:
 
 
 def cmd_verify(ctx: Context) -> int:
-    """``verify``: prove the down scripts; exit 1 on any difference."""
-    from .verify import verify
+    """``verify``: prove the down scripts (see :mod:`switchy_guard.commands_verify`)."""
+    from .commands_verify import cmd_verify as run_verify
 
-    settings = ctx.settings
-    report = verify(ctx.source(), database_url=settings.database_url,
-                    scratch_url=ctx.args.scratch, table=settings.migration_table,
-                    checksum_mode=settings.checksum_mode)
-    if ctx.format == "json":
-        ctx.emit_json({
-            "ok": report.ok, "verified": report.verified, "skipped": report.skipped,
-            "differences": [
-                {"migration": d.migration, "step": d.step, "kind": d.kind, "name": d.name,
-                 "detail": d.detail} for d in report.differences
-            ],
-        })
-    else:
-        failing = {d.migration for d in report.differences}
-        for migration_id in report.verified:
-            ctx.out.write(f"{'FAIL' if migration_id in failing else 'ok  '} {migration_id}\n")
-        for difference in report.differences:
-            ctx.out.write(f"     {difference}\n")
-        for migration_id in report.skipped:
-            ctx.out.write(f"skip {migration_id} (irreversible: no down script)\n")
-        ctx.out.write(f"{len(report.verified)} verified, {len(failing)} with differences, "
-                      f"{len(report.skipped)} irreversible\n")
-    return 0 if report.ok else 1
+    return run_verify(ctx)
 
 
 def _command_line(ctx: Context) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from .db import create_database_engine
 from .discovery import SourceSpec
+from .records import DEFAULT_TABLE
 from .runner import All, Migrator, Steps, UpTo
 
 ENVIRONMENT_VARIABLE = "SWITCHY_TEST_DATABASE_URL"
@@ -74,27 +76,39 @@ class MigrationTester:
 
 
 Target = str | Engine | MigrationTester
+"""What the schema assertions inspect: a database URL, an Engine or a MigrationTester."""
 
 
-def _inspector(target: Target) -> Any:
+@contextmanager
+def _inspector(target: Target) -> Iterator[Any]:
     if isinstance(target, MigrationTester):
-        return inspect(target.engine)
-    if isinstance(target, Engine):
-        return inspect(target)
-    engine = create_database_engine(target)
-    return inspect(engine)
+        yield inspect(target.engine)
+    elif isinstance(target, Engine):
+        yield inspect(target)
+    else:
+        engine = create_database_engine(target)
+        try:
+            yield inspect(engine)
+        finally:
+            engine.dispose()
+
+
+def _tables(inspector: Any, table: str) -> None:
+    tables = sorted(inspector.get_table_names())
+    assert table in tables, f"table {table!r} does not exist (tables: {tables})"
 
 
 def assert_table_exists(target: Target, table: str) -> None:
     """Fail unless ``table`` exists."""
-    tables = _inspector(target).get_table_names()
-    assert table in tables, f"table {table!r} does not exist (tables: {sorted(tables)})"
+    with _inspector(target) as inspector:
+        _tables(inspector, table)
 
 
 def assert_column_exists(target: Target, table: str, column: str) -> None:
     """Fail unless ``table.column`` exists."""
-    assert_table_exists(target, table)
-    columns = [c["name"] for c in _inspector(target).get_columns(table)]
+    with _inspector(target) as inspector:
+        _tables(inspector, table)
+        columns = [c["name"] for c in inspector.get_columns(table)]
     assert column in columns, f"column {table}.{column} does not exist (columns: {columns})"
 
 
@@ -102,30 +116,41 @@ def assert_index_exists(
     target: Target, table: str, index: str | None = None, columns: Sequence[str] | None = None
 ) -> None:
     """Fail unless ``table`` has an index named ``index`` and/or on exactly ``columns``."""
-    indexes = _inspector(target).get_indexes(table)
+    with _inspector(target) as inspector:
+        _tables(inspector, table)
+        indexes = inspector.get_indexes(table)
     found = [
         ix for ix in indexes
         if (index is None or ix["name"] == index)
         and (columns is None or list(ix["column_names"]) == list(columns))
     ]
+    parts = ([repr(index)] if index else []) + ([f"on {list(columns)}"] if columns else [])
+    wanted = " ".join(parts) or "at all"
     described = [(ix["name"], ix["column_names"]) for ix in indexes]
-    assert found, f"no index {index or ''} on {table}{columns or ''} (indexes: {described})"
+    assert found, f"no index {wanted} on table {table!r} (its indexes: {described})"
 
 
 def assert_foreign_key_exists(target: Target, table: str, referred_table: str) -> None:
     """Fail unless ``table`` has a foreign key to ``referred_table``."""
-    keys = _inspector(target).get_foreign_keys(table)
-    referred = [fk["referred_table"] for fk in keys]
+    with _inspector(target) as inspector:
+        _tables(inspector, table)
+        referred = [fk["referred_table"] for fk in inspector.get_foreign_keys(table)]
     assert referred_table in referred, (
         f"no foreign key from {table} to {referred_table} (it refers to: {referred})"
     )
 
 
-def assert_round_trip(source: SourceSpec, scratch_url: str | None = None) -> None:
-    """Fail when a down script does not restore the schema (see ``switchy-guard verify``)."""
+def assert_round_trip(
+    source: SourceSpec, scratch_url: str | None = None, *, table: str = DEFAULT_TABLE
+) -> None:
+    """Fail when a down script does not restore the schema (see ``switchy-guard verify``).
+
+    Runs :func:`switchy_guard.verify.verify` on ``scratch_url`` (an empty database) or a
+    temporary SQLite file; the AssertionError lists every difference.
+    """
     from .verify import verify
 
-    report = verify(source, scratch_url=scratch_url)
+    report = verify(source, scratch_url, table=table)
     assert report.ok, "down scripts do not round-trip:\n" + "\n".join(
         f"  {difference}" for difference in report.differences
     )

@@ -2,11 +2,15 @@
 
 For each migration in order: snapshot the schema, apply up, snapshot, apply down, compare
 with the snapshot before up, apply up again and compare with the snapshot after the first
-up. Snapshots come from SQLAlchemy's inspector: tables, columns (type and nullability),
-indexes (columns and uniqueness) and foreign keys; switchy-guard's own tables are left
-out. Only the scratch database is touched: a temporary SQLite file by default, the URL
-given, or a fresh database created beside the ``-d`` database on its server (and dropped
-afterwards) when that is PostgreSQL or MySQL.
+up. Snapshots come from SQLAlchemy's inspector: tables, views, columns (type and
+nullability), primary keys, indexes (columns and uniqueness), unique constraints and
+foreign keys; the tracking table and its side tables (``<table>_*``) are left out.
+
+Only the scratch database is touched: a temporary SQLite file by default, the URL given
+(which must hold an empty database), or a fresh database created beside the ``-d``
+database on its server and dropped afterwards (:func:`scratch_database_for`).
+Migrations are applied with :class:`~switchy_guard.runner.Migrator` (``Steps(1)`` up,
+``Steps(1)`` down), so verify runs the same runner code as ``migrate`` and ``rollback``.
 """
 
 from __future__ import annotations
@@ -15,136 +19,255 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
-from .db import create_database_engine, dialect_of, parse_url
+from .db import create_database_engine, dialect_of, mask_url, parse_url
 from .discovery import SourceSpec
-from .errors import MigrationFailed
+from .errors import ConfigError, MigrationFailed
 from .records import COMPLETED, DEFAULT_TABLE
 from .runner import Migrator, Steps
 
-Snapshot = dict[str, dict[str, Any]]
+DIALECTS = ("sqlite", "postgres", "mysql")
+
+#: Step names of a :class:`Difference`.
+STEP_UP = "up"  # the first up failed: nothing after it could be verified
+STEP_DOWN = "down"  # compared with the snapshot taken before up
+STEP_REUP = "re-up"  # compared with the snapshot taken after the first up
+
+_STATE_WORDS = {
+    # (step, present in the reference snapshot) -> how to say it
+    (STEP_DOWN, True): "present before up, missing after down",
+    (STEP_DOWN, False): "absent before up, still present after down",
+    (STEP_REUP, True): "present after the first up, missing after re-up",
+    (STEP_REUP, False): "absent after the first up, present after re-up",
+}
+
+TableSnapshot = dict[str, Any]
+Snapshot = dict[str, TableSnapshot]
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One way the schema differs from what it should be."""
+    """One way the schema after a step differs from what it should be.
+
+    ``step`` is ``"down"`` (compared with the schema before up), ``"re-up"`` (compared
+    with the schema after the first up) or ``"up"`` (the first up itself failed).
+    ``kind`` is ``table``, ``view``, ``column``, ``primary key``, ``index``,
+    ``unique constraint``, ``foreign key`` or ``migration`` (a script that failed).
+    """
 
     migration: str
-    step: str  # "down" (compared with before up) or "re-up" (with after the first up)
-    kind: str  # table, column, index, foreign key
+    step: str
+    kind: str
     name: str
     detail: str
 
     def __str__(self) -> str:
-        return f"{self.migration} after {self.step}: {self.kind} {self.name}: {self.detail}"
+        return f"{self.migration}: {self.kind} {self.name}: {self.detail}"
+
+    def to_dict(self) -> dict[str, str]:
+        """The difference as JSON-ready data (with ``message``, the line ``str`` gives)."""
+        return {**asdict(self), "message": str(self)}
 
 
 @dataclass
 class VerifyReport:
-    """What verify found."""
+    """What verify found.
 
+    ``order`` lists every migration looked at, in run order; each is in ``verified``
+    (up, down and up were applied) or ``skipped`` (irreversible: no down script, not
+    verified), or in ``not_reached`` when an earlier up failed.
+    """
+
+    scratch: str = ""
+    order: list[str] = field(default_factory=list)
     verified: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    not_reached: list[str] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """No difference."""
+        """True when no difference was found (irreversible migrations do not count)."""
         return not self.differences
 
+    @property
+    def failing(self) -> list[str]:
+        """The ids of the migrations with at least one difference, in run order."""
+        ids = {d.migration for d in self.differences}
+        return [migration_id for migration_id in self.order if migration_id in ids]
 
-def snapshot(engine: Engine, exclude: set[str]) -> Snapshot:
-    """The schema as the inspector sees it, minus the ``exclude`` tables."""
+    def differences_of(self, migration_id: str) -> list[Difference]:
+        """The differences found for one migration."""
+        return [d for d in self.differences if d.migration == migration_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (the ``verify --format json`` document)."""
+        return {
+            "ok": self.ok,
+            "scratch": self.scratch,
+            "verified": self.verified,
+            "skipped": self.skipped,
+            "not_reached": self.not_reached,
+            "failing": self.failing,
+            "differences": [d.to_dict() for d in self.differences],
+        }
+
+
+# -- snapshots --------------------------------------------------------------------------
+
+
+def _type_text(column_type: Any, engine: Engine) -> str:
+    try:
+        return str(column_type.compile(dialect=engine.dialect)).lower()
+    except Exception:
+        try:
+            return str(column_type).lower()
+        except Exception:  # pragma: no cover - a type that cannot print at all
+            return type(column_type).__name__.lower()
+
+
+def is_excluded(name: str, table: str) -> bool:
+    """True for the tracking table ``table`` and its side tables ``<table>_*``."""
+    return name == table or name.startswith(f"{table}_")
+
+
+def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
+    """The schema as SQLAlchemy's inspector sees it, minus the tracking tables.
+
+    Keys are table names (views under ``"view <name>"``); each value holds ``columns``
+    (name -> (type, nullable)), ``primary_key``, ``indexes`` (name -> (columns, unique)),
+    ``unique`` (unique constraints) and ``foreign_keys``.
+    """
     inspector = inspect(engine)
     result: Snapshot = {}
-    for table in sorted(set(inspector.get_table_names()) - exclude):
-        columns = {}
-        for column in inspector.get_columns(table):
-            try:
-                type_text = str(column["type"]).lower()
-            except Exception:  # pragma: no cover - a type the dialect cannot print
-                type_text = type(column["type"]).__name__.lower()
-            columns[column["name"]] = (type_text, bool(column["nullable"]))
-        indexes = {
-            index["name"]: (tuple(index["column_names"]), bool(index["unique"]))
-            for index in inspector.get_indexes(table)
+    for name in sorted(inspector.get_table_names()):
+        if is_excluded(name, table):
+            continue
+        columns = {
+            column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
+            for column in inspector.get_columns(name)
         }
+        indexes = {
+            str(index["name"]): (
+                tuple(str(c) for c in index["column_names"]), bool(index["unique"])
+            )
+            for index in inspector.get_indexes(name)
+        }
+        unique = sorted(
+            tuple(str(c) for c in constraint["column_names"])
+            for constraint in inspector.get_unique_constraints(name)
+        )
         foreign_keys = sorted(
             (tuple(fk["constrained_columns"]), fk["referred_table"],
              tuple(fk["referred_columns"]))
-            for fk in inspector.get_foreign_keys(table)
+            for fk in inspector.get_foreign_keys(name)
         )
-        result[table] = {"columns": columns, "indexes": indexes, "foreign_keys": foreign_keys}
+        primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+        result[name] = {
+            "columns": columns, "primary_key": primary_key, "indexes": indexes,
+            "unique": unique, "foreign_keys": foreign_keys,
+        }
+    for name in sorted(inspector.get_view_names()):
+        if not is_excluded(name, table):
+            result[f"view {name}"] = {"view": True}
     return result
+
+
+def _nullable(column: tuple[str, bool]) -> str:
+    return column[0] + ("" if column[1] else " NOT NULL")
 
 
 def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
             ) -> list[Difference]:
-    """Every difference of ``actual`` from ``expected``."""
+    """Every difference of ``actual`` (after ``step``) from ``expected``.
+
+    For ``step="down"`` the expected schema is the one before up; for ``"re-up"`` the one
+    after the first up.
+    """
     out: list[Difference] = []
+    before = "before up" if step == STEP_DOWN else "after the first up"
+    after = f"after {step}"
 
-    def add(kind: str, name: str, detail: str) -> None:
-        out.append(Difference(migration, step, kind, name, detail))
+    def add(kind: str, name: str, present_before: bool) -> None:
+        out.append(Difference(migration, step, kind, name, _STATE_WORDS[step, present_before]))
 
-    for table in sorted(set(expected) | set(actual)):
-        if table not in actual:
-            add("table", table, "missing")
+    for key in sorted(set(expected) | set(actual)):
+        kind, table = ("view", key[5:]) if key.startswith("view ") else ("table", key)
+        if key not in actual or key not in expected:
+            add(kind, table, key in expected)
             continue
-        if table not in expected:
-            add("table", table, "left behind")
+        if kind == "view":
             continue
-        want, have = expected[table], actual[table]
+        want, have = expected[key], actual[key]
         for column in sorted(set(want["columns"]) | set(have["columns"])):
             name = f"{table}.{column}"
-            if column not in have["columns"]:
-                add("column", name, "missing")
-            elif column not in want["columns"]:
-                add("column", name, "left behind")
+            if column not in have["columns"] or column not in want["columns"]:
+                add("column", name, column in want["columns"])
             elif want["columns"][column] != have["columns"][column]:
-                (wtype, wnull), (htype, hnull) = want["columns"][column], have["columns"][column]
-                add("column", name, f"was {wtype}{'' if wnull else ' NOT NULL'}, now "
-                                    f"{htype}{'' if hnull else ' NOT NULL'}")
-        for index in sorted(set(want["indexes"]) | set(have["indexes"]), key=str):
+                out.append(Difference(
+                    migration, step, "column", name,
+                    f"{_nullable(want['columns'][column])} {before}, "
+                    f"{_nullable(have['columns'][column])} {after}"))
+        if want["primary_key"] != have["primary_key"]:
+            out.append(Difference(
+                migration, step, "primary key", table,
+                f"({', '.join(want['primary_key'])}) {before}, "
+                f"({', '.join(have['primary_key'])}) {after}"))
+        for index in sorted(set(want["indexes"]) | set(have["indexes"])):
             name = f"{index} on {table}"
-            if index not in have["indexes"]:
-                add("index", name, "missing")
-            elif index not in want["indexes"]:
-                add("index", name, "left behind")
+            if index not in have["indexes"] or index not in want["indexes"]:
+                add("index", name, index in want["indexes"])
             elif want["indexes"][index] != have["indexes"][index]:
-                add("index", name, f"was {want['indexes'][index]}, now {have['indexes'][index]}")
+                (wcols, wuniq), (hcols, huniq) = want["indexes"][index], have["indexes"][index]
+                out.append(Difference(
+                    migration, step, "index", name,
+                    f"{'unique ' if wuniq else ''}({', '.join(wcols)}) {before}, "
+                    f"{'unique ' if huniq else ''}({', '.join(hcols)}) {after}"))
+        for columns in sorted(set(want["unique"]) ^ set(have["unique"])):
+            add("unique constraint", f"{table}({', '.join(columns)})",
+                columns in want["unique"])
         for fk in sorted(set(want["foreign_keys"]) ^ set(have["foreign_keys"])):
-            state = "missing" if fk in want["foreign_keys"] else "left behind"
-            add("foreign key", f"{table}({', '.join(fk[0])}) -> {fk[1]}", state)
+            add("foreign key", f"{table}({', '.join(fk[0])}) -> {fk[1]}({', '.join(fk[2])})",
+                fk in want["foreign_keys"])
     return out
 
 
+# -- scratch databases ------------------------------------------------------------------
+
+
 @contextmanager
-def scratch_database(database_url: str | None, scratch_url: str | None) -> Iterator[str]:
-    """The URL of a scratch database that exists only for the block."""
-    if scratch_url:
-        yield scratch_url
-        return
-    dialect = dialect_of(database_url) if database_url else "sqlite"
+def scratch_database_for(url: str | None = None) -> Iterator[str]:
+    """The URL of a fresh, empty scratch database that exists only for the block.
+
+    For a PostgreSQL or MySQL ``url`` a new database (``switchy_verify_<random>``) is
+    created on the same server, with the same credentials, and dropped afterwards; the
+    database ``url`` names is never touched. For a SQLite ``url`` or ``None`` it is a
+    temporary SQLite file, deleted afterwards.
+    """
+    dialect = dialect_of(url) if url else "sqlite"
     if dialect == "sqlite":
         with tempfile.TemporaryDirectory(prefix="switchy-verify-") as folder:
             yield f"sqlite:///{Path(folder) / 'scratch.db'}"
         return
-    assert database_url is not None
-    name = f"switchy_verify_{uuid.uuid4().hex[:10]}"
-    server = create_engine(parse_url(database_url), isolation_level="AUTOCOMMIT")
+    assert url is not None
+    name = f"switchy_verify_{uuid.uuid4().hex[:12]}"
+    parsed = parse_url(url)
+    # Connect to the server through the given database (it must exist to log in), or the
+    # administrative one when the URL names none; only CREATE/DROP DATABASE are sent.
+    if not parsed.database:
+        parsed = parsed.set(database="postgres" if dialect == "postgres" else "mysql")
+    server = create_engine(parsed, isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
         try:
-            yield parse_url(database_url).set(database=name).render_as_string(
-                hide_password=False
-            )
+            yield parsed.set(database=name).render_as_string(hide_password=False)
         finally:
             with server.connect() as conn:
                 conn.execute(text(f"DROP DATABASE {name}"))
@@ -152,52 +275,131 @@ def scratch_database(database_url: str | None, scratch_url: str | None) -> Itera
         server.dispose()
 
 
+@contextmanager
+def scratch_database(database_url: str | None, scratch_url: str | None) -> Iterator[str]:
+    """``scratch_url`` as it is when given, else :func:`scratch_database_for` ``database_url``."""
+    if scratch_url:
+        yield scratch_url
+    else:
+        with scratch_database_for(database_url) as url:
+            yield url
+
+
+def _same_database(a: str, b: str) -> bool:
+    left, right = parse_url(a), parse_url(b)
+    return (left.get_backend_name(), left.host, left.port or None, left.database) == (
+        right.get_backend_name(), right.host, right.port or None, right.database)
+
+
+def _check_inputs(scratch_url: str | None, database_url: str | None,
+                  dialect: str | None) -> None:
+    if dialect is not None and dialect not in DIALECTS:
+        raise ConfigError(f"unknown dialect {dialect!r} (known: {', '.join(DIALECTS)})")
+    if scratch_url:
+        scratch_dialect = dialect_of(scratch_url)
+        if database_url and _same_database(scratch_url, database_url):
+            raise ConfigError(f"--scratch {mask_url(scratch_url)} is the -d database; "
+                              "verify needs a separate, empty scratch database")
+        if dialect and scratch_dialect != dialect:
+            raise ConfigError(f"--scratch is a {scratch_dialect} database but the migrations "
+                              f"are for {dialect}")
+        return
+    server_dialect = dialect_of(database_url) if database_url else "sqlite"
+    if dialect and dialect != server_dialect:
+        where = f"-d is a {server_dialect} database" if database_url else "no --scratch given"
+        raise ConfigError(f"verify of {dialect} migrations needs a {dialect} scratch database "
+                          f"({where}): give --scratch URL")
+
+
+def _require_empty(engine: Engine, url: str) -> None:
+    inspector = inspect(engine)
+    names = sorted(inspector.get_table_names()) + sorted(inspector.get_view_names())
+    if names:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise ConfigError(f"the scratch database {mask_url(url)} is not empty ({shown}); "
+                          "verify changes it, so it needs an empty database")
+
+
+# -- verify -----------------------------------------------------------------------------
+
+
 def verify(
     source: SourceSpec,
+    scratch_url: str | None = None,
     *,
     database_url: str | None = None,
-    scratch_url: str | None = None,
+    dialect: str | None = None,
     table: str = DEFAULT_TABLE,
     checksum_mode: str = "file",
 ) -> VerifyReport:
-    """Apply up, down, up for each migration on a scratch database and compare."""
+    """Apply up, down and up again for each migration on a scratch database; compare.
+
+    ``scratch_url`` names an empty database verify may change (refused when it is not
+    empty, or when it is ``database_url``). Without it: a fresh database beside
+    ``database_url`` on its PostgreSQL/MySQL server (dropped afterwards), else a
+    temporary SQLite file. ``dialect`` (``sqlite``, ``postgres``, ``mysql``) says which
+    database the migrations are written for; a scratch database of another kind is
+    refused. ``table`` is the tracking table (it and ``<table>_*`` are not compared).
+
+    Differences are reported by migration and object; a down script or a second up that
+    fails is a difference too, and verification goes on with the next migration. A first
+    up that fails ends it (the rest are ``not_reached``). Migrations without a down
+    script are applied and listed in ``skipped``; they are not a failure.
+
+    Raises :class:`~switchy_guard.errors.ConfigError` (exit 2) for bad input.
+    """
+    _check_inputs(scratch_url, database_url, dialect)
     report = VerifyReport()
-    exclude = {table, f"{table}_statements", f"{table}_audit"}
     with scratch_database(database_url, scratch_url) as url:
+        report.scratch = mask_url(url)
         engine = create_database_engine(url)
         try:
+            _require_empty(engine, url)
             migrator = Migrator(source, engine, table=table, checksum_mode=checksum_mode)
-            for migration in migrator.migrations():
-                before = snapshot(engine, exclude)
-                migrator.migrate(Steps(1))
-                after_up = snapshot(engine, exclude)
-                if not migration.reversible:
-                    report.skipped.append(migration.id)
-                    continue
-                report.verified.append(migration.id)
-                try:
-                    migrator.rollback(Steps(1))
-                except MigrationFailed as error:
-                    report.differences.append(Difference(
-                        migration.id, "down", "migration", migration.id,
-                        f"the down script failed: {error.reason}"))
-                    continue  # still applied: the next migration builds on it
-                report.differences += compare(before, snapshot(engine, exclude),
-                                              migration.id, "down")
-                try:
-                    migrator.migrate(Steps(1))
-                except MigrationFailed as error:
-                    report.differences.append(Difference(
-                        migration.id, "re-up", "migration", migration.id,
-                        f"up failed after down (down left something behind): {error.reason}"))
-                    # Record it applied so the next migrations can be verified on top.
-                    with engine.begin() as conn:
-                        migrator.tracking.record(
-                            conn, migration.id, COMPLETED, migration.up_checksum,
-                            migration.down_checksum, replace=True)
-                    continue
-                report.differences += compare(after_up, snapshot(engine, exclude),
-                                              migration.id, "re-up")
+            _verify_each(migrator, engine, table, report)
         finally:
             engine.dispose()
     return report
+
+
+def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyReport) -> None:
+    migrations = migrator.migrations()
+    for position, migration in enumerate(migrations):
+        report.order.append(migration.id)
+        before = snapshot(engine, table)
+        try:
+            migrator.migrate(Steps(1))
+        except MigrationFailed as error:
+            report.differences.append(Difference(
+                migration.id, STEP_UP, "migration", migration.id,
+                f"up failed, the migrations after it were not verified: {error.reason}"))
+            report.not_reached = [m.id for m in migrations[position + 1:]]
+            report.order += report.not_reached
+            return
+        after_up = snapshot(engine, table)
+        if not migration.reversible:
+            report.skipped.append(migration.id)
+            continue
+        report.verified.append(migration.id)
+        try:
+            migrator.rollback(Steps(1))
+        except MigrationFailed as error:
+            report.differences.append(Difference(
+                migration.id, STEP_DOWN, "migration", migration.id,
+                f"the down script failed: {error.reason}"))
+            continue  # still applied: the next migration builds on it
+        report.differences += compare(before, snapshot(engine, table), migration.id, STEP_DOWN)
+        try:
+            migrator.migrate(Steps(1))
+        except MigrationFailed as error:
+            report.differences.append(Difference(
+                migration.id, STEP_REUP, "migration", migration.id,
+                f"up failed after down (down left something behind): {error.reason}"))
+            # Record it applied so the next migrations can be verified on top of it.
+            with engine.begin() as conn:
+                migrator.tracking.record(
+                    conn, migration.id, COMPLETED, migration.up_checksum,
+                    migration.down_checksum, replace=True)
+            continue
+        report.differences += compare(after_up, snapshot(engine, table), migration.id,
+                                      STEP_REUP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,12 +76,20 @@ def test_schema_assertions_pass_and_fail_clearly(schema: MigrationTester) -> Non
     assert_index_exists(schema, "users", index="users_org")
     assert_index_exists(schema, "users", columns=["org_id"])
     assert_foreign_key_exists(str(schema.engine.url), "users", "orgs")
-    for check, message in [
+    checks: list[tuple[Callable[[], None], str]] = [
         (lambda: assert_table_exists(schema, "nope"), "table 'nope' does not exist"),
         (lambda: assert_column_exists(schema, "users", "email"), "column users.email does not"),
-        (lambda: assert_index_exists(schema, "users", index="missing"), "no index missing"),
+        (lambda: assert_index_exists(schema, "users", index="missing"),
+         "no index 'missing' on table 'users'"),
+        (lambda: assert_index_exists(schema, "users", columns=["id", "org_id"]),
+         r"no index on \['id', 'org_id'\] on table 'users' \(its indexes: \[\('users_org'"),
+        (lambda: assert_index_exists(schema, "nope", index="users_org"),
+         "table 'nope' does not exist"),
+        (lambda: assert_foreign_key_exists(schema, "nope", "orgs"),
+         "table 'nope' does not exist"),
         (lambda: assert_foreign_key_exists(schema, "orgs", "users"), "no foreign key from orgs"),
-    ]:
+    ]
+    for check, message in checks:
         with pytest.raises(AssertionError, match=message):
             check()
     assert schema.rollback() == ["2024-01-02-000000_b"]
@@ -91,5 +100,57 @@ def test_schema_assertions_pass_and_fail_clearly(schema: MigrationTester) -> Non
 def test_round_trip_failure_lists_the_differences() -> None:
     migrations = CodeMigrations()
     migrations.add_sql("2024-01-01-000000_a", "CREATE TABLE t (id INTEGER)", "SELECT 1")
-    with pytest.raises(AssertionError, match="table t: left behind"):
+    with pytest.raises(AssertionError, match="table t: absent before up, still present after down"):
         assert_round_trip(migrations)
+
+
+USER_TEST_ON_ANY_DATABASE = """
+from switchy_guard.discovery import CodeMigrations
+from switchy_guard.testing import assert_column_exists
+
+migrations = CodeMigrations()
+migrations.add_sql("2024-01-01-000000_users",
+                   "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100))",
+                   "DROP TABLE users")
+migrations.add_sql("2024-01-02-000000_normalise",
+                   "ALTER TABLE users ADD email_lower VARCHAR(100);\\n"
+                   "UPDATE users SET email_lower = LOWER(email)",
+                   "ALTER TABLE users DROP COLUMN email_lower")
+
+
+def test_normalise_lowers_emails(switchy_migrator):
+    db = switchy_migrator(migrations)
+    assert db.migrate_to("2024-01-01-000000_users") == ["2024-01-01-000000_users"]
+    db.execute("INSERT INTO users (id, email) VALUES (:id, :email)",
+               {"id": 1, "email": "Ada@Example.COM"})
+    assert db.migrate_next() == ["2024-01-02-000000_normalise"]
+    assert_column_exists(db, "users", "email_lower")
+    assert db.fetch_all("SELECT id, email_lower FROM users") == [(1, "ada@example.com")]
+    assert db.rollback() == ["2024-01-02-000000_normalise"]
+    assert db.applied() == ["2024-01-01-000000_users"]
+"""
+
+
+def test_the_plugin_on_every_database(pytester: pytest.Pytester, db_url: str) -> None:
+    pytester.makepyfile(test_users=USER_TEST_ON_ANY_DATABASE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q",
+                                           f"--switchy-db-url={db_url}")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_environment_variable_names_the_database(pytester: pytest.Pytester, db_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHY_TEST_DATABASE_URL", db_url)
+    pytester.makepyfile(test_users=USER_TEST_ON_ANY_DATABASE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_round_trip_on_every_database(db_url: str, db_kind: str) -> None:
+    migrations = CodeMigrations()
+    migrations.add_sql("2024-01-01-000000_a", "CREATE TABLE t (id INTEGER)", "DROP TABLE t")
+    migrations.add_sql("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "SELECT 1")
+    with pytest.raises(AssertionError) as failure:
+        assert_round_trip(migrations, db_url if db_kind != "sqlite" else None)
+    assert ("2024-01-02-000000_b: index t_id on t: absent before up, still present after down"
+            in str(failure.value))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from switchy_guard.db import parse_url
-from switchy_guard.verify import verify
+from switchy_guard.errors import ConfigError
+from switchy_guard.verify import scratch_database_for, verify
 from tests.cli_helpers import run_cli, write_migration
 
 A = "2024-01-01-000000_create_users"
@@ -54,8 +56,8 @@ def test_a_forgotten_index_is_caught(tmp_path: Path, db_url: str, db_kind: str) 
     report = verify(str(root), scratch_url=db_url if db_kind != "sqlite" else None)
     assert not report.ok
     described = [str(d) for d in report.differences]
-    assert any(d.startswith(f"{B} after down: index users_email on users: left behind")
-               for d in described), described
+    assert f"{B}: index users_email on users: absent before up, still present after down" \
+        in described, described
     assert {d.migration for d in report.differences} == {B}
     assert report.verified == [A, B, C] and report.skipped == [D]
 
@@ -65,9 +67,11 @@ def test_a_forgotten_column_is_caught(tmp_path: Path, db_url: str, db_kind: str)
     fix_mysql_drop_index(root, db_kind)
     result = run_cli("verify", "-m", root, *scratch_args(db_url, db_kind))
     assert result.code == 1
-    assert f"FAIL {C}" in result.out
-    assert f"{C} after down: column users.nickname: left behind" in result.out
-    assert f"{C} after re-up: migration {C}: up failed after down" in result.out
+    assert f"✗ {C}" in result.out and f"✓ {B}" in result.out
+    assert ("    after down: column users.nickname: absent before up, still present after down"
+            in result.out)
+    assert f"    after re-up: migration {C}: up failed after down" in result.out
+    assert f"- {D}  irreversible, not verified" in result.out
     assert "1 with differences" in result.out  # the migrations after it still verify
 
 
@@ -78,4 +82,67 @@ def test_the_database_in_d_is_never_touched(tmp_path: Path, db_url: str, db_kind
     assert result.code == 0, result.out + result.err
     engine = create_engine(parse_url(db_url))
     assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+
+def server_databases(db_url: str, db_kind: str) -> set[str]:
+    engine = create_engine(parse_url(db_url))
+    query = ("SELECT datname FROM pg_database" if db_kind == "postgres" else "SHOW DATABASES")
+    with engine.connect() as conn:
+        names = {row[0] for row in conn.execute(text(query))}
+    engine.dispose()
+    return names
+
+
+def test_a_scratch_database_beside_d_is_dropped_afterwards(db_url: str, db_kind: str) -> None:
+    if db_kind == "sqlite":
+        with scratch_database_for(db_url) as url:
+            assert url != db_url and url.endswith("/scratch.db")
+        return
+    before = server_databases(db_url, db_kind)
+    with scratch_database_for(db_url) as url:
+        name = parse_url(url).database
+        assert name and name.startswith("switchy_verify_") and name not in before
+        assert name in server_databases(db_url, db_kind)
+        engine = create_engine(parse_url(url))
+        assert inspect(engine).get_table_names() == []
+        engine.dispose()
+    assert server_databases(db_url, db_kind) == before
+
+
+def test_a_forgotten_foreign_key_and_index_on_every_database(tmp_path: Path, db_url: str,
+                                                             db_kind: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE orgs (id INTEGER PRIMARY KEY);\n"
+                             "CREATE TABLE users (id INTEGER PRIMARY KEY, org_id INTEGER);\n",
+                    "DROP TABLE users;\nDROP TABLE orgs;\n")
+    up = ("ALTER TABLE users ADD CONSTRAINT users_org FOREIGN KEY (org_id) REFERENCES orgs (id)"
+          if db_kind != "sqlite" else
+          "CREATE TABLE members (id INTEGER PRIMARY KEY, org_id INTEGER REFERENCES orgs (id))")
+    down = "SELECT 1" if db_kind != "sqlite" else "CREATE TABLE other (id INTEGER)"
+    write_migration(root, B, up + ";\n", down + ";\n")
+    report = verify(str(root), db_url if db_kind != "sqlite" else None, dialect=db_kind)
+    described = [str(d) for d in report.differences if d.step == "down"]
+    if db_kind == "sqlite":
+        assert described == [
+            f"{B}: table members: absent before up, still present after down",
+            f"{B}: table other: absent before up, still present after down",
+        ]
+    else:
+        assert (f"{B}: foreign key users(org_id) -> orgs(id): absent before up, still present "
+                "after down") in described, described
+    assert report.verified == [A, B]
+
+
+def test_a_non_empty_scratch_is_refused_untouched(tmp_path: Path, db_url: str,
+                                                  db_kind: str) -> None:
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE precious (id INTEGER)"))
+    root = project(tmp_path / "m")
+    with pytest.raises(ConfigError, match="is not empty"):
+        verify(str(root), db_url)
+    result = run_cli("verify", "-m", root, "--scratch", db_url)
+    assert result.code == 2 and "is not empty (precious)" in result.err
+    assert inspect(engine).get_table_names() == ["precious"]
     engine.dispose()
