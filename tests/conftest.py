@@ -1,82 +1,119 @@
 """Test fixtures: a fresh database of each kind the run was asked for.
 
-``SWITCHY_TEST_DATABASES`` (comma list of sqlite, postgres, mysql; default all three)
-chooses them. PostgreSQL and MariaDB servers are started once per run, on first use
-(see tests/dbservers.py), unless ``SWITCHY_TEST_POSTGRES_URL`` / ``SWITCHY_TEST_MYSQL_URL``
-name servers to use instead. A server that cannot start fails the tests that need it;
-nothing is skipped.
+Which kinds: ``SWITCHY_TEST_DATABASES``, a comma list of ``sqlite``, ``postgres``,
+``mysql`` (default: all three). PostgreSQL and MariaDB servers are started once per run,
+on first use, and stopped at the end (see tests/dbservers.py), unless
+``SWITCHY_TEST_POSTGRES_URL`` / ``SWITCHY_TEST_MYSQL_URL`` name servers to use instead
+(their test databases are dropped at the end). A server that cannot start makes every
+test that needs it ERROR; nothing is ever skipped for want of a database.
 
-Fixtures:
-- ``db_kind``: ``"sqlite"``, ``"postgres"`` or ``"mysql"`` (the test is run once per kind);
-- ``db_url``: the URL of a fresh, empty database of that kind.
+Fixtures (a test that asks for any of them runs once per selected kind, with the test
+ids ``[sqlite]``, ``[postgres]``, ``[mysql]``):
+
+- ``db_kind``: ``"sqlite"``, ``"postgres"`` or ``"mysql"``, the kind of this run;
+- ``db_url``: the SQLAlchemy URL (a ``str``) of a fresh, empty database of that kind:
+  ``sqlite:///<tmp_path>/test.db``, or a new uniquely named database on the server,
+  logging in as ``switchy`` with the password ``s3cret-pw`` over TCP;
+- ``make_db_url``: a callable; each call returns the URL of another fresh, empty
+  database of the same kind (for tests that need more than one).
+
+Example::
+
+    def test_x(db_url: str, db_kind: str) -> None:
+        engine = create_engine(db_url)
+        ...
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.dbservers import STARTERS, Server, create_database
+from tests.dbservers import STARTERS, DatabaseServer, ExternalServer, Server
 
 KINDS = ("sqlite", "postgres", "mysql")
+_SELECTED = pytest.StashKey[list[str]]()
+_STARTS = pytest.StashKey[dict[str, str]]()
 
 
-def selected_kinds() -> list[str]:
-    """The database kinds this run covers."""
-    raw = os.environ.get("SWITCHY_TEST_DATABASES", ",".join(KINDS))
-    kinds = [k.strip() for k in raw.split(",") if k.strip()]
+def selected_kinds(raw: str | None = None) -> list[str]:
+    """The database kinds a run covers, from ``SWITCHY_TEST_DATABASES`` (or ``raw``)."""
+    if raw is None:
+        raw = os.environ.get("SWITCHY_TEST_DATABASES", ",".join(KINDS))
+    kinds = list(dict.fromkeys(k.strip().lower() for k in raw.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise pytest.UsageError(f"SWITCHY_TEST_DATABASES: unknown kind {unknown[0]!r}")
+        raise pytest.UsageError(
+            f"SWITCHY_TEST_DATABASES: unknown kind {unknown[0]!r} (choose from {', '.join(KINDS)})"
+        )
+    if not kinds:
+        # An empty parameter list would make pytest skip the database tests: refuse.
+        raise pytest.UsageError("SWITCHY_TEST_DATABASES names no database")
     return kinds
 
 
-class _ExternalServer:
-    """A server given by URL: databases are still created fresh per test."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Read the database selection once, failing the run early when it is invalid."""
+    config.stash[_SELECTED] = selected_kinds()
+    config.stash[_STARTS] = {}
 
-    def __init__(self, kind: str, url: str) -> None:
-        from sqlalchemy.engine import make_url
 
-        from switchy_guard.db import parse_url
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``db_kind`` (so ``db_url``) once per selected kind."""
+    if "db_kind" in metafunc.fixturenames:
+        kinds: list[str] = metafunc.config.stash[_SELECTED]
+        metafunc.parametrize("db_kind", kinds, scope="function")
 
-        parsed = parse_url(url)
-        admin = "postgres" if kind == "postgres" else "mysql"
-        self.url = make_url(parsed).set(database=admin).render_as_string(hide_password=False)
 
-    def new_database(self) -> str:
-        return create_database(self.url)
-
-    def stop(self) -> None:
-        pass
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which test servers this run used, and how long starting them took."""
+    starts = terminalreporter.config.stash.get(_STARTS, {})
+    if starts:
+        terminalreporter.write_line(
+            "test database servers: " + "; ".join(f"{k} {v}" for k, v in starts.items())
+        )
 
 
 class _Servers:
-    """Servers started on first use, stopped at the end of the session."""
+    """The session's servers: started (or connected to) on first use, stopped at the end."""
 
-    def __init__(self) -> None:
-        self.running: dict[str, Server | _ExternalServer] = {}
+    def __init__(self, starts: dict[str, str]) -> None:
+        self.running: dict[str, DatabaseServer] = {}
         self.failures: dict[str, str] = {}
+        self.starts = starts
 
-    def get(self, kind: str) -> Server | _ExternalServer:
+    def get(self, kind: str) -> DatabaseServer:
+        """The server for ``kind``; fails the asking test (an ERROR) if it cannot start."""
         if kind in self.failures:
-            pytest.fail(f"the {kind} test server could not start: {self.failures[kind]}")
+            pytest.fail(f"the {kind} test server could not start: {self.failures[kind]}",
+                        pytrace=False)
         if kind not in self.running:
             external = os.environ.get(f"SWITCHY_TEST_{kind.upper()}_URL")
+            begin = time.monotonic()
             try:
-                self.running[kind] = (
-                    _ExternalServer(kind, external) if external else STARTERS[kind]()
-                )
+                server = ExternalServer(kind, external) if external else STARTERS[kind]()
             except Exception as exc:
-                self.failures[kind] = str(exc)
-                pytest.fail(f"the {kind} test server could not start: {exc}")
+                self.failures[kind] = f"{type(exc).__name__}: {exc}"
+            if kind in self.failures:  # failed outside the except: no chained traceback
+                pytest.fail(f"the {kind} test server could not start: {self.failures[kind]}",
+                            pytrace=False)
+            self.running[kind] = server
+            self.starts[kind] = (
+                f"started in {time.monotonic() - begin:.2f} s on port {server.port}"
+                if isinstance(server, Server) else "external (SWITCHY_TEST_*_URL)"
+            )
         return self.running[kind]
 
     def stop(self) -> None:
+        """Stop every server (and drop test databases on external ones)."""
         for server in self.running.values():
             server.stop()
+        self.running.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,20 +129,30 @@ def _private_check_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 
 @pytest.fixture(scope="session")
-def _servers() -> Iterator[_Servers]:
-    servers = _Servers()
-    yield servers
-    servers.stop()
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "db_kind" in metafunc.fixturenames:
-        metafunc.parametrize("db_kind", selected_kinds(), scope="function")
+def _servers(pytestconfig: pytest.Config) -> Iterator[_Servers]:
+    """Lazily started test servers, all stopped when the session ends (pass or fail)."""
+    servers = _Servers(pytestconfig.stash[_STARTS])
+    try:
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture
-def db_url(db_kind: str, _servers: _Servers, tmp_path: Path) -> str:
+def make_db_url(db_kind: str, _servers: _Servers, tmp_path: Path) -> Callable[[], str]:
+    """A factory: each call creates another fresh, empty database of kind ``db_kind``."""
+    numbers = itertools.count(1)
+
+    def make() -> str:
+        if db_kind == "sqlite":
+            number = next(numbers)
+            return f"sqlite:///{tmp_path / ('test.db' if number == 1 else f'test{number}.db')}"
+        return _servers.get(db_kind).new_database()
+
+    return make
+
+
+@pytest.fixture
+def db_url(make_db_url: Callable[[], str]) -> str:
     """The URL of a fresh, empty database of kind ``db_kind``."""
-    if db_kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return _servers.get(db_kind).new_database()
+    return make_db_url()
