@@ -1,7 +1,10 @@
 """The audit journal: ``<table>_audit`` beside the tracking table (never a change to it).
 
-One row per recorded operation: when, OS user, host, pid, environment, command, what it
-touched, and the outcome. Written in the same transaction as the change it records.
+One row per recorded operation: when, OS user, host, pid, environment, policy, command,
+what it touched (target), the plan's digest, the outcome, how long it took and the error
+or detail. Recovery verbs write it in the same transaction as the change they record;
+``migrate`` and ``rollback`` write it when they end (applied, failed or refused).
+A journal made by an older version gains the newer columns on first write.
 """
 
 from __future__ import annotations
@@ -26,8 +29,16 @@ _CREATE = """CREATE TABLE {t} (
     command VARCHAR(255) NOT NULL,
     target TEXT NULL,
     outcome VARCHAR(32) NOT NULL,
-    detail TEXT NULL
+    detail TEXT NULL,
+    policy VARCHAR(64) NULL,
+    plan_digest VARCHAR(64) NULL,
+    duration_ms INTEGER NULL
 )"""
+#: Columns added after the first release, with their types (added when missing).
+_LATER_COLUMNS = {"policy": "VARCHAR(64) NULL", "plan_digest": "VARCHAR(64) NULL",
+                  "duration_ms": "INTEGER NULL"}
+_COLUMNS = ("happened_at, os_user, host, pid, environment, command, target, outcome, "
+            "detail, policy, plan_digest, duration_ms")
 _TIME = {"sqlite": "TEXT", "postgres": "TIMESTAMP WITH TIME ZONE", "mysql": "DATETIME(6)"}
 _NOW = {
     "sqlite": "strftime('%Y-%m-%dT%H:%M:%f', 'now')",
@@ -49,6 +60,9 @@ class AuditEntry:
     target: str | None
     outcome: str
     detail: str | None
+    policy: str | None = None
+    plan_digest: str | None = None
+    duration_ms: int | None = None
 
 
 def _os_user() -> str:
@@ -76,31 +90,53 @@ class AuditJournal:
         target: str | None = None,
         outcome: str = "ok",
         detail: str | None = None,
+        policy: str | None = None,
+        plan_digest: str | None = None,
+        duration: float | None = None,
     ) -> None:
-        """Append an entry (creating the table when absent)."""
-        dialect = connection_dialect(conn)
-        if not inspect(conn).has_table(self.name):
-            conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn), time=_TIME[dialect]))
+        """Append an entry (creating the table, or its newer columns, when absent).
+
+        ``command`` and ``detail`` are stored with any URL password masked.
+        """
+        self._ensure(conn)
         conn.execute(
             text(
-                f"INSERT INTO {self._quoted(conn)} (happened_at, os_user, host, pid, "
-                "environment, command, target, outcome, detail) VALUES "
-                f"({_NOW[dialect]}, :user, :host, :pid, :env, :command, :target, :outcome, "
-                ":detail)"
+                f"INSERT INTO {self._quoted(conn)} ({_COLUMNS}) VALUES "
+                f"({_NOW[connection_dialect(conn)]}, :user, :host, :pid, :env, :command, "
+                ":target, :outcome, :detail, :policy, :digest, :duration)"
             ),
             {
                 "user": _os_user(), "host": socket.gethostname(), "pid": os.getpid(),
-                "env": environment, "command": mask_text(command)[:255], "target": target,
-                "outcome": outcome, "detail": mask_text(detail) if detail else None,
+                "env": environment[:64], "command": mask_text(command)[:255],
+                "target": target, "outcome": outcome[:32],
+                "detail": mask_text(detail) if detail else None,
+                "policy": policy[:64] if policy else None, "digest": plan_digest,
+                "duration": round(duration * 1000) if duration is not None else None,
             },
         )
+
+    def _ensure(self, conn: Connection) -> None:
+        inspector = inspect(conn)
+        if not inspector.has_table(self.name):
+            conn.exec_driver_sql(
+                _CREATE.format(t=self._quoted(conn), time=_TIME[connection_dialect(conn)])
+            )
+            return
+        present = {c["name"] for c in inspector.get_columns(self.name)}
+        for column, kind in _LATER_COLUMNS.items():
+            if column not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {self._quoted(conn)} ADD COLUMN {column} {kind}")
 
     def entries(self, conn: Connection) -> list[AuditEntry]:
         """Every entry, oldest first."""
         if not inspect(conn).has_table(self.name):
             return []
+        present = {c["name"] for c in inspect(conn).get_columns(self.name)}
+        columns = ", ".join(
+            c if c in present or c not in _LATER_COLUMNS else f"NULL AS {c}"
+            for c in _COLUMNS.split(", ")
+        )
         result = conn.exec_driver_sql(
-            "SELECT happened_at, os_user, host, pid, environment, command, target, outcome, "
-            f"detail FROM {self._quoted(conn)} ORDER BY happened_at"
+            f"SELECT {columns} FROM {self._quoted(conn)} ORDER BY happened_at"
         )
         return [AuditEntry(*row) for row in result]

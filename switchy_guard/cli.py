@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .config import Settings
-    from .runner import Migrator, RunResult, Strategy
+    from .runner import Migrator
 
 _GLOBAL_FLAGS = (
     "database_url",
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the migration lock (exit 3 after)",
     )
 
+    _add_gate_options(migrate)
     migrate.add_argument(
         "--require-checksum-validation",
         action="store_true",
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds to wait for the migration lock (exit 3 after)",
     )
+    _add_gate_options(rollback)
     validate = verb("validate", "compare the checksums of applied migrations with the files")
     validate.add_argument("--strict", action="store_true", help="exit 1 on any mismatch")
     validate.add_argument("--verbose", action="store_true", help="show checksum values")
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="drop and recreate the tracking table first (history is lost)")
     mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
 
+    markers = []
     for name, help_text in (
         ("mark-completed", "record one migration as completed without running it"),
         ("mark-failed", "record one migration as failed without running it"),
@@ -224,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
             marker.add_argument("--reason", default="marked failed by hand",
                                 help="the failure_reason to record")
         marker.add_argument("--force", action="store_true", help="skip the confirmation")
+        markers.append(marker)
     retry = verb("retry", "re-run one failed migration")
     retry.add_argument("id", metavar="ID")
     retry.add_argument("--force", action="store_true", help="skip the confirmation")
@@ -237,7 +241,25 @@ def build_parser() -> argparse.ArgumentParser:
                  "record current checksums for rows holding unknown ones (64 zeros)")
     adopt.add_argument("ids", nargs="*", metavar="ID", help="only these migrations")
     adopt.add_argument("--force", action="store_true", help="skip the confirmation")
+    lock = verb("lock", "see (status) or clear (break) the migration lock")
+    lock.add_argument("action", choices=("status", "break"))
+    lock.add_argument("--force", action="store_true",
+                      help="break: also a lock whose holder looks alive (its session is "
+                           "terminated); skips the yes-confirmation where no policy asks one")
+    for sub in (mark_all, adopt, retry, lock, *markers):
+        sub.add_argument("--confirm", metavar="ENV",
+                         help="confirm for the environment ENV (required where the policy "
+                              "asks for confirmation and there is no terminal)")
     return parser
+
+
+def _add_gate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--confirm", metavar="ENV",
+                        help="confirm the run for environment ENV (must equal --env; required "
+                             "where the policy asks for confirmation and there is no terminal)")
+    parser.add_argument("--ack-backup", action="store_true",
+                        help="acknowledge that a backup exists (policies with backup = \"ack\" "
+                             "need it before destructive steps)")
 
 
 def _env_flag(name: str) -> bool:
@@ -390,16 +412,19 @@ def cmd_list(ctx: Context) -> int:
 def cmd_status(ctx: Context) -> int:
     """``status [--history]``: counts, drift, dirty rows; the journal with --history."""
     from .db import mask_url
+    from .lockstatus import lock_status
     from .report.state import print_status, state_warnings, status_entry, summary
 
     migrator = ctx.migrator()
     state = migrator.state()
+    lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
     if ctx.format == "json":
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
             "summary": summary(state),
             "warnings": state_warnings(state),
+            "lock": lock.to_dict(),
             "migrations": [status_entry(e) for e in state.entries],
         }
         if history is not None:
@@ -407,6 +432,7 @@ def cmd_status(ctx: Context) -> int:
         ctx.emit_json(data)
         return 0
     print_status(ctx.out, state, mask_url(migrator.engine.url))
+    ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history
         ctx.out.write("\nRuns (oldest first):\n")
@@ -417,7 +443,9 @@ def cmd_status(ctx: Context) -> int:
         for entry in audit:
             ctx.out.write(
                 f"  {entry['happened_at']}  {entry['os_user']}@{entry['host']} "
-                f"[{entry['environment']}] {entry['command']} -> {entry['outcome']}"
+                f"[{entry['environment']}/{entry['policy'] or '-'}] {entry['command']} -> "
+                f"{entry['outcome']}"
+                f"{' in ' + str(entry['duration_ms']) + ' ms' if entry['duration_ms'] else ''}"
                 f"{': ' + entry['detail'] if entry['detail'] else ''}\n"
             )
     return 0
@@ -514,95 +542,6 @@ def _rule_json(rule: Any) -> dict[str, Any]:
     }
 
 
-def _strategy(args: argparse.Namespace) -> Strategy:
-    from .runner import All, Steps, UpTo
-
-    if getattr(args, "to", None):
-        return UpTo(args.to)
-    if getattr(args, "steps", None) is not None:
-        return Steps(args.steps)
-    return All()
-
-
-def _report_run(ctx: Context, result: RunResult, verb: str) -> None:
-    from .report.state import print_plan, result_json
-
-    if ctx.format == "json":
-        ctx.emit_json(result_json(result))
-        return
-    console = ctx.console()
-    if result.dry_run:
-        console.print("Dry run: nothing was changed.")
-        print_plan(console, result.plan)
-        return
-    for note in result.plan.warnings:
-        console.print(f"[yellow]warning:[/] {note}")
-    if not result.done:
-        console.print(
-            "Nothing to do: the database is up to date."
-            if verb == "applied"
-            else "Nothing to roll back."
-        )
-    else:
-        console.print(
-            f"{verb.capitalize()} {len(result.done)} migration(s) in {result.seconds:.2f} s."
-        )
-
-
-def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
-    if ctx.format == "json" or ctx.quiet:
-        return
-    from .runner import Hooks
-
-    out = ctx.out
-
-    def after_each(planned: Any, seconds: float) -> None:
-        out.write(f"{verb} {planned.migration.id} ({seconds:.3f} s)\n")
-        out.flush()
-
-    migrator.hooks = Hooks(after_each=after_each)
-
-
-def cmd_migrate(ctx: Context) -> int:
-    """``migrate``: apply pending migrations."""
-    migrator = ctx.migrator()
-    if ctx.args.dry_run:
-        from .impact import impact_report
-
-        report = impact_report(migrator, _strategy(ctx.args))
-        if ctx.format == "json":
-            ctx.emit_json({**report.to_dict(), "dry_run": True})
-            return 0
-        ctx.out.write("Dry run: nothing was changed.\n")
-        return _print_impact(ctx, report)
-    _progress_hooks(ctx, migrator, "applied")
-    result = migrator.migrate(
-        _strategy(ctx.args),
-        dry_run=ctx.args.dry_run,
-        retry_failed=ctx.args.retry_failed,
-        force=ctx.args.force,
-        require_checksum_validation=ctx.args.require_checksum_validation,
-    )
-    _report_run(ctx, result, "applied")
-    return 0
-
-
-def cmd_rollback(ctx: Context) -> int:
-    """``rollback``: roll back applied migrations."""
-    from .runner import All
-
-    migrator = ctx.migrator()
-    strategy = All() if ctx.args.all else _strategy(ctx.args)
-    if ctx.args.plan:
-        from .impact import rollback_report
-
-        return _print_impact(ctx, rollback_report(migrator, strategy))
-    _progress_hooks(ctx, migrator, "rolled back")
-    result = migrator.rollback(strategy, dry_run=ctx.args.dry_run, force=ctx.args.force)
-    _report_run(ctx, result, "rolled back")
-    return 0
-
-
 def cmd_validate(ctx: Context) -> int:
     """``validate [--strict]``: recorded checksums against the files."""
     from .recovery import validate_checksums
@@ -636,20 +575,6 @@ def cmd_validate(ctx: Context) -> int:
     return 1 if ctx.args.strict and not report.ok else 0
 
 
-def _confirm(ctx: Context, question: str) -> None:
-    """Ask the person to type ``yes``; without a terminal, ``--force`` is required."""
-    from .errors import Refused
-
-    if getattr(ctx.args, "force", False):
-        return
-    if not sys.stdin.isatty():
-        raise Refused(f"{question} Refused: no terminal to confirm at; pass --force")
-    ctx.err.write(f"{question} Type 'yes' to go on: ")
-    ctx.err.flush()
-    if sys.stdin.readline().strip() != "yes":
-        raise Refused("not confirmed; nothing was changed")
-
-
 def cmd_mark_all_completed(ctx: Context) -> int:
     """``mark-all-completed``: record migrations as completed without running them."""
     from .recovery import Scope, mark_all_completed
@@ -658,10 +583,12 @@ def cmd_mark_all_completed(ctx: Context) -> int:
     migrator = ctx.migrator()
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""
-    _confirm(ctx, f"Mark migrations as completed without running them (scope {scope}).{warning}")
+    policy = confirm_recovery(
+        ctx, migrator,
+        f"Mark migrations as completed without running them (scope {scope}).{warning}")
     marked = mark_all_completed(migrator, scope, drop=ctx.args.drop,
                                 environment=ctx.settings.env,
-                                command=_command_line(ctx))
+                                command=command_line(ctx), policy=policy)
     if ctx.format == "json":
         ctx.emit_json({"marked": marked})
     else:
@@ -674,9 +601,11 @@ def cmd_adopt_checksums(ctx: Context) -> int:
     from .recovery import adopt_checksums
 
     migrator = ctx.migrator()
-    _confirm(ctx, "Record the current files' checksums for rows holding unknown ones.")
+    policy = confirm_recovery(
+        ctx, migrator,
+        "Record the current files' checksums for rows holding unknown ones.")
     adopted = adopt_checksums(migrator, ctx.args.ids, environment=ctx.settings.env,
-                              command=_command_line(ctx))
+                              command=command_line(ctx), policy=policy)
     if ctx.format == "json":
         ctx.emit_json({"adopted": adopted})
     else:
@@ -692,9 +621,10 @@ def cmd_mark(ctx: Context) -> int:
         "completed" if ctx.args.verb == "mark-completed" else "failed"
     )
     migrator = ctx.migrator()
-    _confirm(ctx, f"Record {ctx.args.id} as {status} without running it.")
+    policy = confirm_recovery(
+        ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
     mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
-         environment=ctx.settings.env, command=_command_line(ctx))
+         environment=ctx.settings.env, command=command_line(ctx), policy=policy)
     ctx.out.write(f"{ctx.args.id} recorded as {status}\n")
     return 0
 
@@ -704,29 +634,11 @@ def cmd_retry(ctx: Context) -> int:
     from .recovery import retry
 
     migrator = ctx.migrator()
-    _confirm(ctx, f"Re-run the failed migration {ctx.args.id}.")
+    policy = confirm_recovery(
+        ctx, migrator, f"Re-run the failed migration {ctx.args.id}.")
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
-                 command=_command_line(ctx))
+                 command=command_line(ctx), policy=policy)
     ctx.out.write(f"retried {', '.join(done)}\n")
-    return 0
-
-
-def cmd_plan(ctx: Context) -> int:
-    """``plan``: the impact report of what migrate would do."""
-    from .impact import impact_report
-
-    return _print_impact(ctx, impact_report(ctx.migrator(), _strategy(ctx.args)))
-
-
-def _print_impact(ctx: Context, report: Any) -> int:
-    from .impact import render_markdown, render_text
-
-    if ctx.format == "json":
-        ctx.emit_json(report.to_dict())
-    elif ctx.format == "markdown":
-        ctx.out.write(render_markdown(report))
-    else:
-        ctx.out.write(render_text(report))
     return 0
 
 
@@ -737,10 +649,46 @@ def cmd_verify(ctx: Context) -> int:
     return run_verify(ctx)
 
 
-def _command_line(ctx: Context) -> str:
+def command_line(ctx: Context) -> str:
+    """The command as typed, passwords masked (for the audit journal)."""
     from .db import mask_text
 
     return mask_text("switchy-guard " + " ".join(ctx.argv))
+
+
+def cmd_lock(ctx: Context) -> int:
+    """``lock status|break``: see :mod:`switchy_guard.commands_gated`."""
+    from .commands_gated import cmd_lock as run
+
+    return run(ctx)
+
+
+def cmd_migrate(ctx: Context) -> int:
+    """``migrate``: see :mod:`switchy_guard.commands_gated`."""
+    from .commands_gated import cmd_migrate as run
+
+    return run(ctx)
+
+
+def cmd_rollback(ctx: Context) -> int:
+    """``rollback``: see :mod:`switchy_guard.commands_gated`."""
+    from .commands_gated import cmd_rollback as run
+
+    return run(ctx)
+
+
+def cmd_plan(ctx: Context) -> int:
+    """``plan``: see :mod:`switchy_guard.commands_gated`."""
+    from .commands_gated import cmd_plan as run
+
+    return run(ctx)
+
+
+def confirm_recovery(ctx: Context, migrator: Migrator, question: str) -> str:
+    """Confirm a recovery verb (see :mod:`switchy_guard.commands_gated`)."""
+    from .commands_gated import confirm_recovery as confirm
+
+    return confirm(ctx, migrator, question)
 
 
 VERBS: dict[str, Callable[[Context], int]] = {
@@ -759,6 +707,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "retry": cmd_retry,
     "verify": cmd_verify,
     "plan": cmd_plan,
+    "lock": cmd_lock,
 }
 
 

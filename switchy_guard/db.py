@@ -8,6 +8,8 @@ Every URL that leaves this module for a person is masked (:func:`mask_url`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -118,7 +120,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # The runner sets this flag for statements that must run outside a transaction.
         if not conn.info.get("switchy_autocommit"):
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("switchy_immediate")
+                                 else "BEGIN")
 
 
 def connect(engine: Engine) -> Connection:
@@ -129,3 +132,17 @@ def connect(engine: Engine) -> Connection:
         reason = mask_text(str(exc.orig) if exc.orig is not None else str(exc)).strip()
         reason = reason.splitlines()[0] if reason else type(exc).__name__
         raise DatabaseUnavailable(f"cannot connect to {mask_url(engine.url)}: {reason}") from None
+
+
+@contextmanager
+def connect_for_write(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions write. On SQLite they begin IMMEDIATE: a deferred
+    transaction that reads and then writes gets "database is locked" at once, without
+    waiting, when another connection writes at the same moment."""
+    conn = connect(engine)
+    conn.info["switchy_immediate"] = True
+    try:
+        yield conn
+    finally:
+        conn.info.pop("switchy_immediate", None)
+        conn.close()

@@ -11,7 +11,7 @@ of its values are not NULL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
@@ -20,7 +20,11 @@ from .db import connect, connection_dialect
 from .findings import Finding
 from .runner import Migrator, Plan, PlannedMigration, Strategy
 from .sql.classify import StatementInfo, classify
-from .validation import validate
+from .state import MigrationState
+from .validation import AllowedFinding, validate
+
+if TYPE_CHECKING:
+    from .gate import Verdict
 
 #: Above this many rows (by the statistics), counts are the statistics' estimate.
 EXACT_COUNT_LIMIT = 100_000
@@ -53,6 +57,7 @@ class MigrationImpact:
     drops: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     rows: list[RowImpact] = field(default_factory=list)
+    allowed: list[AllowedFinding] = field(default_factory=list)
 
 
 @dataclass
@@ -64,17 +69,21 @@ class ImpactReport:
     migrations: list[MigrationImpact]
     warnings: list[str]
     live: bool  # row figures come from a database
+    gate: Verdict | None = None  # set once a policy has judged the plan
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape."""
         return {
             "direction": self.direction, "dialect": self.dialect, "live": self.live,
             "warnings": self.warnings,
+            "gate": self.gate.to_dict() if self.gate else None,
             "migrations": [
                 {
                     "id": m.id, "transactional": m.transactional, "reversible": m.reversible,
                     "statements": m.statements, "creates": m.creates, "alters": m.alters,
                     "drops": m.drops, "findings": [f.to_dict() for f in m.findings],
+                    "allowed": [{**a.finding.to_dict(), "reason": a.reason}
+                                for a in m.allowed],
                     "rows": [vars(r) for r in m.rows],
                 }
                 for m in self.migrations
@@ -183,14 +192,16 @@ def _row_impacts(
     return out
 
 
-def rollback_report(migrator: Migrator, strategy: Strategy) -> ImpactReport:
+def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
+                    state: MigrationState | None = None) -> ImpactReport:
     """The impact of what ``rollback`` would do: down scripts in order, what they drop,
     the rows that would be lost, changed down scripts and the dependents rolled back too.
 
     Migrations without a down script make it raise Refused, naming them, as rollback does.
+    With ``force=False`` it also refuses what rollback refuses without ``--force``.
     """
-    state = migrator.state()
-    plan = migrator.plan_rollback(strategy, force=True, state=state)
+    state = state or migrator.state()
+    plan = migrator.plan_rollback(strategy, force=force, state=state)
     ids = set(plan.ids)
     warnings = [w for w in plan.warnings if not w.startswith("--force:")]
     for entry in state.drifted():
@@ -209,10 +220,16 @@ def rollback_report(migrator: Migrator, strategy: Strategy) -> ImpactReport:
 
 
 def impact_report(
-    migrator: Migrator, strategy: Strategy | None = None, *, live: bool = True
+    migrator: Migrator,
+    strategy: Strategy | None = None,
+    *,
+    live: bool = True,
+    state: MigrationState | None = None,
+    **plan_options: bool,
 ) -> ImpactReport:
-    """The impact of what ``migrate`` would do with ``strategy``."""
-    plan = migrator.plan(strategy)
+    """The impact of what ``migrate`` would do with ``strategy``; ``plan_options``
+    (``force``, ``retry_failed``, ``require_checksum_validation``) as for ``migrate``."""
+    plan = migrator.plan(strategy, state=state, **plan_options)
     return _report(migrator, plan, list(plan.warnings), live=live)
 
 
@@ -220,17 +237,22 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
             findings: bool = True) -> ImpactReport:
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
+    allowed: dict[str, list[AllowedFinding]] = {}
     if findings:
-        found = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids).findings
-        for finding in found:
+        result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids)
+        for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
+        for item in result.allowed:
+            allowed.setdefault(item.finding.migration or "", []).append(item)
     impacts = []
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None
         new_tables: set[str] = set()
         for step in plan.steps:
-            impacts.append(_impact_of(step, migrator.dialect, counter, new_tables,
-                                      by_migration.get(step.migration.id, [])))
+            impact = _impact_of(step, migrator.dialect, counter, new_tables,
+                                by_migration.get(step.migration.id, []))
+            impact.allowed = allowed.get(step.migration.id, [])
+            impacts.append(impact)
         conn.rollback()
     return ImpactReport(plan.direction, plan.dialect, impacts, warnings,
                         live=counter is not None)
@@ -285,9 +307,22 @@ def render_text(report: ImpactReport) -> str:
         for finding in m.findings:
             lines.append(f"   {finding.severity.value} {finding.code} {finding.name}: "
                          f"{finding.message}")
+        for item in m.allowed:
+            lines.append(f"   allowed {item.finding.code} {item.finding.name}: {item.reason}")
     if not report.migrations:
         lines.append("Nothing to do.")
+    if report.gate is not None:
+        lines += _gate_lines(report.gate)
     return "\n".join(lines) + "\n"
+
+
+def _gate_lines(verdict: Verdict) -> list[str]:
+    lines = [f"Gate: policy {verdict.policy} (chosen by {verdict.chosen_by}): "
+             + ("REFUSED" if verdict.refused else "allowed")]
+    for check in verdict.checks:
+        where = f" [{check.migration}]" if check.migration else ""
+        lines.append(f"   {check.outcome:<8} {check.check}{where}: {check.reason}")
+    return lines
 
 
 def render_markdown(report: ImpactReport) -> str:
@@ -302,4 +337,7 @@ def render_markdown(report: ImpactReport) -> str:
         cells = [m.id, "yes" if m.transactional else "no", "yes" if m.reversible else "**no**",
                  ", ".join(m.creates), ", ".join(m.alters), ", ".join(m.drops), data, found]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if report.gate is not None:
+        lines += ["", *(f"- {line.strip()}" if i else f"**{line}**"
+                        for i, line in enumerate(_gate_lines(report.gate)))]
     return "\n".join(lines) + "\n"

@@ -7,11 +7,19 @@
 
 The lock is held on a connection of its own, so the migrations' transactions never
 release it by accident.
+
+While it holds the lock, a run keeps a record of itself in ``<table>_lock`` beside the
+tracking table (OS user, host, pid, command, since, database session), so ``status``,
+``lock status`` and a run that times out waiting can name the holder. The database lock
+itself dies with its session (or, for SQLite, with the holding process): a record left
+behind by a killed run is *stale* and is replaced by the next run or cleared by
+``lock break`` (see :mod:`switchy_guard.lockstatus`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +30,9 @@ from filelock import Timeout as FileLockTimeout
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from .db import connect, connection_dialect
+from .db import connect, connect_for_write, connection_dialect, mask_text
 from .errors import LockTimeout
+from .lockrecord import LockRecord, holder_text
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL_SECONDS = 0.05
@@ -43,14 +52,41 @@ def sqlite_lock_path(engine: Engine) -> Path | None:
     return Path(database).with_name(Path(database).name + ".switchy-lock")
 
 
+def current_command() -> str:
+    """This process's command line, as recorded (passwords masked, 255 characters)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return mask_text(" ".join([name, *sys.argv[1:]]))[:255]
+
+
+def _timeout_error(engine: Engine, table: str, timeout: float, where: str) -> LockTimeout:
+    record = LockRecord(table)
+    try:
+        with connect(engine) as conn:
+            holder = record.read(conn)
+            conn.rollback()
+    except Exception:  # the message must not hide the timeout behind a second failure
+        holder = None
+    who = f"held by {holder_text(holder)}" if holder else "holder unknown (no lock record)"
+    return LockTimeout(
+        f"the migration lock{where} is {who}; gave up after {timeout:g} s "
+        "(see: switchy-guard lock status)"
+    )
+
+
 @contextmanager
 def migration_lock(
-    engine: Engine, table: str, timeout: float = DEFAULT_LOCK_TIMEOUT
+    engine: Engine,
+    table: str,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    command: str | None = None,
 ) -> Iterator[None]:
-    """Hold the migration lock for the duration of the block.
+    """Hold the migration lock for the duration of the block, with a holder record.
 
-    Raises LockTimeout (exit code 3) when it is not acquired within ``timeout`` seconds.
+    Raises LockTimeout (exit code 3), naming the holder, when it is not acquired within
+    ``timeout`` seconds.
     """
+    record = LockRecord(table)
+    command = command or current_command()
     if engine.dialect.name == "sqlite":
         path = sqlite_lock_path(engine)
         if path is None:
@@ -60,24 +96,48 @@ def migration_lock(
         try:
             lock.acquire()
         except FileLockTimeout:
-            raise LockTimeout(
-                f"another switchy-guard run holds the migration lock ({path}); "
-                f"gave up after {timeout:g} s"
-            ) from None
+            raise _timeout_error(engine, table, timeout, f" ({path})") from None
         try:
-            yield
+            with connect_for_write(engine) as conn:
+                record.write(conn, command, session=None)
+            try:
+                yield
+            finally:
+                with connect_for_write(engine) as conn:
+                    record.clear(conn)
         finally:
             lock.release()
         return
     conn = connect(engine)
     try:
-        _acquire_server_lock(conn, table, timeout)
         try:
+            _acquire_server_lock(conn, table, timeout)
+        except LockTimeout:
+            raise _timeout_error(engine, table, timeout, f" of {table!r}") from None
+        try:
+            record.write(conn, command, session=str(session_id(conn)))
             yield
         finally:
-            _release_server_lock(conn, table)
+            try:
+                record.clear(conn)
+            finally:
+                _release_server_lock(conn, table)
     finally:
         conn.close()
+
+
+def session_id(conn: Connection) -> int:
+    """The database session (backend pid / connection id) of ``conn``."""
+    query = ("SELECT pg_backend_pid()" if connection_dialect(conn) == "postgres"
+             else "SELECT CONNECTION_ID()")
+    value = int(conn.exec_driver_sql(query).scalar_one())
+    conn.commit()
+    return value
+
+
+def lock_name(conn: Connection, table: str) -> str:
+    """The ``GET_LOCK`` name of ``table``'s migration lock (MySQL/MariaDB)."""
+    return _lock_name(conn, table)
 
 
 def _lock_name(conn: Connection, table: str) -> str:
@@ -107,10 +167,7 @@ def _acquire_server_lock(conn: Connection, table: str, timeout: float) -> None:
         if got:
             return
         if time.monotonic() >= deadline:
-            raise LockTimeout(
-                f"another switchy-guard run holds the migration lock of {table!r}; "
-                f"gave up after {timeout:g} s"
-            )
+            raise LockTimeout(f"the migration lock of {table!r} is held")
         time.sleep(_POLL_SECONDS)
 
 

@@ -72,6 +72,7 @@ def mark_all_completed(
     drop: bool = False,
     environment: str = "development",
     command: str = "mark-all-completed",
+    policy: str | None = None,
 ) -> list[str]:
     """Record migrations as completed without running them; returns the ids marked.
 
@@ -102,7 +103,8 @@ def mark_all_completed(
                 tracking.record(conn, migration.id, COMPLETED, migration.up_checksum,
                                 migration.down_checksum, replace=migration.id in rows)
             AuditJournal(tracking.name).record(
-                conn, command, environment=environment, target=",".join(m.id for m in marked),
+                conn, command, environment=environment, policy=policy,
+                target=",".join(m.id for m in marked),
                 detail=f"scope={scope} drop={drop}: {len(marked)} marked completed",
             )
     return [m.id for m in marked]
@@ -114,6 +116,7 @@ def adopt_checksums(
     *,
     environment: str = "development",
     command: str = "adopt-checksums",
+    policy: str | None = None,
 ) -> list[str]:
     """Record the current checksums for rows that hold unknown ones (64 zeros).
 
@@ -139,7 +142,8 @@ def adopt_checksums(
                 tracking.set_checksums(conn, entry.id, entry.migration.up_checksum,
                                        entry.migration.down_checksum)
             AuditJournal(tracking.name).record(
-                conn, command, environment=environment, target=",".join(e.id for e in chosen),
+                conn, command, environment=environment, policy=policy,
+                target=",".join(e.id for e in chosen),
                 detail=f"adopted the current checksums of {len(chosen)} migration(s)",
             )
     return [e.id for e in chosen]
@@ -153,6 +157,7 @@ def mark(
     reason: str | None = None,
     environment: str = "development",
     command: str = "mark",
+    policy: str | None = None,
 ) -> None:
     """Record one migration as ``completed`` or ``failed`` without running it.
 
@@ -175,7 +180,7 @@ def mark(
                 reason if status == FAILED else None, replace=migration_id in rows,
             )
             AuditJournal(tracking.name).record(
-                conn, command, environment=environment, target=migration_id,
+                conn, command, environment=environment, policy=policy, target=migration_id,
                 detail=f"{previous} -> {status}" + (f": {reason}" if reason else ""),
             )
 
@@ -186,6 +191,7 @@ def retry(
     *,
     environment: str = "development",
     command: str = "retry",
+    policy: str | None = None,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
@@ -214,6 +220,6 @@ def retry(
     finally:
         with connect(migrator.engine) as conn, conn.begin():
             AuditJournal(migrator.tracking.name).record(
-                conn, command, environment=environment, target=migration_id,
+                conn, command, environment=environment, policy=policy, target=migration_id,
                 outcome=outcome, detail=detail,
             )

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -337,10 +337,14 @@ class Migrator:
         retry_failed: bool = False,
         force: bool = False,
         require_checksum_validation: bool = False,
+        approved: Collection[str] | None = None,
+        lock: bool = True,
     ) -> RunResult:
         """Apply pending migrations under the migration lock.
 
         ``dry_run`` writes nothing (not even the tracking table) and returns the plan.
+        ``approved``: the ids a gate let through; if the plan made after taking the lock
+        holds any other, nothing runs (Refused). ``lock=False`` runs without the lock.
         """
         def planned(state: MigrationState | None) -> Plan:
             return self.plan(
@@ -351,31 +355,39 @@ class Migrator:
         if dry_run:
             return RunResult(planned(None), True)
         migrations = self.migrations()
-        with (
-            migration_lock(self.engine, self.tracking.name, self.lock_timeout),
-            connect(self.engine) as conn,
-        ):
+        with self._locked(lock), connect(self.engine) as conn:
             with conn.begin():
                 self.tracking.ensure(conn)
             # Re-read after taking the lock: the previous holder may have applied some.
             state = self._read_state(conn, migrations)
             plan = planned(state)
+            _check_approved(plan, approved)
             return self._run(conn, plan)
 
     def rollback(
-        self, strategy: Strategy, *, dry_run: bool = False, force: bool = False
+        self,
+        strategy: Strategy,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        approved: Collection[str] | None = None,
+        lock: bool = True,
     ) -> RunResult:
-        """Roll back applied migrations, newest first, under the migration lock."""
+        """Roll back applied migrations, newest first, under the migration lock
+        (``approved`` and ``lock`` as for :meth:`migrate`)."""
         if dry_run:
             return RunResult(self.plan_rollback(strategy, force=force), True)
         migrations = self.migrations()
-        with (
-            migration_lock(self.engine, self.tracking.name, self.lock_timeout),
-            connect(self.engine) as conn,
-        ):
+        with self._locked(lock), connect(self.engine) as conn:
             state = self._read_state(conn, migrations)
             plan = self.plan_rollback(strategy, force=force, state=state)
+            _check_approved(plan, approved)
             return self._run(conn, plan)
+
+    def _locked(self, lock: bool) -> AbstractContextManager[None]:
+        if not lock:
+            return nullcontext()
+        return migration_lock(self.engine, self.tracking.name, self.lock_timeout)
 
     def _run(self, conn: Connection, plan: Plan) -> RunResult:
         started = time.perf_counter()
@@ -553,6 +565,18 @@ class _StepError(Exception):
             statement=self.statement.text if self.statement else None,
             applied_statements=self.applied if partial else None,
             total_statements=self.total if partial else None,
+        )
+
+
+def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:
+    if approved is None:
+        return
+    unapproved = [i for i in plan.ids if i not in approved]
+    if unapproved:
+        raise Refused(
+            "the plan changed while waiting for the lock: "
+            f"{', '.join(unapproved)} was not in the plan the gate approved; nothing was "
+            "run, plan and run again"
         )
 
 

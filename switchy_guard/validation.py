@@ -34,6 +34,16 @@ class ValidationResult:
     findings: list[Finding] = field(default_factory=list)
     migrations: int = 0
     statements: int = 0
+    #: Findings an ``allow`` with a reason suppressed, with that reason.
+    allowed: list[AllowedFinding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AllowedFinding:
+    """A finding the migration's author allowed, and the reason they gave."""
+
+    finding: Finding
+    reason: str
 
 
 def excerpt(text: str, limit: int = 160) -> str:
@@ -130,7 +140,8 @@ def _statement_allowances(statement: Statement, migration: Migration,
     return allowances
 
 
-def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance]) -> list[Finding]:
+def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance],
+              allowed: list[AllowedFinding] | None = None) -> list[Finding]:
     kept = []
     for finding in raw:
         matched = [a for a in allowances if a.matches(finding.code, finding.name)]
@@ -138,15 +149,19 @@ def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance]) -> list[F
             allowance.used = True
         if not matched:
             kept.append(finding)
+        elif allowed is not None:
+            allowed.append(AllowedFinding(finding, matched[0].reason))
     return kept
 
 
 def validate_migration(
     migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
     *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
+    allowed: list[AllowedFinding] | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
-    its metadata allows may suppress), and its statement count; updates ``schema``."""
+    its metadata allows may suppress), and its statement count; updates ``schema``.
+    Suppressed findings are appended to ``allowed`` when it is given."""
     sql = migration.up if isinstance(migration.up, str) else ""
     statements = split_statements(sql, dialect)
     parsed = tuple((s, classify(s.text, dialect)) for s in statements)
@@ -163,7 +178,7 @@ def validate_migration(
                 for message in rule.check(info, context)
             ]
             local = _statement_allowances(statement, migration, findings)
-            findings.extend(_suppress(raw, [*local, *migration_allowances]))
+            findings.extend(_suppress(raw, [*local, *migration_allowances], allowed))
             findings.extend(
                 make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} matches no finding here",
                              migration, statement=statement)
@@ -172,7 +187,7 @@ def validate_migration(
         _learn(schema, info, in_plan)
     schema.rebuilt_tables = set()
     if lint:
-        findings.extend(_suppress(extra, migration_allowances))
+        findings.extend(_suppress(extra, migration_allowances, allowed))
         findings.extend(
             make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
                          "finding", migration)
@@ -208,7 +223,7 @@ def validate(
             schema.new_indexes.clear()
         found, count = validate_migration(
             migration, dialect, schema, rules, lint=in_plan, in_plan=in_plan,
-            extra=naming.get(migration.id, ()),
+            extra=naming.get(migration.id, ()), allowed=result.allowed,
         )
         if in_plan:
             result.migrations += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import os
 import time
 from pathlib import Path
 
@@ -60,9 +61,10 @@ def test_lock_timeout_names_the_problem(tmp_path: Path, db_url: str) -> None:
     migrator = Migrator(root, db_url, lock_timeout=0.3)
     with migration_lock(engine, "__switchy_migrations", timeout=1):
         started = time.monotonic()
-        with pytest.raises(LockTimeout, match="holds the migration lock") as info:
+        with pytest.raises(LockTimeout, match=r"is held by \S+@\S+ pid \d+ since ") as info:
             migrator.migrate()
         assert info.value.exit_code == 3
+        assert f"pid {os.getpid()} " in str(info.value)  # the holder is this test
         assert 0.25 <= time.monotonic() - started < 10
     assert migrator.migrate().done  # free again once released
     engine.dispose()

@@ -61,7 +61,9 @@ def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> No
     assert "retried 2024-01-02-000000_b" in fixed.out
     state = Migrator(root, db_url).state()
     assert state.rows[B].status == "completed"
-    assert [(t, o) for t, o, _ in audit(db_url)] == [(B, "failed"), (B, "ok")]
+    # The failed migrate is journaled too (target: its whole plan), then each retry.
+    assert [(t, o) for t, o, _ in audit(db_url)] == [
+        (f"{A}, {B}", "failed"), (B, "failed"), (B, "ok")]
     gone = run_cli("retry", "2099-01-01-000000_nope", "--force", *common)
     assert gone.code == 2
 
@@ -79,9 +81,14 @@ def test_status_history_shows_runs_and_the_audit_journal(tmp_path: Path, db_url:
     run_cli("mark-completed", B, "--force", "--env", "staging", *common)
     text = run_cli("status", "--history", *common).out
     assert "Runs (oldest first):" in text and f"completed   {A}" in text
-    assert "[staging] switchy-guard mark-completed" in text and "failed -> completed" in text
+    assert "[staging/staging] switchy-guard mark-completed" in text
+    assert "failed -> completed" in text
     data = json.loads(run_cli("status", "--history", "--format", "json", *common).out)
     assert [r["id"] for r in data["history"]] == [A, B]
-    (entry,) = data["audit"]
+    migrate, entry = data["audit"]
+    assert migrate["command"].startswith("switchy-guard migrate")
+    assert migrate["outcome"] == "failed" and migrate["policy"] == "development"
+    assert migrate["plan_digest"] and migrate["duration_ms"] is not None
     assert entry["environment"] == "staging" and entry["target"] == B
+    assert entry["policy"] == "staging"
     assert entry["happened_at"] and entry["os_user"] and entry["host"]

@@ -156,7 +156,9 @@ def test_migrate_and_rollback_agree(moosicbox: tuple[Path, str]) -> None:
     code, _, err = cli(root, url, "rollback", "--all")
     assert code == 0, err
     with engine.connect() as conn:
-        assert set(inspect(conn).get_table_names()) <= {TABLE, f"{TABLE}_statements"}
+        # Only the tracking table and switchy-guard's own tables beside it are left.
+        assert set(inspect(conn).get_table_names()) <= {
+            TABLE, f"{TABLE}_statements", f"{TABLE}_audit", f"{TABLE}_lock"}
     engine.dispose()
 
 
@@ -179,8 +181,11 @@ def test_unknown_checksums_block_required_validation_until_adopted(
         audit = conn.exec_driver_sql(f"SELECT command, target, outcome FROM {TABLE}_audit"
                                      ).fetchall()
     engine.dispose()
-    assert [(r[1], r[2]) for r in audit] == [(IDS[0], "ok")]
-    assert audit[0][0].startswith("switchy-guard adopt-checksums")
+    adopted = [(r[1], r[2]) for r in audit if r[0].startswith("switchy-guard adopt-checksums")]
+    assert adopted == [(IDS[0], "ok")]
+    # The migrate refused before the adoption and the one after it are journaled too.
+    migrates = [r[2] for r in audit if r[0].startswith("switchy-guard migrate")]
+    assert migrates == ["refused", "ok"]
 
 
 def test_required_validation_refuses_drift_even_with_force(

@@ -1,0 +1,238 @@
+"""The gated verbs: ``plan``, ``migrate``, ``rollback``, ``lock`` and the confirmation of
+the recovery verbs. A few lines each over :mod:`switchy_guard.gated`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import Refused
+
+if TYPE_CHECKING:
+    from .cli import Context
+    from .gated import GateOptions
+    from .impact import ImpactReport
+    from .policy import PolicyChoice
+    from .runner import Migrator
+
+
+def policy_choice(ctx: Context, migrator: Migrator) -> PolicyChoice:
+    """The policy for this database: ``--env``'s, unless a ``match_urls`` pattern wins."""
+    from .policy import database_target, load_policies
+
+    policies = load_policies(ctx.settings.policy_dir)
+    return policies.choose(ctx.settings.env, database_target(migrator.engine.url))
+
+
+def terminal_ask(ctx: Context) -> Callable[[str], str] | None:
+    """A prompt at the terminal, or None when stdin is not one."""
+    if not sys.stdin.isatty():
+        return None
+
+    def ask(question: str) -> str:
+        ctx.err.write(question)
+        ctx.err.flush()
+        return sys.stdin.readline()
+
+    return ask
+
+
+def gate_options(ctx: Context, migrator: Migrator) -> GateOptions:
+    """The gate options from the command line."""
+    from .cli import command_line
+    from .gated import GateOptions
+
+    args = ctx.args
+    return GateOptions(
+        policy_choice(ctx, migrator), confirm=getattr(args, "confirm", None),
+        ask=terminal_ask(ctx), ack_backup=getattr(args, "ack_backup", False),
+        force=getattr(args, "force", False), command=command_line(ctx),
+        lock_timeout=getattr(args, "lock_timeout", None),
+    )
+
+
+def confirm_recovery(ctx: Context, migrator: Migrator, question: str) -> str:
+    """Confirm a recovery verb; returns the policy's name (for the journal).
+
+    Where the policy requires confirmation, only the typed environment name or
+    ``--confirm NAME`` will do (``--force`` does not). Elsewhere the person types ``yes``,
+    or passes ``--force`` when there is no terminal.
+    """
+    from .gated import require_confirmation
+
+    options = gate_options(ctx, migrator)
+    choice = options.choice
+    if choice.policy.require_confirmation:
+        require_confirmation(choice, options, question)
+        return choice.policy.name
+    if options.force or options.confirm == choice.environment:
+        return choice.policy.name
+    if options.ask is None:
+        raise Refused(f"{question} Refused: no terminal to confirm at; pass --force")
+    if options.ask(f"{question} Type 'yes' to go on: ").strip() != "yes":
+        raise Refused("not confirmed; nothing was changed")
+    return choice.policy.name
+
+
+def _strategy(ctx: Context) -> Any:
+    from .runner import All, Steps, UpTo
+
+    args = ctx.args
+    if getattr(args, "all", False):
+        return All()
+    if getattr(args, "to", None):
+        return UpTo(args.to)
+    if getattr(args, "steps", None) is not None:
+        return Steps(args.steps)
+    return All()
+
+
+def print_impact(ctx: Context, report: ImpactReport) -> None:
+    """The impact report in the chosen format."""
+    from .impact import render_markdown, render_text
+
+    if ctx.format == "json":
+        ctx.emit_json(report.to_dict())
+    elif ctx.format == "markdown":
+        ctx.out.write(render_markdown(report))
+    else:
+        ctx.out.write(render_text(report))
+
+
+def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactReport:
+    from .gate import evaluate
+    from .impact import impact_report, rollback_report
+
+    options = gate_options(ctx, migrator)
+    state = migrator.state()
+    if direction == "up":
+        report = impact_report(migrator, _strategy(ctx), state=state, force=options.force,
+                               retry_failed=getattr(ctx.args, "retry_failed", False))
+    else:
+        report = rollback_report(migrator, _strategy(ctx), state=state)
+    report.gate = evaluate(options.choice, report, state, force=options.force,
+                           ack_backup=options.ack_backup)
+    return report
+
+
+def cmd_plan(ctx: Context) -> int:
+    """``plan``: the impact report of what migrate would do, with the gate's verdict."""
+    print_impact(ctx, _judged_report(ctx, ctx.migrator(), "up"))
+    return 0
+
+
+def _run(ctx: Context, direction: str) -> int:
+    from .gated import gated_run
+
+    migrator = ctx.migrator()
+    if ctx.args.dry_run or getattr(ctx.args, "plan", False):
+        report = _judged_report(ctx, migrator, direction)
+        if ctx.format == "json":
+            ctx.emit_json({**report.to_dict(), "dry_run": True})
+        else:
+            if ctx.args.dry_run:
+                ctx.out.write("Dry run: nothing was changed.\n")
+            print_impact(ctx, report)
+        return 0
+    verb = "applied" if direction == "up" else "rolled back"
+    _progress_hooks(ctx, migrator, verb)
+
+    def show(report: ImpactReport) -> None:
+        # The impact summary is shown before a refusal or a question, not on every run.
+        gate = report.gate
+        if ctx.format == "json" or ctx.quiet or gate is None:
+            return
+        if gate.refused or any(c.outcome == "required" for c in gate.checks):
+            print_impact(ctx, report)
+
+    result = gated_run(
+        migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
+        retry_failed=getattr(ctx.args, "retry_failed", False),
+        require_checksum_validation=getattr(ctx.args, "require_checksum_validation", False),
+    )
+    _report_run(ctx, result, verb)
+    return 0
+
+
+def cmd_migrate(ctx: Context) -> int:
+    """``migrate``: apply pending migrations through the gates."""
+    return _run(ctx, "up")
+
+
+def cmd_rollback(ctx: Context) -> int:
+    """``rollback``: roll back applied migrations through the gates."""
+    return _run(ctx, "down")
+
+
+def _report_run(ctx: Context, result: Any, verb: str) -> None:
+    from .report.state import result_json
+
+    if ctx.format == "json":
+        ctx.emit_json(result_json(result))
+        return
+    for note in result.plan.warnings:
+        ctx.out.write(f"warning: {note}\n")
+    if not result.done:
+        ctx.out.write("Nothing to do: the database is up to date.\n" if verb == "applied"
+                      else "Nothing to roll back.\n")
+    else:
+        ctx.out.write(f"{verb.capitalize()} {len(result.done)} migration(s) in "
+                      f"{result.seconds:.2f} s.\n")
+
+
+def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
+    if ctx.format == "json" or ctx.quiet:
+        return
+    from .runner import Hooks
+
+    out = ctx.out
+
+    def after_each(planned: Any, seconds: float) -> None:
+        out.write(f"{verb} {planned.migration.id} ({seconds:.3f} s)\n")
+        out.flush()
+
+    migrator.hooks = Hooks(after_each=after_each)
+
+
+def cmd_lock(ctx: Context) -> int:
+    """``lock status`` / ``lock break``: see or clear the migration lock."""
+    from .lockstatus import break_lock, lock_status
+
+    migrator = ctx.migrator()
+    table = migrator.tracking.name
+    if ctx.args.action == "status":
+        status = lock_status(migrator.engine, table)
+        if ctx.format == "json":
+            ctx.emit_json(status.to_dict())
+        else:
+            ctx.out.write(("STALE " if status.stale else "") + status.explanation + "\n")
+        return 0
+    status = lock_status(migrator.engine, table)
+    policy = confirm_recovery(ctx, migrator, f"Break the migration lock: {status.explanation}.")
+    _journal_lock_break(ctx, migrator, policy, status, break_lock, table)
+    return 0
+
+
+def _journal_lock_break(ctx: Context, migrator: Migrator, policy: str, status: Any,
+                        breaker: Any, table: str) -> None:
+    from .audit import AuditJournal
+    from .cli import command_line
+    from .db import connect_for_write
+
+    outcome, detail = "ok", ""
+    try:
+        detail = breaker(migrator.engine, table, force=ctx.args.force)
+    except Refused as refused:
+        outcome, detail = "refused", refused.one_line()
+        raise
+    finally:
+        holder = status.holder
+        with connect_for_write(migrator.engine) as conn:
+            AuditJournal(table).record(
+                conn, command_line(ctx), environment=ctx.settings.env, policy=policy,
+                target=f"{holder.os_user}@{holder.host} pid {holder.pid}" if holder else None,
+                outcome=outcome, detail=detail,
+            )
+            conn.commit()
+    ctx.out.write(detail + "\n")

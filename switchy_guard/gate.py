@@ -1,0 +1,173 @@
+"""The gate's verdict: a policy applied to a plan's impact report and the database state.
+
+Each check says what it looked at, whether it passed, was allowed (by an ``allow`` with a
+reason, or because the policy does not refuse it) or refused, and why. Checks that can
+only be settled when the run starts (confirmation, backup) are listed as ``required``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .impact import ImpactReport, MigrationImpact
+from .policy import PolicyChoice
+from .state import MigrationState
+
+Outcome = Literal["passed", "allowed", "refused", "required"]
+
+#: Rules whose findings mean data can be lost (RULES.md, "Data loss").
+DESTRUCTIVE_CODES = frozenset(f"SG30{n}" for n in range(1, 9))
+IRREVERSIBLE_CODE = "SG203"
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One check of the gate."""
+
+    check: str
+    outcome: Outcome
+    reason: str
+    migration: str | None = None
+
+
+@dataclass
+class Verdict:
+    """Which policy applied, and each check that allowed or refused the run."""
+
+    policy: str
+    environment: str
+    chosen_by: str
+    policy_file: str | None
+    checks: list[GateCheck] = field(default_factory=list)
+    destructive: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """Whether any check refused the run."""
+        return any(c.outcome == "refused" for c in self.checks)
+
+    def refusals(self) -> list[GateCheck]:
+        """The checks that refused the run."""
+        return [c for c in self.checks if c.outcome == "refused"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape (``gate`` in the plan report)."""
+        return {
+            "policy": self.policy, "environment": self.environment,
+            "chosen_by": self.chosen_by, "policy_file": self.policy_file,
+            "refused": self.refused, "destructive": self.destructive,
+            "checks": [vars(c) for c in self.checks],
+        }
+
+    def summary(self) -> str:
+        """One line: the refusals, or that the gate lets the run through."""
+        refusals = self.refusals()
+        if not refusals:
+            return f"policy {self.policy} ({self.chosen_by}): allowed"
+        return f"policy {self.policy} ({self.chosen_by}) refused: " + "; ".join(
+            f"{c.migration + ': ' if c.migration else ''}{c.reason}" for c in refusals
+        )
+
+
+def is_destructive(impact: MigrationImpact) -> bool:
+    """Whether a planned migration can lose data: it drops something, touches rows
+    destructively, or has a data-loss finding (allowed or not)."""
+    codes = {f.code for f in impact.findings} | {a.finding.code for a in impact.allowed}
+    return bool(impact.drops or impact.rows or codes & DESTRUCTIVE_CODES)
+
+
+def evaluate(
+    choice: PolicyChoice,
+    report: ImpactReport,
+    state: MigrationState,
+    *,
+    force: bool = False,
+    ack_backup: bool = False,
+) -> Verdict:
+    """The verdict of ``choice.policy`` on ``report`` (what would run) and ``state``."""
+    policy = choice.policy
+    verdict = Verdict(policy.name, choice.environment, choice.reason, policy.path)
+    checks = verdict.checks
+    for impact in report.migrations:
+        _finding_checks(impact, choice, checks)
+    _state_checks(choice, report, state, force, checks)
+    verdict.destructive = any(is_destructive(m) for m in report.migrations)
+    if verdict.destructive:
+        checks.append(_backup_check(choice, ack_backup))
+    if policy.require_confirmation and report.migrations:
+        checks.append(GateCheck("confirmation", "required",
+                                f"type {choice.environment!r} at the terminal or pass "
+                                f"--confirm {choice.environment}"))
+    if not verdict.checks:
+        checks.append(GateCheck("policy", "passed", "nothing in the plan needs a gate"))
+    return verdict
+
+
+def _finding_checks(impact: MigrationImpact, choice: PolicyChoice,
+                    checks: list[GateCheck]) -> None:
+    policy = choice.policy
+    for finding in impact.findings:
+        label = f"{finding.code} {finding.name}"
+        if finding.code == IRREVERSIBLE_CODE and policy.refuse_irreversible:
+            checks.append(GateCheck(
+                label, "refused", "no down script, and the policy refuses irreversible "
+                "migrations (allow 'irreversible' with a reason in its metadata.toml)",
+                impact.id))
+        elif policy.requires_allow(finding.code, finding.name):
+            checks.append(GateCheck(
+                label, "refused", f"{policy.name} allows this rule only with an allow and a "
+                f"reason: {finding.message}", impact.id))
+        elif finding.severity.value in policy.block_severities:
+            checks.append(GateCheck(
+                label, "refused", f"{finding.severity.value} findings block in {policy.name}: "
+                f"{finding.message}", impact.id))
+    for allowed in impact.allowed:
+        finding = allowed.finding
+        checks.append(GateCheck(f"{finding.code} {finding.name}", "allowed",
+                                f"allowed by the migration: {allowed.reason}", impact.id))
+
+
+def _state_checks(choice: PolicyChoice, report: ImpactReport, state: MigrationState,
+                  force: bool, checks: list[GateCheck]) -> None:
+    policy = choice.policy
+    dirty = [e.id for e in state.in_progress()]
+    if dirty and force:
+        checks.append(GateCheck(
+            "dirty-state", "refused" if policy.refuse_dirty else "allowed",
+            f"--force over in_progress rows ({', '.join(dirty)})"
+            + (f": {policy.name} never lets --force past dirty state; recover with "
+               "mark-completed or mark-failed" if policy.refuse_dirty else "")))
+    drifted = [e.id for e in state.drifted()]
+    if report.direction == "down":
+        planned = {m.id for m in report.migrations}
+        drifted = [i for i in drifted if i in planned]
+    if drifted and force:
+        checks.append(GateCheck(
+            "checksum-drift", "refused" if policy.refuse_checksum_drift else "allowed",
+            f"--force over changed applied migrations ({', '.join(drifted)})"
+            + (f": {policy.name} never lets --force past checksum drift"
+               if policy.refuse_checksum_drift else "")))
+    if report.direction == "up" and policy.refuse_out_of_order:
+        applied = [e.id for e in state.applied()]
+        newest = max(applied) if applied else None
+        late = [m.id for m in report.migrations
+                if newest is not None and m.id < newest and m.id not in state.rows]
+        if late:
+            checks.append(GateCheck(
+                "out-of-order", "refused",
+                f"pending {', '.join(late)} sort(s) before the newest applied {newest}; "
+                f"{policy.name} refuses out-of-order migrations"))
+
+
+def _backup_check(choice: PolicyChoice, ack_backup: bool) -> GateCheck:
+    policy = choice.policy
+    if policy.backup == "ack":
+        if ack_backup:
+            return GateCheck("backup", "passed", "--ack-backup: a backup was acknowledged")
+        return GateCheck("backup", "refused", f"the plan can lose data and {policy.name} needs "
+                         "a backup: take one, then pass --ack-backup")
+    if policy.backup == "command":
+        return GateCheck("backup", "required",
+                         "the policy's backup_command runs before anything is applied")
+    return GateCheck("backup", "passed", f"{policy.name} asks for no backup")

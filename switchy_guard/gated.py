@@ -1,0 +1,193 @@
+"""Gated runs: ``migrate`` and ``rollback`` through the policy, confirmation, backup and
+lock gates, each recorded in the audit journal.
+
+The flow: read the state; build the impact report; let the policy judge it (the verdict
+becomes part of the report); show the report; refuse if the verdict refuses; ask for
+confirmation where the policy requires it; run the backup command or require a backup
+acknowledgement before destructive steps; then run under the lock, refusing if the plan
+made after taking the lock holds anything the gate did not approve. The journal gets one
+entry per run (applied, failed or refused) with the policy, the plan's digest and the
+duration, plus one per forced override.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .audit import AuditJournal
+from .db import connect_for_write, mask_text
+from .errors import Refused, SwitchyError
+from .gate import Verdict, evaluate
+from .impact import ImpactReport, impact_report, rollback_report
+from .policy import PolicyChoice
+from .runner import Migrator, RunResult, Strategy
+
+
+@dataclass
+class GateOptions:
+    """What the person running the command said.
+
+    ``ask`` prompts at a terminal and returns what was typed; None when there is no
+    terminal. ``lock_timeout`` (an explicit flag) overrides the policy's.
+    """
+
+    choice: PolicyChoice
+    confirm: str | None = None
+    ask: Callable[[str], str] | None = None
+    ack_backup: bool = False
+    force: bool = False
+    command: str = "switchy-guard"
+    lock_timeout: float | None = None
+
+
+def plan_digest(report: ImpactReport) -> str:
+    """SHA-256 over the direction and each planned migration's id and statements."""
+    digest = hashlib.sha256(report.direction.encode())
+    for migration in report.migrations:
+        digest.update(f"\n{migration.id}\n".encode())
+        digest.update("\0".join(migration.statements).encode())
+    return digest.hexdigest()
+
+
+def require_confirmation(choice: PolicyChoice, options: GateOptions, what: str) -> None:
+    """Refuse unless the person confirmed by typing the environment's name (or
+    ``--confirm NAME``), where the policy requires it."""
+    if not choice.policy.require_confirmation:
+        return
+    environment = choice.environment
+    if options.confirm is not None:
+        if options.confirm != environment:
+            raise Refused(f"--confirm {options.confirm!r} does not match the environment "
+                          f"{environment!r}; nothing was changed")
+        return
+    if options.ask is None:
+        raise Refused(f"policy {choice.policy.name} requires confirmation and there is no "
+                      f"terminal to confirm at: pass --confirm {environment} "
+                      "(nothing was changed)")
+    typed = options.ask(f"{what}\nType the environment's name ({environment}) to go on: ")
+    if typed.strip() != environment:
+        raise Refused("not confirmed (the name typed did not match); nothing was changed")
+
+
+def run_backup_command(choice: PolicyChoice, database_url: str) -> None:
+    """Run the policy's backup command; a non-zero exit refuses the run."""
+    command = choice.policy.backup_command
+    if not command:
+        return
+    env = {**os.environ, "SWITCHY_ENV": choice.environment,
+           "SWITCHY_DATABASE_URL": database_url}
+    try:
+        done = subprocess.run(command, shell=True, env=env, check=False,
+                              capture_output=True, text=True)
+    except OSError as exc:
+        raise Refused(f"backup command could not start: {exc}; nothing was applied") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
+        raise Refused(f"backup command {mask_text(command)!r} exited with {done.returncode}"
+                      f"{': ' + mask_text(tail[0]) if tail[0] else ''}; nothing was applied")
+
+
+class _Journal:
+    """Writes this run's audit entries (never letting a journal failure hide the run's)."""
+
+    def __init__(self, migrator: Migrator, options: GateOptions, verb: str) -> None:
+        self.migrator = migrator
+        self.options = options
+        self.verb = verb
+        self.started = time.monotonic()
+
+    def record(self, outcome: str, *, target: str | None = None, detail: str | None = None,
+               digest: str | None = None, command: str | None = None) -> None:
+        journal = AuditJournal(self.migrator.tracking.name)
+        try:
+            with connect_for_write(self.migrator.engine) as conn:
+                journal.record(
+                    conn, command or self.options.command,
+                    environment=self.options.choice.environment, target=target,
+                    outcome=outcome, detail=detail, policy=self.options.choice.policy.name,
+                    plan_digest=digest, duration=time.monotonic() - self.started,
+                )
+                conn.commit()
+        except Exception as exc:  # the run's own outcome matters more
+            warnings.warn(f"the audit journal could not be written: "
+                          f"{mask_text(str(exc).splitlines()[0] if str(exc) else repr(exc))}",
+                          stacklevel=2)
+
+
+def gated_run(
+    migrator: Migrator,
+    direction: str,
+    strategy: Strategy,
+    options: GateOptions,
+    *,
+    show: Callable[[ImpactReport], None] | None = None,
+    retry_failed: bool = False,
+    require_checksum_validation: bool = False,
+) -> RunResult:
+    """Migrate (``direction="up"``) or roll back (``"down"``) through every gate."""
+    verb = "migrate" if direction == "up" else "rollback"
+    journal = _Journal(migrator, options, verb)
+    policy = options.choice.policy
+    try:
+        state = migrator.state()
+        if direction == "up":
+            report = impact_report(migrator, strategy, state=state, force=options.force,
+                                   retry_failed=retry_failed,
+                                   require_checksum_validation=require_checksum_validation)
+        else:
+            report = rollback_report(migrator, strategy, force=options.force, state=state)
+    except Refused as refused:
+        journal.record("refused", detail=refused.one_line())
+        raise
+    verdict: Verdict = evaluate(options.choice, report, state, force=options.force,
+                                ack_backup=options.ack_backup)
+    report.gate = verdict
+    if show is not None:
+        show(report)
+    digest = plan_digest(report)
+    ids = [m.id for m in report.migrations]
+    target = ", ".join(ids)[:2000] or None
+    try:
+        if verdict.refused:
+            raise Refused(verdict.summary() + "; nothing was changed")
+        if ids:
+            require_confirmation(options.choice, options,
+                                 f"{verb}: {len(ids)} migration(s) on the "
+                                 f"{options.choice.environment} database")
+            if verdict.destructive and policy.backup == "command":
+                run_backup_command(options.choice, str(migrator.engine.url.render_as_string(
+                    hide_password=False)))
+    except Refused as refused:
+        journal.record("refused", target=target, detail=refused.one_line(), digest=digest)
+        raise
+    forced = [w for w in report.warnings if w.startswith("--force:")]
+    if forced:
+        journal.record("forced override", target=target, detail="; ".join(forced),
+                       digest=digest)
+    migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
+                             else policy.lock_timeout)
+    try:
+        if direction == "up":
+            result = migrator.migrate(
+                strategy, retry_failed=retry_failed, force=options.force,
+                require_checksum_validation=require_checksum_validation,
+                approved=ids, lock=policy.require_lock,
+            )
+        else:
+            result = migrator.rollback(strategy, force=options.force, approved=ids,
+                                       lock=policy.require_lock)
+    except SwitchyError as error:
+        outcome = "refused" if isinstance(error, Refused) else "failed"
+        journal.record(outcome, target=target, detail=error.one_line(), digest=digest)
+        raise
+    journal.record("ok", target=", ".join(result.done)[:2000] or None,
+                   detail=f"{len(result.done)} migration(s) "
+                          f"{'applied' if direction == 'up' else 'rolled back'}",
+                   digest=digest)
+    return result

@@ -1,0 +1,126 @@
+"""``lock status`` and ``lock break``: who holds the migration lock, and clearing a stale one.
+
+A lock is *held* while the database says so (PostgreSQL ``pg_locks``, MySQL/MariaDB
+``IS_USED_LOCK``, or the SQLite lock file being locked). Its record is *stale* when the
+holder is gone: the lock is free but the record was left behind (the run was killed), or
+the record's process is dead on this host while its database session lingers.
+
+``lock break`` deletes a stale record and ends a lingering session of a dead holder. A
+lock whose holder is alive is only broken with ``force`` (its database session is
+terminated; its transaction rolls back); a live SQLite holder cannot be broken at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from .db import connect, connect_for_write
+from .errors import Refused
+from .locking import advisory_key, lock_name, sqlite_lock_path
+from .lockrecord import LockHolder, LockRecord, holder_text
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    """What is known about the migration lock."""
+
+    held: bool
+    holder: LockHolder | None
+    session: int | None  # the database session holding it (PostgreSQL/MySQL)
+    stale: bool
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``lock status``."""
+        return {
+            "held": self.held, "stale": self.stale, "session": self.session,
+            "holder": vars(self.holder) if self.holder else None,
+            "explanation": self.explanation,
+        }
+
+
+def _holding_session(conn: Connection, table: str) -> int | None:
+    if conn.dialect.name == "postgresql":
+        key = advisory_key(table) & 0xFFFFFFFFFFFFFFFF
+        value = conn.execute(
+            text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                 "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                 " AND classid = :hi AND objid = :lo AND objsubid = 1"),
+            {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
+        ).scalar()
+    else:
+        value = conn.execute(text("SELECT IS_USED_LOCK(:name)"),
+                             {"name": lock_name(conn, table)}).scalar()
+    return int(value) if value is not None else None
+
+
+def _sqlite_held(engine: Engine) -> bool:
+    path = sqlite_lock_path(engine)
+    if path is None or not path.exists():
+        return False
+    probe = FileLock(str(path), timeout=0)
+    try:
+        probe.acquire()
+    except FileLockTimeout:
+        return True
+    probe.release()
+    return False
+
+
+def lock_status(engine: Engine, table: str) -> LockStatus:
+    """Whether the migration lock of ``table`` is held, by whom, and whether it is stale."""
+    with connect(engine) as conn:
+        holder = LockRecord(table).read(conn)
+        session = None if engine.dialect.name == "sqlite" else _holding_session(conn, table)
+        conn.rollback()
+    held = _sqlite_held(engine) if engine.dialect.name == "sqlite" else session is not None
+    if not held:
+        if holder is None:
+            return LockStatus(False, None, None, False, "the migration lock is free")
+        return LockStatus(False, holder, None, True,
+                          f"stale record: {holder_text(holder)} ended without releasing "
+                          "the lock (the lock itself is free)")
+    if holder is None:
+        return LockStatus(True, None, session, False,
+                          "held, but the holder left no record (an older switchy-guard?)")
+    if holder.session is not None and session is not None and holder.session != str(session):
+        return LockStatus(True, holder, session, False,
+                          f"held by database session {session}; the record "
+                          f"({holder_text(holder)}) is an older holder's")
+    if holder.process_alive() is False:
+        return LockStatus(True, holder, session, True,
+                          f"stale: held by {holder_text(holder)}, whose process is gone; "
+                          "its database session lingers")
+    return LockStatus(True, holder, session, False, f"held by {holder_text(holder)}")
+
+
+def break_lock(engine: Engine, table: str, *, force: bool = False) -> str:
+    """Clear the migration lock of ``table``; what was done. Refused when the holder is
+    alive (unless ``force``, which terminates its database session)."""
+    status = lock_status(engine, table)
+    if not status.held:
+        if status.holder is None:
+            return "nothing to break: the migration lock is free and has no record"
+        with connect_for_write(engine) as conn:
+            LockRecord(table).clear(conn)
+        return f"cleared the stale record of {holder_text(status.holder)}"
+    if engine.dialect.name == "sqlite":
+        raise Refused(f"{status.explanation}: a live SQLite holder cannot be broken; "
+                      "stop that process")
+    if not status.stale and not force:
+        raise Refused(f"{status.explanation}: the holder looks alive; wait for it, or "
+                      "break it with --force (its session is terminated)")
+    with connect(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": status.session})
+        else:
+            conn.exec_driver_sql(f"KILL {int(status.session or 0)}")
+        conn.commit()
+        LockRecord(table).clear(conn)
+    return f"terminated database session {status.session} and cleared its lock"
