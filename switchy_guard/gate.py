@@ -66,7 +66,7 @@ class Verdict:
         if not refusals:
             return f"policy {self.policy} ({self.chosen_by}): allowed"
         return f"policy {self.policy} ({self.chosen_by}) refused: " + "; ".join(
-            f"{c.migration + ': ' if c.migration else ''}{c.reason}" for c in refusals
+            f"{c.migration + ': ' if c.migration else ''}{c.check}: {c.reason}" for c in refusals
         )
 
 

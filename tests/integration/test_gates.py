@@ -1,0 +1,226 @@
+"""The gates on real databases: policy verdicts, confirmation, backups, journaling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from switchy_guard.audit import AuditJournal
+from switchy_guard.db import create_database_engine, parse_url
+from switchy_guard.errors import Refused
+from switchy_guard.gated import GateOptions, gated_run
+from switchy_guard.policy import PolicyChoice, load_policies, policy_from_mapping
+from switchy_guard.runner import All, Migrator
+from tests.cli_helpers import run_cli, write_migration
+
+A, B, C = "2024-01-01-000000_create_users", "2024-01-02-000000_drop_nick", "2024-01-03-000000_c"
+ALLOW_DROP = '[[allow]]\nrule = "drop-column"\nreason = "nick is unused since v2"\n'
+
+
+def project(root: Path, *, allow: bool = True) -> None:
+    """A table with data, then a migration dropping one of its columns."""
+    write_migration(root, A, "CREATE TABLE users (id INTEGER PRIMARY KEY, nick VARCHAR(20));\n"
+                             "INSERT INTO users (id, nick) VALUES (1, 'a'), (2, NULL);\n",
+                    "DROP TABLE users;\n",
+                    metadata='[[allow]]\nrule = "non-transactional-ddl"\n'
+                             'reason = "MySQL: a half-applied seed is re-run by hand"\n')
+    write_migration(root, B, "ALTER TABLE users DROP COLUMN nick;\n",
+                    "ALTER TABLE users ADD COLUMN nick VARCHAR(20);\n",
+                    metadata=ALLOW_DROP if allow else None)
+
+
+def tables(url: str) -> set[str]:
+    engine = create_database_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def journal(url: str) -> list[dict[str, object]]:
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [vars(e) for e in AuditJournal("__switchy_migrations").entries(conn)]
+    finally:
+        engine.dispose()
+
+
+def test_production_without_confirmation_applies_nothing(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "production",
+                     "--ack-backup")
+    assert result.code == 1
+    assert result.error_lines[-1].startswith("error: policy production requires confirmation"
+                                             " and there is no terminal")
+    assert "--confirm production" in result.err
+    assert "Gate: policy production" in result.out  # the impact summary came first
+    assert "users" not in tables(db_url) and "__switchy_migrations" not in tables(db_url)
+    (entry,) = journal(db_url)
+    assert (entry["outcome"], entry["policy"], entry["environment"]) == (
+        "refused", "production", "production")
+    assert "confirmation" in str(entry["detail"]) and entry["plan_digest"]
+    wrong = run_cli("migrate", "-m", root, "-d", db_url, "--env", "production",
+                    "--ack-backup", "--confirm", "staging")
+    assert wrong.code == 1 and "does not match the environment 'production'" in wrong.err
+    assert "users" not in tables(db_url)
+
+
+def test_production_with_confirmation_allow_and_backup_applies(tmp_path: Path,
+                                                               db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "production",
+                     "--confirm", "production", "--ack-backup")
+    assert result.code == 0, result.err
+    assert "Applied 2 migration(s)" in result.out
+    (entry,) = journal(db_url)
+    assert entry["outcome"] == "ok" and entry["target"] == f"{A}, {B}"
+    assert entry["policy"] == "production" and isinstance(entry["duration_ms"], int)
+    assert "s3cret" not in str(entry["command"]) and "--confirm production" in str(
+        entry["command"])
+
+
+def test_a_destructive_step_without_an_allow_is_refused_in_production(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root, allow=False)
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", "--to", A, *common).code == 0  # development: no gate on A
+    result = run_cli("migrate", *common, "--env", "production", "--confirm", "production",
+                     "--ack-backup")
+    assert result.code == 1
+    assert "SG302 drop-column" in result.err and "only with an allow and a reason" in result.err
+    engine = create_database_engine(db_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
+    assert "nick" in columns  # nothing was applied
+    # Under development the same plan only shows the finding.
+    plan = run_cli("plan", *common, "--format", "json")
+    gate = json.loads(plan.out)["gate"]
+    assert gate["policy"] == "development" and not gate["refused"]
+    assert gate["destructive"] is True
+
+
+def test_the_gate_verdict_is_in_the_plan(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    common = ["-m", root, "-d", db_url, "--env", "production"]
+    run_cli("migrate", "--to", A, "-m", root, "-d", db_url)
+    data = json.loads(run_cli("plan", *common, "--format", "json").out)
+    gate = data["gate"]
+    assert gate["policy"] == "production" and gate["chosen_by"] == "--env production"
+    checks = {(c["check"], c["outcome"]) for c in gate["checks"]}
+    assert ("SG302 drop-column", "allowed") in checks
+    assert ("backup", "refused") in checks and ("confirmation", "required") in checks
+    allowed = next(c for c in gate["checks"] if c["outcome"] == "allowed")
+    assert allowed["reason"] == "allowed by the migration: nick is unused since v2"
+    assert data["migrations"][0]["allowed"][0]["reason"] == "nick is unused since v2"
+    assert data["migrations"][0]["rows"][0]["non_null"] == 1  # the live figure is there too
+    text = run_cli("plan", *common).out
+    assert "Gate: policy production (chosen by --env production): REFUSED" in text
+    assert "refused  backup:" in text
+    markdown = run_cli("plan", *common, "--format", "markdown").out
+    assert "**Gate: policy production" in markdown
+    dry = run_cli("migrate", "--dry-run", *common, "--ack-backup")
+    assert dry.code == 0 and "Gate: policy production (chosen by --env production): allowed" \
+        in dry.out
+
+
+def test_match_urls_wins_over_env(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.policy import database_target
+
+    root = tmp_path / "m"
+    project(root)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    target = database_target(parse_url(db_url))
+    (policies / "production.toml").write_text(
+        (Path(load_policies(None).get("production").path or "")).read_text()
+        .replace("match_urls = []", f"match_urls = [{json.dumps(target.upper())}]"))
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "development",
+                     "--policy-dir", policies, "--ack-backup")
+    assert result.code == 1 and "policy production requires confirmation" in result.err
+    assert "chosen by match_urls pattern" in result.out
+    assert "users" not in tables(db_url)
+
+
+def test_backup_command_runs_before_destructive_steps(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    run_cli("migrate", "--to", A, "-m", root, "-d", db_url)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    marker = tmp_path / "backup.txt"
+    (policies / "staging.toml").write_text(
+        'backup = "command"\n'
+        f'backup_command = "echo $SWITCHY_ENV > {marker}; exit 3"\n')
+    common = ["-m", root, "-d", db_url, "--env", "staging", "--policy-dir", policies]
+    failed = run_cli("migrate", *common)
+    assert failed.code == 1 and "exited with 3" in failed.err
+    assert marker.read_text().strip() == "staging"
+    assert journal(db_url)[-1]["outcome"] == "refused"
+    (policies / "staging.toml").write_text(
+        'backup = "command"\nbackup_command = "test -n \\"$SWITCHY_DATABASE_URL\\""\n')
+    assert run_cli("migrate", *common).code == 0
+    assert journal(db_url)[-1]["outcome"] == "ok"
+
+
+@pytest.mark.parametrize("typed", ["production\n", "prod\n"])
+def test_confirmation_typed_at_a_terminal(tmp_path: Path, db_url: str, typed: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    questions: list[str] = []
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        return typed
+
+    migrator = Migrator(root, db_url)
+    choice = load_policies(None).choose("production", None)
+    options = GateOptions(choice, ask=ask, ack_backup=True)
+    if typed.strip() == "production":
+        assert gated_run(migrator, "up", All(), options).done == [A, B]
+    else:
+        with pytest.raises(Refused, match="not confirmed"):
+            gated_run(migrator, "up", All(), options)
+        assert "users" not in tables(db_url)
+    assert "Type the environment's name (production)" in questions[0]
+    migrator.engine.dispose()
+
+
+def test_policy_refusals_over_state(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, C, "CREATE TABLE c (id INTEGER);\n")  # no down script
+    common = ["-m", root, "-d", db_url]
+    strict = policy_from_mapping("strict", {"refuse_out_of_order": True,
+                                            "refuse_irreversible": True})
+    migrator = Migrator(root, db_url)
+    with pytest.raises(Refused, match="refuses irreversible migrations"):
+        gated_run(migrator, "up", All(), GateOptions(PolicyChoice(strict, "strict", "test")))
+    assert run_cli("migrate", "--to", C, *common).code == 0
+    write_migration(root, B, "CREATE TABLE b (id INTEGER);\n", "DROP TABLE b;\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(Refused, match=f"pending {B} sort.* before the newest applied {C}"):
+        gated_run(migrator, "up", All(), GateOptions(PolicyChoice(strict, "strict", "test")))
+    migrator.engine.dispose()
+
+
+def test_recovery_verbs_need_the_typed_confirmation_in_production(tmp_path: Path,
+                                                                  db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    common = ["-m", root, "-d", db_url, "--env", "production"]
+    refused = run_cli("mark-completed", A, "--force", *common)
+    assert refused.code == 1 and "--confirm production" in refused.err
+    assert "__switchy_migrations" not in tables(db_url) or not Migrator(
+        root, db_url).state().rows
+    done = run_cli("mark-completed", A, "--confirm", "production", *common)
+    assert done.code == 0, done.err
+    entry = journal(db_url)[-1]
+    assert entry["policy"] == "production" and entry["target"] == A
