@@ -197,7 +197,7 @@ def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
 
 def cmd_lock(ctx: Context) -> int:
     """``lock status`` / ``lock break``: see or clear the migration lock."""
-    from .lockstatus import break_lock, lock_status
+    from .lockstatus import lock_status
 
     migrator = ctx.migrator()
     table = migrator.tracking.name
@@ -208,21 +208,23 @@ def cmd_lock(ctx: Context) -> int:
         else:
             ctx.out.write(("STALE " if status.stale else "") + status.explanation + "\n")
         return 0
-    status = lock_status(migrator.engine, table)
-    policy = confirm_recovery(ctx, migrator, f"Break the migration lock: {status.explanation}.")
-    _journal_lock_break(ctx, migrator, policy, status, break_lock, table)
+    _break_lock_journaled(ctx, migrator, lock_status(migrator.engine, table))
     return 0
 
 
-def _journal_lock_break(ctx: Context, migrator: Migrator, policy: str, status: Any,
-                        breaker: Any, table: str) -> None:
+def _break_lock_journaled(ctx: Context, migrator: Migrator, status: Any) -> None:
+    """``lock break``: confirmed, then broken; journaled whether done or refused."""
     from .audit import AuditJournal
     from .cli import command_line
     from .db import connect_for_write
+    from .lockstatus import break_lock
 
+    table = migrator.tracking.name
+    policy = policy_choice(ctx, migrator).policy.name
     outcome, detail = "ok", ""
     try:
-        detail = breaker(migrator.engine, table, force=ctx.args.force)
+        confirm_recovery(ctx, migrator, f"Break the migration lock: {status.explanation}.")
+        detail = break_lock(migrator.engine, table, force=ctx.args.force)
     except Refused as refused:
         outcome, detail = "refused", refused.one_line()
         raise

@@ -1,0 +1,131 @@
+"""The lock record: a waiting run names the holder; stale locks are detected and broken."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from switchy_guard.audit import AuditJournal
+from switchy_guard.db import create_database_engine
+from switchy_guard.lockstatus import lock_status
+from tests.cli_helpers import run_cli, write_migration
+
+HOLDER = """
+import sys, time
+from switchy_guard.db import create_database_engine
+from switchy_guard.locking import migration_lock
+engine = create_database_engine(sys.argv[1])
+with migration_lock(engine, "__switchy_migrations", 30):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextmanager
+def holder(url: str) -> Iterator[subprocess.Popen[str]]:
+    """A process holding the migration lock (its command line carries the URL)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "held", process.stderr
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def status_of(url: str) -> dict[str, object]:
+    result = run_cli("lock", "status", "-d", url, "--format", "json")
+    assert result.code == 0, result.err
+    data: dict[str, object] = json.loads(result.out)
+    return data
+
+
+def wait_free(url: str) -> dict[str, object]:
+    """Wait (a few seconds at most) until the server has noticed the holder is gone."""
+    deadline = time.monotonic() + 20
+    while True:
+        data = status_of(url)
+        if not data["held"] or time.monotonic() > deadline:
+            return data
+        time.sleep(0.1)
+
+
+def test_a_waiting_run_and_status_name_the_holder(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
+    with holder(db_url) as process:
+        data = status_of(db_url)
+        assert data["held"] is True and data["stale"] is False
+        record = data["holder"]
+        assert isinstance(record, dict) and record["pid"] == process.pid
+        assert "s3cret-pw" not in json.dumps(data)  # the URL in its command is masked
+        text = run_cli("status", "-m", root, "-d", db_url).out
+        assert f"Lock: held by {record['os_user']}@{record['host']} pid {process.pid}" in text
+        waited = run_cli("migrate", "-m", root, "-d", db_url, "--lock-timeout", "0.3")
+        assert waited.code == 3
+        assert f"pid {process.pid} since" in waited.err and "s3cret-pw" not in waited.err
+        refused = run_cli("lock", "break", "-d", db_url, "--confirm", "development")
+        assert (refused.code == 1 and "the holder looks alive" in refused.err) or (
+            "a live SQLite holder cannot be broken" in refused.err)
+        assert process.poll() is None  # nothing was done to it
+    assert wait_free(db_url)["held"] is False
+
+
+def test_a_killed_holder_leaves_a_stale_record_that_break_clears(tmp_path: Path,
+                                                                db_url: str) -> None:
+    with holder(db_url) as process:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    data = wait_free(db_url)
+    assert data["held"] is False and data["stale"] is True
+    text = run_cli("lock", "status", "-d", db_url).out
+    assert text.startswith("STALE stale record: ") and f"pid {process.pid}" in text
+    no_terminal = run_cli("lock", "break", "-d", db_url)
+    assert no_terminal.code == 1 and "no terminal to confirm at" in no_terminal.err
+    broken = run_cli("lock", "break", "-d", db_url, "--confirm", "development")
+    assert broken.code == 0, broken.err
+    assert "cleared the stale record of " in broken.out
+    assert status_of(db_url) == {"held": False, "stale": False, "session": None,
+                                 "holder": None, "explanation": "the migration lock is free"}
+    engine = create_database_engine(db_url)
+    with engine.connect() as conn:
+        entries = AuditJournal("__switchy_migrations").entries(conn)
+    engine.dispose()
+    (refusal, entry) = entries
+    assert refusal.outcome == "refused" and entry.outcome == "ok"
+    assert entry.command.startswith("switchy-guard lock break") and "s3cret-pw" not in (
+        entry.command + str(entry.detail))
+    again = run_cli("lock", "break", "-d", db_url, "--confirm", "development")
+    assert again.code == 0 and "nothing to break" in again.out
+
+
+def test_break_force_ends_a_live_server_session(tmp_path: Path, db_url: str,
+                                                db_kind: str) -> None:
+    with holder(db_url) as process:
+        forced = run_cli("lock", "break", "--force", "-d", db_url)
+        if db_kind == "sqlite":
+            assert forced.code == 1 and "cannot be broken" in forced.err
+            return
+        assert forced.code == 0, forced.err
+        assert "terminated database session" in forced.out
+        engine = create_database_engine(db_url)
+        try:
+            status = lock_status(engine, "__switchy_migrations")
+            deadline = time.monotonic() + 20
+            while status.held and time.monotonic() < deadline:
+                time.sleep(0.1)
+                status = lock_status(engine, "__switchy_migrations")
+        finally:
+            engine.dispose()
+        assert not status.held and status.holder is None
+        assert process.poll() is None or process.returncode != 0
