@@ -423,7 +423,7 @@ def cmd_status(ctx: Context) -> int:
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
             "summary": summary(state),
-            "warnings": state_warnings(state),
+            "warnings": state_warnings(state, migrator.dialect),
             "lock": lock.to_dict(),
             "migrations": [status_entry(e) for e in state.entries],
         }
@@ -431,7 +431,7 @@ def cmd_status(ctx: Context) -> int:
             data["history"], data["audit"] = history
         ctx.emit_json(data)
         return 0
-    print_status(ctx.out, state, mask_url(migrator.engine.url))
+    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect)
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history

@@ -29,7 +29,7 @@ from .errors import ConfigError, MigrationFailed, Refused
 from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
 from .migration import Migration, Step
 from .sql import Statement, split_statements
-from .state import MigrationState, MigrationStatus
+from .state import MigrationState, MigrationStatus, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
 
 Direction = Literal["up", "down"]
@@ -222,8 +222,8 @@ class Migrator:
             if not force:
                 raise Refused(
                     f"migration {entry.id} is in_progress: a run died while applying it"
-                    f"{_progress_note(entry)}; check the schema, then mark it completed or "
-                    "failed, or re-run with --force"
+                    f"{progress_note(entry, self.dialect)}; check the schema, then mark it "
+                    "completed or failed, or re-run with --force"
                 )
             warnings.append(f"--force: re-running {entry.id}, left in_progress")
         self._check_drift(state.drifted(), force, warnings)
@@ -582,12 +582,3 @@ def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
-
-
-def _progress_note(entry: MigrationStatus) -> str:
-    if entry.progress is None:
-        return ""
-    return (
-        f" ({entry.progress.statements_applied} of {entry.progress.statements_total} "
-        "statements had been applied)"
-    )

@@ -38,6 +38,38 @@ class MigrationStatus:
         return self.state == COMPLETED
 
 
+def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
+    """What a dirty migration's statement journal says ran, naming the statements, so the
+    person knows what to undo: `` (2 of 3 statements had been applied: 1. `...` (up.sql:1);
+    2. `...` (up.sql:3); not applied: 3. `...`)``. Empty without a journal entry."""
+    progress = entry.progress
+    if progress is None:
+        return ""
+    note = (f" ({progress.statements_applied} of {progress.statements_total} statements "
+            "had been applied")
+    migration = entry.migration
+    if migration is None or not isinstance(migration.up, str):
+        return note + ")"
+    from .sql import split_statements
+    from .validation import excerpt
+
+    statements = split_statements(migration.up, dialect)
+    where = migration.up_path or "up.sql"
+
+    def named(number: int) -> str:
+        statement = statements[number - 1]
+        return f"{number}. `{excerpt(statement.text, 80)}` ({where}:{statement.line})"
+
+    ran = [named(n) for n in range(1, min(progress.statements_applied, len(statements)) + 1)]
+    if ran:
+        note += ": " + "; ".join(ran)
+    if progress.statements_applied < len(statements):
+        note += "; not applied: " + named(progress.statements_applied + 1)
+        if progress.statements_applied + 1 < len(statements):
+            note += f" and {len(statements) - progress.statements_applied - 1} more"
+    return note + ")"
+
+
 def _drift(migration: Migration, row: TrackingRow) -> tuple[tuple[str, ...], bool]:
     if row.up_checksum == UNKNOWN_CHECKSUM and row.down_checksum == UNKNOWN_CHECKSUM:
         return (), True

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..records import format_time
-from ..state import MigrationState, MigrationStatus
+from ..state import MigrationState, MigrationStatus, progress_note
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,17 +73,13 @@ def summary(state: MigrationState) -> dict[str, int]:
     return counts
 
 
-def state_warnings(state: MigrationState) -> list[str]:
-    """Plain-language problems a person should look at."""
+def state_warnings(state: MigrationState, dialect: str | None = None) -> list[str]:
+    """Plain-language problems a person should look at (a dirty migration's note names
+    the statements its journal says ran)."""
     notes = []
     for entry in state.in_progress():
-        progress = (
-            f" ({entry.progress.statements_applied} of {entry.progress.statements_total} "
-            "statements applied)"
-            if entry.progress
-            else ""
-        )
-        notes.append(f"{entry.id} is in_progress: a run died while applying it{progress}")
+        notes.append(f"{entry.id} is in_progress: a run died while applying it"
+                     f"{progress_note(entry, dialect)}")
     for entry in state.failed():
         reason = entry.row.failure_reason if entry.row else None
         notes.append(f"{entry.id} failed: {reason or 'no reason recorded'}")
@@ -126,7 +122,8 @@ def _short_time(value: datetime | str | None) -> str:
     return (text or "")[:19].replace("T", " ")
 
 
-def print_status(out: TextIO, state: MigrationState, target: str) -> None:
+def print_status(out: TextIO, state: MigrationState, target: str,
+                 dialect: str | None = None) -> None:
     """The ``status`` report for people: a few plain lines (no rich, so it starts fast)."""
     counts = summary(state)
     lines = [
@@ -137,7 +134,7 @@ def print_status(out: TextIO, state: MigrationState, target: str) -> None:
     ]
     pending = state.pending()
     lines.append(f"Next to apply: {pending[0].id}" if pending else "Up to date: nothing pending.")
-    warnings = state_warnings(state)
+    warnings = state_warnings(state, dialect)
     lines.extend(f"warning: {note}" for note in warnings)
     if not warnings:
         lines.append("No drift, no dirty rows.")

@@ -159,13 +159,16 @@ def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None
         table.ensure_progress(conn)
         table.set_progress(conn, "2024-01-04-000000_stuck", 1, 3)
         table.record(conn, "2024-01-05-000000_broke", "failed", "x", "y", "syntax error")
-    write_migration(root, "2024-01-04-000000_stuck")
+    stuck_up = "CREATE TABLE s1 (id INTEGER);\nCREATE TABLE s2 (id INTEGER);\nSELECT 3;\n"
+    stuck_file = write_migration(root, "2024-01-04-000000_stuck", stuck_up) / "up.sql"
     write_migration(root, "2024-01-05-000000_broke")
     status = run_cli("status", "-m", root, "-d", db_url)
     assert status.code == 0, status.err
     for expected in (
         "2024-01-04-000000_stuck is in_progress: a run died while applying it "
-        "(1 of 3 statements applied)",
+        f"(1 of 3 statements had been applied: 1. `CREATE TABLE s1 (id INTEGER)` "
+        f"({stuck_file}:1); not applied: 2. `CREATE TABLE s2 (id INTEGER)` ({stuck_file}:2) "
+        "and 1 more)",
         "2024-01-05-000000_broke failed: syntax error",
         "2024-01-03-000000_c was recorded without checksums (unknown checksum)",
         "2023-12-31-000000_gone is applied but missing from the sources",
@@ -180,4 +183,4 @@ def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None
     refused = run_cli("migrate", "-m", root, "-d", db_url)
     assert refused.code == 1
     assert "2024-01-04-000000_stuck is in_progress" in refused.err
-    assert "(1 of 3 statements had been applied)" in refused.err
+    assert "(1 of 3 statements had been applied: 1. `CREATE TABLE s1" in refused.err
