@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
-from .db import connection_dialect
+from .db import connection_dialect, mask_text
 from .records import (
     COMPLETED,
     DEFAULT_TABLE,
@@ -190,7 +190,7 @@ class TrackingTable:
         cursor = conn.connection.cursor()
         try:
             cursor.execute(sql, (migration_id, up_checksum, down_checksum, status,
-                                 failure_reason))
+                                 mask_text(failure_reason) if failure_reason else None))
         finally:
             cursor.close()
 
@@ -206,7 +206,8 @@ class TrackingTable:
                 f"UPDATE {self.quoted(conn)} SET status = :status, finished_on = {finished}, "
                 "failure_reason = :reason WHERE id = :id"
             ),
-            {"id": migration_id, "status": status, "reason": failure_reason},
+            {"id": migration_id, "status": status,
+             "reason": mask_text(failure_reason) if failure_reason else None},
         )
 
     def set_checksums(

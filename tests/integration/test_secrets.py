@@ -1,0 +1,71 @@
+"""No password in any output, log or journal entry (SECURITY.md, "Secrets in URLs").
+
+The test servers log in as ``switchy`` with the password ``s3cret-pw``, so every command
+below is given a URL holding it; SQLite URLs hold none, so there the password rides in a
+second, unreachable URL and in the command line the journal records.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from switchy_guard.db import create_database_engine
+from tests.cli_helpers import run_cli, write_migration
+
+SECRET = "s3cret-pw"
+
+
+def everything_written(url: str) -> str:
+    """Every row of switchy-guard's own tables, as text."""
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = []
+            for table in ("__switchy_migrations", "__switchy_migrations_audit",
+                          "__switchy_migrations_lock", "__switchy_migrations_statements"):
+                quoted = conn.dialect.identifier_preparer.quote(table)
+                try:
+                    rows += [repr(r) for r in conn.execute(text(f"SELECT * FROM {quoted}"))]
+                except Exception:  # a table that was never made
+                    conn.rollback()
+            return "\n".join(rows)
+    finally:
+        engine.dispose()
+
+
+def test_passwords_are_masked_everywhere(tmp_path: Path, db_url: str, db_kind: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    write_migration(root, "2024-01-02-000000_b", "INSERT INTO nowhere VALUES (1);\n",
+                    "SELECT 1;\n")
+    unreachable = f"postgresql://switchy:{SECRET}@127.0.0.1:1/nothing"
+    common = ["-m", root, "-d", db_url]
+    outputs = [
+        run_cli("plan", *common, "--format", "json"),
+        run_cli("migrate", *common),  # b fails: the database error is printed
+        run_cli("status", *common, "--history"),
+        run_cli("status", *common, "--history", "--format", "json"),
+        run_cli("list", *common),
+        run_cli("lock", "status", "-d", db_url),
+        run_cli("mark-failed", "2024-01-02-000000_b", "--force", "--reason",
+                f"see {unreachable}", *common),
+        run_cli("rollback", "--all", "--plan", *common),
+        run_cli("rollback", "--all", "--confirm", "development", *common),
+        run_cli("migrate", "-m", root, "-d", unreachable),
+        run_cli("status", "-m", root, "-d", unreachable, "--debug"),
+    ]
+    assert outputs[1].code == 1 and outputs[-2].code == 3
+    assert "***" in outputs[-2].err  # the unreachable URL is named, masked
+    for result in outputs:
+        assert SECRET not in result.out + result.err, result
+    stored = everything_written(db_url)
+    assert "switchy-guard migrate" in stored and "mark-failed" in stored
+    assert SECRET not in stored
+    if db_kind != "sqlite":
+        assert SECRET in db_url  # the test did hand the password to every command
+    history = json.loads(outputs[3].out)
+    assert all(SECRET not in json.dumps(entry) for entry in history["audit"])
