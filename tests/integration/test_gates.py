@@ -224,3 +224,27 @@ def test_recovery_verbs_need_the_typed_confirmation_in_production(tmp_path: Path
     assert done.code == 0, done.err
     entry = journal(db_url)[-1]
     assert entry["policy"] == "production" and entry["target"] == A
+
+
+def test_rollback_goes_through_the_same_gates(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", *common).code == 0
+    prod = [*common, "--env", "production"]
+    # Rolling back B re-adds a column: nothing can be lost, so no backup is asked for.
+    first = run_cli("rollback", "--steps", "1", *prod, "--confirm", "production")
+    assert first.code == 0, first.err
+    # Rolling back A drops users and its 2 rows: a backup is required first.
+    refused = run_cli("rollback", "--all", *prod, "--confirm", "production")
+    assert refused.code == 1 and "needs a backup" in refused.err
+    assert "Gate: policy production" in refused.out and "drop table" in refused.out
+    no_confirm = run_cli("rollback", "--all", *prod, "--ack-backup")
+    assert no_confirm.code == 1 and "--confirm production" in no_confirm.err
+    assert "users" in tables(db_url)  # nothing was rolled back
+    done = run_cli("rollback", "--all", *prod, "--ack-backup", "--confirm", "production")
+    assert done.code == 0, done.err
+    assert "users" not in tables(db_url)
+    outcomes = [e["outcome"] for e in journal(db_url)
+                if str(e["command"]).startswith("switchy-guard rollback")]
+    assert outcomes == ["ok", "refused", "refused", "ok"]
