@@ -248,3 +248,56 @@ def test_rollback_goes_through_the_same_gates(tmp_path: Path, db_url: str) -> No
     outcomes = [e["outcome"] for e in journal(db_url)
                 if str(e["command"]).startswith("switchy-guard rollback")]
     assert outcomes == ["ok", "refused", "refused", "ok"]
+
+
+def test_a_plan_that_changed_under_the_lock_runs_nothing(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, C, "CREATE TABLE c (id INTEGER);\n", "DROP TABLE c;\n")
+    migrator = Migrator(root, db_url)
+    # The gate approved only A; by the time the lock is taken the plan is A and C.
+    with pytest.raises(Refused, match=f"plan changed while waiting for the lock: {C} was not"):
+        migrator.migrate(approved=[A])
+    assert not ({"a", "c"} & tables(db_url))
+    assert migrator.migrate(approved=[A, C]).done == [A, C]
+    migrator.engine.dispose()
+
+
+def test_force_cannot_pass_dirty_state_where_the_policy_refuses_it(
+        tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    migrator = Migrator(root, db_url)
+    table = TrackingTable()
+    with migrator.engine.begin() as conn:
+        table.ensure(conn)
+        table.record(conn, A, "in_progress", "x", "y")
+    migrator.engine.dispose()
+    common = ["-m", root, "-d", db_url, "--force"]
+    staging = run_cli("migrate", *common, "--env", "staging")
+    assert staging.code == 1
+    assert "dirty-state: --force over in_progress rows" in staging.err
+    assert "a" not in tables(db_url)
+    forced = run_cli("migrate", *common)  # development lets --force through, journaled
+    assert forced.code == 0, forced.err
+    entries = journal(db_url)
+    assert [e["outcome"] for e in entries] == ["refused", "forced override", "ok"]
+    assert "re-running" in str(entries[1]["detail"])
+
+
+def test_force_cannot_pass_drift_where_the_policy_refuses_it(tmp_path: Path,
+                                                             db_url: str) -> None:
+    root = tmp_path / "m"
+    folder = write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", *common).code == 0
+    (folder / "down.sql").write_text("DROP TABLE a; -- edited after it ran\n")
+    write_migration(root, C, "CREATE TABLE c (id INTEGER);\n", "DROP TABLE c;\n")
+    refused = run_cli("migrate", *common, "--force", "--env", "staging")
+    assert refused.code == 1
+    assert "checksum-drift: --force over changed applied migrations" in refused.err
+    assert "c" not in tables(db_url)
+    assert run_cli("migrate", *common, "--force").code == 0  # development allows it
+    assert "c" in tables(db_url)
