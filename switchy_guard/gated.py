@@ -1,13 +1,13 @@
-"""Gated runs: ``migrate`` and ``rollback`` through the policy, confirmation, backup and
-lock gates, each recorded in the audit journal.
+"""Gated runs: ``migrate`` and ``rollback`` through the lock, policy, confirmation and
+backup gates, each recorded in the audit journal.
 
-The flow: read the state; build the impact report; let the policy judge it (the verdict
-becomes part of the report); show the report; refuse if the verdict refuses; ask for
-confirmation where the policy requires it; run the backup command or require a backup
-acknowledgement before destructive steps; then run under the lock, refusing if the plan
-made after taking the lock holds anything the gate did not approve. The journal gets one
-entry per run (applied, failed or refused) with the policy, the plan's digest and the
-duration, plus one per forced override.
+The flow: take the lock; read the state; build the impact report; let the policy judge it
+(the verdict becomes part of the report); show the report; refuse if the verdict refuses;
+ask for confirmation where the policy requires it; run the backup command or require a
+backup acknowledgement before destructive steps; run; release the lock. The runner still
+refuses a plan holding anything the gate did not approve. The journal gets one entry per
+run (applied, failed, refused or timed out waiting for the lock) with the policy, the
+plan's digest and the duration, plus one per forced override.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .audit import AuditJournal
 from .db import connect_for_write, mask_text
-from .errors import Refused, SwitchyError
+from .errors import LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
 from .policy import PolicyChoice
@@ -130,9 +130,37 @@ def gated_run(
     retry_failed: bool = False,
     require_checksum_validation: bool = False,
 ) -> RunResult:
-    """Migrate (``direction="up"``) or roll back (``"down"``) through every gate."""
+    """Migrate (``direction="up"``) or roll back (``"down"``) through every gate.
+
+    The lock is taken first and held through planning, judging, confirming and running,
+    so the plan a person confirms is the plan that runs, and another run's ``in_progress``
+    rows are never mistaken for a crash (as ``terraform apply`` holds its state lock
+    while it waits for "yes").
+    """
+    journal = _Journal(migrator, options, "migrate" if direction == "up" else "rollback")
+    policy = options.choice.policy
+    migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
+                             else policy.lock_timeout)
+    try:
+        with migrator.locked(policy.require_lock):
+            return _gated_run_locked(migrator, direction, strategy, options, journal, show,
+                                     retry_failed, require_checksum_validation)
+    except LockTimeout as timeout:
+        journal.record("lock timeout", detail=timeout.one_line())
+        raise
+
+
+def _gated_run_locked(
+    migrator: Migrator,
+    direction: str,
+    strategy: Strategy,
+    options: GateOptions,
+    journal: _Journal,
+    show: Callable[[ImpactReport], None] | None,
+    retry_failed: bool,
+    require_checksum_validation: bool,
+) -> RunResult:
     verb = "migrate" if direction == "up" else "rollback"
-    journal = _Journal(migrator, options, verb)
     policy = options.choice.policy
     try:
         state = migrator.state()
@@ -170,18 +198,17 @@ def gated_run(
     if forced:
         journal.record("forced override", target=target, detail="; ".join(forced),
                        digest=digest)
-    migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
-                             else policy.lock_timeout)
     try:
+        # The lock is already held (or the policy does without it): lock=False.
         if direction == "up":
             result = migrator.migrate(
                 strategy, retry_failed=retry_failed, force=options.force,
                 require_checksum_validation=require_checksum_validation,
-                approved=ids, lock=policy.require_lock,
+                approved=ids, lock=False,
             )
         else:
             result = migrator.rollback(strategy, force=options.force, approved=ids,
-                                       lock=policy.require_lock)
+                                       lock=False)
     except SwitchyError as error:
         outcome = "refused" if isinstance(error, Refused) else "failed"
         journal.record(outcome, target=target, detail=error.one_line(), digest=digest)

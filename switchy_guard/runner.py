@@ -355,7 +355,7 @@ class Migrator:
         if dry_run:
             return RunResult(planned(None), True)
         migrations = self.migrations()
-        with self._locked(lock), connect(self.engine) as conn:
+        with self.locked(lock), connect(self.engine) as conn:
             with conn.begin():
                 self.tracking.ensure(conn)
             # Re-read after taking the lock: the previous holder may have applied some.
@@ -378,13 +378,14 @@ class Migrator:
         if dry_run:
             return RunResult(self.plan_rollback(strategy, force=force), True)
         migrations = self.migrations()
-        with self._locked(lock), connect(self.engine) as conn:
+        with self.locked(lock), connect(self.engine) as conn:
             state = self._read_state(conn, migrations)
             plan = self.plan_rollback(strategy, force=force, state=state)
             _check_approved(plan, approved)
             return self._run(conn, plan)
 
-    def _locked(self, lock: bool) -> AbstractContextManager[None]:
+    def locked(self, lock: bool = True) -> AbstractContextManager[None]:
+        """The migration lock of this database and table (a no-op when ``lock`` is False)."""
         if not lock:
             return nullcontext()
         return migration_lock(self.engine, self.tracking.name, self.lock_timeout)
