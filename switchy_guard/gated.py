@@ -26,7 +26,7 @@ from .errors import LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
 from .policy import PolicyChoice
-from .runner import Migrator, RunResult, Strategy
+from .runner import Migrator, RunResult, Strategy, check_strategy
 
 
 @dataclass
@@ -141,6 +141,8 @@ def gated_run(
     policy = options.choice.policy
     migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
                              else policy.lock_timeout)
+    # Bad input fails here, before the database is touched (not even the lock record).
+    check_strategy(strategy, migrator.migrations())
     try:
         with migrator.locked(policy.require_lock):
             return _gated_run_locked(migrator, direction, strategy, options, journal, show,

@@ -246,14 +246,11 @@ class Migrator:
     def _select_up(
         self, candidates: list[Migration], ordered: list[Migration], strategy: Strategy
     ) -> list[Migration]:
+        check_strategy(strategy, ordered)
         if isinstance(strategy, Steps):
-            if strategy.n < 0:
-                raise ConfigError("--steps must be 0 or more")
             return candidates[: strategy.n]
         if isinstance(strategy, UpTo):
             position = {m.id: i for i, m in enumerate(ordered)}
-            if strategy.id not in position:
-                raise ConfigError(f"unknown migration id {strategy.id!r}")
             limit = position[strategy.id]
             return [m for m in candidates if position[m.id] <= limit]
         return candidates
@@ -267,6 +264,7 @@ class Migrator:
     ) -> Plan:
         """What ``rollback`` would run, newest applied first. Raises before anything runs."""
         state = state or self.state()
+        check_strategy(strategy, state.migrations)
         warnings: list[str] = []
         for entry in state.in_progress():
             if not force:
@@ -277,13 +275,9 @@ class Migrator:
             warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
         applied = state.applied()
         if isinstance(strategy, Steps):
-            if strategy.n < 0:
-                raise ConfigError("--steps must be 0 or more")
             chosen = applied[len(applied) - strategy.n :] if strategy.n else []
         elif isinstance(strategy, UpTo):
             position = {m.id: i for i, m in enumerate(state.migrations)}
-            if strategy.id not in position:
-                raise ConfigError(f"unknown migration id {strategy.id!r}")
             cut = position[strategy.id]
             chosen = [e for e in applied if position.get(e.id, cut + 1) > cut]
         else:
@@ -567,6 +561,15 @@ class _StepError(Exception):
             applied_statements=self.applied if partial else None,
             total_statements=self.total if partial else None,
         )
+
+
+def check_strategy(strategy: Strategy, migrations: list[Migration]) -> None:
+    """Raise ConfigError for a strategy that cannot apply to ``migrations`` (an unknown
+    ``--to`` id, negative steps), before anything touches the database."""
+    if isinstance(strategy, Steps) and strategy.n < 0:
+        raise ConfigError("--steps must be 0 or more")
+    if isinstance(strategy, UpTo) and all(m.id != strategy.id for m in migrations):
+        raise ConfigError(f"unknown migration id {strategy.id!r}")
 
 
 def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:
