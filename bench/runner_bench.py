@@ -116,9 +116,9 @@ def bench_runner(sizes: list[int], runs: int, *, postgres: bool = True) -> list[
                                       floor=floor, runs=runs_here)
                     if size <= 1000:
                         bench.measure(
-                            "plan: migrate --dry-run", kind, size,
-                            lambda k=kind, c=corpus: sg("migrate", "--dry-run", "-m", c, "-d",
-                                                        fresh_url(k)), floor=floor)
+                            "plan", kind, size,
+                            lambda k=kind, c=corpus: sg("plan", "-m", c, "-d", fresh_url(k)),
+                            floor=floor)
                         bench.measure(
                             "rollback --all", kind, size,
                             lambda c=corpus, m=migrated: sg("rollback", "--all", "-m", c, "-d", m),

@@ -17,13 +17,14 @@ HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "project" / "migrations"
 
 
-def run(*args: str) -> int:
-    """Print the command, run it, and stop the demo if it fails."""
+def run(*args: str, expect: int = 0) -> int:
+    """Print the command, run it, and stop the demo if its exit code is not ``expect``."""
     print(f"\n$ switchy-guard {shlex.join(args)}", flush=True)
     code = main(list(args))
     if code != 0:
         print(f"(exit code {code})", flush=True)
-        raise SystemExit(code)
+    if code != expect:
+        raise SystemExit(code or 1)
     return code
 
 
@@ -46,7 +47,12 @@ def demo(workdir: Path) -> None:
     print("\n5. Roll back the newest migration, then re-apply it:")
     run("rollback", "--steps", "1", *common)
     run("migrate", *common)
-    print("\nDone: 4 migrations applied, one rolled back and re-applied, status clean.")
+    print("\n6. The same rollback under the production policy: it drops a column, so the")
+    print("   gate wants a backup acknowledged (--ack-backup) and a typed confirmation")
+    print("   (--confirm production); without them nothing runs (exit 1):")
+    run("rollback", "--steps", "1", "--env", "production", *common, expect=1)
+    print("\nDone: 4 migrations applied, one rolled back and re-applied, status clean;")
+    print("the production gate refused the unconfirmed, unbacked-up rollback.")
 
 
 if __name__ == "__main__":

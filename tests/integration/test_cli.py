@@ -139,6 +139,7 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "Applied 4 migration(s)" in result.stdout
     assert "Up to date: nothing pending." in result.stdout
     assert "0 error(s), 0 warning(s)" in result.stdout
+    assert "Gate: policy production (chosen by --env production): REFUSED" in result.stdout
 
 
 def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None:
