@@ -169,7 +169,8 @@ def _gated_run_locked(
         if direction == "up":
             report = impact_report(migrator, strategy, state=state, force=options.force,
                                    retry_failed=retry_failed,
-                                   require_checksum_validation=require_checksum_validation)
+                                   require_checksum_validation=require_checksum_validation,
+                                   detailed=policy.judges_the_plan)
         else:
             report = rollback_report(migrator, strategy, force=options.force, state=state)
     except Refused as refused:

@@ -224,17 +224,23 @@ def impact_report(
     strategy: Strategy | None = None,
     *,
     live: bool = True,
+    detailed: bool = True,
     state: MigrationState | None = None,
     **plan_options: bool,
 ) -> ImpactReport:
     """The impact of what ``migrate`` would do with ``strategy``; ``plan_options``
-    (``force``, ``retry_failed``, ``require_checksum_validation``) as for ``migrate``."""
+    (``force``, ``retry_failed``, ``require_checksum_validation``) as for ``migrate``.
+
+    ``detailed=False`` leaves out what costs a pass over every statement (findings, the
+    objects touched, row counts): for a gate whose policy judges none of it.
+    """
     plan = migrator.plan(strategy, state=state, **plan_options)
-    return _report(migrator, plan, list(plan.warnings), live=live)
+    return _report(migrator, plan, list(plan.warnings), live=live and detailed,
+                   findings=detailed, objects=detailed)
 
 
 def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
-            findings: bool = True) -> ImpactReport:
+            findings: bool = True, objects: bool = True) -> ImpactReport:
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
@@ -244,6 +250,12 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
             allowed.setdefault(item.finding.migration or "", []).append(item)
+    if not objects:
+        return ImpactReport(plan.direction, plan.dialect, [
+            MigrationImpact(step.migration.id, step.transactional, step.migration.reversible,
+                            [s.text for s in step.statements])
+            for step in plan.steps
+        ], warnings, live=False)
     impacts = []
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None

@@ -95,6 +95,14 @@ class Policy:
         return next((p for p in self.match_urls if fnmatch.fnmatchcase(lowered, p.lower())),
                     None)
 
+    @property
+    def judges_the_plan(self) -> bool:
+        """Whether a verdict under this policy depends on the plan's findings, objects or
+        data (and a person is shown the full report before confirming): when not, a run
+        can skip building them."""
+        return bool(self.block_severities or self.require_allow or self.refuse_irreversible
+                    or self.backup != "none" or self.require_confirmation)
+
     def requires_allow(self, code: str, name: str) -> bool:
         """Whether findings of this rule need a reasoned allow under this policy."""
         return code in self.require_allow or name in self.require_allow

@@ -497,6 +497,10 @@ class Migrator:
             for done, statement in enumerate(planned.statements):
                 try:
                     cursor.execute(statement.text)
+                    if cursor.description is not None:
+                        # Drain a statement that returns rows: an unread SQLite result
+                        # keeps its read lock, and the progress write below would fail.
+                        cursor.fetchall()
                 except driver_error as exc:
                     raise _StepError(exc, statement, done, total) from exc
                 if progress:

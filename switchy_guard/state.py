@@ -41,7 +41,12 @@ class MigrationStatus:
 def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     """What a dirty migration's statement journal says ran, naming the statements, so the
     person knows what to undo: `` (2 of 3 statements had been applied: 1. `...` (up.sql:1);
-    2. `...` (up.sql:3); not applied: 3. `...`)``. Empty without a journal entry."""
+    2. `...` (up.sql:3); may have been applied when the run died: 3. `...`)``. Empty
+    without a journal entry.
+
+    Progress is recorded after each statement commits, so the statement after the last
+    recorded one may have run (a DDL statement commits on its own on MySQL) before the
+    run died: it is named as uncertain, never as not applied."""
     progress = entry.progress
     if progress is None:
         return ""
@@ -64,9 +69,10 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     if ran:
         note += ": " + "; ".join(ran)
     if progress.statements_applied < len(statements):
-        note += "; not applied: " + named(progress.statements_applied + 1)
+        note += ("; may have been applied when the run died: "
+                 + named(progress.statements_applied + 1))
         if progress.statements_applied + 1 < len(statements):
-            note += f" and {len(statements) - progress.statements_applied - 1} more"
+            note += f"; not run: {len(statements) - progress.statements_applied - 1} more"
     return note + ")"
 
 

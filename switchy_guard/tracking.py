@@ -71,6 +71,18 @@ _CREATE_PROGRESS = """CREATE TABLE {t} (
 )"""
 
 
+def is_missing_table(error: DBAPIError) -> bool:
+    """Whether a failed query failed because its table does not exist (PostgreSQL
+    SQLSTATE 42P01, MySQL/MariaDB error 1146, SQLite "no such table")."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "42P01":
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] == 1146:
+        return True
+    return "no such table" in str(orig)
+
+
 class TrackingTable:
     """Reads and writes the tracking table named ``name`` (validated)."""
 
@@ -131,13 +143,14 @@ class TrackingTable:
                 f"failure_reason FROM {self.quoted(conn)} ORDER BY run_on"
             )
             return {row[0]: TrackingRow(*row) for row in result}
-        except DBAPIError:
-            # One query in the common case; only a failure pays for the existence check.
-            # The failed statement aborts the transaction on PostgreSQL: roll it back.
+        except DBAPIError as exc:
+            # One query in the common case. The failed statement aborts the transaction on
+            # PostgreSQL: roll it back. Decide from the error itself: checking for the
+            # table afterwards races with another process creating it meanwhile.
             conn.rollback()
-            if self.exists(conn):
-                raise
-            return {}
+            if is_missing_table(exc):
+                return {}
+            raise
 
     def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
         """Statement progress of migrations that ran outside a transaction."""

@@ -168,8 +168,8 @@ def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None
     for expected in (
         "2024-01-04-000000_stuck is in_progress: a run died while applying it "
         f"(1 of 3 statements had been applied: 1. `CREATE TABLE s1 (id INTEGER)` "
-        f"({stuck_file}:1); not applied: 2. `CREATE TABLE s2 (id INTEGER)` ({stuck_file}:2) "
-        "and 1 more)",
+        f"({stuck_file}:1); may have been applied when the run died: 2. `CREATE TABLE s2 "
+        f"(id INTEGER)` ({stuck_file}:2); not run: 1 more)",
         "2024-01-05-000000_broke failed: syntax error",
         "2024-01-03-000000_c was recorded without checksums (unknown checksum)",
         "2023-12-31-000000_gone is applied but missing from the sources",
