@@ -8,11 +8,12 @@ only be settled when the run starts (confirmation, backup) are listed as ``requi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .impact import ImpactReport, MigrationImpact
-from .policy import PolicyChoice
-from .state import MigrationState
+if TYPE_CHECKING:
+    from .impact import ImpactReport, MigrationImpact
+    from .policy import PolicyChoice
+    from .state import MigrationState
 
 Outcome = Literal["passed", "allowed", "refused", "required"]
 

@@ -19,12 +19,15 @@ from sqlalchemy.engine import Connection
 from .db import connect, connection_dialect
 from .findings import Finding
 from .runner import Migrator, Plan, PlannedMigration, Strategy
-from .sql.classify import StatementInfo, classify
 from .state import MigrationState
-from .validation import AllowedFinding, validate
 
 if TYPE_CHECKING:
     from .gate import Verdict
+    from .sql.classify import StatementInfo
+    from .validation import AllowedFinding
+
+# The validator and the classifier are imported where a detailed report needs them: a
+# run whose policy judges nothing from the plan does not pay for loading every rule.
 
 #: Above this many rows (by the statistics), counts are the statistics' estimate.
 EXACT_COUNT_LIMIT = 100_000
@@ -245,6 +248,8 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
     if findings:
+        from .validation import validate
+
         result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
@@ -276,6 +281,8 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
     )
+    from .sql.classify import classify
+
     for number, statement in enumerate(step.statements, 1):
         info = classify(statement.text, dialect)
         _objects(info, impact)

@@ -124,9 +124,10 @@ class PolicySet:
     policies: dict[str, Policy] = field(default_factory=dict)
 
     def get(self, environment: str) -> Policy:
-        """The policy of ``environment``; an unknown environment is a configuration error."""
+        """The policy of ``environment``, its rule names checked; an unknown environment is
+        a configuration error."""
         try:
-            return self.policies[environment]
+            return check_rule_names(self.policies[environment])
         except KeyError:
             raise ConfigError(
                 f"no policy for environment {environment!r} (known: "
@@ -148,14 +149,32 @@ class PolicySet:
                 )
             if hits:
                 policy, pattern = hits[0]
-                return PolicyChoice(policy, policy.name,
+                return PolicyChoice(check_rule_names(policy), policy.name,
                                     f"match_urls pattern {pattern!r} in {policy.path}")
         return PolicyChoice(self.get(environment), environment, f"--env {environment}")
 
 
+def check_rule_names(policy: Policy) -> Policy:
+    """``policy`` if every rule its ``require_allow`` names exists, else ConfigError.
+
+    Done when a policy is chosen rather than when every file is read: it needs the rule
+    catalog, which a run whose policy judges nothing from the plan never loads otherwise.
+    """
+    if policy.require_allow:
+        from .rules import all_rules
+
+        known = {item for rule in all_rules() for item in (rule.code, rule.name)}
+        unknown = [rule for rule in policy.require_allow if rule not in known]
+        if unknown:
+            raise ConfigError(f"require_allow names an unknown rule {unknown[0]!r}",
+                              path=policy.path)
+    return policy
+
+
 def load_policy(path: Path, known_rules: Sequence[tuple[str, str]] = ()) -> Policy:
     """Read and validate one policy file. ``known_rules`` are (code, name) pairs that
-    ``require_allow`` may name (empty: not checked)."""
+    ``require_allow`` may name (empty: checked when the policy is chosen, see
+    :func:`check_rule_names`)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -235,12 +254,10 @@ def _checked(key: str, value: Any, path: Path | None) -> Any:
 def load_policies(policy_dir: str | Path | None, *, cwd: Path | None = None) -> PolicySet:
     """The shipped policies, overlaid by ``policy_dir`` (or ``./policies`` when it exists).
 
-    A ``policy_dir`` that was asked for but does not exist is an error.
+    A ``policy_dir`` that was asked for but does not exist is an error. Rule names in
+    ``require_allow`` are checked when a policy is chosen (:meth:`PolicySet.choose`).
     """
-    from .rules import all_rules
-
-    known = [(rule.code, rule.name) for rule in all_rules()]
-    policies = {p.stem: load_policy(p, known) for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+    policies = {p.stem: load_policy(p) for p in sorted(SHIPPED_DIR.glob("*.toml"))}
     if policy_dir is not None:
         folder = Path(policy_dir)
         if not folder.is_dir():
@@ -250,7 +267,7 @@ def load_policies(policy_dir: str | Path | None, *, cwd: Path | None = None) -> 
         if not folder.is_dir():
             return PolicySet(policies)
     for file in sorted(folder.glob("*.toml")):
-        policies[file.stem] = load_policy(file, known)
+        policies[file.stem] = load_policy(file)
     return PolicySet(policies)
 
 

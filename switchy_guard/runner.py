@@ -165,6 +165,7 @@ class Migrator:
         self.hooks = hooks or Hooks()
         self.lock_timeout = lock_timeout
         self._migrations: list[Migration] | None = None
+        self._split: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     # -- reading ------------------------------------------------------------------
 
@@ -314,8 +315,13 @@ class Migrator:
     def _planned(
         self, migration: Migration, direction: Direction, *, replaces_row: bool = False
     ) -> PlannedMigration:
-        step = migration.up if direction == "up" else migration.down
-        statements = tuple(split_statements(step, self.dialect)) if isinstance(step, str) else ()
+        key = (migration.id, direction)
+        statements = self._split.get(key)
+        if statements is None:  # a gated run plans twice: split each script once
+            step = migration.up if direction == "up" else migration.down
+            statements = (tuple(split_statements(step, self.dialect))
+                          if isinstance(step, str) else ())
+            self._split[key] = statements
         transactional = (
             migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -301,3 +303,40 @@ def test_force_cannot_pass_drift_where_the_policy_refuses_it(tmp_path: Path,
     assert "c" not in tables(db_url)
     assert run_cli("migrate", *common, "--force").code == 0  # development allows it
     assert "c" in tables(db_url)
+
+
+def _at_a_terminal(args: list[str], typed: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m switchy_guard ARGS`` with a pseudo-terminal as stdin, typing ``typed``."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        os.write(master, typed.encode())
+        return subprocess.run([sys.executable, "-m", "switchy_guard", *args], stdin=slave,
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.mark.parametrize(("typed", "code"), [("production\n", 0), ("yes\n", 1)])
+def test_the_environment_name_typed_at_a_real_terminal(tmp_path: Path, db_url: str,
+                                                      typed: str, code: int) -> None:
+    root = tmp_path / "m"
+    project(root)
+    result = _at_a_terminal(["migrate", "-m", str(root), "-d", db_url, "--env", "production",
+                             "--ack-backup"], typed)
+    assert result.returncode == code, result.stderr
+    assert "Type the environment's name (production) to go on:" in result.stderr
+    assert "Gate: policy production" in result.stdout  # the report came before the question
+    assert ("users" in tables(db_url)) == (code == 0)
+
+
+def test_recovery_yes_prompt_at_a_real_terminal(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    result = _at_a_terminal(["mark-completed", A, "-m", str(root), "-d", db_url], "yes\n")
+    assert result.returncode == 0, result.stderr
+    assert "Type 'yes' to go on:" in result.stderr
+    assert Migrator(root, db_url).state().rows[A].status == "completed"
