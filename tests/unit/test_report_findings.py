@@ -146,3 +146,14 @@ def test_text_has_a_code_frame(tmp_path: Path) -> None:
     assert text.rstrip().endswith(
         "1 error(s), 0 warning(s), 1 note(s) in 1 migration(s), 3 statement(s)"
     )
+
+
+def test_json_without_findings_is_valid_and_one_finding_per_line(tmp_path: Path) -> None:
+    empty = json.loads(to_json([], CheckSummary(0, 0, 0, 2, 5)))
+    assert empty == {"findings": [], "summary": {"errors": 0, "warnings": 0, "infos": 0,
+                                                 "migrations": 2, "statements": 5}}
+    items = findings(tmp_path)
+    text = to_json(items, CheckSummary.of(items, 1, 2))
+    assert len(text.splitlines()) == 4  # "[", one line per finding, "], summary"
+    assert json.loads(text)["findings"] == [f.to_dict() for f in items]
+    assert json.loads(text)["findings"][1]["severity"] == "info"
