@@ -65,7 +65,8 @@ class AuditEntry:
     duration_ms: int | None = None
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The OS user running this process (the uid when it has no name)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no passwd entry
@@ -106,7 +107,7 @@ class AuditJournal:
                 ":target, :outcome, :detail, :policy, :digest, :duration)"
             ),
             {
-                "user": _os_user(), "host": socket.gethostname(), "pid": os.getpid(),
+                "user": os_user(), "host": socket.gethostname(), "pid": os.getpid(),
                 "env": environment[:64], "command": mask_text(command)[:255],
                 "target": target, "outcome": outcome[:32],
                 "detail": mask_text(detail) if detail else None,

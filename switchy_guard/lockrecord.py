@@ -8,7 +8,6 @@ MySQL/MariaDB connection id; none for SQLite, whose lock is a file lock).
 
 from __future__ import annotations
 
-import getpass
 import os
 import socket
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+
+from .audit import os_user
 
 _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     os_user VARCHAR(255) NOT NULL,
@@ -62,13 +63,6 @@ def holder_text(holder: LockHolder) -> str:
             f"({holder.command})")
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no passwd entry
-        return str(os.getuid())
-
-
 class LockRecord:
     """Reads and writes ``<tracking table>_lock``."""
 
@@ -85,7 +79,7 @@ class LockRecord:
         conn.execute(
             text(f"INSERT INTO {self._quoted(conn)} (os_user, host, pid, command, since, "
                  "session) VALUES (:user, :host, :pid, :command, :since, :session)"),
-            {"user": _os_user(), "host": socket.gethostname(), "pid": os.getpid(),
+            {"user": os_user(), "host": socket.gethostname(), "pid": os.getpid(),
              "command": command[:255],
              "since": datetime.now(UTC).isoformat(timespec="seconds"), "session": session},
         )
