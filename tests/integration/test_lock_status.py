@@ -129,3 +129,43 @@ def test_break_force_ends_a_live_server_session(tmp_path: Path, db_url: str,
             engine.dispose()
         assert not status.held and status.holder is None
         assert process.poll() is None or process.returncode != 0
+
+
+LINGERING = """
+import os, sys, time
+from switchy_guard.db import create_database_engine
+from switchy_guard.locking import migration_lock
+engine = create_database_engine(sys.argv[1])
+with migration_lock(engine, "__switchy_migrations", 30):
+    child = os.fork()
+    if child == 0:  # keeps a copy of the lock connection's socket open: the session lingers
+        time.sleep(120)
+        os._exit(0)
+    print(child, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_dead_holder_whose_session_lingers_is_stale(tmp_path: Path, db_url: str,
+                                                      db_kind: str) -> None:
+    process = subprocess.Popen([sys.executable, "-c", LINGERING, db_url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    try:
+        os.kill(process.pid, signal.SIGKILL)  # the recorded pid dies...
+        process.wait(timeout=10)
+        data = status_of(db_url)
+        assert data["stale"] is True
+        if db_kind == "sqlite":
+            # ...and with it the file lock (fcntl locks are not inherited by a fork).
+            assert data["held"] is False
+            return
+        # ...but its database session lives on in the forked copy of the socket.
+        assert data["held"] is True and "whose process is gone" in str(data["explanation"])
+        broken = run_cli("lock", "break", "-d", db_url, "--confirm", "development")
+        assert broken.code == 0, broken.err
+        assert "terminated database session" in broken.out
+        assert wait_free(db_url)["held"] is False
+    finally:
+        os.kill(child, signal.SIGKILL)
