@@ -214,27 +214,14 @@ def cmd_lock(ctx: Context) -> int:
 
 def _break_lock_journaled(ctx: Context, migrator: Migrator, status: Any) -> None:
     """``lock break``: confirmed, then broken; journaled whether done or refused."""
-    from .audit import AuditJournal
     from .cli import command_line
-    from .db import connect_for_write
-    from .lockstatus import break_lock
+    from .lockstatus import break_lock_journaled
 
-    table = migrator.tracking.name
-    policy = policy_choice(ctx, migrator).policy.name
-    outcome, detail = "ok", ""
-    try:
-        confirm_recovery(ctx, migrator, f"Break the migration lock: {status.explanation}.")
-        detail = break_lock(migrator.engine, table, force=ctx.args.force)
-    except Refused as refused:
-        outcome, detail = "refused", refused.one_line()
-        raise
-    finally:
-        holder = status.holder
-        with connect_for_write(migrator.engine) as conn:
-            AuditJournal(table).record(
-                conn, command_line(ctx), environment=ctx.settings.env, policy=policy,
-                target=f"{holder.os_user}@{holder.host} pid {holder.pid}" if holder else None,
-                outcome=outcome, detail=detail,
-            )
-            conn.commit()
-    ctx.out.write(detail + "\n")
+    done = break_lock_journaled(
+        migrator.engine, migrator.tracking.name, force=ctx.args.force,
+        environment=ctx.settings.env, policy=policy_choice(ctx, migrator).policy.name,
+        command=command_line(ctx),
+        confirm=lambda: confirm_recovery(
+            ctx, migrator, f"Break the migration lock: {status.explanation}."),
+    )
+    ctx.out.write(done + "\n")

@@ -12,6 +12,7 @@ terminated; its transaction rolls back); a live SQLite holder cannot be broken a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,46 @@ def lock_status(engine: Engine, table: str) -> LockStatus:
                           f"stale: held by {holder_text(holder)}, whose process is gone; "
                           "its database session lingers")
     return LockStatus(True, holder, session, False, f"held by {holder_text(holder)}")
+
+
+def break_lock_journaled(
+    engine: Engine,
+    table: str,
+    *,
+    force: bool = False,
+    environment: str = "development",
+    policy: str | None = None,
+    command: str = "lock break",
+    confirm: Callable[[], object] | None = None,
+) -> str:
+    """:func:`break_lock`, recorded in the audit journal whether done or refused.
+
+    ``confirm`` (the confirmation gate) runs first; a Refused it raises is journaled
+    and raised without the lock being touched.
+    """
+    from .audit import AuditJournal
+
+    holder = LockRecord(table)
+    with connect(engine) as conn:
+        record = holder.read(conn)
+        conn.rollback()
+    outcome, detail = "ok", ""
+    try:
+        if confirm is not None:
+            confirm()
+        detail = break_lock(engine, table, force=force)
+    except Refused as refused:
+        outcome, detail = "refused", refused.one_line()
+        raise
+    finally:
+        with connect_for_write(engine) as conn:
+            AuditJournal(table).record(
+                conn, command, environment=environment, policy=policy,
+                target=f"{record.os_user}@{record.host} pid {record.pid}" if record else None,
+                outcome=outcome, detail=detail,
+            )
+            conn.commit()
+    return detail
 
 
 def break_lock(engine: Engine, table: str, *, force: bool = False) -> str:
