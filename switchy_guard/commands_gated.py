@@ -141,9 +141,14 @@ def _run(ctx: Context, direction: str) -> int:
     def show(report: ImpactReport) -> None:
         # The impact summary is shown before a refusal or a question, not on every run.
         gate = report.gate
-        if ctx.format == "json" or ctx.quiet or gate is None:
+        if gate is None:
             return
-        if gate.refused or any(c.outcome == "required" for c in gate.checks):
+        if ctx.format == "json":
+            if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
+                ctx.emit_json({**report.to_dict(), "refused": True})
+            return
+        if not ctx.quiet and (gate.refused
+                              or any(c.outcome == "required" for c in gate.checks)):
             print_impact(ctx, report)
 
     result = gated_run(

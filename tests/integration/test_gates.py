@@ -340,3 +340,16 @@ def test_recovery_yes_prompt_at_a_real_terminal(tmp_path: Path, db_url: str) -> 
     assert result.returncode == 0, result.stderr
     assert "Type 'yes' to go on:" in result.stderr
     assert Migrator(root, db_url).state().rows[A].status == "completed"
+
+
+def test_a_refusal_in_json_mode_prints_the_verdict(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "production",
+                     "--format", "json")
+    assert result.code == 1 and result.error_lines[0].startswith("error: policy production")
+    data = json.loads(result.out)
+    assert data["refused"] is True and data["gate"]["refused"] is True
+    assert {c["check"] for c in data["gate"]["checks"] if c["outcome"] == "refused"} == {
+        "backup"}
+    assert "users" not in tables(db_url)
