@@ -399,13 +399,15 @@ def cmd_create(ctx: Context) -> int:
 
 def cmd_list(ctx: Context) -> int:
     """``list``: every migration with its state."""
-    from .report.state import list_table, status_entry
+    from .report.state import list_text, status_entry
 
     state = ctx.migrator().state()
     if ctx.format == "json":
         ctx.emit_json({"migrations": [status_entry(e) for e in state.entries]})
     else:
-        ctx.console().print(list_table(state))
+        console = ctx.console()
+        color = console.is_terminal and not getattr(ctx.args, "no_color", False)
+        ctx.out.write(list_text(state, color_system=console.color_system if color else None))
     return 0
 
 

@@ -22,7 +22,6 @@ from ..state import MigrationState, MigrationStatus, progress_note
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
 
     from ..runner import Plan, RunResult
 
@@ -95,25 +94,41 @@ def state_warnings(state: MigrationState, dialect: str | None = None) -> list[st
     return notes
 
 
-def list_table(state: MigrationState) -> Table:
-    """The ``list`` table."""
-    from rich.table import Table
+def list_text(state: MigrationState, *, color_system: str | None = None) -> str:
+    """The ``list`` table as aligned columns; states coloured for ``color_system``
+    (rich's name for the terminal's colours; None: plain text).
 
-    table = Table(title="Migrations", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("description")
-    table.add_column("state")
-    table.add_column("applied at")
+    Laid out by hand: rich's Table measured every cell and took 0.4 s for 1,000 rows
+    and 3.6 s for 10,000 (bench/README.md); this takes milliseconds.
+    """
+    from rich.style import Style
+
+    header = ("id", "description", "state", "applied at")
+    rows = []
     for entry in state.entries:
         description = entry.migration.description if entry.migration else "(missing from sources)"
-        table.add_row(
-            entry.id,
-            description or "",
-            f"[{_STATE_STYLE.get(entry.state, '')}]{entry.state}[/]"
-            + (" [red](changed)[/]" if entry.drift and entry.applied else ""),
-            _short_time(entry.row.run_on) if entry.row else "",
-        )
-    return table
+        state_cell = entry.state + (" (changed)" if entry.drift and entry.applied else "")
+        rows.append((entry.id, description or "", state_cell,
+                     _short_time(entry.row.run_on) if entry.row else "", entry.state))
+    widths = [max([len(header[i]), *(len(row[i]) for row in rows)]) for i in range(3)]
+    styles = {name: Style.parse(style) for name, style in _STATE_STYLE.items()}
+
+    def line(cells: tuple[str, ...], state_name: str | None = None) -> str:
+        first = "  ".join(cell.ljust(width) for cell, width in zip(cells[:2], widths, strict=False))
+        state_cell = cells[2].ljust(widths[2])
+        if color_system and state_name in styles:
+            state_cell = styles[state_name].render(state_cell, color_system=_color(color_system))
+        return f"{first}  {state_cell}  {cells[3]}".rstrip()
+
+    lines = ["Migrations", line(header), *(line(row[:4], row[4]) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _color(name: str) -> Any:
+    from rich.color import ColorSystem
+
+    return {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT,
+            "truecolor": ColorSystem.TRUECOLOR, "windows": ColorSystem.WINDOWS}[name]
 
 
 def _short_time(value: datetime | str | None) -> str:

@@ -185,3 +185,33 @@ def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None
     assert refused.code == 1
     assert "2024-01-04-000000_stuck is in_progress" in refused.err
     assert "(1 of 3 statements had been applied: 1. `CREATE TABLE s1" in refused.err
+
+
+def test_list_aligns_columns_and_marks_changed_and_missing(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.report.state import list_text
+    from switchy_guard.runner import Migrator
+
+    root = tmp_path / "m"
+    first = write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n",
+                            "DROP TABLE a;\n")
+    gone = write_migration(root, "2024-01-02-000000_gone", "CREATE TABLE g (id INTEGER);\n")
+    write_migration(root, "2024-01-03-000000_third", "CREATE TABLE p (id INTEGER);\n")
+    assert run_cli("migrate", "--to", "2024-01-02-000000_gone", "-m", root, "-d",
+                   db_url).code == 0
+    (first / "down.sql").write_text("DROP TABLE a; -- edited\n")
+    import shutil
+
+    shutil.rmtree(gone)
+    out = run_cli("list", "-m", root, "-d", db_url).out.splitlines()
+    assert out[0] == "Migrations" and out[1].split() == ["id", "description", "state",
+                                                          "applied", "at"]
+    rows = {line.split()[0]: line for line in out[2:]}
+    assert "completed (changed)" in rows["2024-01-01-000000_a"]
+    assert "(missing from sources)" in rows["2024-01-02-000000_gone"]
+    assert rows["2024-01-03-000000_third"].endswith("pending")
+    # Every state column starts at the same place.
+    starts = {line.index(word) for line in out[2:] for word in ("completed", "pending")
+              if word in line}
+    assert len(starts) == 1
+    coloured = list_text(Migrator(root, db_url).state(), color_system="standard")
+    assert "\x1b[33mpending" in coloured and "\x1b[32mcompleted" in coloured
