@@ -92,3 +92,34 @@ def test_status_history_shows_runs_and_the_audit_journal(tmp_path: Path, db_url:
     assert entry["environment"] == "staging" and entry["target"] == B
     assert entry["policy"] == "staging"
     assert entry["happened_at"] and entry["os_user"] and entry["host"]
+
+
+def test_an_audit_journal_from_the_first_release_gains_the_new_columns(
+        tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.audit import AuditJournal
+    from switchy_guard.db import create_database_engine
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    engine = create_database_engine(db_url)
+    when = "TEXT" if engine.dialect.name == "sqlite" else "TIMESTAMP" if (
+        engine.dialect.name == "postgresql") else "DATETIME(6)"
+    with engine.begin() as conn:  # the table as the first release made it
+        conn.exec_driver_sql(
+            f"CREATE TABLE __switchy_migrations_audit (happened_at {when} NOT NULL, "
+            "os_user VARCHAR(255) NOT NULL, host VARCHAR(255) NOT NULL, pid INTEGER NOT NULL, "
+            "environment VARCHAR(64) NOT NULL, command VARCHAR(255) NOT NULL, target TEXT NULL,"
+            " outcome VARCHAR(32) NOT NULL, detail TEXT NULL)")
+        conn.exec_driver_sql(
+            "INSERT INTO __switchy_migrations_audit VALUES ('2024-01-01 00:00:00', 'old', "
+            "'h', 1, 'development', 'switchy-guard mark-completed', 'x', 'ok', NULL)")
+    with engine.connect() as conn:
+        (old,) = AuditJournal("__switchy_migrations").entries(conn)
+    assert old.policy is None and old.duration_ms is None  # readable before the upgrade
+    assert run_cli("migrate", "-m", root, "-d", db_url).code == 0
+    with engine.connect() as conn:
+        entries = AuditJournal("__switchy_migrations").entries(conn)
+    engine.dispose()
+    assert entries[0].os_user == "old" and len(entries) == 2
+    assert entries[1].policy == "development" and entries[1].outcome == "ok"
+    assert entries[1].plan_digest and entries[1].duration_ms is not None
