@@ -46,6 +46,13 @@ _EXPORTS = {
     "exec_raw_checksum": "checksum",
     "callable_checksum": "checksum",
     "mask_url": "db",
+    "gated_run": "gated",
+    "GateOptions": "gated",
+    "Policy": "policy",
+    "PolicyChoice": "policy",
+    "load_policies": "policy",
+    "Verdict": "gate",
+    "lock_status": "lockstatus",
 }
 
 __all__ = [
@@ -57,6 +64,7 @@ __all__ = [
     "DirectoryMigrations",
     "EmbeddedMigrations",
     "Finding",
+    "GateOptions",
     "Hooks",
     "InputError",
     "LockTimeout",
@@ -68,6 +76,8 @@ __all__ = [
     "Migrator",
     "Plan",
     "PlannedMigration",
+    "Policy",
+    "PolicyChoice",
     "Refused",
     "RunResult",
     "Severity",
@@ -76,11 +86,15 @@ __all__ = [
     "TrackingRow",
     "TrackingTable",
     "UpTo",
+    "Verdict",
     "__version__",
     "callable_checksum",
     "exec_raw_checksum",
     "file_checksum",
+    "gated_run",
     "load_migrations",
+    "load_policies",
+    "lock_status",
     "mask_url",
 ]
 
@@ -104,7 +118,11 @@ if TYPE_CHECKING:
         SwitchyError,
     )
     from .findings import Finding, Severity
+    from .gate import Verdict
+    from .gated import GateOptions, gated_run
+    from .lockstatus import lock_status
     from .migration import Allow, Migration
+    from .policy import Policy, PolicyChoice, load_policies
     from .runner import All, Hooks, Migrator, Plan, PlannedMigration, RunResult, Steps, UpTo
     from .state import MigrationState, MigrationStatus
     from .tracking import TrackingRow, TrackingTable

@@ -65,7 +65,9 @@ class Verdict:
         """One line: the refusals, or that the gate lets the run through."""
         refusals = self.refusals()
         if not refusals:
-            return f"policy {self.policy} ({self.chosen_by}): allowed"
+            required = [c.check for c in self.checks if c.outcome == "required"]
+            return (f"policy {self.policy} ({self.chosen_by}): allowed"
+                    + (f", once it has: {', '.join(required)}" if required else ""))
         return f"policy {self.policy} ({self.chosen_by}) refused: " + "; ".join(
             f"{c.migration + ': ' if c.migration else ''}{c.check}: {c.reason}" for c in refusals
         )

@@ -115,6 +115,18 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert result.returncode == 0 and "migrate" in result.stdout
 
 
+def test_gated_usage_example_runs(db_url: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "gated_usage.py"
+    result = subprocess.run([sys.executable, str(path), db_url], capture_output=True,
+                            text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "allowed, once it has: confirmation" in result.stdout
+    assert "refused: policy production requires confirmation" in result.stdout
+    assert "applied: ['2024-01-10-090000_create_users', '2024-01-11-090000_create_posts', " \
+        "'2024-01-12-090000_seed_users']" in result.stdout
+    assert "journal: ['refused', 'ok']" in result.stdout
+
+
 @pytest.mark.parametrize("script", ["basic_usage.py"])
 def test_basic_usage_example_runs(script: str, db_url: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / script

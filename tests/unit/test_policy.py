@@ -23,7 +23,9 @@ def test_shipped_policies_load_and_grow_stricter(tmp_path: Path) -> None:
     assert not dev.require_confirmation and dev.block_severities == frozenset()
     assert staging.block_severities == {"error"} and staging.refuse_dirty
     assert prod.require_confirmation and prod.backup == "ack"
-    assert prod.block_severities == {"error", "warning"}
+    assert prod.block_severities == {"error"}
+    assert prod.requires_allow("SG401", "index-not-concurrent")
+    assert not prod.requires_allow("SG601", "non-transactional-ddl")  # MySQL-inherent
     assert prod.requires_allow("SG302", "drop-column") and not dev.requires_allow("SG302", "x")
     assert prod.path == str(SHIPPED_DIR / "production.toml")
 
