@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="up to and including this migration")
     plan_target.add_argument("--steps", type=_non_negative_int, metavar="N",
                              help="the next N pending migrations")
+    _add_gate_options(plan)
 
     migrate = verb("migrate", "apply pending migrations")
     target = migrate.add_mutually_exclusive_group()

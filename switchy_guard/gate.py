@@ -87,8 +87,10 @@ def evaluate(
     *,
     force: bool = False,
     ack_backup: bool = False,
+    confirm: str | None = None,
 ) -> Verdict:
-    """The verdict of ``choice.policy`` on ``report`` (what would run) and ``state``."""
+    """The verdict of ``choice.policy`` on ``report`` (what would run) and ``state``;
+    ``confirm`` is the ``--confirm`` given, if any."""
     policy = choice.policy
     verdict = Verdict(policy.name, choice.environment, choice.reason, policy.path)
     checks = verdict.checks
@@ -99,9 +101,7 @@ def evaluate(
     if verdict.destructive:
         checks.append(_backup_check(choice, ack_backup))
     if policy.require_confirmation and report.migrations:
-        checks.append(GateCheck("confirmation", "required",
-                                f"type {choice.environment!r} at the terminal or pass "
-                                f"--confirm {choice.environment}"))
+        checks.append(_confirmation_check(choice, confirm))
     if not verdict.checks:
         checks.append(GateCheck("policy", "passed", "nothing in the plan needs a gate"))
     return verdict
@@ -174,3 +174,14 @@ def _backup_check(choice: PolicyChoice, ack_backup: bool) -> GateCheck:
         return GateCheck("backup", "required",
                          "the policy's backup_command runs before anything is applied")
     return GateCheck("backup", "passed", f"{policy.name} asks for no backup")
+
+
+def _confirmation_check(choice: PolicyChoice, confirm: str | None) -> GateCheck:
+    environment = choice.environment
+    if confirm == environment:
+        return GateCheck("confirmation", "passed", f"--confirm {environment}")
+    if confirm is not None:
+        return GateCheck("confirmation", "refused",
+                         f"--confirm {confirm!r} does not match the environment {environment!r}")
+    return GateCheck("confirmation", "required",
+                     f"type {environment!r} at the terminal or pass --confirm {environment}")

@@ -177,7 +177,7 @@ def _gated_run_locked(
         journal.record("refused", detail=refused.one_line())
         raise
     verdict: Verdict = evaluate(options.choice, report, state, force=options.force,
-                                ack_backup=options.ack_backup)
+                                ack_backup=options.ack_backup, confirm=options.confirm)
     report.gate = verdict
     if show is not None:
         show(report)

@@ -131,6 +131,9 @@ def test_the_gate_verdict_is_in_the_plan(tmp_path: Path, db_url: str) -> None:
     dry = run_cli("migrate", "--dry-run", *common, "--ack-backup")
     assert dry.code == 0 and "Gate: policy production (chosen by --env production): allowed" \
         in dry.out
+    assert "required confirmation: type 'production'" in dry.out
+    confirmed = run_cli("plan", *common, "--ack-backup", "--confirm", "production").out
+    assert "passed   confirmation: --confirm production" in confirmed
 
 
 def test_match_urls_wins_over_env(tmp_path: Path, db_url: str) -> None:
