@@ -25,8 +25,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock
-from filelock import Timeout as FileLockTimeout
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -92,6 +90,9 @@ def migration_lock(
         if path is None:
             yield
             return
+        from filelock import FileLock
+        from filelock import Timeout as FileLockTimeout
+
         lock = FileLock(str(path), timeout=timeout)
         try:
             lock.acquire()
