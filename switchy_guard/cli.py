@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that makes the exit code 1 (default error)")
     check.add_argument("--no-cache", action="store_true",
                        help="do not use or store the report cache of unchanged folders")
+    check.add_argument("--gate", action="store_true",
+                       help="also judge the findings by the --env policy (block_severities, "
+                            "require_allow, refuse_irreversible): exit 1 when it would "
+                            "refuse them, each refusal on stderr")
 
     rules = verb("rules", "list the hazard rules, or print one rule's docs")
     rules.add_argument("rule", nargs="?", metavar="CODE", help="a rule code or name")
@@ -506,7 +510,30 @@ def cmd_check(ctx: Context) -> int:
         ctx.out.write(render.to_markdown(report.findings, report.summary))
     else:
         render.print_text(ctx.console(), report.findings, report.summary)
-    return 1 if report.fails(Severity(ctx.args.fail_on)) else 0
+    refused = _check_gate(ctx, report.findings) if ctx.args.gate else False
+    return 1 if refused or report.fails(Severity(ctx.args.fail_on)) else 0
+
+
+def _check_gate(ctx: Context, findings: list[Any]) -> bool:
+    """``check --gate``: would the environment's policy refuse these findings?"""
+    from .gate import finding_refusals
+    from .policy import load_policies
+
+    settings = ctx.settings
+    target = None
+    if settings.database_url:
+        from .policy import database_target
+
+        target = database_target(settings.database_url)
+    choice = load_policies(settings.policy_dir).choose(settings.env, target)
+    refusals = finding_refusals(findings, choice.policy)
+    for check in refusals:
+        ctx.err.write(f"gate: policy {choice.policy.name} would refuse "
+                      f"{check.migration}: {check.check}: {check.reason}\n")
+    if not refusals and not ctx.quiet:
+        ctx.err.write(f"gate: policy {choice.policy.name} ({choice.reason}) would let these "
+                      "findings through\n")
+    return bool(refusals)
 
 
 def cmd_rules(ctx: Context) -> int:

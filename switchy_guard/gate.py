@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .findings import Finding
     from .impact import ImpactReport, MigrationImpact
-    from .policy import PolicyChoice
+    from .policy import Policy, PolicyChoice
     from .state import MigrationState
 
 Outcome = Literal["passed", "allowed", "refused", "required"]
@@ -107,24 +110,32 @@ def evaluate(
     return verdict
 
 
-def _finding_checks(impact: MigrationImpact, choice: PolicyChoice,
-                    checks: list[GateCheck]) -> None:
-    policy = choice.policy
-    for finding in impact.findings:
+def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCheck]:
+    """The checks ``policy`` refuses among ``findings`` (those not allowed by their
+    migration): irreversible ones where it refuses them, rules it allows only with a
+    reasoned allow, and severities it blocks. ``check --gate`` uses it without a plan."""
+    checks = []
+    for finding in findings:
         label = f"{finding.code} {finding.name}"
         if finding.code == IRREVERSIBLE_CODE and policy.refuse_irreversible:
             checks.append(GateCheck(
                 label, "refused", "no down script, and the policy refuses irreversible "
                 "migrations (allow 'irreversible' with a reason in its metadata.toml)",
-                impact.id))
+                finding.migration))
         elif policy.requires_allow(finding.code, finding.name):
             checks.append(GateCheck(
                 label, "refused", f"{policy.name} allows this rule only with an allow and a "
-                f"reason: {finding.message}", impact.id))
+                f"reason: {finding.message}", finding.migration))
         elif finding.severity.value in policy.block_severities:
             checks.append(GateCheck(
                 label, "refused", f"{finding.severity.value} findings block in {policy.name}: "
-                f"{finding.message}", impact.id))
+                f"{finding.message}", finding.migration))
+    return checks
+
+
+def _finding_checks(impact: MigrationImpact, choice: PolicyChoice,
+                    checks: list[GateCheck]) -> None:
+    checks.extend(finding_refusals(impact.findings, choice.policy))
     for allowed in impact.allowed:
         finding = allowed.finding
         checks.append(GateCheck(f"{finding.code} {finding.name}", "allowed",

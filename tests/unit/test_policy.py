@@ -140,3 +140,47 @@ def test_load_policy_reads_one_file(tmp_path: Path) -> None:
     file.write_text('description = "ci"\nbackup = "command"\nbackup_command = "true"\n')
     policy = load_policy(file)
     assert (policy.name, policy.backup, policy.backup_command) == ("ci", "command", "true")
+
+
+def test_check_gate_judges_findings_by_the_policy_without_a_database(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_users", "CREATE TABLE users (id INT, nick TEXT);\n",
+                    "DROP TABLE users;\n")
+    drop = write_migration(root, "2024-01-02-000000_drop_nick",
+                           "ALTER TABLE users DROP COLUMN nick;\n",
+                           "ALTER TABLE users ADD COLUMN nick TEXT;\n")
+    common = ["check", "-m", root, "--dialect", "postgres", "--no-cache", "--gate"]
+    production = run_cli(*common, "--env", "production", "--fail-on", "error")
+    # SG302 is an error anyway; under production it also needs a reasoned allow.
+    assert production.code == 1
+    assert ("gate: policy production would refuse 2024-01-02-000000_drop_nick: "
+            "SG302 drop-column: production allows this rule only with an allow and a reason"
+            in production.err)
+    (drop / "metadata.toml").write_text(
+        '[[allow]]\nrule = "drop-column"\nreason = "nick moved to profiles in v3"\n')
+    allowed = run_cli(*common, "--env", "production")
+    assert allowed.code == 0, allowed.err
+    assert "gate: policy production (--env production) would let these findings through" \
+        in allowed.err
+    (drop / "down.sql").unlink()  # now irreversible: an info finding (SG203)
+    assert run_cli(*common, "--env", "development").code == 0
+    irreversible = run_cli(*common, "--env", "production")
+    assert irreversible.code == 1
+    assert "SG203 irreversible: no down script, and the policy refuses" in irreversible.err
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "pol" / "strict.toml").write_text('block_severities = ["info"]\n')
+    strict = run_cli(*common, "--env", "strict", "--policy-dir", tmp_path / "pol")
+    assert strict.code == 1 and "info findings block in strict" in strict.err
+    # Still no SQLAlchemy for a check without a database, gate included.
+    code = (
+        "import sys\n"
+        "from switchy_guard.cli import main\n"
+        f"main({[str(c) for c in common]!r} + ['--env', 'production'])\n"
+        "assert not any(m.startswith('sqlalchemy') for m in sys.modules), 'sqlalchemy loaded'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
