@@ -233,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="the failure_reason to record")
         marker.add_argument("--force", action="store_true", help="skip the confirmation")
         markers.append(marker)
-    retry = verb("retry", "re-run one failed migration")
+    retry = verb("retry", "re-run one failed migration (through the gates, like migrate)")
     retry.add_argument("id", metavar="ID")
+    retry.add_argument("--ack-backup", action="store_true",
+                       help="acknowledge that a backup exists (policies with backup = "
+                            "\"ack\" need it before destructive steps)")
     retry.add_argument("--force", action="store_true", help="skip the confirmation")
 
     verify = verb("verify", "apply up, down and up on a scratch database and compare schemas")
@@ -661,13 +664,16 @@ def cmd_mark(ctx: Context) -> int:
 
 def cmd_retry(ctx: Context) -> int:
     """``retry ID``: re-run one failed migration."""
+    from .commands_gated import gate_options
     from .recovery import retry
 
     migrator = ctx.migrator()
     policy = confirm_recovery(
         ctx, migrator, f"Re-run the failed migration {ctx.args.id}.")
+    gate = gate_options(ctx, migrator)
+    gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
-                 command=command_line(ctx), policy=policy)
+                 command=command_line(ctx), policy=policy, gate=gate)
     ctx.out.write(f"retried {', '.join(done)}\n")
     return 0
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.engine import Connection
 
 from .audit import AuditJournal
-from .db import connect
+from .db import connect, connect_for_write
 from .errors import ConfigError, Refused
 from .locking import migration_lock
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
+
+if TYPE_CHECKING:
+    from .gated import GateOptions
 
 Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
 SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
@@ -192,11 +195,13 @@ def retry(
     environment: str = "development",
     command: str = "retry",
     policy: str | None = None,
+    gate: GateOptions | None = None,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
     Unlike switchy-migrate, the migration is found in the sources before anything is
-    touched, and only a ``failed`` row can be retried.
+    touched, and only a ``failed`` row can be retried. With ``gate`` the run goes through
+    the policy's gates like ``migrate`` (findings, backup, lock timeout).
     """
     from .runner import UpTo
 
@@ -210,6 +215,10 @@ def retry(
     others = [e.id for e in state.failed() if e.id != migration_id]
     if others:
         raise Refused(f"other migrations failed too ({', '.join(others)}); retry them first")
+    if gate is not None:  # the gated run journals itself, under this command line
+        from .gated import gated_run
+
+        return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True).done
     try:
         done = migrator.migrate(UpTo(migration_id), retry_failed=True).done
         outcome, detail = "ok", f"applied {', '.join(done)}"
@@ -218,7 +227,7 @@ def retry(
         outcome, detail = "failed", str(error)
         raise
     finally:
-        with connect(migrator.engine) as conn, conn.begin():
+        with connect_for_write(migrator.engine) as conn, conn.begin():
             AuditJournal(migrator.tracking.name).record(
                 conn, command, environment=environment, policy=policy, target=migration_id,
                 outcome=outcome, detail=detail,

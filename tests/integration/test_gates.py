@@ -356,3 +356,25 @@ def test_a_refusal_in_json_mode_prints_the_verdict(tmp_path: Path, db_url: str) 
     assert {c["check"] for c in data["gate"]["checks"] if c["outcome"] == "refused"} == {
         "backup"}
     assert "users" not in tables(db_url)
+
+
+def test_retry_goes_through_the_gates(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", "--to", A, *common).code == 0
+    drop = root / B / "up.sql"
+    good = drop.read_text()
+    drop.write_text("ALTER TABLE nowhere DROP COLUMN nick;\n")
+    assert run_cli("migrate", *common).code == 1  # B failed
+    drop.write_text(good)
+    prod = [*common, "--env", "production", "--confirm", "production"]
+    refused = run_cli("retry", B, *prod)
+    assert refused.code == 1 and "needs a backup" in refused.err  # dropping a column
+    assert Migrator(root, db_url).state().rows[B].status == "failed"
+    done = run_cli("retry", B, *prod, "--ack-backup")
+    assert done.code == 0, done.err
+    assert Migrator(root, db_url).state().rows[B].status == "completed"
+    retries = [e["outcome"] for e in journal(db_url)
+               if str(e["command"]).startswith("switchy-guard retry")]
+    assert retries == ["refused", "ok"]
