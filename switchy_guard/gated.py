@@ -150,6 +150,11 @@ def gated_run(
     except LockTimeout as timeout:
         journal.record("lock timeout", detail=timeout.one_line())
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C at the confirmation prompt, or during the run (a statement-by-statement
+        # migration is then left in_progress, and says so): the journal still gets it.
+        journal.record("interrupted", detail="interrupted (Ctrl-C or SIGINT)")
+        raise
 
 
 def _gated_run_locked(

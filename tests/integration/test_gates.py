@@ -378,3 +378,25 @@ def test_retry_goes_through_the_gates(tmp_path: Path, db_url: str) -> None:
     retries = [e["outcome"] for e in journal(db_url)
                if str(e["command"]).startswith("switchy-guard retry")]
     assert retries == ["refused", "ok"]
+
+
+def test_ctrl_c_at_the_confirmation_prompt_is_journaled(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    project(root)
+
+    def ask(question: str) -> str:
+        raise KeyboardInterrupt
+
+    migrator = Migrator(root, db_url)
+    choice = load_policies(None).choose("production", None)
+    with pytest.raises(KeyboardInterrupt):
+        gated_run(migrator, "up", All(), GateOptions(choice, ask=ask, ack_backup=True))
+    migrator.engine.dispose()
+    assert "users" not in tables(db_url)
+    (entry,) = journal(db_url)
+    assert entry["outcome"] == "interrupted" and entry["policy"] == "production"
+    from switchy_guard.lockstatus import lock_status
+
+    engine = create_database_engine(db_url)
+    assert not lock_status(engine, "__switchy_migrations").held  # released on the way out
+    engine.dispose()
