@@ -49,3 +49,21 @@ def write_migration(
     if metadata is not None:
         (folder / "metadata.toml").write_text(metadata, encoding="utf-8")
     return folder
+
+
+def run_without_sqlalchemy(*args: str | Path) -> str:
+    """Run ``switchy-guard ARGS`` in a fresh interpreter, assert that SQLAlchemy was never
+    imported, and return what it printed on stdout."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from switchy_guard.cli import main\n"
+        f"main({[str(a) for a in args]!r})\n"
+        "assert not any(m.startswith('sqlalchemy') for m in sys.modules), 'sqlalchemy loaded'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

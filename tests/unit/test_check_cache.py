@@ -90,16 +90,7 @@ def test_corrupt_cache_is_ignored(root: Path, cache_home: Path) -> None:
 
 
 def test_check_without_a_database_does_not_import_sqlalchemy(root: Path) -> None:
-    import subprocess
-    import sys
+    from tests.cli_helpers import run_without_sqlalchemy
 
-    code = (
-        "import sys\n"
-        "from switchy_guard.cli import main\n"
-        f"main(['check', '-m', {str(root)!r}, '--dialect', 'postgres', '--no-cache'])\n"
-        "assert not any(m.startswith('sqlalchemy') for m in sys.modules), 'sqlalchemy loaded'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
-    assert result.returncode == 0, result.stderr
-    assert "SG301" in result.stdout
+    out = run_without_sqlalchemy("check", "-m", root, "--dialect", "postgres", "--no-cache")
+    assert "SG301" in out
