@@ -8,6 +8,7 @@ a wheel are read by the same code.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterable
 from importlib.resources.abc import Traversable
 
@@ -21,11 +22,11 @@ MIGRATION_FILES = ("up.sql", "down.sql", "metadata.toml")
 EntryCheck = Callable[[Traversable, str], None]
 
 
+_HIDDEN = (".", "__pycache__")
+
+
 def _visible(entries: Iterable[Traversable]) -> list[Traversable]:
-    return sorted(
-        (e for e in entries if not e.name.startswith((".", "__pycache__"))),
-        key=lambda e: e.name,
-    )
+    return sorted((e for e in entries if not e.name.startswith(_HIDDEN)), key=lambda e: e.name)
 
 
 def dialect_folders(root: Traversable) -> list[str]:
@@ -78,19 +79,27 @@ def read_migration(
     checksum_mode: str = "file",
 ) -> Migration:
     """Read one migration folder."""
+    # The hot loop of discovery (10,000 folders in the benchmark): no sorting and no
+    # string building unless something is wrong.
     files: dict[str, bytes] = {}
-    for entry in _visible(folder.iterdir()):
-        path = f"{label}/{entry.name}"
+    unexpected: list[Traversable] = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.startswith(_HIDDEN):
+            continue
         if check:
-            check(entry, path)
-        if entry.name in MIGRATION_FILES and entry.is_file():
-            files[entry.name] = entry.read_bytes()
-        elif entry.name.lower().endswith((".sql", ".toml")) or entry.is_dir():
-            raise InputError(
-                f"unexpected {'folder' if entry.is_dir() else 'file'} "
-                f"(a migration folder holds {', '.join(MIGRATION_FILES)})",
-                path=path,
-            )
+            check(entry, f"{label}/{name}")
+        if name in MIGRATION_FILES and entry.is_file():
+            files[name] = entry.read_bytes()
+        elif name.lower().endswith((".sql", ".toml")) or entry.is_dir():
+            unexpected.append(entry)
+    if unexpected:
+        first = min(unexpected, key=lambda e: e.name)
+        raise InputError(
+            f"unexpected {'folder' if first.is_dir() else 'file'} "
+            f"(a migration folder holds {', '.join(MIGRATION_FILES)})",
+            path=f"{label}/{first.name}",
+        )
     if not files and not _looks_like_migration(folder.name):
         raise InputError(
             "neither a migration folder (no up.sql, down.sql or metadata.toml) nor a "
@@ -134,7 +143,8 @@ def _describe(migration_id: str) -> str:
 
 def _decode(data: bytes, path: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        # As "utf-8-sig", but through the C decoder (that codec is Python-level).
+        return (data[3:] if data.startswith(codecs.BOM_UTF8) else data).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", path=path
