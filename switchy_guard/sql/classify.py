@@ -10,8 +10,10 @@ cannot be classified gets kind ``unknown`` (rule SG603 reports it); none is drop
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # -- the model ----------------------------------------------------------------------
 
@@ -78,9 +80,12 @@ class StatementInfo:
 WORD, QUOTED, STRING, NUMBER, PUNCT = "w", "q", "s", "n", "p"
 
 
-@dataclass(frozen=True, slots=True)
-class Tok:
-    """A significant token: ``kind`` (w, q, s, n, p), its text, and its upper-case text."""
+class Tok(NamedTuple):
+    """A significant token: ``kind`` (w, q, s, n, p), its text, and its upper-case text.
+
+    A NamedTuple, not a frozen dataclass: tens of thousands are made per check, and a
+    frozen dataclass pays an ``object.__setattr__`` per field.
+    """
 
     kind: str
     text: str
@@ -158,6 +163,12 @@ def tokenize(sql: str, dialect: str | None = None) -> list[Tok]:
     return out
 
 
+@functools.cache
+def _alternatives(word: str) -> frozenset[str]:
+    """``"a|b"`` → ``{"a", "b"}`` (the keyword patterns are few: computed once each)."""
+    return frozenset(word.split("|"))
+
+
 class Cursor:
     """A position in a token list with small matching helpers."""
 
@@ -171,9 +182,12 @@ class Cursor:
 
     def at(self, *words: str) -> bool:
         """Whether the next tokens are the given keywords (a word may be a|b)."""
+        toks, pos = self.toks, self.pos
+        if pos + len(words) > len(toks):
+            return False
         for offset, word in enumerate(words):
-            tok = self.peek(offset)
-            if tok is None or tok.kind != WORD or tok.up not in word.split("|"):
+            tok = toks[pos + offset]
+            if tok.kind != WORD or (tok.up != word and tok.up not in _alternatives(word)):
                 return False
         return True
 
