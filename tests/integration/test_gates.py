@@ -400,3 +400,25 @@ def test_ctrl_c_at_the_confirmation_prompt_is_journaled(tmp_path: Path, db_url: 
     engine = create_database_engine(db_url)
     assert not lock_status(engine, "__switchy_migrations").held  # released on the way out
     engine.dispose()
+
+
+def test_a_policy_without_the_lock_runs_beside_a_holder(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.locking import migration_lock
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "scratch.toml").write_text("require_lock = false\nlock_timeout = 0.2\n")
+    (policies / "locked.toml").write_text("lock_timeout = 0.2\n")
+    common = ["-m", root, "-d", db_url, "--policy-dir", policies]
+    engine = create_database_engine(db_url)
+    try:
+        with migration_lock(engine, "__switchy_migrations", 5):
+            waited = run_cli("migrate", *common, "--env", "locked")
+            assert waited.code == 3 and "gave up after 0.2 s" in waited.err
+            free = run_cli("migrate", *common, "--env", "scratch")
+            assert free.code == 0, free.err
+    finally:
+        engine.dispose()
+    assert "a" in tables(db_url)
