@@ -138,10 +138,6 @@ def session_id(conn: Connection) -> int:
 
 def lock_name(conn: Connection, table: str) -> str:
     """The ``GET_LOCK`` name of ``table``'s migration lock (MySQL/MariaDB)."""
-    return _lock_name(conn, table)
-
-
-def _lock_name(conn: Connection, table: str) -> str:
     database = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
     name = f"switchy_guard.{database}.{table}"
     # GET_LOCK names are limited to 64 characters.
@@ -153,17 +149,17 @@ def _lock_name(conn: Connection, table: str) -> str:
 
 
 def _acquire_server_lock(conn: Connection, table: str, timeout: float) -> None:
-    dialect = connection_dialect(conn)
+    # The statement and its key are fixed for the whole wait: the MySQL name costs a
+    # query, so it is not recomputed at every poll.
+    if connection_dialect(conn) == "postgres":
+        attempt = text("SELECT pg_try_advisory_lock(:key)")
+        params: dict[str, object] = {"key": advisory_key(table)}
+    else:
+        attempt = text("SELECT GET_LOCK(:name, 0)")
+        params = {"name": lock_name(conn, table)}
     deadline = time.monotonic() + timeout
     while True:
-        if dialect == "postgres":
-            got = conn.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key(table)}
-            ).scalar()
-        else:
-            got = conn.execute(
-                text("SELECT GET_LOCK(:name, 0)"), {"name": _lock_name(conn, table)}
-            ).scalar()
+        got = conn.execute(attempt, params).scalar()
         conn.commit()
         if got:
             return
@@ -176,5 +172,5 @@ def _release_server_lock(conn: Connection, table: str) -> None:
     if connection_dialect(conn) == "postgres":
         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_key(table)})
     else:
-        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _lock_name(conn, table)})
+        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock_name(conn, table)})
     conn.commit()
