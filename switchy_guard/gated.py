@@ -96,19 +96,18 @@ def run_backup_command(choice: PolicyChoice, database_url: str) -> None:
 class _Journal:
     """Writes this run's audit entries (never letting a journal failure hide the run's)."""
 
-    def __init__(self, migrator: Migrator, options: GateOptions, verb: str) -> None:
+    def __init__(self, migrator: Migrator, options: GateOptions) -> None:
         self.migrator = migrator
         self.options = options
-        self.verb = verb
         self.started = time.monotonic()
 
     def record(self, outcome: str, *, target: str | None = None, detail: str | None = None,
-               digest: str | None = None, command: str | None = None) -> None:
+               digest: str | None = None) -> None:
         journal = AuditJournal(self.migrator.tracking.name)
         try:
             with connect_for_write(self.migrator.engine) as conn:
                 journal.record(
-                    conn, command or self.options.command,
+                    conn, self.options.command,
                     environment=self.options.choice.environment, target=target,
                     outcome=outcome, detail=detail, policy=self.options.choice.policy.name,
                     plan_digest=digest, duration=time.monotonic() - self.started,
@@ -137,7 +136,7 @@ def gated_run(
     rows are never mistaken for a crash (as ``terraform apply`` holds its state lock
     while it waits for "yes").
     """
-    journal = _Journal(migrator, options, "migrate" if direction == "up" else "rollback")
+    journal = _Journal(migrator, options)
     policy = options.choice.policy
     migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
                              else policy.lock_timeout)

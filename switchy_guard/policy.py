@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -171,57 +171,37 @@ def check_rule_names(policy: Policy) -> Policy:
     return policy
 
 
-def load_policy(path: Path, known_rules: Sequence[tuple[str, str]] = ()) -> Policy:
-    """Read and validate one policy file. ``known_rules`` are (code, name) pairs that
-    ``require_allow`` may name (empty: checked when the policy is chosen, see
-    :func:`check_rule_names`)."""
+def load_policy(path: Path) -> Policy:
+    """Read and validate one policy file (rule names in ``require_allow`` are checked
+    when the policy is chosen, see :func:`check_rule_names`)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read policy: {exc}", path=path) from None
-    return policy_from_mapping(path.stem, data, path=path, known_rules=known_rules)
+    return policy_from_mapping(path.stem, data, path=path)
 
 
-def policy_from_mapping(
-    name: str,
-    data: Mapping[str, Any],
-    *,
-    path: Path | None = None,
-    known_rules: Sequence[tuple[str, str]] = (),
-) -> Policy:
-    """A Policy from parsed TOML; every key checked for name and type."""
+#: Keys whose TOML lists are kept as immutable collections on the Policy.
+_COLLECTIONS: dict[str, Callable[[list[str]], Any]] = {
+    "block_severities": frozenset, "require_allow": tuple, "match_urls": tuple,
+}
+
+
+def policy_from_mapping(name: str, data: Mapping[str, Any], *,
+                        path: Path | None = None) -> Policy:
+    """A Policy from parsed TOML; every key checked for name and type. A key left out
+    takes the Policy field's default (the one place defaults are written)."""
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in _TYPES:
             raise ConfigError(
                 f"unknown policy key {key!r} (known: {', '.join(_TYPES)})", path=path
             )
-        values[key] = _checked(key, value, path)
-    rules = values.get("require_allow", [])
-    if known_rules:
-        names = {item for pair in known_rules for item in pair}
-        unknown = [rule for rule in rules if rule not in names]
-        if unknown:
-            raise ConfigError(f"require_allow names an unknown rule {unknown[0]!r}", path=path)
+        checked = _checked(key, value, path)
+        values[key] = _COLLECTIONS[key](checked) if key in _COLLECTIONS else checked
     if values.get("backup") == "command" and not values.get("backup_command"):
         raise ConfigError('backup = "command" needs backup_command', path=path)
-    return Policy(
-        name=name,
-        description=values.get("description", ""),
-        block_severities=frozenset(values.get("block_severities", ())),
-        require_allow=tuple(rules),
-        require_confirmation=values.get("require_confirmation", False),
-        require_lock=values.get("require_lock", True),
-        lock_timeout=values.get("lock_timeout", 60.0),
-        refuse_dirty=values.get("refuse_dirty", False),
-        refuse_checksum_drift=values.get("refuse_checksum_drift", False),
-        refuse_out_of_order=values.get("refuse_out_of_order", False),
-        refuse_irreversible=values.get("refuse_irreversible", False),
-        backup=values.get("backup", "none"),
-        backup_command=values.get("backup_command"),
-        match_urls=tuple(values.get("match_urls", ())),
-        path=str(path) if path else None,
-    )
+    return Policy(name=name, path=str(path) if path else None, **values)
 
 
 def _checked(key: str, value: Any, path: Path | None) -> Any:
