@@ -21,7 +21,6 @@ from ..records import format_time
 from ..state import MigrationState, MigrationStatus, progress_note
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
     from ..runner import Plan, RunResult
 
@@ -101,6 +100,7 @@ def list_text(state: MigrationState, *, color_system: str | None = None) -> str:
     Laid out by hand: rich's Table measured every cell and took 0.4 s for 1,000 rows
     and 3.6 s for 10,000 (bench/README.md); this takes milliseconds.
     """
+    from rich.console import COLOR_SYSTEMS
     from rich.style import Style
 
     header = ("id", "description", "state", "applied at")
@@ -112,23 +112,17 @@ def list_text(state: MigrationState, *, color_system: str | None = None) -> str:
                      _short_time(entry.row.run_on) if entry.row else "", entry.state))
     widths = [max([len(header[i]), *(len(row[i]) for row in rows)]) for i in range(3)]
     styles = {name: Style.parse(style) for name, style in _STATE_STYLE.items()}
+    system = COLOR_SYSTEMS[color_system] if color_system else None
 
     def line(cells: tuple[str, ...], state_name: str | None = None) -> str:
         first = "  ".join(cell.ljust(width) for cell, width in zip(cells[:2], widths, strict=False))
         state_cell = cells[2].ljust(widths[2])
-        if color_system and state_name in styles:
-            state_cell = styles[state_name].render(state_cell, color_system=_color(color_system))
+        if system is not None and state_name in styles:
+            state_cell = styles[state_name].render(state_cell, color_system=system)
         return f"{first}  {state_cell}  {cells[3]}".rstrip()
 
     lines = ["Migrations", line(header), *(line(row[:4], row[4]) for row in rows)]
     return "\n".join(lines) + "\n"
-
-
-def _color(name: str) -> Any:
-    from rich.color import ColorSystem
-
-    return {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT,
-            "truecolor": ColorSystem.TRUECOLOR, "windows": ColorSystem.WINDOWS}[name]
 
 
 def _short_time(value: datetime | str | None) -> str:
@@ -154,30 +148,6 @@ def print_status(out: TextIO, state: MigrationState, target: str,
     if not warnings:
         lines.append("No drift, no dirty rows.")
     out.write("\n".join(lines) + "\n")
-
-
-def print_plan(console: Console, plan: Plan, *, show_sql: bool = True) -> None:
-    """A plan (``--dry-run``): each migration in order, with its SQL."""
-    verb = "apply" if plan.direction == "up" else "roll back"
-    for note in plan.warnings:
-        console.print(f"[yellow]warning:[/] {note}", highlight=False)
-    if not plan.steps:
-        console.print("Nothing to do.")
-        return
-    console.print(f"Would {verb} {len(plan.steps)} migration(s) on {plan.dialect}:")
-    for number, step in enumerate(plan.steps, 1):
-        mode = "in a transaction" if step.transactional else "statement by statement"
-        console.print(f"{number}. [bold]{step.migration.id}[/] ({mode})", highlight=False)
-        if not show_sql:
-            continue
-        if not step.statements:
-            body = step.migration.up if step.direction == "up" else step.migration.down
-            console.print(
-                "   (Python code)" if callable(body) else "   (no statements)", style="dim"
-            )
-        for statement in step.statements:
-            for line in statement.text.splitlines():
-                console.print(f"   {line}", highlight=False, markup=False)
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
