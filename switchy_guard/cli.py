@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .config import Settings
+    from .gated import GateOptions
     from .runner import Migrator
 
 _GLOBAL_FLAGS = (
@@ -668,9 +669,9 @@ def cmd_retry(ctx: Context) -> int:
     from .recovery import retry
 
     migrator = ctx.migrator()
-    policy = confirm_recovery(
-        ctx, migrator, f"Re-run the failed migration {ctx.args.id}.")
     gate = gate_options(ctx, migrator)
+    policy = confirm_recovery(
+        ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
                  command=command_line(ctx), policy=policy, gate=gate)
@@ -720,11 +721,12 @@ def cmd_plan(ctx: Context) -> int:
     return run(ctx)
 
 
-def confirm_recovery(ctx: Context, migrator: Migrator, question: str) -> str:
+def confirm_recovery(ctx: Context, migrator: Migrator, question: str,
+                     options: GateOptions | None = None) -> str:
     """Confirm a recovery verb (see :mod:`switchy_guard.commands_gated`)."""
     from .commands_gated import confirm_recovery as confirm
 
-    return confirm(ctx, migrator, question)
+    return confirm(ctx, migrator, question, options)
 
 
 VERBS: dict[str, Callable[[Context], int]] = {

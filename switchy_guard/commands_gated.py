@@ -52,16 +52,18 @@ def gate_options(ctx: Context, migrator: Migrator) -> GateOptions:
     )
 
 
-def confirm_recovery(ctx: Context, migrator: Migrator, question: str) -> str:
+def confirm_recovery(ctx: Context, migrator: Migrator, question: str,
+                     options: GateOptions | None = None) -> str:
     """Confirm a recovery verb; returns the policy's name (for the journal).
 
     Where the policy requires confirmation, only the typed environment name or
     ``--confirm NAME`` will do (``--force`` does not). Elsewhere the person types ``yes``,
-    or passes ``--force`` when there is no terminal.
+    or passes ``--force`` when there is no terminal. ``options``: the command's gate
+    options when the caller has them already (the policies are then not read again).
     """
     from .gated import require_confirmation
 
-    options = gate_options(ctx, migrator)
+    options = options or gate_options(ctx, migrator)
     choice = options.choice
     if choice.policy.require_confirmation:
         require_confirmation(choice, options, question)
@@ -205,28 +207,27 @@ def cmd_lock(ctx: Context) -> int:
     from .lockstatus import lock_status
 
     migrator = ctx.migrator()
-    table = migrator.tracking.name
     if ctx.args.action == "status":
-        status = lock_status(migrator.engine, table)
+        status = lock_status(migrator.engine, migrator.tracking.name)
         if ctx.format == "json":
             ctx.emit_json(status.to_dict())
         else:
             ctx.out.write(("STALE " if status.stale else "") + status.explanation + "\n")
         return 0
-    _break_lock_journaled(ctx, migrator, lock_status(migrator.engine, table))
+    _break_lock_journaled(ctx, migrator)
     return 0
 
 
-def _break_lock_journaled(ctx: Context, migrator: Migrator, status: Any) -> None:
+def _break_lock_journaled(ctx: Context, migrator: Migrator) -> None:
     """``lock break``: confirmed, then broken; journaled whether done or refused."""
-    from .cli import command_line
     from .lockstatus import break_lock_journaled
 
+    options = gate_options(ctx, migrator)
     done = break_lock_journaled(
         migrator.engine, migrator.tracking.name, force=ctx.args.force,
-        environment=ctx.settings.env, policy=policy_choice(ctx, migrator).policy.name,
-        command=command_line(ctx),
-        confirm=lambda: confirm_recovery(
-            ctx, migrator, f"Break the migration lock: {status.explanation}."),
+        environment=ctx.settings.env, policy=options.choice.policy.name,
+        command=options.command,
+        confirm=lambda status: confirm_recovery(
+            ctx, migrator, f"Break the migration lock: {status.explanation}.", options),
     )
     ctx.out.write(done + "\n")

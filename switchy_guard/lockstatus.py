@@ -126,23 +126,22 @@ def break_lock_journaled(
     environment: str = "development",
     policy: str | None = None,
     command: str = "lock break",
-    confirm: Callable[[], object] | None = None,
+    confirm: Callable[[LockStatus], object] | None = None,
 ) -> str:
     """:func:`break_lock`, recorded in the audit journal whether done or refused.
 
-    ``confirm`` (the confirmation gate) runs first; a Refused it raises is journaled
-    and raised without the lock being touched.
+    ``confirm`` (the confirmation gate) is shown the lock's status first; a Refused it
+    raises is journaled and raised without the lock being touched.
     """
     from .audit import AuditJournal
 
-    holder = LockRecord(table)
-    with connect(engine) as conn:
-        record = holder.read(conn)
-        conn.rollback()
+    status = lock_status(engine, table)
+    record = status.holder
     outcome, detail = "ok", ""
     try:
         if confirm is not None:
-            confirm()
+            confirm(status)
+        # break_lock looks again: the holder may have finished while a person confirmed.
         detail = break_lock(engine, table, force=force)
     except Refused as refused:
         outcome, detail = "refused", refused.one_line()
