@@ -422,3 +422,19 @@ def test_a_policy_without_the_lock_runs_beside_a_holder(tmp_path: Path, db_url: 
     finally:
         engine.dispose()
     assert "a" in tables(db_url)
+
+
+def test_a_journal_that_cannot_be_written_warns_but_the_run_stands(tmp_path: Path,
+                                                                  db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    engine = create_database_engine(db_url)
+    with engine.begin() as conn:  # a view where the journal table should be: no INSERT
+        conn.exec_driver_sql("CREATE VIEW __switchy_migrations_audit AS SELECT 1 AS x")
+    engine.dispose()
+    migrator = Migrator(root, db_url)
+    choice = load_policies(None).choose("development", None)
+    with pytest.warns(UserWarning, match="the audit journal could not be written"):
+        done = gated_run(migrator, "up", All(), GateOptions(choice)).done
+    migrator.engine.dispose()
+    assert done == [A] and "a" in tables(db_url)

@@ -60,7 +60,8 @@ def wait_free(url: str) -> dict[str, object]:
         time.sleep(0.1)
 
 
-def test_a_waiting_run_and_status_name_the_holder(tmp_path: Path, db_url: str) -> None:
+def test_a_waiting_run_and_status_name_the_holder(tmp_path: Path, db_url: str,
+                                                   db_kind: str) -> None:
     root = tmp_path / "m"
     write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
     with holder(db_url) as process:
@@ -75,8 +76,9 @@ def test_a_waiting_run_and_status_name_the_holder(tmp_path: Path, db_url: str) -
         assert waited.code == 3
         assert f"pid {process.pid} since" in waited.err and "s3cret-pw" not in waited.err
         refused = run_cli("lock", "break", "-d", db_url, "--confirm", "development")
-        assert (refused.code == 1 and "the holder looks alive" in refused.err) or (
-            "a live SQLite holder cannot be broken" in refused.err)
+        expected = ("a live SQLite holder cannot be broken" if db_kind == "sqlite"
+                    else "the holder looks alive")
+        assert refused.code == 1 and expected in refused.err
         assert process.poll() is None  # nothing was done to it
     assert wait_free(db_url)["held"] is False
 
@@ -169,3 +171,46 @@ def test_a_dead_holder_whose_session_lingers_is_stale(tmp_path: Path, db_url: st
         assert wait_free(db_url)["held"] is False
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+def test_a_lock_held_without_a_record_or_with_another_holders_record(db_url: str,
+                                                                     db_kind: str) -> None:
+    """A lock taken by something that left no record (an older switchy-guard), and a
+    record that names another session than the one holding the lock."""
+    from filelock import FileLock
+    from sqlalchemy import text
+
+    from switchy_guard.locking import advisory_key, lock_name, sqlite_lock_path
+    from switchy_guard.lockrecord import LockRecord
+
+    engine = create_database_engine(db_url)
+    conn = engine.connect()
+    file_lock = None
+    try:
+        if db_kind == "sqlite":
+            path = sqlite_lock_path(engine)
+            assert path is not None
+            file_lock = FileLock(str(path))
+            file_lock.acquire()
+        elif db_kind == "postgres":
+            conn.execute(text("SELECT pg_advisory_lock(:key)"),
+                         {"key": advisory_key("__switchy_migrations")})
+        else:
+            conn.execute(text("SELECT GET_LOCK(:name, 0)"),
+                         {"name": lock_name(conn, "__switchy_migrations")})
+        conn.commit()
+        bare = status_of(db_url)
+        assert bare["held"] is True and bare["stale"] is False and bare["holder"] is None
+        assert "left no record" in str(bare["explanation"])
+        if db_kind != "sqlite":  # only servers say which session holds the lock
+            with engine.connect() as other:
+                LockRecord("__switchy_migrations").write(other, "old run", session="1")
+            mismatch = status_of(db_url)
+            assert mismatch["held"] is True and mismatch["stale"] is False
+            assert "is an older holder's" in str(mismatch["explanation"])
+    finally:
+        if file_lock is not None:
+            file_lock.release()
+        conn.close()  # ends the session, and the server lock with it
+        engine.dispose()
+    assert wait_free(db_url)["held"] is False
