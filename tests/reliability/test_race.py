@@ -127,6 +127,22 @@ def test_sixteen_processes_migrate_at_once(tmp_path: Path, db_url: str, db_kind:
     assert elapsed < 60, f"the race took {elapsed:.1f} s"
 
 
+def migrate_inside_slow_ab(project: Project) -> subprocess.Popen[str]:
+    """Start ``migrate`` and return once it is inside the slow statement of SLOW_AB (its
+    first statement applied, progress 1 of 4)."""
+    run = project.cli_start("migrate", "--lock-timeout", "60")
+    try:
+        wait_until(lambda: progress_rows_of(project).get(SLOW_AB) == (1, 4)
+                   or run.poll() is not None, 60, "the run to be inside slow_ab")
+        assert run.poll() is None, run.communicate()
+    except BaseException:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        raise
+    return run
+
+
 def test_a_second_migrate_waits_for_a_running_one(
     tmp_path: Path, db_url: str, db_kind: str
 ) -> None:
@@ -139,11 +155,8 @@ def test_a_second_migrate_waits_for_a_running_one(
     write_sql_project(tmp_path / "migrations", db_kind, non_transactional=True)
     project = Project(db_url, db_kind, tmp_path, code=False)
     set_knob(db_url, "slow_ab", 4)
-    first = project.cli_start("migrate", "--lock-timeout", "60")
+    first = migrate_inside_slow_ab(project)
     try:
-        wait_until(lambda: progress_rows_of(project).get(SLOW_AB) == (1, 4)
-                   or first.poll() is not None, 60, "the first run to be inside slow_ab")
-        assert first.poll() is None, first.communicate()
         second = project.cli("migrate", "--lock-timeout", "60")
         second_ended_first = first.poll() is None
         _out, err = first.communicate(timeout=60)
@@ -173,11 +186,8 @@ def test_a_migration_survives_a_concurrent_application_write(
     project = Project(db_url, db_kind, tmp_path, code=False)
     project.execute("CREATE TABLE app_writes (id INTEGER)")
     set_knob(db_url, "slow_ab", 2)
-    run = project.cli_start("migrate", "--lock-timeout", "60")
+    run = migrate_inside_slow_ab(project)
     try:
-        wait_until(lambda: progress_rows_of(project).get(SLOW_AB) == (1, 4)
-                   or run.poll() is not None, 60, "the run to be inside slow_ab")
-        assert run.poll() is None, run.communicate()
         project.execute("INSERT INTO app_writes (id) VALUES (1)")  # the application writes
         out, err = run.communicate(timeout=60)
     finally:
