@@ -332,7 +332,8 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("CREATE")
     cur.take("OR", "REPLACE")
     if cur.at("DEFINER"):
-        cur.skip_until("TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "VIEW")
+        # One alternative, not a sequence: the word after DEFINER=user@host.
+        cur.skip_until("TRIGGER|PROCEDURE|FUNCTION|EVENT|VIEW")
     cur.take("TEMP|TEMPORARY|UNLOGGED|GLOBAL|LOCAL")
     cur.take("TEMP|TEMPORARY")
     unique = cur.take("UNIQUE")

@@ -105,3 +105,18 @@ def test_create_table_columns() -> None:
         ("price", "numeric(10, 2)", True, "0.0"),
         ("note", "text", False, None),
     )
+
+
+@pytest.mark.parametrize(
+    ("sql", "object_type"),
+    [
+        ("CREATE DEFINER=`root`@`localhost` PROCEDURE `p`(IN d INT) BEGIN SELECT 1; END",
+         "procedure"),
+        ("CREATE DEFINER=CURRENT_USER TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = 1",
+         "trigger"),
+        ("CREATE OR REPLACE DEFINER = `app`@`%` VIEW v AS SELECT 1", "view"),
+    ],
+)
+def test_mysql_definer_clause_is_skipped(sql: str, object_type: str) -> None:
+    info = classify(sql, "mysql")
+    assert (info.kind, info.object_type) == ("create_other", object_type)
