@@ -279,8 +279,14 @@ _OTHER_OBJECTS = (
 )
 
 
+# MySQL's executable comments (mysqldump writes ``/*!40101 SET NAMES utf8 */``): code.
+_EXECUTABLE_COMMENT = re.compile(r"/\*M?!\d*(.*?)(?:\*/|\Z)", re.DOTALL)
+
+
 def classify(text: str, dialect: str | None = None) -> StatementInfo:
     """Classify one statement's text."""
+    if text.startswith(("/*!", "/*M!")):
+        text = _EXECUTABLE_COMMENT.sub(r" \1 ", text)
     match = _FIRST_WORD.match(text)
     if match is None:
         return StatementInfo("unknown")
@@ -331,11 +337,18 @@ def _classify_transaction(first: str, text: str) -> StatementInfo:
 def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("CREATE")
     cur.take("OR", "REPLACE")
+    equals = cur.peek(1)
+    if cur.at("ALGORITHM") and equals is not None and equals.text == "=":
+        cur.pos += 3  # MySQL: CREATE ALGORITHM = MERGE [DEFINER = ...] [SQL SECURITY ...] VIEW
+    if cur.take("SQL", "SECURITY"):
+        cur.pos += 1
     if cur.at("DEFINER"):
         # One alternative, not a sequence: the word after DEFINER=user@host.
         cur.skip_until("TRIGGER|PROCEDURE|FUNCTION|EVENT|VIEW")
     cur.take("TEMP|TEMPORARY|UNLOGGED|GLOBAL|LOCAL")
     cur.take("TEMP|TEMPORARY")
+    cur.take("RECURSIVE")  # CREATE [OR REPLACE] [TEMP] RECURSIVE VIEW
+    cur.take("VIRTUAL")  # SQLite: CREATE VIRTUAL TABLE ... USING fts5(...)
     unique = cur.take("UNIQUE")
     cur.take("FULLTEXT|SPATIAL")
     if cur.take("INDEX"):

@@ -120,3 +120,30 @@ def test_create_table_columns() -> None:
 def test_mysql_definer_clause_is_skipped(sql: str, object_type: str) -> None:
     info = classify(sql, "mysql")
     assert (info.kind, info.object_type) == ("create_other", object_type)
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind", "object_type"),
+    [
+        ("/*!40101 SET NAMES utf8mb4 */", "set", None),
+        ("/*!40014 SET @OLD_FK=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */", "set", None),
+        ("/*M!100100 ALTER TABLE t DROP COLUMN c */", "alter_table", None),
+        ("/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL "
+         "SECURITY DEFINER */\n/*!50001 VIEW `v` AS select 1 AS `a` */", "create_other", "view"),
+        ("CREATE ALGORITHM = MERGE VIEW v AS SELECT 1", "create_other", "view"),
+        ("CREATE SQL SECURITY INVOKER VIEW v AS SELECT 1", "create_other", "view"),
+    ],
+)
+def test_mysql_executable_comments_and_view_options(sql: str, kind: str,
+                                                    object_type: str | None) -> None:
+    """mysqldump wraps statements in /*!NNNNN ... */: the server runs them, so they are code."""
+    info = classify(sql, "mysql")
+    assert (info.kind, info.object_type) == (kind, object_type)
+
+
+def test_recursive_views_and_virtual_tables() -> None:
+    recursive = classify("CREATE OR REPLACE RECURSIVE VIEW nums (n) AS VALUES (1)", "postgres")
+    assert (recursive.kind, recursive.object_type) == ("create_other", "view")
+    virtual = classify("CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(body)", "sqlite")
+    assert (virtual.kind, str(virtual.table), virtual.if_exists) == (
+        "create_table", "docs_fts", True)
