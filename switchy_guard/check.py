@@ -70,11 +70,14 @@ def run_check(
     migrations_dir: str | Path | None = None,
     use_cache: bool = True,
     checksum_mode: str = "file",
+    jobs: int | None = None,
 ) -> CheckReport:
     """Validate the migrations of ``source`` (see the module docs for the modes).
 
     A folder checked without a database or git base is cached (see check_cache): a
-    second check of unchanged files returns the stored report.
+    second check of unchanged files returns the stored report. Such a check of a large
+    folder also runs in two processes when ``jobs`` (default: the cores available) is
+    2 or more; see parallel_check.
     """
     cache = None
     if use_cache and not database_url and not against and isinstance(source, str | Path):
@@ -86,7 +89,7 @@ def run_check(
             return CheckReport.from_dict(cached)
     report = _run_check(source, dialect, database_url=database_url, table=table,
                         against=against, migrations_dir=migrations_dir,
-                        checksum_mode=checksum_mode)
+                        checksum_mode=checksum_mode, jobs=jobs)
     if cache is not None:
         cache.store(report.to_dict())
     return report
@@ -101,8 +104,9 @@ def _run_check(
     against: str | None,
     migrations_dir: str | Path | None,
     checksum_mode: str,
+    jobs: int | None = None,
 ) -> CheckReport:
-    from .discovery import as_source
+    from .discovery import DirectoryMigrations, as_source
     from .ordering import order_migrations
     from .rules.integrity import revision_hits
     from .rules.naming import graph_hits
@@ -112,10 +116,16 @@ def _run_check(
         from .db import dialect_of
 
         dialect = dialect_of(database_url)
-    loaded = [
-        m for m in as_source(source, checksum_mode=checksum_mode).load(dialect)
-        if m.applies_to(dialect)
-    ]
+    migration_source = as_source(source, checksum_mode=checksum_mode)
+    if not database_url and not against and isinstance(migration_source, DirectoryMigrations):
+        from .parallel_check import available_cores, check_in_two
+
+        if (jobs or available_cores()) > 1:
+            split = check_in_two(migration_source, dialect)
+            if split is not None:
+                return CheckReport(split.findings, CheckSummary.of(
+                    split.findings, split.migrations, split.statements))
+    loaded = [m for m in migration_source.load(dialect) if m.applies_to(dialect)]
     findings = [make_finding(rule, message, migration)
                 for rule, migration, message in graph_hits(loaded)]
     if findings:

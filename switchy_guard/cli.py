@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that makes the exit code 1 (default error)")
     check.add_argument("--no-cache", action="store_true",
                        help="do not use or store the report cache of unchanged folders")
+    check.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="processes for a large folder checked without a database "
+                            "(default: 2 when two cores are free; 1 = this process only)")
     check.add_argument("--gate", action="store_true",
                        help="also judge the findings by the --env policy (block_severities, "
                             "require_allow, refuse_irreversible): exit 1 when it would "
@@ -284,6 +287,13 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 
@@ -497,6 +507,7 @@ def cmd_check(ctx: Context) -> int:
         migrations_dir=dirs if isinstance(dirs, str) else None,
         use_cache=not ctx.args.no_cache,
         checksum_mode=settings.checksum_mode,
+        jobs=ctx.args.jobs,
     )
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")

@@ -154,17 +154,33 @@ def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance],
     return kept
 
 
+#: A migration's statements, each with what the classifier made of it.
+Parsed = tuple[tuple[Statement, StatementInfo], ...]
+
+
+def parse_migration(migration: Migration, dialect: str | None) -> Parsed:
+    """Split and classify the up script of ``migration``."""
+    sql = migration.up if isinstance(migration.up, str) else ""
+    return tuple((s, classify(s.text, dialect)) for s in split_statements(sql, dialect))
+
+
+def learn_migration(schema: Schema, parsed: Parsed, in_plan: bool = True) -> None:
+    """Update ``schema`` as if the parsed migration ran, finding nothing."""
+    for _, info in parsed:
+        _learn(schema, info, in_plan)
+
+
 def validate_migration(
     migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
     *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
-    allowed: list[AllowedFinding] | None = None,
+    allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
     its metadata allows may suppress), and its statement count; updates ``schema``.
-    Suppressed findings are appended to ``allowed`` when it is given."""
-    sql = migration.up if isinstance(migration.up, str) else ""
-    statements = split_statements(sql, dialect)
-    parsed = tuple((s, classify(s.text, dialect)) for s in statements)
+    Suppressed findings are appended to ``allowed`` when it is given. ``parsed`` is the
+    migration's :func:`parse_migration`, when the caller has it already."""
+    if parsed is None:
+        parsed = parse_migration(migration, dialect)
     findings: list[Finding] = []
     migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
     schema.rebuilt_tables = _rebuilt_tables(parsed)
@@ -193,7 +209,19 @@ def validate_migration(
                          "finding", migration)
             for a in migration_allowances if not a.used
         )
-    return findings, len(statements)
+    return findings, len(parsed)
+
+
+def naming_findings(
+    migrations: Sequence[Migration], id_pattern: str = DEFAULT_ID_PATTERN,
+    *, earlier_ids: Sequence[str] = (),
+) -> dict[str, list[Finding]]:
+    """The naming rules' findings (see naming_hits), by migration id."""
+    naming: dict[str, list[Finding]] = {}
+    for rule, migration, message in naming_hits(migrations, id_pattern,
+                                                earlier_ids=earlier_ids):
+        naming.setdefault(migration.id, []).append(make_finding(rule, message, migration))
+    return naming
 
 
 def validate(
@@ -213,9 +241,7 @@ def validate(
     result = ValidationResult()
     schema = Schema()
     linted = [m for m in migrations if plan_ids is None or m.id in plan_ids]
-    naming: dict[str, list[Finding]] = {}
-    for rule, migration, message in naming_hits(linted, id_pattern):
-        naming.setdefault(migration.id, []).append(make_finding(rule, message, migration))
+    naming = naming_findings(linted, id_pattern)
     for migration in migrations:
         in_plan = plan_ids is None or migration.id in plan_ids
         if plan_ids is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..checksum import CHECKSUM_MODES
 from ..errors import ConfigError, InputError
 from ..migration import Migration
-from .layout import choose_tree, read_tree
+from .layout import EntryCheck, choose_tree, read_tree
 
 
 def _checked_mode(mode: str) -> str:
@@ -74,6 +74,12 @@ class DirectoryMigrations:
 
     def load(self, dialect: str | None = None) -> list[Migration]:
         """Read the migrations for ``dialect`` (None: a tree without database folders)."""
+        tree, label, check = self.tree(dialect)
+        return read_tree(tree, label, check=check, checksum_mode=self.checksum_mode)
+
+    def tree(self, dialect: str | None) -> tuple[Traversable, str, EntryCheck]:
+        """The folder holding ``dialect``'s migrations, its label, and the check every
+        entry read under it must pass (symlinks stay inside the root)."""
         if not self.root.is_dir():
             problem = "is not a directory" if self.root.exists() else "does not exist"
             raise InputError(f"migrations directory {problem}", path=self.root)
@@ -90,4 +96,4 @@ class DirectoryMigrations:
         root: Traversable = _DiskEntry(str(self.root))  # type: ignore[assignment]
         tree, label = choose_tree(root, self.label, dialect)
         stays_inside(tree, label)
-        return read_tree(tree, label, check=stays_inside, checksum_mode=self.checksum_mode)
+        return tree, label, stays_inside

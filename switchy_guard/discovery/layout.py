@@ -57,18 +57,23 @@ def read_tree(
     checksum_mode: str = "file",
 ) -> list[Migration]:
     """Read every migration folder under ``root`` (``label`` names it in errors)."""
+    return [read_migration(folder, path, check=check, checksum_mode=checksum_mode)
+            for folder, path in migration_folders(root, label, check=check)]
+
+
+def migration_folders(
+    root: Traversable, label: str, *, check: EntryCheck | None = None
+) -> list[tuple[Traversable, str]]:
+    """The migration folders under ``root`` in id order, each with its label."""
     at_top = bool(dialect_folders(root))
-    migrations = []
+    folders = []
     for entry in _visible(root.iterdir()):
         path = f"{label}/{entry.name}"
         if check:
             check(entry, path)
-        if not entry.is_dir():
-            continue
-        if at_top and entry.name in DIALECTS:
-            continue
-        migrations.append(read_migration(entry, path, check=check, checksum_mode=checksum_mode))
-    return migrations
+        if entry.is_dir() and not (at_top and entry.name in DIALECTS):
+            folders.append((entry, path))
+    return folders
 
 
 def read_migration(

@@ -31,6 +31,25 @@ class Schema:
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     not_null: set[tuple[str, str]] = field(default_factory=set)
     rebuilt_tables: set[str] = field(default_factory=set)
+    #: When a set, each column fact looked up and not found is added to it, as
+    #: ``("type" | "not_null", (table, column))``: a migration checked without the
+    #: migrations before it (see parallel_check) says what it might have missed.
+    misses: set[tuple[str, tuple[str, str]]] | None = None
+
+    def column_type(self, table: str, column: str) -> str | None:
+        """The declared type of ``table.column`` the migrations so far gave it."""
+        found = self.column_types.get((table, column))
+        if found is None and self.misses is not None:
+            self.misses.add(("type", (table, column)))
+        return found
+
+    def known_not_null(self, table: str, column: str) -> bool:
+        """Whether the migrations so far made ``table.column`` NOT NULL."""
+        if (table, column) in self.not_null:
+            return True
+        if self.misses is not None:
+            self.misses.add(("not_null", (table, column)))
+        return False
 
     def is_new(self, table: object) -> bool:
         """Whether ``table`` (a Name or str) was created within the plan."""

@@ -156,7 +156,7 @@ def _alter_type_lossy(info: StatementInfo, ctx: StatementContext) -> Iterator[st
     for action in info.actions:
         if action.kind != "alter_type" or not action.column or not action.type:
             continue
-        old = ctx.schema.column_types.get((info.table.name, action.column))
+        old = ctx.schema.column_type(info.table.name, action.column)
         if old is not None and is_narrowing(old, action.type):
             yield (
                 f"changes {info.table}.{action.column} from {old} to {action.type}: "

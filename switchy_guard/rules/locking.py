@@ -96,7 +96,7 @@ def _set_not_null(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
             yield f"sets NOT NULL on {info.table}.{action.column}: a full scan under lock"
         elif (
             action.kind == "alter_type" and action.not_null and info.table is not None
-            and (info.table.name, action.column or "") not in ctx.schema.not_null
+            and not ctx.schema.known_not_null(info.table.name, action.column or "")
         ):
             yield (f"makes {info.table}.{action.column} NOT NULL: every row is checked while "
                    "the table is locked")
@@ -123,7 +123,7 @@ def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[s
     for action in info.actions:
         if action.kind != "alter_type" or not action.type:
             continue
-        old = ctx.schema.column_types.get((info.table.name, action.column or ""))
+        old = ctx.schema.column_type(info.table.name, action.column or "")
         if not is_safe_widening(old, action.type):
             yield f"changes the type of {info.table}.{action.column} to {action.type}: " \
                   "the table is rewritten under an exclusive lock"

@@ -88,11 +88,20 @@ RULES = (
 
 
 def naming_hits(
-    migrations: Sequence[Migration], pattern: str = DEFAULT_ID_PATTERN
+    migrations: Sequence[Migration], pattern: str = DEFAULT_ID_PATTERN,
+    *, earlier_ids: Sequence[str] = (),
 ) -> Iterator[tuple[Rule, Migration, str]]:
-    """SG101, SG103 and SG203 over ``migrations`` (in run order)."""
+    """SG101, SG103 and SG203 over ``migrations`` (in run order).
+
+    ``earlier_ids`` run before ``migrations`` and are not reported on themselves: a
+    timestamp they used is shared by a migration here that uses it too.
+    """
     compiled = re.compile(pattern)
     seen_prefix: dict[str, str] = {}
+    for earlier in earlier_ids:
+        match = compiled.fullmatch(earlier)
+        if match is not None and match.groups():
+            seen_prefix.setdefault(match.group(1), earlier)
     for migration in migrations:
         match = compiled.fullmatch(migration.id)
         if match is None:

@@ -1,0 +1,278 @@
+"""``check`` of a large migrations folder in two processes.
+
+Reading, splitting and classifying 10,000 migrations is CPU-bound Python. With two or
+more cores, a forked worker takes the second half of the folders while this process
+takes the first, and the result is exactly the one-process pipeline's:
+
+- The worker checks its half without the column facts (types, NOT NULL) the first half
+  teaches the schema model. Each fact it looked up and did not find is recorded
+  (``Schema.misses``). This process answers from its own final schema; when any answer
+  exists, the worker re-checks, from the statements it already parsed, each migration
+  whose lookups it answers.
+- The naming rules in the worker see the first half's ids (shared timestamps).
+- What a split cannot reproduce exactly falls back to the one-process run: a
+  ``depends_on`` (it may reorder across the halves), a first-half migration meant for
+  another database (the worker's naming rules would count it), or a worker that fails
+  for any reason (the one-process run then reports the problem the usual way).
+
+Only ``os.fork`` and pipes are used: nothing is imported for it, and the migrations are
+never sent between the processes, only findings and column facts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from .discovery.directory import DirectoryMigrations
+from .discovery.layout import EntryCheck, migration_folders, read_migration
+from .findings import Finding
+from .migration import Migration
+from .rules import Schema, statement_rules
+from .validation import (
+    AllowedFinding,
+    Parsed,
+    ValidationResult,
+    learn_migration,
+    naming_findings,
+    parse_migration,
+    validate_migration,
+)
+
+#: Below this many folders the second process is not worth its start (bench/README.md).
+MIN_FOLDERS = 1000
+
+ColumnFacts = tuple[dict[tuple[str, str], str], set[tuple[str, str]]]
+Misses = set[tuple[str, tuple[str, str]]]
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _Checked:
+    """One migration's outcome."""
+
+    findings: list[Finding]
+    allowed: list[AllowedFinding]
+    statements: int
+    misses: Misses
+
+
+class HalfCheck:
+    """Checks consecutive migrations, each on its own (the plan of ``check`` without a
+    database), keeping what a later correction of its column facts needs."""
+
+    def __init__(self, migrations: Sequence[Migration], dialect: str | None,
+                 *, earlier_ids: Sequence[str] = ()) -> None:
+        self.migrations = list(migrations)
+        self.dialect = dialect
+        self.rules = statement_rules(dialect)
+        self.naming = naming_findings(self.migrations, earlier_ids=earlier_ids)
+        self.schema = Schema()
+        self.parsed: list[Parsed] = []
+        self.checked: list[_Checked] = []
+
+    def run(self) -> None:
+        """Check every migration, starting from an empty schema model."""
+        for migration in self.migrations:
+            parsed = parse_migration(migration, self.dialect)
+            self.parsed.append(parsed)
+            self.checked.append(self._check(migration, parsed, self.schema))
+
+    def _check(self, migration: Migration, parsed: Parsed, schema: Schema) -> _Checked:
+        schema.new_tables.clear()
+        schema.new_indexes.clear()
+        misses: Misses = set()
+        schema.misses = misses
+        allowed: list[AllowedFinding] = []
+        findings, statements = validate_migration(
+            migration, self.dialect, schema, self.rules,
+            extra=self.naming.get(migration.id, ()), allowed=allowed, parsed=parsed,
+        )
+        schema.misses = None
+        return _Checked(findings, allowed, statements, misses)
+
+    def misses(self) -> Misses:
+        """Every column fact looked up and not found."""
+        return set().union(*(checked.misses for checked in self.checked))
+
+    def knows_any(self, misses: Misses) -> bool:
+        """Whether this half's final schema holds any of ``misses``."""
+        return any(
+            key in (self.schema.column_types if kind == "type" else self.schema.not_null)
+            for kind, key in misses
+        )
+
+    def column_facts(self) -> ColumnFacts:
+        """The column facts of this half's final schema."""
+        return self.schema.column_types, self.schema.not_null
+
+    def settle(self, earlier: ColumnFacts) -> None:
+        """Re-check, from the parsed statements, the migrations whose lookups the column
+        facts of the migrations before this half answer."""
+        types, not_null = earlier
+        schema = Schema(column_types=dict(types), not_null=set(not_null))
+        for index, migration in enumerate(self.migrations):
+            parsed = self.parsed[index]
+            if any(key in (types if kind == "type" else not_null)
+                   for kind, key in self.checked[index].misses):
+                self.checked[index] = self._check(migration, parsed, schema)
+            else:
+                learn_migration(schema, parsed)
+
+    def result(self) -> ValidationResult:
+        """The findings, in run order, and the counts."""
+        return ValidationResult(
+            findings=[f for checked in self.checked for f in checked.findings],
+            migrations=len(self.checked),
+            statements=sum(checked.statements for checked in self.checked),
+            allowed=[a for checked in self.checked for a in checked.allowed],
+        )
+
+
+class _Channel:
+    """Length-prefixed pickled messages over a pair of pipe ends."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self.read_fd, self.write_fd = read_fd, write_fd
+
+    def send(self, message: object) -> None:
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        view = memoryview(len(data).to_bytes(8, "little") + data)
+        while view:
+            view = view[os.write(self.write_fd, view):]
+
+    def receive(self) -> Any:
+        size = int.from_bytes(self._exactly(8), "little")
+        return pickle.loads(self._exactly(size))
+
+    def _exactly(self, size: int) -> bytes:
+        chunks, left = [], size
+        while left:
+            chunk = os.read(self.read_fd, min(left, 1 << 20))
+            if not chunk:
+                raise EOFError("the worker ended without answering")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads migration folders the way DirectoryMigrations.load does."""
+
+    check: EntryCheck
+    checksum_mode: str
+
+    def read(self, folders: Sequence[tuple[Traversable, str]]) -> list[Migration]:
+        return [read_migration(folder, path, check=self.check, checksum_mode=self.checksum_mode)
+                for folder, path in folders]
+
+
+def _worker(channel: _Channel, reader: _Reader, folders: Sequence[tuple[Traversable, str]],
+            dialect: str | None, earlier_ids: Sequence[str]) -> None:
+    kept = [m for m in reader.read(folders) if m.applies_to(dialect)]
+    if any(m.depends_on for m in kept):
+        channel.send(None)
+        return
+    half = HalfCheck(kept, dialect, earlier_ids=earlier_ids)
+    half.run()
+    channel.send(half.misses())
+    earlier = channel.receive()
+    if earlier is not None:
+        half.settle(earlier)
+    channel.send(half.result())
+
+
+def check_in_two(source: DirectoryMigrations, dialect: str | None,
+                 *, min_folders: int | None = None) -> ValidationResult | None:
+    """``validate`` of every migration of ``source``, each on its own, in two processes.
+
+    None when the split is not worth it (fewer than ``min_folders`` folders, by default
+    MIN_FOLDERS), not possible (no ``fork``, or other threads running) or cannot be
+    exact (see the module docs): the caller then runs the pipeline itself. Errors in
+    the first half's folders are raised as the one-process reader raises them.
+    """
+    # Forking a process that runs other threads can copy a lock one of them holds.
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    tree, label, check = source.tree(dialect)
+    folders = migration_folders(tree, label, check=check)
+    if len(folders) < max(MIN_FOLDERS if min_folders is None else min_folders, 2):
+        return None
+    reader = _Reader(check, source.checksum_mode)
+    cut = len(folders) // 2
+    earlier_ids = [folder.name for folder, _ in folders[:cut]]
+    to_worker = os.pipe()
+    from_worker = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns
+        code = 0
+        try:
+            os.close(to_worker[1])
+            os.close(from_worker[0])
+            _worker(_Channel(to_worker[0], from_worker[1]), reader, folders[cut:], dialect,
+                    earlier_ids)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(to_worker[0])
+    os.close(from_worker[1])
+    channel = _Channel(from_worker[0], to_worker[1])
+    result = None
+    try:
+        result = _first_half(channel, reader, folders[:cut], dialect)
+    except EOFError:
+        pass
+    finally:
+        channel.close()
+        _reap(pid, answered=result is not None)
+    return result
+
+
+def _first_half(channel: _Channel, reader: _Reader,
+                folders: Sequence[tuple[Traversable, str]],
+                dialect: str | None) -> ValidationResult | None:
+    migrations = reader.read(folders)
+    if any(m.depends_on or not m.applies_to(dialect) for m in migrations):
+        return None
+    half = HalfCheck(migrations, dialect)
+    half.run()
+    misses = channel.receive()
+    if misses is None:
+        return None
+    channel.send(half.column_facts() if half.knows_any(misses) else None)
+    second: ValidationResult = channel.receive()
+    first = half.result()
+    return ValidationResult(
+        findings=first.findings + second.findings,
+        migrations=first.migrations + second.migrations,
+        statements=first.statements + second.statements,
+        allowed=first.allowed + second.allowed,
+    )
+
+
+def _reap(pid: int, *, answered: bool) -> None:
+    """Wait for the worker; one that has not answered everything is ended first."""
+    if not answered:
+        with contextlib.suppress(ProcessLookupError):  # it may have ended already
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -1,0 +1,289 @@
+"""check in two processes: the same report as one process, or a fallback to it."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+import switchy_guard.parallel_check as parallel
+from switchy_guard.check import run_check
+from switchy_guard.discovery import DirectoryMigrations
+from switchy_guard.errors import InputError
+from switchy_guard.validation import validate
+from tests.cli_helpers import run_cli, write_migration
+
+# Column facts the first half teaches and the second half needs: SG308 needs the old
+# type, SG404's "MODIFY ... NOT NULL" is quiet for a column already NOT NULL.
+FIRST = [
+    ("2024-01-01-000000_create_users",
+     "CREATE TABLE users (id INT PRIMARY KEY, name TEXT, email VARCHAR(200) NOT NULL,"
+     " age BIGINT);\n", "DROP TABLE users;\n", None),
+    ("2024-01-01-000001_add_bio", "ALTER TABLE users ADD COLUMN bio TEXT;\n", None, None),
+    ("2024-01-01-000002_index",
+     "-- switchy-guard: allow SG402 -- built in a quiet hour\n"
+     "CREATE INDEX users_name ON users (name);\n", "DROP INDEX users_name;\n", None),
+    ("2024-01-02-000000_drop_old", "DROP TABLE old_things;\n", "SELECT 1;\n",
+     'allow = [{ rule = "SG301", reason = "unused since 2023" }]\n'),
+]
+SECOND = [
+    # Shares the timestamp of the first half's last migration (SG103 across the cut).
+    ("2024-01-02-000000_e_narrow", "ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(10);\n",
+     "SELECT 1;\n", None),
+    ("2024-01-03-000000_modify",
+     "ALTER TABLE users MODIFY email VARCHAR(200) NOT NULL;\n"
+     "ALTER TABLE users MODIFY bio TEXT NOT NULL;\n", "SELECT 1;\n", None),
+    ("2024-01-04-000000_shrink_age", "ALTER TABLE users ALTER COLUMN age TYPE INT;\n",
+     "SELECT 1;\n", 'allow = [{ rule = "SG308", reason = "ages fit" }]\n'),
+    # Redefines a column before narrowing it: the worker's own fact wins.
+    ("2024-01-05-000000_redefine",
+     "ALTER TABLE users ADD COLUMN note VARCHAR(5);\n"
+     "ALTER TABLE users ALTER COLUMN note TYPE VARCHAR(4);\n", "SELECT 1;\n", None),
+]
+
+
+def write(root: Path, migrations: list[tuple[str, str, str | None, str | None]]) -> Path:
+    for migration_id, up, down, metadata in migrations:
+        write_migration(root, migration_id, up, down, metadata)
+    return root
+
+
+def one_process(root: Path, dialect: str) -> list[tuple[str, str | None, int | None, str]]:
+    report = run_check(str(root), dialect, use_cache=False, jobs=1)
+    return [(f.code, f.migration, f.line, f.message) for f in report.findings]
+
+
+def two_processes(root: Path, dialect: str) -> list[tuple[str, str | None, int | None, str]]:
+    result = parallel.check_in_two(DirectoryMigrations(root), dialect, min_folders=2)
+    assert result is not None
+    return [(f.code, f.migration, f.line, f.message) for f in result.findings]
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_two_processes_report_exactly_what_one_does(tmp_path: Path, dialect: str) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    expected = one_process(root, dialect)
+    assert two_processes(root, dialect) == expected
+    codes = {code for code, *_ in expected}
+    # The facts crossed the cut: the narrowing of a first-half column was seen.
+    assert "SG308" in codes and "SG103" in codes
+
+
+def test_counts_and_allowed_findings_match(tmp_path: Path) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    migrations = DirectoryMigrations(root).load("postgres")
+    expected = validate(migrations, "postgres")
+    result = parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2)
+    assert result is not None
+    assert (result.migrations, result.statements) == (expected.migrations, expected.statements)
+    assert result.allowed == expected.allowed
+    assert {a.reason for a in result.allowed} >= {"ages fit", "unused since 2023"}
+
+
+def test_the_worker_re_checks_only_what_earlier_facts_answer(tmp_path: Path) -> None:
+    migrations = DirectoryMigrations(write(tmp_path / "m", FIRST + SECOND)).load("postgres")
+    first = parallel.HalfCheck(migrations[:4], "postgres")
+    first.run()
+    second = parallel.HalfCheck(migrations[4:], "postgres",
+                                earlier_ids=[m.id for m in migrations[:4]])
+    second.run()
+    before = second.result().findings
+    assert "SG308" not in {f.code for f in before if f.migration == migrations[4].id}
+    misses = second.misses()
+    assert ("type", ("users", "name")) in misses
+    assert ("type", ("users", "note")) not in misses  # answered by the worker itself
+    assert first.knows_any(misses)
+    second.settle(first.column_facts())
+    after = second.result().findings
+    narrowed = [f.code for f in after if f.migration == migrations[4].id]
+    assert narrowed == ["SG308", *(f.code for f in before if f.migration == migrations[4].id)]
+    # users.email was NOT NULL already: making it so again is no longer reported.
+    modify = migrations[5].id
+    assert [f.message for f in before if f.migration == modify and f.code == "SG404"] == [
+        "makes users.email NOT NULL: every row is checked while the table is locked",
+        "makes users.bio NOT NULL: every row is checked while the table is locked",
+    ]
+    assert [f.message for f in after if f.migration == modify and f.code == "SG404"] == [
+        "makes users.bio NOT NULL: every row is checked while the table is locked",
+    ]
+    untouched = migrations[7].id
+    assert [f for f in after if f.migration == untouched] == \
+        [f for f in before if f.migration == untouched]
+
+
+def test_a_half_with_nothing_to_learn_is_not_answered(tmp_path: Path) -> None:
+    migrations = DirectoryMigrations(write(tmp_path / "m", SECOND)).load("postgres")
+    half = parallel.HalfCheck(migrations[:1], "postgres")
+    half.run()
+    assert half.knows_any({("type", ("users", "name"))})
+    assert not half.knows_any({("type", ("users", "bio")), ("not_null", ("users", "name"))})
+
+
+def test_the_worker_protocol_in_this_process(tmp_path: Path) -> None:
+    """The worker's side, run in a thread so every line of it is measured."""
+    root = write(tmp_path / "m", FIRST + SECOND)
+    source = DirectoryMigrations(root)
+    tree, label, check = source.tree("postgres")
+    folders = parallel.migration_folders(tree, label, check=check)
+    to_worker, from_worker = os.pipe(), os.pipe()
+    worker = threading.Thread(target=parallel._worker, args=(
+        parallel._Channel(to_worker[0], from_worker[1]), parallel._Reader(check, "file"),
+        folders[4:], "postgres", [f.name for f, _ in folders[:4]]))
+    worker.start()
+    here = parallel._Channel(from_worker[0], to_worker[1])
+    result = parallel._first_half(here, parallel._Reader(check, "file"), folders[:4],
+                                  "postgres")
+    worker.join()
+    here.close()
+    os.close(to_worker[0])
+    os.close(from_worker[1])
+    assert result is not None
+    assert [(f.code, f.migration, f.line, f.message) for f in result.findings] == \
+        one_process(root, "postgres")
+
+
+DEPENDS = 'depends_on = ["2024-01-01-000000_create_users"]\n'
+
+
+@pytest.mark.parametrize("where", ["first", "second"])
+def test_depends_on_falls_back_to_one_process(tmp_path: Path, where: str) -> None:
+    first, second = list(FIRST), list(SECOND)
+    half = first if where == "first" else second
+    migration_id, up, down, _ = half[1]
+    half[1] = (migration_id, up, down, DEPENDS)
+    root = write(tmp_path / "m", first + second)
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2) is None
+    # run_check still reports, through the one-process pipeline.
+    report = run_check(str(root), "postgres", use_cache=False, jobs=2)
+    assert [(f.code, f.migration, f.line, f.message) for f in report.findings] == \
+        one_process(root, "postgres")
+
+
+def test_a_first_half_migration_for_another_database_falls_back(tmp_path: Path) -> None:
+    first = list(FIRST)
+    migration_id, up, down, _ = first[0]
+    first[0] = (migration_id, up, down, 'dialects = ["sqlite"]\n')
+    root = write(tmp_path / "m", first + SECOND)
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2) is None
+
+
+def test_a_small_folder_is_checked_in_one_process(tmp_path: Path) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres") is None
+
+
+def test_a_process_running_other_threads_is_not_forked(tmp_path: Path) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel.check_in_two(DirectoryMigrations(root), "postgres",
+                                     min_folders=2) is None
+    finally:
+        release.set()
+        other.join()
+
+
+def test_a_bad_file_in_the_second_half_is_reported_as_one_process_would(
+    tmp_path: Path,
+) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    (root / SECOND[2][0] / "up.sql").write_bytes(b"SELECT '\xff';\n")
+    # The worker fails; the split gives up, and the one-process run names the file.
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2) is None
+    with pytest.raises(InputError, match="not valid UTF-8") as caught:
+        run_check(str(root), "postgres", use_cache=False, jobs=2)
+    assert SECOND[2][0] in str(caught.value)
+
+
+def test_a_bad_file_in_the_first_half_is_raised_and_the_worker_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    (root / FIRST[1][0] / "up.sql").write_bytes(b"SELECT '\xff';\n")
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(InputError, match="not valid UTF-8") as caught:
+        parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2)
+    assert FIRST[1][0] in str(caught.value)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # already reaped: no worker is left behind
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_jobs_must_be_a_positive_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write(tmp_path / "m", FIRST)
+    result = run_cli("check", "-m", root, "--dialect", "postgres", "--jobs", "0")
+    assert result.code == 2
+    assert "argument --jobs: must be 1 or more" in capsys.readouterr().err
+
+
+def test_cli_check_of_a_large_folder_in_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write(tmp_path / "m", FIRST + SECOND)
+    monkeypatch.setattr(parallel, "MIN_FOLDERS", 2)
+    monkeypatch.setenv("SWITCHY_CACHE_DIR", str(tmp_path / "cache"))
+    one = run_cli("check", "-m", root, "--dialect", "postgres", "--no-cache", "--jobs", "1",
+                  "--format", "json")
+    calls: list[int] = []
+    real = parallel.check_in_two
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "check_in_two", counted)
+    two = run_cli("check", "-m", root, "--dialect", "postgres", "--no-cache", "--jobs", "2",
+                  "--format", "json")
+    assert calls == [1]
+    assert (two.code, two.out) == (one.code, one.out)
+
+
+def random_corpus(root: Path, seed: int, count: int = 60) -> Path:
+    """Migrations that keep changing the same few columns, so facts cross the cut."""
+    rng = random.Random(seed)
+    tables = ["a", "b", "c"]
+    types = ["INT", "BIGINT", "SMALLINT", "TEXT", "VARCHAR(20)", "VARCHAR(200)",
+             "NUMERIC(10,2)", "NUMERIC(8,1)"]
+    for number in range(count):
+        table, column = rng.choice(tables), rng.choice(["x", "y", "z"])
+        kind = rng.choice(["create", "type", "not_null", "modify", "add", "drop", "index"])
+        sql = {
+            "create": f"CREATE TABLE {table}_{number} (x {rng.choice(types)} NOT NULL, "
+                      f"y {rng.choice(types)});\n",
+            "type": f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {rng.choice(types)};\n",
+            "not_null": f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;\n",
+            "modify": f"ALTER TABLE {table} MODIFY {column} {rng.choice(types)}"
+                      f"{rng.choice(['', ' NOT NULL'])};\n",
+            "add": f"ALTER TABLE {table} ADD COLUMN {column}{number} {rng.choice(types)}"
+                   f"{rng.choice(['', ' NOT NULL DEFAULT 0'])};\n",
+            "drop": f"ALTER TABLE {table} DROP COLUMN {column};\n",
+            "index": f"CREATE INDEX i{number} ON {table} ({column});\n",
+        }[kind]
+        if number < 3:
+            sql = f"CREATE TABLE {tables[number]} (x INT NOT NULL, y TEXT, z VARCHAR(50));\n"
+        stamp = f"2024-01-01-{number // 2:06d}"  # pairs share a timestamp
+        write_migration(root, f"{stamp}_{kind}_{number}", sql,
+                        "SELECT 1;\n" if rng.random() < 0.8 else None)
+    return root
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_random_corpora_give_the_same_report(tmp_path: Path, seed: int, dialect: str) -> None:
+    root = random_corpus(tmp_path / "m", seed)
+    assert two_processes(root, dialect) == one_process(root, dialect)
