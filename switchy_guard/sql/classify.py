@@ -325,6 +325,8 @@ def _classify_insert(text: str) -> StatementInfo:
 def _classify_transaction(first: str, text: str) -> StatementInfo:
     words = text.split()
     second = words[1].upper().rstrip(";") if len(words) > 1 else ""
+    if first == "BEGIN" and second == "NOT":
+        return StatementInfo("do")  # MariaDB's BEGIN NOT ATOMIC ... END: an anonymous block
     if first == "START" and second != "TRANSACTION":
         return StatementInfo("unknown")
     if first == "END" and second not in ("", "TRANSACTION", "WORK"):

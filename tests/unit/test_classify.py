@@ -147,3 +147,9 @@ def test_recursive_views_and_virtual_tables() -> None:
     virtual = classify("CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(body)", "sqlite")
     assert (virtual.kind, str(virtual.table), virtual.if_exists) == (
         "create_table", "docs_fts", True)
+
+
+def test_mariadb_compound_statement_is_a_block_not_a_transaction() -> None:
+    block = "BEGIN NOT ATOMIC\n  DECLARE x INT DEFAULT 0;\n  SELECT x;\nEND"
+    assert classify(block, "mysql").kind == "do"
+    assert classify("BEGIN WORK", "mysql").kind == "begin"

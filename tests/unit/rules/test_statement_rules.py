@@ -168,3 +168,10 @@ def test_finding_fields() -> None:
     assert finding.statement == "DROP TABLE users"
     assert finding.migration == "2024-01-02-000000_case"
     assert finding.hint and "backup" in finding.hint
+
+
+def test_mariadb_begin_not_atomic_is_not_transaction_control() -> None:
+    block = ("BEGIN NOT ATOMIC\n  IF 1 = 1 THEN\n    SELECT 1;\n  END IF;\nEND;\n"
+             "INSERT INTO users (id) VALUES (1)")
+    assert "SG602" not in findings_for(block, "mysql")
+    assert "SG602" in findings_for("BEGIN;\nINSERT INTO users (id) VALUES (1)", "mysql")
