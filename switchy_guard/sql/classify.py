@@ -265,7 +265,8 @@ _FAST = {
     "SET": "set", "PRAGMA": "pragma", "REPLACE": "insert", "CALL": "call",
     "COMMENT": "comment", "GRANT": "grant", "REVOKE": "grant", "ANALYZE": "maintenance",
     "VACUUM": "maintenance", "REINDEX": "maintenance", "CLUSTER": "maintenance",
-    "LOCK": "lock", "USE": "set", "SHOW": "select", "EXPLAIN": "select", "DO": "do",
+    "REFRESH": "maintenance", "LOCK": "lock", "UNLOCK": "lock", "USE": "set",
+    "SHOW": "select", "EXPLAIN": "select", "DO": "do",
     "COPY": "copy", "LOAD": "load", "NOTIFY": "other", "PERFORM": "other",
 }
 _TRANSACTION = {

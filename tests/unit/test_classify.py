@@ -60,6 +60,8 @@ def test_unterminated_tokens_do_not_raise() -> None:
         ("ALTER SEQUENCE s RESTART", "alter_other", None),
         ("WITH x AS (SELECT 1) SELECT * FROM x", "select", None),
         ("PRAGMA foreign_keys = ON", "pragma", None),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY totals", "maintenance", None),
+        ("UNLOCK TABLES", "lock", None),
         ("COMMIT", "commit", None),
         ("ROLLBACK TO SAVEPOINT a", "savepoint", None),
         ("END IF", "unknown", None),
