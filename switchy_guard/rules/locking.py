@@ -70,7 +70,7 @@ def _add_not_null_no_default(info: StatementInfo, ctx: StatementContext) -> Iter
     for action in info.actions:
         if (
             action.kind == "add_column" and action.not_null and action.default is None
-            and "serial" not in (action.type or "") and "generated" not in (action.type or "")
+            and "serial" not in (action.type or "") and action.generated is None
         ):
             yield f"adds NOT NULL column {info.table}.{action.column} without a default"
 
@@ -201,14 +201,26 @@ _VOLATILE = re.compile(
 )
 
 
+# PostgreSQL's serial types are an integer with DEFAULT nextval(...): a volatile default.
+_SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+
+
 def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx):
         return
     for action in info.actions:
-        if action.kind == "add_column" and action.default and _VOLATILE.search(action.default):
+        if action.kind != "add_column":
+            continue
+        if action.default and _VOLATILE.search(action.default):
             yield (
                 f"adds {info.table}.{action.column} with volatile default {action.default}: "
                 "every row is rewritten"
+            )
+        elif (action.type or "") in _SERIAL or action.generated == "identity":
+            what = action.type if action.generated != "identity" else "an identity column"
+            yield (
+                f"adds {info.table}.{action.column} as {what}: every existing row is "
+                "given the next sequence value, so every row is rewritten"
             )
 
 

@@ -48,6 +48,10 @@ class AlterAction:
     using_index: bool = False
     new_name: str | None = None
     position: bool = False  # MySQL FIRST / AFTER col
+    #: How an added column gets its values without a DEFAULT: ``identity`` (GENERATED ...
+    #: AS IDENTITY), ``expression`` (GENERATED ALWAYS AS (...), MySQL's AS (...)),
+    #: ``auto_increment``; None for a plain column.
+    generated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -663,7 +667,30 @@ def _alter_add(cur: Cursor) -> AlterAction:
     name, type_, not_null, default = definition
     upper = [t.up for t in cur.rest()]
     return AlterAction("add_column", column=name, type=type_, not_null=not_null,
-                       default=default, position="FIRST" in upper or "AFTER" in upper)
+                       default=default, position="FIRST" in upper or "AFTER" in upper,
+                       generated=_generated(cur.rest()[1:]))
+
+
+def _generated(toks: list[Tok]) -> str | None:
+    """How a column definition's values are generated (see ``AlterAction.generated``)."""
+    depth = 0
+    for index, tok in enumerate(toks):
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+            continue
+        if depth or tok.kind != WORD:
+            continue
+        if tok.up == "AUTO_INCREMENT":
+            return "auto_increment"
+        if tok.up == "IDENTITY":
+            return "identity"
+        if tok.up == "AS":
+            following = toks[index + 1] if index + 1 < len(toks) else None
+            if following is not None and following.up == "IDENTITY":
+                return "identity"
+            if following is not None and following.text == "(":
+                return "expression"
+    return None
 
 
 def _alter_drop(cur: Cursor) -> AlterAction:
