@@ -297,6 +297,8 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         return StatementInfo("unknown")
     first = match.group(1).upper()
     if first in _FAST:
+        if first == "WITH" and _WRITES.search(text):
+            return _classify_with(Cursor(tokenize(text, dialect)), dialect)
         if first == "SELECT" or first == "WITH":
             return StatementInfo("select")
         if first == "PRAGMA":
@@ -313,6 +315,59 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         return handler(Cursor(tokenize(text, dialect)), dialect)
     except (IndexError, AttributeError):  # pragma: no cover - defensive
         return StatementInfo("unknown")
+
+
+_WRITES = re.compile(r"\b(?:DELETE|UPDATE)\b", re.IGNORECASE)
+
+
+def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """``WITH ...``: the DELETE or UPDATE it runs, in a CTE or as its main statement.
+
+    ``WITH gone AS (DELETE FROM t RETURNING *) SELECT ...`` deletes as surely as a plain
+    DELETE; when several parts write, one without a WHERE clause is the one reported.
+    """
+    cur.take("WITH")
+    cur.take("RECURSIVE")
+    parts: list[list[Tok]] = []
+    while cur.name() is not None:
+        if _at_punct(cur, "("):
+            _balanced(cur)  # the CTE's column list
+        cur.take("AS")
+        cur.take("NOT")
+        cur.take("MATERIALIZED")
+        if not _at_punct(cur, "("):
+            break
+        parts.append(_balanced(cur)[1:-1])
+        if not _at_punct(cur, ","):
+            break
+        cur.pos += 1
+    parts.append(cur.rest())
+    writes = [
+        _HANDLERS[part[0].up](Cursor(part), dialect)
+        for part in parts
+        if part and part[0].kind == WORD and part[0].up in ("DELETE", "UPDATE")
+    ]
+    unbounded = [info for info in writes if not info.has_where]
+    return (unbounded or writes or [StatementInfo("select")])[0]
+
+
+def _at_punct(cur: Cursor, text: str) -> bool:
+    tok = cur.peek()
+    return tok is not None and tok.kind == PUNCT and tok.text == text
+
+
+def _balanced(cur: Cursor) -> list[Tok]:
+    """The tokens from the ``(`` at the cursor to its matching ``)``, consumed."""
+    start, depth = cur.pos, 0
+    for index in range(cur.pos, len(cur.toks)):
+        tok = cur.toks[index]
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+            if depth == 0:
+                cur.pos = index + 1
+                return cur.toks[start : index + 1]
+    cur.pos = len(cur.toks)
+    return cur.toks[start:]
 
 
 def _classify_insert(text: str) -> StatementInfo:

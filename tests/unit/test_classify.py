@@ -155,3 +155,25 @@ def test_mariadb_compound_statement_is_a_block_not_a_transaction() -> None:
     block = "BEGIN NOT ATOMIC\n  DECLARE x INT DEFAULT 0;\n  SELECT x;\nEND"
     assert classify(block, "mysql").kind == "do"
     assert classify("BEGIN WORK", "mysql").kind == "begin"
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind", "table", "has_where"),
+    [
+        ("WITH gone AS (DELETE FROM sessions RETURNING *) SELECT count(*) FROM gone",
+         "delete", "sessions", False),
+        ("WITH moved AS (\n  DELETE FROM orders WHERE created_at < now() RETURNING *\n)\n"
+         "INSERT INTO archived SELECT * FROM moved", "delete", "orders", True),
+        ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 9)\n"
+         "UPDATE t SET a = 1", "update", "t", False),
+        ("WITH a AS (UPDATE t SET a = 1 WHERE id = 1 RETURNING id), "
+         "b AS NOT MATERIALIZED (UPDATE u SET b = 2 RETURNING id) SELECT 1", "update", "u", False),
+        ("WITH x (k) AS (SELECT 1) INSERT INTO s VALUES (1) ON CONFLICT (k) DO UPDATE SET v = 1",
+         "select", None, False),
+        ("WITH x AS (SELECT 'delete') SELECT * FROM x", "select", None, False),
+    ],
+)
+def test_data_modifying_ctes(sql: str, kind: str, table: str | None, has_where: bool) -> None:
+    info = classify(sql, "postgres")
+    assert (info.kind, str(info.table) if info.table else None, info.has_where) == (
+        kind, table, has_where)

@@ -205,3 +205,11 @@ def test_sequence_backed_new_columns_rewrite_the_table(sql: str) -> None:
     """serial and identity columns fill existing rows from nextval(): a volatile default."""
     assert "SG408" in findings_for(sql, P)
     assert "SG408" not in findings_for("ALTER TABLE users ADD COLUMN n bigint", P)
+
+
+def test_a_delete_inside_a_cte_is_checked_like_a_plain_one() -> None:
+    unbounded = "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone"
+    bounded = "WITH gone AS (DELETE FROM users WHERE id = 1 RETURNING id) SELECT 1 FROM gone"
+    for dialect in (P, S):
+        assert "SG305" in findings_for(unbounded, dialect)
+        assert "SG305" not in findings_for(bounded, dialect)
