@@ -213,3 +213,11 @@ def test_a_delete_inside_a_cte_is_checked_like_a_plain_one() -> None:
     for dialect in (P, S):
         assert "SG305" in findings_for(unbounded, dialect)
         assert "SG305" not in findings_for(bounded, dialect)
+
+
+def test_narrowing_a_column_of_a_table_created_in_the_plan_loses_nothing() -> None:
+    narrowing = "ALTER TABLE users ALTER COLUMN email TYPE varchar(10)"
+    assert "SG308" in findings_for(narrowing, P)
+    created_here = "CREATE TABLE fresh (email varchar(255));\n" + narrowing.replace(
+        "users", "fresh")
+    assert "SG308" not in findings_for(created_here, P)
