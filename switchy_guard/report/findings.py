@@ -243,9 +243,12 @@ def _code_frame(finding: Finding, context: int = 1) -> str:
     if not finding.file or not finding.line:
         return ""
     try:
-        lines = Path(finding.file).read_text(encoding="utf-8-sig").splitlines()
+        text = Path(finding.file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return ""
+    # Lines end at \n only, as the splitter counts them: str.splitlines() also breaks
+    # at \f, \x1c-\x1e, \x85 and U+2028/2029, which would frame the wrong line.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     start = max(finding.line - 1 - context, 0)
     end = min(finding.line + context, len(lines))
     width = len(str(end))

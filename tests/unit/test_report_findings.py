@@ -157,3 +157,16 @@ def test_json_without_findings_is_valid_and_one_finding_per_line(tmp_path: Path)
     assert len(text.splitlines()) == 4  # "[", one line per finding, "], summary"
     assert json.loads(text)["findings"] == [f.to_dict() for f in items]
     assert json.loads(text)["findings"][1]["severity"] == "info"
+
+
+def test_code_frame_counts_lines_like_the_splitter(tmp_path: Path) -> None:
+    """A form feed or U+2028 inside a line is not a line break for the finding's line."""
+    sql = tmp_path / "up.sql"
+    sql.write_bytes("-- note\u2028still the note\r\nSELECT 1;\fSELECT 2;\r\nDROP TABLE users;\r\n"
+                    .encode())
+    finding = Finding("SG301", "drop-table", Severity.ERROR, "m", str(sql), 3, 1,
+                      "DROP TABLE users", "drops table users", None)
+    out = io.StringIO()
+    print_text(Console(file=out, no_color=True, width=200), [finding],
+               CheckSummary.of([finding], 1, 3))
+    assert "  > 3 | DROP TABLE users;\n" in out.getvalue()
