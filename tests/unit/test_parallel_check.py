@@ -237,19 +237,20 @@ def test_cli_check_of_a_large_folder_in_two_processes(
     root = write(tmp_path / "m", FIRST + SECOND)
     monkeypatch.setattr(parallel, "MIN_FOLDERS", 2)
     monkeypatch.setenv("SWITCHY_CACHE_DIR", str(tmp_path / "cache"))
-    one = run_cli("check", "-m", root, "--dialect", "postgres", "--no-cache", "--jobs", "1",
-                  "--format", "json")
-    calls: list[int] = []
+    calls: list[object] = []
     real = parallel.check_in_two
 
     def counted(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return calls[-1]
 
     monkeypatch.setattr(parallel, "check_in_two", counted)
+    one = run_cli("check", "-m", root, "--dialect", "postgres", "--no-cache", "--jobs", "1",
+                  "--format", "json")
+    assert calls == []  # --jobs 1 keeps the check in this process
     two = run_cli("check", "-m", root, "--dialect", "postgres", "--no-cache", "--jobs", "2",
                   "--format", "json")
-    assert calls == [1]
+    assert len(calls) == 1 and calls[0] is not None  # the split ran and was used
     assert (two.code, two.out) == (one.code, one.out)
 
 
