@@ -101,7 +101,8 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
     elif info.kind == "create_index":
         impact.creates.append(f"index {info.index or '(unnamed)'} on {table}")
     elif info.kind == "create_other":
-        impact.creates.append(info.object_type or "object")
+        kind = info.object_type or "object"
+        impact.creates.append(f"{kind} {info.table}" if info.table else kind)
     elif info.kind == "drop_table":
         impact.drops.extend(f"table {t}" for t in info.tables)
     elif info.kind == "drop_index":

@@ -102,6 +102,12 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
             schema.column_types[(table, name)] = type_
             if not_null:
                 schema.not_null.add((table, name))
+    elif (
+        info.kind == "create_other" and info.object_type == "materialized" and table
+        and in_plan
+    ):
+        # Nothing reads a view the plan itself creates: indexing it blocks no one.
+        schema.new_tables.add(table)
     elif info.kind == "create_index" and in_plan and info.index:
         schema.new_indexes.add(info.index.name)
     elif info.kind == "alter_table" and table:

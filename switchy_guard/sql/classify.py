@@ -430,8 +430,13 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     if cur.take("SCHEMA|DATABASE"):
         return StatementInfo("create_schema")
     for word in _OTHER_OBJECTS:
-        if cur.at(word):
-            return StatementInfo("create_other", object_type=word.lower())
+        if cur.take(word):
+            # As for drop_other, ``table`` names the object (None where no simple name
+            # follows, as in MySQL's CREATE USER 'app'@'%').
+            cur.take("VIEW")  # MATERIALIZED VIEW
+            if_exists = cur.take("IF", "NOT", "EXISTS")
+            return StatementInfo("create_other", object_type=word.lower(), table=cur.name(),
+                                 if_exists=if_exists)
     return StatementInfo("unknown")
 
 

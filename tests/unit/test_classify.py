@@ -56,7 +56,10 @@ def test_unterminated_tokens_do_not_raise() -> None:
         ("TRUNCATE ONLY t", "truncate", "t"),
         ("RENAME TABLE a TO b", "rename_table", "a"),
         ("DROP EXTENSION IF EXISTS pgcrypto", "drop_other", "pgcrypto"),
-        ("CREATE OR REPLACE VIEW v AS SELECT 1", "create_other", None),
+        ("CREATE OR REPLACE VIEW v AS SELECT 1", "create_other", "v"),
+        ("CREATE MATERIALIZED VIEW IF NOT EXISTS s.mv AS SELECT 1", "create_other", "s.mv"),
+        ("CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+         "create_other", "trg"),
         ("ALTER SEQUENCE s RESTART", "alter_other", None),
         ("WITH x AS (SELECT 1) SELECT * FROM x", "select", None),
         ("PRAGMA foreign_keys = ON", "pragma", None),
@@ -177,3 +180,14 @@ def test_data_modifying_ctes(sql: str, kind: str, table: str | None, has_where: 
     info = classify(sql, "postgres")
     assert (info.kind, str(info.table) if info.table else None, info.has_where) == (
         kind, table, has_where)
+
+
+def test_the_impact_report_names_other_created_objects() -> None:
+    from switchy_guard.impact import MigrationImpact, _objects
+
+    impact = MigrationImpact("m", True, True, [])
+    for sql in ("CREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+                "CREATE EXTENSION IF NOT EXISTS pgcrypto",
+                "CREATE USER 'app'@'%' IDENTIFIED BY 'x'"):
+        _objects(classify(sql, "mysql" if "USER" in sql else "postgres"), impact)
+    assert impact.creates == ["trigger audit", "extension pgcrypto", "user"]
