@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..findings import Severity
 from ..sql.classify import StatementInfo
+from ..sql.split import Statement
 from .base import ALL, M, Rule, StatementContext
+
+_GLOBAL_SETTING = re.compile(r"\b(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|@@GLOBAL\.", re.IGNORECASE)
+
+
+def _leaves_a_trace(statement: Statement, info: StatementInfo) -> bool:
+    """Whether the statement changes something a later failure would leave changed.
+
+    Reads, table locks and session settings (mysqldump's ``SET NAMES`` header) end with
+    the session; ``SET GLOBAL`` does not.
+    """
+    if info.kind in ("select", "lock"):
+        return False
+    return info.kind != "set" or _GLOBAL_SETTING.search(statement.text) is not None
 
 
 def _non_transactional_ddl(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    statements = ctx.statements_in_migration
-    if len(statements) < 2 or not info.is_ddl or not ctx.is_first_ddl:
+    if not info.is_ddl or not ctx.is_first_ddl:
         return
-    dml = any(i.kind in ("insert", "update", "delete") for _, i in statements)
+    lasting = [i for s, i in ctx.statements_in_migration if _leaves_a_trace(s, i)]
+    if len(lasting) < 2:
+        return
+    dml = any(i.kind in ("insert", "update", "delete") for i in lasting)
     mixing = " and mixes DDL with data changes" if dml else ""
     yield (
-        f"this migration has {len(statements)} statements{mixing}: MySQL commits each DDL "
-        "statement on its own, so a failure leaves the earlier ones applied"
+        f"this migration has {len(lasting)} statements that change the database{mixing}: "
+        "MySQL commits each DDL statement on its own, so a failure leaves the earlier ones "
+        "applied"
     )
 
 

@@ -86,7 +86,11 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
               ((P,), "ALTER TABLE users DROP CONSTRAINT users_email_key",
                "ALTER TABLE users ADD COLUMN x INT")],
     "SG601": [((M,), "ALTER TABLE users ADD COLUMN x INT;\nUPDATE users SET x = 1 WHERE x IS NULL",
-               "ALTER TABLE users ADD COLUMN x INT")],
+               "ALTER TABLE users ADD COLUMN x INT"),
+              # Session settings, reads and locks end with the session (mysqldump headers).
+              ((M,), "SET GLOBAL event_scheduler = ON;\nCREATE TABLE t (id INT)",
+               "/*!40101 SET NAMES utf8mb4 */;\nSET @x = 1;\nLOCK TABLES users WRITE;\n"
+               "ALTER TABLE users ADD COLUMN y INT;\nSELECT 1;\nUNLOCK TABLES")],
     "SG602": [((P, M, S), "BEGIN;\nUPDATE users SET email = '' WHERE id = 1;\nCOMMIT",
                "UPDATE users SET email = '' WHERE id = 1"),
               ((M,), "START TRANSACTION", "SAVEPOINT a")],
