@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -503,16 +503,29 @@ class Migrator:
             for done, statement in enumerate(planned.statements):
                 try:
                     cursor.execute(statement.text)
-                    if cursor.description is not None:
-                        # Drain a statement that returns rows: an unread SQLite result
-                        # keeps its read lock, and the progress write below would fail.
-                        cursor.fetchall()
+                    _drain(cursor)
                 except driver_error as exc:
                     raise _StepError(exc, statement, done, total) from exc
                 if progress:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
         finally:
             cursor.close()
+
+
+def _drain(cursor: Any) -> None:
+    """Read every result a statement returned, so its errors surface here.
+
+    An unread SQLite result keeps its read lock (the progress write after it would fail).
+    A MySQL ``CALL`` returns one result per SELECT in the procedure and then its status:
+    a procedure that fails after a SELECT reports the error only when those results are
+    read, which PyMySQL otherwise does on the next statement (blaming it) or when the
+    cursor closes (outside any statement)."""
+    while True:
+        if cursor.description is not None:
+            cursor.fetchall()
+        nextset = getattr(cursor, "nextset", None)
+        if nextset is None or not nextset():
+            return
 
 
 @contextmanager

@@ -17,6 +17,10 @@ ids ``[sqlite]``, ``[postgres]``, ``[mysql]``):
 - ``make_db_url``: a callable; each call returns the URL of another fresh, empty
   database of the same kind (for tests that need more than one).
 
+A test about one database's own SQL (MySQL's ``CALL``, PostgreSQL's enums) is marked
+``@pytest.mark.only_on("mysql")``: it runs for the kinds named there and is deselected
+(never skipped) for the others.
+
 Example::
 
     def test_x(db_url: str, db_kind: str) -> None:
@@ -61,6 +65,23 @@ def pytest_configure(config: pytest.Config) -> None:
     """Read the database selection once, failing the run early when it is invalid."""
     config.stash[_SELECTED] = selected_kinds()
     config.stash[_STARTS] = {}
+    config.addinivalue_line(
+        "markers", "only_on(*kinds): run only for these database kinds (others deselected)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the runs of ``only_on`` tests for database kinds they are not about."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("db_kind") if callspec is not None else None
+        (drop if marker is not None and kind not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
