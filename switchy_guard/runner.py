@@ -72,6 +72,9 @@ class PlannedMigration:
     statements: tuple[Statement, ...]
     transactional: bool
     replaces_row: bool = False
+    # SQLite: how many leading and trailing statements (``PRAGMA foreign_keys = ...``) run
+    # before the transaction begins and after it commits (see outside_transaction).
+    outside: tuple[int, int] = (0, 0)
 
     @property
     def sql_path(self) -> str | None:
@@ -137,6 +140,26 @@ _NEEDS_AUTOCOMMIT = re.compile(
 def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
     """Whether any statement cannot run inside a transaction."""
     return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
+
+
+# SQLite ignores this one inside a transaction ("a no-op"), without an error.
+_SETS_FOREIGN_KEYS = re.compile(r"^\s*pragma\s+(?:\w+\.)?foreign_keys\s*[=(]", re.IGNORECASE)
+
+
+def outside_transaction(statements: tuple[Statement, ...]) -> tuple[int, int] | None:
+    """SQLite: the leading and trailing ``PRAGMA foreign_keys = ...`` statements, counted.
+
+    SQLite's table rebuild is ``PRAGMA foreign_keys = OFF``, then the rebuild in a
+    transaction, then ``PRAGMA foreign_keys = ON``; inside the transaction the pragmas
+    would silently do nothing. So the leading ones run before BEGIN and the trailing ones
+    after COMMIT. None when one sits between other statements: the migration then runs
+    statement by statement, where it takes effect where it is written."""
+    sets = [bool(_SETS_FOREIGN_KEYS.match(s.text)) for s in statements]
+    first = next((i for i, is_pragma in enumerate(sets) if not is_pragma), len(sets))
+    last = next((i for i, is_pragma in enumerate(reversed(sets)) if not is_pragma), 0)
+    if any(sets[first:len(sets) - last]):
+        return None
+    return first, last
 
 
 class Migrator:
@@ -325,7 +348,11 @@ class Migrator:
         transactional = (
             migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
         )
-        return PlannedMigration(migration, direction, statements, transactional, replaces_row)
+        outside = outside_transaction(statements) if self.dialect == "sqlite" else (0, 0)
+        if outside is None:
+            transactional, outside = False, (0, 0)
+        return PlannedMigration(migration, direction, statements, transactional, replaces_row,
+                                outside if transactional else (0, 0))
 
     # -- running ------------------------------------------------------------------
 
@@ -400,10 +427,11 @@ class Migrator:
                 self.hooks.before_each(planned)
             step_started = time.perf_counter()
             try:
-                if planned.transactional:
-                    self._apply_in_transaction(conn, planned)
-                else:
-                    self._apply_statement_by_statement(conn, planned)
+                with _foreign_keys_restored(conn, planned):
+                    if planned.transactional:
+                        self._apply_in_transaction(conn, planned)
+                    else:
+                        self._apply_statement_by_statement(conn, planned)
             except MigrationFailed as error:
                 if self.hooks.on_error:
                     self.hooks.on_error(planned, error)
@@ -433,10 +461,19 @@ class Migrator:
             )
 
     def _apply_in_transaction(self, conn: Connection, planned: PlannedMigration) -> None:
+        before, after = planned.outside
+        statements = planned.statements
+        end = len(statements) - after
         try:
+            if before:
+                with _autocommit(conn) as auto:
+                    self._execute(auto, planned, statements[:before])
             with conn.begin():
-                self._execute(conn, planned)
+                self._execute(conn, planned, statements[before:end])
                 self._finish(conn, planned)
+            if after:
+                with _autocommit(conn) as auto:
+                    self._execute(auto, planned, statements[end:])
         except _StepError as failure:
             error = failure.as_migration_failed(planned)
             if planned.direction == "up":
@@ -480,7 +517,12 @@ class Migrator:
             self.tracking.clear_progress(conn, migration.id)
 
     def _execute(
-        self, conn: Connection, planned: PlannedMigration, *, progress: bool = False
+        self,
+        conn: Connection,
+        planned: PlannedMigration,
+        statements: tuple[Statement, ...] | None = None,
+        *,
+        progress: bool = False,
     ) -> None:
         step: Step | None = (
             planned.migration.up if planned.direction == "up" else planned.migration.down
@@ -492,7 +534,8 @@ class Migrator:
                 raise _StepError(exc, None, 0, 0) from exc
             return
         total = len(planned.statements)
-        if not total:
+        statements = planned.statements if statements is None else statements
+        if not statements:
             return
         # Migration SQL goes to the driver's cursor of this (SQLAlchemy-managed) connection:
         # same transaction, without SQLAlchemy's per-statement execution machinery, which
@@ -500,7 +543,7 @@ class Migrator:
         driver_error = conn.dialect.loaded_dbapi.Error
         cursor = conn.connection.cursor()
         try:
-            for done, statement in enumerate(planned.statements):
+            for done, statement in enumerate(statements):
                 try:
                     cursor.execute(statement.text)
                     _drain(cursor)
@@ -508,6 +551,30 @@ class Migrator:
                     raise _StepError(exc, statement, done, total) from exc
                 if progress:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
+        finally:
+            cursor.close()
+
+
+@contextmanager
+def _foreign_keys_restored(conn: Connection, planned: PlannedMigration) -> Iterator[None]:
+    """SQLite: a migration's ``PRAGMA foreign_keys`` lasts for that migration only, so
+    the next one runs as it would on its own, whether or not they run in one go."""
+    if conn.dialect.name != "sqlite" or not any(
+        _SETS_FOREIGN_KEYS.match(s.text) for s in planned.statements
+    ):
+        yield
+        return
+    cursor = conn.connection.cursor()
+    try:
+        enabled = int(cursor.execute("PRAGMA foreign_keys").fetchone()[0])
+    finally:
+        cursor.close()
+    try:
+        yield
+    finally:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA foreign_keys = {enabled}")
         finally:
             cursor.close()
 

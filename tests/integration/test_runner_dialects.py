@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
-from switchy_guard import MigrationFailed, Migrator
+from switchy_guard import MigrationFailed, Migrator, UpTo
+from switchy_guard.db import create_database_engine
 
 A = "2024-01-01-000000_first"
 
@@ -56,3 +57,97 @@ def test_a_procedure_failing_after_a_select_fails_its_own_call(
     assert (error.applied_statements, error.total_statements) == (2, 4)
     assert migrator.state().rows[A].status == "failed"
     assert "after_call" not in tables(migrator)
+
+
+SQLITE_PARENTS = (
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY,\n"
+    "  user_id INTEGER REFERENCES users (id) ON DELETE CASCADE, body TEXT);\n"
+    "INSERT INTO users VALUES (1, 'a@b'), (2, 'c@d');\n"
+    "INSERT INTO posts VALUES (1, 1, 'hi'), (2, 2, 'yo');\n"
+)
+
+
+def post_ids(migrator: Migrator) -> list[int]:
+    with migrator.engine.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT id FROM posts ORDER BY id")]
+
+
+@pytest.mark.only_on("sqlite")
+def test_sqlite_foreign_keys_pragma_takes_effect_for_its_migration_only(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """Inside the runner's transaction SQLite ignored PRAGMA foreign_keys silently: the
+    cascade the author asked for did not happen."""
+    root = tmp_path / "m"
+    write(root, A, SQLITE_PARENTS)
+    write(root, "2024-01-02-000000_cascade",
+          "PRAGMA foreign_keys = ON;\nDELETE FROM users WHERE id = 2;\n")
+    # Runs after the one above in the same run: it must not inherit its pragma, or the
+    # DROP TABLE of this rebuild would delete every post through the cascade.
+    write(root, "2024-01-03-000000_rebuild",
+          "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+          "INSERT INTO new_users (id, email) SELECT id, email FROM users;\n"
+          "DROP TABLE users;\n"
+          "ALTER TABLE new_users RENAME TO users;\n")
+    migrator = Migrator(root, db_url)
+    plan = migrator.plan()
+    assert all(step.transactional for step in plan.steps)
+    migrator.migrate()
+    assert post_ids(migrator) == [1]
+
+
+@pytest.mark.only_on("sqlite")
+def test_sqlite_twelve_step_rebuild_keeps_its_transaction(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """PRAGMA foreign_keys = OFF / ON around a rebuild run outside its transaction, and
+    the rebuild stays atomic: a failure leaves the old table and its rows."""
+    root = tmp_path / "m"
+    write(root, A, SQLITE_PARENTS)
+    rebuild = "2024-01-02-000000_rebuild"
+    write(root, rebuild,
+          "PRAGMA foreign_keys = OFF;\n"
+          "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+          "INSERT INTO new_users (id, email) SELECT id, email FROM users;\n"
+          "DROP TABLE users;\n"
+          "ALTER TABLE new_users RENAME TO no_such_table.users;\n"
+          "PRAGMA foreign_keys = ON;\n")
+    # An application's engine, enforcing foreign keys on every connection: the rebuild's
+    # DROP TABLE users would delete every post through the cascade if the OFF were
+    # ignored (as it was inside the transaction).
+    engine = create_database_engine(db_url)
+    event.listen(engine, "connect",
+                 lambda dbapi, _record: dbapi.execute("PRAGMA foreign_keys = ON"))
+    migrator = Migrator(root, engine)
+    migrator.migrate(UpTo(A))
+    assert [step.transactional for step in migrator.plan().steps] == [True]
+    with pytest.raises(MigrationFailed) as info:
+        migrator.migrate()
+    assert info.value.line == 5
+    assert {"users", "posts"} <= tables(migrator) and "new_users" not in tables(migrator)
+    assert post_ids(migrator) == [1, 2]
+    write(root, rebuild,
+          "PRAGMA foreign_keys = OFF;\n"
+          "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+          "INSERT INTO new_users (id, email) SELECT id, email FROM users;\n"
+          "DROP TABLE users;\n"
+          "ALTER TABLE new_users RENAME TO users;\n"
+          "PRAGMA foreign_keys = ON;\n")
+    fixed = Migrator(root, engine)
+    assert fixed.migrate(retry_failed=True).done == [rebuild]
+    assert post_ids(fixed) == [1, 2]
+    with engine.connect() as conn:  # the setting the engine gave its connections is kept
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.only_on("sqlite")
+def test_sqlite_foreign_keys_pragma_between_statements_runs_statement_by_statement(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    root = tmp_path / "m"
+    write(root, A, SQLITE_PARENTS + "PRAGMA foreign_keys = ON;\nDELETE FROM users WHERE id = 1;\n")
+    migrator = Migrator(root, db_url)
+    assert [step.transactional for step in migrator.plan().steps] == [False]
+    migrator.migrate()
+    assert post_ids(migrator) == [2]
