@@ -42,8 +42,8 @@ def parse_url(url: str) -> URL:
         text = f"sqlite:///{rest}" if rest else "sqlite://"
     try:
         parsed = make_url(text)
-    except ArgumentError:
-        raise ConfigError(f"invalid database URL {mask_text(url)!r}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise ConfigError(f"invalid database URL {_mask_unparsable(url)!r}") from None
     driver = _SCHEME_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
@@ -73,8 +73,8 @@ def mask_url(url: str | URL) -> str:
         return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return mask_text(url)
+    except (ArgumentError, ValueError):
+        return _mask_unparsable(url)
 
 
 _PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
@@ -83,6 +83,19 @@ _PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
 def mask_text(text: str) -> str:
     """Mask every ``scheme://user:password@`` password in free text (error messages)."""
     return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
+
+
+def _mask_unparsable(url: str) -> str:
+    """A URL that did not parse (``postgres//u:pw@h/db``, ``u:pw@h``, ``postgresql:/u:pw@h``),
+    with everything from the first colon of its user part to its last ``@`` masked: where
+    the user part starts cannot be known, so this masks more than a password rather than
+    risk showing one."""
+    at = url.rfind("@")
+    if at < 0:
+        return mask_text(url)
+    slashes = url.find("//", 0, at)
+    colon = url.find(":", slashes + 2 if slashes >= 0 else 0, at)
+    return url if colon < 0 else url[: colon + 1] + "***" + url[at:]
 
 
 def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:

@@ -69,3 +69,22 @@ def test_passwords_are_masked_everywhere(tmp_path: Path, db_url: str, db_kind: s
         assert SECRET in db_url  # the test did hand the password to every command
     history = json.loads(outputs[3].out)
     assert all(SECRET not in json.dumps(entry) for entry in history["audit"])
+
+
+def test_a_mistyped_url_is_refused_without_its_password(tmp_path: Path) -> None:
+    """A URL that does not parse was echoed whole (a missing ``:`` or ``//``, no scheme),
+    and a port that is not a number crashed with a traceback (exit 1)."""
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
+    for url in (f"postgres//switchy:{SECRET}@127.0.0.1/db",
+                f"postgresql:/switchy:{SECRET}@127.0.0.1/db",
+                f"switchy:{SECRET}@127.0.0.1/db",
+                f"postgresql://switchy:{SECRET}@127.0.0.1:54x32/db",
+                f"mysql://switchy:{SECRET}@[::1/db"):
+        for verb in ("status", "migrate"):
+            result = run_cli(verb, "-m", root, "-d", url)
+            assert result.code == 2, (url, result)
+            assert result.error_lines == [result.error_lines[0]]
+            assert result.error_lines[0].startswith("error: invalid database URL '"), result
+            assert SECRET not in result.out + result.err, result
+            assert "switchy:***@" in result.err or ":***@127.0.0.1" in result.err, result
