@@ -39,6 +39,16 @@ def choose_tree(root: Traversable, label: str, dialect: str | None) -> tuple[Tra
     present = dialect_folders(root)
     if not present:
         return root, label
+    # Beside the database folders nothing else is read: a typo such as postgresql/, or a
+    # migration folder left at the top, would otherwise vanish silently (SG102).
+    stray = next((e.name for e in _visible(root.iterdir())
+                  if e.is_dir() and e.name not in DIALECTS), None)
+    if stray is not None:
+        raise InputError(
+            f"neither a database folder ({', '.join(DIALECTS)}) nor allowed beside "
+            f"{', '.join(f'{name}/' for name in present)} (migrations go inside them)",
+            path=f"{label}/{stray}",
+        )
     if dialect is None:
         raise ConfigError(
             f"{label}: has per-database folders ({', '.join(present)}); "

@@ -84,6 +84,21 @@ def test_per_database_trees(tmp_path: Path) -> None:
         load_migrations(tmp_path, None)
 
 
+@pytest.mark.parametrize("stray", ["postgresql/2024-01-01-000000_a", "2024-01-02-000000_top"])
+def test_a_folder_beside_the_database_folders_is_an_error_naming_it(
+        tmp_path: Path, stray: str) -> None:
+    # A typo'd database folder or a migration left at the top was silently skipped.
+    write(tmp_path, "sqlite/2024-01-01-000000_a/up.sql", "SELECT 1;")
+    write(tmp_path, f"{stray}/up.sql", "SELECT 1;")
+    write(tmp_path, "README.md", "files beside the database folders are fine")
+    for dialect in ("sqlite", None):
+        with pytest.raises(InputError) as info:
+            load_migrations(tmp_path, dialect)
+        name = stray.split("/")[0]
+        assert info.value.one_line().startswith(
+            f"{tmp_path}/{name}: neither a database folder (sqlite, postgres, mysql)")
+
+
 def test_unknown_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     write(tmp_path, "2024-01-01-000000_a/up.sql", "SELECT 1;")
     (tmp_path / "oracle").mkdir()
