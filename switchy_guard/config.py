@@ -1,7 +1,9 @@
 """Settings: command-line flag, then environment, then config file, then default.
 
 The config file is ``--config FILE``, else ``[tool.switchy-guard]`` in ``pyproject.toml``,
-else ``switchy-guard.toml`` (top-level keys), both in the current directory. Keys:
+else ``switchy-guard.toml`` (top-level keys), both in the current directory. A ``--config``
+file with a ``[tool.switchy-guard]`` table (a ``pyproject.toml`` elsewhere) is read from
+that table, otherwise from its top-level keys. Keys:
 
 | key | type | meaning |
 |---|---|---|
@@ -124,18 +126,31 @@ def read_config_file(
         file = Path(path)
         if not file.is_file():
             raise ConfigError("config file not found", path=file)
-        return _validated(_load_toml(file), file), str(file)
+        data = _load_toml(file)
+        section = _tool_section(data, file)
+        if section is None and file.name == "pyproject.toml":
+            raise ConfigError("no [tool.switchy-guard] table", path=file)
+        # A pyproject.toml (or any file with [tool.switchy-guard]) is read as it is when
+        # found in the current directory; a switchy-guard.toml holds top-level keys.
+        return _validated(data if section is None else section, file), str(file)
     pyproject = base / "pyproject.toml"
     if pyproject.is_file():
-        section = _load_toml(pyproject).get("tool", {}).get("switchy-guard")
+        section = _tool_section(_load_toml(pyproject), pyproject)
         if section is not None:
-            if not isinstance(section, dict):
-                raise ConfigError("[tool.switchy-guard] must be a table", path=pyproject)
             return _validated(section, pyproject), str(pyproject)
     own = base / "switchy-guard.toml"
     if own.is_file():
         return _validated(_load_toml(own), own), str(own)
     return {}, None
+
+
+def _tool_section(data: Mapping[str, Any], file: Path) -> dict[str, Any] | None:
+    """The ``[tool.switchy-guard]`` table of a TOML document, or None without one."""
+    tool = data.get("tool")
+    section = tool.get("switchy-guard") if isinstance(tool, dict) else None
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError("[tool.switchy-guard] must be a table", path=file)
+    return section
 
 
 def _load_toml(file: Path) -> dict[str, Any]:

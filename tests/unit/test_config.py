@@ -93,3 +93,18 @@ def test_missing_explicit_config_and_bad_section(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool]\nswitchy-guard = "x"\n')
     with pytest.raises(ConfigError, match="must be a table"):
         resolve_settings({}, environ={}, cwd=tmp_path)
+
+
+def test_explicit_config_may_be_a_pyproject_elsewhere(tmp_path: Path) -> None:
+    # --config service/pyproject.toml failed with "unknown setting 'project'".
+    service = tmp_path / "service"
+    service.mkdir()
+    (service / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\n\n[tool.switchy-guard]\nenv = 'staging'\n")
+    settings = resolve_settings({"config": str(service / "pyproject.toml")}, environ={},
+                                cwd=tmp_path)
+    assert settings.env == "staging"
+    assert settings.config_file == str(service / "pyproject.toml")
+    (service / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: no \[tool\.switchy-guard\] table"):
+        resolve_settings({"config": str(service / "pyproject.toml")}, environ={}, cwd=tmp_path)
