@@ -92,7 +92,8 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--config", metavar="FILE", default=sup, help="config file")
     group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
                        default=sup,
-                       help="output format (sarif, github and markdown: check only)")
+                       help="output format (sarif, github: check and plan; markdown: "
+                            "also rollback --plan)")
     group.add_argument("--debug", action="store_true", default=sup, help="tracebacks on errors")
     group.add_argument("--no-color", action="store_true", default=sup, help="plain output")
     group.add_argument("-q", "--quiet", action="store_true", default=sup, help="less output")
@@ -774,10 +775,10 @@ def main(
     debug = bool(getattr(args, "debug", False))
     try:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
-        if ctx.format in ("sarif", "github") and args.verb != "check":
-            raise ConfigError(f"--format {ctx.format} is only for check")
+        if ctx.format in ("sarif", "github") and args.verb not in ("check", "plan"):
+            raise ConfigError(f"--format {ctx.format} is only for check and plan")
         if ctx.format == "markdown" and args.verb not in ("check", "plan", "rollback"):
-            raise ConfigError("--format markdown is only for check and plan")
+            raise ConfigError("--format markdown is only for check, plan and rollback --plan")
         return VERBS[args.verb](ctx)
     except SwitchyError as error:
         if debug:

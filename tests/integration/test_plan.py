@@ -128,3 +128,17 @@ def test_rollback_plan_reports_data_lost_changed_downs_and_dependents(
     (root / "2024-01-02-000000_seed" / "down.sql").unlink()
     refused = run_cli("rollback", "--all", "--plan", "-m", root, "-d", db_url)
     assert refused.code == 1 and "no down script for 2024-01-02-000000_seed" in refused.err
+
+
+def test_plan_prints_its_findings_as_sarif_and_github(project: Path, db_url: str) -> None:
+    # CLI.md: check and plan also take --format sarif and github; plan refused both.
+    sarif = run_cli("plan", "-m", project, "-d", db_url, "--format", "sarif")
+    assert sarif.code == 0, sarif.err
+    results = json.loads(sarif.out)["runs"][0]["results"]
+    assert {"SG302", "SG305", "SG203"} <= {r["ruleId"] for r in results}
+    github = run_cli("plan", "-m", project, "-d", db_url, "--format", "github")
+    assert github.code == 0, github.err
+    assert "::error file=" in github.out and "title=SG302 drop-column::" in github.out
+    refused = run_cli("status", "-m", project, "-d", db_url, "--format", "sarif")
+    assert refused.code == 2
+    assert refused.error_lines == ["error: --format sarif is only for check and plan"]
