@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
 from . import __version__
 from .errors import ConfigError, DatabaseUnavailable, SwitchyError
@@ -99,9 +99,48 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-q", "--quiet", action="store_true", default=sup, help="less output")
 
 
+class UsageError(Exception):
+    """A command line argparse could not read: shown as one ``error:`` line, exit 2."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is raised (one line, see :func:`main`), not printed
+    with the whole usage block; the verbs' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, message)
+
+
+def _usage_line(error: UsageError, parser: argparse.ArgumentParser,
+                extra: Sequence[str] = ()) -> str:
+    """``error: ...`` with a did-you-mean for a mistyped verb or flag."""
+    import difflib
+    import re
+
+    message, hint = error.message, ""
+    bad_verb = re.match(r"argument VERB: invalid choice: '?([^'\s]+)", message)
+    if bad_verb:
+        close = difflib.get_close_matches(bad_verb.group(1), VERBS, n=1)
+        message = f"unknown verb {bad_verb.group(1)!r}"
+        hint = f"; did you mean {close[0]!r}?" if close else f" (verbs: {', '.join(VERBS)})"
+    elif extra:
+        flags = [option for action in parser._actions for option in action.option_strings]
+        for word in extra:
+            close = difflib.get_close_matches(word.split("=")[0], flags, n=1, cutoff=0.7)
+            if word.startswith("-") and close:
+                hint = f"; did you mean {close[0]}?"
+                break
+    return f"error: {message}{hint} (see: {error.prog} --help)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``switchy-guard``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="switchy-guard",
         description="Validate, plan, gate and run schema migrations safely.",
     )
@@ -769,8 +808,16 @@ def main(
     err = err or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # as parse_args would, but naming the verb and a likely flag
+            verb_parser = _verb_parser(parser, getattr(args, "verb", None))
+            usage = UsageError(verb_parser.prog, f"unrecognized arguments: {' '.join(extra)}")
+            err.write(_usage_line(usage, verb_parser, extra) + "\n")
+            return 2
+    except UsageError as usage:
+        err.write(_usage_line(usage, parser) + "\n")
+        return 2
+    except SystemExit as exit_:  # --help, --version
         return int(exit_.code or 0)
     debug = bool(getattr(args, "debug", False))
     try:
@@ -798,6 +845,15 @@ def main(
         unavailable = DatabaseUnavailable(_database_message(error))
         err.write(f"error: {unavailable.one_line()}\n")
         return unavailable.exit_code
+
+
+def _verb_parser(parser: argparse.ArgumentParser, verb: str | None) -> argparse.ArgumentParser:
+    """The parser of ``verb`` (the top-level one when there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and verb in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[verb]
+            return chosen
+    return parser
 
 
 def _masked(text: str) -> str:

@@ -162,6 +162,23 @@ def test_usage_errors_exit_2(root: Path) -> None:
     assert run_cli("no-such-verb").code == 2
 
 
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["migrat"], ["unknown verb 'migrat'; did you mean 'migrate'?", "switchy-guard --help"]),
+    (["migrate", "--stpes", "1"],
+     ["unrecognized arguments: --stpes 1; did you mean --steps?",
+      "(see: switchy-guard migrate --help)"]),
+    (["migrate", "--steps", "-1"], ["argument --steps: must be 0 or more"]),
+    (["rollback"], ["one of the arguments --steps --to --all is required",
+                    "switchy-guard rollback --help"]),
+])
+def test_usage_errors_are_one_line_on_the_error_stream(
+        args: list[str], fragments: list[str]) -> None:
+    # argparse printed its whole usage block to sys.stderr; CLI.md asks one clear line.
+    result = run_cli(*args)
+    assert result.code == 2
+    assert_one_error(result.error_lines, *fragments)
+
+
 def test_bad_config_file(tmp_path: Path, root: Path) -> None:
     config = tmp_path / "sg.toml"
     config.write_text("database_ur = 'sqlite://'\n")

@@ -222,13 +222,11 @@ def test_a_bad_file_in_the_first_half_is_raised_and_the_worker_ended(
         os.waitpid(forked[0], os.WNOHANG)
 
 
-def test_jobs_must_be_a_positive_number(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_jobs_must_be_a_positive_number(tmp_path: Path) -> None:
     root = write(tmp_path / "m", FIRST)
     result = run_cli("check", "-m", root, "--dialect", "postgres", "--jobs", "0")
     assert result.code == 2
-    assert "argument --jobs: must be 1 or more" in capsys.readouterr().err
+    assert "argument --jobs: must be 1 or more" in result.err
 
 
 def test_cli_check_of_a_large_folder_in_two_processes(
