@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .db import connect, create_database_engine, dialect_of, mask_text
 from .discovery import SourceSpec, as_source, load_migrations
-from .errors import ConfigError, MigrationFailed, Refused
+from .errors import ConfigError, InputError, MigrationFailed, Refused
 from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
 from .migration import Migration, Step
 from .sql import Statement, split_statements
@@ -140,6 +140,15 @@ _NEEDS_AUTOCOMMIT = re.compile(
 def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
     """Whether any statement cannot run inside a transaction."""
     return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
+
+
+# BEGIN, COMMIT and the like end or nest the transaction the runner wraps a migration in
+# (savepoints do not, so ROLLBACK TO stays allowed).
+_CONTROLS_TRANSACTION = re.compile(
+    r"""^\s*(?:begin|start\s+transaction|commit|end|abort
+              |rollback(?!\s+(?:work\s+|transaction\s+)?to\b))\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 # SQLite ignores this one inside a transaction ("a no-op"), without an error.
@@ -351,6 +360,8 @@ class Migrator:
         outside = outside_transaction(statements) if self.dialect == "sqlite" else (0, 0)
         if outside is None:
             transactional, outside = False, (0, 0)
+        if transactional:
+            _refuse_transaction_control(migration, direction, statements)
         return PlannedMigration(migration, direction, statements, transactional, replaces_row,
                                 outside if transactional else (0, 0))
 
@@ -651,6 +662,24 @@ class _StepError(Exception):
             applied_statements=self.applied if partial else None,
             total_statements=self.total if partial else None,
         )
+
+
+def _refuse_transaction_control(
+    migration: Migration, direction: Direction, statements: tuple[Statement, ...]
+) -> None:
+    """A migration run in the runner's transaction must not end it: on PostgreSQL a COMMIT
+    made what came before it permanent, so a later failure left it applied while the
+    migration was recorded as failed with nothing applied (SQLite refuses BEGIN)."""
+    control = next((s for s in statements if _CONTROLS_TRANSACTION.match(s.text)), None)
+    if control is None:
+        return
+    path = migration.up_path if direction == "up" else migration.down_path
+    raise InputError(
+        f"`{_first_line(control.text)[:40]}` would end or nest the transaction migration "
+        f"{migration.id} runs in; remove it, or set transactional = false in its "
+        "metadata.toml to run it statement by statement (nothing was run)",
+        path=f"{path}:{control.line}" if path else None,
+    )
 
 
 def check_strategy(strategy: Strategy, migrations: list[Migration]) -> None:

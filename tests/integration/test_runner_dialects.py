@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, inspect
 
-from switchy_guard import MigrationFailed, Migrator, UpTo
+from switchy_guard import InputError, MigrationFailed, Migrator, UpTo
 from switchy_guard.db import create_database_engine
 
 A = "2024-01-01-000000_first"
@@ -151,3 +151,30 @@ def test_sqlite_foreign_keys_pragma_between_statements_runs_statement_by_stateme
     assert [step.transactional for step in migrator.plan().steps] == [False]
     migrator.migrate()
     assert post_ids(migrator) == [2]
+
+
+@pytest.mark.only_on("sqlite", "postgres")
+def test_transaction_control_in_a_transactional_migration_is_refused_before_running(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """On PostgreSQL the COMMIT made the first table permanent: a later failure left it
+    behind while the migration was recorded as failed with nothing applied."""
+    root = tmp_path / "m"
+    write(root, A,
+          "BEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n"
+          "INSERT INTO nowhere VALUES (1);\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(InputError, match=r"up\.sql:1: `BEGIN` would end or nest") as info:
+        migrator.migrate()
+    assert "transactional = false" in info.value.one_line()
+    assert "a" not in tables(migrator)
+    assert A not in migrator.state().rows
+    # Savepoints live inside the transaction: allowed.
+    write(root, A,
+          "CREATE TABLE a (id INTEGER);\nSAVEPOINT s;\nINSERT INTO a VALUES (1);\n"
+          "ROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;\nINSERT INTO a VALUES (2);\n")
+    fixed = Migrator(root, db_url)
+    assert fixed.migrate().done == [A]
+    with fixed.engine.connect() as conn:
+        assert [r[0] for r in conn.exec_driver_sql("SELECT id FROM a")] == [2]
+
