@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .discovery.layout import dialect_folders
 from .errors import ConfigError, InputError
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}-\d{6})_")
 
 
 def normalise_name(name: str) -> str:
@@ -21,7 +22,11 @@ def normalise_name(name: str) -> str:
 
 
 def create_migration(root: Path, name: str, *, dialect: str | None, now: datetime) -> Path:
-    """Create ``root[/dialect]/<timestamp>_<name>/`` with empty up.sql and down.sql."""
+    """Create ``root[/dialect]/<timestamp>_<name>/`` with empty up.sql and down.sql.
+
+    The timestamp is ``now`` (UTC), moved on to one second after the newest existing
+    migration when that one is not older, so the new migration always sorts last.
+    """
     slug = normalise_name(name)
     parent = root
     if dialect is not None:
@@ -30,10 +35,29 @@ def create_migration(root: Path, name: str, *, dialect: str | None, now: datetim
         raise ConfigError(
             f"{root} has per-database folders ({', '.join(dialect_folders(root))}); give --dialect"
         )
-    folder = parent / f"{now:%Y-%m-%d-%H%M%S}_{slug}"
+    folder = parent / f"{_stamp(parent, now):%Y-%m-%d-%H%M%S}_{slug}"
     if folder.exists():
         raise InputError("already exists; wait a second and try again", path=folder)
     folder.mkdir(parents=True)
     (folder / "up.sql").write_text(f"-- {slug.replace('_', ' ')}\n", encoding="utf-8")
     (folder / "down.sql").write_text(f"-- reverse of {slug.replace('_', ' ')}\n", encoding="utf-8")
     return folder
+
+
+def _stamp(parent: Path, now: datetime) -> datetime:
+    """``now``, or one second after the newest migration in ``parent`` when that is not
+    earlier: two ``create`` runs within a second (or a clock behind a teammate's) must
+    not share a timestamp or sort before what exists (SG103, SG003)."""
+    if not parent.is_dir():
+        return now
+    newest = now - timedelta(seconds=1)
+    for entry in parent.iterdir():
+        match = _STAMP.match(entry.name)
+        if match is None:
+            continue
+        try:
+            stamp = datetime.strptime(match.group(1), "%Y-%m-%d-%H%M%S")
+        except ValueError:  # not a real time: SG101 reports it
+            continue
+        newest = max(newest, stamp.replace(tzinfo=now.tzinfo))
+    return max(now, newest + timedelta(seconds=1))

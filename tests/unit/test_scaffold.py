@@ -1,0 +1,34 @@
+"""create: new migration folders, always sorting after the existing ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from switchy_guard.scaffold import create_migration
+
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_the_folder_is_stamped_with_now(tmp_path: Path) -> None:
+    folder = create_migration(tmp_path, "Add users", dialect=None, now=NOW)
+    assert folder.name == "2024-05-01-120000_add_users"
+    assert (folder / "up.sql").is_file() and (folder / "down.sql").is_file()
+
+
+def test_two_creates_in_one_second_get_ordered_timestamps(tmp_path: Path) -> None:
+    # Both got 2024-05-01-120000: SG103 shared-timestamp, and "add_posts" sorted before
+    # "create_users" although it was created after it.
+    first = create_migration(tmp_path, "create users", dialect=None, now=NOW)
+    second = create_migration(tmp_path, "add posts", dialect=None, now=NOW)
+    assert second.name == "2024-05-01-120001_add_posts"
+    assert sorted([second.name, first.name]) == [first.name, second.name]
+
+
+def test_a_newer_existing_migration_is_not_overtaken(tmp_path: Path) -> None:
+    (tmp_path / "2024-04-30-000000_older").mkdir()
+    assert create_migration(tmp_path, "x", dialect=None, now=NOW).name == "2024-05-01-120000_x"
+    (tmp_path / "2024-05-02-000000_from_a_fast_clock").mkdir()
+    (tmp_path / "2099-99-99-999999_not_a_time").mkdir()  # SG101's business, not create's
+    assert create_migration(tmp_path, "y", dialect=None, now=NOW).name == \
+        "2024-05-02-000001_y"
