@@ -108,3 +108,12 @@ def test_explicit_config_may_be_a_pyproject_elsewhere(tmp_path: Path) -> None:
     (service / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     with pytest.raises(ConfigError, match=r"pyproject\.toml: no \[tool\.switchy-guard\] table"):
         resolve_settings({"config": str(service / "pyproject.toml")}, environ={}, cwd=tmp_path)
+
+
+def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("# switchy-guard.toml (or the same keys")
+    (tmp_path / "switchy-guard.toml").write_text(readme[start:readme.index("```", start)])
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
+    assert settings.database_url == "sqlite:///app.db" and settings.lock_timeout == 60
+    assert settings.policy_dir == "policies" and settings.dialect == "sqlite"
