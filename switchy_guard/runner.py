@@ -518,6 +518,8 @@ class Migrator:
         try:
             with _autocommit(conn) as auto:
                 self._execute(auto, planned, progress=True)
+                if _in_transaction(auto):  # leaving the block rolls it back
+                    raise _StepError(_LeftOpen(), None, total, total)
         except _StepError as failure:
             error = failure.as_migration_failed(planned, statement_by_statement=True)
             with conn.begin():
@@ -614,13 +616,41 @@ def _autocommit(conn: Connection) -> Iterator[Connection]:
         conn.info["switchy_autocommit"] = True
         try:
             yield conn
-        finally:
+        except BaseException:
+            # A transaction the migration opened and did not finish is not committed
+            # (as the other databases drop it with their connection).
+            conn.rollback()
+            raw = conn.connection.dbapi_connection
+            if raw is not None and raw.in_transaction:
+                raw.rollback()
+            raise
+        else:
             conn.commit()
+        finally:
             conn.info.pop("switchy_autocommit", None)
         return
     with conn.engine.connect() as other:
         other.execution_options(isolation_level="AUTOCOMMIT")
         yield other
+
+
+def _in_transaction(conn: Connection) -> bool:
+    """Whether the migration's own statements left a transaction open (a BEGIN without
+    its COMMIT) on this autocommit connection."""
+    raw: Any = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        return bool(raw.in_transaction)
+    if conn.dialect.name == "postgresql":
+        return int(raw.info.transaction_status) != 0  # psycopg: not IDLE
+    return bool(getattr(raw, "server_status", 0) & 1)  # MySQL: SERVER_STATUS_IN_TRANS
+
+
+class _LeftOpen(Exception):
+    """The migration ended inside a transaction it opened."""
+
+    def __str__(self) -> str:
+        return ("the migration ended inside a transaction it opened (a BEGIN without its "
+                "COMMIT), which was rolled back: end it with COMMIT")
 
 
 class _StepError(Exception):
@@ -639,8 +669,8 @@ class _StepError(Exception):
         exc = self.exc
         if isinstance(exc, DBAPIError) and exc.orig is not None:
             text = str(exc.orig)
-        elif self.statement is not None:
-            text = str(exc)  # the driver's own message
+        elif self.statement is not None or isinstance(exc, _LeftOpen):
+            text = str(exc)  # the driver's own message, or ours
         else:
             text = f"{type(exc).__name__}: {exc}"
         return mask_text(_first_line(text.strip()) or type(exc).__name__)

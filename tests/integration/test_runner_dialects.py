@@ -178,3 +178,37 @@ def test_transaction_control_in_a_transactional_migration_is_refused_before_runn
     with fixed.engine.connect() as conn:
         assert [r[0] for r in conn.exec_driver_sql("SELECT id FROM a")] == [2]
 
+
+@pytest.mark.only_on("sqlite", "postgres")
+def test_a_migration_controlling_its_transactions_runs_with_transactional_false(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    root = tmp_path / "m"
+    write(root, A,
+          "BEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n"
+          "BEGIN;\nCREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);\nCOMMIT;\n",
+          metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(MigrationFailed) as info:
+        migrator.migrate()
+    assert info.value.line == 6
+    assert "a" in tables(migrator) and "b" not in tables(migrator)
+
+
+def test_a_transaction_left_open_fails_the_migration(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """A BEGIN without its COMMIT: PostgreSQL dropped the transaction with the connection
+    and the migration was recorded as completed with nothing of it applied."""
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE k (id INTEGER);\nBEGIN;\nINSERT INTO k VALUES (1);\n",
+          metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(MigrationFailed, match="BEGIN without its COMMIT"):
+        migrator.migrate()
+    state = migrator.state()
+    assert state.rows[A].status == "failed"
+    progress = state.progress[A]
+    assert (progress.statements_applied, progress.statements_total) == (1, 3)
+    with migrator.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM k").scalar() == 0
