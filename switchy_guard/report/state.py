@@ -142,7 +142,12 @@ def print_status(out: TextIO, state: MigrationState, target: str,
         f"{counts['in_progress']} in progress",
     ]
     pending = state.pending()
-    lines.append(f"Next to apply: {pending[0].id}" if pending else "Up to date: nothing pending.")
+    if pending:
+        lines.append(f"Next to apply: {pending[0].id}")
+    elif state.failed() or state.in_progress():  # not up to date: see the warnings
+        lines.append("Nothing pending, but not up to date: a migration failed or did not finish.")
+    else:
+        lines.append("Up to date: nothing pending.")
     warnings = state_warnings(state, dialect)
     lines.extend(f"warning: {note}" for note in warnings)
     if not warnings:

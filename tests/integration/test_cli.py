@@ -88,6 +88,10 @@ def test_failed_migration_exit_code_and_message(tmp_path: Path, db_url: str) -> 
     status = json.loads(run_cli("status", "-m", root, "-d", db_url, "--format", "json").out)
     assert status["migrations"][0]["state"] == "failed"
     assert "zz" in status["migrations"][0]["failure_reason"]
+    # With a failed migration and nothing pending the text said "Up to date".
+    text = run_cli("status", "-m", root, "-d", db_url).out
+    assert "Up to date" not in text
+    assert "Nothing pending, but not up to date: a migration failed or did not finish." in text
 
 
 def test_create_makes_a_timestamped_folder(tmp_path: Path) -> None:
