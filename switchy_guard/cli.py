@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import ConfigError, DatabaseUnavailable, SwitchyError
@@ -804,7 +804,10 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the command line; returns the exit code (see CLI.md)."""
-    out = out or sys.stdout
+    if out is None:
+        from .pipe_output import ReaderSafeOutput
+
+        out = cast(TextIO, ReaderSafeOutput(sys.stdout))
     err = err or sys.stderr
     parser = build_parser()
     try:
