@@ -254,13 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     mark_all = verb("mark-all-completed",
                     "record migrations as completed without running them (dangerous)")
-    scope = mark_all.add_mutually_exclusive_group()
-    scope.add_argument("--include-failed", dest="scope", action="store_const",
-                       const="include-failed", help="also turn failed rows to completed")
-    scope.add_argument("--include-in-progress", dest="scope", action="store_const",
-                       const="include-in-progress", help="also turn in_progress rows to completed")
-    scope.add_argument("--all", dest="scope", action="store_const", const="all",
-                       help="rewrite every migration's row as completed")
+    mark_all.add_argument("--include-failed", dest="scopes", action="append_const",
+                          const="include-failed", help="also turn failed rows to completed")
+    mark_all.add_argument("--include-in-progress", dest="scopes", action="append_const",
+                          const="include-in-progress",
+                          help="also turn in_progress rows to completed")
+    mark_all.add_argument("--all", dest="scopes", action="append_const", const="all",
+                          help="rewrite every migration's row as completed")
     mark_all.add_argument("--drop", action="store_true",
                           help="drop and recreate the tracking table first (history is lost)")
     mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
@@ -662,16 +662,17 @@ def cmd_validate(ctx: Context) -> int:
 
 def cmd_mark_all_completed(ctx: Context) -> int:
     """``mark-all-completed``: record migrations as completed without running them."""
-    from .recovery import Scope, mark_all_completed
+    from .recovery import SCOPES, Scope, mark_all_completed
 
-    scope: Scope = ctx.args.scope or "pending"
+    scopes: list[Scope] = ctx.args.scopes or ["pending"]
+    scope = "+".join(s for s in SCOPES if s in scopes)
     migrator = ctx.migrator()
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""
     policy = confirm_recovery(
         ctx, migrator,
         f"Mark migrations as completed without running them (scope {scope}).{warning}")
-    marked = mark_all_completed(migrator, scope, drop=ctx.args.drop,
+    marked = mark_all_completed(migrator, scopes, drop=ctx.args.drop,
                                 environment=ctx.settings.env,
                                 command=command_line(ctx), policy=policy)
     if ctx.format == "json":

@@ -6,7 +6,7 @@ it, and records itself in the audit journal in the same transaction as its chang
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -70,7 +70,7 @@ def validate_checksums(state: MigrationState) -> ChecksumReport:
 
 def mark_all_completed(
     migrator: Migrator,
-    scope: Scope = "pending",
+    scope: Scope | Collection[Scope] = "pending",
     *,
     drop: bool = False,
     environment: str = "development",
@@ -80,12 +80,15 @@ def mark_all_completed(
     """Record migrations as completed without running them; returns the ids marked.
 
     ``pending`` marks migrations with no row; ``include-failed`` and
-    ``include-in-progress`` also turn those rows to completed; ``all`` rewrites every
-    known migration's row with the current checksums. ``drop`` first drops and recreates
-    the tracking table (all history is lost), as switchy-migrate's ``--drop`` does.
+    ``include-in-progress`` also turn those rows to completed (give both to do both);
+    ``all`` rewrites every known migration's row with the current checksums. ``drop``
+    first drops and recreates the tracking table (all history is lost), as
+    switchy-migrate's ``--drop`` does.
     """
-    if scope not in SCOPES:
-        raise ConfigError(f"unknown scope {scope!r} (known: {', '.join(SCOPES)})")
+    scopes = {scope} if isinstance(scope, str) else set(scope)
+    for unknown in sorted(scopes - set(SCOPES)):
+        raise ConfigError(f"unknown scope {unknown!r} (known: {', '.join(SCOPES)})")
+    label = "+".join(s for s in SCOPES if s in scopes) or "pending"
     tracking, migrations = migrator.tracking, migrator.migrations()
     with _locked(migrator) as conn:
         if drop:
@@ -95,11 +98,11 @@ def mark_all_completed(
             tracking.ensure(conn)
         rows = tracking.read(conn)
         conn.commit()
-        states = {IN_PROGRESS} if scope == "include-in-progress" else set()
-        states |= {FAILED} if scope == "include-failed" else set()
+        states = {IN_PROGRESS} if "include-in-progress" in scopes else set()
+        states |= {FAILED} if "include-failed" in scopes else set()
         marked = [
             m for m in migrations
-            if m.id not in rows or scope == "all" or rows[m.id].status in states
+            if m.id not in rows or "all" in scopes or rows[m.id].status in states
         ]
         with conn.begin():
             for migration in marked:
@@ -108,7 +111,7 @@ def mark_all_completed(
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy,
                 target=",".join(m.id for m in marked),
-                detail=f"scope={scope} drop={drop}: {len(marked)} marked completed",
+                detail=f"scope={label} drop={drop}: {len(marked)} marked completed",
             )
     return [m.id for m in marked]
 

@@ -248,3 +248,30 @@ def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url:
     assert sorted(r[0] for r in rows) == IDS  # replaced, never duplicated
     with pytest.raises(Exception, match="unknown scope"):
         mark_all_completed(migrator, "everything")  # type: ignore[arg-type]
+
+
+def test_mark_all_completed_flags_combine(tmp_path: Path, db_url: str) -> None:
+    """CLI.md gives --include-failed and --include-in-progress as separate flags: both at
+    once turn both kinds of row to completed, and the journal says which scopes ran."""
+    from switchy_guard.audit import AuditJournal
+    from switchy_guard.runner import Migrator
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    for migration_id in IDS:
+        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
+    migrator = Migrator(root, db_url)
+    with migrator.engine.begin() as conn:
+        tracking = TrackingTable()
+        tracking.ensure(conn)
+        tracking.record(conn, IDS[0], "failed", "x", "y", "boom")
+        tracking.record(conn, IDS[1], "in_progress", "x", "y")
+        tracking.record(conn, IDS[2], "completed", "x", "y")
+    result = run_cli("mark-all-completed", "--include-failed", "--include-in-progress",
+                     "--force", "--format", "json", "-m", root, "-d", db_url)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["marked"] == [IDS[0], IDS[1], IDS[3]]
+    assert {r.status for r in migrator.state().rows.values()} == {"completed"}
+    with migrator.engine.connect() as conn:
+        details = [e.detail for e in AuditJournal(tracking.name).entries(conn)]
+    assert "scope=include-failed+include-in-progress drop=False: 3 marked completed" in details
