@@ -867,9 +867,6 @@ def _masked(text: str) -> str:
 
 
 def _database_message(error: Exception) -> str:
-    from .db import mask_text
+    from .db import database_reason
 
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip()
-    first = text.splitlines()[0] if text else type(error).__name__
-    return "database error: " + mask_text(first)
+    return "database error: " + database_reason(error)

@@ -85,6 +85,27 @@ def mask_text(text: str) -> str:
     return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
 
 
+def database_reason(error: BaseException) -> str:
+    """The database's own words for ``error`` on one line, passwords masked.
+
+    Takes SQLAlchemy's DBAPIError or the driver's exception. PostgreSQL's hint is kept
+    (for a new enum value used in the transaction that added it, the hint is the fix),
+    and PyMySQL's ``(1050, "Table 'a' already exists")`` reads as a sentence.
+    """
+    orig = getattr(error, "orig", None) or error
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"{args[1]} (MySQL error {args[0]})"
+    else:
+        text = str(orig)
+    lines = text.strip().splitlines()
+    reason = lines[0].strip() if lines else type(orig).__name__
+    hint = getattr(getattr(orig, "diag", None), "message_hint", None)
+    if isinstance(hint, str) and hint.strip():
+        reason += f" (hint: {hint.strip().splitlines()[0]})"
+    return mask_text(reason)
+
+
 def _mask_unparsable(url: str) -> str:
     """A URL that did not parse (``postgres//u:pw@h/db``, ``u:pw@h``, ``postgresql:/u:pw@h``),
     with everything from the first colon of its user part to its last ``@`` masked: where
@@ -142,9 +163,9 @@ def connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
     except DBAPIError as exc:
-        reason = mask_text(str(exc.orig) if exc.orig is not None else str(exc)).strip()
-        reason = reason.splitlines()[0] if reason else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to {mask_url(engine.url)}: {reason}") from None
+        raise DatabaseUnavailable(
+            f"cannot connect to {mask_url(engine.url)}: {database_reason(exc)}"
+        ) from None
 
 
 @contextmanager

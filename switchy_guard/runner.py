@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .db import connect, create_database_engine, dialect_of, mask_text
+from .db import connect, create_database_engine, database_reason, dialect_of, mask_text
 from .discovery import SourceSpec, as_source, load_migrations
 from .errors import ConfigError, InputError, MigrationFailed, Refused
 from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
@@ -667,12 +667,9 @@ class _StepError(Exception):
 
     def reason(self) -> str:
         exc = self.exc
-        if isinstance(exc, DBAPIError) and exc.orig is not None:
-            text = str(exc.orig)
-        elif self.statement is not None or isinstance(exc, _LeftOpen):
-            text = str(exc)  # the driver's own message, or ours
-        else:
-            text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, DBAPIError | _LeftOpen) or self.statement is not None:
+            return database_reason(exc)  # the database's own words, or ours
+        text = f"{type(exc).__name__}: {exc}"
         return mask_text(_first_line(text.strip()) or type(exc).__name__)
 
     def as_migration_failed(

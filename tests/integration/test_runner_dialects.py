@@ -212,3 +212,29 @@ def test_a_transaction_left_open_fails_the_migration(
     assert (progress.statements_applied, progress.statements_total) == (1, 3)
     with migrator.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM k").scalar() == 0
+
+
+@pytest.mark.only_on("postgres")
+def test_a_failure_keeps_postgres_hint(tmp_path: Path, db_url: str) -> None:
+    """PostgreSQL's HINT is often the fix: here, that the enum value needs a commit."""
+    root = tmp_path / "m"
+    write(root, A,
+          "CREATE TYPE mood AS ENUM ('sad');\n"
+          "ALTER TYPE mood ADD VALUE 'happy';\n"
+          "CREATE TABLE moods (m mood DEFAULT 'happy');\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(MigrationFailed) as info:
+        migrator.migrate()
+    assert 'unsafe use of new value "happy" of enum type mood' in info.value.reason
+    assert "(hint: New enum values must be committed before they can be used.)" \
+        in info.value.reason
+
+
+@pytest.mark.only_on("mysql")
+def test_a_mysql_error_reads_as_a_sentence(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE twice (id INT);\nCREATE TABLE twice (id INT);\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(MigrationFailed) as info:
+        migrator.migrate()
+    assert info.value.reason.startswith("Table 'twice' already exists (MySQL error 1050)")
