@@ -740,9 +740,9 @@ def cmd_verify(ctx: Context) -> int:
 
 def command_line(ctx: Context) -> str:
     """The command as typed, passwords masked (for the audit journal)."""
-    from .db import mask_text
+    from .db import mask_command
 
-    return mask_text("switchy-guard " + " ".join(ctx.argv))
+    return mask_command(["switchy-guard", *ctx.argv])
 
 
 def cmd_lock(ctx: Context) -> int:

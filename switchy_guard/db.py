@@ -8,7 +8,7 @@ Every URL that leaves this module for a person is masked (:func:`mask_url`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,6 +83,16 @@ _PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
 def mask_text(text: str) -> str:
     """Mask every ``scheme://user:password@`` password in free text (error messages)."""
     return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
+
+
+# Within one command-line argument the password runs to the last "@": it may hold spaces
+# (or an unencoded "@") that end the free-text pattern's match early.
+_PASSWORD_IN_ARGUMENT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)(.*)(@[^@]*)$", re.DOTALL)
+
+
+def mask_command(argv: Sequence[str]) -> str:
+    """``argv`` joined into one line with every URL's password masked."""
+    return " ".join(_PASSWORD_IN_ARGUMENT.sub(r"\1***\3", argument) for argument in argv)
 
 
 def database_reason(error: BaseException) -> str:

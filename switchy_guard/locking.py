@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from .db import connect, connect_for_write, connection_dialect, mask_text
+from .db import connect, connect_for_write, connection_dialect, mask_command
 from .errors import LockTimeout
 from .lockrecord import LockRecord, holder_text
 
@@ -53,7 +53,7 @@ def sqlite_lock_path(engine: Engine) -> Path | None:
 def current_command() -> str:
     """This process's command line, as recorded (passwords masked, 255 characters)."""
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    return mask_text(" ".join([name, *sys.argv[1:]]))[:255]
+    return mask_command([name, *sys.argv[1:]])[:255]
 
 
 def _timeout_error(engine: Engine, table: str, timeout: float, where: str) -> LockTimeout:

@@ -48,3 +48,12 @@ def test_mask_text_hides_passwords_inside_messages() -> None:
     masked = mask_text(text)
     assert "hunter2" not in masked
     assert "mysql+pymysql://bob:***@10.0.0.1:3306/app" in masked
+
+
+def test_mask_command_hides_passwords_with_spaces_and_at_signs() -> None:
+    from switchy_guard.db import mask_command
+
+    line = mask_command(["switchy-guard", "status", "-d", "postgresql://app:pa ss@db/x",
+                         "--database-url=mysql://app:p@ss w@db:3306/x", "-m", "mig rations"])
+    assert line == ("switchy-guard status -d postgresql://app:***@db/x "
+                    "--database-url=mysql://app:***@db:3306/x -m mig rations")
