@@ -80,7 +80,11 @@ def state_warnings(state: MigrationState, dialect: str | None = None) -> list[st
                      f"{progress_note(entry, dialect)}")
     for entry in state.failed():
         reason = entry.row.failure_reason if entry.row else None
-        notes.append(f"{entry.id} failed: {reason or 'no reason recorded'}")
+        # Run statement by statement (MySQL DDL, transactional = false): what stayed.
+        kept = (f" ({entry.progress.statements_applied} of {entry.progress.statements_total}"
+                " statements were applied before the failure and stay applied)"
+                if entry.progress else "")
+        notes.append(f"{entry.id} failed: {reason or 'no reason recorded'}{kept}")
     for entry in state.drifted():
         notes.append(f"{entry.id} changed since it was applied ({', '.join(entry.drift)} script)")
     for entry in state.entries:

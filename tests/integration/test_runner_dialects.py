@@ -238,3 +238,19 @@ def test_a_mysql_error_reads_as_a_sentence(tmp_path: Path, db_url: str) -> None:
     with pytest.raises(MigrationFailed) as info:
         migrator.migrate()
     assert info.value.reason.startswith("Table 'twice' already exists (MySQL error 1050)")
+
+
+def test_status_text_says_what_a_failed_statement_by_statement_run_left(
+    tmp_path: Path, db_url: str
+) -> None:
+    from tests.cli_helpers import run_cli
+
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE kept (id INT);\nINSERT INTO nowhere VALUES (1);\n"
+                   "CREATE TABLE never (id INT);\n",
+          metadata="transactional = false\n")
+    assert run_cli("migrate", "-m", root, "-d", db_url).code == 1
+    status = run_cli("status", "-m", root, "-d", db_url)
+    assert (f"warning: {A} failed: " in status.out
+            and "(1 of 3 statements were applied before the failure and stay applied)"
+            in status.out), status.out
