@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import Refused
+from .errors import MigrationFailed, Refused
 
 if TYPE_CHECKING:
     from .cli import Context
@@ -152,7 +152,7 @@ def _run(ctx: Context, direction: str) -> int:
             print_impact(ctx, report)
         return 0
     verb = "applied" if direction == "up" else "rolled back"
-    _progress_hooks(ctx, migrator, verb)
+    done = _progress_hooks(ctx, migrator, verb)
 
     def show(report: ImpactReport) -> None:
         # The impact summary is shown before a refusal or a question, not on every run.
@@ -167,11 +167,17 @@ def _run(ctx: Context, direction: str) -> int:
                               or any(c.outcome == "required" for c in gate.checks)):
             print_impact(ctx, report)
 
-    result = gated_run(
-        migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
-        retry_failed=getattr(ctx.args, "retry_failed", False),
-        require_checksum_validation=getattr(ctx.args, "require_checksum_validation", False),
-    )
+    try:
+        result = gated_run(
+            migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
+            retry_failed=getattr(ctx.args, "retry_failed", False),
+            require_checksum_validation=getattr(ctx.args, "require_checksum_validation",
+                                                False),
+        )
+    except MigrationFailed as failure:
+        if ctx.format == "json":  # a script reading stdout learns what ran and what failed
+            ctx.emit_json({"direction": direction, "done": done, "failed": failure.to_dict()})
+        raise
     _report_run(ctx, result, verb)
     return 0
 
@@ -202,18 +208,23 @@ def _report_run(ctx: Context, result: Any, verb: str) -> None:
                       f"{result.seconds:.2f} s.\n")
 
 
-def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> None:
-    if ctx.format == "json" or ctx.quiet:
-        return
+def _progress_hooks(ctx: Context, migrator: Migrator, verb: str) -> list[str]:
+    """Print each migration as it is done (text, not quiet); returns the list of the
+    ids done so far, kept up to date as the run goes."""
     from .runner import Hooks
 
+    done: list[str] = []
     out = ctx.out
+    talk = ctx.format != "json" and not ctx.quiet
 
     def after_each(planned: Any, seconds: float) -> None:
-        out.write(f"{verb} {planned.migration.id} ({seconds:.3f} s)\n")
-        out.flush()
+        done.append(planned.migration.id)
+        if talk:
+            out.write(f"{verb} {planned.migration.id} ({seconds:.3f} s)\n")
+            out.flush()
 
     migrator.hooks = Hooks(after_each=after_each)
+    return done
 
 
 def cmd_lock(ctx: Context) -> int:

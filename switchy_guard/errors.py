@@ -89,4 +89,14 @@ class MigrationFailed(SwitchyError):
                 f" ({applied_statements} of {total_statements} statements were applied"
                 " before the failure and were not rolled back)"
             )
+        self.file = str(path) if path is not None else None  # the base's path prefixes
         super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        """The failure as JSON: which migration, where, why, and how far it got."""
+        return {
+            "id": self.migration_id, "reason": self.reason, "file": self.file,
+            "line": self.line, "statement": self.statement,
+            "statements_applied": self.applied_statements,
+            "statements_total": self.total_statements,
+        }

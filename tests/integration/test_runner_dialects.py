@@ -254,3 +254,24 @@ def test_status_text_says_what_a_failed_statement_by_statement_run_left(
     assert (f"warning: {A} failed: " in status.out
             and "(1 of 3 statements were applied before the failure and stay applied)"
             in status.out), status.out
+
+
+def test_migrate_json_says_what_ran_and_what_failed(tmp_path: Path, db_url: str) -> None:
+    import json
+
+    from tests.cli_helpers import run_cli
+
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE first_one (id INT);\n")
+    write(root, "2024-01-02-000000_second", "CREATE TABLE second_one (id INT);\n"
+          "INSERT INTO nowhere VALUES (1);\n", metadata="transactional = false\n")
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--format", "json")
+    assert result.code == 1
+    assert result.error_lines[0].startswith("error: migration 2024-01-02-000000_second failed")
+    data = json.loads(result.out)
+    assert data["direction"] == "up" and data["done"] == [A]
+    failed = data["failed"]
+    assert (failed["id"], failed["line"], failed["statement"]) == (
+        "2024-01-02-000000_second", 2, "INSERT INTO nowhere VALUES (1)")
+    assert failed["file"].endswith("2024-01-02-000000_second/up.sql")
+    assert (failed["statements_applied"], failed["statements_total"]) == (1, 2)
