@@ -306,13 +306,14 @@ class Migrator:
                     "resolve it before rolling back, or use --force"
                 )
             warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
-        applied = state.applied()
+        applied = _missing_placed_by_id(state.applied())
         if isinstance(strategy, Steps):
             chosen = applied[len(applied) - strategy.n :] if strategy.n else []
         elif isinstance(strategy, UpTo):
             position = {m.id: i for i, m in enumerate(state.migrations)}
             cut = position[strategy.id]
-            chosen = [e for e in applied if position.get(e.id, cut + 1) > cut]
+            chosen = [e for e in applied if
+                      (position[e.id] > cut if e.id in position else e.id > strategy.id)]
         else:
             chosen = applied
         missing = [e.id for e in chosen if e.migration is None]
@@ -651,6 +652,17 @@ class _LeftOpen(Exception):
     def __str__(self) -> str:
         return ("the migration ended inside a transaction it opened (a BEGIN without its "
                 "COMMIT), which was rolled back: end it with COMMIT")
+
+
+def _missing_placed_by_id(applied: list[MigrationStatus]) -> list[MigrationStatus]:
+    """Applied migrations in run order, those missing from the sources placed where
+    their ids sort (ids order a run; see ordering.py), not all after the newest: a
+    rollback then refuses only when it would have to undo one of them."""
+    ordered = [e for e in applied if e.migration is not None]
+    for entry in (e for e in applied if e.migration is None):
+        at = next((i for i, e in enumerate(ordered) if e.id > entry.id), len(ordered))
+        ordered.insert(at, entry)
+    return ordered
 
 
 class _StepError(Exception):

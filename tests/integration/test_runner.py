@@ -284,6 +284,25 @@ def test_rollback_of_a_migration_missing_from_sources_is_refused(
         migrator.rollback(Steps(1))
 
 
+def test_a_missing_migration_blocks_only_the_rollbacks_that_would_undo_it(
+    tmp_path: Path, db_url: str
+) -> None:
+    root = tmp_path / "m"
+    for migration_id, table in ((A, "a"), (B, "b"), (C, "c")):
+        write(root, migration_id, f"CREATE TABLE {table} (id INT);\n", f"DROP TABLE {table};\n")
+    Migrator(root, db_url).migrate()
+    for name in ("up.sql", "down.sql"):
+        (root / B / name).unlink()
+    (root / B).rmdir()  # B's files are gone; C was applied after it
+    migrator = Migrator(root, db_url)
+    with pytest.raises(Refused, match=f"missing from the sources: {B}"):
+        migrator.rollback(UpTo(A))
+    assert migrator.rollback(Steps(1)).done == [C]
+    with pytest.raises(Refused, match=f"missing from the sources: {B}"):
+        migrator.rollback(Steps(1))
+    assert [e.id for e in migrator.state().applied()] == [A, B]
+
+
 def test_non_transactional_migration_records_progress(tmp_path: Path, db_url: str) -> None:
     root = tmp_path / "m"
     write(
