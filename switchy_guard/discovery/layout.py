@@ -75,9 +75,10 @@ def migration_folders(
     root: Traversable, label: str, *, check: EntryCheck | None = None
 ) -> list[tuple[Traversable, str]]:
     """The migration folders under ``root`` in id order, each with its label."""
-    at_top = bool(dialect_folders(root))
+    entries = _visible(root.iterdir())
+    at_top = any(e.name in DIALECTS and e.is_dir() for e in entries)
     folders = []
-    for entry in _visible(root.iterdir()):
+    for entry in entries:
         path = f"{label}/{entry.name}"
         if check:
             check(entry, path)
