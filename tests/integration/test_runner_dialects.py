@@ -9,19 +9,9 @@ from sqlalchemy import event, inspect
 
 from switchy_guard import InputError, MigrationFailed, Migrator, UpTo
 from switchy_guard.db import create_database_engine
+from tests.cli_helpers import write_migration as write
 
 A = "2024-01-01-000000_first"
-
-
-def write(root: Path, migration_id: str, up: str, down: str | None = None,
-          metadata: str | None = None) -> None:
-    folder = root / migration_id
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "up.sql").write_text(up, encoding="utf-8")
-    if down is not None:
-        (folder / "down.sql").write_text(down, encoding="utf-8")
-    if metadata is not None:
-        (folder / "metadata.toml").write_text(metadata, encoding="utf-8")
 
 
 def tables(migrator: Migrator) -> set[str]:
