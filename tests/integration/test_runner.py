@@ -20,22 +20,11 @@ from switchy_guard import (
 )
 from switchy_guard.checksum import file_checksum
 from switchy_guard.tracking import TrackingTable
+from tests.cli_helpers import write_migration as write
 
 A = "2024-01-01-000000_create_items"
 B = "2024-01-02-000000_add_price"
 C = "2024-01-03-000000_seed_items"
-
-
-def write(
-    root: Path, migration_id: str, up: str, down: str | None = None, metadata: str | None = None
-) -> None:
-    folder = root / migration_id
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "up.sql").write_text(up, encoding="utf-8")
-    if down is not None:
-        (folder / "down.sql").write_text(down, encoding="utf-8")
-    if metadata is not None:
-        (folder / "metadata.toml").write_text(metadata, encoding="utf-8")
 
 
 @pytest.fixture
