@@ -35,9 +35,22 @@ class EmbeddedMigrations:
     def load(self, dialect: str | None = None) -> list[Migration]:
         """Read the migrations for ``dialect``."""
         try:
-            root = importlib.resources.files(self.package)
-        except ModuleNotFoundError:
-            raise InputError("package is not installed", path=self.package) from None
+            module = importlib.import_module(self.package)
+        except ModuleNotFoundError as error:
+            missing = error.name or self.package
+            if self.package == missing or self.package.startswith(missing + "."):
+                raise InputError("package is not installed", path=self.package) from None
+            # The package is there but imports something that is not.
+            raise InputError(f"cannot import the package: {error}", path=self.package) from None
+        except Exception as error:  # the package's own code failed while importing
+            raise InputError(
+                f"cannot import the package: {type(error).__name__}: {error}", path=self.package
+            ) from None
+        if getattr(module, "__path__", None) is None:
+            raise InputError(
+                "is a module, not a package (migrations ship inside a package)", path=self.package
+            )
+        root = importlib.resources.files(module)
         for part in self.subdir.split("/"):
             if part:
                 root = root / part

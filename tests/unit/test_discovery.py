@@ -187,6 +187,27 @@ def test_embedded_errors() -> None:
         EmbeddedMigrations("switchy_guard", "no_such_dir").load("sqlite")
 
 
+def test_embedded_package_that_cannot_be_imported_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "broken_init_pkg/__init__.py", "raise RuntimeError('boom')\n")
+    write(tmp_path, "missing_dep_pkg/__init__.py", "import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError, match="broken_init_pkg: cannot import the package: "
+                                         "RuntimeError: boom"):
+        EmbeddedMigrations("broken_init_pkg").load("sqlite")
+    # Not "package is not installed": the package is there, its dependency is not.
+    with pytest.raises(InputError, match="missing_dep_pkg: cannot import the package: "
+                                         "No module named 'no_such_dependency_xyz'"):
+        EmbeddedMigrations("missing_dep_pkg").load("sqlite")
+    with pytest.raises(InputError, match=r"json\.decoder: is a module, not a package"):
+        as_source("json.decoder:migrations").load("sqlite")
+    with pytest.raises(InputError, match="package is not installed"):
+        EmbeddedMigrations("switchy_guard.no_such_sub").load("sqlite")
+    for name in ("broken_init_pkg", "missing_dep_pkg"):
+        sys.modules.pop(name, None)
+
+
 def test_code_source_decorator_and_raw_sql() -> None:
     registry = CodeMigrations()
 
