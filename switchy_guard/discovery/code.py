@@ -134,5 +134,6 @@ class CodeMigrations:
         return migration
 
     def load(self, dialect: str | None = None) -> list[Migration]:
-        """The registered migrations that apply to ``dialect``."""
-        return [m for m in self._migrations if m.applies_to(dialect)]
+        """Every registered migration, as the other sources return them: the caller
+        filters by dialect, so a dependency on another database's migration holds."""
+        return list(self._migrations)

@@ -234,4 +234,16 @@ def test_code_source_errors() -> None:
     with pytest.raises(InputError, match="unknown dialect 'db2'"):
         registry.add_sql("2024-01-01-000000_a", "SELECT 1", dialects=["db2"])
     registry.add_sql("2024-01-01-000000_a", "SELECT 1", dialects=["postgres"])
-    assert registry.load("sqlite") == []
+    assert load_migrations(registry, "sqlite") == []
+
+
+def test_code_migration_may_depend_on_another_databases_migration() -> None:
+    # As in a folder: a dependency on a migration for another database is satisfied
+    # by its absence, not "unknown".
+    registry = CodeMigrations()
+    registry.add_sql("2024-01-01-000000_ext", "CREATE EXTENSION citext;", dialects=["postgres"])
+    registry.add_sql("2024-01-02-000000_t", "CREATE TABLE t (id INTEGER);",
+                     depends_on=["2024-01-01-000000_ext"])
+    assert [m.id for m in load_migrations(registry, "sqlite")] == ["2024-01-02-000000_t"]
+    assert [m.id for m in load_migrations(registry, "postgres")] == [
+        "2024-01-01-000000_ext", "2024-01-02-000000_t"]
