@@ -6,14 +6,19 @@
 - Python callables: ``sha256(b"PYTHON:" + module + b":" + qualname + b"\\n" + source)``
   where ``source`` is the callable's source text (``inspect.getsource``) in UTF-8, so the
   digest changes exactly when the code changes. A callable whose source is unavailable
-  hashes its qualified name alone; pass ``checksum=`` explicitly in that case.
+  hashes its qualified name alone; pass ``checksum=`` explicitly in that case. A callable
+  object (an instance with ``__call__``) hashes its class that way; a
+  ``functools.partial`` hashes its function and then ``PARTIAL:`` + the repr of its
+  arguments, memory addresses removed, so no digest changes from one run to the next.
 - ``UNKNOWN_CHECKSUM`` (64 zeros) is what the Rust tool writes when it does not know one.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -50,11 +55,22 @@ def callable_checksum(func: Callable[..., Any] | None) -> str:
     """Stable digest of a Python migration callable (see the module docs)."""
     if func is None:
         return EMPTY_CHECKSUM
-    module = getattr(func, "__module__", "") or ""
-    qualname = getattr(func, "__qualname__", repr(func))
+    return hashlib.sha256(_callable_payload(func).encode()).hexdigest()
+
+
+#: Memory addresses in reprs change from one run to the next; they never reach a digest.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _callable_payload(func: Callable[..., Any]) -> str:
+    if isinstance(func, functools.partial):
+        arguments = repr((func.args, sorted(func.keywords.items())))
+        return f"{_callable_payload(func.func)}PARTIAL:{_ADDRESS.sub('', arguments)}\n"
+    # A callable object has no __qualname__ of its own: its class is its code.
+    target = func if hasattr(func, "__qualname__") else type(func)
+    module = getattr(target, "__module__", "") or ""
     try:
-        source = inspect.getsource(func)
+        source = inspect.getsource(target)
     except (OSError, TypeError):
         source = ""
-    payload = f"PYTHON:{module}:{qualname}\n{source}".encode()
-    return hashlib.sha256(payload).hexdigest()
+    return f"PYTHON:{module}:{target.__qualname__}\n{source}"

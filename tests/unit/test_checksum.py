@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 
 from switchy_guard.checksum import (
     EMPTY_CHECKSUM,
@@ -53,3 +55,33 @@ def test_callable_checksum_without_source_uses_name() -> None:
     # Built-ins have no Python source; the digest still exists and is stable.
     assert callable_checksum(len) == callable_checksum(len)
     assert callable_checksum(len) != callable_checksum(max)
+
+
+class _Step:
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+    def __call__(self, conn: object) -> None:
+        pass
+
+
+def _make_runner() -> Callable[[str, object], None]:
+    def run(sql: str, conn: object) -> None:
+        pass
+
+    return run
+
+
+def test_callable_objects_and_partials_hash_the_same_in_every_run() -> None:
+    # Their reprs hold memory addresses ("<_Step object at 0x7f...>"), which differ
+    # between two objects here just as between two runs of the tool: a digest built
+    # on them would report every applied migration as changed on the next run.
+    assert callable_checksum(_Step("SELECT 1")) == callable_checksum(_Step("SELECT 1"))
+    first, second = _make_runner(), _make_runner()
+    assert first is not second
+    assert callable_checksum(functools.partial(first, "SELECT 1")) == callable_checksum(
+        functools.partial(second, "SELECT 1"))
+    # ...and a partial still changes with its arguments.
+    assert callable_checksum(functools.partial(first, "SELECT 1")) != callable_checksum(
+        functools.partial(first, "SELECT 2"))
+    assert callable_checksum(_Step("x")) != callable_checksum(_make_runner())
