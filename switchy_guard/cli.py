@@ -418,6 +418,7 @@ class Context:
                 index_sha256=settings.remote_index_sha256,
                 allow_redirect_hosts=settings.remote_allow_redirect_hosts,
                 timeout=settings.remote_timeout,
+                checksum_mode=settings.checksum_mode,
             )
             if item.startswith(("http://", "https://"))
             else item

@@ -67,7 +67,7 @@ def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSo
     if text.startswith(("http://", "https://")):
         from .remote import RemoteMigrations
 
-        return RemoteMigrations(text)
+        return RemoteMigrations(text, checksum_mode=checksum_mode)
     package, colon, subdir = text.partition(":")
     if colon and package and "/" not in package and len(package) > 1 and not Path(text).exists():
         return EmbeddedMigrations(package, subdir or "migrations", checksum_mode=checksum_mode)

@@ -14,8 +14,9 @@ The index (``format`` 1)::
 
 ``url`` is absolute or relative to the index (where it was served from, after
 redirects); ``sql`` is inline. Every script carries the
-SHA-256 (lowercase hex) of its UTF-8 bytes, which must match what was fetched; it is also
-the migration's checksum, exactly as a directory source would hash the same file, so a
+SHA-256 (lowercase hex) of its UTF-8 bytes, which must match what was fetched; the
+migration's checksum is then computed exactly as a directory source in the same
+``checksum_mode`` would hash the same file (in ``file`` mode, that very SHA-256), so a
 migration can move between a folder and a remote index without drift. The index itself
 can be pinned by its SHA-256.
 
@@ -45,9 +46,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..checksum import script_checksum
 from ..db import mask_text
 from ..errors import InputError, SourceUnavailable
 from ..migration import DIALECTS, Migration
+from .directory import _checked_mode
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -103,6 +106,7 @@ class RemoteMigrations:
         allow_redirect_hosts: Iterable[str] = (),
         timeout: float = 10.0,
         retries: int = 2,
+        checksum_mode: str = "file",
     ) -> None:
         scheme = urllib.parse.urlsplit(url).scheme
         if scheme not in ("http", "https"):
@@ -116,6 +120,7 @@ class RemoteMigrations:
         self.index_sha256 = index_sha256.lower() if index_sha256 else None
         self.timeout = timeout
         self.retries = max(0, retries)
+        self.checksum_mode = _checked_mode(checksum_mode)
         self._opener = urllib.request.build_opener(_RedirectGuard(set(allow_redirect_hosts)))
         self._base = url  # where the index really came from: relative script URLs use it
 
@@ -315,9 +320,11 @@ class RemoteMigrations:
         down_spec = entry.get("down")
         if down_spec is not None and not isinstance(down_spec, dict):
             raise InputError("'down' must be an object or null", path=where)
-        down = self._script(down_spec, migration_id, "down") if down_spec else None
+        down = self._script(down_spec, migration_id, "down") if down_spec is not None else None
         try:
-            up_text, down_text = up.decode("utf-8-sig"), down.decode("utf-8-sig") if down else None
+            # An empty down script is a deliberate no-op rollback, as an empty down.sql.
+            up_text = up.decode("utf-8-sig")
+            down_text = down.decode("utf-8-sig") if down is not None else None
         except UnicodeDecodeError:
             raise InputError("a script is not valid UTF-8", path=where) from None
         transactional = entry.get("transactional", True)
@@ -328,8 +335,8 @@ class RemoteMigrations:
             id=migration_id,
             up=up_text,
             down=down_text,
-            up_checksum=_sha256(up),
-            down_checksum=_sha256(down or b""),
+            up_checksum=script_checksum(up, self.checksum_mode),
+            down_checksum=script_checksum(down, self.checksum_mode),
             description=description if isinstance(description, str) else None,
             depends_on=tuple(depends_on),
             dialects=tuple(dialects) if dialects is not None else None,

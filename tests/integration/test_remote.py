@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.checksum import file_checksum
+from switchy_guard.checksum import exec_raw_checksum, file_checksum
+from switchy_guard.discovery import DirectoryMigrations
 from switchy_guard.discovery.remote import RemoteMigrations
 from switchy_guard.errors import InputError, SourceUnavailable
 from switchy_guard.runner import Migrator
@@ -254,3 +255,54 @@ def test_command_line_with_remote_migrations(server: Server, tmp_path: Path,
     gone = run_cli("status", "-m", "http://127.0.0.1:9/index.json", "-d", database)
     assert gone.code == 3
     assert len(gone.error_lines) == 1 and "cannot fetch" in gone.err
+
+
+def _mirror_as_folder(root: Path) -> Path:
+    """The migrations of ``index()`` as a folder, byte for byte."""
+    for relative, data in [("2024-01-01-000000_items/up.sql", UP_A),
+                           ("2024-01-01-000000_items/down.sql", DOWN_A),
+                           ("2024-01-02-000000_seed/up.sql", UP_B)]:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    return root
+
+
+def test_checksums_follow_the_checksum_mode_as_a_folders_do(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(server)
+    folder = _mirror_as_folder(tmp_path / "migrations")
+    for mode in ("file", "exec-raw"):
+        remote = source(server, tmp_path, checksum_mode=mode).load()
+        local = DirectoryMigrations(folder, checksum_mode=mode).load()
+        assert [(m.id, m.up_checksum, m.down_checksum) for m in remote] == [
+            (m.id, m.up_checksum, m.down_checksum) for m in local]
+    assert remote[0].up_checksum == exec_raw_checksum(UP_A)
+    # On the command line: a database migrated from the folder in exec-raw mode shows
+    # no drift when the same migrations come from the index.
+    monkeypatch.setenv("SWITCHY_CACHE_DIR", str(tmp_path / "cache"))
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    mode = ("--checksum-mode", "exec-raw")
+    assert run_cli(*mode, "migrate", "-m", str(folder), "-d", database).code == 0
+    checked = run_cli(*mode, "validate", "--strict", "-m", f"{server.url}/m/index.json",
+                      "-d", database)
+    assert checked.code == 0, checked.out + checked.err
+
+
+def test_an_empty_down_script_is_a_no_op_rollback_not_irreversible(
+    server: Server, tmp_path: Path
+) -> None:
+    body = json.dumps({"format": 1, "migrations": [
+        {"id": "2024-01-01-000000_noop_down",
+         "up": {"sql": "SELECT 1;", "sha256": sha(b"SELECT 1;")},
+         "down": {"sql": "", "sha256": sha(b"")}}]}).encode()
+    server.static("/m/index.json", body)
+    folder = tmp_path / "migrations" / "2024-01-01-000000_noop_down"
+    folder.mkdir(parents=True)
+    (folder / "up.sql").write_bytes(b"SELECT 1;")
+    (folder / "down.sql").write_bytes(b"")
+    for mode in ("file", "exec-raw"):
+        (remote,) = source(server, tmp_path, checksum_mode=mode).load()
+        (local,) = DirectoryMigrations(tmp_path / "migrations", checksum_mode=mode).load()
+        assert remote.down == local.down == "" and remote.reversible
+        assert remote.down_checksum == local.down_checksum
