@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import time
@@ -66,6 +67,25 @@ def default_cache_dir() -> Path:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _check_url(url: str, where: str, what: str) -> None:
+    """Refuse, as bad input, a URL that is not plain http(s) to a host."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises ValueError when out of range
+    except ValueError as error:
+        raise InputError(f"{what} URL is not valid ({error})", path=where) from None
+    if parts.scheme not in ("http", "https"):
+        raise InputError(f"{what} needs an http:// or https:// URL", path=where)
+    if not parts.hostname:
+        raise InputError(f"{what} URL names no host", path=where)
+    if "@" in parts.netloc:
+        raise InputError(
+            f"{what} URL holds credentials; give them as remote_username and "
+            "remote_password (or SWITCHY_REMOTE_USER / SWITCHY_REMOTE_PASSWORD) instead",
+            path=where,
+        )
 
 
 class _RedirectGuard(urllib.request.HTTPRedirectHandler):
@@ -108,9 +128,7 @@ class RemoteMigrations:
         retries: int = 2,
         checksum_mode: str = "file",
     ) -> None:
-        scheme = urllib.parse.urlsplit(url).scheme
-        if scheme not in ("http", "https"):
-            raise InputError("a remote source needs an http:// or https:// URL", path=url)
+        _check_url(url, mask_text(url), "a remote source")
         self.url = url
         self._token = token or os.environ.get("SWITCHY_REMOTE_TOKEN") or None
         self._username = username or os.environ.get("SWITCHY_REMOTE_USER") or None
@@ -177,6 +195,8 @@ class RemoteMigrations:
                     break
             except SourceUnavailable:
                 raise
+            except http.client.HTTPException as error:  # a cut or garbled response
+                last = f"bad HTTP response: {str(error).strip() or type(error).__name__}"
             except (urllib.error.URLError, TimeoutError, OSError) as error:
                 reason = getattr(error, "reason", error)
                 last = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(
@@ -273,7 +293,12 @@ class RemoteMigrations:
             pass
         if self.offline:
             raise SourceUnavailable(f"{where}: offline, and the script is not in the cache")
-        _, data, _ = self._fetch(urllib.parse.urljoin(self._base, relative))
+        try:
+            url = urllib.parse.urljoin(self._base, relative)
+        except ValueError as error:
+            raise InputError(f"{which} script URL is not valid ({error})", path=where) from None
+        _check_url(url, where, f"the {which} script")
+        _, data, _ = self._fetch(url)
         if _sha256(data) == expected:
             self._write(cached, data)
         return data

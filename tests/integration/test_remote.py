@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -306,3 +307,54 @@ def test_an_empty_down_script_is_a_no_op_rollback_not_irreversible(
         (local,) = DirectoryMigrations(tmp_path / "migrations", checksum_mode=mode).load()
         assert remote.down == local.down == "" and remote.reversible
         assert remote.down_checksum == local.down_checksum
+
+
+def _one_reply_server(reply: bytes) -> socket.socket:
+    """A listening socket that answers one request with ``reply`` and hangs up."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return listener
+
+
+def test_a_cut_or_garbled_response_is_exit_3_not_a_traceback(tmp_path: Path) -> None:
+    for reply, problem in [
+        (b'HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\n{"format": 1',
+         r"bad HTTP response: IncompleteRead\(12 bytes read"),
+        (b"NOT HTTP AT ALL\r\n\r\n", "bad HTTP response: NOT HTTP AT ALL"),
+    ]:
+        with _one_reply_server(reply) as listener, pytest.raises(SourceUnavailable,
+                                                                 match=problem):
+            port = listener.getsockname()[1]
+            RemoteMigrations(f"http://127.0.0.1:{port}/index.json", cache_dir=tmp_path / "c",
+                             retries=0, timeout=2.0).load()
+
+
+def test_bad_urls_are_bad_input_naming_the_problem(server: Server, tmp_path: Path) -> None:
+    for url, problem in [
+        ("http://[::1/index.json", "URL is not valid"),
+        ("http:///index.json", "URL names no host"),
+        ("http://127.0.0.1:99999/index.json", "Port out of range"),
+        ("https://ci:hunter2@example.invalid/index.json", "URL holds credentials"),
+    ]:
+        with pytest.raises(InputError, match=problem) as info:
+            RemoteMigrations(url, cache_dir=tmp_path / "c").load()
+        assert "hunter2" not in info.value.one_line()
+    # A script may only come over http(s), never from a local file.
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(UP_A)
+    server.static("/m/index.json", json.dumps({"format": 1, "migrations": [
+        {"id": "2024-01-01-000000_a", "up": {"url": secret.as_uri(), "sha256": sha(UP_A)}},
+    ]}).encode())
+    with pytest.raises(InputError, match="up script needs an http:// or https:// URL"):
+        source(server, tmp_path).load()
+    cli = run_cli("status", "-m", "http://[::1/index.json", "-d", f"sqlite:///{tmp_path}/a.db")
+    assert cli.code == 2 and len(cli.error_lines) == 1, cli.err
