@@ -50,6 +50,8 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     progress = entry.progress
     if progress is None:
         return ""
+    if not progress.statements_total:  # Python code: no statements to count
+        return " (its code ran outside a transaction: what it did may have stayed applied)"
     note = (f" ({progress.statements_applied} of {progress.statements_total} statements "
             "had been applied")
     migration = entry.migration

@@ -84,6 +84,10 @@ def state_warnings(state: MigrationState, dialect: str | None = None) -> list[st
         kept = (f" ({entry.progress.statements_applied} of {entry.progress.statements_total}"
                 " statements were applied before the failure and stay applied)"
                 if entry.progress else "")
+        if entry.progress and not entry.progress.statements_total:
+            # Python code, not statements (SQL without statements cannot fail).
+            kept = (" (its code ran outside a transaction: what it did before the failure"
+                    " stays applied)")
         notes.append(f"{entry.id} failed: {reason or 'no reason recorded'}{kept}")
     for entry in state.drifted():
         notes.append(f"{entry.id} changed since it was applied ({', '.join(entry.drift)} script)")
