@@ -22,7 +22,7 @@ MIGRATION_FILES = ("up.sql", "down.sql", "metadata.toml")
 EntryCheck = Callable[[Traversable, str], None]
 
 
-_HIDDEN = (".", "__pycache__")
+_HIDDEN = (".", "__pycache__", "__init__.py")
 
 
 def _visible(entries: Iterable[Traversable]) -> list[Traversable]:
@@ -107,7 +107,7 @@ def read_migration(
             check(entry, f"{label}/{name}")
         if name in MIGRATION_FILES and entry.is_file():
             files[name] = entry.read_bytes()
-        elif name.lower().endswith((".sql", ".toml")) or entry.is_dir():
+        elif name.lower().endswith((".sql", ".toml", ".py")) or entry.is_dir():
             unexpected.append(entry)
     if unexpected:
         first = min(unexpected, key=lambda e: e.name)

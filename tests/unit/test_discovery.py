@@ -113,6 +113,22 @@ def test_unexpected_sql_file_is_an_error(tmp_path: Path) -> None:
         load_migrations(tmp_path, None)
 
 
+def test_python_file_in_a_migration_folder_is_an_error_not_an_empty_migration(
+    tmp_path: Path,
+) -> None:
+    # up.py does not run (code migrations are registered with CodeMigrations): read as
+    # an empty migration it would be recorded as applied having done nothing.
+    write(tmp_path, "2024-01-01-000000_a/up.py", "def up(conn): ...\n")
+    with pytest.raises(InputError, match=r"2024-01-01-000000_a/up\.py: unexpected file"):
+        load_migrations(tmp_path, None)
+    # A package marker is not a migration file.
+    (tmp_path / "2024-01-01-000000_a" / "up.py").unlink()
+    write(tmp_path, "2024-01-01-000000_a/__init__.py", "")
+    write(tmp_path, "2024-01-01-000000_a/up.sql", "SELECT 1;")
+    write(tmp_path, "__init__.py", "")
+    assert [m.id for m in load_migrations(tmp_path, None)] == ["2024-01-01-000000_a"]
+
+
 def test_undecodable_sql_names_the_file(tmp_path: Path) -> None:
     write(tmp_path, "2024-01-01-000000_a/up.sql", b"SELECT '\xff\xfe';")
     with pytest.raises(InputError) as info:
