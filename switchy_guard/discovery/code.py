@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -55,6 +56,14 @@ class CodeMigrations:
         for step in (up, down):
             if step is not None and not callable(step):
                 raise InputError("up and down must be callables", path=migration_id)
+        if checksum is not None:
+            # It goes into the tracking table's VARCHAR(64) column: anything else fails
+            # there, after the migration ran (MySQL commits DDL as it goes).
+            checksum = checksum.lower()
+            if len(checksum) != 64 or checksum.strip(string.hexdigits.lower()):
+                raise InputError(
+                    "checksum must be a SHA-256 in hex (64 characters)", path=migration_id
+                )
         return self._register(
             Migration(
                 id=migration_id,

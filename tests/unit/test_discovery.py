@@ -251,6 +251,12 @@ def test_code_source_errors() -> None:
         registry.add_sql("2024-01-01-000000_a", "SELECT 1", dialects=["db2"])
     registry.add_sql("2024-01-01-000000_a", "SELECT 1", dialects=["postgres"])
     assert load_migrations(registry, "sqlite") == []
+    # An explicit checksum must fit the tracking table's VARCHAR(64), as a SHA-256.
+    for bad in ("v1", "g" * 64, "a" * 65):
+        with pytest.raises(InputError, match="checksum must be a SHA-256"):
+            registry.add("2024-01-02-000000_b", lambda conn: None, checksum=bad)
+    given = registry.add("2024-01-02-000000_b", lambda conn: None, checksum="AB" * 32)
+    assert given.up_checksum == "ab" * 32
 
 
 def test_code_migration_may_depend_on_another_databases_migration() -> None:
