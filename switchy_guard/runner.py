@@ -430,6 +430,14 @@ class Migrator:
         return migration_lock(self.engine, self.tracking.name, self.lock_timeout)
 
     def _run(self, conn: Connection, plan: Plan) -> RunResult:
+        self.tracking.pin_schema(conn)
+        conn.commit()
+        try:
+            return self._run_pinned(conn, plan)
+        finally:
+            self.tracking.unpin_schema()
+
+    def _run_pinned(self, conn: Connection, plan: Plan) -> RunResult:
         started = time.perf_counter()
         result = RunResult(plan, False)
         if self.hooks.before_all:
@@ -482,6 +490,7 @@ class Migrator:
                     self._execute(auto, planned, statements[:before])
             with conn.begin():
                 self._execute(conn, planned, statements[before:end])
+                _reset_session(conn)
                 self._finish(conn, planned)
             if after:
                 with _autocommit(conn) as auto:
@@ -632,7 +641,20 @@ def _autocommit(conn: Connection) -> Iterator[Connection]:
         return
     with conn.engine.connect() as other:
         other.execution_options(isolation_level="AUTOCOMMIT")
-        yield other
+        try:
+            yield other
+        finally:
+            if not _in_transaction(other):
+                _reset_session(other)
+
+
+def _reset_session(conn: Connection) -> None:
+    """PostgreSQL: settings a migration SET for the session (pg_dump output empties the
+    search_path) end with it, so the next migration runs as it would on its own, and
+    the pooled connection goes back as it came. ``RESET ALL`` keeps the values the
+    connection was opened with."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("RESET ALL")
 
 
 def _in_transaction(conn: Connection) -> bool:

@@ -89,10 +89,35 @@ class TrackingTable:
     def __init__(self, name: str = DEFAULT_TABLE) -> None:
         self.name = validate_table_name(name)
         self.progress_name = f"{self.name}_statements"
+        # PostgreSQL schema the tables are named by while a run is pinned (see pin_schema).
+        self.schema: str | None = None
 
     def quoted(self, conn: Connection, name: str | None = None) -> str:
-        """The table name (or ``name``) quoted for this connection's dialect."""
-        return conn.dialect.identifier_preparer.quote(name or self.name)
+        """The table name (or ``name``) quoted for this connection's dialect (qualified
+        by the pinned schema, if any)."""
+        preparer = conn.dialect.identifier_preparer
+        quoted = preparer.quote(name or self.name)
+        if self.schema is None:
+            return quoted
+        return f"{preparer.quote_schema(self.schema)}.{quoted}"
+
+    def pin_schema(self, conn: Connection) -> None:
+        """PostgreSQL: name the tables by the schema the tracking table is in now, so the
+        runner's own writes still find them after a migration changed the search_path
+        (pg_dump output empties it). ``unpin_schema`` ends that."""
+        self.schema = None
+        if connection_dialect(conn) != "postgres":
+            return
+        self.schema = conn.execute(
+            text("SELECT coalesce((SELECT n.nspname FROM pg_catalog.pg_class c "
+                 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE c.oid = to_regclass(:t)), current_schema())"),
+            {"t": self.quoted(conn)},
+        ).scalar()
+
+    def unpin_schema(self) -> None:
+        """Name the tables unqualified again (by the session's search_path)."""
+        self.schema = None
 
     # -- schema -------------------------------------------------------------------
 
@@ -257,7 +282,7 @@ class TrackingTable:
 
     def ensure_progress(self, conn: Connection) -> None:
         """Create the statement-progress table when absent."""
-        if not inspect(conn).has_table(self.progress_name):
+        if not inspect(conn).has_table(self.progress_name, schema=self.schema):
             conn.exec_driver_sql(_CREATE_PROGRESS.format(t=self.quoted(conn, self.progress_name)))
 
     def clear_progress(self, conn: Connection, migration_id: str) -> None:

@@ -265,3 +265,28 @@ def test_migrate_json_says_what_ran_and_what_failed(tmp_path: Path, db_url: str)
         "2024-01-02-000000_second", 2, "INSERT INTO nowhere VALUES (1)")
     assert failed["file"].endswith("2024-01-02-000000_second/up.sql")
     assert (failed["statements_applied"], failed["statements_total"]) == (1, 2)
+
+
+@pytest.mark.only_on("postgres")
+@pytest.mark.parametrize("transactional", [True, False])
+def test_a_search_path_set_by_a_migration_ends_with_it(
+    tmp_path: Path, db_url: str, transactional: bool
+) -> None:
+    """pg_dump output sets the search_path for the session (``set_config(..., false)``):
+    the runner's own tracking writes and the next migration must not run under it (they
+    failed with 'relation "__switchy_migrations" does not exist' and a traceback, or
+    created the next migration's tables nowhere)."""
+    root = tmp_path / "m"
+    meta = "" if transactional else "transactional = false\n"
+    write(root, A,
+          "SELECT pg_catalog.set_config('search_path', '', false);\n"
+          "CREATE TABLE public.widgets (id int);\n", metadata=meta or None)
+    write(root, "2024-01-02-000000_second",
+          "SET search_path TO pg_catalog;\n"
+          "CREATE TABLE public.gadgets (id int);\n", metadata=meta or None)
+    write(root, "2024-01-03-000000_third", "CREATE TABLE plain (id int);\n")
+    migrator = Migrator(root, db_url)
+    migrator.migrate()
+    assert {"widgets", "gadgets", "plain"} <= tables(migrator)
+    assert all(row.status == "completed" for row in migrator.state().rows.values())
+    assert len(migrator.state().rows) == 3
