@@ -162,38 +162,64 @@ class _Counter:
 
 
 def _row_impacts(
-    index: int, info: StatementInfo, counter: _Counter, new_tables: set[str]
+    index: int, info: StatementInfo, counter: _Counter, new_tables: set[str],
+    renamed: dict[str, str | None],
 ) -> list[RowImpact]:
     if info.table is None:
         return []
     table = info.table.name
 
-    def existing(name: str) -> bool:
-        return name in counter.tables and name not in new_tables
+    def live(name: str) -> str | None:
+        """The live table ``name`` is at this point of the plan (``renamed``: a name the
+        plan gave an existing table, or took away from one)."""
+        if name in new_tables:
+            return None
+        source = renamed.get(name, name)
+        return source if source is not None and source in counter.tables else None
 
     out = []
-    if info.kind == "drop_table":
-        for dropped in info.tables:
-            if existing(dropped.name):
-                rows, estimate, _ = counter.rows(dropped.name)
-                out.append(RowImpact(index, dropped.name, "drop table", rows, estimate))
-    elif info.kind == "truncate" and existing(table):
-        rows, estimate, _ = counter.rows(table)
-        out.append(RowImpact(index, table, "truncate", rows, estimate))
-    elif info.kind in ("delete", "update") and not info.has_where and existing(table):
-        rows, estimate, _ = counter.rows(table)
+    if info.kind in ("drop_table", "truncate"):
+        what = info.kind.replace("_", " ")
+        for target in info.tables or (info.table,):
+            source = live(target.name)
+            if source is not None:
+                rows, estimate, _ = counter.rows(source)
+                out.append(RowImpact(index, target.name, what, rows, estimate))
+        return out
+    source = live(table)
+    if source is None:
+        return out
+    if info.kind in ("delete", "update") and not info.has_where:
+        rows, estimate, _ = counter.rows(source)
         out.append(RowImpact(index, table, f"{info.kind} every row", rows, estimate))
-    elif info.kind == "alter_table" and existing(table):
+    elif info.kind == "alter_table":
         for action in info.actions:
             if action.kind == "drop_column" and action.column:
-                rows, estimate, non_null = counter.rows(table, action.column)
+                rows, estimate, non_null = counter.rows(source, action.column)
                 out.append(RowImpact(index, table, f"drop column {action.column}", rows,
                                      estimate, non_null))
             elif action.kind == "alter_type" and action.column:
-                rows, estimate, _ = counter.rows(table)
+                rows, estimate, _ = counter.rows(source)
                 out.append(RowImpact(index, table, f"change type of {action.column}", rows,
                                      estimate))
     return out
+
+
+def _follow_rename(info: StatementInfo, new_tables: set[str],
+                   renamed: dict[str, str | None]) -> None:
+    """Record a table rename, so later statements on either name count the right rows."""
+    if info.kind not in ("rename_table", "alter_table") or not info.table or not info.new_name:
+        return
+    old, new = info.table.name, info.new_name.name
+    if old == new:
+        return
+    if old in new_tables:
+        new_tables.discard(old)
+        new_tables.add(new)
+        return
+    new_tables.discard(new)
+    renamed[new] = renamed.get(old, old)
+    renamed[old] = None
 
 
 def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
@@ -266,8 +292,9 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None
         new_tables: set[str] = set()
+        renamed: dict[str, str | None] = {}
         for step in plan.steps:
-            impact = _impact_of(step, migrator.dialect, counter, new_tables,
+            impact = _impact_of(step, migrator.dialect, counter, new_tables, renamed,
                                 by_migration.get(step.migration.id, []))
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
@@ -277,7 +304,8 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
 
 
 def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
-               new_tables: set[str], findings: list[Finding]) -> MigrationImpact:
+               new_tables: set[str], renamed: dict[str, str | None],
+               findings: list[Finding]) -> MigrationImpact:
     impact = MigrationImpact(
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
@@ -288,9 +316,10 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
         info = classify(statement.text, dialect)
         _objects(info, impact)
         if counter is not None and info.kind in _DESTRUCTIVE | {"alter_table"}:
-            impact.rows.extend(_row_impacts(number, info, counter, new_tables))
+            impact.rows.extend(_row_impacts(number, info, counter, new_tables, renamed))
         if info.kind == "create_table" and info.table:
             new_tables.add(info.table.name)
+        _follow_rename(info, new_tables, renamed)
     return impact
 
 

@@ -142,3 +142,40 @@ def test_plan_prints_its_findings_as_sarif_and_github(project: Path, db_url: str
     refused = run_cli("status", "-m", project, "-d", db_url, "--format", "sarif")
     assert refused.code == 2
     assert refused.error_lines == ["error: --format sarif is only for check and plan"]
+
+
+def test_rows_follow_a_table_renamed_earlier_in_the_plan(tmp_path: Path, db_url: str) -> None:
+    """A rollback that renames a table back and then drops it (or a migration that
+    renames then truncates) touches the live table's rows: they were silently missing
+    from the report, as the new name does not exist yet. And every table of a
+    multi-table TRUNCATE is counted, not just the first."""
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_orders",
+                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, note VARCHAR(20));\n"
+                    "CREATE TABLE audit (id INTEGER);\n"
+                    "INSERT INTO orders (id, note) VALUES (1, 'a'), (2, NULL), (3, 'c');\n"
+                    "INSERT INTO audit (id) VALUES (1), (2);\n",
+                    "DROP TABLE audit;\nDROP TABLE orders;\n")
+    write_migration(root, "2024-01-02-000000_rename",
+                    "ALTER TABLE orders RENAME TO purchases;\n",
+                    "ALTER TABLE purchases RENAME TO orders;\n")
+    Migrator(root, db_url).migrate()
+    write_migration(root, "2024-01-03-000000_purge",
+                    "ALTER TABLE purchases RENAME TO old_purchases;\n"
+                    "ALTER TABLE old_purchases DROP COLUMN note;\n"
+                    "CREATE TABLE purchases (id INTEGER);\n"
+                    "DROP TABLE purchases;\n")
+    forward = impact.impact_report(Migrator(root, db_url))
+    rows = [(r.statement, r.table, r.what, r.rows, r.non_null) for r in forward.migrations[0].rows]
+    assert rows == [(2, "old_purchases", "drop column note", 3, 2)]
+
+    write_migration(root, "2024-01-03-000000_purge", "SELECT 1;\n")
+    back = impact.rollback_report(Migrator(root, db_url), Steps(2))
+    by_id = {m.id: [(r.table, r.what, r.rows) for r in m.rows] for m in back.migrations}
+    assert by_id["2024-01-01-000000_orders"] == [("audit", "drop table", 2),
+                                                  ("orders", "drop table", 3)]
+
+    if db_url.startswith("postgres"):
+        write_migration(root, "2024-01-03-000000_purge", "TRUNCATE purchases, audit;\n")
+        (truncate,) = impact.impact_report(Migrator(root, db_url)).migrations
+        assert [(r.table, r.rows) for r in truncate.rows] == [("purchases", 3), ("audit", 2)]
