@@ -130,6 +130,17 @@ class _Counter:
         self.dialect = connection_dialect(conn)
         self.tables = set(inspect(conn).get_table_names())
         self.quote = conn.dialect.identifier_preparer.quote
+        self._columns: dict[str, set[str]] = {}
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether the live ``table`` has ``column`` (as PostgreSQL spells names, or in
+        any case on the databases whose column names ignore it)."""
+        if table not in self._columns:
+            self._columns[table] = {c["name"] for c in inspect(self.conn).get_columns(table)}
+        names = self._columns[table]
+        if self.dialect == "postgres":
+            return column in names
+        return column.lower() in {n.lower() for n in names}
 
     def _estimate(self, table: str) -> int | None:
         if self.dialect == "postgres":
@@ -161,32 +172,77 @@ class _Counter:
         return int(row[0]), False, int(row[1])
 
 
+class _PlanNames:
+    """Which live table and column a name in the plan stands for at each point: tables
+    the plan creates are new (no live rows), and renames are followed, so a statement on
+    a table or column renamed earlier in the plan counts the live one (and one added by
+    the plan counts nothing)."""
+
+    def __init__(self) -> None:
+        self.new_tables: set[str] = set()
+        self.tables: dict[str, str | None] = {}  # plan name -> live name (None: none)
+        self.columns: dict[tuple[str, str], str | None] = {}  # (live table, plan name)
+
+    def table(self, name: str, counter: _Counter) -> str | None:
+        if name in self.new_tables:
+            return None
+        source = self.tables.get(name, name)
+        return source if source is not None and source in counter.tables else None
+
+    def column(self, table: str, name: str, counter: _Counter) -> str | None:
+        source = self.columns.get((table, name), name)
+        return source if source is not None and counter.has_column(table, source) else None
+
+    def observe(self, info: StatementInfo) -> None:
+        """Follow what ``info`` creates and renames."""
+        if info.table is None:
+            return
+        name = info.table.name
+        if info.kind == "create_table":
+            self.new_tables.add(name)
+            self.tables.pop(name, None)
+            return
+        if info.kind not in ("rename_table", "alter_table"):
+            return
+        live = None if name in self.new_tables else self.tables.get(name, name)
+        if live is not None:
+            for action in info.actions:
+                if not action.column:
+                    continue
+                if action.kind == "add_column":
+                    self.columns[(live, action.column)] = None
+                elif action.new_name and action.new_name != action.column:
+                    source = self.columns.get((live, action.column), action.column)
+                    self.columns[(live, action.new_name)] = source
+                    self.columns[(live, action.column)] = None
+        new = info.new_name.name if info.new_name else None
+        if new is None or new == name:
+            return
+        if name in self.new_tables:
+            self.new_tables.discard(name)
+            self.new_tables.add(new)
+            return
+        self.new_tables.discard(new)
+        self.tables[new] = live
+        self.tables[name] = None
+
+
 def _row_impacts(
-    index: int, info: StatementInfo, counter: _Counter, new_tables: set[str],
-    renamed: dict[str, str | None],
+    index: int, info: StatementInfo, counter: _Counter, names: _PlanNames
 ) -> list[RowImpact]:
     if info.table is None:
         return []
     table = info.table.name
-
-    def live(name: str) -> str | None:
-        """The live table ``name`` is at this point of the plan (``renamed``: a name the
-        plan gave an existing table, or took away from one)."""
-        if name in new_tables:
-            return None
-        source = renamed.get(name, name)
-        return source if source is not None and source in counter.tables else None
-
     out = []
     if info.kind in ("drop_table", "truncate"):
         what = info.kind.replace("_", " ")
         for target in info.tables or (info.table,):
-            source = live(target.name)
+            source = names.table(target.name, counter)
             if source is not None:
                 rows, estimate, _ = counter.rows(source)
                 out.append(RowImpact(index, target.name, what, rows, estimate))
         return out
-    source = live(table)
+    source = names.table(table, counter)
     if source is None:
         return out
     if info.kind in ("delete", "update") and not info.has_where:
@@ -194,32 +250,20 @@ def _row_impacts(
         out.append(RowImpact(index, table, f"{info.kind} every row", rows, estimate))
     elif info.kind == "alter_table":
         for action in info.actions:
-            if action.kind == "drop_column" and action.column:
-                rows, estimate, non_null = counter.rows(source, action.column)
+            if not action.column or action.kind not in ("drop_column", "alter_type"):
+                continue
+            column = names.column(source, action.column, counter)
+            if column is None:
+                continue  # added by the plan: no live values
+            if action.kind == "drop_column":
+                rows, estimate, non_null = counter.rows(source, column)
                 out.append(RowImpact(index, table, f"drop column {action.column}", rows,
                                      estimate, non_null))
-            elif action.kind == "alter_type" and action.column:
+            else:
                 rows, estimate, _ = counter.rows(source)
                 out.append(RowImpact(index, table, f"change type of {action.column}", rows,
                                      estimate))
     return out
-
-
-def _follow_rename(info: StatementInfo, new_tables: set[str],
-                   renamed: dict[str, str | None]) -> None:
-    """Record a table rename, so later statements on either name count the right rows."""
-    if info.kind not in ("rename_table", "alter_table") or not info.table or not info.new_name:
-        return
-    old, new = info.table.name, info.new_name.name
-    if old == new:
-        return
-    if old in new_tables:
-        new_tables.discard(old)
-        new_tables.add(new)
-        return
-    new_tables.discard(new)
-    renamed[new] = renamed.get(old, old)
-    renamed[old] = None
 
 
 def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
@@ -291,10 +335,9 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     impacts = []
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None
-        new_tables: set[str] = set()
-        renamed: dict[str, str | None] = {}
+        names = _PlanNames()
         for step in plan.steps:
-            impact = _impact_of(step, migrator.dialect, counter, new_tables, renamed,
+            impact = _impact_of(step, migrator.dialect, counter, names,
                                 by_migration.get(step.migration.id, []))
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
@@ -304,8 +347,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
 
 
 def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
-               new_tables: set[str], renamed: dict[str, str | None],
-               findings: list[Finding]) -> MigrationImpact:
+               names: _PlanNames, findings: list[Finding]) -> MigrationImpact:
     impact = MigrationImpact(
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
@@ -316,10 +358,8 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
         info = classify(statement.text, dialect)
         _objects(info, impact)
         if counter is not None and info.kind in _DESTRUCTIVE | {"alter_table"}:
-            impact.rows.extend(_row_impacts(number, info, counter, new_tables, renamed))
-        if info.kind == "create_table" and info.table:
-            new_tables.add(info.table.name)
-        _follow_rename(info, new_tables, renamed)
+            impact.rows.extend(_row_impacts(number, info, counter, names))
+        names.observe(info)
     return impact
 
 

@@ -147,7 +147,9 @@ def test_plan_prints_its_findings_as_sarif_and_github(project: Path, db_url: str
 def test_rows_follow_a_table_renamed_earlier_in_the_plan(tmp_path: Path, db_url: str) -> None:
     """A rollback that renames a table back and then drops it (or a migration that
     renames then truncates) touches the live table's rows: they were silently missing
-    from the report, as the new name does not exist yet. And every table of a
+    from the report, as the new name does not exist yet. A column renamed (or added)
+    earlier in the plan and then dropped made the count fail, and with it the plan and
+    the rollback itself (exit 3, "column does not exist"). And every table of a
     multi-table TRUNCATE is counted, not just the first."""
     root = tmp_path / "m"
     write_migration(root, "2024-01-01-000000_orders",
@@ -158,20 +160,26 @@ def test_rows_follow_a_table_renamed_earlier_in_the_plan(tmp_path: Path, db_url:
                     "DROP TABLE audit;\nDROP TABLE orders;\n")
     write_migration(root, "2024-01-02-000000_rename",
                     "ALTER TABLE orders RENAME TO purchases;\n",
-                    "ALTER TABLE purchases RENAME TO orders;\n")
+                    "ALTER TABLE purchases RENAME TO orders;\n"
+                    "ALTER TABLE orders RENAME COLUMN note TO memo;\n"
+                    "ALTER TABLE orders DROP COLUMN memo;\n")
     Migrator(root, db_url).migrate()
     write_migration(root, "2024-01-03-000000_purge",
                     "ALTER TABLE purchases RENAME TO old_purchases;\n"
-                    "ALTER TABLE old_purchases DROP COLUMN note;\n"
+                    "ALTER TABLE old_purchases RENAME COLUMN note TO memo;\n"
+                    "ALTER TABLE old_purchases ADD COLUMN extra INTEGER;\n"
+                    "ALTER TABLE old_purchases DROP COLUMN memo;\n"
+                    "ALTER TABLE old_purchases DROP COLUMN extra;\n"
                     "CREATE TABLE purchases (id INTEGER);\n"
                     "DROP TABLE purchases;\n")
     forward = impact.impact_report(Migrator(root, db_url))
     rows = [(r.statement, r.table, r.what, r.rows, r.non_null) for r in forward.migrations[0].rows]
-    assert rows == [(2, "old_purchases", "drop column note", 3, 2)]
+    assert rows == [(4, "old_purchases", "drop column memo", 3, 2)]
 
     write_migration(root, "2024-01-03-000000_purge", "SELECT 1;\n")
     back = impact.rollback_report(Migrator(root, db_url), Steps(2))
     by_id = {m.id: [(r.table, r.what, r.rows) for r in m.rows] for m in back.migrations}
+    assert by_id["2024-01-02-000000_rename"] == [("orders", "drop column memo", 3)]
     assert by_id["2024-01-01-000000_orders"] == [("audit", "drop table", 2),
                                                   ("orders", "drop table", 3)]
 
