@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from .db import create_database_engine, dialect_of, mask_url, parse_url
 from .discovery import SourceSpec
@@ -352,7 +353,9 @@ def verify(
     report = VerifyReport()
     with scratch_database(database_url, scratch_url) as url:
         report.scratch = mask_url(url)
-        engine = create_database_engine(url)
+        # No pool: up, down and up again each get a session of their own, as separate
+        # migrate and rollback commands would (a temporary table dies with its session).
+        engine = create_database_engine(url, poolclass=NullPool)
         try:
             _require_empty(engine, url)
             migrator = Migrator(source, engine, table=table, checksum_mode=checksum_mode)

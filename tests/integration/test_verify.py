@@ -146,3 +146,23 @@ def test_a_non_empty_scratch_is_refused_untouched(tmp_path: Path, db_url: str,
     assert result.code == 2 and "is not empty (precious)" in result.err
     assert inspect(engine).get_table_names() == ["precious"]
     engine.dispose()
+
+
+def test_session_objects_of_one_run_do_not_leak_into_the_next(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """A temporary table lives as long as the session that made it. migrate, rollback
+    and migrate again, run as commands, each have their own session; verify ran them on
+    one pooled connection, so the re-up found the first up's temporary table and
+    reported 'up failed after down' for a down script that is right."""
+    root = tmp_path / "m"
+    write_migration(root, A,
+                    "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+                    "CREATE TEMPORARY TABLE staging (id INTEGER);\n"
+                    "INSERT INTO staging (id) VALUES (1);\n"
+                    "INSERT INTO users (id) SELECT id FROM staging;\n",
+                    "DROP TABLE users;\n")
+    result = run_cli("verify", "-m", root, *scratch_args(db_url, db_kind), "--format", "json")
+    data = json.loads(result.out)
+    assert data["differences"] == []
+    assert (result.code, data["verified"]) == (0, [A])
