@@ -527,7 +527,7 @@ class Migrator:
             self.tracking.set_progress(conn, migration.id, 0, total)
         try:
             with _autocommit(conn) as auto:
-                self._execute(auto, planned, progress=True)
+                self._execute(auto, planned, progress=conn)
                 if _in_transaction(auto):  # leaving the block rolls it back
                     raise _StepError(_LeftOpen(), None, total, total)
         except _StepError as failure:
@@ -545,8 +545,12 @@ class Migrator:
         planned: PlannedMigration,
         statements: tuple[Statement, ...] | None = None,
         *,
-        progress: bool = False,
+        progress: Connection | None = None,
     ) -> None:
+        """Run the step's statements on ``conn``; with ``progress``, record after each one
+        how many ran, on that connection: the runner's own session when ``conn`` is
+        another, so what a migration does to its session (``LOCK TABLES``, which refuses
+        every table it does not name; the search_path) cannot get in the way."""
         step: Step | None = (
             planned.migration.up if planned.direction == "up" else planned.migration.down
         )
@@ -572,8 +576,14 @@ class Migrator:
                     _drain(cursor)
                 except driver_error as exc:
                     raise _StepError(exc, statement, done, total) from exc
-                if progress:
+                if progress is conn:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
+                elif progress is not None and not _in_transaction(conn):
+                    # (Inside a transaction the migration opened, nothing is applied
+                    # until its COMMIT: the count waits for it.)
+                    with progress.begin():
+                        self.tracking.set_progress(progress, planned.migration.id, done + 1,
+                                                   total)
         finally:
             cursor.close()
 

@@ -290,3 +290,24 @@ def test_a_search_path_set_by_a_migration_ends_with_it(
     assert {"widgets", "gadgets", "plain"} <= tables(migrator)
     assert all(row.status == "completed" for row in migrator.state().rows.values())
     assert len(migrator.state().rows) == 3
+
+
+@pytest.mark.only_on("mysql")
+def test_lock_tables_in_a_migration_does_not_break_its_progress_record(
+    tmp_path: Path, db_url: str
+) -> None:
+    """mysqldump output wraps its INSERTs in LOCK TABLES ... UNLOCK TABLES. The runner
+    recorded each statement's progress on the migration's own session, where every table
+    not locked is refused: the migration was left in_progress, half-applied, with exit 3
+    ("was not locked with LOCK TABLES")."""
+    root = tmp_path / "m"
+    write(root, A,
+          "CREATE TABLE users (id INT PRIMARY KEY);\n"
+          "LOCK TABLES users WRITE;\n"
+          "INSERT INTO users VALUES (1), (2);\n"
+          "UNLOCK TABLES;\n"
+          "CREATE TABLE after_unlock (id INT);\n")
+    migrator = Migrator(root, db_url)
+    migrator.migrate()
+    assert migrator.state().rows[A].status == "completed"
+    assert {"users", "after_unlock"} <= tables(migrator)
