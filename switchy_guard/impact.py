@@ -366,12 +366,16 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
 def _rows_text(row: RowImpact) -> str:
     if row.rows is None:
         return "unknown"
-    count = f"{row.rows:,} rows"
+    count = _counted(row.rows, "row")
     if row.estimate:
         count = f"~{count} (estimate from statistics)"
     if row.non_null is not None:
-        count += f", {row.non_null:,} non-NULL values"
+        count += f", {_counted(row.non_null, 'non-NULL value')}"
     return count
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def render_text(report: ImpactReport) -> str:

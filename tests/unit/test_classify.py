@@ -180,14 +180,3 @@ def test_data_modifying_ctes(sql: str, kind: str, table: str | None, has_where: 
     info = classify(sql, "postgres")
     assert (info.kind, str(info.table) if info.table else None, info.has_where) == (
         kind, table, has_where)
-
-
-def test_the_impact_report_names_other_created_objects() -> None:
-    from switchy_guard.impact import MigrationImpact, _objects
-
-    impact = MigrationImpact("m", True, True, [])
-    for sql in ("CREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
-                "CREATE EXTENSION IF NOT EXISTS pgcrypto",
-                "CREATE USER 'app'@'%' IDENTIFIED BY 'x'"):
-        _objects(classify(sql, "mysql" if "USER" in sql else "postgres"), impact)
-    assert impact.creates == ["trigger audit", "extension pgcrypto", "user"]
