@@ -367,15 +367,22 @@ def verify(
 
 def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyReport) -> None:
     migrations = migrator.migrations()
+    # Migrations whose re-up failed, recorded as applied on a schema their up did not
+    # build: a later up that fails may be failing because of them.
+    not_rebuilt: list[str] = []
     for position, migration in enumerate(migrations):
         report.order.append(migration.id)
         before = snapshot(engine, table)
         try:
             migrator.migrate(Steps(1))
         except MigrationFailed as error:
+            suspects = (f" (the re-up of {', '.join(not_rebuilt)} failed earlier, so this "
+                        "up ran on a schema it did not build: look there first)"
+                        if not_rebuilt else "")
             report.differences.append(Difference(
                 migration.id, STEP_UP, "migration", migration.id,
-                f"up failed, the migrations after it were not verified: {error.reason}"))
+                f"up failed, the migrations after it were not verified: {error.reason}"
+                f"{suspects}"))
             report.not_reached = [m.id for m in migrations[position + 1:]]
             report.order += report.not_reached
             return
@@ -399,6 +406,7 @@ def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyR
                 migration.id, STEP_REUP, "migration", migration.id,
                 f"up failed after down (down left something behind): {error.reason}"))
             # Record it applied so the next migrations can be verified on top of it.
+            not_rebuilt.append(migration.id)
             with engine.begin() as conn:
                 migrator.tracking.record(
                     conn, migration.id, COMPLETED, migration.up_checksum,

@@ -166,3 +166,20 @@ def test_session_objects_of_one_run_do_not_leak_into_the_next(
     data = json.loads(result.out)
     assert data["differences"] == []
     assert (result.code, data["verified"]) == (0, [A])
+
+
+def test_an_up_failing_after_an_earlier_failed_re_up_points_at_it(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """A's down forgets table x, so A's re-up fails and A is recorded applied without
+    table y; B's up then fails for want of y. The failure is B's, the cause A's."""
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE x (id INTEGER);\nCREATE TABLE y (id INTEGER);\n",
+                    "DROP TABLE y;\n")
+    write_migration(root, B, "ALTER TABLE y ADD COLUMN z INTEGER;\n",
+                    "ALTER TABLE y DROP COLUMN z;\n")
+    report = verify(str(root), scratch_url=db_url if db_kind != "sqlite" else None)
+    messages = {(d.migration, d.step): d.detail for d in report.differences}
+    assert "down left something behind" in messages[(A, "re-up")]
+    assert (f"(the re-up of {A} failed earlier, so this up ran on a schema it did not "
+            "build: look there first)") in messages[(B, "up")]
