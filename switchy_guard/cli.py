@@ -359,6 +359,8 @@ class Context:
         self.argv = list(argv)
         self.out = out
         self.err = err
+        #: Warnings printed after the verb succeeds: an error stays one line on its own.
+        self.notes: list[str] = []
         self.format: str = getattr(args, "format", "text")
         self.quiet: bool = getattr(args, "quiet", False)
         flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
@@ -380,8 +382,12 @@ class Context:
             console.width = 120
         return console
 
-    def migrator(self) -> Migrator:
-        """A Migrator for the configured source and database."""
+    def migrator(self, *, reads_only: bool = False) -> Migrator:
+        """A Migrator for the configured source and database.
+
+        ``reads_only``: the verb changes nothing, so a SQLite file that does not exist
+        is read as an empty database, with a warning, instead of being created.
+        """
         from .runner import Migrator
 
         url = self.settings.database_url
@@ -389,9 +395,18 @@ class Context:
             raise ConfigError(
                 f"'{self.args.verb}' needs a database: give -d URL or set SWITCHY_DATABASE_URL"
             )
+        database: Any = url
+        if reads_only:
+            from .db import absent_sqlite_file, empty_stand_in
+
+            absent = absent_sqlite_file(url)
+            if absent is not None:
+                self.notes.append(f"warning: {absent} does not exist: read as an empty "
+                                  "database, and not created (migrate creates it)")
+                database = empty_stand_in(url)
         return Migrator(
             self.source(),
-            url,
+            database,
             table=self.settings.migration_table,
             lock_timeout=self.settings.lock_timeout,
             checksum_mode=self.settings.checksum_mode,
@@ -461,7 +476,7 @@ def cmd_list(ctx: Context) -> int:
     """``list``: every migration with its state."""
     from .report.state import list_text, status_entry
 
-    state = ctx.migrator().state()
+    state = ctx.migrator(reads_only=True).state()
     if ctx.format == "json":
         ctx.emit_json({"migrations": [status_entry(e) for e in state.entries]})
     else:
@@ -477,7 +492,7 @@ def cmd_status(ctx: Context) -> int:
     from .lockstatus import lock_status
     from .report.state import print_status, state_warnings, status_entry, summary
 
-    migrator = ctx.migrator()
+    migrator = ctx.migrator(reads_only=True)
     state = migrator.state()
     lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
@@ -632,7 +647,7 @@ def cmd_validate(ctx: Context) -> int:
     """``validate [--strict]``: recorded checksums against the files."""
     from .recovery import validate_checksums
 
-    state = ctx.migrator().state()
+    state = ctx.migrator(reads_only=True).state()
     report = validate_checksums(state)
     if ctx.format == "json":
         ctx.emit_json({
@@ -831,7 +846,10 @@ def main(
             raise ConfigError(f"--format {ctx.format} is only for check and plan")
         if ctx.format == "markdown" and args.verb not in ("check", "plan", "rollback"):
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
-        return VERBS[args.verb](ctx)
+        code = VERBS[args.verb](ctx)
+        for note in ctx.notes:
+            err.write(note + "\n")
+        return code
     except SwitchyError as error:
         if debug:
             traceback.print_exc(file=err)

@@ -134,15 +134,16 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
 
 def cmd_plan(ctx: Context) -> int:
     """``plan``: the impact report of what migrate would do, with the gate's verdict."""
-    print_impact(ctx, _judged_report(ctx, ctx.migrator(), "up"))
+    print_impact(ctx, _judged_report(ctx, ctx.migrator(reads_only=True), "up"))
     return 0
 
 
 def _run(ctx: Context, direction: str) -> int:
     from .gated import gated_run
 
-    migrator = ctx.migrator()
-    if ctx.args.dry_run or getattr(ctx.args, "plan", False):
+    reads_only = bool(ctx.args.dry_run or getattr(ctx.args, "plan", False))
+    migrator = ctx.migrator(reads_only=reads_only)
+    if reads_only:
         report = _judged_report(ctx, migrator, direction)
         if ctx.format == "json":
             ctx.emit_json({**report.to_dict(), "dry_run": True})
@@ -231,7 +232,7 @@ def cmd_lock(ctx: Context) -> int:
     """``lock status`` / ``lock break``: see or clear the migration lock."""
     from .lockstatus import lock_status
 
-    migrator = ctx.migrator()
+    migrator = ctx.migrator(reads_only=ctx.args.action == "status")
     if ctx.args.action == "status":
         status = lock_status(migrator.engine, migrator.tracking.name)
         if ctx.format == "json":

@@ -152,6 +152,30 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
     return engine
 
 
+def absent_sqlite_file(url: str | URL) -> str | None:
+    """The path of the SQLite database file ``url`` names when that file does not exist
+    (None for other databases, in-memory ones and files that exist)."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite" or not database or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return None
+    import os
+
+    return None if os.path.exists(database) else database
+
+
+def empty_stand_in(url: str | URL) -> Engine:
+    """An engine named like the SQLite ``url`` whose connections open empty in-memory
+    databases: a read-only verb reads a file that does not exist yet as an empty
+    database, without creating the file (sqlite3 creates any file it opens)."""
+    import sqlite3
+
+    return create_database_engine(url, creator=lambda: sqlite3.connect(":memory:"))
+
+
 def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

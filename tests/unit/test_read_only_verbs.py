@@ -1,0 +1,31 @@
+"""Verbs that only read never create a SQLite file for a path that does not exist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli_helpers import run_cli, write_migration
+
+
+def test_read_only_verbs_do_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    root = tmp_path / "migrations"
+    write_migration(root, "2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    database = tmp_path / "mistyped.db"
+    url = f"sqlite:///{database}"
+    for args in (["status"], ["list"], ["validate"], ["plan"], ["migrate", "--dry-run"],
+                 ["rollback", "--all", "--plan"], ["lock", "status"],
+                 ["status", "--format", "json"]):
+        result = run_cli(*args, "-m", root, "-d", url)
+        assert result.code == 0, (args, result)
+        assert result.err == (f"warning: {database} does not exist: read as an empty "
+                              "database, and not created (migrate creates it)\n"), args
+        assert not database.exists(), args
+        assert not list(tmp_path.glob("mistyped.db*")), args
+    status = run_cli("status", "-m", root, "-d", url, "--format", "json")
+    assert json.loads(status.out)["summary"]["completed"] == 0
+    assert run_cli("migrate", "-m", root, "-d", url).code == 0  # a writing verb creates it
+    assert database.exists()
+    after = run_cli("status", "-m", root, "-d", url)
+    assert after.err == "" and "0 pending" in after.out
