@@ -157,13 +157,16 @@ def _run_check(
 def _database_state(
     ordered: list[Migration], database_url: str, table: str
 ) -> tuple[set[str], list[Hit]]:
-    from .db import connect, create_database_engine
+    from .db import absent_sqlite_file, connect, create_database_engine, empty_stand_in
     from .rules.integrity import database_hits
     from .state import MigrationState
     from .tracking import TrackingTable
 
     tracking = TrackingTable(table)
-    engine = create_database_engine(database_url)
+    # check only reads: a SQLite file that does not exist is an empty database, not
+    # a file to create.
+    engine = (empty_stand_in(database_url) if absent_sqlite_file(database_url)
+              else create_database_engine(database_url))
     try:
         with connect(engine) as conn:
             rows = tracking.read(conn)

@@ -29,3 +29,14 @@ def test_read_only_verbs_do_not_create_a_missing_sqlite_file(tmp_path: Path) -> 
     assert database.exists()
     after = run_cli("status", "-m", root, "-d", url)
     assert after.err == "" and "0 pending" in after.out
+
+
+def test_check_with_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "migrations"
+    write_migration(root, "2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    database = tmp_path / "mistyped.db"
+    result = run_cli("check", "-m", root, "-d", f"sqlite:///{database}", "--format", "json")
+    assert result.code == 0, result
+    assert json.loads(result.out)["summary"]["migrations"] == 1  # the one pending
+    assert not list(tmp_path.glob("mistyped.db*"))
