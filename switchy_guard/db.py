@@ -7,6 +7,7 @@ Every URL that leaves this module for a person is masked (:func:`mask_url`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -162,8 +163,6 @@ def absent_sqlite_file(url: str | URL) -> str | None:
         or database.startswith("file:")
     ):
         return None
-    import os
-
     return None if os.path.exists(database) else database
 
 

@@ -135,12 +135,11 @@ class _Counter:
     def has_column(self, table: str, column: str) -> bool:
         """Whether the live ``table`` has ``column`` (as PostgreSQL spells names, or in
         any case on the databases whose column names ignore it)."""
+        folds = self.dialect != "postgres"
         if table not in self._columns:
-            self._columns[table] = {c["name"] for c in inspect(self.conn).get_columns(table)}
-        names = self._columns[table]
-        if self.dialect == "postgres":
-            return column in names
-        return column.lower() in {n.lower() for n in names}
+            names = (c["name"] for c in inspect(self.conn).get_columns(table))
+            self._columns[table] = {n.lower() for n in names} if folds else set(names)
+        return (column.lower() if folds else column) in self._columns[table]
 
     def _estimate(self, table: str) -> int | None:
         if self.dialect == "postgres":
