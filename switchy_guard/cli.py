@@ -678,10 +678,10 @@ def cmd_validate(ctx: Context) -> int:
 
 def cmd_mark_all_completed(ctx: Context) -> int:
     """``mark-all-completed``: record migrations as completed without running them."""
-    from .recovery import SCOPES, Scope, mark_all_completed
+    from .recovery import Scope, mark_all_completed, scope_label
 
     scopes: list[Scope] = ctx.args.scopes or ["pending"]
-    scope = "+".join(s for s in SCOPES if s in scopes)
+    scope = scope_label(scopes)
     migrator = ctx.migrator()
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""

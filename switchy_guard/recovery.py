@@ -28,6 +28,11 @@ Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
 SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
 
 
+def scope_label(scopes: Collection[str]) -> str:
+    """``include-failed+include-in-progress``: the scopes given, in SCOPES order."""
+    return "+".join(s for s in SCOPES if s in scopes) or "pending"
+
+
 @dataclass
 class ChecksumReport:
     """Applied migrations sorted by what their checksums say."""
@@ -88,7 +93,6 @@ def mark_all_completed(
     scopes = {scope} if isinstance(scope, str) else set(scope)
     for unknown in sorted(scopes - set(SCOPES)):
         raise ConfigError(f"unknown scope {unknown!r} (known: {', '.join(SCOPES)})")
-    label = "+".join(s for s in SCOPES if s in scopes) or "pending"
     tracking, migrations = migrator.tracking, migrator.migrations()
     with _locked(migrator) as conn:
         if drop:
@@ -111,7 +115,7 @@ def mark_all_completed(
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy,
                 target=",".join(m.id for m in marked),
-                detail=f"scope={label} drop={drop}: {len(marked)} marked completed",
+                detail=f"scope={scope_label(scopes)} drop={drop}: {len(marked)} marked completed",
             )
     return [m.id for m in marked]
 
