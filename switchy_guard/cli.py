@@ -567,16 +567,8 @@ def cmd_check(ctx: Context) -> int:
     )
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
-    elif ctx.format == "sarif":
-        from .rules import all_rules
-
-        ctx.out.write(
-            render.to_sarif(report.findings, all_rules(), version=__version__, base=Path.cwd())
-            + "\n"
-        )
-    elif ctx.format == "github":
-        text = render.to_github(report.findings, base=Path.cwd())
-        ctx.out.write(text + ("\n" if text else ""))
+    elif ctx.format in ("sarif", "github"):
+        ctx.out.write(render.for_code_scanning(report.findings, ctx.format))
     elif ctx.format == "markdown":
         ctx.out.write(render.to_markdown(report.findings, report.summary))
     else:

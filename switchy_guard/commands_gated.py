@@ -97,19 +97,10 @@ def print_impact(ctx: Context, report: ImpactReport) -> None:
     if ctx.format == "json":
         ctx.emit_json(report.to_dict())
     elif ctx.format in ("sarif", "github"):  # the plan's findings, as check prints them
-        from pathlib import Path
-
-        from . import __version__
-        from .report.findings import to_github, to_sarif
-        from .rules import all_rules
+        from .report.findings import for_code_scanning
 
         findings = [finding for m in report.migrations for finding in m.findings]
-        if ctx.format == "sarif":
-            ctx.out.write(to_sarif(findings, all_rules(), version=__version__,
-                                   base=Path.cwd()) + "\n")
-        else:
-            text = to_github(findings, base=Path.cwd())
-            ctx.out.write(text + ("\n" if text else ""))
+        ctx.out.write(for_code_scanning(findings, ctx.format))
     elif ctx.format == "markdown":
         ctx.out.write(render_markdown(report))
     else:

@@ -188,6 +188,18 @@ def to_github(findings: Sequence[Finding], base: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def for_code_scanning(findings: Sequence[Finding], fmt: str) -> str:
+    """``findings`` as ``sarif`` or ``github`` output, paths relative to the current
+    folder, ready to write (``check`` and ``plan`` print them alike)."""
+    if fmt == "sarif":
+        from .. import __version__
+        from ..rules import all_rules
+
+        return to_sarif(findings, all_rules(), version=__version__, base=Path.cwd()) + "\n"
+    text = to_github(findings, base=Path.cwd())
+    return text + ("\n" if text else "")
+
+
 def _md_cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
