@@ -31,6 +31,15 @@ EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
 CHECKSUM_MODES = ("file", "exec-raw")
 
 
+def checked_mode(mode: str) -> str:
+    """``mode`` when it is one of CHECKSUM_MODES; ConfigError (exit 2) otherwise."""
+    if mode not in CHECKSUM_MODES:
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown checksum mode {mode!r} (known: {', '.join(CHECKSUM_MODES)})")
+    return mode
+
+
 def script_checksum(data: bytes | None, mode: str = "file") -> str:
     """Checksum of a script file's bytes in ``mode`` (see CHECKSUM_MODES)."""
     if data is None or mode == "file":

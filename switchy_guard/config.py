@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checksum import CHECKSUM_MODES
+from .checksum import checked_mode
 from .errors import ConfigError
 from .migration import DIALECTS
 from .records import DEFAULT_TABLE
@@ -200,11 +200,7 @@ def resolve_settings(
         merged["lock_timeout"] = float(merged["lock_timeout"])
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
-    if merged["checksum_mode"] not in CHECKSUM_MODES:
-        raise ConfigError(
-            f"unknown checksum mode {merged['checksum_mode']!r} "
-            f"(known: {', '.join(CHECKSUM_MODES)})"
-        )
+    checked_mode(merged["checksum_mode"])
     if merged["lock_timeout"] < 0:
         raise ConfigError("the lock timeout must be 0 or more seconds")
     return Settings(**merged, config_file=file_path)

@@ -7,16 +7,10 @@ from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from ..checksum import CHECKSUM_MODES
-from ..errors import ConfigError, InputError
+from ..checksum import checked_mode
+from ..errors import InputError
 from ..migration import Migration
 from .layout import EntryCheck, choose_tree, read_tree
-
-
-def _checked_mode(mode: str) -> str:
-    if mode not in CHECKSUM_MODES:
-        raise ConfigError(f"unknown checksum mode {mode!r} (known: {', '.join(CHECKSUM_MODES)})")
-    return mode
 
 
 class _DiskEntry:
@@ -67,7 +61,7 @@ class DirectoryMigrations:
 
     def __init__(self, root: str | Path, *, checksum_mode: str = "file") -> None:
         self.root = Path(root)
-        self.checksum_mode = _checked_mode(checksum_mode)
+        self.checksum_mode = checked_mode(checksum_mode)
 
     def __repr__(self) -> str:
         return f"DirectoryMigrations({str(self.root)!r})"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib.resources
 
+from ..checksum import checked_mode
 from ..errors import InputError
 from ..migration import Migration
-from .directory import _checked_mode
 from .layout import choose_tree, read_tree
 
 
@@ -22,7 +22,7 @@ class EmbeddedMigrations:
     ) -> None:
         self.package = package
         self.subdir = subdir
-        self.checksum_mode = _checked_mode(checksum_mode)
+        self.checksum_mode = checked_mode(checksum_mode)
 
     def __repr__(self) -> str:
         return f"EmbeddedMigrations({self.package!r}, {self.subdir!r})"

@@ -47,11 +47,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..checksum import script_checksum
+from ..checksum import checked_mode, script_checksum
 from ..db import mask_text
 from ..errors import InputError, SourceUnavailable
 from ..migration import DIALECTS, Migration
-from .directory import _checked_mode
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -138,7 +137,7 @@ class RemoteMigrations:
         self.index_sha256 = index_sha256.lower() if index_sha256 else None
         self.timeout = timeout
         self.retries = max(0, retries)
-        self.checksum_mode = _checked_mode(checksum_mode)
+        self.checksum_mode = checked_mode(checksum_mode)
         self._opener = urllib.request.build_opener(_RedirectGuard(set(allow_redirect_hosts)))
         self._base = url  # where the index really came from: relative script URLs use it
 
