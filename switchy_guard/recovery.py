@@ -84,11 +84,13 @@ def mark_all_completed(
 ) -> list[str]:
     """Record migrations as completed without running them; returns the ids marked.
 
-    ``pending`` marks migrations with no row; ``include-failed`` and
-    ``include-in-progress`` also turn those rows to completed (give both to do both);
-    ``all`` rewrites every known migration's row with the current checksums. ``drop``
-    first drops and recreates the tracking table (all history is lost), as
-    switchy-migrate's ``--drop`` does.
+    ``pending`` records migrations with no row, with the current checksums;
+    ``include-failed`` and ``include-in-progress`` also turn those rows to completed
+    (give both to do both); ``all`` is both of them, as in switchy-migrate. Rows already
+    ``completed`` are never touched, and a failed or in-progress row is updated in place
+    (its ``run_on`` and checksums kept, as switchy_schema's ``mark_all_migrations_completed``
+    does), so marking never hides drift. ``drop`` first drops and recreates the tracking
+    table (all history is lost), as switchy-migrate's ``--drop`` does.
     """
     scopes = {scope} if isinstance(scope, str) else set(scope)
     for unknown in sorted(scopes - set(SCOPES)):
@@ -102,16 +104,16 @@ def mark_all_completed(
             tracking.ensure(conn)
         rows = tracking.read(conn)
         conn.commit()
-        states = {IN_PROGRESS} if "include-in-progress" in scopes else set()
-        states |= {FAILED} if "include-failed" in scopes else set()
-        marked = [
-            m for m in migrations
-            if m.id not in rows or "all" in scopes or rows[m.id].status in states
-        ]
+        states = {IN_PROGRESS} if scopes & {"include-in-progress", "all"} else set()
+        states |= {FAILED} if scopes & {"include-failed", "all"} else set()
+        marked = [m for m in migrations if m.id not in rows or rows[m.id].status in states]
         with conn.begin():
             for migration in marked:
-                tracking.record(conn, migration.id, COMPLETED, migration.up_checksum,
-                                migration.down_checksum, replace=migration.id in rows)
+                if migration.id in rows:
+                    tracking.set_status(conn, migration.id, COMPLETED)
+                else:
+                    tracking.record(conn, migration.id, COMPLETED, migration.up_checksum,
+                                    migration.down_checksum)
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy,
                 target=",".join(m.id for m in marked),

@@ -241,11 +241,10 @@ def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url:
     assert mark_all_completed(migrator, "include-in-progress") == [IDS[1]]
     assert set(statuses().values()) == {"completed"}
     assert migrator.state().rows[IDS[2]].up_checksum == "x"
-    assert mark_all_completed(migrator, "all") == IDS
-    assert migrator.state().drifted() == []
+    assert mark_all_completed(migrator, "all") == []  # every row is completed already
     with migrator.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT id FROM __switchy_migrations").fetchall()
-    assert sorted(r[0] for r in rows) == IDS  # replaced, never duplicated
+    assert sorted(r[0] for r in rows) == IDS  # updated in place, never duplicated
     with pytest.raises(Exception, match="unknown scope"):
         mark_all_completed(migrator, "everything")  # type: ignore[arg-type]
 
@@ -275,3 +274,45 @@ def test_mark_all_completed_flags_combine(tmp_path: Path, db_url: str) -> None:
     with migrator.engine.connect() as conn:
         details = [e.detail for e in AuditJournal(tracking.name).entries(conn)]
     assert "scope=include-failed+include-in-progress drop=False: 3 marked completed" in details
+
+
+def test_mark_all_completed_all_leaves_completed_rows_alone(
+    tmp_path: Path, db_url: str
+) -> None:
+    """switchy_schema's MarkCompletedScope::All marks pending, failed and in-progress
+    migrations and leaves completed rows unchanged (runner.rs); a failed or in-progress
+    row is updated in place (update_migration_status), keeping run_on and the checksums it
+    ran with. Rewriting completed rows with the current checksums would hide drift that
+    switchy-migrate validate still reports."""
+    from switchy_guard.runner import Migrator
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    for migration_id in IDS:
+        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
+    migrator = Migrator(root, db_url)
+    tracking = TrackingTable()
+    with migrator.engine.begin() as conn:
+        tracking.ensure(conn)
+        tracking.record(conn, IDS[0], "failed", "a" * 64, "b" * 64, "boom")
+        tracking.record(conn, IDS[1], "in_progress", "c" * 64, "d" * 64)
+        tracking.record(conn, IDS[2], "completed", "e" * 64, "f" * 64)
+    before = migrator.state().rows
+    result = run_cli("mark-all-completed", "--all", "--force", "--format", "json",
+                     "-m", root, "-d", db_url)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["marked"] == [IDS[0], IDS[1], IDS[3]]
+    rows = migrator.state().rows
+    assert {r.status for r in rows.values()} == {"completed"}
+    # The completed row still holds what it ran with: its drift is still reported.
+    assert (rows[IDS[2]].up_checksum, rows[IDS[2]].down_checksum) == ("e" * 64, "f" * 64)
+    assert rows[IDS[2]].run_on == before[IDS[2]].run_on
+    assert [e.id for e in migrator.state().drifted()] == [IDS[0], IDS[1], IDS[2]]
+    # Failed and in-progress rows are updated in place, as switchy_schema does.
+    assert (rows[IDS[0]].up_checksum, rows[IDS[0]].run_on) == ("a" * 64, before[IDS[0]].run_on)
+    assert rows[IDS[0]].failure_reason is None and rows[IDS[0]].finished_on is not None
+    assert (rows[IDS[1]].up_checksum, rows[IDS[1]].run_on) == ("c" * 64, before[IDS[1]].run_on)
+    assert rows[IDS[1]].finished_on is not None
+    with migrator.engine.connect() as conn:
+        ids = conn.exec_driver_sql("SELECT id FROM __switchy_migrations").fetchall()
+    assert sorted(r[0] for r in ids) == IDS
