@@ -173,8 +173,11 @@ def mark(
 ) -> None:
     """Record one migration as ``completed`` or ``failed`` without running it.
 
-    The migration must exist in the sources (found before the row is touched); its row is
-    replaced, never duplicated, and the current checksums are recorded.
+    The migration must exist in the sources (found before the row is touched). As in
+    switchy_schema's ``mark_migration_completed``: an existing row is updated in place
+    (its ``run_on`` and the checksums it ran with kept, never duplicated), and marking a
+    ``completed`` row completed changes nothing, so it cannot hide drift. A migration
+    with no row is recorded with the current checksums.
     """
     tracking = migrator.tracking
     migration = next((m for m in migrator.migrations() if m.id == migration_id), None)
@@ -186,14 +189,18 @@ def mark(
         rows = tracking.read(conn)
         conn.commit()
         previous = rows[migration_id].status if migration_id in rows else "pending"
+        reason = reason if status == FAILED else None
         with conn.begin():
-            tracking.record(
-                conn, migration_id, status, migration.up_checksum, migration.down_checksum,
-                reason if status == FAILED else None, replace=migration_id in rows,
-            )
+            if previous == "pending":
+                tracking.record(conn, migration_id, status, migration.up_checksum,
+                                migration.down_checksum, reason)
+            elif previous != COMPLETED or status != COMPLETED:
+                tracking.set_status(conn, migration_id, status, reason)
+            unchanged = " (already completed: unchanged)" if previous == status == COMPLETED \
+                else ""
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy, target=migration_id,
-                detail=f"{previous} -> {status}" + (f": {reason}" if reason else ""),
+                detail=f"{previous} -> {status}{unchanged}" + (f": {reason}" if reason else ""),
             )
 
 

@@ -123,3 +123,38 @@ def test_an_audit_journal_from_the_first_release_gains_the_new_columns(
     assert entries[0].os_user == "old" and len(entries) == 2
     assert entries[1].policy == "development" and entries[1].outcome == "ok"
     assert entries[1].plan_digest and entries[1].duration_ms is not None
+
+
+def test_mark_completed_keeps_the_row_it_updates(tmp_path: Path, db_url: str) -> None:
+    """switchy_schema's mark_migration_completed (runner.rs) leaves a completed row alone
+    and updates a failed or in-progress row in place, keeping run_on and the checksums it
+    ran with: re-recording the current checksums would hide drift that switchy-migrate
+    validate still reports."""
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, B, "CREATE TABLE b (id INTEGER);\n", "DROP TABLE b;\n")
+    migrator = Migrator(root, db_url)
+    tracking = TrackingTable()
+    with migrator.engine.begin() as conn:
+        tracking.ensure(conn)
+        tracking.record(conn, A, "completed", "a" * 64, "b" * 64)
+        tracking.record(conn, B, "failed", "c" * 64, "d" * 64, "boom")
+    before = migrator.state().rows
+    common = ["-m", root, "-d", db_url, "--force"]
+    assert run_cli("mark-completed", A, *common).code == 0
+    assert run_cli("mark-completed", B, *common).code == 0
+    rows = Migrator(root, db_url).state().rows
+    assert rows[A] == before[A]  # completed already: nothing changed, drift still shows
+    assert rows[B].status == "completed" and rows[B].failure_reason is None
+    assert (rows[B].up_checksum, rows[B].down_checksum) == ("c" * 64, "d" * 64)
+    assert rows[B].run_on == before[B].run_on and rows[B].finished_on is not None
+    assert [e.id for e in Migrator(root, db_url).state().drifted()] == [A, B]
+    assert [d for _, _, d in audit(db_url)] == [
+        "completed -> completed (already completed: unchanged)", "failed -> completed"]
+    engine = create_engine(parse_url(db_url))
+    with engine.connect() as conn:
+        ids = sorted(r[0] for r in conn.exec_driver_sql("SELECT id FROM __switchy_migrations"))
+    engine.dispose()
+    assert ids == [A, B]
