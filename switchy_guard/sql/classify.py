@@ -130,25 +130,36 @@ _TOKEN_TEMPLATE = r"""
     (?P<skip>\s+|--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
   | (?P<dollar>\$(\w*)\$[\s\S]*?(?:\$\3\$|\Z))
   | (?P<string>[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|[NnBbXx]?STRING)
-  | (?P<quoted>"(?:[^"]|"")*(?:"|\Z)|`(?:[^`]|``)*(?:`|\Z))
+  | (?P<quoted>"(?:[^"]|"")*(?:"|\Z)|`(?:[^`]|``)*(?:`|\Z)BRACKET)
   | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
   | (?P<punct>::|<=|>=|<>|!=|\|\||[\s\S])
 """
-# Standard SQL strings double their quotes; MySQL's also take backslash escapes.
-_FAST_TOKEN = {
-    False: re.compile(_TOKEN_TEMPLATE.replace("STRING", r"'(?:[^']|'')*(?:'|\Z)"), re.VERBOSE),
-    True: re.compile(
-        _TOKEN_TEMPLATE.replace("STRING", r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)"), re.VERBOSE
-    ),
+# Standard SQL strings double their quotes; MySQL's also take backslash escapes. SQLite
+# also quotes names in [brackets] (elsewhere a bracket is an array subscript).
+_PLAIN_STRING = r"'(?:[^']|'')*(?:'|\Z)"
+_BACKSLASH_STRING = r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)"
+
+
+def _token_regex(string: str, bracket: str = "") -> re.Pattern[str]:
+    return re.compile(
+        _TOKEN_TEMPLATE.replace("STRING", string).replace("BRACKET", bracket), re.VERBOSE
+    )
+
+
+_GENERIC_TOKEN = _token_regex(_PLAIN_STRING)
+_FAST_TOKEN: dict[str | None, re.Pattern[str]] = {
+    "mysql": _token_regex(_BACKSLASH_STRING),
+    "sqlite": _token_regex(_PLAIN_STRING, r"|\[[^\]]*(?:\]|\Z)"),
 }
+_CLOSING = {"[": "]"}
 
 
 def tokenize(sql: str, dialect: str | None = None) -> list[Tok]:
     """Significant tokens of ``sql`` (no whitespace or comments), in one regex pass."""
     out: list[Tok] = []
     append = out.append
-    for match in _FAST_TOKEN[dialect == "mysql"].finditer(sql):
+    for match in _FAST_TOKEN.get(dialect, _GENERIC_TOKEN).finditer(sql):
         kind = match.lastgroup
         if kind == "skip":
             continue
@@ -158,7 +169,8 @@ def tokenize(sql: str, dialect: str | None = None) -> list[Tok]:
         elif kind == "punct":
             append(Tok(PUNCT, text, text))
         elif kind == "quoted":
-            inner = text[1:-1] if len(text) > 1 and text[-1] == text[0] else text[1:]
+            closed = len(text) > 1 and text[-1] == _CLOSING.get(text[0], text[0])
+            inner = text[1:-1] if closed else text[1:]
             append(Tok(QUOTED, inner, inner.upper()))
         elif kind == "number":
             append(Tok(NUMBER, text, text))
@@ -304,7 +316,7 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         if first == "PRAGMA":
             return StatementInfo("pragma")
         return StatementInfo(_FAST[first]) if first not in ("INSERT", "REPLACE") else (
-            _classify_insert(text)
+            _classify_insert(text, dialect)
         )
     if first in _TRANSACTION:
         return _classify_transaction(first, text)
@@ -370,7 +382,7 @@ def _balanced(cur: Cursor) -> list[Tok]:
     return cur.toks[start:]
 
 
-def _classify_insert(text: str) -> StatementInfo:
+def _classify_insert(text: str, dialect: str | None) -> StatementInfo:
     found = re.match(
         r"\s*(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+|IGNORE\s+|LOW_PRIORITY\s+|DELAYED\s+)?"
         r"(?:INTO\s+)?([`\"\[]?[\w$]+[`\"\]]?(?:\.[`\"\[]?[\w$]+[`\"\]]?)?)",
@@ -378,7 +390,7 @@ def _classify_insert(text: str) -> StatementInfo:
     )
     if not found:
         return StatementInfo("insert")
-    table = Cursor(tokenize(found.group(1))).name()
+    table = Cursor(tokenize(found.group(1), dialect)).name()
     return StatementInfo("insert", table=table)
 
 

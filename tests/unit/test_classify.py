@@ -180,3 +180,16 @@ def test_data_modifying_ctes(sql: str, kind: str, table: str | None, has_where: 
     info = classify(sql, "postgres")
     assert (info.kind, str(info.table) if info.table else None, info.has_where) == (
         kind, table, has_where)
+
+
+def test_sqlite_bracket_quoted_names_agree_with_sqlparse() -> None:
+    sql = "DROP TABLE IF EXISTS [order items], [users]"
+    assert [(t.kind, t.text) for t in tokenize(sql, "sqlite")] == [
+        (t.kind, t.text) for t in tokenize_sqlparse(sql)]
+    info = classify(sql, "sqlite")
+    assert [str(t) for t in info.tables] == ["order items", "users"]
+    assert str(classify("INSERT INTO [users] (id) VALUES (1)", "sqlite").table) == "users"
+
+
+def test_brackets_are_subscripts_outside_sqlite() -> None:
+    assert [t.kind for t in tokenize("SELECT a[1]", "postgres")] == ["w", "w", "p", "n", "p"]

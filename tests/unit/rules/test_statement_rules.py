@@ -233,3 +233,29 @@ def test_an_index_on_a_materialized_view_of_the_plan_is_not_flagged() -> None:
     assert findings_for(sql, P) == set()
     # A view that exists already is read by someone: indexing it blocks them.
     assert findings_for("CREATE INDEX totals_n ON totals (n);\n", P) == {"SG401"}
+
+
+def messages_for(sql: str, dialect: str) -> dict[str, list[str]]:
+    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    found: dict[str, list[str]] = {}
+    for finding in validate([existing, migration], dialect, plan_ids={migration.id}).findings:
+        found.setdefault(finding.code, []).append(finding.message)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("fires", "quiet", "code", "message"),
+    [
+        ("DROP TABLE IF EXISTS [users]", "DROP VIEW [users]", "SG301",
+         "drops table users and every row in it"),
+        ("DELETE FROM [users]", "DELETE FROM [users] WHERE [id] = 1", "SG305",
+         "deletes every row of users (no WHERE clause)"),
+        ("ALTER TABLE [users] DROP COLUMN [email]", "ALTER TABLE [users] ADD COLUMN [bio] TEXT",
+         "SG302", "drops column users.email and its data"),
+    ],
+)
+def test_sqlite_bracket_quoted_names(fires: str, quiet: str, code: str, message: str) -> None:
+    """SQLite quotes names in [brackets]: DROP TABLE [users] drops users."""
+    assert messages_for(fires, S).get(code) == [message]
+    assert code not in messages_for(quiet, S)
