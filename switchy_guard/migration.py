@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,6 +78,8 @@ _METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialec
 
 def parse_metadata(text: str, path: str) -> Metadata:
     """Parse and validate ``metadata.toml`` text; every problem is an InputError."""
+    import tomllib  # most migrations have no metadata.toml: not paid at start-up
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

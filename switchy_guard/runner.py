@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -28,9 +28,11 @@ from .discovery import SourceSpec, as_source, load_migrations
 from .errors import ConfigError, InputError, MigrationFailed, Refused
 from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
 from .migration import Migration, Step
-from .sql import Statement, split_statements
 from .state import MigrationState, MigrationStatus, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
+
+if TYPE_CHECKING:
+    from .sql import Statement
 
 Direction = Literal["up", "down"]
 
@@ -372,6 +374,8 @@ class Migrator:
         statements = self._split.get(key)
         step = migration.up if direction == "up" else migration.down
         if statements is None:  # a gated run plans twice: split each script once
+            from .sql import split_statements  # not imported by the verbs that only read
+
             statements = (tuple(split_statements(step, self.dialect))
                           if isinstance(step, str) else ())
             self._split[key] = statements
