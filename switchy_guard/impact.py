@@ -23,7 +23,7 @@ from .state import MigrationState
 
 if TYPE_CHECKING:
     from .gate import Verdict
-    from .sql.classify import StatementInfo
+    from .sql.classify import Name, StatementInfo
     from .validation import AllowedFinding
 
 # The validator and the classifier are imported where a detailed report needs them: a
@@ -122,51 +122,93 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
         impact.alters.append(f"{table}: {info.kind.replace('_', ' ')}")
 
 
+#: A live table: (schema, name) as the database spells them.
+Table = tuple[str, str]
+
+
 class _Counter:
-    """Row counts on the live database, exact for small tables."""
+    """Row counts on the live database, exact for small tables.
+
+    Names in the plan are resolved to live tables here: a schema-qualified name (another
+    PostgreSQL schema, another MySQL database, an attached SQLite database) to that
+    schema's table, an unqualified one to the default schema's; SQLite and MySQL match
+    unquoted names whatever their case (the classifier lower-cases them)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = connection_dialect(conn)
-        self.tables = set(inspect(conn).get_table_names())
-        self.quote = conn.dialect.identifier_preparer.quote
-        self._columns: dict[str, set[str]] = {}
+        self.inspector = inspect(conn)
+        self.default_schema = self.inspector.default_schema_name or ""
+        self.folds = self.dialect != "postgres"
+        self._quote = conn.dialect.identifier_preparer
+        self._tables: dict[str, dict[str, str]] = {}  # folded schema -> folded -> live
+        self._columns: dict[Table, dict[str, str]] = {}
 
-    def has_column(self, table: str, column: str) -> bool:
-        """Whether the live ``table`` has ``column`` (as PostgreSQL spells names, or in
-        any case on the databases whose column names ignore it)."""
-        folds = self.dialect != "postgres"
+    def fold(self, name: str) -> str:
+        return name.lower() if self.folds else name
+
+    def key(self, name: Name, schema: str | None = None) -> Table:
+        """The name as a comparable key (schema made explicit, case folded); ``schema``:
+        the one meant when the name has none."""
+        return self.fold(name.schema or schema or self.default_schema), self.fold(name.name)
+
+    def live(self, key: Table) -> Table | None:
+        """The live table a key names, or None when there is none."""
+        schema, name = key
+        if schema not in self._tables:
+            live = schema if schema != self.fold(self.default_schema) else None
+            try:
+                names = self.inspector.get_table_names(schema=live)
+            except Exception:  # an unknown schema or database: no such table
+                names = []
+            self._tables[schema] = {self.fold(n): n for n in names}
+        found = self._tables[schema].get(name)
+        if found is None:
+            return None
+        return (schema if schema != self.fold(self.default_schema) else self.default_schema,
+                found)
+
+    def column(self, table: Table, column: str) -> str | None:
+        """The live column of ``table`` a plan name stands for, or None."""
         if table not in self._columns:
-            names = (c["name"] for c in inspect(self.conn).get_columns(table))
-            self._columns[table] = {n.lower() for n in names} if folds else set(names)
-        return (column.lower() if folds else column) in self._columns[table]
+            schema = None if table[0] == self.default_schema else table[0]
+            names = (c["name"] for c in self.inspector.get_columns(table[1], schema=schema))
+            self._columns[table] = {self.fold(n): n for n in names}
+        return self._columns[table].get(self.fold(column))
 
-    def _estimate(self, table: str) -> int | None:
+    def quoted(self, table: Table) -> str:
+        schema, name = table
+        if schema == self.default_schema:
+            return self._quote.quote(name)
+        return f"{self._quote.quote_schema(schema)}.{self._quote.quote(name)}"
+
+    def _estimate(self, table: Table) -> int | None:
         if self.dialect == "postgres":
             value = self.conn.execute(
-                text("SELECT reltuples FROM pg_class WHERE relname = :t AND relkind = 'r'"),
-                {"t": table},
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t) "
+                     "AND relkind = 'r'"), {"t": self.quoted(table)},
             ).scalar()
         elif self.dialect == "mysql":
             value = self.conn.execute(
                 text("SELECT TABLE_ROWS FROM information_schema.TABLES "
-                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"), {"t": table},
+                     "WHERE TABLE_SCHEMA = :s AND TABLE_NAME = :t"),
+                {"s": table[0], "t": table[1]},
             ).scalar()
         else:
             return None  # SQLite keeps no statistics worth trusting: count
         return int(value) if value is not None and value >= 0 else None
 
-    def rows(self, table: str, column: str | None = None) -> tuple[int, bool, int | None]:
+    def rows(self, table: Table, column: str | None = None) -> tuple[int, bool, int | None]:
         """(rows, is_estimate, non-null values of ``column``)."""
         estimate = self._estimate(table)
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return estimate, True, None
-        quoted = self.quote(table)
+        quoted = self.quoted(table)
         if column is None:
             count = self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quoted}").scalar()
             return int(count or 0), False, None
         row = self.conn.exec_driver_sql(
-            f"SELECT COUNT(*), COUNT({self.quote(column)}) FROM {quoted}"
+            f"SELECT COUNT(*), COUNT({self._quote.quote(column)}) FROM {quoted}"
         ).one()
         return int(row[0]), False, int(row[1])
 
@@ -175,55 +217,63 @@ class _PlanNames:
     """Which live table and column a name in the plan stands for at each point: tables
     the plan creates are new (no live rows), and renames are followed, so a statement on
     a table or column renamed earlier in the plan counts the live one (and one added by
-    the plan counts nothing)."""
+    the plan counts nothing). Tables are keyed by :meth:`_Counter.key`."""
 
-    def __init__(self) -> None:
-        self.new_tables: set[str] = set()
-        self.tables: dict[str, str | None] = {}  # plan name -> live name (None: none)
-        self.columns: dict[tuple[str, str], str | None] = {}  # (live table, plan name)
+    def __init__(self, counter: _Counter) -> None:
+        self.counter = counter
+        self.new_tables: set[Table] = set()
+        self.tables: dict[Table, Table | None] = {}  # plan key -> live table (None: none)
+        self.columns: dict[tuple[Table, str], str | None] = {}  # (live, folded plan name)
 
-    def table(self, name: str, counter: _Counter) -> str | None:
-        if name in self.new_tables:
+    def table(self, name: Name) -> Table | None:
+        key = self.counter.key(name)
+        if key in self.new_tables:
             return None
-        source = self.tables.get(name, name)
-        return source if source is not None and source in counter.tables else None
+        if key in self.tables:
+            return self.tables[key]
+        return self.counter.live(key)
 
-    def column(self, table: str, name: str, counter: _Counter) -> str | None:
-        source = self.columns.get((table, name), name)
-        return source if source is not None and counter.has_column(table, source) else None
+    def column(self, table: Table, name: str) -> str | None:
+        source = self.columns.get((table, self.counter.fold(name)), name)
+        return None if source is None else self.counter.column(table, source)
 
     def observe(self, info: StatementInfo) -> None:
         """Follow what ``info`` creates and renames."""
         if info.table is None:
             return
-        name = info.table.name
+        key = self.counter.key(info.table)
         if info.kind == "create_table":
-            self.new_tables.add(name)
-            self.tables.pop(name, None)
+            self.new_tables.add(key)
+            self.tables.pop(key, None)
             return
         if info.kind not in ("rename_table", "alter_table"):
             return
-        live = None if name in self.new_tables else self.tables.get(name, name)
+        live = self.table(info.table)
+        fold = self.counter.fold
         if live is not None:
             for action in info.actions:
                 if not action.column:
                     continue
                 if action.kind == "add_column":
-                    self.columns[(live, action.column)] = None
-                elif action.new_name and action.new_name != action.column:
-                    source = self.columns.get((live, action.column), action.column)
-                    self.columns[(live, action.new_name)] = source
-                    self.columns[(live, action.column)] = None
-        new = info.new_name.name if info.new_name else None
-        if new is None or new == name:
+                    self.columns[(live, fold(action.column))] = None
+                elif action.new_name and fold(action.new_name) != fold(action.column):
+                    source = self.columns.get((live, fold(action.column)), action.column)
+                    self.columns[(live, fold(action.new_name))] = source
+                    self.columns[(live, fold(action.column))] = None
+        if info.new_name is None:
             return
-        if name in self.new_tables:
-            self.new_tables.discard(name)
+        # ALTER TABLE s.t RENAME TO u keeps the table in its schema.
+        new = self.counter.key(info.new_name,
+                               info.table.schema if info.kind == "alter_table" else None)
+        if new == key:
+            return
+        if key in self.new_tables:
+            self.new_tables.discard(key)
             self.new_tables.add(new)
             return
         self.new_tables.discard(new)
         self.tables[new] = live
-        self.tables[name] = None
+        self.tables[key] = None
 
 
 def _row_impacts(
@@ -231,17 +281,17 @@ def _row_impacts(
 ) -> list[RowImpact]:
     if info.table is None:
         return []
-    table = info.table.name
+    table = str(info.table)
     out = []
     if info.kind in ("drop_table", "truncate"):
         what = info.kind.replace("_", " ")
         for target in info.tables or (info.table,):
-            source = names.table(target.name, counter)
+            source = names.table(target)
             if source is not None:
                 rows, estimate, _ = counter.rows(source)
-                out.append(RowImpact(index, target.name, what, rows, estimate))
+                out.append(RowImpact(index, str(target), what, rows, estimate))
         return out
-    source = names.table(table, counter)
+    source = names.table(info.table)
     if source is None:
         return out
     if info.kind in ("delete", "update") and not info.has_where:
@@ -251,7 +301,7 @@ def _row_impacts(
         for action in info.actions:
             if not action.column or action.kind not in ("drop_column", "alter_type"):
                 continue
-            column = names.column(source, action.column, counter)
+            column = names.column(source, action.column)
             if column is None:
                 continue  # added by the plan: no live values
             if action.kind == "drop_column":
@@ -334,7 +384,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     impacts = []
     with connect(migrator.engine) as conn:
         counter = _Counter(conn) if live else None
-        names = _PlanNames()
+        names = _PlanNames(counter) if counter is not None else None
         for step in plan.steps:
             impact = _impact_of(step, migrator.dialect, counter, names,
                                 by_migration.get(step.migration.id, []))
@@ -346,7 +396,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
 
 
 def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
-               names: _PlanNames, findings: list[Finding]) -> MigrationImpact:
+               names: _PlanNames | None, findings: list[Finding]) -> MigrationImpact:
     impact = MigrationImpact(
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
@@ -356,7 +406,9 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: _Counter | None,
     for number, statement in enumerate(step.statements, 1):
         info = classify(statement.text, dialect)
         _objects(info, impact)
-        if counter is not None and info.kind in _DESTRUCTIVE | {"alter_table"}:
+        if counter is None or names is None:
+            continue
+        if info.kind in _DESTRUCTIVE | {"alter_table"}:
             impact.rows.extend(_row_impacts(number, info, counter, names))
         names.observe(info)
     return impact

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url
 
 import switchy_guard.impact as impact
 from switchy_guard.runner import Migrator, Steps
@@ -187,3 +189,44 @@ def test_rows_follow_a_table_renamed_earlier_in_the_plan(tmp_path: Path, db_url:
         write_migration(root, "2024-01-03-000000_purge", "TRUNCATE purchases, audit;\n")
         (truncate,) = impact.impact_report(Migrator(root, db_url)).migrations
         assert [(r.table, r.rows) for r in truncate.rows] == [("purchases", 3), ("audit", 2)]
+
+
+def test_rows_of_schema_qualified_and_mixed_case_tables(
+    tmp_path: Path, db_kind: str, make_db_url: Callable[[], str]
+) -> None:
+    """``DELETE FROM billing.invoices`` counted the default schema's ``invoices`` (2 rows
+    instead of 40, and its dropped column went missing, as that other table has none);
+    on SQLite and MySQL ``DELETE FROM AuditLog`` counted nothing, as the classifier
+    lower-cases the name and the lookup was case-sensitive."""
+    db_url = make_db_url()
+    # The other schema: a PostgreSQL schema, another MySQL database, SQLite's "main".
+    other = {"postgres": "billing", "sqlite": "main",
+             "mysql": str(make_url(make_db_url()).database)}[db_kind]
+    audit, message = ('"AuditLog"', '"Message"') if db_kind == "postgres" else (
+        "AuditLog", "Message")
+    memos = ", ".join(f"({n}, {'NULL' if n % 2 else repr('m')})" for n in range(40))
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        if db_kind == "postgres":
+            conn.exec_driver_sql("CREATE SCHEMA billing")
+        if db_kind != "sqlite":  # a same-named table in the default schema
+            conn.exec_driver_sql("CREATE TABLE invoices (id INTEGER)")
+            conn.exec_driver_sql("INSERT INTO invoices (id) VALUES (1), (2)")
+        conn.exec_driver_sql(f"CREATE TABLE {other}.invoices (id INTEGER, memo VARCHAR(5))")
+        conn.exec_driver_sql(f"INSERT INTO {other}.invoices (id, memo) VALUES {memos}")
+        conn.exec_driver_sql(f"CREATE TABLE {audit} (id INTEGER, {message} VARCHAR(5))")
+        conn.exec_driver_sql(f"INSERT INTO {audit} VALUES (1, 'a'), (2, NULL), (3, 'c')")
+    engine.dispose()
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_purge",
+                    f"ALTER TABLE {other}.invoices DROP COLUMN memo;\n"
+                    f"DELETE FROM {other}.invoices;\n"
+                    f"ALTER TABLE {audit} DROP COLUMN {message};\n"
+                    f"DROP TABLE {audit};\n")
+    (purge,) = impact.impact_report(Migrator(root, db_url)).migrations
+    rows = [(r.statement, r.table.lower(), r.what.lower(), r.rows, r.non_null)
+            for r in purge.rows]
+    assert rows == [(1, f"{other}.invoices", "drop column memo", 40, 20),
+                    (2, f"{other}.invoices", "delete every row", 40, None),
+                    (3, "auditlog", "drop column message", 3, 2),
+                    (4, "auditlog", "drop table", 3, None)]
