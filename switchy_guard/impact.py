@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from .db import connect, connection_dialect
+from .db import connect, connection_dialect, database_reason
 from .findings import Finding
 from .runner import Migrator, Plan, PlannedMigration, Strategy
 from .state import MigrationState
@@ -143,6 +144,7 @@ class _Counter:
         self._quote = conn.dialect.identifier_preparer
         self._tables: dict[str, dict[str, str]] = {}  # folded schema -> folded -> live
         self._columns: dict[Table, dict[str, str]] = {}
+        self.problems: list[str] = []  # counts the database refused
 
     def fold(self, name: str) -> str:
         return name.lower() if self.folds else name
@@ -198,8 +200,22 @@ class _Counter:
             return None  # SQLite keeps no statistics worth trusting: count
         return int(value) if value is not None and value >= 0 else None
 
-    def rows(self, table: Table, column: str | None = None) -> tuple[int, bool, int | None]:
-        """(rows, is_estimate, non-null values of ``column``)."""
+    def rows(self, table: Table, column: str | None = None
+             ) -> tuple[int | None, bool, int | None]:
+        """(rows, is_estimate, non-null values of ``column``); rows None when the database
+        refuses to count them (a role that may not read the table), noted in
+        :attr:`problems`."""
+        try:
+            if self.dialect != "postgres":
+                return self._rows(table, column)
+            with self.conn.begin_nested():  # an error must not end the transaction
+                return self._rows(table, column)
+        except DBAPIError as exc:
+            self.problems.append(f"rows of {self.quoted(table)} not counted: "
+                                 f"{database_reason(exc)}")
+            return None, False, None
+
+    def _rows(self, table: Table, column: str | None) -> tuple[int, bool, int | None]:
         estimate = self._estimate(table)
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return estimate, True, None
@@ -391,6 +407,8 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
         conn.rollback()
+    if counter is not None:
+        warnings = warnings + list(dict.fromkeys(counter.problems))
     return ImpactReport(plan.direction, plan.dialect, impacts, warnings,
                         live=counter is not None)
 

@@ -230,3 +230,43 @@ def test_rows_of_schema_qualified_and_mixed_case_tables(
                     (2, f"{other}.invoices", "delete every row", 40, None),
                     (3, "auditlog", "drop column message", 3, 2),
                     (4, "auditlog", "drop table", 3, None)]
+
+
+@pytest.mark.only_on("postgres")
+def test_plan_with_a_read_only_role_that_may_not_read_every_table(
+    tmp_path: Path, db_url: str
+) -> None:
+    """An operator's read-only role without SELECT on one table got no plan at all
+    ("permission denied", and the aborted transaction failed every later count): that
+    table's figures are now unknown, with the reason as a warning, and the rest counted."""
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_tables",
+                    "CREATE TABLE open_t (id INTEGER);\nCREATE TABLE secret_t (id INTEGER);\n"
+                    "INSERT INTO open_t VALUES (1), (2);\nINSERT INTO secret_t VALUES (1);\n")
+    Migrator(root, db_url).migrate()
+    write_migration(root, "2024-01-02-000000_purge",
+                    "DELETE FROM secret_t;\nDROP TABLE secret_t;\nDELETE FROM open_t;\n")
+    url = make_url(db_url)
+    role = f"reader_{url.database}"
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'r-pw'")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        conn.exec_driver_sql(f"REVOKE SELECT ON secret_t FROM {role}")
+        conn.exec_driver_sql(f"ALTER ROLE {role} SET default_transaction_read_only = on")
+    try:
+        reader = url.set(username=role, password="r-pw").render_as_string(hide_password=False)
+        result = run_cli("plan", "-m", root, "-d", reader, "--format", "json")
+        assert result.code == 0, result.err
+        data = json.loads(result.out)
+        (purge,) = data["migrations"]
+        assert [(r["table"], r["what"], r["rows"]) for r in purge["rows"]] == [
+            ("secret_t", "delete every row", None), ("secret_t", "drop table", None),
+            ("open_t", "delete every row", 2)]
+        assert data["warnings"] == [
+            "rows of secret_t not counted: permission denied for table secret_t"]
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
