@@ -186,10 +186,14 @@ class _Counter:
 
     def _estimate(self, table: Table) -> int | None:
         if self.dialect == "postgres":
-            value = self.conn.execute(
-                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t) "
-                     "AND relkind = 'r'"), {"t": self.quoted(table)},
-            ).scalar()
+            # A partitioned table has no statistics of its own: its leaf partitions'
+            # (those never analyzed count as none, so it is a lower bound).
+            value = self.conn.execute(text(
+                "SELECT CASE c.relkind WHEN 'r' THEN c.reltuples WHEN 'p' THEN"
+                " (SELECT SUM(GREATEST(l.reltuples, 0)) FROM pg_partition_tree(c.oid) t"
+                "  JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf AND l.relkind = 'r')"
+                " END FROM pg_class c WHERE c.oid = to_regclass(:t)"
+            ), {"t": self.quoted(table)}).scalar()
         elif self.dialect == "mysql":
             value = self.conn.execute(
                 text("SELECT TABLE_ROWS FROM information_schema.TABLES "

@@ -270,3 +270,30 @@ def test_plan_with_a_read_only_role_that_may_not_read_every_table(
             conn.exec_driver_sql(f"DROP OWNED BY {role}")
             conn.exec_driver_sql(f"DROP ROLE {role}")
         engine.dispose()
+
+
+@pytest.mark.only_on("postgres")
+def test_a_large_partitioned_table_uses_its_partitions_statistics(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partitioned table has no statistics of its own (reltuples -1, relkind 'p'), so
+    the plan ran an exact COUNT(*) over every partition of what is, typically, the
+    largest table of the database: the partitions' statistics are summed instead."""
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_events",
+                    "CREATE TABLE events (id INTEGER, at DATE) PARTITION BY RANGE (at);\n"
+                    "CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2023-01-01')"
+                    " TO ('2024-01-01');\n"
+                    "CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2024-01-01')"
+                    " TO ('2025-01-01');\n"
+                    "INSERT INTO events SELECT n, DATE '2023-10-01' + n FROM "
+                    "generate_series(1, 200) n;\n")
+    Migrator(root, db_url).migrate()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE events")
+    engine.dispose()
+    write_migration(root, "2024-01-02-000000_drop", "DROP TABLE events;\n")
+    monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", 100)
+    (drop,) = impact.impact_report(Migrator(root, db_url)).migrations[0].rows
+    assert (drop.table, drop.rows, drop.estimate) == ("events", 200, True)
