@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
 from .db import connection_dialect, mask_text
+from .errors import ConfigError
 from .records import (
     COMPLETED,
     DEFAULT_TABLE,
@@ -63,6 +64,16 @@ _NOW = {
 }
 
 _DATETIME_TYPE = {"sqlite": "TEXT", "postgres": "TIMESTAMP WITH TIME ZONE", "mysql": "DATETIME"}
+
+# Columns an older tracking table may lack, added as switchy_schema's
+# upgrade_existing_table adds them: unknown checksums, legacy rows completed.
+_UPGRADE_COLUMNS = {
+    "finished_on": "{datetime} NULL",
+    "up_checksum": f"VARCHAR(64) NOT NULL DEFAULT '{UNKNOWN_CHECKSUM}'",
+    "down_checksum": f"VARCHAR(64) NOT NULL DEFAULT '{UNKNOWN_CHECKSUM}'",
+    "status": "TEXT NOT NULL DEFAULT 'completed'",
+    "failure_reason": "TEXT NULL",
+}
 
 _CREATE_PROGRESS = """CREATE TABLE {t} (
     migration_id VARCHAR(255) NOT NULL PRIMARY KEY,
@@ -126,31 +137,33 @@ class TrackingTable:
         return bool(inspect(conn).has_table(self.name))
 
     def ensure(self, conn: Connection) -> None:
-        """Create the table when absent; upgrade the legacy ``name``/``run_on`` form."""
+        """Create the table when absent; upgrade the legacy ``name``/``run_on`` form, and
+        finish an upgrade that stopped half-way (switchy_schema's ``ensure_table_exists``
+        does both: any of the newer columns that is missing is added)."""
         dialect = connection_dialect(conn)
         inspector = inspect(conn)
         if not inspector.has_table(self.name):
             conn.exec_driver_sql(_CREATE[dialect].format(t=self.quoted(conn)))
             return
         columns = {column["name"].lower() for column in inspector.get_columns(self.name)}
-        if "id" not in columns and "name" in columns:
+        self._check_compatible(columns)
+        if not {"id", *_UPGRADE_COLUMNS} <= columns:
             self._upgrade_legacy(conn, dialect, columns)
 
     def _upgrade_legacy(self, conn: Connection, dialect: str, columns: set[str]) -> None:
         table = self.quoted(conn)
-        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN name TO id")
-        zeros = f"'{UNKNOWN_CHECKSUM}'"
-        additions = [
-            ("finished_on", f"{_DATETIME_TYPE[dialect]} NULL"),
-            ("up_checksum", f"VARCHAR(64) NOT NULL DEFAULT {zeros}"),
-            ("down_checksum", f"VARCHAR(64) NOT NULL DEFAULT {zeros}"),
-            ("status", "VARCHAR(32) NOT NULL DEFAULT 'completed'"),
-            ("failure_reason", "TEXT NULL"),
-        ]
-        for column, definition in additions:
+        if "id" not in columns:
+            conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN name TO id")
+        for column in _UPGRADE_COLUMNS:
             if column not in columns:
+                definition = _UPGRADE_COLUMNS[column].format(datetime=_DATETIME_TYPE[dialect])
+                if column == "status" and dialect == "mysql":
+                    # A TEXT column takes a default only as an expression on MySQL 8.
+                    definition = definition.replace("'completed'", "('completed')")
                 conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        conn.exec_driver_sql(f"UPDATE {table} SET finished_on = run_on WHERE finished_on IS NULL")
+        if "finished_on" not in columns:  # legacy rows are completed runs
+            conn.exec_driver_sql(
+                f"UPDATE {table} SET finished_on = run_on WHERE finished_on IS NULL")
 
     # -- reading ------------------------------------------------------------------
 
@@ -176,6 +189,13 @@ class TrackingTable:
             if is_missing_table(exc):
                 return {}
             raise
+
+    def _check_compatible(self, columns: set[str]) -> None:
+        if "run_on" not in columns or not columns & {"id", "name"}:
+            raise ConfigError(
+                f"migration tracking table {self.name!r} has an incompatible schema (it "
+                "needs run_on and id, or the legacy name): is --migration-table right?"
+            )
 
     def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
         """Statement progress of migrations that ran outside a transaction."""

@@ -316,3 +316,58 @@ def test_mark_all_completed_all_leaves_completed_rows_alone(
     with migrator.engine.connect() as conn:
         ids = conn.exec_driver_sql("SELECT id FROM __switchy_migrations").fetchall()
     assert sorted(r[0] for r in ids) == IDS
+
+
+def test_a_half_upgraded_table_is_completed(tmp_path: Path, db_url: str, db_kind: str) -> None:
+    """switchy_schema's ensure_table_exists (version.rs upgrade_existing_table) adds every
+    newer column an existing table lacks, also when it already has ``id``: an upgrade
+    interrupted after the rename (MySQL commits each ALTER on its own) is finished on the
+    next run. switchy-guard only upgraded tables that still had ``name``."""
+    from switchy_guard.runner import Migrator
+
+    root = tmp_path / "m"
+    for migration_id in IDS[:2]:
+        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
+    migrator = Migrator(root, db_url)
+    datetime_type = {"sqlite": "TEXT", "postgres": "TIMESTAMP WITH TIME ZONE",
+                     "mysql": "DATETIME"}[db_kind]
+    status = "TEXT NOT NULL DEFAULT ('completed')" if db_kind == "mysql" \
+        else "TEXT NOT NULL DEFAULT 'completed'"
+    with migrator.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE __switchy_migrations (id TEXT NOT NULL, "
+                             f"run_on {datetime_type} NOT NULL, status {status})")
+        conn.exec_driver_sql("INSERT INTO __switchy_migrations (id, run_on) "
+                             f"VALUES ('{IDS[0]}', '2023-05-01 10:00:00')")
+    assert migrator.migrate().done == [IDS[1]]
+    rows = migrator.state().rows
+    assert rows[IDS[0]].status == "completed"
+    assert rows[IDS[0]].up_checksum == rows[IDS[0]].down_checksum == "0" * 64
+    with migrator.engine.connect() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("__switchy_migrations")]
+    assert set(columns) == {"id", "run_on", "finished_on", "up_checksum", "down_checksum",
+                            "status", "failure_reason"}
+
+
+def test_a_legacy_table_gets_the_column_types_switchy_schema_adds(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """The legacy upgrade adds ``status`` as TEXT (version.rs: DataType::Text), as in a
+    table switchy_schema creates (DESIGN.md: status TEXT NOT NULL), not VARCHAR(32)."""
+    from switchy_guard.runner import Migrator
+
+    root = tmp_path / "m"
+    write_migration(root, IDS[0], "SELECT 1;\n", "SELECT 1;\n")
+    migrator = Migrator(root, db_url)
+    datetime_type = {"sqlite": "TEXT", "postgres": "TIMESTAMP", "mysql": "DATETIME"}[db_kind]
+    with migrator.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE __switchy_migrations (name TEXT NOT NULL, "
+                             f"run_on {datetime_type} NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO __switchy_migrations (name, run_on) "
+                             f"VALUES ('{IDS[0]}', '2023-05-01 10:00:00')")
+    assert migrator.migrate().done == []
+    with migrator.engine.connect() as conn:
+        types = {c["name"]: str(c["type"]).upper()
+                 for c in inspect(conn).get_columns("__switchy_migrations")}
+    assert types["status"] == "TEXT"
+    assert migrator.state().rows[IDS[0]].status == "completed"
+
