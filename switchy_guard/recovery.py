@@ -138,6 +138,8 @@ def adopt_checksums(
     tracking = migrator.tracking
     migrations = migrator.migrations()
     with _locked(migrator) as conn:
+        with conn.begin():
+            tracking.ensure(conn)  # a legacy table gets its checksum columns first
         state = MigrationState(migrations, tracking.read(conn))
         conn.commit()
         unknown = {e.id: e for e in state.entries if e.unknown_checksum and e.migration}

@@ -188,7 +188,17 @@ class TrackingTable:
             conn.rollback()
             if is_missing_table(exc):
                 return {}
-            raise
+            columns = self._columns(conn)
+            if columns is None or columns >= {"id", *_UPGRADE_COLUMNS}:
+                raise
+        return self._read_older(conn, columns)
+
+    def _columns(self, conn: Connection) -> set[str] | None:
+        """The table's column names (lowercase), None when it does not exist."""
+        inspector = inspect(conn)
+        if not inspector.has_table(self.name):
+            return None
+        return {column["name"].lower() for column in inspector.get_columns(self.name)}
 
     def _check_compatible(self, columns: set[str]) -> None:
         if "run_on" not in columns or not columns & {"id", "name"}:
@@ -196,6 +206,25 @@ class TrackingTable:
                 f"migration tracking table {self.name!r} has an incompatible schema (it "
                 "needs run_on and id, or the legacy name): is --migration-table right?"
             )
+
+    def _read_older(self, conn: Connection, columns: set[str]) -> dict[str, TrackingRow]:
+        """Read a legacy (``name``/``run_on``) or half-upgraded table as the upgrade
+        (``ensure``) will leave it, without changing it: read-only verbs never write."""
+        self._check_compatible(columns)
+        zeros = f"'{UNKNOWN_CHECKSUM}'"
+        select = {
+            "id": "id" if "id" in columns else "name",
+            "run_on": "run_on",
+            "finished_on": "finished_on" if "finished_on" in columns else "run_on",
+            "up_checksum": "up_checksum" if "up_checksum" in columns else zeros,
+            "down_checksum": "down_checksum" if "down_checksum" in columns else zeros,
+            "status": "status" if "status" in columns else f"'{COMPLETED}'",
+            "failure_reason": "failure_reason" if "failure_reason" in columns else "NULL",
+        }
+        result = conn.exec_driver_sql(
+            f"SELECT {', '.join(select.values())} FROM {self.quoted(conn)} ORDER BY run_on"
+        )
+        return {row[0]: TrackingRow(*row) for row in result}
 
     def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
         """Statement progress of migrations that ran outside a transaction."""

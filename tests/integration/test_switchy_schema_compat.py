@@ -371,3 +371,78 @@ def test_a_legacy_table_gets_the_column_types_switchy_schema_adds(
     assert types["status"] == "TEXT"
     assert migrator.state().rows[IDS[0]].status == "completed"
 
+
+def test_an_incompatible_tracking_table_is_refused(tmp_path: Path, db_url: str) -> None:
+    """A table with neither ``id`` nor ``name``, or without ``run_on``, is refused as
+    switchy_schema refuses it (version.rs: 'has an incompatible schema'), one line and
+    exit 2, before anything runs."""
+    root = tmp_path / "m"
+    write_migration(root, IDS[0], "CREATE TABLE t1 (id INTEGER);\n", "DROP TABLE t1;\n")
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE __switchy_migrations (version TEXT NOT NULL)")
+    result = run_cli("migrate", "-m", root, "-d", db_url)
+    assert result.code == 2, (result.out, result.err)
+    assert "incompatible schema" in result.err and "Traceback" not in result.err
+    with engine.connect() as conn:
+        assert "t1" not in inspect(conn).get_table_names()
+    engine.dispose()
+
+
+def test_the_command_line_reads_and_upgrades_a_legacy_table(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """A database whose tracking table still has the legacy name/run_on form (the one
+    moosicbox_schema wrote before switchy_schema) is read by status as the upgrade will
+    leave it, without changing it, and migrate upgrades it in place (version.rs
+    ensure_table_exists). The command line read the state before the upgrade and stopped
+    with 'no such column: id', exit 3."""
+    root = tmp_path / "m"
+    write_migration(root, IDS[0], "CREATE TABLE t1 (id INTEGER);\n", "DROP TABLE t1;\n")
+    write_migration(root, IDS[1], "CREATE TABLE t2 (id INTEGER);\n", "DROP TABLE t2;\n")
+    datetime_type = {"sqlite": "TEXT", "postgres": "TIMESTAMP", "mysql": "DATETIME"}[db_kind]
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {TABLE} (name TEXT NOT NULL, "
+                             f"run_on {datetime_type} NOT NULL)")
+        conn.exec_driver_sql(f"INSERT INTO {TABLE} (name, run_on) "
+                             f"VALUES ('{IDS[0]}', '2023-05-01 10:00:00')")
+        conn.exec_driver_sql("CREATE TABLE t1 (id INTEGER)")
+    code, out, err = cli(root, db_url, "status", "--format", "json")
+    assert code == 0, err
+    by_id = {m["id"]: m for m in json.loads(out)["migrations"]}
+    assert by_id[IDS[0]]["state"] == "completed" and by_id[IDS[0]]["unknown_checksum"]
+    assert by_id[IDS[1]]["state"] == "pending"
+    with engine.connect() as conn:  # read-only: still the legacy form
+        assert {c["name"] for c in inspect(conn).get_columns(TABLE)} == {"name", "run_on"}
+    code, out, err = cli(root, db_url, "migrate")
+    assert code == 0, err
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text(f"SELECT id, status FROM {TABLE}")).fetchall())
+    assert rows == {IDS[0]: "completed", IDS[1]: "completed"}
+    code, out, err = cli(root, db_url, "validate", "--strict")
+    assert code == 0 and "1 verified, 0 mismatched, 1 unknown" in out, (out, err)
+    engine.dispose()
+
+
+def test_adopt_checksums_upgrades_a_legacy_table_first(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """adopt-checksums writes checksum columns, so on a legacy name/run_on table it
+    upgrades it first (as every writing verb does) instead of failing on the UPDATE."""
+    root = tmp_path / "m"
+    write_migration(root, IDS[0], "CREATE TABLE t1 (id INTEGER);\n", "DROP TABLE t1;\n")
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        datetime_type = {"sqlite": "TEXT", "postgres": "TIMESTAMP", "mysql": "DATETIME"}[db_kind]
+        conn.exec_driver_sql(f"CREATE TABLE {TABLE} (name TEXT NOT NULL, "
+                             f"run_on {datetime_type} NOT NULL)")
+        conn.exec_driver_sql(f"INSERT INTO {TABLE} (name, run_on) "
+                             f"VALUES ('{IDS[0]}', '2023-05-01 10:00:00')")
+    code, out, err = cli(root, db_url, "adopt-checksums", "--force")
+    assert code == 0, err
+    assert "adopted the current checksums of 1 migration(s)" in out
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT up_checksum, status FROM {TABLE}")).one()
+    engine.dispose()
+    assert tuple(row) == (exec_raw("CREATE TABLE t1 (id INTEGER);\n"), "completed")
