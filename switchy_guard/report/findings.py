@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -226,41 +226,65 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
 
 def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary) -> None:
     """Findings for people: each with a code frame around the statement and its hint."""
+    from rich.text import Text
+
+    # One styled Text printed once: a print per line cost about 0.4 ms each, 2 s for the
+    # 2,500 findings of a 10,000-migration backlog. Appended pieces are never read as
+    # markup, so SQL with [brackets] prints as it is.
     style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    frames = _FileLines()
+    out = Text()
     for finding in findings:
         where = finding.file or finding.migration or ""
         if finding.file and finding.line:
             where = f"{finding.file}:{finding.line}:{finding.column or 1}"
-        console.print(
-            f"[{style[finding.severity]}]{finding.severity.value}[/] "
-            f"[bold]{finding.code}[/] {finding.name}  {where}",
-            highlight=False,
-        )
-        console.print(f"  {finding.message}", highlight=False, markup=False)
-        frame = _code_frame(finding)
+        out.append(finding.severity.value, style=style[finding.severity])
+        out.append(" ")
+        out.append(finding.code, style="bold")
+        out.append(f" {finding.name}  {where}\n  {finding.message}\n")
+        frame = _code_frame(finding, lines_of=frames)
         if frame:
-            console.print(frame, highlight=False, markup=False)
+            out.append(frame + "\n")
         if finding.hint:
-            console.print(f"  [green]instead:[/] {finding.hint}", highlight=False)
-        console.print("")
-    console.print(
+            out.append("  ")
+            out.append("instead:", style="green")
+            out.append(f" {finding.hint}\n")
+        out.append("\n")
+    out.append(
         f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s) "
-        f"in {summary.migrations} migration(s), {summary.statements} statement(s)",
-        highlight=False,
+        f"in {summary.migrations} migration(s), {summary.statements} statement(s)"
     )
+    console.print(out, highlight=False)
 
 
-def _code_frame(finding: Finding, context: int = 1) -> str:
+class _FileLines:
+    """The lines of each file framed, read once however many findings it has."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[str] | None] = {}
+
+    def __call__(self, file: str) -> list[str] | None:
+        if file not in self._lines:
+            try:
+                text = Path(file).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                self._lines[file] = None
+            else:
+                # Lines end at \n only, as the splitter counts them: str.splitlines() also
+                # breaks at \f, \x1c-\x1e, \x85 and U+2028/2029, which would frame the
+                # wrong line.
+                self._lines[file] = [line.removesuffix("\r") for line in text.split("\n")]
+        return self._lines[file]
+
+
+def _code_frame(finding: Finding, context: int = 1,
+                lines_of: Callable[[str], list[str] | None] | None = None) -> str:
     """Lines of the file around the finding, the finding's line marked with ``>``."""
     if not finding.file or not finding.line:
         return ""
-    try:
-        text = Path(finding.file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+    lines = (lines_of or _FileLines())(finding.file)
+    if lines is None:
         return ""
-    # Lines end at \n only, as the splitter counts them: str.splitlines() also breaks
-    # at \f, \x1c-\x1e, \x85 and U+2028/2029, which would frame the wrong line.
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
     start = max(finding.line - 1 - context, 0)
     end = min(finding.line + context, len(lines))
     width = len(str(end))
