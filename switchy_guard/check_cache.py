@@ -1,13 +1,23 @@
 """A cache of ``check`` reports for unchanged migration folders.
 
-The key covers everything a report depends on: every file and folder under the
-migrations root (relative path, size, modification time), the dialect, and a digest of
+A report is keyed by the content of every file under the migrations root (its relative
+path and SHA-256), every folder's path, the dialect, the checksum mode, and a digest of
 the code that produces findings (the rules, the SQL understanding, the pipeline and the
 package version), so a changed rule set or configuration never serves a stale report.
 Only ``check`` without a database or git base uses it: those bring state from outside.
 
-A tree with a file modified in the last two seconds is not cached, because a second
-edit within the same timestamp tick could go unseen (git's "racy" index problem). The
+Two lookups, cheapest first:
+
+1. The stat key: every entry's path, size and modification time. When nothing was
+   touched since the report was stored, this answers without opening a file.
+2. The content key: when the stat key misses (a fresh clone or checkout, ``touch``, an
+   editor that rewrote a file unchanged), the files are hashed, and a file whose size and
+   modification time match the index of the last run reuses the hash stored there, so
+   only changed files are read. Same content, same report.
+
+A file modified within two seconds of being hashed keeps no hash in the index, and a
+tree holding one gets no stat key: a second edit within the same timestamp tick could
+otherwise go unseen (git's "racy" index problem). Such files are always read again. The
 cache lives in ``$SWITCHY_CACHE_DIR``, else ``$XDG_CACHE_HOME/switchy-guard``, else
 ``~/.cache/switchy-guard``; any failure to read or write it just means no cache.
 """
@@ -51,39 +61,49 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def tree_fingerprint(root: Path) -> str | None:
-    """A digest of every entry under ``root``; None when the tree is racy or unreadable.
+Walk = tuple[list[tuple[str, int, int]], list[str]]
 
-    Entries are hashed in the order the file system lists them, unsorted: an unchanged
-    tree lists the same way, and a different order can only cause a miss, never a stale
-    hit. This walk is most of a cache hit's time, so it stays lean.
+
+def walk_tree(root: str) -> Walk | None:
+    """Every file under ``root`` as (path, size, mtime in ns), and every folder's path;
+    None when the tree cannot be read.
+
+    Entries come in the order the file system lists them, unsorted: this walk is most of
+    a cache hit's time, so it stays lean (a folder needs no stat: its type comes with the
+    listing). Symlinked folders are followed once (discovery reads through them).
     """
-    entries: list[tuple[str, int, int] | str] = []
-    newest = 0
-    pending = [str(root)]
+    files: list[tuple[str, int, int]] = []
+    folders: list[str] = []
+    pending = [root]
+    followed: set[str] = set()
     try:
         while pending:
             folder = pending.pop()
             with os.scandir(folder) as listing:
                 for entry in listing:
-                    # A folder needs no stat (the type comes with the listing): its
-                    # content is covered entry by entry, and its path is in the key.
                     if entry.is_dir():
+                        if entry.is_symlink():
+                            target = os.path.realpath(entry.path)
+                            if target in followed:
+                                continue
+                            followed.add(target)
                         pending.append(entry.path)
-                        entries.append(entry.path)
+                        folders.append(entry.path)
                         continue
                     stat = entry.stat()
-                    entries.append((entry.path, stat.st_size, stat.st_mtime_ns))
-                    newest = max(newest, stat.st_mtime_ns)
+                    files.append((entry.path, stat.st_size, stat.st_mtime_ns))
     except OSError:
         return None
-    if time.time_ns() - newest < RACY_SECONDS * 1e9:
-        return None
-    return hashlib.sha256(repr(entries).encode()).hexdigest()
+    return files, folders
+
+
+def _sha256_of(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 class CheckCache:
-    """The cached report of one migrations root and dialect."""
+    """The cached report of one migrations root and dialect (see the module docs)."""
 
     def __init__(self, root: str | Path, dialect: str | None, checksum_mode: str = "file") -> None:
         self.root = Path(root).resolve()
@@ -92,32 +112,92 @@ class CheckCache:
         setting = f"{root}\0{self.root}\0{dialect}\0{checksum_mode}"
         name = hashlib.sha256(setting.encode()).hexdigest()[:24]
         self.path = cache_dir() / f"check-{name}.json"
-        fingerprint = tree_fingerprint(self.root) if self.root.is_dir() else None
-        self.key = (
-            hashlib.sha256(f"{fingerprint}\0{setting}\0{code_digest()}".encode()).hexdigest()
-            if fingerprint else None
-        )
+        self.index_path = cache_dir() / f"check-{name}.index.json"
+        self._salt = f"{setting}\0{code_digest()}"
+        self._walk = walk_tree(str(self.root)) if self.root.is_dir() else None
+        self.key = self._stat_key()
+        self._content: tuple[str, dict[str, list[Any]]] | None = None
+
+    def _stat_key(self) -> str | None:
+        if self._walk is None:
+            return None
+        files, folders = self._walk
+        newest = max((mtime for _, _, mtime in files), default=0)
+        if time.time_ns() - newest < RACY_SECONDS * 1e9:
+            return None
+        entries = repr((files, folders)).encode()
+        return hashlib.sha256(entries + b"\0" + self._salt.encode()).hexdigest()
+
+    def content_key(self) -> str | None:
+        """The key from the files' content (reading only files the index cannot vouch for)."""
+        if self._walk is None:
+            return None
+        if self._content is None:
+            files, folders = self._walk
+            known = _read_json(self.index_path)
+            index = known.get("files") if known else None
+            if not isinstance(index, dict):
+                index = {}
+            skip = len(str(self.root)) + 1
+            # Only entries older than the racy window when they were hashed are kept.
+            trusted_before = time.time_ns() - RACY_SECONDS * 1e9
+            hashes: dict[str, list[Any]] = {}
+            try:
+                for path, size, mtime in files:
+                    relative = path[skip:]
+                    entry = index.get(relative)
+                    if isinstance(entry, list) and entry[:2] == [size, mtime]:
+                        digest = entry[2]
+                    else:
+                        digest = _sha256_of(path)
+                    hashes[relative] = [size, mtime, digest, mtime < trusted_before]
+            except OSError:
+                self._walk = None
+                return None
+            digest = hashlib.sha256(self._salt.encode())
+            for relative in sorted(hashes):
+                digest.update(f"\0{relative}\0{hashes[relative][2]}".encode())
+            for folder in sorted(folder[skip:] for folder in folders):
+                digest.update(f"\0{folder}/".encode())
+            self._content = digest.hexdigest(), hashes
+        return self._content[0]
 
     def load(self) -> dict[str, Any] | None:
-        """The cached report for the current key, or None."""
-        if self.key is None:
+        """The cached report for the current files, or None."""
+        data = _read_json(self.path)
+        report = data.get("report") if data else None
+        if not isinstance(report, dict) or data is None:
             return None
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        if self.key is not None and data.get("key") == self.key:
+            return report
+        content = self.content_key()
+        if content is None or data.get("content") != content:
             return None
-        if not isinstance(data, dict) or data.get("key") != self.key:
-            return None
-        report = data.get("report")
-        return report if isinstance(report, dict) else None
+        self.store(report)  # the next check of these files is a stat hit
+        return report
 
     def store(self, report: dict[str, Any]) -> None:
-        """Keep ``report`` under the current key (nothing when the tree was racy)."""
-        if self.key is None:
+        """Keep ``report`` under the current keys (with the index of file hashes)."""
+        content = self.content_key()
+        if content is None or self._content is None:
             return
+        index = {relative: entry[:3] for relative, entry in self._content[1].items()
+                 if entry[3]}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps({"key": self.key, "report": report}),
-                                 encoding="utf-8")
-            os.replace(temporary, self.path)
+            _write_json(self.index_path, {"files": index})
+            _write_json(self.path, {"key": self.key, "content": content, "report": report})
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(temporary, path)

@@ -68,10 +68,61 @@ def test_dialect_and_code_changes_miss(root: Path, monkeypatch: pytest.MonkeyPat
     assert check_cache.CheckCache(str(root), "postgres").load() is None
 
 
-def test_racy_trees_are_not_cached(root: Path, cache_home: Path) -> None:
-    (root / "2024-01-01-000000_a" / "up.sql").write_text("DROP TABLE users;\n")  # mtime now
+def test_an_edit_within_the_same_timestamp_tick_is_seen(root: Path, cache_home: Path) -> None:
+    up = root / "2024-01-01-000000_a" / "up.sql"
+    up.write_text("DROP TABLE users;\n")  # modified just now: racy
+    assert [f.code for f in run_check(str(root), "postgres").findings] == ["SG301"]
+    stat = up.stat()
+    up.write_text("SELECT 123456789;\n")  # the same size, and the same mtime below
+    os.utime(up, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert up.stat().st_size == stat.st_size
+    assert run_check(str(root), "postgres").findings == []
+
+
+def test_same_content_with_new_timestamps_is_served_from_the_cache(
+    root: Path, monkeypatch: pytest.MonkeyPatch, cache_home: Path
+) -> None:
+    """A fresh checkout (new mtimes, another listing order) of the same files hits."""
+    first = run_check(str(root), "postgres")
+    age(root, seconds=30)
+    forbid_validation(monkeypatch)
+    assert run_check(str(root), "postgres") == first
+
+
+def test_a_fresh_copy_reads_every_file_and_an_edit_reads_only_that_file(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_migration(root, "2024-01-02-000000_b", "SELECT 2;\n", "SELECT 3;\n")
+    age(root)
     run_check(str(root), "postgres")
-    assert not list(cache_home.glob("check-*.json"))
+    opened: list[str] = []
+    real = check_cache._sha256_of
+    monkeypatch.setattr(check_cache, "_sha256_of", lambda path: opened.append(path) or real(path))
+    edited = root / "2024-01-02-000000_b" / "up.sql"
+    edited.write_text("SELECT 22;\n")
+    past = time.time() - 30
+    os.utime(edited, (past, past))
+    run_check(str(root), "postgres")
+    assert [Path(p).relative_to(root).as_posix() for p in opened] == ["2024-01-02-000000_b/up.sql"]
+    for index in check_cache.cache_dir().glob("*.index.json"):
+        index.unlink()
+    opened.clear()
+    age(root, seconds=20)
+    forbid_validation(monkeypatch)
+    run_check(str(root), "postgres")
+    assert len(opened) == 4
+
+
+def test_a_content_change_behind_an_unchanged_report_misses(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_check(str(root), "postgres")
+    (root / "2024-01-01-000000_a" / "down.sql").write_text("SELECT 2;\n")
+    age(root, seconds=30)
+    assert check_cache.CheckCache(str(root), "postgres").load() is None
+    (root / "2024-01-01-000000_a" / "down.sql").write_text("SELECT 1;\n")
+    age(root, seconds=40)
+    assert check_cache.CheckCache(str(root), "postgres").load() is not None
 
 
 def test_no_cache_flag_and_unwritable_cache(root: Path, cache_home: Path,
@@ -84,8 +135,8 @@ def test_no_cache_flag_and_unwritable_cache(root: Path, cache_home: Path,
 
 def test_corrupt_cache_is_ignored(root: Path, cache_home: Path) -> None:
     run_check(str(root), "postgres")
-    (cached,) = cache_home.glob("check-*.json")
-    cached.write_text("{not json")
+    for cached in cache_home.glob("check-*.json"):  # the report and the index of hashes
+        cached.write_text("{not json")
     assert [f.code for f in run_check(str(root), "postgres").findings] == ["SG301"]
 
 
