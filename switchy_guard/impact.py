@@ -233,6 +233,133 @@ class _Counter:
         return int(row[0]), False, int(row[1])
 
 
+    def count(self, sql: str) -> int | None:
+        """``SELECT COUNT(*) ...``'s answer, or None when the database refuses it."""
+        try:
+            if self.dialect != "postgres":
+                return int(self.conn.exec_driver_sql(sql).scalar() or 0)
+            with self.conn.begin_nested():
+                return int(self.conn.exec_driver_sql(sql).scalar() or 0)
+        except DBAPIError as exc:
+            self.problems.append(f"cascaded rows not counted: {database_reason(exc)}")
+            return None
+
+    def referencing(self, table: Table) -> list[_ForeignKey]:
+        """The foreign keys that reference ``table`` (on SQLite only while the session
+        enforces them, as only then do they cascade)."""
+        if self.dialect == "postgres":
+            rows = self.conn.execute(text(
+                "SELECT n.nspname, c.relname, con.confdeltype = 'c',"
+                " ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY"
+                "  k(num, i) JOIN pg_attribute a ON a.attrelid = con.conrelid"
+                "  AND a.attnum = k.num ORDER BY k.i),"
+                " ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY"
+                "  k(num, i) JOIN pg_attribute a ON a.attrelid = con.confrelid"
+                "  AND a.attnum = k.num ORDER BY k.i)"
+                " FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype = 'f'"
+                " AND con.conparentid = 0 AND con.confrelid = to_regclass(:t)"
+                " ORDER BY n.nspname, c.relname, con.conname"
+            ), {"t": self.quoted(table)}).all()
+            return [_ForeignKey((r[0], r[1]), tuple(r[3]), tuple(r[4]), bool(r[2]))
+                    for r in rows]
+        if self.dialect == "mysql":
+            grouped: dict[tuple[str, str, str], _ForeignKey] = {}
+            for row in self.conn.execute(text(
+                "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, r.DELETE_RULE,"
+                " k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME"
+                " FROM information_schema.KEY_COLUMN_USAGE k"
+                " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+                " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA"
+                " AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME"
+                " WHERE k.REFERENCED_TABLE_SCHEMA = :s AND k.REFERENCED_TABLE_NAME = :t"
+                " ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME,"
+                " k.ORDINAL_POSITION"), {"s": table[0], "t": table[1]}):
+                fk = grouped.setdefault((row[0], row[1], row[2]), _ForeignKey(
+                    (row[0], row[1]), (), (), row[3] == "CASCADE"))
+                fk.columns += (row[4],)
+                fk.referred += (row[5],)
+            return list(grouped.values())
+        if not self.conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            return []
+        found: list[_ForeignKey] = []
+        schema = self._quote.quote(table[0])
+        for child in self.inspector.get_table_names(schema=table[0]):
+            sqlite_fks: dict[int, _ForeignKey] = {}
+            for row in self.conn.exec_driver_sql(
+                f"PRAGMA {schema}.foreign_key_list({self._quote.quote(child)})"
+            ):  # id, seq, table, from, to, on_update, on_delete, match
+                if self.fold(row[2]) != self.fold(table[1]):
+                    continue
+                fk = sqlite_fks.setdefault(row[0], _ForeignKey(
+                    (table[0], child), (), (), str(row[6]).upper() == "CASCADE"))
+                fk.columns += (row[3],)
+                fk.referred += (row[4],) if row[4] is not None else ()
+            for fk in sqlite_fks.values():
+                if len(fk.referred) != len(fk.columns):  # REFERENCES t: its primary key
+                    fk.referred = tuple(self.inspector.get_pk_constraint(
+                        table[1], schema=table[0])["constrained_columns"])
+                found.append(fk)
+        return found
+
+
+@dataclass
+class _ForeignKey:
+    """A foreign key of ``child`` (``columns``) referencing another table's ``referred``."""
+
+    child: Table
+    columns: tuple[str, ...]
+    referred: tuple[str, ...]
+    cascade: bool  # ON DELETE CASCADE
+
+
+def _cascades(index: int, root: Table, every_row: bool, counter: _Counter,
+              truncate: bool = False) -> list[tuple[RowImpact, Table]]:
+    """The rows a delete from ``root`` removes from other tables through ON DELETE
+    CASCADE foreign keys (and, for ``TRUNCATE ... CASCADE``, every row of every table
+    referencing it), each with its table. Counted when every row of ``root`` goes
+    (a WHERE clause's rows are not known: those are listed as unknown)."""
+    out: list[tuple[RowImpact, Table]] = []
+    quote = counter._quote.quote
+
+    def walk(parent: Table, deleted: str | None, path: tuple[Table, ...]) -> None:
+        # ``deleted``: a condition on alias ``p`` that holds for the parent's deleted
+        # rows ("" for all of them), None when they are not known.
+        for fk in counter.referencing(parent):
+            if fk.child in path or not (fk.cascade or truncate):
+                continue
+            name = fk.child[1] if fk.child[0] == counter.default_schema else \
+                f"{fk.child[0]}.{fk.child[1]}"
+            origin = parent[1] if parent[0] == counter.default_schema else \
+                f"{parent[0]}.{parent[1]}"
+            what = (f"truncate (CASCADE from {origin})" if truncate
+                    else f"delete (ON DELETE CASCADE from {origin})")
+            condition: str | None
+            if truncate or deleted is None:
+                condition = "" if truncate else None
+                rows, estimate = (counter.rows(fk.child)[:2] if truncate else (None, False))
+            else:
+                depth = len(path)
+                match = " AND ".join(f"p{depth}.{quote(r)} = c{depth}.{quote(c)}"
+                                     for c, r in zip(fk.columns, fk.referred, strict=True))
+                parent_rows = deleted.replace("{p}", f"p{depth}")
+                condition = (f"EXISTS (SELECT 1 FROM {counter.quoted(parent)} p{depth} "
+                             f"WHERE {match}{' AND ' + parent_rows if parent_rows else ''})")
+                total = counter._estimate(fk.child)
+                if total is not None and total > EXACT_COUNT_LIMIT:
+                    rows, estimate = total, True  # at most the whole table
+                else:
+                    rows, estimate = counter.count(
+                        f"SELECT COUNT(*) FROM {counter.quoted(fk.child)} c{depth} "
+                        f"WHERE {condition}"), False
+                condition = condition.replace(f"c{depth}.", "{p}.")
+            out.append((RowImpact(index, name, what, rows, estimate), fk.child))
+            walk(fk.child, condition, (*path, fk.child))
+
+    walk(root, "" if every_row or truncate else None, (root,))
+    return out
+
+
 class _PlanNames:
     """Which live table and column a name in the plan stands for at each point: tables
     the plan creates are new (no live rows), and renames are followed, so a statement on
@@ -242,16 +369,18 @@ class _PlanNames:
     def __init__(self, counter: _Counter) -> None:
         self.counter = counter
         self.new_tables: set[Table] = set()
+        self.emptied: set[Table] = set()  # live tables the plan has emptied by now
         self.tables: dict[Table, Table | None] = {}  # plan key -> live table (None: none)
         self.columns: dict[tuple[Table, str], str | None] = {}  # (live, folded plan name)
 
-    def table(self, name: Name) -> Table | None:
+    def table(self, name: Name, *, emptied: bool = False) -> Table | None:
+        """The live table ``name`` stands for, None when the plan has created it (or,
+        unless ``emptied``, already emptied it: its rows are counted once)."""
         key = self.counter.key(name)
         if key in self.new_tables:
             return None
-        if key in self.tables:
-            return self.tables[key]
-        return self.counter.live(key)
+        live = self.tables[key] if key in self.tables else self.counter.live(key)
+        return None if live in self.emptied and not emptied else live
 
     def column(self, table: Table, name: str) -> str | None:
         source = self.columns.get((table, self.counter.fold(name)), name)
@@ -310,6 +439,12 @@ def _row_impacts(
             if source is not None:
                 rows, estimate, _ = counter.rows(source)
                 out.append(RowImpact(index, str(target), what, rows, estimate))
+            live = names.table(target, emptied=True)
+            if info.kind == "truncate" and live is not None:
+                names.emptied.add(live)
+                if info.cascade:
+                    out += _emptying(_cascades(index, live, True, counter, truncate=True),
+                                     names, counter)
         return out
     source = names.table(info.table)
     if source is None:
@@ -317,6 +452,11 @@ def _row_impacts(
     if info.kind in ("delete", "update") and not info.has_where:
         rows, estimate, _ = counter.rows(source)
         out.append(RowImpact(index, table, f"{info.kind} every row", rows, estimate))
+        if info.kind == "delete":
+            names.emptied.add(source)
+    if info.kind == "delete":
+        out += _emptying(_cascades(index, source, not info.has_where, counter), names,
+                        counter)
     elif info.kind == "alter_table":
         for action in info.actions:
             if not action.column or action.kind not in ("drop_column", "alter_type"):
@@ -332,6 +472,22 @@ def _row_impacts(
                 rows, estimate, _ = counter.rows(source)
                 out.append(RowImpact(index, table, f"change type of {action.column}", rows,
                                      estimate))
+    return out
+
+
+def _emptying(cascaded: list[tuple[RowImpact, Table]], names: _PlanNames,
+              counter: _Counter) -> list[RowImpact]:
+    """The cascaded rows, leaving out tables the plan has emptied already (their rows
+    were counted then); a table the cascade leaves empty is emptied by it."""
+    out = []
+    for row, live in cascaded:
+        if live in names.emptied:
+            continue
+        if row.what.startswith("truncate") or (
+            row.rows is not None and not row.estimate and counter.rows(live)[0] == row.rows
+        ):
+            names.emptied.add(live)
+        out.append(row)
     return out
 
 
