@@ -129,7 +129,8 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
 def _statement_allowances(statement: Statement, migration: Migration,
                           findings: list[Finding]) -> list[Allowance]:
     allowances: list[Allowance] = []
-    for comment, line in zip(statement.leading_comments, statement.comment_lines, strict=True):
+    leading = zip(statement.leading_comments, statement.comment_lines, strict=True)
+    for comment, line in (*leading, *statement.trailing_comments):
         parsed = parse_allow_comment(comment)
         if parsed is None:
             continue

@@ -22,7 +22,7 @@ Per dialect:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,9 @@ class Statement:
     ``line``/``column`` locate its first character, ``end_line`` its last (all 1-based);
     ``index`` is its 0-based position in the file. ``leading_comments`` are the comments
     between the previous statement and this one (markers stripped, whitespace trimmed),
-    with the line each starts on in ``comment_lines``.
+    with the line each starts on in ``comment_lines``. ``trailing_comments`` are the
+    (comment, line) of those starting on the line where this statement ends (``DROP TABLE
+    t; -- why``): they belong to this statement, not the next.
     """
 
     text: str
@@ -44,6 +46,7 @@ class Statement:
     index: int
     leading_comments: tuple[str, ...] = ()
     comment_lines: tuple[int, ...] = ()
+    trailing_comments: tuple[tuple[str, int], ...] = ()
 
 
 _DIALECTS = (None, "sqlite", "postgres", "mysql")
@@ -151,6 +154,21 @@ def _dash_comment(sql: str, pos: int, mysql: bool) -> bool:
     return not mysql or sql[pos + 2 : pos + 3] <= " "
 
 
+def _comment_text(sql: str, start: int, end: int) -> str:
+    """The text of the comment ``sql[start:end]``, markers stripped, whitespace trimmed."""
+    if sql.startswith("#", start):
+        return sql[start + 1 : end].strip()
+    if sql.startswith("--", start):
+        return sql[start + 2 : end].strip()
+    closed = end - start >= 4 and sql.startswith("*/", end - 2)
+    return sql[start + 2 : end - 2 if closed else end].strip()
+
+
+def _trail(statement: Statement, text: str, line: int) -> Statement:
+    """``statement`` with one more trailing comment."""
+    return replace(statement, trailing_comments=(*statement.trailing_comments, (text, line)))
+
+
 def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
     """Split ``sql`` into its statements.
 
@@ -175,6 +193,10 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
     comment_lines: list[int] = []
     delimiter = ";"
     pos = 0
+    # Where the last statement (with its delimiter) ended: a comment starting on that
+    # line trails it.
+    last_end = -1
+    trimmed: list[tuple[int, int]] = []
 
     while True:
         # Between statements: whitespace, comments, directives, empty statements.
@@ -183,23 +205,25 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             break
         pos = significant.start()
         char = sql[pos]
+        end = -1
         if (char == "#" and mysql) or (
             char == "-" and sql.startswith("--", pos) and _dash_comment(sql, pos, mysql)
         ):
             end = sql.find("\n", pos)
             end = n if end < 0 else end
-            comments.append(sql[pos + (1 if char == "#" else 2) : end].strip())
-            comment_lines.append(lines.of(pos))
-            pos = end
-            continue
-        if (
+        elif (
             char == "/"
             and sql.startswith("/*", pos)
             and not (mysql and _MYSQL_EXECUTABLE.match(sql, pos))
         ):
-            end, closed = _skip_block_comment(sql, pos, postgres)
-            comments.append(sql[pos + 2 : end - 2 if closed else end].strip())
-            comment_lines.append(lines.of(pos))
+            end = _skip_block_comment(sql, pos, postgres)[0]
+        if end >= 0:
+            text = _comment_text(sql, pos, end)
+            if last_end >= 0 and sql.find("\n", last_end, pos) < 0:
+                statements[-1] = _trail(statements[-1], text, lines.of(pos))
+            else:
+                comments.append(text)
+                comment_lines.append(lines.of(pos))
             pos = end
             continue
         if directives and char in "dD":
@@ -223,7 +247,9 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             if match is None:
                 stop = pos = n
                 while spans and not sql[spans[-1][1] : stop].strip():
-                    stop = spans.pop()[0]
+                    trimmed.append(spans.pop())
+                    stop = trimmed[-1][0]
+                trimmed.reverse()
                 break
             at = match.start()
             char = sql[at]
@@ -293,4 +319,9 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             )
             comments = []
             comment_lines = []
+            last_end = pos
+    # Comments cut off an undelimited last statement, on its last line, trail it.
+    for at, end in trimmed if statements else ():
+        if lines.of(at) == statements[-1].end_line:
+            statements[-1] = _trail(statements[-1], _comment_text(sql, at, end), lines.of(at))
     return statements

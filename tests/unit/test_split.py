@@ -107,9 +107,26 @@ def test_leading_comments_with_lines() -> None:
     )
     assert alter.comment_lines == (2, 3)
     assert (alter.line, alter.column) == (5, 1)
-    assert last.leading_comments == ("trailing",)
-    assert last.comment_lines == (5,)
+    assert alter.trailing_comments == (("trailing", 5),)
+    assert last.leading_comments == () and last.comment_lines == ()
     assert last.text == "SELECT 2 -- inner comment stays"
+
+
+def test_a_comment_on_the_line_a_statement_ends_trails_it() -> None:
+    sql = (
+        "DROP TABLE a; -- why a\n"
+        "DROP TABLE b\n;  /* why b */ # not a comment in postgres\n"
+        "-- above c\n"
+        "DROP TABLE c -- why c"
+    )
+    a, b, c = split_statements(sql, "mysql")
+    assert a.trailing_comments == (("why a", 1),)
+    assert b.trailing_comments == (("why b", 3), ("not a comment in postgres", 3))
+    assert (b.leading_comments, c.leading_comments) == ((), ("above c",))
+    assert (c.text, c.trailing_comments) == ("DROP TABLE c", (("why c", 5),))
+    # A comment below an undelimited last statement trails nothing.
+    (last,) = split_statements("DROP TABLE d\n-- below")
+    assert (last.text, last.trailing_comments) == ("DROP TABLE d", ())
 
 
 def test_leading_comments_of_the_first_statement_and_across_empty_statements() -> None:
@@ -127,7 +144,7 @@ def test_comments_inside_a_statement_are_not_leading_comments() -> None:
 
 def test_unterminated_block_comment_between_statements() -> None:
     assert split_statements("SELECT 1; /* open ; SELECT 2") == [
-        Statement("SELECT 1", 1, 1, 1, 0, (), ())
+        Statement("SELECT 1", 1, 1, 1, 0, (), (), (("open ; SELECT 2", 1),))
     ]
 
 
@@ -347,7 +364,7 @@ def test_mysql_strings_identifiers_and_comments() -> None:
         "/*M!100100 SET x = 1 */",
         "SELECT 'x\\';y', 'a''b;'",
     ]
-    assert statements[1].leading_comments == ("hash; comment",)
+    assert statements[0].trailing_comments == (("hash; comment", 1),)
 
 
 def test_mysql_double_dash_needs_a_space() -> None:

@@ -259,3 +259,17 @@ def test_sqlite_bracket_quoted_names(fires: str, quiet: str, code: str, message:
     """SQLite quotes names in [brackets]: DROP TABLE [users] drops users."""
     assert messages_for(fires, S).get(code) == [message]
     assert code not in messages_for(quiet, S)
+
+
+def test_an_allow_trailing_a_statement_is_that_statements() -> None:
+    """``-- switchy-guard: allow`` on the line a statement ends covers it, not the next one."""
+    sql = ("DROP TABLE users; -- switchy-guard: allow drop-table -- unused since v2\n"
+           "DROP TABLE orders;")
+    assert messages_for(sql, P) == {"SG301": ["drops table orders and every row in it"]}
+    sql = ("DELETE FROM users; /* switchy-guard: allow delete-without-where -- test data */\n"
+           "DELETE FROM orders")
+    assert messages_for(sql, S) == {"SG305": ["deletes every row of orders (no WHERE clause)"]}
+    trailing_no_reason = "ALTER TABLE users DROP COLUMN email; -- switchy-guard: allow SG302"
+    migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b")
+    found = validate([migration], M).findings
+    assert [(f.code, f.line) for f in found] == [("SG900", 1), ("SG302", 1)]
