@@ -151,6 +151,11 @@ def _constraint_not_valid_missing(info: StatementInfo, ctx: StatementContext) ->
                 and not action.not_valid:
             kind = "foreign key" if action.constraint == "foreign_key" else "check constraint"
             yield f"adds a {kind} to {info.table} and validates every row under lock"
+        for inline in action.inline:
+            if inline in ("foreign_key", "check"):  # a column constraint cannot be NOT VALID
+                kind = "foreign key" if inline == "foreign_key" else "check constraint"
+                yield (f"adds {info.table}.{action.column} with a {kind}, validated over every "
+                       "row under lock")
 
 
 CONSTRAINT_NOT_VALID_MISSING = Rule(
@@ -178,6 +183,11 @@ def _unique_constraint(info: StatementInfo, ctx: StatementContext) -> Iterator[s
                 and not action.using_index:
             name = "primary key" if action.constraint == "primary_key" else "unique constraint"
             yield f"builds a {name} index on {info.table} under an exclusive lock"
+        for inline in action.inline:
+            if inline in ("unique", "primary_key"):
+                name = "primary key" if inline == "primary_key" else "unique constraint"
+                yield (f"builds a {name} index on {info.table} for new column {action.column} "
+                       "under an exclusive lock")
 
 
 UNIQUE_CONSTRAINT = Rule(

@@ -11,6 +11,7 @@ cannot be classified gets kind ``unknown`` (rule SG603 reports it); none is drop
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -52,6 +53,9 @@ class AlterAction:
     #: AS IDENTITY), ``expression`` (GENERATED ALWAYS AS (...), MySQL's AS (...)),
     #: ``auto_increment``; None for a plain column.
     generated: str | None = None
+    #: Constraints declared with an added column (``ADD COLUMN c int UNIQUE REFERENCES
+    #: t``): unique, primary_key, foreign_key, check.
+    inline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -725,11 +729,14 @@ def _alter_add(cur: Cursor) -> AlterAction:
         cur.name()
     kind = _constraint_kind(cur)
     if kind is not None:
-        upper = [t.up for t in cur.rest()]
+        # PostgreSQL: ``UNIQUE USING INDEX i`` adopts a built index (``UNIQUE (c) USING
+        # INDEX TABLESPACE t`` builds one); NOT VALID follows the constraint's body.
+        using_index = cur.at("USING", "INDEX")
+        words = _top_level_words(cur.rest())
+        not_valid = ("NOT", "VALID") in itertools.pairwise(words)
         return AlterAction(
             "add_index" if kind == "index" else "add_constraint", constraint=kind,
-            not_valid="NOT" in upper and "VALID" in upper,
-            using_index="USING" in upper and "INDEX" in upper,
+            not_valid=not_valid, using_index=using_index,
         )
     cur.take("COLUMN")
     cur.take("IF", "NOT", "EXISTS")
@@ -737,10 +744,26 @@ def _alter_add(cur: Cursor) -> AlterAction:
     if definition is None:
         return AlterAction("other")
     name, type_, not_null, default = definition
-    upper = [t.up for t in cur.rest()]
+    words = _top_level_words(cur.rest()[1:])
     return AlterAction("add_column", column=name, type=type_, not_null=not_null,
-                       default=default, position="FIRST" in upper or "AFTER" in upper,
-                       generated=_generated(cur.rest()[1:]))
+                       default=default, position="FIRST" in words or "AFTER" in words,
+                       generated=_generated(cur.rest()[1:]),
+                       inline=tuple(_INLINE[w] for w in words if w in _INLINE))
+
+
+_INLINE = {"UNIQUE": "unique", "PRIMARY": "primary_key", "REFERENCES": "foreign_key",
+           "CHECK": "check"}
+
+
+def _top_level_words(toks: list[Tok]) -> list[str]:
+    """The upper-case keywords of ``toks`` outside parentheses."""
+    words, depth = [], 0
+    for tok in toks:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        elif depth == 0 and tok.kind == WORD:
+            words.append(tok.up)
+    return words
 
 
 def _generated(toks: list[Tok]) -> str | None:

@@ -52,11 +52,24 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
                "ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org) REFERENCES orgs (id) "
                "NOT VALID"),
               ((P,), "ALTER TABLE users ADD CONSTRAINT ck CHECK (id > 0)",
-               "ALTER TABLE users VALIDATE CONSTRAINT ck")],
+               "ALTER TABLE users VALIDATE CONSTRAINT ck"),
+              # NOT and VALID inside the check are not NOT VALID.
+              ((P,), "ALTER TABLE users ADD CONSTRAINT ck CHECK (email IS NOT NULL OR valid)",
+               "ALTER TABLE users ADD CONSTRAINT ck CHECK (email IS NOT NULL OR valid) NOT VALID"),
+              # A column constraint validates at once: it cannot be NOT VALID.
+              ((P,), "ALTER TABLE users ADD COLUMN org int REFERENCES orgs (id) ON DELETE CASCADE",
+               "ALTER TABLE users ADD COLUMN org int"),
+              ((P,), "ALTER TABLE users ADD COLUMN age int CONSTRAINT age_ck CHECK (age > 0)",
+               "ALTER TABLE users ADD COLUMN age int DEFAULT 0 COMMENT 'check'")],
     "SG407": [((P,), "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email)",
                "ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX users_email_idx"),
               ((M,), "ALTER TABLE users ADD UNIQUE (email)",
-               "ALTER TABLE users ADD INDEX users_email (email)")],
+               "ALTER TABLE users ADD INDEX users_email (email)"),
+              # USING INDEX TABLESPACE places the index it builds; USING INDEX i adopts one.
+              ((P,), "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email) USING INDEX TABLESPACE t",
+               "ALTER TABLE users ADD CONSTRAINT u PRIMARY KEY USING INDEX users_pk"),
+              ((P, M), "ALTER TABLE users ADD COLUMN code varchar(10) UNIQUE",
+               "ALTER TABLE users ADD COLUMN code varchar(10) DEFAULT 'unique'")],
     "SG408": [((P,), "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()",
                "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now()"),
               ((M,), "ALTER TABLE users ADD COLUMN token CHAR(36) DEFAULT (UUID())",
