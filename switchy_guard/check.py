@@ -87,11 +87,17 @@ def run_check(
         cached = cache.load()
         if cached is not None:
             return CheckReport.from_dict(cached)
-    report = _run_check(source, dialect, database_url=database_url, table=table,
-                        against=against, migrations_dir=migrations_dir,
-                        checksum_mode=checksum_mode, jobs=jobs)
-    if cache is not None:
-        cache.store(report.to_dict())
+    if cache is None:
+        return _run_check(source, dialect, database_url=database_url, table=table,
+                          against=against, migrations_dir=migrations_dir,
+                          checksum_mode=checksum_mode, jobs=jobs)
+    from .discovery.directory import logged_reads
+
+    with logged_reads() as reads:
+        report = _run_check(source, dialect, database_url=database_url, table=table,
+                            against=against, migrations_dir=migrations_dir,
+                            checksum_mode=checksum_mode, jobs=jobs)
+    cache.store(report.to_dict(), read=reads)
     return report
 
 

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ class CheckCache:
 
     def __init__(self, root: str | Path, dialect: str | None, checksum_mode: str = "file") -> None:
         self.root = Path(root).resolve()
+        self.given = str(Path(root))  # how discovery spells the paths it reads
         self.dialect = dialect
         # The root as given is part of the name: reports name files the way it was spelled.
         setting = f"{root}\0{self.root}\0{dialect}\0{checksum_mode}"
@@ -116,7 +118,7 @@ class CheckCache:
         self._salt = f"{setting}\0{code_digest()}"
         self._walk = walk_tree(str(self.root)) if self.root.is_dir() else None
         self.key = self._stat_key()
-        self._content: tuple[str, dict[str, list[Any]]] | None = None
+        self._content: tuple[str, dict[str, tuple[int, int, str, bool]]] | None = None
 
     def _stat_key(self) -> str | None:
         if self._walk is None:
@@ -128,8 +130,9 @@ class CheckCache:
         entries = repr((files, folders)).encode()
         return hashlib.sha256(entries + b"\0" + self._salt.encode()).hexdigest()
 
-    def content_key(self) -> str | None:
-        """The key from the files' content (reading only files the index cannot vouch for)."""
+    def content_key(self, read: Mapping[str, str] | None = None) -> str | None:
+        """The key from the files' content, reading only files neither the index of the
+        last run nor ``read`` (digests by path as given, from logged_reads) vouch for."""
         if self._walk is None:
             return None
         if self._content is None:
@@ -138,28 +141,29 @@ class CheckCache:
             index = known.get("files") if known else None
             if not isinstance(index, dict):
                 index = {}
+            read = read or {}
             skip = len(str(self.root)) + 1
-            # Only entries older than the racy window when they were hashed are kept.
+            given = self.given + "/"
+            # Only hashes of files older than the racy window when hashed are kept.
             trusted_before = time.time_ns() - RACY_SECONDS * 1e9
-            hashes: dict[str, list[Any]] = {}
+            hashes: dict[str, tuple[int, int, str, bool]] = {}
             try:
                 for path, size, mtime in files:
                     relative = path[skip:]
-                    entry = index.get(relative)
-                    if isinstance(entry, list) and entry[:2] == [size, mtime]:
-                        digest = entry[2]
-                    else:
-                        digest = _sha256_of(path)
-                    hashes[relative] = [size, mtime, digest, mtime < trusted_before]
+                    digest = read.get(given + relative)
+                    if digest is None:
+                        entry = index.get(relative)
+                        digest = (entry[2] if isinstance(entry, list) and entry[:2] == [size, mtime]
+                                  else _sha256_of(path))
+                    hashes[relative] = (size, mtime, digest, mtime < trusted_before)
             except OSError:
                 self._walk = None
                 return None
-            digest = hashlib.sha256(self._salt.encode())
-            for relative in sorted(hashes):
-                digest.update(f"\0{relative}\0{hashes[relative][2]}".encode())
-            for folder in sorted(folder[skip:] for folder in folders):
-                digest.update(f"\0{folder}/".encode())
-            self._content = digest.hexdigest(), hashes
+            listing = [f"{relative}\0{hashes[relative][2]}" for relative in sorted(hashes)]
+            listing += sorted(f"{folder[skip:]}/" for folder in folders)
+            self._content = hashlib.sha256(
+                "\0".join([self._salt, *listing]).encode()
+            ).hexdigest(), hashes
         return self._content[0]
 
     def load(self) -> dict[str, Any] | None:
@@ -176,9 +180,10 @@ class CheckCache:
         self.store(report)  # the next check of these files is a stat hit
         return report
 
-    def store(self, report: dict[str, Any]) -> None:
-        """Keep ``report`` under the current keys (with the index of file hashes)."""
-        content = self.content_key()
+    def store(self, report: dict[str, Any], read: Mapping[str, str] | None = None) -> None:
+        """Keep ``report`` under the current keys (with the index of file hashes);
+        ``read``: digests of files the check read, by path (see :meth:`content_key`)."""
+        content = self.content_key(read)
         if content is None or self._content is None:
             return
         index = {relative: entry[:3] for relative, entry in self._content[1].items()
@@ -199,5 +204,5 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data), encoding="utf-8")
+    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(temporary, path)

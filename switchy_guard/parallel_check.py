@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from .discovery.directory import DirectoryMigrations
+from .discovery.directory import DirectoryMigrations, note_reads, reads_so_far
 from .discovery.layout import EntryCheck, migration_folders, read_migration
 from .findings import Finding
 from .migration import Migration
@@ -200,7 +200,7 @@ def _worker(channel: _Channel, reader: _Reader, folders: Sequence[tuple[Traversa
     earlier = channel.receive()
     if earlier is not None:
         half.settle(earlier)
-    channel.send(half.result())
+    channel.send((half.result(), reads_so_far()))
 
 
 def check_in_two(source: DirectoryMigrations, dialect: str | None,
@@ -262,7 +262,8 @@ def _first_half(channel: _Channel, reader: _Reader,
     if misses is None:
         return None
     channel.send(half.column_facts() if half.knows_any(misses) else None)
-    second: ValidationResult = channel.receive()
+    second, reads = channel.receive()
+    note_reads(reads)
     first = half.result()
     return ValidationResult(
         findings=first.findings + second.findings,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -11,6 +13,34 @@ from ..checksum import checked_mode
 from ..errors import InputError
 from ..migration import Migration
 from .layout import EntryCheck, choose_tree, read_tree
+
+_read_log: dict[str, str] | None = None
+
+
+@contextmanager
+def logged_reads() -> Iterator[dict[str, str]]:
+    """The SHA-256 of every file a folder source reads meanwhile, by path.
+
+    check's cache keys reports by file content: this lets it reuse the reads of the check
+    itself instead of reading every file a second time.
+    """
+    global _read_log
+    outer, _read_log = _read_log, {}
+    try:
+        yield _read_log
+    finally:
+        _read_log = outer
+
+
+def reads_so_far() -> dict[str, str]:
+    """What :func:`logged_reads` has recorded so far (empty outside one)."""
+    return dict(_read_log or {})
+
+
+def note_reads(digests: dict[str, str]) -> None:
+    """Add reads made elsewhere (a forked worker) to the active log, if any."""
+    if _read_log is not None:
+        _read_log.update(digests)
 
 
 class _DiskEntry:
@@ -47,7 +77,10 @@ class _DiskEntry:
 
     def read_bytes(self) -> bytes:
         with open(self.path, "rb") as handle:
-            return handle.read()
+            data = handle.read()
+        if _read_log is not None:
+            _read_log[self.path] = hashlib.sha256(data).hexdigest()
+        return data
 
     def __truediv__(self, name: str) -> _DiskEntry:
         return _DiskEntry(os.path.join(self.path, name))

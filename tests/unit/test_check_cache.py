@@ -145,3 +145,24 @@ def test_check_without_a_database_does_not_import_sqlalchemy(root: Path) -> None
 
     out = run_without_sqlalchemy("check", "-m", root, "--dialect", "postgres", "--no-cache")
     assert "SG301" in out
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_first_check_hashes_the_files_it_read_without_reading_them_again(
+    root: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    import switchy_guard.parallel_check as parallel_check
+
+    monkeypatch.setattr(parallel_check, "MIN_FOLDERS", 2)
+    for day in range(2, 6):
+        write_migration(root, f"2024-01-0{day}-000000_m{day}", f"SELECT {day};\n", "SELECT 0;\n")
+    (root / "README.md").write_text("not a migration\n")
+    age(root)
+    opened: list[str] = []
+    real = check_cache._sha256_of
+    monkeypatch.setattr(check_cache, "_sha256_of", lambda path: opened.append(path) or real(path))
+    first = run_check(str(root), "postgres", jobs=jobs)
+    assert [Path(p).name for p in opened] == ["README.md"]
+    age(root, seconds=30)  # new mtimes: only the content key can answer
+    forbid_validation(monkeypatch)
+    assert run_check(str(root), "postgres", jobs=jobs) == first
