@@ -11,6 +11,10 @@ from .types import is_narrowing
 
 
 def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "alter_table" and not ctx.schema.is_new(info.table):
+        for action in info.actions:
+            if action.kind == "drop_partition":
+                yield f"drops partition {action.constraint} of {info.table} and every row in it"
     if info.kind != "drop_table":
         return
     for table in info.tables:
@@ -21,7 +25,8 @@ def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 DROP_TABLE = Rule(
     "SG301", "drop-table", Severity.ERROR, ALL,
-    "A DROP TABLE destroys the table and its data.",
+    "A DROP TABLE (or MySQL's ALTER TABLE ... DROP PARTITION) destroys the table and its "
+    "data.",
     "Dropping a table deletes its rows for good, and any application version still "
     "deployed that reads or writes it starts failing.",
     "Stop using the table in the application first, keep a backup, and drop it in a later "
@@ -31,7 +36,7 @@ DROP_TABLE = Rule(
     "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
     "DROP TABLE audit_log;",
     _drop_table,
-    kinds=frozenset({"drop_table"}),
+    kinds=frozenset({"drop_table", "alter_table"}),
 )
 
 
@@ -75,6 +80,12 @@ DROP_SCHEMA = Rule(
 
 
 def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "alter_table" and not ctx.schema.is_new(info.table):
+        for action in info.actions:
+            if action.kind == "truncate_partition":
+                which = ("every partition" if action.constraint == "all"
+                         else f"partition {action.constraint}")
+                yield f"empties {which} of {info.table}"
     if info.kind != "truncate":
         return
     for table in info.tables or ((info.table,) if info.table else ()):
@@ -85,14 +96,15 @@ def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 TRUNCATE = Rule(
     "SG304", "truncate", Severity.ERROR, ALL,
-    "TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too).",
+    "TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too; "
+    "MySQL's TRUNCATE PARTITION: of the partition).",
     "All rows are gone at once, without a WHERE to limit it; CASCADE silently extends it "
     "to other tables.",
     "Delete only the rows you mean to with DELETE ... WHERE, in batches for large tables.",
     "TRUNCATE TABLE sessions CASCADE;",
     "DELETE FROM sessions WHERE expires_at < now();",
     _truncate,
-    kinds=frozenset({"truncate"}),
+    kinds=frozenset({"truncate", "alter_table"}),
 )
 
 

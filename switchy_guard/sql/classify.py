@@ -10,6 +10,7 @@ cannot be classified gets kind ``unknown`` (rule SG603 reports it); none is drop
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
@@ -36,7 +37,8 @@ class AlterAction:
 
     ``kind``: add_column, drop_column, alter_type, set_not_null, drop_not_null,
     set_default, drop_default, add_constraint, drop_constraint, validate_constraint,
-    rename_column, rename_table, add_index, drop_index, table_option, other.
+    rename_column, rename_table, add_index, drop_index, drop_partition,
+    truncate_partition, table_option, other.
     """
 
     kind: str
@@ -629,6 +631,11 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     actions: list[AlterAction] = []
     options: dict[str, str] = {}
     for part in split_top_level(cur.rest()):
+        if actions and actions[-1].kind in _PARTITION_KINDS and len(part) == 1:
+            # MySQL: DROP PARTITION p1, p2 (the names after the first)
+            names = f"{actions[-1].constraint}, {part[0].text}"
+            actions[-1] = dataclasses.replace(actions[-1], constraint=names)
+            continue
         action = _alter_action(Cursor(part), options)
         if action is not None:
             actions.append(action)
@@ -639,10 +646,19 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     )
 
 
+_PARTITION_ACTIONS = {"DROP": "drop_partition", "TRUNCATE": "truncate_partition"}
+_PARTITION_KINDS = frozenset(_PARTITION_ACTIONS.values())
+
+
 def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
     first = cur.peek()
     if first is None:
         return None
+    if cur.at("DROP|TRUNCATE", "PARTITION"):
+        # MySQL: the partitions' rows go with them (``constraint`` names them; ALL: "all").
+        cur.pos += 2
+        name = cur.name()
+        return AlterAction(_PARTITION_ACTIONS[first.up], constraint=name.name if name else None)
     if cur.at("ALGORITHM|LOCK") and cur.peek(1) is not None:
         key = cur.peek().up  # type: ignore[union-attr]
         value = cur.peek(2) if cur.peek(1) and cur.peek(1).text == "=" else cur.peek(1)  # type: ignore[union-attr]
@@ -725,6 +741,8 @@ def _constraint_kind(cur: Cursor) -> str | None:
 
 
 def _alter_add(cur: Cursor) -> AlterAction:
+    if cur.at("PARTITION"):
+        return AlterAction("other")  # MySQL: ADD PARTITION (PARTITION p ...), no column
     if cur.take("CONSTRAINT"):
         cur.name()
     kind = _constraint_kind(cur)

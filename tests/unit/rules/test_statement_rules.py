@@ -16,13 +16,17 @@ P, M, S = "postgres", "mysql", "sqlite"
 
 # code: [(dialects, fires, look-alike that must not fire)]
 CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
-    "SG301": [((P, M, S), "DROP TABLE users", "DROP VIEW users_view")],
+    "SG301": [((P, M, S), "DROP TABLE users", "DROP VIEW users_view"),
+              ((M,), "ALTER TABLE users DROP PARTITION p2019, p2020",
+               "ALTER TABLE users ADD PARTITION (PARTITION p3 VALUES LESS THAN (2025))")],
     "SG302": [((P, M, S), "ALTER TABLE users DROP COLUMN email",
                "ALTER TABLE users ADD COLUMN email_2 TEXT")],
     "SG303": [((P, M), "DROP SCHEMA reporting", "CREATE SCHEMA reporting"),
               ((M,), "DROP DATABASE app", "CREATE DATABASE app")],
     "SG304": [((P, M, S), "TRUNCATE TABLE users", "DELETE FROM users WHERE id = 1"),
-              ((P,), "TRUNCATE users CASCADE", "SELECT 1")],
+              ((P,), "TRUNCATE users CASCADE", "SELECT 1"),
+              ((M,), "ALTER TABLE users TRUNCATE PARTITION ALL",
+               "ALTER TABLE users ANALYZE PARTITION p2020")],
     "SG305": [((P, M, S), "DELETE FROM users", "DELETE FROM users WHERE id = 1")],
     "SG306": [((P, M, S), "UPDATE users SET email = lower(email)",
                "UPDATE users SET email = lower(email) WHERE id > 10")],
@@ -286,3 +290,10 @@ def test_an_allow_trailing_a_statement_is_that_statements() -> None:
     migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b")
     found = validate([migration], M).findings
     assert [(f.code, f.line) for f in found] == [("SG900", 1), ("SG302", 1)]
+
+
+def test_mysql_partition_maintenance_names_the_partitions() -> None:
+    assert messages_for("ALTER TABLE users DROP PARTITION p2019, p2020", M) == {
+        "SG301": ["drops partition p2019, p2020 of users and every row in it"]}
+    assert messages_for("ALTER TABLE users TRUNCATE PARTITION p2020", M) == {
+        "SG304": ["empties partition p2020 of users"]}
