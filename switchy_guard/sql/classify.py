@@ -657,8 +657,9 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
     if cur.at("DROP|TRUNCATE", "PARTITION"):
         # MySQL: the partitions' rows go with them (``constraint`` names them; ALL: "all").
         cur.pos += 2
-        name = cur.name()
-        return AlterAction(_PARTITION_ACTIONS[first.up], constraint=name.name if name else None)
+        partition = cur.name()
+        return AlterAction(_PARTITION_ACTIONS[first.up],
+                           constraint=partition.name if partition else None)
     if cur.at("ALGORITHM|LOCK") and cur.peek(1) is not None:
         key = cur.peek().up  # type: ignore[union-attr]
         value = cur.peek(2) if cur.peek(1) and cur.peek(1).text == "=" else cur.peek(1)  # type: ignore[union-attr]
