@@ -709,7 +709,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
             new = cur.name()
             return AlterAction("rename_column", column=old.name if old else None,
                                new_name=new.name if new else None)
-        if cur.take("INDEX|KEY"):
+        if cur.take("INDEX|KEY|CONSTRAINT"):
             return AlterAction("other")
         cur.take("TO|AS")
         new = cur.name()
