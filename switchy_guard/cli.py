@@ -717,9 +717,12 @@ def cmd_mark(ctx: Context) -> int:
     migrator = ctx.migrator()
     policy = confirm_recovery(
         ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
-    mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
-         environment=ctx.settings.env, command=command_line(ctx), policy=policy)
-    ctx.out.write(f"{ctx.args.id} recorded as {status}\n")
+    previous = mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
+                    environment=ctx.settings.env, command=command_line(ctx), policy=policy)
+    if previous == status == "completed":
+        ctx.out.write(f"{ctx.args.id} was already completed: unchanged\n")
+    else:
+        ctx.out.write(f"{ctx.args.id} recorded as {status} (was {previous})\n")
     return 0
 
 

@@ -172,8 +172,9 @@ def mark(
     environment: str = "development",
     command: str = "mark",
     policy: str | None = None,
-) -> None:
-    """Record one migration as ``completed`` or ``failed`` without running it.
+) -> str:
+    """Record one migration as ``completed`` or ``failed`` without running it; returns
+    the state it had before (``pending`` when it had no row).
 
     The migration must exist in the sources (found before the row is touched). As in
     switchy_schema's ``mark_migration_completed``: an existing row is updated in place
@@ -204,6 +205,7 @@ def mark(
                 conn, command, environment=environment, policy=policy, target=migration_id,
                 detail=f"{previous} -> {status}{unchanged}" + (f": {reason}" if reason else ""),
             )
+    return previous
 
 
 def retry(

@@ -37,9 +37,12 @@ def test_mark_completed_and_failed(tmp_path: Path, db_url: str) -> None:
     state = Migrator(root, db_url).state()
     assert state.rows[A].status == "completed" and state.rows[B].status == "failed"
     assert state.rows[B].failure_reason == "half applied by hand"
-    assert run_cli("mark-completed", B, "--force", *common).code == 0
+    fixed = run_cli("mark-completed", B, "--force", *common)
+    assert fixed.code == 0 and f"{B} recorded as completed (was failed)" in fixed.out
     assert Migrator(root, db_url).state().rows[B].status == "completed"
-    assert [(t, o) for t, o, _ in audit(db_url)] == [(A, "ok"), (B, "ok"), (B, "ok")]
+    again = run_cli("mark-completed", B, "--force", *common)
+    assert again.code == 0 and f"{B} was already completed: unchanged" in again.out
+    assert [(t, o) for t, o, _ in audit(db_url)] == [(A, "ok"), (B, "ok"), (B, "ok"), (B, "ok")]
     assert audit(db_url)[2][2] == "failed -> completed"
     unknown = run_cli("mark-completed", "2099-01-01-000000_nope", "--force", *common)
     assert unknown.code == 2 and "unknown migration id" in unknown.err
