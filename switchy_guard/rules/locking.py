@@ -69,7 +69,8 @@ def _add_not_null_no_default(info: StatementInfo, ctx: StatementContext) -> Iter
         return
     for action in info.actions:
         if (
-            action.kind == "add_column" and action.not_null and action.default is None
+            action.kind == "add_column" and action.not_null
+            and (action.default is None or action.default.upper() == "NULL")
             and "serial" not in (action.type or "") and action.generated is None
         ):
             yield f"adds NOT NULL column {info.table}.{action.column} without a default"

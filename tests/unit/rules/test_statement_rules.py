@@ -43,7 +43,10 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
     "SG402": [((P,), "CREATE INDEX CONCURRENTLY users_e ON users (email);\nSELECT 1",
                "CREATE INDEX CONCURRENTLY users_e ON users (email)")],
     "SG403": [((P, M, S), "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL",
-               "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free'")],
+               "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free'"),
+              # DEFAULT NULL is no default: existing rows still get NULL.
+              ((P, M, S), "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT NULL",
+               "ALTER TABLE users ADD COLUMN plan TEXT NULL DEFAULT NULL")],
     "SG404": [((P,), "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
                "ALTER TABLE users ALTER COLUMN email DROP DEFAULT"),
               ((M,), "ALTER TABLE users MODIFY COLUMN email VARCHAR(255) NOT NULL",
