@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..findings import Severity
-from ..sql.classify import StatementInfo
+from ..sql.classify import AlterAction, StatementInfo
 from .base import ALL, PM, M, P, Rule, S, StatementContext
 from .types import is_safe_widening
 
@@ -298,14 +298,32 @@ _SQLITE_UNSUPPORTED = {
 }
 
 
+_SQLITE_CURRENT = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
+
+
+def _sqlite_add_column_limit(action: AlterAction, new_table: bool) -> str | None:
+    """What SQLite's ADD COLUMN refuses in ``action``, or None.
+
+    A UNIQUE or PRIMARY KEY column is refused always; a default of CURRENT_* or an
+    expression in parentheses only when the table has rows.
+    """
+    if "unique" in action.inline or "primary_key" in action.inline:
+        return "add a UNIQUE or PRIMARY KEY column"
+    default = (action.default or "").upper()
+    if not new_table and (default in _SQLITE_CURRENT or default.startswith("(")):
+        return f"add a column with the non-constant default {action.default}"
+    return None
+
+
 def _sqlite_table_rebuild(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "alter_table":
         for action in info.actions:
-            if action.kind in _SQLITE_UNSUPPORTED:
-                yield (
-                    f"SQLite cannot {_SQLITE_UNSUPPORTED[action.kind]} with ALTER TABLE; "
-                    f"{info.table} must be rebuilt"
-                )
+            refused = _SQLITE_UNSUPPORTED.get(action.kind) or (
+                _sqlite_add_column_limit(action, ctx.schema.is_new(info.table))
+                if action.kind == "add_column" else None
+            )
+            if refused:
+                yield f"SQLite cannot {refused} with ALTER TABLE; {info.table} must be rebuilt"
         if info.new_name and info.new_name.name in ctx.schema.rebuilt_tables:
             yield (
                 f"rebuilds table {info.new_name}: check the new table keeps every row, index, "
@@ -316,7 +334,8 @@ def _sqlite_table_rebuild(info: StatementInfo, ctx: StatementContext) -> Iterato
 SQLITE_TABLE_REBUILD = Rule(
     "SG410", "sqlite-table-rebuild", Severity.WARNING, S,
     "A change SQLite can only make by rebuilding the table.",
-    "SQLite's ALTER TABLE cannot change types, NOT NULL, defaults or constraints; the "
+    "SQLite's ALTER TABLE cannot change types, NOT NULL, defaults or constraints, nor add "
+    "a UNIQUE or PRIMARY KEY column or one whose default is not a constant; the "
     "rebuild (create a new table, copy, drop, rename) silently loses indexes, triggers and "
     "foreign keys that are not recreated, and rows if the copy is incomplete.",
     "Follow SQLite's 12-step procedure: PRAGMA foreign_keys=OFF, create new_t, INSERT INTO "

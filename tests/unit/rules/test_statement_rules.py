@@ -91,7 +91,14 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
                "ALTER TABLE users ADD COLUMN bio TEXT"),
               ((S,), "CREATE TABLE users_new (id INTEGER);\nINSERT INTO users_new SELECT id FROM "
                      "users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users",
-               "CREATE TABLE users_new (id INTEGER);\nALTER TABLE users_new RENAME TO users2")],
+               "CREATE TABLE users_new (id INTEGER);\nALTER TABLE users_new RENAME TO users2"),
+              # What SQLite's ADD COLUMN refuses (https://sqlite.org/lang_altertable.html).
+              ((S,), "ALTER TABLE users ADD COLUMN code TEXT UNIQUE",
+               "ALTER TABLE users ADD COLUMN code TEXT DEFAULT 'unique'"),
+              ((S,), "ALTER TABLE users ADD COLUMN seen TEXT DEFAULT CURRENT_TIMESTAMP",
+               "ALTER TABLE users ADD COLUMN seen TEXT DEFAULT 'CURRENT_TIMESTAMP'"),
+              ((S,), "ALTER TABLE users ADD COLUMN n INT DEFAULT (abs(id))",
+               "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN n INT DEFAULT (abs(id))")],
     "SG501": [((P, M, S), "ALTER TABLE users RENAME COLUMN email TO mail",
                "ALTER TABLE users ADD COLUMN mail TEXT"),
               ((M,), "ALTER TABLE users CHANGE email mail VARCHAR(255)",
