@@ -226,35 +226,37 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
 
 def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary) -> None:
     """Findings for people: each with a code frame around the statement and its hint."""
-    from rich.text import Text
-
-    # One styled Text printed once: a print per line cost about 0.4 ms each, 2 s for the
-    # 2,500 findings of a 10,000-migration backlog. Appended pieces are never read as
-    # markup, so SQL with [brackets] prints as it is.
     style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     frames = _FileLines()
-    out = Text()
+    pieces: list[tuple[str, str | None]] = []
     for finding in findings:
         where = finding.file or finding.migration or ""
         if finding.file and finding.line:
             where = f"{finding.file}:{finding.line}:{finding.column or 1}"
-        out.append(finding.severity.value, style=style[finding.severity])
-        out.append(" ")
-        out.append(finding.code, style="bold")
-        out.append(f" {finding.name}  {where}\n  {finding.message}\n")
+        pieces += [(finding.severity.value, style[finding.severity]), (" ", None),
+                   (finding.code, "bold"), (f" {finding.name}  {where}\n  {finding.message}\n",
+                                            None)]
         frame = _code_frame(finding, lines_of=frames)
         if frame:
-            out.append(frame + "\n")
+            pieces.append((frame + "\n", None))
         if finding.hint:
-            out.append("  ")
-            out.append("instead:", style="green")
-            out.append(f" {finding.hint}\n")
-        out.append("\n")
-    out.append(
+            pieces += [("  ", None), ("instead:", "green"), (f" {finding.hint}\n", None)]
+        pieces.append(("\n", None))
+    pieces.append((
         f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s) "
-        f"in {summary.migrations} migration(s), {summary.statements} statement(s)"
-    )
-    console.print(out, highlight=False)
+        f"in {summary.migrations} migration(s), {summary.statements} statement(s)\n", None))
+    if console.color_system is None:
+        # Logs and pipes: no styles to render, so the text goes out as it is (rich took
+        # 0.3 s for the 2,500 findings of a 10,000-migration backlog).
+        console.file.write("".join(text for text, _ in pieces))
+        return
+    from rich.text import Text
+
+    # Appended pieces are never read as markup, so SQL with [brackets] prints as it is.
+    out = Text()
+    for text, piece_style in pieces:
+        out.append(text, style=piece_style)
+    console.print(out, highlight=False, end="")
 
 
 class _FileLines:
