@@ -212,6 +212,9 @@ _VOLATILE = re.compile(
 )
 
 
+_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")  # a literal naming random() calls nothing
+
+
 # PostgreSQL's serial types are an integer with DEFAULT nextval(...): a volatile default.
 _SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
@@ -222,7 +225,7 @@ def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[st
     for action in info.actions:
         if action.kind != "add_column":
             continue
-        if action.default and _VOLATILE.search(action.default):
+        if action.default and _VOLATILE.search(_STRING.sub("''", action.default)):
             yield (
                 f"adds {info.table}.{action.column} with volatile default {action.default}: "
                 "every row is rewritten"
