@@ -46,9 +46,15 @@ def parse_type(text: str) -> ColumnType:
     return ColumnType("other:" + base, 0)
 
 
+# Decimal digits of the largest integer of so many bits, signed or unsigned.
+_INT_DIGITS = {8: 3, 16: 5, 24: 8, 32: 10, 64: 20}
+
+
 def is_narrowing(old: str, new: str) -> bool:
     """Whether changing ``old`` to ``new`` can lose or reject existing values."""
     before, after = parse_type(old), parse_type(new)
+    if before.family == "int" and after.family == "decimal":
+        return after.size - after.scale < _INT_DIGITS[int(before.size)]
     if before.family != after.family:
         # Numbers into text of enough length keep every value; anything else may not.
         return not (after.family == "text" and after.size >= 64 and before.family != "text")

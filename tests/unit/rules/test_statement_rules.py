@@ -36,7 +36,12 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
     "SG308": [((P, S), "ALTER TABLE users ALTER COLUMN email TYPE varchar(10)",
                "ALTER TABLE users ALTER COLUMN email TYPE varchar(500)"),
               ((M,), "ALTER TABLE users MODIFY COLUMN id SMALLINT",
-               "ALTER TABLE users MODIFY COLUMN id BIGINT")],
+               "ALTER TABLE users MODIFY COLUMN id BIGINT"),
+              # An int has up to 10 digits: numeric(12, 2) keeps them, numeric(9) does not.
+              ((P,), "ALTER TABLE users ALTER COLUMN id TYPE numeric(9)",
+               "ALTER TABLE users ALTER COLUMN id TYPE numeric(12, 2)"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN id DECIMAL(9)",
+               "ALTER TABLE users MODIFY COLUMN id DECIMAL(10)")],
     "SG401": [((P,), "CREATE INDEX users_email ON users (email)",
                "CREATE INDEX CONCURRENTLY users_email ON users (email)"),
               ((P,), "DROP INDEX users_old", "DROP INDEX CONCURRENTLY users_old")],
