@@ -117,6 +117,10 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
                 schema.column_types[(table, column)] = action.type
             if column and (action.not_null or action.kind == "set_not_null"):
                 schema.not_null.add((table, column))
+            elif action.kind == "drop_not_null" or (
+                action.redefines and action.generated is None
+            ):
+                schema.not_null.discard((table, action.column or ""))
         if info.new_name is not None and table in schema.new_tables:
             schema.new_tables.add(info.new_name.name)
     elif (

@@ -63,6 +63,14 @@ def _drop_guarantee(info: StatementInfo, ctx: StatementContext) -> Iterator[str]
         return
     for action in info.actions:
         template = _LOOSENING.get(action.kind)
+        if (
+            action.redefines and not action.not_null and action.generated is None
+            and info.table is not None
+            and ctx.schema.known_not_null(info.table.name, action.column or "")
+        ):
+            # MySQL: MODIFY/CHANGE without NOT NULL (an AUTO_INCREMENT column is a key,
+            # and key columns stay NOT NULL)
+            template = _LOOSENING["drop_not_null"]
         if template:
             column = f"{info.table}.{action.column}" if action.column else str(info.table)
             yield template.format(column=column, constraint=action.constraint or "")

@@ -55,6 +55,9 @@ class AlterAction:
     #: AS IDENTITY), ``expression`` (GENERATED ALWAYS AS (...), MySQL's AS (...)),
     #: ``auto_increment``; None for a plain column.
     generated: str | None = None
+    #: MySQL's MODIFY/CHANGE: the definition replaces the column's whole one, so a NOT
+    #: NULL or DEFAULT it leaves out is dropped (``generated`` is set for them too).
+    redefines: bool = False
     #: Constraints declared with an added column (``ADD COLUMN c int UNIQUE REFERENCES
     #: t``): unique, primary_key, foreign_key, check.
     inline: tuple[str, ...] = ()
@@ -691,7 +694,8 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
             return AlterAction("other")
         name, type_, not_null, default = definition
         return AlterAction("alter_type", column=name, type=type_, not_null=not_null,
-                           default=default)
+                           default=default, redefines=True,
+                           generated=_generated(cur.rest()[1:]))
     if cur.take("CHANGE"):
         cur.take("COLUMN")
         old = cur.name()
@@ -700,7 +704,8 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
             return AlterAction("other")
         name, type_, not_null, default = definition
         return AlterAction("alter_type", column=old.name, type=type_, not_null=not_null,
-                           default=default, new_name=name if name != old.name else None)
+                           default=default, new_name=name if name != old.name else None,
+                           redefines=True, generated=_generated(cur.rest()[1:]))
     if cur.take("RENAME"):
         if cur.take("COLUMN") or (cur.peek(1) is not None and cur.peek(1).up == "TO"  # type: ignore[union-attr]
                                   and not cur.at("TO")):

@@ -316,3 +316,24 @@ def test_mysql_partition_maintenance_names_the_partitions() -> None:
         "SG301": ["drops partition p2019, p2020 of users and every row in it"]}
     assert messages_for("ALTER TABLE users TRUNCATE PARTITION p2020", M) == {
         "SG304": ["empties partition p2020 of users"]}
+
+
+@pytest.mark.parametrize(
+    ("sql", "codes"),
+    [
+        # MySQL's MODIFY/CHANGE replace the whole definition: a NOT NULL left out is dropped.
+        ("ALTER TABLE t MODIFY email VARCHAR(500)", {"SG409", "SG503"}),
+        ("ALTER TABLE t CHANGE COLUMN email email VARCHAR(500) NULL", {"SG409", "SG503"}),
+        ("ALTER TABLE t MODIFY email VARCHAR(500) NOT NULL DEFAULT ''", {"SG409"}),
+        ("ALTER TABLE t MODIFY id BIGINT AUTO_INCREMENT", {"SG405", "SG409"}),
+        # What the schema model learns: NOT NULL dropped, so setting it again scans.
+        ("ALTER TABLE t MODIFY email VARCHAR(255) NULL;\n"
+         "ALTER TABLE t MODIFY email VARCHAR(255) NOT NULL", {"SG409", "SG503", "SG404"}),
+    ],
+)
+def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> None:
+    base = Migration("2024-01-01-000000_base", "CREATE TABLE t (id INT PRIMARY KEY, "
+                     "email VARCHAR(255) NOT NULL DEFAULT '')", "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+    found = validate([base, migration], M, plan_ids={migration.id}).findings
+    assert {f.code for f in found} - {"SG601"} == codes
