@@ -582,10 +582,16 @@ def _truncate(cur: Cursor, dialect: str | None) -> StatementInfo:
 
 def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("DELETE")
-    cur.take("LOW_PRIORITY|QUICK|IGNORE")
+    while cur.take("LOW_PRIORITY|QUICK|IGNORE"):
+        pass
     cur.take("FROM")
     cur.take("ONLY")
     table = cur.name()
+    if _at_punct(cur, ",") or cur.at("FROM"):
+        # MySQL: DELETE t1[, t2] FROM t1 JOIN t2 ... names aliases first; the table follows.
+        cur.skip_until("FROM")
+        cur.take("FROM")
+        table = cur.name() or table
     return StatementInfo("delete", table=table, has_where=_has_where(cur.rest()))
 
 

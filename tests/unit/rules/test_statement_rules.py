@@ -337,3 +337,16 @@ def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> No
     migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
     found = validate([base, migration], M, plan_ids={migration.id}).findings
     assert {f.code for f in found} - {"SG601"} == codes
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE LOW_PRIORITY QUICK IGNORE FROM users",
+        "DELETE u FROM users u JOIN orgs o ON o.id = u.org_id",
+        "DELETE u, o FROM users u JOIN orgs o ON o.id = u.org_id",
+    ],
+)
+def test_mysql_delete_forms_name_the_table(sql: str) -> None:
+    assert messages_for(sql, M) == {"SG305": ["deletes every row of users (no WHERE clause)"]}
+    assert messages_for(sql + " WHERE u.id = 1", M) == {}
