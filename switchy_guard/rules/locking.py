@@ -52,7 +52,8 @@ def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> 
 CONCURRENTLY_IN_TRANSACTION = Rule(
     "SG402", "concurrently-in-transaction", Severity.ERROR, P,
     "CONCURRENTLY in a migration that also holds other statements.",
-    "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction block, so the "
+    "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a "
+    "transaction block, so the "
     "runner has to run the migration statement by statement: a failure then leaves the "
     "other statements half applied.",
     "Put the CONCURRENTLY statement alone in its own migration with transactional = false.",
@@ -60,7 +61,7 @@ CONCURRENTLY_IN_TRANSACTION = Rule(
     "-- a migration of its own, metadata.toml: transactional = false\n"
     "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
     _concurrently_in_transaction,
-    kinds=frozenset({"create_index", "drop_index"}),
+    kinds=frozenset({"create_index", "drop_index", "maintenance"}),
 )
 
 

@@ -324,6 +324,9 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
             return StatementInfo("select")
         if first == "PRAGMA":
             return StatementInfo("pragma")
+        if first == "REINDEX":  # REINDEX ... CONCURRENTLY cannot run in a transaction
+            concurrently = any(t.up == "CONCURRENTLY" for t in tokenize(text, dialect))
+            return StatementInfo("maintenance", concurrently=concurrently)
         return StatementInfo(_FAST[first]) if first not in ("INSERT", "REPLACE") else (
             _classify_insert(text, dialect)
         )

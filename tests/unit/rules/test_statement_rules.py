@@ -46,7 +46,9 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
                "CREATE INDEX CONCURRENTLY users_email ON users (email)"),
               ((P,), "DROP INDEX users_old", "DROP INDEX CONCURRENTLY users_old")],
     "SG402": [((P,), "CREATE INDEX CONCURRENTLY users_e ON users (email);\nSELECT 1",
-               "CREATE INDEX CONCURRENTLY users_e ON users (email)")],
+               "CREATE INDEX CONCURRENTLY users_e ON users (email)"),
+              ((P,), "REINDEX (VERBOSE) INDEX CONCURRENTLY users_e;\nANALYZE users",
+               "REINDEX INDEX users_e;\nANALYZE users")],
     "SG403": [((P, M, S), "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL",
                "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free'"),
               # DEFAULT NULL is no default: existing rows still get NULL.
