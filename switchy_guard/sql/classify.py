@@ -296,7 +296,8 @@ _FAST = {
 }
 _TRANSACTION = {
     "BEGIN": "begin", "START": "begin", "COMMIT": "commit", "END": "commit",
-    "ROLLBACK": "rollback", "SAVEPOINT": "savepoint", "RELEASE": "savepoint",
+    "ROLLBACK": "rollback", "ABORT": "rollback", "SAVEPOINT": "savepoint",
+    "RELEASE": "savepoint",
 }
 _OTHER_OBJECTS = (
     "VIEW", "MATERIALIZED", "FUNCTION", "PROCEDURE", "TYPE", "SEQUENCE", "TRIGGER",
@@ -415,7 +416,9 @@ def _classify_transaction(first: str, text: str) -> StatementInfo:
         return StatementInfo("unknown")
     if first == "END" and second not in ("", "TRANSACTION", "WORK"):
         return StatementInfo("unknown")
-    if first == "ROLLBACK" and second == "TO":
+    third = words[2].upper() if len(words) > 2 else ""
+    if first == "ROLLBACK" and "TO" in (second, third if second in ("WORK", "TRANSACTION")
+                                        else ""):
         return StatementInfo("savepoint")
     return StatementInfo(_TRANSACTION[first])
 

@@ -131,7 +131,8 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
                "ALTER TABLE users ADD COLUMN y INT;\nSELECT 1;\nUNLOCK TABLES")],
     "SG602": [((P, M, S), "BEGIN;\nUPDATE users SET email = '' WHERE id = 1;\nCOMMIT",
                "UPDATE users SET email = '' WHERE id = 1"),
-              ((M,), "START TRANSACTION", "SAVEPOINT a")],
+              ((M,), "START TRANSACTION", "SAVEPOINT a"),
+              ((P,), "ABORT", "ROLLBACK WORK TO SAVEPOINT a")],
     "SG603": [((P, M, S), "FROBNICATE users", "INSERT INTO users (id) VALUES (1)")],
 }
 
