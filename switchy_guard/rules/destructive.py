@@ -64,7 +64,8 @@ DROP_COLUMN = Rule(
 
 def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "drop_schema":
-        yield f"drops {info.object_type} {info.table} and everything in it"
+        for name in info.tables or ("",):
+            yield f"drops {info.object_type} {name}".rstrip() + " and everything in it"
 
 
 DROP_SCHEMA = Rule(
@@ -145,7 +146,8 @@ UPDATE_WITHOUT_WHERE = Rule(
 
 def _drop_other(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "drop_other":
-        yield f"drops {info.object_type} {info.table}"
+        for name in info.tables or ("",):  # MySQL's DROP USER 'app'@'%' has no plain name
+            yield f"drops {info.object_type} {name}".rstrip()
 
 
 DROP_OTHER = Rule(

@@ -548,16 +548,18 @@ def _drop(cur: Cursor, dialect: str | None) -> StatementInfo:
         kind = cur.peek().up.lower()  # type: ignore[union-attr]
         cur.pos += 1
         if_exists = cur.take("IF", "EXISTS")
+        names = _name_list(cur)
         return StatementInfo("drop_schema", object_type=kind, if_exists=if_exists,
-                             table=cur.name())
+                             table=names[0] if names else None, tables=tuple(names))
     for word in _OTHER_OBJECTS:
         if cur.take(word):
             if word == "MATERIALIZED":
                 cur.take("VIEW")
             if_exists = cur.take("IF", "EXISTS")
-            name = cur.name()
+            names = _name_list(cur)  # DROP VIEW a, b; DROP FUNCTION f(int), g(text)
             object_type = "materialized view" if word == "MATERIALIZED" else word.lower()
-            return StatementInfo("drop_other", object_type=object_type, table=name,
+            return StatementInfo("drop_other", object_type=object_type,
+                                 table=names[0] if names else None, tables=tuple(names),
                                  if_exists=if_exists)
     return StatementInfo("unknown")
 
@@ -569,6 +571,8 @@ def _name_list(cur: Cursor) -> list[Name]:
         if name is None:
             break
         names.append(name)
+        if _at_punct(cur, "("):
+            _balanced(cur)  # a function's argument types: DROP FUNCTION f(int), g(text)
         tok = cur.peek()
         if tok is None or tok.text != ",":
             break

@@ -353,3 +353,13 @@ def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> No
 def test_mysql_delete_forms_name_the_table(sql: str) -> None:
     assert messages_for(sql, M) == {"SG305": ["deletes every row of users (no WHERE clause)"]}
     assert messages_for(sql + " WHERE u.id = 1", M) == {}
+
+
+def test_every_object_of_a_drop_list_is_named() -> None:
+    assert messages_for("DROP VIEW IF EXISTS a, s.b CASCADE", P) == {
+        "SG307": ["drops view a", "drops view s.b"]}
+    assert messages_for("DROP FUNCTION f(int), g(text, int)", P) == {
+        "SG307": ["drops function f", "drops function g"]}
+    assert messages_for("DROP SCHEMA a, b CASCADE", P) == {
+        "SG303": ["drops schema a and everything in it", "drops schema b and everything in it"]}
+    assert messages_for("DROP USER 'app'@'%'", M) == {"SG307": ["drops user"]}
