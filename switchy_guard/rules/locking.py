@@ -178,8 +178,8 @@ CONSTRAINT_NOT_VALID_MISSING = Rule(
 
 
 def _unique_constraint(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if not _existing_alter(info, ctx):
-        return
+    if not _existing_alter(info, ctx) or info.options.get("LOCK") == "NONE":
+        return  # MySQL's LOCK=NONE: the server refuses rather than block writes
     for action in info.actions:
         if action.kind == "add_constraint" and action.constraint in ("unique", "primary_key") \
                 and not action.using_index:
@@ -261,8 +261,8 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
     if not _existing_alter(info, ctx):
         return
     algorithm = info.options.get("ALGORITHM")
-    if algorithm in ("INPLACE", "INSTANT", "NOCOPY"):
-        return  # the server refuses instead of copying
+    if algorithm in ("INPLACE", "INSTANT", "NOCOPY") or info.options.get("LOCK") == "NONE":
+        return  # the server refuses instead of copying or blocking writes
     if algorithm == "COPY":
         yield f"asks for ALGORITHM=COPY on {info.table}: the table is copied under lock"
         return

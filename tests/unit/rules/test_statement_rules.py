@@ -83,7 +83,9 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
               ((P,), "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email) USING INDEX TABLESPACE t",
                "ALTER TABLE users ADD CONSTRAINT u PRIMARY KEY USING INDEX users_pk"),
               ((P, M), "ALTER TABLE users ADD COLUMN code varchar(10) UNIQUE",
-               "ALTER TABLE users ADD COLUMN code varchar(10) DEFAULT 'unique'")],
+               "ALTER TABLE users ADD COLUMN code varchar(10) DEFAULT 'unique'"),
+              ((M,), "ALTER TABLE users ADD UNIQUE INDEX u (email), LOCK=EXCLUSIVE",
+               "ALTER TABLE users ADD UNIQUE INDEX u (email), ALGORITHM=INPLACE, LOCK=NONE")],
     "SG408": [((P,), "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()",
                "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now()"),
               ((M,), "ALTER TABLE users ADD COLUMN token CHAR(36) DEFAULT (UUID())",
@@ -95,7 +97,10 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
               ((M,), "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4",
                "ALTER TABLE users ADD COLUMN bio TEXT"),
               ((M,), "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=COPY",
-               "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=INSTANT")],
+               "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=INSTANT"),
+              # LOCK=NONE: the server refuses what would block writes (a copy included).
+              ((M,), "ALTER TABLE users MODIFY COLUMN email TEXT, LOCK=SHARED",
+               "ALTER TABLE users MODIFY COLUMN email TEXT, LOCK=NONE")],
     "SG410": [((S,), "ALTER TABLE users ALTER COLUMN email TYPE TEXT",
                "ALTER TABLE users ADD COLUMN bio TEXT"),
               ((S,), "CREATE TABLE users_new (id INTEGER);\nINSERT INTO users_new SELECT id FROM "
