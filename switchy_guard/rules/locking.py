@@ -257,12 +257,24 @@ VOLATILE_DEFAULT = Rule(
 _COPY_ACTIONS = {"alter_type", "table_option"}
 
 
+_WRITE_BLOCKING_INDEXES = {"fulltext": "FULLTEXT", "spatial": "SPATIAL"}
+
+
 def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if not _existing_alter(info, ctx):
+    if ctx.schema.is_new(info.table) or info.options.get("LOCK") == "NONE":
+        return  # LOCK=NONE: the server refuses what would copy or block writes
+    # Even in place, a FULLTEXT or SPATIAL index is built while writes wait.
+    specials = [info.object_type] if info.kind == "create_index" else [
+        a.constraint for a in info.actions if a.kind == "add_index"]
+    for special in specials:
+        if special in _WRITE_BLOCKING_INDEXES:
+            yield (f"a {_WRITE_BLOCKING_INDEXES[special]} index is built on {info.table} "
+                   "while writes to it are blocked, even in place")
+    if info.kind != "alter_table":
         return
     algorithm = info.options.get("ALGORITHM")
-    if algorithm in ("INPLACE", "INSTANT", "NOCOPY") or info.options.get("LOCK") == "NONE":
-        return  # the server refuses instead of copying or blocking writes
+    if algorithm in ("INPLACE", "INSTANT", "NOCOPY"):
+        return  # the server refuses instead of copying
     if algorithm == "COPY":
         yield f"asks for ALGORITHM=COPY on {info.table}: the table is copied under lock"
         return
@@ -279,16 +291,18 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 MYSQL_COPY_ALGORITHM = Rule(
     "SG409", "mysql-copy-algorithm", Severity.WARNING, M,
-    "An ALTER that MySQL/MariaDB can only run by copying the table.",
+    "An ALTER that MySQL/MariaDB can only run by copying the table, or while blocking "
+    "writes.",
     "Column type changes, primary key changes, charset conversions and engine changes run "
-    "with ALGORITHM=COPY: the whole table is copied and writes are blocked until it ends.",
+    "with ALGORITHM=COPY: the whole table is copied and writes are blocked until it ends. "
+    "A FULLTEXT or SPATIAL index is built in place, but writes wait for it too.",
     "Say ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) so the server refuses rather than "
     "copying, and use an online schema-change tool (gh-ost, pt-online-schema-change) for "
     "changes that need a copy.",
     "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500);",
     "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;",
     _mysql_copy_algorithm,
-    kinds=frozenset({"alter_table"}),
+    kinds=frozenset({"alter_table", "create_index"}),
 )
 
 _SQLITE_UNSUPPORTED = {

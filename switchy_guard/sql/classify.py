@@ -46,7 +46,8 @@ class AlterAction:
     type: str | None = None
     not_null: bool = False
     default: str | None = None
-    constraint: str | None = None  # foreign_key, check, unique, primary_key, index
+    constraint: str | None = None  # foreign_key, check, unique, primary_key, index,
+    # fulltext, spatial (MySQL), exclude; the name for drop_constraint and drop_index
     not_valid: bool = False
     using_index: bool = False
     new_name: str | None = None
@@ -439,7 +440,10 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("RECURSIVE")  # CREATE [OR REPLACE] [TEMP] RECURSIVE VIEW
     cur.take("VIRTUAL")  # SQLite: CREATE VIRTUAL TABLE ... USING fts5(...)
     unique = cur.take("UNIQUE")
-    cur.take("FULLTEXT|SPATIAL")
+    special = None  # MySQL: FULLTEXT, SPATIAL
+    if cur.at("FULLTEXT|SPATIAL"):
+        special = cur.toks[cur.pos].up.lower()
+        cur.pos += 1
     if cur.take("INDEX"):
         concurrently = cur.take("CONCURRENTLY")
         if_exists = cur.take("IF", "NOT", "EXISTS")
@@ -448,7 +452,8 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         cur.take("ONLY")
         table = cur.name()
         return StatementInfo("create_index", table=table, index=index, unique=unique,
-                             concurrently=concurrently, if_exists=if_exists)
+                             concurrently=concurrently, if_exists=if_exists,
+                             object_type=special, options=_lock_options(cur.rest()))
     if cur.take("TABLE"):
         if_exists = cur.take("IF", "NOT", "EXISTS")
         table = cur.name()
@@ -465,6 +470,19 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
             return StatementInfo("create_other", object_type=word.lower(), table=cur.name(),
                                  if_exists=if_exists)
     return StatementInfo("unknown")
+
+
+def _lock_options(toks: list[Tok]) -> dict[str, str]:
+    """MySQL's ``ALGORITHM [=] x`` and ``LOCK [=] y`` after CREATE INDEX's column list."""
+    options: dict[str, str] = {}
+    for index, tok in enumerate(toks):
+        if tok.kind == WORD and tok.up in ("ALGORITHM", "LOCK"):
+            value = toks[index + 1:index + 3]
+            if value and value[0].text == "=":
+                value = value[1:]
+            if value:
+                options[tok.up] = value[0].up
+    return options
 
 
 def _table_columns(toks: list[Tok]) -> tuple[tuple[str, str, bool, str | None], ...]:
@@ -757,9 +775,17 @@ def _constraint_kind(cur: Cursor) -> str | None:
         return "check"
     if cur.take("EXCLUDE"):
         return "exclude"
-    if cur.take("INDEX|KEY") or cur.take("FULLTEXT|SPATIAL"):
+    if cur.at("FULLTEXT|SPATIAL"):  # MySQL: built while writes wait
+        special = cur.toks[cur.pos].up.lower()
+        cur.pos += 1
+        cur.take("INDEX|KEY")
+        return special
+    if cur.take("INDEX|KEY"):
         return "index"
     return None
+
+
+_INDEX_KINDS = frozenset({"index", "fulltext", "spatial"})
 
 
 def _alter_add(cur: Cursor) -> AlterAction:
@@ -775,7 +801,7 @@ def _alter_add(cur: Cursor) -> AlterAction:
         words = _top_level_words(cur.rest())
         not_valid = ("NOT", "VALID") in itertools.pairwise(words)
         return AlterAction(
-            "add_index" if kind == "index" else "add_constraint", constraint=kind,
+            "add_index" if kind in _INDEX_KINDS else "add_constraint", constraint=kind,
             not_valid=not_valid, using_index=using_index,
         )
     cur.take("COLUMN")

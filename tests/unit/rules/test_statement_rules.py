@@ -100,7 +100,12 @@ CASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
                "ALTER TABLE users ADD COLUMN x INT, ALGORITHM=INSTANT"),
               # LOCK=NONE: the server refuses what would block writes (a copy included).
               ((M,), "ALTER TABLE users MODIFY COLUMN email TEXT, LOCK=SHARED",
-               "ALTER TABLE users MODIFY COLUMN email TEXT, LOCK=NONE")],
+               "ALTER TABLE users MODIFY COLUMN email TEXT, LOCK=NONE"),
+              # FULLTEXT and SPATIAL indexes block writes even with ALGORITHM=INPLACE.
+              ((M,), "ALTER TABLE users ADD FULLTEXT INDEX ft (email), ALGORITHM=INPLACE",
+               "ALTER TABLE users ADD INDEX i (email), ALGORITHM=INPLACE"),
+              ((M,), "CREATE SPATIAL INDEX sp ON users (email)",
+               "CREATE FULLTEXT INDEX ft ON users (email) LOCK = NONE")],
     "SG410": [((S,), "ALTER TABLE users ALTER COLUMN email TYPE TEXT",
                "ALTER TABLE users ADD COLUMN bio TEXT"),
               ((S,), "CREATE TABLE users_new (id INTEGER);\nINSERT INTO users_new SELECT id FROM "
