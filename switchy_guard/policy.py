@@ -211,7 +211,8 @@ def _checked(key: str, value: Any, path: Path | None) -> Any:
         return ConfigError(f"policy key {key!r} must be {kind}, not {value!r}", path=path)
 
     if expected is float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        # ``not value >= 0`` also refuses TOML's nan, which no comparison would stop.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise wrong()
         return float(value)
     if expected is bool:

@@ -73,6 +73,7 @@ def test_an_asked_for_folder_must_exist(tmp_path: Path) -> None:
         ("lock_timeout = 'long'\n", "'lock_timeout' must be a number of seconds"),
         ("lock_timeout = -1\n", "'lock_timeout' must be a number of seconds"),
         ("lock_timeout = true\n", "'lock_timeout' must be a number of seconds"),
+        ("lock_timeout = nan\n", "'lock_timeout' must be a number of seconds"),
         ("block_severities = ['fatal']\n", "'block_severities' must be a list of severities"),
         ("block_severities = 'error'\n", "'block_severities' must be a list of severities"),
         ("require_allow = ['SG999']\n", "require_allow names an unknown rule 'SG999'"),
