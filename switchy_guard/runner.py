@@ -127,17 +127,20 @@ class Hooks:
     after_all: Callable[[RunResult], None] | None = None
 
 
-# Statements PostgreSQL or SQLite refuse inside a transaction block.
+# Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
+# separated by comments too (CREATE /* why */ INDEX CONCURRENTLY); the splitter has
+# already taken off the comments before a statement.
+_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
 _NEEDS_AUTOCOMMIT = re.compile(
-    r"""^\s*(?:
-        (?:create|drop)\s+(?:unique\s+)?index\s+concurrently
+    r"""^(?:
+        (?:create|drop)~(?:unique~)?index~concurrently
       | reindex\b.*\bconcurrently
       | vacuum\b
-      | (?:create|drop)\s+database\b
-      | alter\s+system\b
-      | create\s+tablespace\b
-      | pragma\s+(?:\w+\.)?journal_mode\b
-    )""",
+      | (?:create|drop)~database\b
+      | alter~system\b
+      | create~tablespace\b
+      | pragma~(?:\w+\.)?journal_mode\b
+    )""".replace("~", _GAP),
     re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )
 

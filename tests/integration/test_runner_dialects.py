@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, inspect
 
-from switchy_guard import InputError, MigrationFailed, Migrator, UpTo
+from switchy_guard import InputError, MigrationFailed, Migrator, Steps, UpTo
 from switchy_guard.db import create_database_engine
 from tests.cli_helpers import write_migration as write
 
@@ -311,3 +311,24 @@ def test_lock_tables_in_a_migration_does_not_break_its_progress_record(
     migrator.migrate()
     assert migrator.state().rows[A].status == "completed"
     assert {"users", "after_unlock"} <= tables(migrator)
+
+
+@pytest.mark.only_on("postgres")
+def test_concurrently_runs_outside_a_transaction_even_with_comments_inside(
+    tmp_path: Path, db_url: str
+) -> None:
+    """PostgreSQL refuses CREATE INDEX CONCURRENTLY in a transaction block: the runner
+    must see it however the statement is written."""
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE t (a int);\n")
+    write(root, "2024-01-02-000000_index",
+          "-- online, so writes go on\n"
+          "CREATE /* no write lock */ INDEX\n  -- by a\n  CONCURRENTLY ix_t_a ON t (a);\n",
+          "DROP INDEX CONCURRENTLY ix_t_a;\n")
+    migrator = Migrator(root, db_url)
+    migrator.migrate()
+    with migrator.engine.connect() as conn:
+        assert [i["name"] for i in inspect(conn).get_indexes("t")] == ["ix_t_a"]
+    migrator.rollback(Steps(1))
+    with migrator.engine.connect() as conn:
+        assert inspect(conn).get_indexes("t") == []
