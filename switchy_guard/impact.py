@@ -109,7 +109,7 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
     elif info.kind == "drop_index":
         impact.drops.append(f"index {info.index}")
     elif info.kind in ("drop_other", "drop_schema"):
-        impact.drops.append(f"{info.object_type} {table}")
+        impact.drops.extend(f"{info.object_type} {name}" for name in info.tables or (table,))
     elif info.kind == "alter_table":
         for action in info.actions:
             if action.kind == "drop_column":

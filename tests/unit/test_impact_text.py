@@ -15,6 +15,14 @@ def test_the_impact_report_names_other_created_objects() -> None:
     assert impact.creates == ["trigger audit", "extension pgcrypto", "user"]
 
 
+def test_the_impact_report_names_every_object_a_drop_lists() -> None:
+    impact = MigrationImpact("m", True, True, [])
+    for sql in ("DROP VIEW a, b", "DROP SCHEMA s1, s2 CASCADE", "DROP FUNCTION f(int), g(text)"):
+        _objects(classify(sql, "postgres"), impact)
+    assert impact.drops == ["view a", "view b", "schema s1", "schema s2", "function f",
+                            "function g"]
+
+
 def test_row_counts_read_as_english() -> None:
     assert _rows_text(RowImpact(1, "t", "drop column c", 1, non_null=1)) == \
         "1 row, 1 non-NULL value"
