@@ -71,19 +71,27 @@ def connection_dialect(conn: Connection) -> str:
 def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ``***``."""
     if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
+        return _mask_query(url.render_as_string(hide_password=True))
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return _mask_query(make_url(url).render_as_string(hide_password=True))
     except (ArgumentError, ValueError):
         return _mask_unparsable(url)
 
 
 _PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
+# libpq, psycopg and PyMySQL also take the password as a query parameter:
+# postgresql://app@db/x?password=... (SQLAlchemy hands the query to the driver).
+_PASSWORD_IN_QUERY = re.compile(r"([?&](?:password|passwd)=)([^&#\s'\"]*)", re.IGNORECASE)
+
+
+def _mask_query(text: str) -> str:
+    return _PASSWORD_IN_QUERY.sub(r"\1***", text)
 
 
 def mask_text(text: str) -> str:
-    """Mask every ``scheme://user:password@`` password in free text (error messages)."""
-    return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
+    """Mask every ``scheme://user:password@`` password in free text (error messages),
+    and every ``?password=``/``&password=`` (or ``passwd``) query parameter."""
+    return _mask_query(_PASSWORD_IN_TEXT.sub(r"\1***\3", text))
 
 
 # Within one command-line argument the password runs to the last "@": it may hold spaces
@@ -93,7 +101,8 @@ _PASSWORD_IN_ARGUMENT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)(.*)(@[^@]*)$", re
 
 def mask_command(argv: Sequence[str]) -> str:
     """``argv`` joined into one line with every URL's password masked."""
-    return " ".join(_PASSWORD_IN_ARGUMENT.sub(r"\1***\3", argument) for argument in argv)
+    return " ".join(_mask_query(_PASSWORD_IN_ARGUMENT.sub(r"\1***\3", argument))
+                    for argument in argv)
 
 
 def database_reason(error: BaseException) -> str:

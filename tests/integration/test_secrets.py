@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 
 from switchy_guard.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
@@ -88,3 +90,32 @@ def test_a_mistyped_url_is_refused_without_its_password(tmp_path: Path) -> None:
             assert result.error_lines[0].startswith("error: invalid database URL '"), result
             assert SECRET not in result.out + result.err, result
             assert "switchy:***@" in result.err or ":***@127.0.0.1" in result.err, result
+
+
+@pytest.mark.only_on("postgres", "mysql")
+def test_a_password_given_as_a_query_parameter_is_masked(tmp_path: Path, db_url: str) -> None:
+    """psycopg and PyMySQL take the password from the query too
+    (``postgresql://app@db/x?password=...``): status printed such URLs whole, and the
+    audit journal stored them."""
+    parsed = make_url(db_url)
+    url = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port,
+                     parsed.database, {"password": SECRET}).render_as_string()
+    assert SECRET in url and f":{SECRET}@" not in url
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    unreachable = f"postgresql://switchy@127.0.0.1:1/nothing?sslmode=disable&password={SECRET}"
+    outputs = [
+        run_cli("status", "-m", root, "-d", url),
+        run_cli("status", "-m", root, "-d", url, "--format", "json"),
+        run_cli("migrate", "-m", root, "-d", url),
+        run_cli("rollback", "--all", "--confirm", "development", "-m", root, "-d", url),
+        run_cli("status", "-m", root, "-d", unreachable),
+    ]
+    assert [r.code for r in outputs] == [0, 0, 0, 0, 3], outputs
+    assert "password=***" in outputs[0].out and "password=***" in outputs[-1].err
+    for result in outputs:
+        assert SECRET not in result.out + result.err, result
+    stored = everything_written(db_url)
+    assert "password=***" in stored
+    assert SECRET not in stored
