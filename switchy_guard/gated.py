@@ -18,15 +18,17 @@ import subprocess
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 
 from .audit import AuditJournal
 from .db import connect_for_write, mask_text
 from .errors import LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
+from .locking import HeldLock, hold_migration_lock
 from .policy import PolicyChoice
-from .runner import Migrator, RunResult, Strategy, check_strategy
+from .runner import Migrator, PlannedMigration, RunResult, Strategy, check_strategy
 
 
 @dataclass
@@ -134,7 +136,9 @@ def gated_run(
     The lock is taken first and held through planning, judging, confirming and running,
     so the plan a person confirms is the plan that runs, and another run's ``in_progress``
     rows are never mistaken for a crash (as ``terraform apply`` holds its state lock
-    while it waits for "yes").
+    while it waits for "yes"). That the lock is still held is checked after the
+    confirmation and before each migration: a lock broken meanwhile (``lock break
+    --force``) stops the run (LockLost) before anything more is applied.
     """
     journal = _Journal(migrator, options)
     policy = options.choice.policy
@@ -142,10 +146,14 @@ def gated_run(
                              else policy.lock_timeout)
     # Bad input fails here, before the database is touched (not even the lock record).
     check_strategy(strategy, migrator.migrations())
+    lock: AbstractContextManager[HeldLock] = (
+        hold_migration_lock(migrator.engine, migrator.tracking.name, migrator.lock_timeout)
+        if policy.require_lock else nullcontext(HeldLock(""))
+    )
     try:
-        with migrator.locked(policy.require_lock):
+        with lock as held:
             return _gated_run_locked(migrator, direction, strategy, options, journal, show,
-                                     retry_failed, require_checksum_validation)
+                                     retry_failed, require_checksum_validation, held)
     except LockTimeout as timeout:
         journal.record("lock timeout", detail=timeout.one_line())
         raise
@@ -165,6 +173,7 @@ def _gated_run_locked(
     show: Callable[[ImpactReport], None] | None,
     retry_failed: bool,
     require_checksum_validation: bool,
+    held: HeldLock,
 ) -> RunResult:
     verb = "migrate" if direction == "up" else "rollback"
     policy = options.choice.policy
@@ -198,6 +207,7 @@ def _gated_run_locked(
             if verdict.destructive and policy.backup == "command":
                 run_backup_command(options.choice, str(migrator.engine.url.render_as_string(
                     hide_password=False)))
+            held.verify()  # a person may have been at the prompt a long while
     except Refused as refused:
         journal.record("refused", target=target, detail=refused.one_line(), digest=digest)
         raise
@@ -205,6 +215,8 @@ def _gated_run_locked(
     if forced:
         journal.record("forced override", target=target, detail="; ".join(forced),
                        digest=digest)
+    hooks = migrator.hooks
+    migrator.hooks = replace(hooks, before_each=_lock_verified(held, hooks.before_each))
     try:
         # The lock is already held (or the policy does without it): lock=False.
         if direction == "up":
@@ -220,8 +232,21 @@ def _gated_run_locked(
         outcome = "refused" if isinstance(error, Refused) else "failed"
         journal.record(outcome, target=target, detail=error.one_line(), digest=digest)
         raise
+    finally:
+        migrator.hooks = hooks
     journal.record("ok", target=", ".join(result.done)[:2000] or None,
                    detail=f"{len(result.done)} migration(s) "
                           f"{'applied' if direction == 'up' else 'rolled back'}",
                    digest=digest)
     return result
+
+
+def _lock_verified(held: HeldLock, before_each: Callable[[PlannedMigration], None] | None
+                   ) -> Callable[[PlannedMigration], None]:
+    """``before_each``, after checking that the run still holds the migration lock."""
+    def check(planned: PlannedMigration) -> None:
+        held.verify(f"{planned.migration.id} (those before it were done)")
+        if before_each is not None:
+            before_each(planned)
+
+    return check

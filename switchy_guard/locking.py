@@ -14,26 +14,62 @@ tracking table (OS user, host, pid, command, since, database session), so ``stat
 itself dies with its session (or, for SQLite, with the holding process): a record left
 behind by a killed run is *stale* and is replaced by the next run or cleared by
 ``lock break`` (see :mod:`switchy_guard.lockstatus`).
+
+A lock can also be lost while held: ``lock break --force`` terminates the holder's
+database session, and a SQLite lock file deleted by hand lets another run lock a new one.
+:meth:`HeldLock.verify` says so before anything more is applied, and a lost lock's record
+(which may be the next holder's) is left alone on release.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from .db import connect, connect_for_write, connection_dialect, mask_command
-from .errors import LockTimeout
+from .errors import LockTimeout, Refused
 from .lockrecord import LockRecord, holder_text
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL_SECONDS = 0.05
+
+
+class LockLost(Refused):
+    """The migration lock was lost while this run held it (exit code 1)."""
+
+
+class HeldLock:
+    """The migration lock while it is held (see :func:`migration_lock`)."""
+
+    def __init__(self, where: str, still_held: Callable[[], bool] | None = None) -> None:
+        self.where = where
+        self._still_held = still_held
+        self._lost = False
+
+    def held(self) -> bool:
+        """Whether this process still holds the lock (always, where none is needed);
+        once lost, it stays lost."""
+        if not self._lost and self._still_held is not None:
+            self._lost = not self._still_held()
+        return not self._lost
+
+    def verify(self, before: str = "anything was applied") -> None:
+        """Raise LockLost unless the lock is still held: another run may have it now."""
+        if not self.held():
+            raise LockLost(
+                f"the migration lock{self.where} was lost while this run held it (broken "
+                f"with lock break --force, or its database session or lock file went "
+                f"away): stopped before {before}, since another run may hold it now"
+            )
 
 
 def advisory_key(table: str) -> int:
@@ -81,14 +117,28 @@ def migration_lock(
     """Hold the migration lock for the duration of the block, with a holder record.
 
     Raises LockTimeout (exit code 3), naming the holder, when it is not acquired within
-    ``timeout`` seconds.
+    ``timeout`` seconds. :func:`hold_migration_lock` is the same lock, for a block that
+    checks it still holds it before each step.
     """
+    with hold_migration_lock(engine, table, timeout, command):
+        yield
+
+
+@contextmanager
+def hold_migration_lock(
+    engine: Engine,
+    table: str,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    command: str | None = None,
+) -> Iterator[HeldLock]:
+    """:func:`migration_lock`, giving the block a :class:`HeldLock` whose ``verify()``
+    refuses to go on once the lock was lost."""
     record = LockRecord(table)
     command = command or current_command()
     if engine.dialect.name == "sqlite":
         path = sqlite_lock_path(engine)
         if path is None:
-            yield
+            yield HeldLock("")
             return
         from filelock import FileLock
         from filelock import Timeout as FileLockTimeout
@@ -99,32 +149,72 @@ def migration_lock(
         except FileLockTimeout:
             raise _timeout_error(engine, table, timeout, f" ({path})") from None
         try:
+            held = HeldLock(f" ({path})", _same_file(path))
             with connect_for_write(engine) as conn:
                 record.write(conn, command, session=None)
             try:
-                yield
+                yield held
             finally:
-                with connect_for_write(engine) as conn:
-                    record.clear(conn)
+                if held.held():
+                    with connect_for_write(engine) as conn:
+                        record.clear(conn)
         finally:
             lock.release()
         return
     conn = connect(engine)
     try:
         try:
-            _acquire_server_lock(conn, table, timeout)
+            attempt, params = _server_lock_query(conn, table)
+            _acquire_server_lock(conn, table, timeout, attempt, params)
         except LockTimeout:
             raise _timeout_error(engine, table, timeout, f" of {table!r}") from None
+        held = HeldLock(f" of {table!r}", lambda: _server_lock_held(conn, table, params))
         try:
             record.write(conn, command, session=str(session_id(conn)))
-            yield
+            yield held
         finally:
-            try:
-                record.clear(conn)
-            finally:
-                _release_server_lock(conn, table)
+            # A lost lock's session is gone, and the record may be the next holder's.
+            if held.held():
+                try:
+                    record.clear(conn)
+                finally:
+                    _release_server_lock(conn, params)
     finally:
         conn.close()
+
+
+def _same_file(path: Path) -> Callable[[], bool]:
+    """Whether ``path`` is still the lock file locked now (deleting it frees the lock
+    for the next run, which locks a new file)."""
+    locked = os.stat(path).st_ino
+
+    def check() -> bool:
+        try:
+            return os.stat(path).st_ino == locked
+        except OSError:
+            return False
+
+    return check
+
+
+def _server_lock_held(conn: Connection, table: str, params: dict[str, object]) -> bool:
+    """Whether ``conn``'s session still holds the lock (False when the session is gone)."""
+    if connection_dialect(conn) == "postgres":
+        key = advisory_key(table) & 0xFFFFFFFFFFFFFFFF
+        query = text("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                     " AND pid = pg_backend_pid() AND classid = :hi AND objid = :lo"
+                     " AND objsubid = 1")
+        bound: dict[str, object] = {"hi": key >> 32, "lo": key & 0xFFFFFFFF}
+    else:
+        query = text("SELECT IS_USED_LOCK(:name) = CONNECTION_ID()")
+        bound = params
+    try:
+        held = bool(conn.execute(query, bound).scalar())
+        conn.commit()
+    except DBAPIError:
+        conn.invalidate()  # the session was terminated: never reuse its connection
+        return False
+    return held
 
 
 def session_id(conn: Connection) -> int:
@@ -148,15 +238,16 @@ def lock_name(conn: Connection, table: str) -> str:
     )
 
 
-def _acquire_server_lock(conn: Connection, table: str, timeout: float) -> None:
-    # The statement and its key are fixed for the whole wait: the MySQL name costs a
-    # query, so it is not recomputed at every poll.
+def _server_lock_query(conn: Connection, table: str) -> tuple[TextClause, dict[str, object]]:
+    """The lock attempt and its parameters, fixed for the whole hold: the MySQL name
+    costs a query, so it is not recomputed at every poll."""
     if connection_dialect(conn) == "postgres":
-        attempt = text("SELECT pg_try_advisory_lock(:key)")
-        params: dict[str, object] = {"key": advisory_key(table)}
-    else:
-        attempt = text("SELECT GET_LOCK(:name, 0)")
-        params = {"name": lock_name(conn, table)}
+        return text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key(table)}
+    return text("SELECT GET_LOCK(:name, 0)"), {"name": lock_name(conn, table)}
+
+
+def _acquire_server_lock(conn: Connection, table: str, timeout: float, attempt: TextClause,
+                         params: dict[str, object]) -> None:
     deadline = time.monotonic() + timeout
     while True:
         got = conn.execute(attempt, params).scalar()
@@ -168,9 +259,9 @@ def _acquire_server_lock(conn: Connection, table: str, timeout: float) -> None:
         time.sleep(_POLL_SECONDS)
 
 
-def _release_server_lock(conn: Connection, table: str) -> None:
+def _release_server_lock(conn: Connection, params: dict[str, object]) -> None:
     if connection_dialect(conn) == "postgres":
-        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_key(table)})
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), params)
     else:
-        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock_name(conn, table)})
+        conn.execute(text("SELECT RELEASE_LOCK(:name)"), params)
     conn.commit()

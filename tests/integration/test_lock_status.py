@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from sqlalchemy.engine import Engine
+
 from switchy_guard.audit import AuditJournal
 from switchy_guard.db import create_database_engine
 from switchy_guard.lockstatus import lock_status
@@ -214,3 +217,70 @@ def test_a_lock_held_without_a_record_or_with_another_holders_record(db_url: str
         conn.close()  # ends the session, and the server lock with it
         engine.dispose()
     assert wait_free(db_url)["held"] is False
+
+
+def _lose_the_lock(engine: Engine, db_kind: str) -> None:
+    """What a colleague might do while this process holds the lock: ``lock break
+    --force`` (servers), or delete the SQLite lock file, which frees it for the next run."""
+    from switchy_guard.locking import sqlite_lock_path
+    from switchy_guard.lockstatus import break_lock
+
+    if db_kind == "sqlite":
+        path = sqlite_lock_path(engine)
+        assert path is not None
+        path.unlink()
+        return
+    assert "terminated database session" in break_lock(engine, "__switchy_migrations",
+                                                       force=True)
+    deadline = time.monotonic() + 20  # the server ends the session a moment later
+    while lock_status(engine, "__switchy_migrations").held and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_lock_broken_while_its_run_waits_or_runs_stops_that_run(tmp_path: Path,
+                                                                  db_url: str,
+                                                                  db_kind: str) -> None:
+    """Another run may take a lock broken under this one: this one must apply nothing
+    more (it used to go on and apply everything, lock or no lock)."""
+    from sqlalchemy import inspect
+
+    from switchy_guard.errors import Refused
+    from switchy_guard.gated import GateOptions, gated_run
+    from switchy_guard.policy import load_policies
+    from switchy_guard.runner import All, Hooks, Migrator
+
+    root = tmp_path / "m"
+    first, second = "2024-01-01-000000_a", "2024-01-02-000000_b"
+    write_migration(root, first, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, second, "CREATE TABLE b (id INTEGER);\n", "DROP TABLE b;\n")
+    migrator = Migrator(root, db_url)
+    engine = create_database_engine(db_url)
+    choice = load_policies(None).choose("production", None)
+
+    def ask(question: str) -> str:  # a person at the prompt, while the lock is broken
+        _lose_the_lock(engine, db_kind)
+        return "production\n"
+
+    try:
+        with pytest.raises(Refused, match=r"lock.* was lost while this run held it .*: "
+                                          r"stopped before anything was applied"):
+            gated_run(migrator, "up", All(), GateOptions(choice, ask=ask))
+        assert not {"a", "b"} & set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            entry = AuditJournal("__switchy_migrations").entries(conn)[-1]
+        assert entry.outcome == "refused" and "was lost" in str(entry.detail)
+        # Its record is left alone (it could be the next holder's): stale, or cleared by
+        # the break.
+        after = lock_status(engine, "__switchy_migrations")
+        assert not after.held and (after.stale or after.holder is None)
+
+        # Lost during the run: the migration under way finishes, the next never starts.
+        migrator.hooks = Hooks(before_each=lambda planned: _lose_the_lock(engine, db_kind)
+                               if planned.migration.id == first else None)
+        with pytest.raises(Refused, match=f"stopped before {second}"):
+            gated_run(migrator, "up", All(), GateOptions(choice, confirm="production"))
+        assert migrator.state().rows.keys() == {first}
+        assert "b" not in inspect(engine).get_table_names()
+    finally:
+        migrator.engine.dispose()
+        engine.dispose()
