@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from .db import connect, connect_for_write, connection_dialect, mask_command
-from .errors import LockTimeout, Refused
+from .errors import ConfigError, LockTimeout, Refused
 from .lockrecord import LockRecord, holder_text
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -133,6 +133,9 @@ def hold_migration_lock(
 ) -> Iterator[HeldLock]:
     """:func:`migration_lock`, giving the block a :class:`HeldLock` whose ``verify()``
     refuses to go on once the lock was lost."""
+    if not timeout >= 0:  # nan would wait forever on a server and crash filelock
+        raise ConfigError(f"the lock timeout must be a number of seconds, 0 or more, "
+                          f"not {timeout!r}")
     record = LockRecord(table)
     command = command or current_command()
     if engine.dialect.name == "sqlite":

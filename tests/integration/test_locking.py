@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect
 
 from switchy_guard.db import create_database_engine
-from switchy_guard.errors import LockTimeout
+from switchy_guard.errors import ConfigError, LockTimeout
 from switchy_guard.locking import migration_lock
 from switchy_guard.runner import Migrator
-from tests.cli_helpers import write_migration
+from tests.cli_helpers import run_cli, write_migration
 
 PROCESSES = 6
 
@@ -82,4 +82,21 @@ def test_lock_is_per_tracking_table(tmp_path: Path, db_url: str) -> None:
                 other.migrate()
         else:
             assert other.migrate().done
+    engine.dispose()
+
+
+def test_a_lock_timeout_that_is_not_a_number_is_one_error_line(tmp_path: Path,
+                                                                db_url: str) -> None:
+    """nan passed every 'at least 0' check: filelock then crashed with a traceback, and a
+    server lock would have waited forever."""
+    root = tmp_path / "m"
+    project(root, 1)
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--lock-timeout", "nan")
+    assert result.code == 2, result.err
+    assert result.error_lines == [
+        "error: the lock timeout must be a number of seconds, 0 or more, not nan"]
+    with pytest.raises(ConfigError, match="not nan"):
+        Migrator(root, db_url, lock_timeout=float("nan")).migrate()
+    engine = create_database_engine(db_url)
+    assert "t0" not in inspect(engine).get_table_names()
     engine.dispose()
