@@ -205,8 +205,11 @@ def _gated_run_locked(
                                  f"{verb}: {len(ids)} migration(s) on the "
                                  f"{options.choice.environment} database")
             if verdict.destructive and policy.backup == "command":
-                run_backup_command(options.choice, str(migrator.engine.url.render_as_string(
-                    hide_password=False)))
+                url = migrator.engine.url
+                # Without the driver (postgresql://, not postgresql+psycopg://), as pg_dump
+                # and the other tools a backup command calls understand it.
+                run_backup_command(options.choice, url.set(
+                    drivername=url.get_backend_name()).render_as_string(hide_password=False))
             held.verify()  # a person may have been at the prompt a long while
     except Refused as refused:
         journal.record("refused", target=target, detail=refused.one_line(), digest=digest)

@@ -30,7 +30,8 @@ Keys (type, default):
   ``--ack-backup`` is required; or ``backup_command`` is run.
 - ``backup_command`` (string): the shell command run before destructive steps when
   ``backup = "command"``; a non-zero exit refuses the run. ``SWITCHY_ENV`` and
-  ``SWITCHY_DATABASE_URL`` are in its environment.
+  ``SWITCHY_DATABASE_URL`` (without a driver: ``postgresql://...``, as ``pg_dump`` takes
+  it) are in its environment.
 - ``match_urls`` (list of glob patterns, []): matched, ignoring case, against
   ``host/database`` (the file's absolute path for SQLite): a database that matches gets
   this policy whatever ``--env`` says.

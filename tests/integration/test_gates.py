@@ -175,6 +175,33 @@ def test_backup_command_runs_before_destructive_steps(tmp_path: Path, db_url: st
     assert journal(db_url)[-1]["outcome"] == "ok"
 
 
+def test_the_backup_command_gets_a_url_its_tools_understand(tmp_path: Path, db_url: str,
+                                                            db_kind: str) -> None:
+    """SWITCHY_DATABASE_URL was SQLAlchemy's ``postgresql+psycopg://``, which pg_dump
+    (libpq) reads as a database name: no backup command could use it."""
+    root = tmp_path / "m"
+    project(root)
+    run_cli("migrate", "--to", A, "-m", root, "-d", db_url)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    seen = tmp_path / "url.txt"
+    (policies / "staging.toml").write_text(
+        f'backup = "command"\nbackup_command = "printf %s \\"$SWITCHY_DATABASE_URL\\" > {seen}"\n')
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "staging",
+                     "--policy-dir", policies)
+    assert result.code == 0, result.err
+    url = seen.read_text()
+    parsed = parse_url(db_url)
+    assert url == parsed.set(drivername=parsed.get_backend_name()).render_as_string(
+        hide_password=False)
+    assert url.split("://")[0] in {"sqlite", "postgresql", "mysql", "mariadb"}
+    if db_kind == "postgres":  # libpq itself takes it, as pg_dump would
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
 @pytest.mark.parametrize("typed", ["production\n", "prod\n"])
 def test_confirmation_typed_at_a_terminal(tmp_path: Path, db_url: str, typed: str) -> None:
     root = tmp_path / "m"
