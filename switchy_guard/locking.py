@@ -30,10 +30,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import asbool
 
 from .db import connect, connect_for_write, connection_dialect, mask_command
 from .errors import ConfigError, LockTimeout, Refused
@@ -79,10 +81,19 @@ def advisory_key(table: str) -> int:
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:
-    """The lock file of a SQLite database file, or None for an in-memory database."""
+    """The lock file of a SQLite database file, or None for an in-memory database.
+
+    With ``uri=true`` the database may be a SQLite URI filename (``file:app.db``,
+    ``file:///srv/app.db?mode=ro``): its lock is the one of the file it names, so every
+    spelling of one database shares one lock (and no ``file:`` folder is created).
+    """
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None
+    if database.startswith("file:") and asbool(engine.url.query.get("uri")):
+        database = unquote(urlsplit(database).path)
+        if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
+            return None
     return Path(database).with_name(Path(database).name + ".switchy-lock")
 
 

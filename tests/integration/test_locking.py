@@ -100,3 +100,37 @@ def test_a_lock_timeout_that_is_not_a_number_is_one_error_line(tmp_path: Path,
     engine = create_database_engine(db_url)
     assert "t0" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+@pytest.mark.only_on("sqlite")
+def test_a_sqlite_uri_filename_shares_the_lock_of_its_file(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sqlite:///file:app.db?uri=true`` (a SQLite URI filename) locked
+    ``file:app.db.switchy-lock``, a lock of its own (an absolute ``file:/...`` one even
+    made a ``file:`` folder tree in the working directory): a run spelled that way did
+    not wait for a run holding the plain path's lock."""
+    root = tmp_path / "m"
+    project(root, 1)
+    path = Path(db_url.removeprefix("sqlite:///"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    engine = create_database_engine(db_url)
+    spellings = (f"sqlite:///file:{path}?uri=true", f"sqlite:///file://{path}?uri=true",
+                 f"sqlite:///file:{path.name}?mode=rw&uri=true")
+    with migration_lock(engine, "__switchy_migrations", timeout=1):
+        for url in spellings:
+            if not url.startswith(f"sqlite:///file:{path.name}"):
+                result = run_cli("migrate", "-m", root, "-d", url, "--lock-timeout", "0.2")
+            else:  # relative to the working directory
+                monkeypatch.chdir(path.parent)
+                result = run_cli("migrate", "-m", root, "-d", url, "--lock-timeout", "0.2")
+                monkeypatch.chdir(work)
+            assert result.code == 3, (url, result)
+            assert "lock" in result.err and f"pid {os.getpid()} " in result.err, result
+    assert list(work.iterdir()) == []
+    assert "t0" not in inspect(engine).get_table_names()
+    assert run_cli("migrate", "-m", root, "-d", spellings[0]).code == 0
+    assert "t0" in inspect(engine).get_table_names()
+    engine.dispose()
