@@ -21,6 +21,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 
+from sqlalchemy.engine import make_url
+
 from .audit import AuditJournal
 from .db import connect_for_write, mask_text
 from .errors import LockTimeout, Refused, SwitchyError
@@ -91,8 +93,16 @@ def run_backup_command(choice: PolicyChoice, database_url: str) -> None:
         raise Refused(f"backup command could not start: {exc}; nothing was applied") from None
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
-        raise Refused(f"backup command {mask_text(command)!r} exited with {done.returncode}"
-                      f"{': ' + mask_text(tail[0]) if tail[0] else ''}; nothing was applied")
+        # The command has the password itself: its output may show it in any form
+        # (PGPASSWORD=..., "password=..."), not only inside a URL.
+        password = make_url(database_url).password
+
+        def masked(text: str) -> str:
+            text = mask_text(text)
+            return text.replace(password, "***") if password else text
+
+        raise Refused(f"backup command {masked(command)!r} exited with {done.returncode}"
+                      f"{': ' + masked(tail[0]) if tail[0] else ''}; nothing was applied")
 
 
 class _Journal:

@@ -202,6 +202,30 @@ def test_the_backup_command_gets_a_url_its_tools_understand(tmp_path: Path, db_u
             assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_a_failing_backup_command_never_shows_the_password(tmp_path: Path,
+                                                            db_url: str) -> None:
+    """A backup script that prints the password outside a URL (a libpq keyword string,
+    PGPASSWORD=...): the refusal line and the journal had it in clear."""
+    root = tmp_path / "m"
+    project(root)
+    run_cli("migrate", "--to", A, "-m", root, "-d", db_url)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "staging.toml").write_text(
+        'backup = "command"\n'
+        r'backup_command = "pw=${SWITCHY_DATABASE_URL#*://*:}; echo \"pg_dump: connecting '
+        r'with PGPASSWORD=${pw%%@*} failed\" >&2; exit 2"' "\n")
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--env", "staging",
+                     "--policy-dir", policies)
+    assert result.code == 1 and "exited with 2: pg_dump: connecting with" in result.err
+    password = parse_url(db_url).password
+    entry = journal(db_url)[-1]
+    assert entry["outcome"] == "refused"
+    if password:  # SQLite has none to leak
+        assert "PGPASSWORD=*** failed" in result.err
+        assert password not in result.err + result.out + str(entry["detail"])
+
+
 @pytest.mark.parametrize("typed", ["production\n", "prod\n"])
 def test_confirmation_typed_at_a_terminal(tmp_path: Path, db_url: str, typed: str) -> None:
     root = tmp_path / "m"
