@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.util import asbool
 
 from .errors import ConfigError, DatabaseUnavailable
 
@@ -48,7 +49,38 @@ def parse_url(url: str) -> URL:
     driver = _SCHEME_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_options(parsed, text)
     return parsed
+
+
+# What pysqlite itself reads from a SQLite URL's query; anything else is a SQLite URI
+# option (mode=ro, cache=shared, immutable=1), read only from a file: name with uri=true.
+_PYSQLITE_OPTIONS = frozenset(
+    ("uri", "timeout", "isolation_level", "detect_types", "check_same_thread",
+     "cached_statements"))
+
+
+def _check_sqlite_options(parsed: URL, shown: str) -> None:
+    """Refuse SQLite URI options that would not take effect: without ``uri=true`` they
+    are dropped (``?mode=ro`` opened the file for writing), and with it a name not
+    starting with ``file:`` is a plain file name (``app.db?mode=ro&uri=true`` opened,
+    and migrated, a new file called ``app.db?mode=ro``)."""
+    options = sorted(set(parsed.query) - _PYSQLITE_OPTIONS)
+    database = parsed.database or ""
+    if not options or (asbool(parsed.query.get("uri")) and database.startswith("file:")):
+        return
+    named = ", ".join(options)
+    uri = asbool(parsed.query.get("uri"))
+    query = "&".join(f"{key}={parsed.query[key]}" for key in options)
+    if uri:  # what pysqlite would then open: the name with the options glued on
+        problem = (f"with uri=true, the SQLite option(s) {named} only work on a file: name "
+                   f"(this one would open a file named {database + '?' + query!r})")
+    else:
+        problem = f"the SQLite option(s) {named} would be ignored without uri=true"
+    name = database if database.startswith("file:") else f"file:{database or ':memory:'}"
+    raise ConfigError(f"SQLite URL {shown}: {problem}; write "
+                      f"sqlite:///{name}?{query}&uri=true")
 
 
 def dialect_of(url: str | URL) -> str:
