@@ -58,17 +58,18 @@ def confirm_recovery(ctx: Context, migrator: Migrator, question: str,
 
     Where the policy requires confirmation, only the typed environment name or
     ``--confirm NAME`` will do (``--force`` does not). Elsewhere the person types ``yes``,
-    or passes ``--force`` when there is no terminal. ``options``: the command's gate
-    options when the caller has them already (the policies are then not read again).
+    or passes ``--force`` when there is no terminal. A ``--confirm`` naming another
+    environment is refused, ``--force`` or not. ``options``: the command's gate options
+    when the caller has them already (the policies are then not read again).
     """
     from .gated import require_confirmation
 
     options = options or gate_options(ctx, migrator)
     choice = options.choice
-    if choice.policy.require_confirmation:
+    if choice.policy.require_confirmation or options.confirm is not None:
         require_confirmation(choice, options, question)
         return choice.policy.name
-    if options.force or options.confirm == choice.environment:
+    if options.force:
         return choice.policy.name
     if options.ask is None:
         raise Refused(f"{question} Refused: no terminal to confirm at; pass --force")

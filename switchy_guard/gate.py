@@ -103,7 +103,9 @@ def evaluate(
     verdict.destructive = any(is_destructive(m) for m in report.migrations)
     if verdict.destructive:
         checks.append(_backup_check(choice, ack_backup))
-    if policy.require_confirmation and report.migrations:
+    # A --confirm naming another environment is refused whatever the policy: the person
+    # believes the run goes elsewhere (--confirm production, --env forgotten).
+    if report.migrations and (policy.require_confirmation or confirm is not None):
         checks.append(_confirmation_check(choice, confirm))
     if not verdict.checks:
         checks.append(GateCheck("policy", "passed", "nothing in the plan needs a gate"))
@@ -193,6 +195,7 @@ def _confirmation_check(choice: PolicyChoice, confirm: str | None) -> GateCheck:
         return GateCheck("confirmation", "passed", f"--confirm {environment}")
     if confirm is not None:
         return GateCheck("confirmation", "refused",
-                         f"--confirm {confirm!r} does not match the environment {environment!r}")
+                         f"--confirm {confirm!r} does not match the environment {environment!r}"
+                         f" ({choice.reason})")
     return GateCheck("confirmation", "required",
                      f"type {environment!r} at the terminal or pass --confirm {environment}")

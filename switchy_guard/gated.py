@@ -61,14 +61,13 @@ def plan_digest(report: ImpactReport) -> str:
 
 def require_confirmation(choice: PolicyChoice, options: GateOptions, what: str) -> None:
     """Refuse unless the person confirmed by typing the environment's name (or
-    ``--confirm NAME``), where the policy requires it."""
-    if not choice.policy.require_confirmation:
-        return
+    ``--confirm NAME``), where the policy requires it. A ``--confirm`` naming another
+    environment is refused whatever the policy."""
     environment = choice.environment
-    if options.confirm is not None:
-        if options.confirm != environment:
-            raise Refused(f"--confirm {options.confirm!r} does not match the environment "
-                          f"{environment!r}; nothing was changed")
+    if options.confirm is not None and options.confirm != environment:
+        raise Refused(f"--confirm {options.confirm!r} does not match the environment "
+                      f"{environment!r} ({choice.reason}); nothing was changed")
+    if not choice.policy.require_confirmation or options.confirm is not None:
         return
     if options.ask is None:
         raise Refused(f"policy {choice.policy.name} requires confirmation and there is no "

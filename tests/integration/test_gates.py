@@ -226,6 +226,35 @@ def test_a_failing_backup_command_never_shows_the_password(tmp_path: Path,
         assert password not in result.err + result.out + str(entry["detail"])
 
 
+def test_a_confirm_naming_another_environment_is_refused_whatever_the_policy(
+        tmp_path: Path, db_url: str) -> None:
+    """``--confirm production`` with ``--env`` forgotten: the person believes the run goes
+    to production, the development policy gates nothing. It used to run."""
+    root = tmp_path / "m"
+    project(root)
+    common = ["-m", root, "-d", db_url]
+    planned = run_cli("plan", *common, "--confirm", "production", "--format", "json")
+    gate = json.loads(planned.out)["gate"]
+    assert gate["refused"] is True and {"check": "confirmation", "outcome": "refused",
+                                        "reason": "--confirm 'production' does not match "
+                                                  "the environment 'development' "
+                                                  "(--env development)",
+                                        "migration": None} in gate["checks"]
+    refused = run_cli("migrate", *common, "--confirm", "production")
+    assert refused.code == 1, refused.err
+    assert "--confirm 'production' does not match the environment 'development'" in (
+        refused.err)
+    assert "users" not in tables(db_url)
+    assert journal(db_url)[-1]["outcome"] == "refused"
+    assert run_cli("migrate", *common, "--to", A, "--confirm", "development").code == 0
+    for verb in (["mark-completed", B, "--force"], ["lock", "break", "--force"]):
+        wrong = run_cli(*verb, *common, "--confirm", "production")
+        assert wrong.code == 1 and "does not match the environment" in wrong.err, verb
+    migrator = Migrator(root, db_url)
+    assert migrator.state().rows.keys() == {A}  # B was not marked
+    migrator.engine.dispose()
+
+
 @pytest.mark.parametrize("typed", ["production\n", "prod\n"])
 def test_confirmation_typed_at_a_terminal(tmp_path: Path, db_url: str, typed: str) -> None:
     root = tmp_path / "m"
