@@ -158,6 +158,26 @@ def database_reason(error: BaseException) -> str:
     return mask_text(reason)
 
 
+# The database refused a write for want of a privilege, or because it is read-only:
+# PostgreSQL insufficient_privilege / read_only_sql_transaction; MySQL/MariaDB access
+# denied to a database, a table or for want of a privilege, --read-only, a read-only
+# transaction, a read-only table; SQLite SQLITE_READONLY.
+_REFUSED_SQLSTATES = frozenset(("42501", "25006"))
+_REFUSED_MYSQL_ERRORS = frozenset((1036, 1044, 1142, 1227, 1290, 1792))
+
+
+def write_refused(error: DBAPIError) -> bool:
+    """Whether ``error`` is the database refusing a write (a missing privilege or a
+    read-only database): a matter of configuration, not of reaching the database."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) in _REFUSED_SQLSTATES:
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in _REFUSED_MYSQL_ERRORS:
+        return True
+    return "readonly database" in str(orig)
+
+
 def _mask_unparsable(url: str) -> str:
     """A URL that did not parse (``postgres//u:pw@h/db``, ``u:pw@h``, ``postgresql:/u:pw@h``),
     with everything from the first colon of its user part to its last ``@`` masked: where

@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .audit import os_user
+from .db import database_reason, write_refused
+from .errors import ConfigError
 
 _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     os_user VARCHAR(255) NOT NULL,
@@ -73,17 +76,33 @@ class LockRecord:
         return conn.dialect.identifier_preparer.quote(self.name)
 
     def write(self, conn: Connection, command: str, *, session: str | None) -> None:
-        """Replace any record (a stale one included) by this process's, and commit."""
-        conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn)))
-        conn.exec_driver_sql(f"DELETE FROM {self._quoted(conn)}")
-        conn.execute(
-            text(f"INSERT INTO {self._quoted(conn)} (os_user, host, pid, command, since, "
-                 "session) VALUES (:user, :host, :pid, :command, :since, :session)"),
-            {"user": os_user(), "host": socket.gethostname(), "pid": os.getpid(),
-             "command": command[:255],
-             "since": datetime.now(UTC).isoformat(timespec="seconds"), "session": session},
-        )
-        conn.commit()
+        """Replace any record (a stale one included) by this process's, and commit.
+
+        It is a writing run's first write: a database that refuses it (a user without
+        the privilege to create or write tables there, a read-only database) is a
+        ConfigError (exit 2) saying so, not an unexplained database error.
+        """
+        try:
+            conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn)))
+            conn.exec_driver_sql(f"DELETE FROM {self._quoted(conn)}")
+            conn.execute(
+                text(f"INSERT INTO {self._quoted(conn)} (os_user, host, pid, command, since, "
+                     "session) VALUES (:user, :host, :pid, :command, :since, :session)"),
+                {"user": os_user(), "host": socket.gethostname(), "pid": os.getpid(),
+                 "command": command[:255],
+                 "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                 "session": session},
+            )
+            conn.commit()
+        except DBAPIError as exc:
+            if not write_refused(exc):
+                raise
+            conn.rollback()
+            raise ConfigError(
+                f"the database refused switchy-guard's first write (its lock record "
+                f"{self.name}): {database_reason(exc)}; the user must be able to create and "
+                "write tables beside the tracking table, in a database that is not read-only"
+            ) from None
 
     def read(self, conn: Connection) -> LockHolder | None:
         """The current record, or None."""

@@ -5,10 +5,14 @@ the right exit code, with nothing applied."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from tests.cli_helpers import run_cli, write_migration
 
@@ -60,3 +64,57 @@ def test_sqlite_uri_options_that_would_not_take_effect_are_refused(
     assert run_cli("migrate", "-m", root, "-d", f"{db_url}?timeout=5").code == 0
     assert _tables(db_url) == ["__switchy_migrations", "__switchy_migrations_audit",
                                "__switchy_migrations_lock", "users"]
+
+
+@contextmanager
+def _user_who_cannot_write(db_url: str, db_kind: str) -> Iterator[str]:
+    """The URL of ``db_url``'s database for a user that may read but not create tables
+    (PostgreSQL 15: no CREATE on public; MariaDB: SELECT only; SQLite: opened read-only)."""
+    if db_kind == "sqlite":
+        path = db_url.removeprefix("sqlite:///")
+        sqlite3.connect(path).close()
+        yield f"sqlite:///file:{path}?mode=ro&uri=true"
+        return
+    name = f"r_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    parsed = make_url(db_url)
+    with admin.connect() as conn:
+        if db_kind == "postgres":
+            conn.execute(text(f"CREATE ROLE {name} LOGIN PASSWORD 'pw'"))
+        else:
+            conn.execute(text(f"CREATE USER '{name}'@'%' IDENTIFIED BY 'pw'"))
+            conn.execute(text(f"GRANT SELECT ON `{parsed.database}`.* TO '{name}'@'%'"))
+    try:
+        yield parsed.set(username=name, password="pw").render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            if db_kind == "postgres":
+                conn.execute(text(f"DROP OWNED BY {name}"))
+                conn.execute(text(f"DROP ROLE {name}"))
+            else:
+                conn.execute(text(f"DROP USER '{name}'@'%'"))
+        admin.dispose()
+
+
+def test_a_user_who_may_not_create_tables_gets_one_line_naming_it(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """A role without CREATE on public (PostgreSQL 15's default), a read-only MariaDB
+    user or a read-only SQLite database got 'database error: permission denied for
+    schema public' with exit 3 ('database unavailable'), naming neither what was being
+    written nor why it matters."""
+    root = tmp_path / "m"
+    _project(root)
+    with _user_who_cannot_write(db_url, db_kind) as url:
+        assert run_cli("status", "-m", root, "-d", url).code == 0  # reading works
+        for verb in (["migrate"], ["rollback", "--all", "--force"],
+                     ["mark-completed", "2024-01-01-000000_users", "--force"]):
+            result = run_cli(*verb, "-m", root, "-d", url)
+            assert result.code == 2, (verb, result)
+            assert len(result.error_lines) == 1, result
+            line = result.error_lines[0]
+            assert line.startswith("error: the database refused switchy-guard's first write"
+                                   " (its lock record __switchy_migrations_lock): "), line
+            assert ("permission denied" in line or "denied to user" in line
+                    or "readonly database" in line), line
+    assert _tables(db_url) == []
