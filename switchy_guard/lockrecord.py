@@ -83,7 +83,10 @@ class LockRecord:
         ConfigError (exit 2) saying so, not an unexplained database error.
         """
         try:
-            conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn)))
+            # Not CREATE TABLE IF NOT EXISTS alone: PostgreSQL refuses that to a user
+            # without CREATE on the schema even when the table exists (made by an admin).
+            if not inspect(conn).has_table(self.name):
+                conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn)))
             conn.exec_driver_sql(f"DELETE FROM {self._quoted(conn)}")
             conn.execute(
                 text(f"INSERT INTO {self._quoted(conn)} (os_user, host, pid, command, since, "

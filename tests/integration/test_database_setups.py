@@ -89,6 +89,7 @@ def _user_who_cannot_write(db_url: str, db_kind: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             if db_kind == "postgres":
+                conn.execute(text(f"REASSIGN OWNED BY {name} TO CURRENT_USER"))
                 conn.execute(text(f"DROP OWNED BY {name}"))
                 conn.execute(text(f"DROP ROLE {name}"))
             else:
@@ -118,3 +119,35 @@ def test_a_user_who_may_not_create_tables_gets_one_line_naming_it(
             assert ("permission denied" in line or "denied to user" in line
                     or "readonly database" in line), line
     assert _tables(db_url) == []
+
+
+@pytest.mark.only_on("postgres")
+def test_a_role_without_create_on_public_uses_tables_an_admin_made(
+    tmp_path: Path, db_url: str
+) -> None:
+    """An admin bootstraps switchy-guard's tables and grants the application role DML on
+    them; the role migrates into its own schema. The lock record's CREATE TABLE IF NOT
+    EXISTS was refused anyway (PostgreSQL checks CREATE on the schema before looking
+    for the table), so the role could never run."""
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE appdata.a (id INTEGER);\n",
+                    "DROP TABLE appdata.a;\n")
+    write_migration(root, "2024-01-02-000000_b", "CREATE TABLE appdata.b (id INTEGER);\n",
+                    "DROP TABLE appdata.b;\n")
+    with _user_who_cannot_write(db_url, "postgres") as url:
+        role = make_url(url).username
+        admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA appdata AUTHORIZATION {role}"))
+        assert run_cli("migrate", "--to", "2024-01-01-000000_a", "-m", root,
+                       "-d", db_url).code == 0
+        with admin.connect() as conn:
+            for table in ("__switchy_migrations", "__switchy_migrations_lock",
+                          "__switchy_migrations_audit"):
+                conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}"))
+        admin.dispose()
+        result = run_cli("migrate", "-m", root, "-d", url)
+        assert result.code == 0, result
+        assert "b" in inspect(create_engine(db_url)).get_table_names(schema="appdata")
+        status = run_cli("status", "-m", root, "-d", url)
+        assert "2 applied, 0 pending" in status.out, status
