@@ -94,7 +94,10 @@ def sqlite_lock_path(engine: Engine) -> Path | None:
         database = unquote(urlsplit(database).path)
         if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
             return None
-    return Path(database).with_name(Path(database).name + ".switchy-lock")
+    # Symlinks resolved: two paths to one file (a deploy folder's link to a shared
+    # database) must share one lock.
+    path = Path(database).resolve()
+    return path.with_name(path.name + ".switchy-lock")
 
 
 def current_command() -> str:

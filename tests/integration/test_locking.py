@@ -134,3 +134,24 @@ def test_a_sqlite_uri_filename_shares_the_lock_of_its_file(
     assert run_cli("migrate", "-m", root, "-d", spellings[0]).code == 0
     assert "t0" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_two_paths_to_one_sqlite_file_share_its_lock(tmp_path: Path) -> None:
+    """A deploy folder's symlink to a shared database file (current/app.db ->
+    shared/app.db) had a lock file of its own: two runs through two paths both went on."""
+    root = tmp_path / "m"
+    project(root, 1)
+    shared = tmp_path / "shared" / "app.db"
+    shared.parent.mkdir()
+    shared.touch()
+    links = []
+    for release in ("r1", "r2"):
+        (tmp_path / release).mkdir()
+        links.append(tmp_path / release / "app.db")
+        links[-1].symlink_to(shared)
+    engine = create_database_engine(f"sqlite:///{links[0]}")
+    other = Migrator(root, f"sqlite:///{links[1]}", lock_timeout=0.2)
+    with migration_lock(engine, "__switchy_migrations", timeout=1), \
+            pytest.raises(LockTimeout):
+        other.migrate()
+    engine.dispose()
