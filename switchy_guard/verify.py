@@ -25,9 +25,18 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .db import create_database_engine, dialect_of, mask_url, parse_url
+from .db import (
+    connect,
+    create_database_engine,
+    database_reason,
+    dialect_of,
+    mask_url,
+    parse_url,
+    write_refused,
+)
 from .discovery import SourceSpec
 from .errors import ConfigError, MigrationFailed
 from .records import COMPLETED, DEFAULT_TABLE
@@ -265,8 +274,16 @@ def scratch_database_for(url: str | None = None) -> Iterator[str]:
         parsed = parsed.set(database="postgres" if dialect == "postgres" else "mysql")
     server = create_engine(parsed, isolation_level="AUTOCOMMIT")
     try:
-        with server.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
+        with connect(server) as conn:
+            try:
+                conn.execute(text(f"CREATE DATABASE {name}"))
+            except DBAPIError as exc:
+                if not write_refused(exc):
+                    raise
+                raise ConfigError(
+                    f"verify could not create a scratch database on {mask_url(parsed)}: "
+                    f"{database_reason(exc)}; give --scratch URL (an empty database this "
+                    "user may change)") from None
         try:
             yield parsed.set(database=name).render_as_string(hide_password=False)
         finally:

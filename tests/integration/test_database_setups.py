@@ -151,3 +151,22 @@ def test_a_role_without_create_on_public_uses_tables_an_admin_made(
         assert "b" in inspect(create_engine(db_url)).get_table_names(schema="appdata")
         status = run_cli("status", "-m", root, "-d", url)
         assert "2 applied, 0 pending" in status.out, status
+
+
+@pytest.mark.only_on("postgres", "mysql")
+def test_verify_without_the_right_to_create_a_scratch_database_says_so(
+    tmp_path: Path, db_url: str, db_kind: str
+) -> None:
+    """verify makes its scratch database beside -d; a user who may not create databases
+    (the usual application user) got 'database error: permission denied to create
+    database' with exit 3, and no word about --scratch."""
+    root = tmp_path / "m"
+    _project(root)
+    with _user_who_cannot_write(db_url, db_kind) as url:
+        result = run_cli("verify", "-m", root, "-d", url)
+        assert result.code == 2, result
+        assert len(result.error_lines) == 1, result
+        line = result.error_lines[0]
+        assert line.startswith("error: verify could not create a scratch database on "), line
+        assert ":***@" in line and "give --scratch URL" in line, line
+    assert _tables(db_url) == []
