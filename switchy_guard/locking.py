@@ -165,6 +165,10 @@ def hold_migration_lock(
             lock.acquire()
         except FileLockTimeout:
             raise _timeout_error(engine, table, timeout, f" ({path})") from None
+        except OSError as exc:  # a folder this user may not write in, a read-only disk
+            raise ConfigError(
+                f"cannot create the lock file {path}: {exc.strerror or exc}; a SQLite "
+                "database is migrated by a user who may write in its folder") from None
         try:
             held = HeldLock(f" ({path})", _same_file(path))
             with connect_for_write(engine) as conn:

@@ -4,7 +4,12 @@ the right exit code, with nothing applied."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,3 +175,38 @@ def test_verify_without_the_right_to_create_a_scratch_database_says_so(
         assert line.startswith("error: verify could not create a scratch database on "), line
         assert ":***@" in line and "give --scratch URL" in line, line
     assert _tables(db_url) == []
+
+
+@pytest.mark.only_on("sqlite")
+def test_a_sqlite_database_in_a_folder_the_user_may_not_write_in(db_url: str) -> None:
+    """A database file readable by everyone in a folder only its owner may write in
+    (another user's, a shared mount): reading verbs work, and migrate stopped with
+    filelock's PermissionError traceback when making its lock file."""
+    folder = Path(tempfile.mkdtemp(prefix="switchy-ro-"))
+    try:
+        root = folder / "m"
+        _project(root)
+        database = folder / "app.db"
+        sqlite3.connect(database).close()
+        for path in (folder, root, *root.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        folder.chmod(0o555)
+        as_other_user = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+                         if os.geteuid() == 0 else [])
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*as_other_user, sys.executable, "-m", "switchy_guard", *args, "-m",
+                 str(root), "-d", f"sqlite:///{database}"],
+                capture_output=True, text=True, check=False, cwd="/")
+
+        assert run("status").returncode == 0
+        result = run("migrate")
+        assert result.returncode == 2, result
+        assert result.stderr.splitlines() == [
+            f"error: cannot create the lock file {database}.switchy-lock: Permission denied;"
+            " a SQLite database is migrated by a user who may write in its folder"], result
+        assert _tables(f"sqlite:///{database}") == []
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
