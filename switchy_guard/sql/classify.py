@@ -64,6 +64,11 @@ class AlterAction:
     inline: tuple[str, ...] = ()
 
 
+#: The kind of a statement an anonymous block builds at run time (``EXECUTE format(...)``)
+#: and no one can read before it runs (see sql/blocks.py).
+DYNAMIC = "dynamic"
+
+
 @dataclass(frozen=True)
 class StatementInfo:
     """What a statement does, as far as the rules need to know."""
@@ -292,7 +297,7 @@ _FAST = {
     "COMMENT": "comment", "GRANT": "grant", "REVOKE": "grant", "ANALYZE": "maintenance",
     "VACUUM": "maintenance", "REINDEX": "maintenance", "CLUSTER": "maintenance",
     "REFRESH": "maintenance", "LOCK": "lock", "UNLOCK": "lock", "USE": "set",
-    "SHOW": "select", "EXPLAIN": "select", "DO": "do",
+    "SHOW": "select", "EXPLAIN": "select",
     "COPY": "copy", "LOAD": "load", "NOTIFY": "other", "PERFORM": "other",
 }
 _TRANSACTION = {
@@ -412,7 +417,8 @@ def _classify_transaction(first: str, text: str) -> StatementInfo:
     words = text.split()
     second = words[1].upper().rstrip(";") if len(words) > 1 else ""
     if first == "BEGIN" and second == "NOT":
-        return StatementInfo("do")  # MariaDB's BEGIN NOT ATOMIC ... END: an anonymous block
+        # MariaDB's BEGIN NOT ATOMIC ... END: an anonymous block (see sql/blocks.py)
+        return StatementInfo("do", object_type="compound")
     if first == "START" and second != "TRANSACTION":
         return StatementInfo("unknown")
     if first == "END" and second not in ("", "TRANSACTION", "WORK"):
@@ -881,8 +887,36 @@ def _type_text(cur: Cursor) -> str:
     return render(toks).lower()
 
 
+def _do(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """PostgreSQL's ``DO [LANGUAGE l] code [LANGUAGE l]``: an anonymous block, with its
+    language (lower case; plpgsql when none is named) as ``object_type``.
+
+    MySQL's ``DO expr, ...`` evaluates expressions and runs no block: ``object_type`` is
+    None for it, as for any DO whose code is not a string literal.
+    """
+    toks, index = cur.toks, 1
+    language, code = None, False
+    while index < len(toks):
+        tok = toks[index]
+        if tok.kind == WORD and tok.up == "LANGUAGE" and index + 1 < len(toks):
+            name = toks[index + 1]
+            language = name.text if name.kind == QUOTED else name.text.strip("'").lower()
+            index += 2
+        elif tok.kind == STRING and not code:
+            code = True
+            index += 1
+        else:
+            break
+    if dialect == "sqlite":
+        return StatementInfo("unknown")  # no DO statement in SQLite
+    if dialect == "mysql" or not code:
+        return StatementInfo("do")
+    return StatementInfo("do", object_type=language or "plpgsql")
+
+
 _HANDLERS = {
     "CREATE": _create,
+    "DO": _do,
     "DROP": _drop,
     "ALTER": _alter,
     "TRUNCATE": _truncate,

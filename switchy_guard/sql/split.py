@@ -37,6 +37,11 @@ class Statement:
     with the line each starts on in ``comment_lines``. ``trailing_comments`` are the
     (comment, line) of those starting on the line where this statement ends (``DROP TABLE
     t; -- why``): they belong to this statement, not the next.
+
+    ``block`` is None for a statement of the file itself. A statement that an anonymous
+    block runs (PostgreSQL's ``DO``, MariaDB's ``BEGIN NOT ATOMIC``; see
+    :mod:`switchy_guard.sql.blocks`) names that block's statement there; its positions are
+    still in the file.
     """
 
     text: str
@@ -47,6 +52,7 @@ class Statement:
     leading_comments: tuple[str, ...] = ()
     comment_lines: tuple[int, ...] = ()
     trailing_comments: tuple[tuple[str, int], ...] = ()
+    block: Statement | None = None
 
 
 _DIALECTS = (None, "sqlite", "postgres", "mysql")

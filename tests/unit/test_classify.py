@@ -160,8 +160,32 @@ def test_recursive_views_and_virtual_tables() -> None:
 
 def test_mariadb_compound_statement_is_a_block_not_a_transaction() -> None:
     block = "BEGIN NOT ATOMIC\n  DECLARE x INT DEFAULT 0;\n  SELECT x;\nEND"
-    assert classify(block, "mysql").kind == "do"
+    info = classify(block, "mysql")
+    assert (info.kind, info.object_type) == ("do", "compound")
     assert classify("BEGIN WORK", "mysql").kind == "begin"
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "kind", "language"),
+    [
+        ("DO $$ BEGIN DROP TABLE t; END $$", "postgres", "do", "plpgsql"),
+        ("DO $$ BEGIN DROP TABLE t; END $$", None, "do", "plpgsql"),
+        ("DO LANGUAGE plpgsql $body$ BEGIN NULL; END $body$", "postgres", "do", "plpgsql"),
+        ("DO 'BEGIN NULL; END' LANGUAGE 'PLPGSQL'", "postgres", "do", "plpgsql"),
+        ("DO LANGUAGE plpython3u $py$ plpy.execute('DROP TABLE t') $py$", "postgres", "do",
+         "plpython3u"),
+        # A quoted language name keeps its case: "PLPGSQL" is no language PostgreSQL has.
+        ('DO LANGUAGE "PLPGSQL" $$ BEGIN NULL; END $$', "postgres", "do", "PLPGSQL"),
+        # MySQL's DO evaluates expressions: no block to read.
+        ("DO RELEASE_LOCK('migrations')", "mysql", "do", None),
+        ("DO RELEASE_LOCK('migrations')", None, "do", None),
+        ("DO $$ BEGIN NULL; END $$", "sqlite", "unknown", None),
+    ],
+)
+def test_do_blocks_name_their_language(sql: str, dialect: str | None, kind: str,
+                                       language: str | None) -> None:
+    info = classify(sql, dialect)
+    assert (info.kind, info.object_type) == (kind, language)
 
 
 @pytest.mark.parametrize(
