@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchy_guard.sql import Statement, split_statements
+from switchy_guard.sql.blocks import with_blocks
+from switchy_guard.sql.classify import classify
 
 DIALECTS = [None, "sqlite", "postgres", "mysql"]
 
@@ -485,3 +487,133 @@ def test_any_input_splits_without_error_and_positions_point_at_the_text(
         assert at(sql, statement.line, statement.column).startswith(statement.text)
         assert statement.end_line == statement.line + statement.text.count("\n")
         assert len(statement.leading_comments) == len(statement.comment_lines)
+
+
+# -- the statements an anonymous block runs (sql/blocks.py) ------------------------------
+
+
+def block_statements(sql: str, dialect: str | None) -> list[tuple[str, str, int, int]]:
+    """(kind, text, line, column) of the statements the blocks of ``sql`` run."""
+    parsed = [(s, classify(s.text, dialect)) for s in split_statements(sql, dialect)]
+    return [(info.kind, s.text, s.line, s.column)
+            for s, info in with_blocks(parsed, dialect) if s.block is not None]
+
+
+PLPGSQL_BLOCK = """SELECT 1;
+DO $$
+DECLARE
+  n int := 0;
+  r record;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'x') THEN
+    DROP TABLE users;
+  ELSIF n > 1 THEN ALTER TABLE t ADD COLUMN c int NOT NULL;
+  ELSE
+    RAISE NOTICE 'x; DROP TABLE no';
+  END IF;
+  FOR r IN DELETE FROM t RETURNING * LOOP
+    EXECUTE 'DROP TABLE ' || r.name;
+  END LOOP;
+  n := n + 1;
+  PERFORM pg_sleep(1);
+  EXECUTE 'CREATE INDEX i ON t(a)';
+  EXECUTE format('CREATE INDEX %I ON t(a)', n);
+  EXECUTE 'UPDATE t SET a = ''x;''
+    WHERE b = 1; DELETE FROM q' INTO n;
+  CASE n WHEN 1 THEN TRUNCATE a; ELSE NULL; END CASE;
+  <<inner>>
+  DECLARE z int;
+  BEGIN
+    COMMIT;
+  EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS n = MESSAGE_TEXT;
+  END;
+END $$;"""
+
+
+@pytest.mark.parametrize("dialect", ["postgres", None])
+def test_a_do_block_runs_its_statements_each_placed_in_the_file(dialect: str | None) -> None:
+    assert block_statements(PLPGSQL_BLOCK, dialect) == [
+        ("drop_table", "DROP TABLE users", 8, 5),
+        ("alter_table", "ALTER TABLE t ADD COLUMN c int NOT NULL", 9, 20),
+        ("delete", "DELETE FROM t RETURNING *", 13, 12),
+        ("dynamic", "EXECUTE 'DROP TABLE ' || r.name", 14, 5),
+        ("select", "PERFORM pg_sleep(1)", 17, 3),
+        ("create_index", "CREATE INDEX i ON t(a)", 18, 12),
+        ("dynamic", "EXECUTE format('CREATE INDEX %I ON t(a)', n)", 19, 3),
+        # The literal's '' is one quote in the statement it runs; positions stay right.
+        ("update", "UPDATE t SET a = 'x;'\n    WHERE b = 1", 20, 12),
+        ("delete", "DELETE FROM q", 21, 18),
+        ("truncate", "TRUNCATE a", 22, 22),
+        ("commit", "COMMIT", 26, 5),
+    ]
+
+
+def test_do_block_forms_and_nesting() -> None:
+    assert block_statements(
+        "DO LANGUAGE plpgsql $body$ BEGIN DROP TABLE users; END $body$;", "postgres") == [
+        ("drop_table", "DROP TABLE users", 1, 34)]
+    # A quoted body; EXECUTE of a DO block opens that block too.
+    sql = "DO 'BEGIN EXECUTE ''DO $x$ BEGIN DROP TABLE t; END $x$''; END'"
+    assert block_statements(sql, "postgres") == [
+        ("do", "DO $x$ BEGIN DROP TABLE t; END $x$", 1, 21),
+        ("drop_table", "DROP TABLE t", 1, 34)]
+    # Function bodies do not run when the migration runs.
+    assert block_statements("CREATE FUNCTION f() RETURNS void AS $$ BEGIN DROP TABLE t; "
+                            "END $$ LANGUAGE plpgsql;", "postgres") == []
+    assert block_statements("DO LANGUAGE plpython3u $$ plpy.execute('DROP TABLE t') $$",
+                            "postgres") == []
+
+
+def test_a_mariadb_compound_statement_runs_its_statements() -> None:
+    sql = """BEGIN NOT ATOMIC
+  DECLARE x INT DEFAULT 0;
+  DECLARE CONTINUE HANDLER FOR SQLSTATE '42S02', NOT FOUND DROP TABLE h;
+  lbl: WHILE x < 3 DO
+    SET x = x + 1;
+    IF x = 2 THEN ALTER TABLE users DROP COLUMN email; ELSEIF x = 3 THEN DELETE FROM a; END IF;
+  END WHILE lbl;
+  REPEAT SET x = x - 1; UNTIL x = 0 END REPEAT;
+  PREPARE s FROM 'TRUNCATE TABLE t';
+  EXECUTE s;
+  EXECUTE IMMEDIATE CONCAT('DROP TABLE ', 'x');
+  BEGIN
+    DROP TABLE inner_t;
+  END;
+END;
+SELECT 1;"""
+    assert block_statements(sql, "mysql") == [
+        ("drop_table", "DROP TABLE h", 3, 60),
+        ("set", "SET x = x + 1", 5, 5),
+        ("alter_table", "ALTER TABLE users DROP COLUMN email", 6, 19),
+        ("delete", "DELETE FROM a", 6, 74),
+        ("set", "SET x = x - 1", 8, 10),
+        ("truncate", "TRUNCATE TABLE t", 9, 19),
+        ("dynamic", "EXECUTE IMMEDIATE CONCAT('DROP TABLE ', 'x')", 11, 3),
+        ("drop_table", "DROP TABLE inner_t", 13, 5),
+    ]
+
+
+def test_comments_inside_a_block_stay_with_its_statements() -> None:
+    sql = ("DO $$\nBEGIN\n  -- switchy-guard: allow drop-table -- gone\n  DROP TABLE a;\n"
+           "  /* note */ EXECUTE 'DROP TABLE b'; -- after\nEND $$")
+    parsed = [(s, classify(s.text, "postgres")) for s in split_statements(sql, "postgres")]
+    _, (first, _), (second, _) = with_blocks(parsed, "postgres")
+    assert (first.leading_comments, first.comment_lines) == (
+        ("switchy-guard: allow drop-table -- gone",), (3,))
+    assert (second.text, second.line, second.column) == ("DROP TABLE b", 5, 23)
+    assert (second.leading_comments, second.comment_lines) == (("note",), (5,))
+    assert second.trailing_comments == (("after", 5),)
+
+
+@given(st.text(alphabet="ab ;'$\nIFTHENDO()-:=<>", max_size=50),
+       st.sampled_from(["DO $$ BEGIN ", "DO 'BEGIN ", "BEGIN NOT ATOMIC "]),
+       st.sampled_from([None, "postgres", "mysql"]))
+def test_any_block_expands_without_error_and_positions_point_at_the_text(
+    body: str, opening: str, dialect: str | None
+) -> None:
+    sql = f"SELECT 1;\n{opening}{body}\nEND $$;"
+    parsed = [(s, classify(s.text, dialect)) for s in split_statements(sql, dialect)]
+    for statement, _ in with_blocks(parsed, dialect):
+        if statement.block is not None and "'" not in statement.text:
+            assert at(sql, statement.line, statement.column).startswith(statement.text)
