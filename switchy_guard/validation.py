@@ -165,14 +165,42 @@ def _suppress(raw: Iterable[Finding], allowances: Sequence[Allowance],
     return kept
 
 
+def _inside(statement: Statement, block: Statement) -> bool:
+    """Whether ``statement`` is one that the anonymous block ``block`` runs."""
+    outer = statement.block
+    while outer is not None:
+        if outer is block:
+            return True
+        outer = outer.block
+    return False
+
+
+def _unused(statement: Statement, allowances: Sequence[Allowance],
+            migration: Migration) -> list[Finding]:
+    return [
+        make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} matches no finding here", migration,
+                     statement=statement)
+        for a in allowances if not a.used
+    ]
+
+
 #: A migration's statements, each with what the classifier made of it.
 Parsed = tuple[tuple[Statement, StatementInfo], ...]
 
 
 def parse_migration(migration: Migration, dialect: str | None) -> Parsed:
-    """Split and classify the up script of ``migration``."""
+    """Split and classify the up script of ``migration``; after a DO block (or MariaDB's
+    BEGIN NOT ATOMIC) come the statements it runs (see :mod:`switchy_guard.sql.blocks`)."""
     sql = migration.up if isinstance(migration.up, str) else ""
-    return tuple((s, classify(s.text, dialect)) for s in split_statements(sql, dialect))
+    parsed = [(s, classify(s.text, dialect)) for s in split_statements(sql, dialect)]
+    for _, info in parsed:  # a loop, not any(): this runs for every migration
+        if info.kind == "do" and info.object_type:
+            # The statements an anonymous block runs follow it (each with ``block``
+            # set); imported here so a check without blocks does not load it.
+            from .sql.blocks import with_blocks
+
+            return tuple(with_blocks(parsed, dialect))
+    return tuple(parsed)
 
 
 def learn_migration(schema: Schema, parsed: Parsed, in_plan: bool = True) -> None:
@@ -187,7 +215,8 @@ def validate_migration(
     allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
-    its metadata allows may suppress), and its statement count; updates ``schema``.
+    its metadata allows may suppress), and its statement count (those of the file: not
+    the ones a block runs); updates ``schema``.
     Suppressed findings are appended to ``allowed`` when it is given. ``parsed`` is the
     migration's :func:`parse_migration`, when the caller has it already."""
     if parsed is None:
@@ -195,8 +224,16 @@ def validate_migration(
     findings: list[Finding] = []
     migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
     schema.rebuilt_tables = _rebuilt_tables(parsed)
+    # Anonymous blocks whose statements may follow, with their allows: an allow before
+    # the block covers the statements it runs, and is unused only if none matched.
+    blocks: list[tuple[Statement, list[Allowance]]] = []
+    count = 0
     for statement, info in parsed:
+        if statement.block is None:
+            count += 1
         if lint:
+            while blocks and not _inside(statement, blocks[-1][0]):
+                findings.extend(_unused(*blocks.pop(), migration))
             context = StatementContext(dialect, migration, statement, schema, parsed)
             raw = [
                 make_finding(rule, message, migration, statement=statement)
@@ -205,13 +242,18 @@ def validate_migration(
                 for message in rule.check(info, context)
             ]
             local = _statement_allowances(statement, migration, findings)
-            findings.extend(_suppress(raw, [*local, *migration_allowances], allowed))
-            findings.extend(
-                make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} matches no finding here",
-                             migration, statement=statement)
-                for a in local if not a.used
-            )
+            if blocks:
+                local_and_outer = [*local, *(a for _, outer in blocks for a in outer)]
+            else:
+                local_and_outer = local
+            findings.extend(_suppress(raw, [*local_and_outer, *migration_allowances], allowed))
+            if info.kind == "do":
+                blocks.append((statement, local))
+            elif local:
+                findings.extend(_unused(statement, local, migration))
         _learn(schema, info, in_plan)
+    while blocks:
+        findings.extend(_unused(*blocks.pop(), migration))
     schema.rebuilt_tables = set()
     if lint:
         findings.extend(_suppress(extra, migration_allowances, allowed))
@@ -220,7 +262,7 @@ def validate_migration(
                          "finding", migration)
             for a in migration_allowances if not a.used
         )
-    return findings, len(parsed)
+    return findings, count
 
 
 def naming_findings(

@@ -42,10 +42,20 @@ INDEX_NOT_CONCURRENT = Rule(
 
 
 def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if info.concurrently and len(ctx.statements_in_migration) > 1:
+    if not info.concurrently:
+        return
+    if ctx.statement.block is not None:
+        yield (
+            "CONCURRENTLY inside a DO block: PostgreSQL refuses it in a function or block "
+            "('cannot be executed from a function'), so this migration fails"
+        )
+        return
+    # The statements a block runs are part of it, not more statements of the migration.
+    others = sum(1 for s, _ in ctx.statements_in_migration if s.block is None) - 1
+    if others:
         yield (
             "CONCURRENTLY cannot run in a transaction, so this whole migration runs without "
-            f"one: its other {len(ctx.statements_in_migration) - 1} statement(s) lose atomicity"
+            f"one: its other {others} statement(s) lose atomicity"
         )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..findings import Severity
-from ..sql.classify import StatementInfo
+from ..sql.classify import DYNAMIC, StatementInfo
 from ..sql.split import Statement
 from .base import ALL, M, Rule, StatementContext
 
@@ -27,7 +27,10 @@ def _leaves_a_trace(statement: Statement, info: StatementInfo) -> bool:
 def _non_transactional_ddl(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not info.is_ddl or not ctx.is_first_ddl:
         return
-    lasting = [i for s, i in ctx.statements_in_migration if _leaves_a_trace(s, i)]
+    # A block whose statements follow it is counted by them, not as one more.
+    blocks = {id(s.block) for s, _ in ctx.statements_in_migration if s.block is not None}
+    lasting = [i for s, i in ctx.statements_in_migration
+               if _leaves_a_trace(s, i) and id(s) not in blocks]
     if len(lasting) < 2:
         return
     dml = any(i.kind in ("insert", "update", "delete") for i in lasting)
@@ -75,21 +78,39 @@ EXPLICIT_TRANSACTION_CONTROL = Rule(
 )
 
 
+#: The block languages whose statements switchy-guard reads (sql/blocks.py); None is
+#: MySQL's DO expression statement, which runs no block.
+_READABLE_BLOCKS = frozenset({None, "plpgsql", "compound"})
+
+
 def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "unknown":
         yield "switchy-guard cannot classify this statement, so no rule could check it"
+    elif info.kind == DYNAMIC:
+        yield (
+            "this block runs SQL it builds at run time: switchy-guard reads only a string "
+            "literal there, so no rule could check the statement it runs"
+        )
+    elif info.kind == "do" and info.object_type not in _READABLE_BLOCKS:
+        yield (
+            f"a DO block in {info.object_type}: switchy-guard reads PL/pgSQL blocks only, so "
+            "no rule could check the statements it runs"
+        )
 
 
 UNPARSEABLE_STATEMENT = Rule(
     "SG603", "unparseable-statement", Severity.WARNING, ALL,
-    "A statement switchy-guard cannot classify.",
+    "A statement switchy-guard cannot classify, SQL a DO block builds at run time, or a "
+    "DO block in a language other than PL/pgSQL.",
     "Hazards in a statement the tool does not understand pass unseen; it is reported so it "
-    "is never passed silently.",
+    "is never passed silently. The statements of a DO block (and of MariaDB's BEGIN NOT "
+    "ATOMIC) are checked one by one, EXECUTE of a string literal included; SQL built at "
+    "run time (EXECUTE format(...), a concatenation, a variable) cannot be read.",
     "Review the statement by hand, then allow it with a reason.",
     "FROBNICATE TABLE users;",
     "-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
     _unparseable,
-    kinds=frozenset({"unknown"}),
+    kinds=frozenset({"unknown", DYNAMIC, "do"}),
 )
 
 RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)
