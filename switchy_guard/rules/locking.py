@@ -61,11 +61,12 @@ def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> 
 
 CONCURRENTLY_IN_TRANSACTION = Rule(
     "SG402", "concurrently-in-transaction", Severity.ERROR, P,
-    "CONCURRENTLY in a migration that also holds other statements.",
+    "CONCURRENTLY in a migration that also holds other statements, or inside a DO block.",
     "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a "
     "transaction block, so the "
     "runner has to run the migration statement by statement: a failure then leaves the "
-    "other statements half applied.",
+    "other statements half applied. Inside a DO block (or a function) it is refused "
+    "outright, so the migration fails.",
     "Put the CONCURRENTLY statement alone in its own migration with transactional = false.",
     "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON orders (id);",
     "-- a migration of its own, metadata.toml: transactional = false\n"
