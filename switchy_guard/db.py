@@ -158,17 +158,17 @@ def database_reason(error: BaseException) -> str:
     return mask_text(reason)
 
 
-# The database refused a write for want of a privilege, or because it is read-only:
-# PostgreSQL insufficient_privilege / read_only_sql_transaction; MySQL/MariaDB access
-# denied to a database, a table or for want of a privilege, --read-only, a read-only
-# transaction, a read-only table; SQLite SQLITE_READONLY.
+# The database refused access for want of a privilege, or a write because it is
+# read-only: PostgreSQL insufficient_privilege / read_only_sql_transaction; MySQL/MariaDB
+# access denied to a database, a table or for want of a privilege, --read-only, a
+# read-only transaction, a read-only table; SQLite SQLITE_READONLY.
 _REFUSED_SQLSTATES = frozenset(("42501", "25006"))
 _REFUSED_MYSQL_ERRORS = frozenset((1036, 1044, 1142, 1227, 1290, 1792))
 
 
-def write_refused(error: DBAPIError) -> bool:
-    """Whether ``error`` is the database refusing a write (a missing privilege or a
-    read-only database): a matter of configuration, not of reaching the database."""
+def access_refused(error: DBAPIError) -> bool:
+    """Whether ``error`` is the database refusing a read or write (a missing privilege,
+    a read-only database): a matter of configuration, not of reaching the database."""
     orig = error.orig
     if getattr(orig, "sqlstate", None) in _REFUSED_SQLSTATES:
         return True

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .audit import os_user
-from .db import database_reason, write_refused
+from .db import access_refused, database_reason
 from .errors import ConfigError
 
 _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
@@ -98,7 +98,7 @@ class LockRecord:
             )
             conn.commit()
         except DBAPIError as exc:
-            if not write_refused(exc):
+            if not access_refused(exc):
                 raise
             conn.rollback()
             raise ConfigError(

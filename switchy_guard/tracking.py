@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
-from .db import connection_dialect, mask_text
+from .db import access_refused, connection_dialect, database_reason, mask_text
 from .errors import ConfigError
 from .records import (
     COMPLETED,
@@ -188,6 +188,9 @@ class TrackingTable:
             conn.rollback()
             if is_missing_table(exc):
                 return {}
+            if access_refused(exc):  # a table an admin made, not granted to this user
+                raise ConfigError(f"cannot read the migration tracking table {self.name!r}: "
+                                  f"{database_reason(exc)}") from None
             columns = self._columns(conn)
             if columns is None or columns >= {"id", *_UPGRADE_COLUMNS}:
                 raise

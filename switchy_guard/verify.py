@@ -29,13 +29,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from .db import (
+    access_refused,
     connect,
     create_database_engine,
     database_reason,
     dialect_of,
     mask_url,
     parse_url,
-    write_refused,
 )
 from .discovery import SourceSpec
 from .errors import ConfigError, MigrationFailed
@@ -278,7 +278,7 @@ def scratch_database_for(url: str | None = None) -> Iterator[str]:
             try:
                 conn.execute(text(f"CREATE DATABASE {name}"))
             except DBAPIError as exc:
-                if not write_refused(exc):
+                if not access_refused(exc):
                     raise
                 raise ConfigError(
                     f"verify could not create a scratch database on {mask_url(parsed)}: "

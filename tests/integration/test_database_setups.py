@@ -210,3 +210,20 @@ def test_a_sqlite_database_in_a_folder_the_user_may_not_write_in(db_url: str) ->
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+@pytest.mark.only_on("postgres")
+def test_a_tracking_table_the_user_may_not_read_is_one_line(tmp_path: Path, db_url: str) -> None:
+    """The tracking table belongs to another role (an admin ran the first migrations)
+    and this one was granted nothing on it: status, plan and migrate said 'database
+    error: permission denied for table __switchy_migrations', exit 3 (unreachable)."""
+    root = tmp_path / "m"
+    _project(root)
+    assert run_cli("migrate", "-m", root, "-d", db_url).code == 0
+    with _user_who_cannot_write(db_url, "postgres") as url:
+        for verb in ("status", "plan"):
+            result = run_cli(verb, "-m", root, "-d", url)
+            assert result.code == 2, (verb, result)
+            assert result.error_lines == [
+                "error: cannot read the migration tracking table '__switchy_migrations': "
+                "permission denied for table __switchy_migrations"], result
