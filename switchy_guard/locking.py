@@ -192,6 +192,12 @@ def hold_migration_lock(
         held = HeldLock(f" of {table!r}", lambda: _server_lock_held(conn, table, params))
         try:
             record.write(conn, command, session=str(session_id(conn)))
+        except BaseException:
+            # Not ours to clear (the record is not written; clearing may be refused too
+            # and hide why): release the lock and report the write's own failure.
+            _release_server_lock(conn, params)
+            raise
+        try:
             yield held
         finally:
             # A lost lock's session is gone, and the record may be the next holder's.

@@ -227,3 +227,13 @@ def test_a_tracking_table_the_user_may_not_read_is_one_line(tmp_path: Path, db_u
             assert result.error_lines == [
                 "error: cannot read the migration tracking table '__switchy_migrations': "
                 "permission denied for table __switchy_migrations"], result
+        # migrate stops at its first write, the lock record (its table exists, not
+        # granted): that refusal was hidden by the clean-up's 'current transaction is
+        # aborted' (exit 3), and the lock released only when the connection closed.
+        result = run_cli("migrate", "-m", root, "-d", url)
+        assert result.code == 2, result
+        assert result.error_lines == [
+            "error: the database refused switchy-guard's first write (its lock record "
+            "__switchy_migrations_lock): permission denied for table "
+            "__switchy_migrations_lock; the user must be able to create and write tables "
+            "beside the tracking table, in a database that is not read-only"], result
