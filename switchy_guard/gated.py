@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
@@ -30,7 +30,7 @@ from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
 from .locking import HeldLock, hold_migration_lock
 from .policy import PolicyChoice
-from .runner import Migrator, PlannedMigration, RunResult, Strategy, check_strategy
+from .runner import Migrator, RunResult, Strategy, check_strategy
 
 
 @dataclass
@@ -227,38 +227,24 @@ def _gated_run_locked(
     if forced:
         journal.record("forced override", target=target, detail="; ".join(forced),
                        digest=digest)
-    hooks = migrator.hooks
-    migrator.hooks = replace(hooks, before_each=_lock_verified(held, hooks.before_each))
     try:
-        # The lock is already held (or the policy does without it): lock=False.
+        # The lock is held already (or the policy does without it): the run checks it
+        # before each migration.
         if direction == "up":
             result = migrator.migrate(
                 strategy, retry_failed=retry_failed, force=options.force,
                 require_checksum_validation=require_checksum_validation,
-                approved=ids, lock=False,
+                approved=ids, lock=held,
             )
         else:
             result = migrator.rollback(strategy, force=options.force, approved=ids,
-                                       lock=False)
+                                       lock=held)
     except SwitchyError as error:
         outcome = "refused" if isinstance(error, Refused) else "failed"
         journal.record(outcome, target=target, detail=error.one_line(), digest=digest)
         raise
-    finally:
-        migrator.hooks = hooks
     journal.record("ok", target=", ".join(result.done)[:2000] or None,
                    detail=f"{len(result.done)} migration(s) "
                           f"{'applied' if direction == 'up' else 'rolled back'}",
                    digest=digest)
     return result
-
-
-def _lock_verified(held: HeldLock, before_each: Callable[[PlannedMigration], None] | None
-                   ) -> Callable[[PlannedMigration], None]:
-    """``before_each``, after checking that the run still holds the migration lock."""
-    def check(planned: PlannedMigration) -> None:
-        held.verify(f"{planned.migration.id} (those before it were done)")
-        if before_each is not None:
-            before_each(planned)
-
-    return check

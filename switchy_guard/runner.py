@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from .db import connect, create_database_engine, database_reason, dialect_of, mask_text
 from .discovery import SourceSpec, as_source, load_migrations
 from .errors import ConfigError, InputError, MigrationFailed, Refused
-from .locking import DEFAULT_LOCK_TIMEOUT, migration_lock
+from .locking import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
 from .migration import Migration, Step
 from .state import MigrationState, MigrationStatus, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
@@ -405,13 +405,15 @@ class Migrator:
         force: bool = False,
         require_checksum_validation: bool = False,
         approved: Collection[str] | None = None,
-        lock: bool = True,
+        lock: bool | HeldLock = True,
     ) -> RunResult:
         """Apply pending migrations under the migration lock.
 
         ``dry_run`` writes nothing (not even the tracking table) and returns the plan.
         ``approved``: the ids a gate let through; if the plan made after taking the lock
-        holds any other, nothing runs (Refused). ``lock=False`` runs without the lock.
+        holds any other, nothing runs (Refused). ``lock=False`` runs without the lock; a
+        HeldLock is one the caller holds already. Before each migration the run checks it
+        still holds the lock, and stops (LockLost) if it was broken meanwhile.
         """
         def planned(state: MigrationState | None) -> Plan:
             return self.plan(
@@ -422,14 +424,14 @@ class Migrator:
         if dry_run:
             return RunResult(planned(None), True)
         migrations = self.migrations()
-        with self.locked(lock), connect(self.engine) as conn:
+        with self.locked(lock) as held, connect(self.engine) as conn:
             with conn.begin():
                 self.tracking.ensure(conn)
             # Re-read after taking the lock: the previous holder may have applied some.
             state = self._read_state(conn, migrations)
             plan = planned(state)
             _check_approved(plan, approved)
-            return self._run(conn, plan)
+            return self._run(conn, plan, held)
 
     def rollback(
         self,
@@ -438,39 +440,43 @@ class Migrator:
         dry_run: bool = False,
         force: bool = False,
         approved: Collection[str] | None = None,
-        lock: bool = True,
+        lock: bool | HeldLock = True,
     ) -> RunResult:
         """Roll back applied migrations, newest first, under the migration lock
         (``approved`` and ``lock`` as for :meth:`migrate`)."""
         if dry_run:
             return RunResult(self.plan_rollback(strategy, force=force), True)
         migrations = self.migrations()
-        with self.locked(lock), connect(self.engine) as conn:
+        with self.locked(lock) as held, connect(self.engine) as conn:
             state = self._read_state(conn, migrations)
             plan = self.plan_rollback(strategy, force=force, state=state)
             _check_approved(plan, approved)
-            return self._run(conn, plan)
+            return self._run(conn, plan, held)
 
-    def locked(self, lock: bool = True) -> AbstractContextManager[None]:
-        """The migration lock of this database and table (a no-op when ``lock`` is False)."""
+    def locked(self, lock: bool | HeldLock = True) -> AbstractContextManager[HeldLock]:
+        """The migration lock of this database and table: taken when ``lock`` is True,
+        none when False, ``lock`` itself when the caller holds it already."""
+        if isinstance(lock, HeldLock):
+            return nullcontext(lock)
         if not lock:
-            return nullcontext()
-        return migration_lock(self.engine, self.tracking.name, self.lock_timeout)
+            return nullcontext(HeldLock(""))
+        return hold_migration_lock(self.engine, self.tracking.name, self.lock_timeout)
 
-    def _run(self, conn: Connection, plan: Plan) -> RunResult:
+    def _run(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
         self.tracking.pin_schema(conn)
         conn.commit()
         try:
-            return self._run_pinned(conn, plan)
+            return self._run_pinned(conn, plan, held)
         finally:
             self.tracking.unpin_schema()
 
-    def _run_pinned(self, conn: Connection, plan: Plan) -> RunResult:
+    def _run_pinned(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
         started = time.perf_counter()
         result = RunResult(plan, False)
         if self.hooks.before_all:
             self.hooks.before_all(plan)
         for planned in plan.steps:
+            held.verify(f"{planned.migration.id} (those before it were done)")
             if self.hooks.before_each:
                 self.hooks.before_each(planned)
             step_started = time.perf_counter()

@@ -284,3 +284,26 @@ def test_a_lock_broken_while_its_run_waits_or_runs_stops_that_run(tmp_path: Path
     finally:
         migrator.engine.dispose()
         engine.dispose()
+
+
+def test_the_library_run_stops_when_its_own_lock_is_lost(tmp_path: Path, db_url: str,
+                                                         db_kind: str) -> None:
+    """Migrator.migrate() takes the lock itself: losing it mid-run stops the run too."""
+    from switchy_guard.locking import LockLost
+    from switchy_guard.runner import Hooks, Migrator
+
+    root = tmp_path / "m"
+    first, second = "2024-01-01-000000_a", "2024-01-02-000000_b"
+    write_migration(root, first, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    write_migration(root, second, "CREATE TABLE b (id INTEGER);\n", "DROP TABLE b;\n")
+    engine = create_database_engine(db_url)
+    migrator = Migrator(root, db_url, hooks=Hooks(
+        before_each=lambda planned: _lose_the_lock(engine, db_kind)
+        if planned.migration.id == first else None))
+    try:
+        with pytest.raises(LockLost, match=f"stopped before {second}"):
+            migrator.migrate()
+        assert migrator.state().rows.keys() == {first}
+    finally:
+        migrator.engine.dispose()
+        engine.dispose()
