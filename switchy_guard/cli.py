@@ -342,7 +342,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
+    if not value >= 0:  # nan too
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
@@ -821,6 +821,11 @@ def main(
 
         out = cast(TextIO, ReaderSafeOutput(sys.stdout))
     err = err or sys.stderr
+    import warnings
+
+    # A library warning (an audit journal that could not be written) is one line here,
+    # like every other message, not Python's file:line and source excerpt.
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -863,6 +868,11 @@ def main(
         unavailable = DatabaseUnavailable(_database_message(error))
         err.write(f"error: {unavailable.one_line()}\n")
         return unavailable.exit_code
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, line: str | None = None) -> str:
+    return f"warning: {_masked(str(message))}\n"
 
 
 def _verb_parser(parser: argparse.ArgumentParser, verb: str | None) -> argparse.ArgumentParser:

@@ -202,6 +202,6 @@ def resolve_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
     checked_mode(merged["checksum_mode"])
-    if merged["lock_timeout"] < 0:
+    if not merged["lock_timeout"] >= 0:  # nan too
         raise ConfigError("the lock timeout must be 0 or more seconds")
     return Settings(**merged, config_file=file_path)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 from .audit import AuditJournal
-from .db import connect_for_write, mask_text
+from .db import connect_for_write, database_reason, mask_text
 from .errors import LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
@@ -126,8 +126,7 @@ class _Journal:
                 conn.commit()
         except Exception as exc:  # the run's own outcome matters more
             warnings.warn(f"the audit journal could not be written: "
-                          f"{mask_text(str(exc).splitlines()[0] if str(exc) else repr(exc))}",
-                          stacklevel=2)
+                          f"{mask_text(database_reason(exc))}", stacklevel=2)
 
 
 def gated_run(

@@ -185,3 +185,31 @@ def test_bad_config_file(tmp_path: Path, root: Path) -> None:
     result = run_cli("--config", config, "status", "-m", root)
     assert result.code == 2
     assert_one_error(result.error_lines, f"{config}: unknown setting 'database_ur'")
+
+
+def test_a_nan_lock_timeout_is_refused_when_the_flags_are_read(root: Path,
+                                                                database: Path) -> None:
+    result = run_cli("migrate", "-m", root, "-d", f"sqlite:///{database}",
+                     "--lock-timeout", "nan")
+    assert result.code == 2 and "must be 0 or more" in result.err
+    assert not database.exists()
+
+
+def test_a_journal_that_cannot_be_written_is_one_warning_line(root: Path,
+                                                              database: Path) -> None:
+    import subprocess
+    import sys
+
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as conn:  # a view where the journal table should be: no INSERT
+        conn.exec_driver_sql("CREATE VIEW __switchy_migrations_audit AS SELECT 1 AS x")
+    engine.dispose()
+    done = subprocess.run(
+        [sys.executable, "-m", "switchy_guard", "migrate", "-m", str(root),
+         "-d", f"sqlite:///{database}"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.strip()]
+    assert warnings and all(
+        line.startswith("warning: the audit journal could not be written: ")
+        for line in warnings), done.stderr
+    assert "view" in warnings[0]  # SQLite's own words
