@@ -382,11 +382,15 @@ class Context:
             console.width = 120
         return console
 
-    def migrator(self, *, reads_only: bool = False) -> Migrator:
+    def migrator(self, *, reads_only: bool = False, must_exist: bool = False) -> Migrator:
         """A Migrator for the configured source and database.
 
         ``reads_only``: the verb changes nothing, so a SQLite file that does not exist
         is read as an empty database, with a warning, instead of being created.
+        ``must_exist``: the verb only makes sense on a database that has been migrated
+        (rollback, retry, mark-failed, mark-all-completed, adopt-checksums, lock break),
+        so a SQLite file that does not exist is a mistyped path: refused (exit 2), not
+        created.
         """
         from .runner import Migrator
 
@@ -396,10 +400,13 @@ class Context:
                 f"'{self.args.verb}' needs a database: give -d URL or set SWITCHY_DATABASE_URL"
             )
         database: Any = url
-        if reads_only:
+        if reads_only or must_exist:
             from .db import absent_sqlite_file, empty_stand_in
 
             absent = absent_sqlite_file(url)
+            if absent is not None and must_exist:
+                raise ConfigError(f"{absent} does not exist: '{self.args.verb}' works on a "
+                                  "database migrate has set up (is the path right?)")
             if absent is not None:
                 self.notes.append(f"warning: {absent} does not exist: read as an empty "
                                   "database, and not created (migrate creates it)")
@@ -674,7 +681,7 @@ def cmd_mark_all_completed(ctx: Context) -> int:
 
     scopes: list[Scope] = ctx.args.scopes or ["pending"]
     scope = scope_label(scopes)
-    migrator = ctx.migrator()
+    migrator = ctx.migrator(must_exist=True)
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""
     policy = confirm_recovery(
@@ -694,7 +701,7 @@ def cmd_adopt_checksums(ctx: Context) -> int:
     """``adopt-checksums [ID...]``: record current checksums for unknown ones."""
     from .recovery import adopt_checksums
 
-    migrator = ctx.migrator()
+    migrator = ctx.migrator(must_exist=True)
     policy = confirm_recovery(
         ctx, migrator,
         "Record the current files' checksums for rows holding unknown ones.")
@@ -714,7 +721,9 @@ def cmd_mark(ctx: Context) -> int:
     status: Literal["completed", "failed"] = (
         "completed" if ctx.args.verb == "mark-completed" else "failed"
     )
-    migrator = ctx.migrator()
+    # Marking a migration completed on a new database (to skip it there) is a real use;
+    # marking one failed where nothing ever ran is not.
+    migrator = ctx.migrator(must_exist=status == "failed")
     policy = confirm_recovery(
         ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
     previous = mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
@@ -731,7 +740,7 @@ def cmd_retry(ctx: Context) -> int:
     from .commands_gated import gate_options
     from .recovery import retry
 
-    migrator = ctx.migrator()
+    migrator = ctx.migrator(must_exist=True)
     gate = gate_options(ctx, migrator)
     policy = confirm_recovery(
         ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)

@@ -134,7 +134,8 @@ def _run(ctx: Context, direction: str) -> int:
     from .gated import gated_run
 
     reads_only = bool(ctx.args.dry_run or getattr(ctx.args, "plan", False))
-    migrator = ctx.migrator(reads_only=reads_only)
+    migrator = ctx.migrator(reads_only=reads_only,
+                            must_exist=direction == "down" and not reads_only)
     if reads_only:
         report = _judged_report(ctx, migrator, direction)
         if ctx.format == "json":
@@ -224,7 +225,8 @@ def cmd_lock(ctx: Context) -> int:
     """``lock status`` / ``lock break``: see or clear the migration lock."""
     from .lockstatus import lock_status
 
-    migrator = ctx.migrator(reads_only=ctx.args.action == "status")
+    migrator = ctx.migrator(reads_only=ctx.args.action == "status",
+                            must_exist=ctx.args.action == "break")
     if ctx.args.action == "status":
         status = lock_status(migrator.engine, migrator.tracking.name)
         if ctx.format == "json":

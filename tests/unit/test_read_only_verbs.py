@@ -40,3 +40,23 @@ def test_check_with_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> Non
     assert result.code == 0, result
     assert json.loads(result.out)["summary"]["migrations"] == 1  # the one pending
     assert not list(tmp_path.glob("mistyped.db*"))
+
+
+def test_verbs_for_a_migrated_database_refuse_a_missing_sqlite_file(tmp_path: Path) -> None:
+    """rollback, retry, mark-failed, mark-all-completed, adopt-checksums and lock break on
+    a mistyped path: one error line, exit 2, and no new database holding a made-up
+    history. (mark-completed may start a new database: skipping a migration there.)"""
+    a = "2024-01-01-000000_create_a"
+    root = tmp_path / "migrations"
+    write_migration(root, a, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    database = tmp_path / "mistyped.db"
+    url = f"sqlite:///{database}"
+    for args in (["rollback", "--all"], ["retry", a, "--force"],
+                 ["mark-failed", a, "--force"],
+                 ["mark-all-completed", "--force"], ["adopt-checksums", "--force"],
+                 ["lock", "break", "--force"]):
+        result = run_cli(*args, "-m", root, "-d", url)
+        assert result.code == 2, (args, result)
+        assert result.err == (f"error: {database} does not exist: '{args[0]}' works on a "
+                              "database migrate has set up (is the path right?)\n"), args
+        assert not list(tmp_path.glob("mistyped.db*")), args
