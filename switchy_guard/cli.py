@@ -868,15 +868,24 @@ def main(
         err.write("error: interrupted\n")
         return 130
     except Exception as error:
-        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
         if not isinstance(error, SQLAlchemyError):
             raise
         if debug:
             traceback.print_exc(file=err)
-        unavailable = DatabaseUnavailable(_database_message(error))
-        err.write(f"error: {unavailable.one_line()}\n")
-        return unavailable.exit_code
+        from .db import access_refused
+
+        # The database refusing this user (a privilege, a read-only database) is a
+        # matter of configuration: exit 2, like other bad configuration.
+        failure: SwitchyError = (
+            ConfigError(f"'{args.verb}': the database refused it: "
+                        f"{_database_message(error).removeprefix('database error: ')}")
+            if isinstance(error, DBAPIError) and access_refused(error)
+            else DatabaseUnavailable(_database_message(error))
+        )
+        err.write(f"error: {failure.one_line()}\n")
+        return failure.exit_code
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,

@@ -237,3 +237,20 @@ def test_a_tracking_table_the_user_may_not_read_is_one_line(tmp_path: Path, db_u
             "__switchy_migrations_lock): permission denied for table "
             "__switchy_migrations_lock; the user must be able to create and write tables "
             "beside the tracking table, in a database that is not read-only"], result
+
+
+@pytest.mark.only_on("postgres")
+def test_any_other_refusal_by_the_database_is_configuration_not_unavailability(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A privilege missing where no verb expected one (the lock record, read by ``lock
+    status``) is exit 2 naming the verb, not 'database error', exit 3 (unreachable)."""
+    root = tmp_path / "m"
+    _project(root)
+    assert run_cli("migrate", "-m", root, "-d", db_url).code == 0
+    with _user_who_cannot_write(db_url, "postgres") as url:
+        result = run_cli("lock", "status", "-m", root, "-d", url)
+        assert result.code == 2, result
+        assert result.error_lines == [
+            "error: 'lock': the database refused it: permission denied for table "
+            "__switchy_migrations_lock"], result
