@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
@@ -214,17 +215,29 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The file a SQLite URL names, None for other databases and in-memory ones.
+
+    With ``uri=true`` the database may be a SQLite URI filename (``file:app.db``,
+    ``file:///srv/app.db?mode=ro``), read as SQLite reads it.
+    """
+    parsed = parse_url(url) if isinstance(url, str) else url
+    database = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or not database or database == ":memory:"
+            or database.startswith("file::memory:")):
+        return None
+    if database.startswith("file:") and asbool(parsed.query.get("uri")):
+        database = unquote(urlsplit(database).path)
+        if not database or database == ":memory:" or parsed.query.get("mode") == "memory":
+            return None
+    return database
+
+
 def absent_sqlite_file(url: str | URL) -> str | None:
     """The path of the SQLite database file ``url`` names when that file does not exist
     (None for other databases, in-memory ones and files that exist)."""
-    parsed = parse_url(url) if isinstance(url, str) else url
-    database = parsed.database
-    if (
-        parsed.get_backend_name() != "sqlite" or not database or database == ":memory:"
-        or database.startswith("file:")
-    ):
-        return None
-    return None if os.path.exists(database) else database
+    database = sqlite_file(url)
+    return None if database is None or os.path.exists(database) else database
 
 
 def empty_stand_in(url: str | URL) -> Engine:

@@ -30,14 +30,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.util import asbool
 
-from .db import connect, connect_for_write, connection_dialect, mask_command
+from .db import connect, connect_for_write, connection_dialect, mask_command, sqlite_file
 from .errors import ConfigError, LockTimeout, Refused
 from .lockrecord import LockRecord, holder_text
 
@@ -87,13 +85,9 @@ def sqlite_lock_path(engine: Engine) -> Path | None:
     ``file:///srv/app.db?mode=ro``): its lock is the one of the file it names, so every
     spelling of one database shares one lock (and no ``file:`` folder is created).
     """
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    database = sqlite_file(engine.url)
+    if database is None:
         return None
-    if database.startswith("file:") and asbool(engine.url.query.get("uri")):
-        database = unquote(urlsplit(database).path)
-        if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
-            return None
     # Symlinks resolved: two paths to one file (a deploy folder's link to a shared
     # database) must share one lock.
     path = Path(database).resolve()

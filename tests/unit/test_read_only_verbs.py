@@ -60,3 +60,19 @@ def test_verbs_for_a_migrated_database_refuse_a_missing_sqlite_file(tmp_path: Pa
         assert result.err == (f"error: {database} does not exist: '{args[0]}' works on a "
                               "database migrate has set up (is the path right?)\n"), args
         assert not list(tmp_path.glob("mistyped.db*")), args
+
+
+def test_a_missing_file_named_by_a_sqlite_uri_is_not_created_either(tmp_path: Path) -> None:
+    root = tmp_path / "migrations"
+    write_migration(root, "2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    database = tmp_path / "mistyped.db"
+    for url in (f"sqlite:///file:{database}?uri=true",
+                f"sqlite:///file://{database}?uri=true&cache=shared"):
+        result = run_cli("status", "-m", root, "-d", url)
+        assert result.code == 0, (url, result)
+        assert result.err.startswith(f"warning: {database} does not exist"), result
+        assert not list(tmp_path.glob("mistyped.db*")), url
+    assert run_cli("lock", "break", "--force", "-m", root, "-d",
+                   f"sqlite:///file:{database}?uri=true").code == 2
+    assert not list(tmp_path.glob("mistyped.db*"))
