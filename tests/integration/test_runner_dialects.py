@@ -285,11 +285,15 @@ def test_a_search_path_set_by_a_migration_ends_with_it(
           "SET search_path TO pg_catalog;\n"
           "CREATE TABLE public.gadgets (id int);\n", metadata=meta or None)
     write(root, "2024-01-03-000000_third", "CREATE TABLE plain (id int);\n")
+    write(root, "2024-01-04-000000_fourth",
+          "DO $$ BEGIN EXECUTE 'SET search_path TO pg_catalog'; END $$;\n",
+          metadata=meta or None)
+    write(root, "2024-01-05-000000_fifth", "CREATE TABLE plain2 (id int);\n")
     migrator = Migrator(root, db_url)
     migrator.migrate()
-    assert {"widgets", "gadgets", "plain"} <= tables(migrator)
+    assert {"widgets", "gadgets", "plain", "plain2"} <= tables(migrator)
     assert all(row.status == "completed" for row in migrator.state().rows.values())
-    assert len(migrator.state().rows) == 3
+    assert len(migrator.state().rows) == 5
 
 
 @pytest.mark.only_on("mysql")
