@@ -22,7 +22,8 @@ def normalise_name(name: str) -> str:
 
 
 def create_migration(root: Path, name: str, *, dialect: str | None, now: datetime) -> Path:
-    """Create ``root[/dialect]/<timestamp>_<name>/`` with empty up.sql and down.sql.
+    """Create ``root[/dialect]/<timestamp>_<name>/`` with empty up.sql and down.sql
+    (``dialect`` picks the database's folder, unless ``root`` is a flat tree).
 
     The timestamp is ``now`` (UTC), moved on to one second after the newest existing
     migration when that one is not older, so the new migration always sorts last.
@@ -30,7 +31,10 @@ def create_migration(root: Path, name: str, *, dialect: str | None, now: datetim
     slug = normalise_name(name)
     parent = root
     if dialect is not None:
-        parent = root / dialect
+        # A flat tree serves every database: a <dialect>/ folder beside its migrations
+        # would make the tree unreadable, so the new one joins them at the top.
+        if not _flat_tree(root):
+            parent = root / dialect
     elif root.is_dir() and dialect_folders(root):
         raise ConfigError(
             f"{root} has per-database folders ({', '.join(dialect_folders(root))}); give --dialect"
@@ -42,6 +46,14 @@ def create_migration(root: Path, name: str, *, dialect: str | None, now: datetim
     (folder / "up.sql").write_text(f"-- {slug.replace('_', ' ')}\n", encoding="utf-8")
     (folder / "down.sql").write_text(f"-- reverse of {slug.replace('_', ' ')}\n", encoding="utf-8")
     return folder
+
+
+def _flat_tree(root: Path) -> bool:
+    """True when ``root`` already holds migrations at the top (no per-database folders)."""
+    if not root.is_dir() or dialect_folders(root):
+        return False
+    return any(entry.is_dir() and not entry.name.startswith((".", "__"))
+               for entry in root.iterdir())
 
 
 def _stamp(parent: Path, now: datetime) -> datetime:

@@ -32,3 +32,19 @@ def test_a_newer_existing_migration_is_not_overtaken(tmp_path: Path) -> None:
     (tmp_path / "2099-99-99-999999_not_a_time").mkdir()  # SG101's business, not create's
     assert create_migration(tmp_path, "y", dialect=None, now=NOW).name == \
         "2024-05-02-000001_y"
+
+
+def test_a_dialect_does_not_split_a_flat_tree(tmp_path: Path) -> None:
+    # `dialect = "sqlite"` in the config (or --dialect) made migrations/sqlite/ beside the
+    # flat tree's migrations, and every verb then refused the tree.
+    create_migration(tmp_path, "create users", dialect=None, now=NOW)
+    folder = create_migration(tmp_path, "add posts", dialect="sqlite", now=NOW)
+    assert folder.parent == tmp_path
+    assert not (tmp_path / "sqlite").exists()
+
+
+def test_a_dialect_picks_its_folder_in_a_new_or_per_database_tree(tmp_path: Path) -> None:
+    first = create_migration(tmp_path / "migrations", "init", dialect="postgres", now=NOW)
+    assert first.parent == tmp_path / "migrations" / "postgres"
+    second = create_migration(tmp_path / "migrations", "init", dialect="sqlite", now=NOW)
+    assert second.parent == tmp_path / "migrations" / "sqlite"
