@@ -853,7 +853,9 @@ def main(
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if ctx.format in ("sarif", "github") and args.verb not in ("check", "plan"):
             raise ConfigError(f"--format {ctx.format} is only for check and plan")
-        if ctx.format == "markdown" and args.verb not in ("check", "plan", "rollback"):
+        if ctx.format == "markdown" and args.verb not in ("check", "plan") and not (
+                args.verb == "rollback" and (args.plan or args.dry_run)):
+            # A real rollback has no markdown report: refused before it runs, not after.
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
         code = VERBS[args.verb](ctx)
         for note in ctx.notes:

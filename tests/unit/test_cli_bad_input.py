@@ -213,3 +213,18 @@ def test_a_journal_that_cannot_be_written_is_one_warning_line(root: Path,
         line.startswith("warning: the audit journal could not be written: ")
         for line in warnings), done.stderr
     assert "view" in warnings[0]  # SQLite's own words
+
+
+def test_a_markdown_rollback_is_refused_before_it_runs(root: Path, database: Path) -> None:
+    # --format markdown is for rollback --plan; a rollback without --plan ran, and
+    # rolled back, under a format the docs say it does not take.
+    assert run_cli("migrate", "-m", root, "-d", f"sqlite:///{database}").code == 0
+    result = run_cli("rollback", "--steps", "1", "--force", "--format", "markdown",
+                     "-m", root, "-d", f"sqlite:///{database}")
+    assert result.code == 2
+    assert_one_error(result.error_lines, "--format markdown is only for check, plan and "
+                                         "rollback --plan")
+    assert "a" in inspect(create_engine(f"sqlite:///{database}")).get_table_names()
+    planned = run_cli("rollback", "--steps", "1", "--plan", "--format", "markdown",
+                      "-m", root, "-d", f"sqlite:///{database}")
+    assert planned.code == 0 and "| migration |" in planned.out
