@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--require-checksum-validation",
         action="store_true",
-        default=_env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION"),
+        default=None,  # then MIGRATION_REQUIRE_CHECKSUM_VALIDATION (read in main)
         help="refuse on any checksum mismatch or unknown checksum, even with --force "
         "(env MIGRATION_REQUIRE_CHECKSUM_VALIDATION=1)",
     )
@@ -315,9 +315,16 @@ def _add_gate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _env_flag(name: str) -> bool:
+    """A yes/no environment variable; anything else is refused, not read as "no" (a
+    mistyped value must not silently turn a safety check off)."""
     import os
 
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+    value = os.environ.get(name, "").strip()
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"environment variable {name}={value!r}: use true or false (1 or 0)")
 
 
 def _non_negative_int(text: str) -> int:
@@ -851,6 +858,8 @@ def main(
     debug = bool(getattr(args, "debug", False))
     try:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
+        if getattr(args, "require_checksum_validation", False) is None:
+            args.require_checksum_validation = _env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION")
         if ctx.format in ("sarif", "github") and args.verb not in ("check", "plan"):
             raise ConfigError(f"--format {ctx.format} is only for check and plan")
         if ctx.format == "markdown" and args.verb not in ("check", "plan") and not (

@@ -228,3 +228,22 @@ def test_a_markdown_rollback_is_refused_before_it_runs(root: Path, database: Pat
     planned = run_cli("rollback", "--steps", "1", "--plan", "--format", "markdown",
                       "-m", root, "-d", f"sqlite:///{database}")
     assert planned.code == 0 and "| migration |" in planned.out
+
+
+@pytest.mark.parametrize(("value", "code"), [("maybe", 2), ("on", 1), ("TRUE", 1), ("0", 0)])
+def test_the_checksum_validation_variable_is_read_strictly(
+        root: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+        value: str, code: int) -> None:
+    # MIGRATION_REQUIRE_CHECKSUM_VALIDATION=maybe (or =on) was read as "no": a mistyped
+    # value silently turned the check off and the drifted migration ran with --force.
+    url = f"sqlite:///{database}"
+    assert run_cli("migrate", "-m", root, "-d", url).code == 0
+    (root / GOOD / "up.sql").write_text("CREATE TABLE a (id BIGINT);\n")
+    monkeypatch.setenv("MIGRATION_REQUIRE_CHECKSUM_VALIDATION", value)
+    result = run_cli("migrate", "--force", "-m", root, "-d", url)
+    assert result.code == code, result.err
+    if code == 2:
+        assert_one_error(result.error_lines,
+                         "MIGRATION_REQUIRE_CHECKSUM_VALIDATION='maybe': use true or false")
+    elif code == 1:
+        assert "checksum validation failed" in result.err
