@@ -51,11 +51,13 @@ class TrackingRow:
 
 @dataclass(frozen=True)
 class StatementProgress:
-    """How far a migration that runs outside a transaction got."""
+    """How far a migration that runs outside a transaction got; ``direction`` says which
+    script ran: ``up``, or ``down`` for a rollback."""
 
     migration_id: str
     statements_applied: int
     statements_total: int
+    direction: str = "up"
 
 
 def format_time(value: datetime | str | None) -> str | None:

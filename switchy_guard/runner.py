@@ -28,7 +28,7 @@ from .discovery import SourceSpec, as_source, load_migrations
 from .errors import ConfigError, InputError, MigrationFailed, Refused
 from .locking import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
 from .migration import Migration, Step
-from .state import MigrationState, MigrationStatus, progress_note
+from .state import MigrationState, MigrationStatus, dirty_cause, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ class Migrator:
         for entry in state.in_progress():
             if not force:
                 raise Refused(
-                    f"migration {entry.id} is in_progress: a run died while applying it"
+                    f"migration {entry.id} is in_progress: {dirty_cause(entry)}"
                     f"{progress_note(entry, self.dialect)}; check the schema, then mark it "
                     "completed or failed, or re-run with --force"
                 )
@@ -330,8 +330,9 @@ class Migrator:
         for entry in state.in_progress():
             if not force:
                 raise Refused(
-                    f"migration {entry.id} is in_progress: a run died while applying it; "
-                    "resolve it before rolling back, or use --force"
+                    f"migration {entry.id} is in_progress: {dirty_cause(entry)}"
+                    f"{progress_note(entry, self.dialect)}; resolve it before rolling back, "
+                    "or use --force"
                 )
             warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
         applied = _missing_placed_by_id(state.applied())
@@ -551,9 +552,10 @@ class Migrator:
     def _apply_statement_by_statement(self, conn: Connection, planned: PlannedMigration) -> None:
         migration = planned.migration
         total = len(planned.statements)
+        up = planned.direction == "up"
         with conn.begin():
             self.tracking.ensure_progress(conn)
-            if planned.direction == "up":
+            if up:
                 self.tracking.record(
                     conn,
                     migration.id,
@@ -562,7 +564,11 @@ class Migrator:
                     migration.down_checksum,
                     replace=True,
                 )
-            self.tracking.set_progress(conn, migration.id, 0, total)
+            else:
+                # A rollback that dies or fails part way leaves it neither applied nor
+                # rolled back: dirty, so nothing takes it for completed (or re-runs its up).
+                self.tracking.set_status(conn, migration.id, IN_PROGRESS)
+            self.tracking.set_progress(conn, migration.id, 0, total, planned.direction)
         try:
             with _autocommit(conn) as auto:
                 self._execute(auto, planned, progress=conn)
@@ -571,7 +577,8 @@ class Migrator:
         except _StepError as failure:
             error = failure.as_migration_failed(planned, statement_by_statement=True)
             with conn.begin():
-                self.tracking.set_status(conn, migration.id, FAILED, error.reason)
+                self.tracking.set_status(conn, migration.id, FAILED if up else IN_PROGRESS,
+                                         error.reason)
             raise error from None
         with conn.begin():
             self._finish(conn, planned)

@@ -38,6 +38,16 @@ class MigrationStatus:
         return self.state == COMPLETED
 
 
+def dirty_cause(entry: MigrationStatus) -> str:
+    """Why ``entry`` is ``in_progress``: a run that died applying it, or a rollback that
+    stopped part way (its down script's failure, when it failed rather than died)."""
+    if entry.progress is None or entry.progress.direction != "down":
+        return "a run died while applying it"
+    reason = entry.row.failure_reason if entry.row else None
+    why = f"failed: {reason}" if reason else "died"
+    return f"its rollback ({why}) stopped part way, neither applied nor rolled back"
+
+
 def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     """What a dirty migration's statement journal says ran, naming the statements, so the
     person knows what to undo: `` (2 of 3 statements had been applied: 1. `...` (up.sql:1);
@@ -52,16 +62,18 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
         return ""
     if not progress.statements_total:  # Python code: no statements to count
         return " (its code ran outside a transaction: what it did may have stayed applied)"
-    note = (f" ({progress.statements_applied} of {progress.statements_total} statements "
-            "had been applied")
+    down = progress.direction == "down"
+    note = (f" ({progress.statements_applied} of {progress.statements_total} "
+            f"{'down.sql ' if down else ''}statements had been applied")
     migration = entry.migration
-    if migration is None or not isinstance(migration.up, str):
+    script = None if migration is None else migration.down if down else migration.up
+    if migration is None or not isinstance(script, str):
         return note + ")"
     from .sql import split_statements
     from .validation import excerpt
 
-    statements = split_statements(migration.up, dialect)
-    where = migration.up_path or "up.sql"
+    statements = split_statements(script, dialect)
+    where = (migration.down_path or "down.sql") if down else (migration.up_path or "up.sql")
 
     def named(number: int) -> str:
         statement = statements[number - 1]
@@ -71,8 +83,11 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     if ran:
         note += ": " + "; ".join(ran)
     if progress.statements_applied < len(statements):
-        note += ("; may have been applied when the run died: "
-                 + named(progress.statements_applied + 1))
+        # A rollback that failed (not died) names the statement that failed.
+        failed = down and entry.row is not None and entry.row.failure_reason
+        note += ("; failed, not applied: " if failed
+                 else "; may have been applied when the run died: ") \
+            + named(progress.statements_applied + 1)
         if progress.statements_applied + 1 < len(statements):
             note += f"; not run: {len(statements) - progress.statements_applied - 1} more"
     return note + ")"

@@ -78,7 +78,8 @@ _UPGRADE_COLUMNS = {
 _CREATE_PROGRESS = """CREATE TABLE {t} (
     migration_id VARCHAR(255) NOT NULL PRIMARY KEY,
     statements_applied INTEGER NOT NULL,
-    statements_total INTEGER NOT NULL
+    statements_total INTEGER NOT NULL,
+    direction VARCHAR(4) NOT NULL DEFAULT 'up'
 )"""
 
 
@@ -102,6 +103,7 @@ class TrackingTable:
         self.progress_name = f"{self.name}_statements"
         # PostgreSQL schema the tables are named by while a run is pinned (see pin_schema).
         self.schema: str | None = None
+        self._progress_upgraded = False
 
     def quoted(self, conn: Connection, name: str | None = None) -> str:
         """The table name (or ``name``) quoted for this connection's dialect (qualified
@@ -231,10 +233,14 @@ class TrackingTable:
 
     def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
         """Statement progress of migrations that ran outside a transaction."""
-        if not inspect(conn).has_table(self.progress_name):
+        inspector = inspect(conn)
+        if not inspector.has_table(self.progress_name):
             return {}
+        # A table written before rollbacks were recorded has no direction: all 'up'.
+        columns = {c["name"].lower() for c in inspector.get_columns(self.progress_name)}
+        direction = "direction" if "direction" in columns else "'up'"
         result = conn.exec_driver_sql(
-            "SELECT migration_id, statements_applied, statements_total FROM "
+            f"SELECT migration_id, statements_applied, statements_total, {direction} FROM "
             f"{self.quoted(conn, self.progress_name)}"
         )
         return {row[0]: StatementProgress(*row) for row in result}
@@ -312,30 +318,47 @@ class TrackingTable:
             {"id": migration_id, "up": up_checksum, "down": down_checksum},
         )
 
-    def set_progress(self, conn: Connection, migration_id: str, applied: int, total: int) -> None:
-        """Record that ``applied`` of ``total`` statements of a migration ran."""
+    def set_progress(self, conn: Connection, migration_id: str, applied: int, total: int,
+                     direction: str | None = None) -> None:
+        """Record that ``applied`` of ``total`` statements of a migration ran; ``direction``
+        (``up`` or ``down``: which script) when the run starts, kept by later counts."""
         table = self.quoted(conn, self.progress_name)
-        params = {"id": migration_id, "applied": applied, "total": total}
+        params = {"id": migration_id, "applied": applied, "total": total,
+                  "direction": direction or "up"}
         updated = conn.execute(
             text(
                 f"UPDATE {table} SET statements_applied = :applied, "
-                "statements_total = :total WHERE migration_id = :id"
+                "statements_total = :total"
+                + (", direction = :direction" if direction else "")
+                + " WHERE migration_id = :id"
             ),
             params,
         )
         if updated.rowcount == 0:
             conn.execute(
                 text(
-                    f"INSERT INTO {table} (migration_id, statements_applied, statements_total) "
-                    "VALUES (:id, :applied, :total)"
+                    f"INSERT INTO {table} (migration_id, statements_applied, statements_total, "
+                    "direction) VALUES (:id, :applied, :total, :direction)"
                 ),
                 params,
             )
 
     def ensure_progress(self, conn: Connection) -> None:
-        """Create the statement-progress table when absent."""
-        if not inspect(conn).has_table(self.progress_name, schema=self.schema):
-            conn.exec_driver_sql(_CREATE_PROGRESS.format(t=self.quoted(conn, self.progress_name)))
+        """Create the statement-progress table when absent; give one from an earlier
+        release its ``direction`` column (its rows were all written by ``up`` runs)."""
+        inspector = inspect(conn)
+        table = self.quoted(conn, self.progress_name)
+        if not inspector.has_table(self.progress_name, schema=self.schema):
+            conn.exec_driver_sql(_CREATE_PROGRESS.format(t=table))
+            return
+        if self._progress_upgraded:  # looked at once per run, not per migration
+            return
+        columns = inspector.get_columns(self.progress_name, schema=self.schema)
+        if "direction" not in {c["name"].lower() for c in columns}:
+            conn.exec_driver_sql(
+                f"ALTER TABLE {table} ADD COLUMN direction VARCHAR(4) NOT NULL DEFAULT 'up'"
+            )
+        self._progress_upgraded = True
 
     def clear_progress(self, conn: Connection, migration_id: str) -> None:
         """Forget the statement progress of ``migration_id`` (after ensure_progress)."""

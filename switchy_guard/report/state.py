@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..records import format_time
-from ..state import MigrationState, MigrationStatus, progress_note
+from ..state import MigrationState, MigrationStatus, dirty_cause, progress_note
 
 if TYPE_CHECKING:
 
@@ -76,7 +76,7 @@ def state_warnings(state: MigrationState, dialect: str | None = None) -> list[st
     the statements its journal says ran)."""
     notes = []
     for entry in state.in_progress():
-        notes.append(f"{entry.id} is in_progress: a run died while applying it"
+        notes.append(f"{entry.id} is in_progress: {dirty_cause(entry)}"
                      f"{progress_note(entry, dialect)}")
     for entry in state.failed():
         reason = entry.row.failure_reason if entry.row else None

@@ -336,3 +336,77 @@ def test_concurrently_runs_outside_a_transaction_even_with_comments_inside(
     migrator.rollback(Steps(1))
     with migrator.engine.connect() as conn:
         assert inspect(conn).get_indexes("t") == []
+
+
+def test_a_rollback_failing_part_way_leaves_the_migration_dirty(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A down script run statement by statement (here ``transactional = false``; every one
+    on MySQL) that fails after its first statement leaves the migration neither applied
+    nor rolled back. It was recorded ``failed`` with its down progress read as up
+    statements: ``migrate`` offered ``--retry-failed`` (re-running the up over a half-
+    dropped schema) and ``rollback`` skipped it to roll back the one before. Now it is
+    ``in_progress``, both refuse, and status names the down statements that ran."""
+    from tests.cli_helpers import run_cli
+
+    root = tmp_path / "m"
+    b = "2024-01-02-000000_second"
+    write(root, A, "CREATE TABLE first_one (id INT);\n", "DROP TABLE first_one;\n")
+    write(root, b, "CREATE TABLE t1 (id INT);\nCREATE TABLE t2 (id INT);\n",
+          "DROP TABLE t2;\nDROP TABLE nowhere;\nDROP TABLE t1;\n",
+          metadata="transactional = false\n")
+    args = ("-m", root, "-d", db_url)
+    assert run_cli("migrate", *args).code == 0
+    failed = run_cli("rollback", "--steps", "1", *args)
+    assert failed.code == 1 and "down.sql:2" in failed.err, failed.err
+    migrator = Migrator(root, db_url)
+    try:
+        assert {"first_one", "t1"} <= tables(migrator) and "t2" not in tables(migrator)
+        entry = migrator.state().get(b)
+        assert entry is not None and entry.state == "in_progress", entry
+    finally:
+        migrator.engine.dispose()
+    status = run_cli("status", *args)
+    assert (f"{b} is in_progress: its rollback (failed: " in status.out
+            and "1 of 3 down.sql statements had been applied: 1. `DROP TABLE t2`" in status.out
+            and "failed, not applied: 2. `DROP TABLE nowhere`" in status.out), status.out
+    again = run_cli("migrate", *args)
+    assert again.code == 1 and f"migration {b} is in_progress" in again.err, again.err
+    past = run_cli("rollback", "--steps", "1", *args)
+    assert past.code == 1 and f"migration {b} is in_progress" in past.err, past.err
+    migrator = Migrator(root, db_url)
+    try:
+        assert "first_one" in tables(migrator)  # the one before it was not rolled back
+    finally:
+        migrator.engine.dispose()
+
+
+def test_a_progress_table_from_an_earlier_release_gains_its_direction(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The statement-progress table written before rollbacks were recorded has no
+    ``direction`` column: its rows read as ``up``, and the next run adds the column."""
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE first_one (id INT);\n", "DROP TABLE first_one;\n",
+          metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    try:
+        with migrator.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE __switchy_migrations_statements (migration_id VARCHAR(255) NOT "
+                "NULL PRIMARY KEY, statements_applied INTEGER NOT NULL, statements_total "
+                "INTEGER NOT NULL)")
+            conn.exec_driver_sql(
+                "INSERT INTO __switchy_migrations_statements VALUES ('old', 1, 2)")
+        with migrator.engine.connect() as conn:
+            old = migrator.tracking.read_progress(conn)["old"]
+            assert (old.statements_applied, old.direction) == (1, "up")
+        migrator.migrate()
+        migrator.rollback(Steps(1))
+        with migrator.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns(
+                "__switchy_migrations_statements")}
+            assert "direction" in columns
+            assert migrator.tracking.read_progress(conn)["old"].direction == "up"
+    finally:
+        migrator.engine.dispose()

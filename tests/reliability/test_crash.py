@@ -602,3 +602,56 @@ def test_killed_at_a_statement_boundary(db_url: str, db_kind: str, tmp_path: Pat
     assert refused.returncode == 1
     assert "1 of 3 statements had been applied" in refused.stderr
     assert "may have been applied when the run died: 2. `CREATE TABLE slowt" in refused.stderr
+
+
+def test_killed_during_a_rollback_leaves_it_dirty(
+    db_url: str, db_kind: str, tmp_path: Path
+) -> None:
+    """A rollback run statement by statement killed after its first statement: the
+    migration is half rolled back. It stayed ``completed`` (status: no dirty rows,
+    migrate: nothing to do, while table b was gone). Now it is ``in_progress``, the
+    report names the down statements that ran, and migrate and rollback refuse."""
+    root = tmp_path / "migrations"
+    write_migration(
+        root, BASE, "CREATE TABLE base (id INTEGER);\nINSERT INTO base (id) VALUES (1);\n",
+        "DROP TABLE base;\n",
+    )
+    write_migration(
+        root, SLOW_AB, "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n",
+        "DROP TABLE b;\n" + slow_statement(db_kind, "down") + "DROP TABLE a;\n",
+        "transactional = false\n",
+    )
+    project = Project(db_url, db_kind, tmp_path, code=False)
+    set_knob(db_url)
+    assert project.migrate_rest() == [BASE, SLOW_AB]
+    set_knob(db_url, "down", 60)
+    run = project.cli_start("rollback", "--steps", "1", "--lock-timeout", "30")
+    engine = engine_for(db_url)
+
+    def one_statement_ran() -> bool:
+        with engine.connect() as conn:
+            return progress_rows(conn).get(SLOW_AB) == (1, 3)
+
+    try:
+        wait_until(lambda: one_statement_ran() or run.poll() is not None, 60, "progress 1 of 3")
+    finally:
+        engine.dispose()
+    assert run.poll() is None, run.communicate()
+    project.kill(run)
+    set_knob(db_url)
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as conn:
+            assert {row.id: row.status for row in tracking_rows(conn)} == {
+                BASE: "completed", SLOW_AB: "in_progress"}
+            tables = table_names(conn)
+            assert "a" in tables and "b" not in tables
+    finally:
+        engine.dispose()
+    status = project.cli("status")
+    assert f"{SLOW_AB} is in_progress: its rollback (died)" in status.stdout, status.stdout
+    assert "1 of 3 down.sql statements had been applied: 1. `DROP TABLE b`" in status.stdout
+    refused = project.cli("migrate", "--lock-timeout", "30")
+    assert refused.returncode == 1 and f"{SLOW_AB} is in_progress" in refused.stderr, refused
+    refused = project.cli("rollback", "--steps", "1", "--lock-timeout", "30")
+    assert refused.returncode == 1 and f"{SLOW_AB} is in_progress" in refused.stderr, refused
