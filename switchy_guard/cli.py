@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, cast
 
 from . import __version__
-from .errors import ConfigError, DatabaseUnavailable, SwitchyError
+from .errors import ConfigError, DatabaseUnavailable, Refused, SwitchyError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -749,8 +749,14 @@ def cmd_retry(ctx: Context) -> int:
 
     migrator = ctx.migrator(must_exist=True)
     gate = gate_options(ctx, migrator)
-    policy = confirm_recovery(
-        ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)
+    try:
+        policy = confirm_recovery(
+            ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)
+    except Refused as refused:  # journaled, as every refused migrate, rollback and retry
+        from .gated import journal_refusal
+
+        journal_refusal(migrator, gate, refused, target=ctx.args.id)
+        raise
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
                  command=command_line(ctx), policy=policy, gate=gate)

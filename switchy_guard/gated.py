@@ -129,6 +129,13 @@ class _Journal:
                           f"{mask_text(database_reason(exc))}", stacklevel=2)
 
 
+def journal_refusal(migrator: Migrator, options: GateOptions, refused: Refused, *,
+                    target: str | None = None) -> None:
+    """One "refused" audit entry for a refusal before :func:`gated_run` (``retry``'s
+    confirmation and its checks), which journals its own."""
+    _Journal(migrator, options).record("refused", target=target, detail=refused.one_line())
+
+
 def gated_run(
     migrator: Migrator,
     direction: str,

@@ -229,12 +229,20 @@ def retry(
         raise ConfigError(f"unknown migration id {migration_id!r}")
     state = migrator.state()
     row = state.rows.get(migration_id)
-    if row is None or row.status != FAILED:
-        now = row.status if row else "pending"
-        raise Refused(f"{migration_id} is {now}; only a failed migration can be retried")
-    others = [e.id for e in state.failed() if e.id != migration_id]
-    if others:
-        raise Refused(f"other migrations failed too ({', '.join(others)}); retry them first")
+    try:
+        if row is None or row.status != FAILED:
+            now = row.status if row else "pending"
+            raise Refused(f"{migration_id} is {now}; only a failed migration can be retried")
+        others = [e.id for e in state.failed() if e.id != migration_id]
+        if others:
+            raise Refused(f"other migrations failed too ({', '.join(others)}); "
+                          "retry them first")
+    except Refused as refused:
+        if gate is not None:  # a refused retry is journaled, as a refused migrate is
+            from .gated import journal_refusal
+
+            journal_refusal(migrator, gate, refused, target=migration_id)
+        raise
     if gate is not None:  # the gated run journals itself, under this command line
         from .gated import gated_run
 

@@ -54,6 +54,8 @@ def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> No
     folder = write_migration(root, B, "INSERT INTO missing VALUES (1);\n", "SELECT 1;\n")
     common = ["-m", root, "-d", db_url]
     assert run_cli("migrate", *common).code == 1
+    unconfirmed = run_cli("retry", B, *common)  # no terminal, no --force
+    assert unconfirmed.code == 1 and "pass --force" in unconfirmed.err
     completed = run_cli("retry", A, "--force", *common)
     assert completed.code == 1 and "only a failed migration can be retried" in completed.err
     still = run_cli("retry", B, "--force", *common)
@@ -64,9 +66,10 @@ def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> No
     assert "retried 2024-01-02-000000_b" in fixed.out
     state = Migrator(root, db_url).state()
     assert state.rows[B].status == "completed"
-    # The failed migrate is journaled too (target: its whole plan), then each retry.
+    # The failed migrate is journaled too (target: its whole plan), then each retry,
+    # the refused ones included (README: every retry, applied, failed or refused).
     assert [(t, o) for t, o, _ in audit(db_url)] == [
-        (f"{A}, {B}", "failed"), (B, "failed"), (B, "ok")]
+        (f"{A}, {B}", "failed"), (B, "refused"), (A, "refused"), (B, "failed"), (B, "ok")]
     gone = run_cli("retry", "2099-01-01-000000_nope", "--force", *common)
     assert gone.code == 2
 
@@ -161,3 +164,22 @@ def test_mark_completed_keeps_the_row_it_updates(tmp_path: Path, db_url: str) ->
         ids = sorted(r[0] for r in conn.exec_driver_sql("SELECT id FROM __switchy_migrations"))
     engine.dispose()
     assert ids == [A, B]
+
+
+def test_a_partly_applied_failure_says_a_retry_starts_over(tmp_path: Path, db_url: str) -> None:
+    """statements 1-2 applied, 3 failed (statement by statement, as every migration on
+    MySQL): the refusal said only 'fix it and re-run with --retry-failed', which re-runs
+    statements 1-2 (CREATE TABLE fails, an INSERT runs twice). It now says what stayed
+    applied and that the retry starts from the first statement."""
+    from tests.cli_helpers import run_cli, write_migration
+
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_three",
+                    "CREATE TABLE t1 (id INT);\nINSERT INTO t1 VALUES (1);\n"
+                    "INSERT INTO nowhere VALUES (1);\n",
+                    metadata="transactional = false\n")
+    assert run_cli("migrate", "-m", root, "-d", db_url).code == 1
+    refused = run_cli("migrate", "-m", root, "-d", db_url)
+    assert refused.code == 1
+    assert "after 2 of 3 statements were applied, which stay applied" in refused.err, refused.err
+    assert "runs it again from its first statement" in refused.err, refused.err
