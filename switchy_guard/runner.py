@@ -292,6 +292,16 @@ class Migrator:
         if failed and not retry_failed:
             first = next(e for e in state.failed() if e.migration is not None)
             reason = (first.row.failure_reason if first.row else None) or "no reason recorded"
+            progress = first.progress
+            if progress and progress.statements_applied and progress.direction == "up":
+                # Run statement by statement: what ran stayed, and a retry starts over.
+                raise Refused(
+                    f"migration {first.id} failed earlier ({_first_line(reason)}) after "
+                    f"{progress.statements_applied} of {progress.statements_total} statements"
+                    " were applied, which stay applied; --retry-failed runs it again from "
+                    "its first statement: undo those by hand, fix it and re-run with "
+                    "--retry-failed, or finish it by hand and mark it completed"
+                )
             raise Refused(
                 f"migration {first.id} failed earlier ({_first_line(reason)}); fix it and "
                 "re-run with --retry-failed"
