@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .config import Settings
     from .gated import GateOptions
+    from .policy import PolicyChoice
     from .runner import Migrator
 
 _GLOBAL_FLAGS = (
@@ -568,6 +569,8 @@ def cmd_check(ctx: Context) -> int:
 
     settings = ctx.settings
     dirs = ctx.source()
+    # A missing policy (--env mistyped) is bad input: refused before any report is printed.
+    choice = _gate_policy(ctx) if ctx.args.gate else None
     report = run_check(
         dirs,
         settings.dialect,
@@ -587,13 +590,12 @@ def cmd_check(ctx: Context) -> int:
         ctx.out.write(render.to_markdown(report.findings, report.summary))
     else:
         render.print_text(ctx.console(), report.findings, report.summary)
-    refused = _check_gate(ctx, report.findings) if ctx.args.gate else False
+    refused = _check_gate(ctx, choice, report.findings) if choice is not None else False
     return 1 if refused or report.fails(Severity(ctx.args.fail_on)) else 0
 
 
-def _check_gate(ctx: Context, findings: list[Any]) -> bool:
-    """``check --gate``: would the environment's policy refuse these findings?"""
-    from .gate import finding_refusals
+def _gate_policy(ctx: Context) -> PolicyChoice:
+    """``check --gate``: the policy of ``--env`` (or the one whose match_urls wins)."""
     from .policy import load_policies
 
     settings = ctx.settings
@@ -602,7 +604,13 @@ def _check_gate(ctx: Context, findings: list[Any]) -> bool:
         from .policy import database_target
 
         target = database_target(settings.database_url)
-    choice = load_policies(settings.policy_dir).choose(settings.env, target)
+    return load_policies(settings.policy_dir).choose(settings.env, target)
+
+
+def _check_gate(ctx: Context, choice: PolicyChoice, findings: list[Any]) -> bool:
+    """``check --gate``: would the environment's policy refuse these findings?"""
+    from .gate import finding_refusals
+
     refusals = finding_refusals(findings, choice.policy)
     for check in refusals:
         ctx.err.write(f"gate: policy {choice.policy.name} would refuse "

@@ -247,3 +247,13 @@ def test_the_checksum_validation_variable_is_read_strictly(
                          "MIGRATION_REQUIRE_CHECKSUM_VALIDATION='maybe': use true or false")
     elif code == 1:
         assert "checksum validation failed" in result.err
+
+
+def test_check_gate_with_an_unknown_environment_prints_no_report(root: Path) -> None:
+    # The findings went to stdout (a SARIF file in CI) before the missing policy was
+    # noticed; bad input is one error line and nothing else.
+    result = run_cli("check", "-m", root, "--no-cache", "--gate", "--env", "prodution",
+                     "--format", "json")
+    assert result.code == 2
+    assert result.out == ""
+    assert_one_error(result.error_lines, "no policy for environment 'prodution'")
