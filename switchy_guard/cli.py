@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = verb("status", "summary of the database: applied, pending, drift, dirty rows")
     status.add_argument("--history", action="store_true",
                         help="also the run history and the audit journal, oldest first")
+    status.add_argument("--show-failed", action="store_true",
+                        help="as switchy-migrate's; failed and in-progress rows are always shown")
 
     plan = verb("plan", "the impact report of what migrate would do (with row counts)")
     plan_target = plan.add_mutually_exclusive_group()

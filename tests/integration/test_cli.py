@@ -231,3 +231,16 @@ def test_list_aligns_columns_and_marks_changed_and_missing(tmp_path: Path, db_ur
     assert len(starts) == 1
     coloured = list_text(Migrator(root, db_url).state(), color_system="standard")
     assert "\x1b[33mpending" in coloured and "\x1b[32mcompleted" in coloured
+
+
+def test_status_takes_switchy_migrates_show_failed(tmp_path: Path) -> None:
+    # A switchy-migrate user's `status --show-failed` was an unrecognized argument (exit 2);
+    # failed and in-progress rows are always shown here, so the flag changes nothing.
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_broke", "SELECT * FROM nowhere;\n")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    assert run_cli("migrate", "-m", root, "-d", url).code == 1
+    plain = run_cli("status", "-m", root, "-d", url)
+    shown = run_cli("status", "--show-failed", "-m", root, "-d", url)
+    assert shown.code == 0, shown.err
+    assert shown.out == plain.out and "2024-01-01-000000_broke failed" in shown.out
