@@ -229,8 +229,11 @@ def _session_alive(conn: Connection) -> bool:
     """
     if conn.in_transaction():
         conn.commit()
+    driver_connection = conn.connection.dbapi_connection
+    if driver_connection is None:  # already invalidated
+        return False
     try:
-        conn.dialect.do_ping(conn.connection.dbapi_connection)
+        conn.dialect.do_ping(driver_connection)
     except conn.dialect.loaded_dbapi.Error:
         conn.invalidate()  # the session was terminated: never reuse its connection
         return False
