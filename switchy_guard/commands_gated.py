@@ -195,8 +195,14 @@ def _report_run(ctx: Context, result: Any, verb: str) -> None:
     for note in result.plan.warnings:
         ctx.out.write(f"warning: {note}\n")
     if not result.done:
-        ctx.out.write("Nothing to do: the database is up to date.\n" if verb == "applied"
-                      else "Nothing to roll back.\n")
+        from .runner import All
+
+        if verb != "applied":
+            ctx.out.write("Nothing to roll back.\n")
+        elif isinstance(_strategy(ctx), All):
+            ctx.out.write("Nothing to do: the database is up to date.\n")
+        else:  # --to / --steps: migrations after the target may still be pending
+            ctx.out.write("Nothing to do: nothing pending within --to/--steps.\n")
     else:
         ctx.out.write(f"{verb.capitalize()} {len(result.done)} migration(s) in "
                       f"{result.seconds:.2f} s.\n")

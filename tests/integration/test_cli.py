@@ -244,3 +244,18 @@ def test_status_takes_switchy_migrates_show_failed(tmp_path: Path) -> None:
     shown = run_cli("status", "--show-failed", "-m", root, "-d", url)
     assert shown.code == 0, shown.err
     assert shown.out == plain.out and "2024-01-01-000000_broke failed" in shown.out
+
+
+def test_migrate_to_an_applied_id_does_not_claim_the_database_is_up_to_date(
+        tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
+    write_migration(root, "2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);\n")
+    common = ["-m", root, "-d", f"sqlite:///{tmp_path / 'app.db'}"]
+    assert run_cli("migrate", "--to", "2024-01-01-000000_a", *common).code == 0
+    again = run_cli("migrate", "--to", "2024-01-01-000000_a", *common)
+    assert again.code == 0
+    # b is still pending: "the database is up to date" was wrong.
+    assert "up to date" not in again.out and "nothing pending within" in again.out
+    assert run_cli("migrate", *common).code == 0
+    assert "Nothing to do: the database is up to date." in run_cli("migrate", *common).out
