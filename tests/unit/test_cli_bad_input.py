@@ -257,3 +257,15 @@ def test_check_gate_with_an_unknown_environment_prints_no_report(root: Path) -> 
     assert result.code == 2
     assert result.out == ""
     assert_one_error(result.error_lines, "no policy for environment 'prodution'")
+
+
+@pytest.mark.parametrize("source", ["json:migrations", "https://example.com/index.json"])
+def test_create_refuses_a_package_or_remote_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    # create made a local folder literally named "json:migrations" (or "https:"), which
+    # every later -m json:migrations then read instead of the package.
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("create", "x", "-m", source)
+    assert result.code == 2
+    assert_one_error(result.error_lines, f"{source} is a package or a remote index")
+    assert list(tmp_path.iterdir()) == []
