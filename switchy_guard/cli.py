@@ -469,6 +469,7 @@ class Context:
 
 def cmd_create(ctx: Context) -> int:
     """``create NAME``: a new migration folder stamped with the UTC time."""
+    from .discovery import DirectoryMigrations, as_source
     from .scaffold import create_migration
 
     dirs = ctx.settings.migrations_dir
@@ -476,6 +477,11 @@ def cmd_create(ctx: Context) -> int:
         if len(dirs) != 1:
             raise ConfigError("'create' needs exactly one migrations folder (-m DIR)")
         dirs = dirs[0]
+    if not isinstance(as_source(dirs), DirectoryMigrations):
+        # A folder named "pkg:migrations" would be made here, and then read instead of
+        # the package.
+        raise ConfigError(f"'create' writes to a folder on disk, and {dirs} is a package "
+                          "or a remote index: give the folder with -m DIR")
     folder = create_migration(
         Path(dirs),
         ctx.args.name,
@@ -872,6 +878,12 @@ def main(
     except SystemExit as exit_:  # --help, --version
         return int(exit_.code or 0)
     debug = bool(getattr(args, "debug", False))
+    if not debug:
+        import logging
+
+        # SQLAlchemy's pool logs a traceback when it cannot reset a connection the
+        # server dropped; the error that matters is reported as one line below.
+        logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
     try:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if getattr(args, "require_checksum_validation", False) is None:

@@ -57,7 +57,8 @@ def test_verbs_for_a_migrated_database_refuse_a_missing_sqlite_file(tmp_path: Pa
                  ["lock", "break", "--force"]):
         result = run_cli(*args, "-m", root, "-d", url)
         assert result.code == 2, (args, result)
-        assert result.err == (f"error: {database} does not exist: '{args[0]}' works on a "
+        verb = " ".join(args[:2]) if args[0] == "lock" else args[0]  # 'lock break'
+        assert result.err == (f"error: {database} does not exist: '{verb}' works on a "
                               "database migrate has set up (is the path right?)\n"), args
         assert not list(tmp_path.glob("mistyped.db*")), args
 
