@@ -415,7 +415,8 @@ class Context:
 
             absent = absent_sqlite_file(url)
             if absent is not None and must_exist:
-                raise ConfigError(f"{absent} does not exist: '{self.args.verb}' works on a "
+                verb = "lock break" if self.args.verb == "lock" else self.args.verb
+                raise ConfigError(f"{absent} does not exist: '{verb}' works on a "
                                   "database migrate has set up (is the path right?)")
             if absent is not None:
                 self.notes.append(f"warning: {absent} does not exist: read as an empty "
