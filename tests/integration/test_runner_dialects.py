@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 
 from switchy_guard import InputError, MigrationFailed, Migrator, Steps, UpTo
 from switchy_guard.db import create_database_engine
@@ -410,3 +410,45 @@ def test_a_progress_table_from_an_earlier_release_gains_its_direction(
             assert migrator.tracking.read_progress(conn)["old"].direction == "up"
     finally:
         migrator.engine.dispose()
+
+
+@pytest.mark.only_on("mysql")
+def test_a_connection_the_server_drops_mid_run_is_one_error_line(
+    tmp_path: Path, db_url: str
+) -> None:
+    """SQLAlchemy's pool printed a traceback ('Exception during reset or similar') when
+    it could not roll back the connection the server had dropped."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    root = tmp_path / "m"
+    write(root, A, "SELECT SLEEP(5);\n")
+    admin = create_database_engine(db_url)
+
+    def kill_the_run() -> None:
+        deadline = time.monotonic() + 20
+        with admin.connect() as conn:
+            while time.monotonic() < deadline:
+                ids = conn.execute(text(
+                    "SELECT id FROM information_schema.processlist WHERE info = :query"),
+                    {"query": "SELECT SLEEP(5)"}).scalars().all()
+                if ids:
+                    conn.exec_driver_sql(f"KILL {ids[0]}")
+                    return
+                time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_run)
+    killer.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "switchy_guard", "migrate", "-m", str(root), "-d", db_url],
+            capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        killer.join()
+        admin.dispose()
+    assert done.returncode in (1, 3), done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr and "s3cret-pw" not in done.stderr
