@@ -752,7 +752,9 @@ def cmd_mark(ctx: Context) -> int:
         ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
     previous = mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
                     environment=ctx.settings.env, command=command_line(ctx), policy=policy)
-    if previous == status == "completed":
+    if ctx.format == "json":
+        ctx.emit_json({"id": ctx.args.id, "status": status, "previous": previous})
+    elif previous == status == "completed":
         ctx.out.write(f"{ctx.args.id} was already completed: unchanged\n")
     else:
         ctx.out.write(f"{ctx.args.id} recorded as {status} (was {previous})\n")
@@ -777,7 +779,10 @@ def cmd_retry(ctx: Context) -> int:
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
                  command=command_line(ctx), policy=policy, gate=gate)
-    ctx.out.write(f"retried {', '.join(done)}\n")
+    if ctx.format == "json":
+        ctx.emit_json({"retried": done})
+    else:
+        ctx.out.write(f"retried {', '.join(done)}\n")
     return 0
 
 

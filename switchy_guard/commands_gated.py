@@ -256,4 +256,7 @@ def _break_lock_journaled(ctx: Context, migrator: Migrator) -> None:
         confirm=lambda status: confirm_recovery(
             ctx, migrator, f"Break the migration lock: {status.explanation}.", options),
     )
-    ctx.out.write(done + "\n")
+    if ctx.format == "json":
+        ctx.emit_json({"message": done})
+    else:
+        ctx.out.write(done + "\n")

@@ -183,3 +183,28 @@ def test_a_partly_applied_failure_says_a_retry_starts_over(tmp_path: Path, db_ur
     assert refused.code == 1
     assert "after 2 of 3 statements were applied, which stay applied" in refused.err, refused.err
     assert "runs it again from its first statement" in refused.err, refused.err
+
+
+def test_recovery_verbs_print_json_when_asked(tmp_path: Path) -> None:
+    # --format json is a global option, but mark-completed, mark-failed, retry and lock
+    # break printed their text line, which a script reading JSON cannot parse.
+    import json
+
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    common = ["-m", root, "-d", f"sqlite:///{tmp_path / 'app.db'}", "--format", "json",
+              "--force"]
+    first = run_cli("mark-completed", A, *common)  # may start a new database
+    assert first.code == 0, first.err
+    assert json.loads(first.out) == {"id": A, "status": "completed", "previous": "pending"}
+    marked = run_cli("mark-failed", A, *common)
+    assert marked.code == 0, marked.err
+    assert json.loads(marked.out) == {"id": A, "status": "failed", "previous": "completed"}
+    retried = run_cli("retry", A, *common)
+    assert retried.code == 0, retried.err
+    assert json.loads(retried.out) == {"retried": [A]}
+    again = run_cli("mark-completed", A, *common)
+    assert json.loads(again.out) == {"id": A, "status": "completed", "previous": "completed"}
+    broken = run_cli("lock", "break", *common)
+    assert broken.code == 0, broken.err
+    assert "the migration lock is free" in json.loads(broken.out)["message"]
