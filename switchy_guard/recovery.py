@@ -237,6 +237,13 @@ def retry(
         if others:
             raise Refused(f"other migrations failed too ({', '.join(others)}); "
                           "retry them first")
+        # A retry runs up to this migration: anything pending before it would run too.
+        order = {m.id: position for position, m in enumerate(state.migrations)}
+        before = [m.id for m in state.pending() if order[m.id] < order[migration_id]]
+        if before:
+            raise Refused(f"pending migrations sort before {migration_id} "
+                          f"({', '.join(before)}), and a retry would apply them too; apply "
+                          f"them first (migrate --to {before[-1]})")
     except Refused as refused:
         if gate is not None:  # a refused retry is journaled, as a refused migrate is
             from .gated import journal_refusal

@@ -74,6 +74,23 @@ def test_retry_reruns_only_a_failed_migration(tmp_path: Path, db_url: str) -> No
     assert gone.code == 2
 
 
+def test_retry_refuses_while_a_migration_before_it_is_pending(tmp_path: Path,
+                                                              db_url: str) -> None:
+    """retry runs up to its migration: an earlier pending one (added out of order)
+    would have been applied by a command that says it re-runs one failed migration."""
+    root = tmp_path / "m"
+    write_migration(root, B, "INSERT INTO missing VALUES (1);\n", "SELECT 1;\n")
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", *common).code == 1
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    refused = run_cli("retry", B, "--force", *common)
+    assert refused.code == 1, refused
+    assert (f"pending migrations sort before {B} ({A}), and a retry would apply them too; "
+            f"apply them first (migrate --to {A})") in refused.err
+    state = Migrator(root, db_url).state()
+    assert A not in state.rows and state.rows[B].status == "failed"
+
+
 def test_status_history_shows_runs_and_the_audit_journal(tmp_path: Path, db_url: str) -> None:
     import json
 
