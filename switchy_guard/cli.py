@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-run failed migrations (their row is replaced)",
     )
+    migrate.add_argument("--from-start", action="store_true", help=_FROM_START)
     migrate.add_argument(
         "--lock-timeout",
         type=_seconds,
@@ -282,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         markers.append(marker)
     retry = verb("retry", "re-run one failed migration (through the gates, like migrate)")
     retry.add_argument("id", metavar="ID")
+    retry.add_argument("--from-start", action="store_true", help=_FROM_START)
     retry.add_argument("--ack-backup", action="store_true",
                        help="acknowledge that a backup exists (policies with backup = "
                             "\"ack\" need it before destructive steps)")
@@ -306,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="confirm for the environment ENV (required where the policy "
                               "asks for confirmation and there is no terminal)")
     return parser
+
+
+_FROM_START = ("re-run a failed migration that left statements applied (it ran statement "
+               "by statement) from its first statement: say so once they are undone")
 
 
 def _add_gate_options(parser: argparse.ArgumentParser) -> None:
@@ -778,7 +784,8 @@ def cmd_retry(ctx: Context) -> int:
         raise
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
-                 command=command_line(ctx), policy=policy, gate=gate)
+                 command=command_line(ctx), policy=policy, gate=gate,
+                 from_start=ctx.args.from_start)
     if ctx.format == "json":
         ctx.emit_json({"retried": done})
     else:

@@ -116,7 +116,8 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
     state = migrator.state()
     if direction == "up":
         report = impact_report(migrator, _strategy(ctx), state=state, force=options.force,
-                               retry_failed=getattr(ctx.args, "retry_failed", False))
+                               retry_failed=getattr(ctx.args, "retry_failed", False),
+                               from_start=getattr(ctx.args, "from_start", False))
     else:
         report = rollback_report(migrator, _strategy(ctx), state=state)
     report.gate = evaluate(options.choice, report, state, force=options.force,
@@ -165,6 +166,7 @@ def _run(ctx: Context, direction: str) -> int:
         result = gated_run(
             migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
             retry_failed=getattr(ctx.args, "retry_failed", False),
+            from_start=getattr(ctx.args, "from_start", False),
             require_checksum_validation=getattr(ctx.args, "require_checksum_validation",
                                                 False),
         )

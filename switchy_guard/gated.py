@@ -145,6 +145,7 @@ def gated_run(
     show: Callable[[ImpactReport], None] | None = None,
     retry_failed: bool = False,
     require_checksum_validation: bool = False,
+    from_start: bool = False,
 ) -> RunResult:
     """Migrate (``direction="up"``) or roll back (``"down"``) through every gate.
 
@@ -168,7 +169,8 @@ def gated_run(
     try:
         with lock as held:
             return _gated_run_locked(migrator, direction, strategy, options, journal, show,
-                                     retry_failed, require_checksum_validation, held)
+                                     retry_failed, require_checksum_validation, held,
+                                     from_start)
     except LockTimeout as timeout:
         journal.record("lock timeout", detail=timeout.one_line())
         raise
@@ -189,6 +191,7 @@ def _gated_run_locked(
     retry_failed: bool,
     require_checksum_validation: bool,
     held: HeldLock,
+    from_start: bool = False,
 ) -> RunResult:
     verb = "migrate" if direction == "up" else "rollback"
     policy = options.choice.policy
@@ -196,7 +199,7 @@ def _gated_run_locked(
         state = migrator.state()
         if direction == "up":
             report = impact_report(migrator, strategy, state=state, force=options.force,
-                                   retry_failed=retry_failed,
+                                   retry_failed=retry_failed, from_start=from_start,
                                    require_checksum_validation=require_checksum_validation,
                                    detailed=policy.judges_the_plan)
         else:
@@ -238,7 +241,8 @@ def _gated_run_locked(
         # before each migration.
         if direction == "up":
             result = migrator.migrate(
-                strategy, retry_failed=retry_failed, force=options.force,
+                strategy, retry_failed=retry_failed, from_start=from_start,
+                force=options.force,
                 require_checksum_validation=require_checksum_validation,
                 approved=ids, lock=held,
             )

@@ -216,6 +216,7 @@ def retry(
     command: str = "retry",
     policy: str | None = None,
     gate: GateOptions | None = None,
+    from_start: bool = False,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
@@ -253,9 +254,11 @@ def retry(
     if gate is not None:  # the gated run journals itself, under this command line
         from .gated import gated_run
 
-        return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True).done
+        return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True,
+                         from_start=from_start).done
     try:
-        done = migrator.migrate(UpTo(migration_id), retry_failed=True).done
+        done = migrator.migrate(UpTo(migration_id), retry_failed=True,
+                                from_start=from_start).done
         outcome, detail = "ok", f"applied {', '.join(done)}"
         return done
     except Exception as error:

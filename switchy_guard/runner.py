@@ -258,11 +258,15 @@ class Migrator:
         force: bool = False,
         require_checksum_validation: bool = False,
         state: MigrationState | None = None,
+        from_start: bool = False,
     ) -> Plan:
         """What ``migrate`` would run. Raises Refused when the state forbids running.
 
         ``require_checksum_validation`` refuses any drift even with ``force``, and rows
-        whose checksums are unknown (they cannot be validated).
+        whose checksums are unknown (they cannot be validated). A failed migration that
+        ran statement by statement and left some applied is re-run (``retry_failed``)
+        only with ``from_start``: a re-run starts at its first statement, so the person
+        says those were undone.
         """
         state = state or self.state()
         strategy = strategy or All()
@@ -298,9 +302,9 @@ class Migrator:
                 raise Refused(
                     f"migration {first.id} failed earlier ({_first_line(reason)}) after "
                     f"{progress.statements_applied} of {progress.statements_total} statements"
-                    " were applied, which stay applied; --retry-failed runs it again from "
-                    "its first statement: undo those by hand, fix it and re-run with "
-                    "--retry-failed, or finish it by hand and mark it completed"
+                    " were applied, which stay applied; a re-run starts from its first "
+                    "statement: undo those by hand, fix it and re-run with --retry-failed "
+                    "--from-start, or finish it by hand and mark it completed"
                 )
             raise Refused(
                 f"migration {first.id} failed earlier ({_first_line(reason)}); fix it and "
@@ -311,6 +315,8 @@ class Migrator:
         rerun = failed | ({e.id for e in state.in_progress()} if force else set())
         candidates = [m for m in state.migrations if m.id not in state.rows or m.id in rerun]
         selected = self._select_up(candidates, state.migrations, strategy)
+        if not from_start:
+            _refuse_partial_reruns(state, {m.id for m in selected} & failed)
         steps = tuple(self._planned(m, "up", replaces_row=m.id in state.rows) for m in selected)
         return Plan("up", self.dialect, steps, tuple(warnings))
 
@@ -420,6 +426,7 @@ class Migrator:
         require_checksum_validation: bool = False,
         approved: Collection[str] | None = None,
         lock: bool | HeldLock = True,
+        from_start: bool = False,
     ) -> RunResult:
         """Apply pending migrations under the migration lock.
 
@@ -433,6 +440,7 @@ class Migrator:
             return self.plan(
                 strategy, retry_failed=retry_failed, force=force,
                 require_checksum_validation=require_checksum_validation, state=state,
+                from_start=from_start,
             )
 
         if dry_run:
@@ -825,6 +833,21 @@ def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:
             f"{', '.join(unapproved)} was not in the plan the gate approved; nothing was "
             "run, plan and run again"
         )
+
+
+def _refuse_partial_reruns(state: MigrationState, rerun: set[str]) -> None:
+    """Refused when a failed migration about to be re-run left statements applied."""
+    for entry in state.failed():
+        progress = entry.progress
+        if (entry.id in rerun and progress and progress.statements_applied
+                and progress.direction == "up"):
+            raise Refused(
+                f"migration {entry.id} failed after {progress.statements_applied} of "
+                f"{progress.statements_total} statements were applied, which stay applied; a "
+                "re-run starts from its first statement and would run them again: undo them "
+                "by hand and re-run with --from-start, or finish it by hand and mark it "
+                "completed"
+            )
 
 
 def _first_line(text: str) -> str:

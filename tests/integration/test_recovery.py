@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from switchy_guard.db import parse_url
+from switchy_guard.db import create_database_engine, parse_url
 from switchy_guard.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
@@ -199,7 +199,29 @@ def test_a_partly_applied_failure_says_a_retry_starts_over(tmp_path: Path, db_ur
     refused = run_cli("migrate", "-m", root, "-d", db_url)
     assert refused.code == 1
     assert "after 2 of 3 statements were applied, which stay applied" in refused.err, refused.err
-    assert "runs it again from its first statement" in refused.err, refused.err
+    assert "a re-run starts from its first statement" in refused.err, refused.err
+    assert "--retry-failed --from-start" in refused.err, refused.err
+    # Re-running it is refused until the person says the applied statements were undone:
+    # the INSERT would otherwise run twice.
+    for verb in (["migrate", "--retry-failed"], ["retry", "2024-01-01-000000_three"]):
+        again = run_cli(*verb, "--force", "-m", root, "-d", db_url)
+        assert again.code == 1, (verb, again)
+        assert ("failed after 2 of 3 statements were applied, which stay applied; a re-run "
+                "starts from its first statement and would run them again: undo them by hand "
+                "and re-run with --from-start") in again.err, again.err
+    engine = create_database_engine(db_url)
+    with engine.begin() as conn:  # undone by hand, and the failing statement fixed
+        conn.exec_driver_sql("DROP TABLE t1")
+    engine.dispose()
+    (root / "2024-01-01-000000_three" / "up.sql").write_text(
+        "CREATE TABLE t1 (id INT);\nINSERT INTO t1 VALUES (1);\nINSERT INTO t1 VALUES (2);\n")
+    done = run_cli("retry", "2024-01-01-000000_three", "--from-start", "--force",
+                   "-m", root, "-d", db_url)
+    assert done.code == 0, done.err
+    engine = create_database_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM t1").scalar() == 2
+    engine.dispose()
 
 
 def test_recovery_verbs_print_json_when_asked(tmp_path: Path) -> None:

@@ -420,7 +420,8 @@ def test_killed_in_a_non_transactional_migration(db_url: str, db_kind: str, tmp_
 
     On every database: ``in_progress`` with 1 of 4 statements (a exists, b does not). The
     next migrate refuses; ``mark-failed`` turns the refusal into "failed earlier"; once a is
-    dropped by hand, ``migrate --retry-failed`` applies it and the rest exactly once.
+    dropped by hand, ``migrate --retry-failed --from-start`` applies it and the rest
+    exactly once.
     """
     write_sql_project(tmp_path / "migrations", db_kind, non_transactional=True)
     project = Project(db_url, db_kind, tmp_path, code=False)
@@ -450,8 +451,11 @@ def test_killed_in_a_non_transactional_migration(db_url: str, db_kind: str, tmp_
     assert marked.returncode == 0, marked.stderr
     still = project.cli("migrate", "--lock-timeout", "30")
     assert still.returncode == 1 and "failed earlier" in still.stderr, still
+    # A re-run starts at the first statement: refused until what ran is undone.
+    unsaid = project.cli("migrate", "--retry-failed", "--lock-timeout", "30")
+    assert unsaid.returncode == 1 and "--from-start" in unsaid.stderr, unsaid
     project.execute("DROP TABLE a")  # undo what ran, by hand
-    retried = project.cli("migrate", "--retry-failed", "--lock-timeout", "30")
+    retried = project.cli("migrate", "--retry-failed", "--from-start", "--lock-timeout", "30")
     assert retried.returncode == 0, retried.stderr
     assert re.findall(r"^applied (\S+)", retried.stdout, re.M) == [SLOW_AB, SLOW_C]
     assert_all_applied_once(project)
