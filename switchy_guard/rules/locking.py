@@ -224,7 +224,10 @@ _VOLATILE = re.compile(
 )
 
 
-_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")  # a literal naming random() calls nothing
+# A literal naming random() calls nothing. One left open runs to the end (a last lone
+# backslash too): were it refused, each later quote would start another scan to the
+# end (quadratic: 100,000 of them took minutes).
+_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*(?:'|\\?\Z)", re.DOTALL)
 
 
 # PostgreSQL's serial types are an integer with DEFAULT nextval(...): a volatile default.

@@ -1,0 +1,44 @@
+"""check on hostile input stays linear (SECURITY.md, "Denial of service").
+
+A migration under review (a pull request's) is checked before anyone reads it; these
+inputs took from 20 s to minutes each through regexes that backtracked quadratically.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from switchy_guard.migration import Migration
+from switchy_guard.validation import validate
+
+N = 100_000
+LIMIT = 5.0  # seconds; the quadratic versions took 20 s and more
+
+
+def checked_in(sql: str, dialect: str) -> tuple[float, list[str]]:
+    migration = Migration("2024-01-01-000000_a", sql, "", "a", "b",
+                          up_path="m/2024-01-01-000000_a/up.sql")
+    started = time.monotonic()
+    codes = [f.code for f in validate([migration], dialect).findings]
+    return time.monotonic() - started, codes
+
+
+def test_an_allow_comment_with_a_long_run_of_spaces() -> None:
+    seconds, codes = checked_in(
+        "-- switchy-guard: allow drop-table" + " " * N + "!\nDROP TABLE x;\n", "postgres")
+    assert seconds < LIMIT, seconds
+    assert "SG301" in codes  # not an allow: the table drop is still reported
+
+
+def test_an_allow_comment_keeps_working_with_spaces_around_its_reason() -> None:
+    _, codes = checked_in("-- switchy-guard: allow drop-table    --   archived\n"
+                          "DROP TABLE x;\n", "postgres")
+    assert codes == []
+
+
+@pytest.mark.parametrize("default", ["'" + "\\'" * N, "'\\" * N])
+def test_an_unterminated_default_literal_full_of_backslashes(default: str) -> None:
+    seconds, _ = checked_in(f"ALTER TABLE t ADD COLUMN c text DEFAULT {default};\n", "mysql")
+    assert seconds < LIMIT, seconds
