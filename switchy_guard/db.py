@@ -47,6 +47,9 @@ def parse_url(url: str) -> URL:
         parsed = make_url(text)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(f"invalid database URL {_mask_unparsable(url)!r}") from None
+    if _unencoded_at(parsed):
+        raise ConfigError(f"invalid database URL {_mask_unparsable(url)!r}: an '@' in the "
+                          "password must be written %40") from None
     driver = _SCHEME_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
@@ -103,12 +106,19 @@ def connection_dialect(conn: Connection) -> str:
 
 def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ``***``."""
-    if isinstance(url, URL):
-        return _mask_query(url.render_as_string(hide_password=True))
     try:
-        return _mask_query(make_url(url).render_as_string(hide_password=True))
+        parsed = url if isinstance(url, URL) else make_url(url)
     except (ArgumentError, ValueError):
         return _mask_unparsable(url)
+    shown = parsed.render_as_string(hide_password=True)
+    return _mask_query(_mask_unparsable(shown) if _unencoded_at(parsed) else shown)
+
+
+def _unencoded_at(parsed: URL) -> bool:
+    """Whether the password held an unencoded ``@``: SQLAlchemy ends the password at the
+    first one, so the rest of it (``p@ss`` -> ``ss``) is read as part of the host, and
+    was shown (``u:***@ss@db``), by switchy-guard and by the driver's errors."""
+    return bool(parsed.host and "@" in parsed.host)
 
 
 _PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")

@@ -57,3 +57,16 @@ def test_mask_command_hides_passwords_with_spaces_and_at_signs() -> None:
                          "--database-url=mysql://app:p@ss w@db:3306/x", "-m", "mig rations"])
     assert line == ("switchy-guard status -d postgresql://app:***@db/x "
                     "--database-url=mysql://app:***@db:3306/x -m mig rations")
+
+
+def test_an_unencoded_at_sign_in_a_password_is_refused_without_showing_any_of_it() -> None:
+    """SQLAlchemy ends the password at the first ``@``: ``p@ssw0rd`` became the password
+    ``p`` on the host ``ssw0rd@db``, and every message showed ``u:***@ssw0rd@db``."""
+    url = "postgresql://app:p@ssw0rd@db.example:5432/prod"
+    with pytest.raises(ConfigError, match="%40") as info:
+        parse_url(url)
+    assert "ssw0rd" not in str(info.value) and "app:***@db.example" in str(info.value)
+    assert mask_url(url) == "postgresql://app:***@db.example:5432/prod"
+    from sqlalchemy.engine import make_url
+
+    assert "ssw0rd" not in mask_url(make_url(url))
