@@ -109,7 +109,7 @@ def mask_url(url: str | URL) -> str:
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (ArgumentError, ValueError):
-        return _mask_unparsable(url)
+        return _mask_unparsable(str(url))
     shown = parsed.render_as_string(hide_password=True)
     return _mask_query(_mask_unparsable(shown) if _unencoded_at(parsed) else shown)
 
