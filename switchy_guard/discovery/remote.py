@@ -22,8 +22,10 @@ can be pinned by its SHA-256.
 
 Authentication: a bearer token, or a user name and password (basic), from the arguments,
 else ``SWITCHY_REMOTE_TOKEN`` / ``SWITCHY_REMOTE_USER`` + ``SWITCHY_REMOTE_PASSWORD``.
-Credentials are never printed and never sent to another host. Redirects to another host
-are refused unless that host is allowed. Network failures, after a bounded number of
+Credentials are never printed, never sent to another host and never sent in clear
+(plain http:// is refused for them, but to this machine's loopback). Redirects to another
+host are refused unless that host is allowed, and a redirect from https:// to http://
+always is. Network failures, after a bounded number of
 retries, raise SourceUnavailable (exit code 3); integrity failures raise InputError
 (exit code 2). Nothing is returned until every script is fetched and verified.
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import ipaddress
 import json
 import os
 import time
@@ -87,6 +90,17 @@ def _check_url(url: str, where: str, what: str) -> None:
         )
 
 
+def _in_clear_off_this_machine(url: str) -> bool:
+    """Whether ``url`` is plain http:// to a host other than this machine (loopback)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or parts.hostname == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:  # a host name
+        return True
+
+
 class _RedirectGuard(urllib.request.HTTPRedirectHandler):
     """Follows redirects on the same host (or an allowed one), refuses the others."""
 
@@ -98,6 +112,11 @@ class _RedirectGuard(urllib.request.HTTPRedirectHandler):
     ):
         old = urllib.parse.urlsplit(req.full_url)
         new = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
+        if old.scheme == "https" and new.scheme != "https":
+            raise SourceUnavailable(
+                f"{mask_text(req.full_url)}: redirect from https:// to {new.scheme}:// "
+                "refused (the index, the scripts and any credentials would travel in clear)"
+            )
         if new.hostname != old.hostname and new.hostname not in self.allowed_hosts:
             raise SourceUnavailable(
                 f"{mask_text(req.full_url)}: redirect to another host ({new.hostname}) refused;"
@@ -140,6 +159,7 @@ class RemoteMigrations:
         self.checksum_mode = checked_mode(checksum_mode)
         self._opener = urllib.request.build_opener(_RedirectGuard(set(allow_redirect_hosts)))
         self._base = url  # where the index really came from: relative script URLs use it
+        self._headers(url)  # credentials that would go in clear are refused up front
 
     def __repr__(self) -> str:
         return f"RemoteMigrations({mask_text(self.url)!r})"
@@ -155,6 +175,12 @@ class RemoteMigrations:
         headers = {"User-Agent": "switchy-guard", "Accept": "application/json, text/plain"}
         if urllib.parse.urlsplit(url).hostname != urllib.parse.urlsplit(self.url).hostname:
             return headers
+        if (self._token or self._username) and _in_clear_off_this_machine(url):
+            raise InputError(
+                "the remote credentials would be sent in clear over http:// to "
+                f"{urllib.parse.urlsplit(url).hostname}: use an https:// URL",
+                path=mask_text(url),
+            )
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         elif self._username:

@@ -358,3 +358,29 @@ def test_bad_urls_are_bad_input_naming_the_problem(server: Server, tmp_path: Pat
         source(server, tmp_path).load()
     cli = run_cli("status", "-m", "http://[::1/index.json", "-d", f"sqlite:///{tmp_path}/a.db")
     assert cli.code == 2 and len(cli.error_lines) == 1, cli.err
+
+
+def test_credentials_are_never_sent_in_clear(tmp_path: Path) -> None:
+    """A token or password went over plain http:// to any host, and a redirect from
+    https:// to http:// on the same host took the Authorization header along."""
+    import urllib.request
+
+    from switchy_guard.discovery.remote import _RedirectGuard
+
+    for options in ({"token": TOKEN}, {"username": "ci", "password": TOKEN}):
+        with pytest.raises(InputError, match="sent in clear over http://") as info:
+            RemoteMigrations("http://migrations.example.invalid/index.json",
+                             cache_dir=tmp_path / "c", **options)  # type: ignore[arg-type]
+        assert TOKEN not in info.value.one_line()
+    https = RemoteMigrations("https://migrations.example.invalid/index.json",
+                             cache_dir=tmp_path / "c", token=TOKEN)
+    with pytest.raises(InputError, match="sent in clear"):  # a script's absolute URL
+        https._headers("http://migrations.example.invalid/up.sql")
+    # Without credentials, and to this machine, plain http stays usable.
+    RemoteMigrations("http://migrations.example.invalid/index.json", cache_dir=tmp_path / "c")
+    RemoteMigrations("http://[::1]:8000/index.json", cache_dir=tmp_path / "c", token=TOKEN)
+    request = urllib.request.Request("https://migrations.example.invalid/index.json",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with pytest.raises(SourceUnavailable, match="from https:// to http:// refused"):
+        _RedirectGuard(set()).redirect_request(
+            request, None, 302, "Found", {}, "http://migrations.example.invalid/index.json")
