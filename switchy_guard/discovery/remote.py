@@ -56,6 +56,9 @@ from ..errors import InputError, SourceUnavailable
 from ..migration import DIALECTS, Migration
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# The most an index or a script may hold: a server sending more (a wrong URL, a hostile
+# or broken server streaming without end) is refused instead of filling memory.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def default_cache_dir() -> Path:
@@ -206,7 +209,14 @@ class RemoteMigrations:
                 with self._opener.open(request, timeout=self.timeout) as response:
                     headers = dict(response.headers.items())
                     headers["X-Final-URL"] = response.geturl()
-                    return response.status, response.read(), headers
+                    body = response.read(MAX_RESPONSE_BYTES + 1)
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise InputError(f"the response is larger than {MAX_RESPONSE_BYTES} "
+                                         "bytes; refusing it", path=where)
+                    missing = getattr(response, "length", None)
+                    if missing:  # a bounded read() returns a cut body without a word
+                        raise http.client.IncompleteRead(body, missing)
+                    return response.status, body, headers
             except urllib.error.HTTPError as error:
                 if error.code == 304:
                     return 304, b"", dict(error.headers.items())
@@ -218,7 +228,7 @@ class RemoteMigrations:
                 last = f"HTTP {error.code} {error.reason}"
                 if error.code not in _RETRYABLE_STATUS:
                     break
-            except SourceUnavailable:
+            except (SourceUnavailable, InputError):
                 raise
             except http.client.HTTPException as error:  # a cut or garbled response
                 last = f"bad HTTP response: {str(error).strip() or type(error).__name__}"

@@ -384,3 +384,19 @@ def test_credentials_are_never_sent_in_clear(tmp_path: Path) -> None:
     with pytest.raises(SourceUnavailable, match="from https:// to http:// refused"):
         _RedirectGuard(set()).redirect_request(
             request, None, 302, "Found", {}, "http://migrations.example.invalid/index.json")
+
+
+def test_an_oversized_response_is_refused_not_read_whole(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body was read whole into memory, however large: a server streaming without
+    end (or a wrong URL naming a huge file) exhausted the machine's memory."""
+    from switchy_guard.discovery import remote
+
+    publish(server)
+    monkeypatch.setattr(remote, "MAX_RESPONSE_BYTES", len(index()) - 1)
+    with pytest.raises(InputError, match=f"larger than {len(index()) - 1} bytes"):
+        source(server, tmp_path).load()
+    assert len(server.requests) == 1  # refused at once, not retried
+    monkeypatch.setattr(remote, "MAX_RESPONSE_BYTES", len(index()))
+    assert len(source(server, tmp_path).load()) == 2  # what fits is read as before
