@@ -19,7 +19,8 @@ A file modified within two seconds of being hashed keeps no hash in the index, a
 tree holding one gets no stat key: a second edit within the same timestamp tick could
 otherwise go unseen (git's "racy" index problem). Such files are always read again. The
 cache lives in ``$SWITCHY_CACHE_DIR``, else ``$XDG_CACHE_HOME/switchy-guard``, else
-``~/.cache/switchy-guard``; any failure to read or write it just means no cache.
+``~/.cache/switchy-guard``; any failure to read or write it just means no cache, and a
+file there that is not this user's alone is never read (see cachefiles).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cachefiles import read_private, write_private
 
 RACY_SECONDS = 2.0
 _CODE_PARTS = ("rules", "sql", "validation.py", "check.py", "findings.py", "migration.py",
@@ -189,20 +191,19 @@ class CheckCache:
         index = {relative: entry[:3] for relative, entry in self._content[1].items()
                  if entry[3]}
         with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_json(self.index_path, {"files": index})
             _write_json(self.path, {"key": self.key, "content": content, "report": report})
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    # Only this user's own files: one written by someone else could hide findings.
+    raw = read_private(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(raw.decode("utf-8")) if raw is not None else None
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-    os.replace(temporary, path)
+    write_private(path, json.dumps(data, separators=(",", ":")).encode("utf-8"))

@@ -37,6 +37,7 @@ run fetches at most the index and ``offline=True`` needs no network at all.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import ipaddress
@@ -50,6 +51,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..cachefiles import read_private, write_private
 from ..checksum import checked_mode, script_checksum
 from ..db import mask_text
 from ..errors import InputError, SourceUnavailable
@@ -250,24 +252,23 @@ class RemoteMigrations:
         return self.cache_dir / "scripts" / sha256
 
     def _write(self, path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs a fetch next time
+        # A cache that cannot be written only costs a fetch next time.
+        with contextlib.suppress(OSError):
+            write_private(path, data)
 
     def _read_index(self) -> bytes:
         body_path, meta_path = self._index_paths()
         cached: bytes | None = None
         meta: dict[str, str] = {}
+        # Only this user's own files: another's could hand a run a different index.
         try:
-            cached = body_path.read_bytes()
-            meta = json.loads(meta_path.read_text())
-            if meta.get("sha256") != _sha256(cached):
+            cached = read_private(body_path)
+            meta_bytes = read_private(meta_path)
+            meta = json.loads(meta_bytes) if meta_bytes is not None else {}
+            if cached is None or not isinstance(meta, dict) or meta.get(
+                    "sha256") != _sha256(cached):
                 cached, meta = None, {}  # damaged: never served
-        except (OSError, ValueError):
+        except ValueError:
             cached, meta = None, {}
         if self.offline:
             if cached is None:

@@ -400,3 +400,26 @@ def test_an_oversized_response_is_refused_not_read_whole(
     assert len(server.requests) == 1  # refused at once, not retried
     monkeypatch.setattr(remote, "MAX_RESPONSE_BYTES", len(index()))
     assert len(source(server, tmp_path).load()) == 2  # what fits is read as before
+
+
+def test_a_cached_index_someone_else_could_have_written_is_never_served(
+    server: Server, tmp_path: Path
+) -> None:
+    """The cached index is trusted by --offline runs and 304 answers: one written by
+    another user (a shared cache folder) handed the run other SQL. Only this user's own
+    files, writable by no one else, are read."""
+    publish(server)
+    source(server, tmp_path).load()
+    (body,) = (tmp_path / "cache").glob("index-*.json")
+    (meta,) = (tmp_path / "cache").glob("index-*.meta")
+    evil = b"DROP TABLE everything;\n"
+    forged = index(up_b=evil).replace(sha(UP_B).encode(), sha(evil).encode())
+    body.write_bytes(forged)
+    meta.write_text(json.dumps({"sha256": sha(forged)}))
+    for path in (body, meta):
+        path.chmod(0o666)
+    with pytest.raises(SourceUnavailable, match="not in the cache"):
+        source(server, tmp_path, offline=True).load()
+    for path in (body, meta):  # the same files as this user's own are the cache
+        path.chmod(0o600)
+    assert source(server, tmp_path, offline=True).load()[1].up == evil.decode()

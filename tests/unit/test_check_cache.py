@@ -166,3 +166,32 @@ def test_the_first_check_hashes_the_files_it_read_without_reading_them_again(
     age(root, seconds=30)  # new mtimes: only the content key can answer
     forbid_validation(monkeypatch)
     assert run_check(str(root), "postgres", jobs=jobs) == first
+
+
+def test_a_cache_file_someone_else_could_have_written_is_never_read(
+    root: Path, cache_home: Path, tmp_path: Path
+) -> None:
+    """A report rewritten with its findings removed, in a cache folder another user may
+    write to (a shared SWITCHY_CACHE_DIR), made check and check --gate pass a DROP TABLE.
+    Such a file (writable by others, or a link to elsewhere) is never read now, and the
+    cache folder and files are this user's alone."""
+    import json
+    import stat
+
+    assert [f.code for f in run_check(str(root), "postgres").findings] == ["SG301"]
+    assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
+    (report,) = [p for p in cache_home.iterdir() if not p.name.endswith(".index.json")]
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    data = json.loads(report.read_text())
+    data["report"]["findings"] = []
+    data["report"]["summary"]["errors"] = 0
+    forged = json.dumps(data)
+    report.write_text(forged)
+    report.chmod(0o666)
+    assert [f.code for f in run_check(str(root), "postgres").findings] == ["SG301"]
+    elsewhere = tmp_path / "forged.json"
+    elsewhere.write_text(forged)
+    elsewhere.chmod(0o600)
+    report.unlink()
+    report.symlink_to(elsewhere)
+    assert [f.code for f in run_check(str(root), "postgres").findings] == ["SG301"]
