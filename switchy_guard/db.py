@@ -213,6 +213,9 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
     dialect_of(parsed)
     try:
         engine = create_engine(parsed, **kwargs)
+    except (ValueError, TypeError) as exc:  # an option the dialect cannot read
+        raise ConfigError(f"{mask_url(parsed)}: an option of the URL was refused: "
+                          f"{mask_text(str(exc))}") from None
     except NoSuchModuleError as exc:
         raise ConfigError(f"no driver for {mask_url(parsed)}: {exc}") from None
     except ModuleNotFoundError as exc:
@@ -282,6 +285,13 @@ def connect(engine: Engine) -> Connection:
     except DBAPIError as exc:
         raise DatabaseUnavailable(
             f"cannot connect to {mask_url(engine.url)}: {database_reason(exc)}"
+        ) from None
+    except (ValueError, TypeError, LookupError, AttributeError, OSError) as exc:
+        # Not a database error: the driver choked on a connection setting of the URL
+        # (PyMySQL: ?charset=unknown, ?ssl_ca=/missing/file).
+        raise ConfigError(
+            f"cannot connect to {mask_url(engine.url)}: the driver refused the URL's "
+            f"settings ({type(exc).__name__}: {mask_text(str(exc)) or 'no detail'})"
         ) from None
 
 

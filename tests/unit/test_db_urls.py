@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from switchy_guard.db import dialect_of, mask_text, mask_url, parse_url
 from switchy_guard.errors import ConfigError
+from tests.cli_helpers import run_cli
 
 
 @pytest.mark.parametrize(
@@ -70,3 +73,20 @@ def test_an_unencoded_at_sign_in_a_password_is_refused_without_showing_any_of_it
     from sqlalchemy.engine import make_url
 
     assert "ssw0rd" not in mask_url(make_url(url))
+
+
+@pytest.mark.parametrize(("option", "words"), [
+    ("connect_timeout=abc", "an option of the URL was refused: invalid literal"),
+    ("charset=nonexist", "the driver refused the URL's settings (AttributeError"),
+    ("ssl_ca=/nonexistent", "the driver refused the URL's settings (FileNotFoundError"),
+])
+def test_a_url_option_the_driver_cannot_use_is_one_line_exit_2(
+    tmp_path: Path, option: str, words: str
+) -> None:
+    """PyMySQL raised ValueError, AttributeError or FileNotFoundError for these: a
+    traceback, where bad configuration is one line and exit 2."""
+    result = run_cli("status", "-m", tmp_path, "-d",
+                     f"mysql://app:hunter2@127.0.0.1:1/db?{option}")
+    assert result.code == 2, result
+    assert len(result.err.splitlines()) == 1 and words in result.err, result.err
+    assert "hunter2" not in result.err and "Traceback" not in result.err
