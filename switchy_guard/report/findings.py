@@ -290,10 +290,27 @@ def _code_frame(finding: Finding, context: int = 1,
     start = max(finding.line - 1 - context, 0)
     end = min(finding.line + context, len(lines))
     width = len(str(end))
+    column = (finding.column or 1) - 1
+    # A long line (minified SQL, a one-line DO block) shows the part around the column:
+    # printed whole, 10,000 findings on a 110 KB line made a gigabyte of output.
+    left = max(column - FRAME_WIDTH // 2, 0)
     out = []
     for number in range(start + 1, end + 1):
         marker = ">" if number == finding.line else " "
-        out.append(f"  {marker} {number:>{width}} | {lines[number - 1]}")
+        out.append(f"  {marker} {number:>{width}} | {_clipped(lines[number - 1], left)}")
         if number == finding.line and finding.column:
-            out.append(f"    {' ' * width} | {' ' * (finding.column - 1)}^")
+            caret = column - left + (3 if left else 0)
+            out.append(f"    {' ' * width} | {' ' * caret}^")
     return "\n".join(out)
+
+
+#: The characters of a framed line shown at most ("..." marks what is cut).
+FRAME_WIDTH = 160
+
+
+def _clipped(line: str, left: int) -> str:
+    """``line`` from ``left`` on, at most FRAME_WIDTH characters of it."""
+    if (len(line) <= FRAME_WIDTH and not left) or not line:
+        return line
+    part = line[left:left + FRAME_WIDTH]
+    return ("..." if left else "") + part + ("..." if left + FRAME_WIDTH < len(line) else "")

@@ -170,3 +170,25 @@ def test_code_frame_counts_lines_like_the_splitter(tmp_path: Path) -> None:
     print_text(Console(file=out, no_color=True, width=200), [finding],
                CheckSummary.of([finding], 1, 3))
     assert "  > 3 | DROP TABLE users;\n" in out.getvalue()
+
+
+def test_a_long_line_is_framed_around_the_column(tmp_path: Path) -> None:
+    """A one-line file of 100 KB printed whole for each of its findings."""
+    from switchy_guard.report.findings import FRAME_WIDTH, _code_frame
+
+    sql = tmp_path / "up.sql"
+    head = "SELECT 1; " * 5_000
+    sql.write_text(head + "DROP TABLE users; " + "SELECT 2; " * 5_000 + "\n")
+    finding = Finding("SG301", "drop-table", Severity.ERROR, "m", str(sql), 1,
+                      len(head) + 1, "DROP TABLE users", "drops table users", None)
+    frame = _code_frame(finding).splitlines()
+    assert len(frame) == 3 and all(len(line) < FRAME_WIDTH + 20 for line in frame)
+    shown, caret, after = frame
+    assert after == "    2 | "  # the empty line after it
+    assert shown.startswith("  > 1 | ...") and shown.endswith("...")
+    assert shown[caret.index("^"):].startswith("DROP TABLE users")
+    short = Finding("SG301", "drop-table", Severity.ERROR, "m", str(sql), 1, 3,
+                    None, "m", None)
+    first, caret_line, _ = _code_frame(short).splitlines()
+    assert first.startswith("  > 1 | SELECT 1;") and not first.startswith("  > 1 | ...")
+    assert first[caret_line.index("^"):].startswith("LECT 1;")
