@@ -43,6 +43,7 @@ import http.client
 import ipaddress
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -70,6 +71,9 @@ def default_cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     ) / "switchy-guard"
     return base / "remote"
+
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _sha256(data: bytes) -> str:
@@ -299,8 +303,10 @@ class RemoteMigrations:
     def _script(self, spec: dict[str, Any], migration_id: str, which: str) -> bytes:
         expected = spec.get("sha256")
         where = f"{self.label} ({migration_id} {which})"
-        if not isinstance(expected, str) or len(expected) != 64:
-            raise InputError(f"{which} script needs a 64-character 'sha256'", path=where)
+        # Hex only: the hash also names the script's cache file (no ../ there).
+        if not isinstance(expected, str) or not _HEX64.fullmatch(expected):
+            raise InputError(f"{which} script needs a 'sha256' of 64 hex digits",
+                             path=where)
         expected = expected.lower()
         if "sql" in spec:
             if not isinstance(spec["sql"], str):

@@ -231,6 +231,10 @@ def test_bad_indexes(server: Server, tmp_path: Path) -> None:
         (b'{"format": 1, "migrations": [{"id": ""}]}', "non-empty 'id'"),
         (b'{"format": 1, "migrations": [{"id": "a", "up": {"sql": "x"}}]}', "'sha256'"),
         (b'{"format": 1, "migrations": [{"id": "a", "up": "x"}]}', "'up' must be an object"),
+        # The hash names the script's cache file: 64 characters that are not hex could
+        # reach outside the cache ("../" and the like).
+        (b'{"format": 1, "migrations": [{"id": "a", "up": {"url": "u.sql", "sha256": "'
+         + b"../" * 21 + b'x"}}]}', "64 hex digits"),
     ]:
         server.static("/m/index.json", body)
         with pytest.raises(InputError, match=problem):
