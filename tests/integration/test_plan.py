@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, event, make_url
 
 import switchy_guard.impact as impact
+import switchy_guard.rowcounts as rowcounts
 from switchy_guard.runner import Migrator, Steps
 from tests.cli_helpers import run_cli, write_migration
 
@@ -77,13 +78,13 @@ def test_large_tables_use_the_statistics_estimate(
 ) -> None:
     migrator = Migrator(project, db_url)
     if db_kind == "sqlite":
-        monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", -1)
+        monkeypatch.setattr(rowcounts, "EXACT_COUNT_LIMIT", -1)
         report = impact.impact_report(migrator)
         assert report.migrations[0].rows[0].estimate is False  # SQLite: always counted
         return
     with migrator.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE users" if db_kind == "postgres" else "ANALYZE TABLE users")
-    monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", -1)
+    monkeypatch.setattr(rowcounts, "EXACT_COUNT_LIMIT", -1)
     row = impact.impact_report(migrator).migrations[0].rows[0]
     assert row.estimate is True and row.non_null is None
     if db_kind == "postgres":
@@ -295,7 +296,7 @@ def test_a_large_partitioned_table_uses_its_partitions_statistics(
         conn.exec_driver_sql("ANALYZE events")
     engine.dispose()
     write_migration(root, "2024-01-02-000000_drop", "DROP TABLE events;\n")
-    monkeypatch.setattr(impact, "EXACT_COUNT_LIMIT", 100)
+    monkeypatch.setattr(rowcounts, "EXACT_COUNT_LIMIT", 100)
     (drop,) = impact.impact_report(Migrator(root, db_url)).migrations[0].rows
     assert (drop.table, drop.rows, drop.estimate) == ("events", 200, True)
 
