@@ -61,11 +61,18 @@ NON_TRANSACTIONAL_DDL = Rule(
 
 
 def _explicit_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if info.kind in ("begin", "commit", "rollback") and ctx.migration.transactional:
-        yield (
-            f"{ctx.statement.text.split()[0].upper()} inside a migration that switchy-guard "
-            "already runs in a transaction"
-        )
+    if info.kind not in ("begin", "commit", "rollback") or not ctx.migration.transactional:
+        return
+    word = ctx.statement.text.split()[0].upper()
+    if ctx.dialect == "mysql":
+        # MySQL migrations run statement by statement (DDL commits implicitly), each
+        # recorded as applied when it ends: a transaction rolled back on a failure
+        # undoes statements already recorded as applied.
+        yield (f"{word} inside a migration: on MySQL/MariaDB switchy-guard records each "
+               "statement as applied when it ends, so a failure inside the transaction "
+               "leaves that record wrong (and DDL inside it commits implicitly)")
+        return
+    yield f"{word} inside a migration that switchy-guard already runs in a transaction"
 
 
 EXPLICIT_TRANSACTION_CONTROL = Rule(
@@ -73,7 +80,9 @@ EXPLICIT_TRANSACTION_CONTROL = Rule(
     "BEGIN, COMMIT or ROLLBACK inside a migration the runner wraps in a transaction.",
     "The runner already opens a transaction per migration and records the migration in it; "
     "a COMMIT inside ends it early, so a later failure can no longer be rolled back, and "
-    "BEGIN fails on databases without nested transactions.",
+    "BEGIN fails on databases without nested transactions. On MySQL/MariaDB the runner runs "
+    "each statement on its own (DDL commits implicitly) and records it as applied when it "
+    "ends, so a transaction rolled back on a failure undoes statements the record says ran.",
     "Remove the statement; set transactional = false in metadata.toml if the migration must "
     "control transactions itself.",
     "BEGIN;\nUPDATE accounts SET balance = 0 WHERE id = 1;\nCOMMIT;",

@@ -373,3 +373,17 @@ def test_every_object_of_a_drop_list_is_named() -> None:
     assert messages_for("DROP SCHEMA a, b CASCADE", P) == {
         "SG303": ["drops schema a and everything in it", "drops schema b and everything in it"]}
     assert messages_for("DROP USER 'app'@'%'", M) == {"SG307": ["drops user"]}
+
+
+def test_sg602_says_what_a_transaction_does_on_each_database() -> None:
+    def message(dialect: str) -> str:
+        migration = Migration("2024-01-02-000000_case", "START TRANSACTION;\nSELECT 1;\nCOMMIT",
+                              "", "a", "b", up_path="case/up.sql")
+        (first, *_) = [f for f in validate([migration], dialect).findings if f.code == "SG602"]
+        return first.message
+
+    assert message("postgres") == ("START inside a migration that switchy-guard already runs "
+                                   "in a transaction")
+    # MySQL migrations run statement by statement: no transaction of the runner's there.
+    assert "records each statement as applied when it ends" in message("mysql")
+    assert "already runs in a transaction" not in message("mysql")
