@@ -58,3 +58,22 @@ def test_unknown_revision_and_no_repository(
         migrations_at_revision(outside, "HEAD", None)
     with pytest.raises(ConfigError, match="does not exist"):
         migrations_at_revision(outside / "missing", "HEAD", None)
+
+
+def test_export_ignored_migrations_are_read(repo: Path) -> None:
+    # git archive leaves export-ignore paths out (an empty tar when all are): the base
+    # must still hold them, or an edited migration passes as new.
+    (repo / ".gitattributes").write_text("/db/migrations/** export-ignore\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "attributes")
+    (base,) = migrations_at_revision(repo / "db" / "migrations", "HEAD", None)
+    assert base.up_checksum == file_checksum(b"CREATE TABLE a (id INT);\n")
+
+
+def test_a_folder_moved_since_is_read_from_where_it_was(repo: Path) -> None:
+    (repo / "app").mkdir()
+    git(repo, "mv", "db/migrations", "app/migrations")
+    git(repo, "commit", "-q", "-m", "moved")
+    (base,) = migrations_at_revision(repo / "app" / "migrations", "HEAD~1", None)
+    assert base.id == "2024-01-01-000000_a"
+    assert base.up_checksum == file_checksum(b"CREATE TABLE a (id INT);\n")
