@@ -632,13 +632,19 @@ class Migrator:
         # was most of the runner's overhead over the raw floor (bench/README.md).
         driver_error = conn.dialect.loaded_dbapi.Error
         cursor = conn.connection.cursor()
+        # Statements that stay applied whatever happens next: not those inside a
+        # transaction the migration opened, which a failure rolls back.
+        kept = 0
         try:
             for done, statement in enumerate(statements):
                 try:
                     cursor.execute(statement.text)
                     _drain(cursor)
                 except driver_error as exc:
-                    raise _StepError(exc, statement, done, total) from exc
+                    applied = kept if progress is not None and _in_transaction(conn) else done
+                    raise _StepError(exc, statement, applied, total) from exc
+                if progress is not None and not _in_transaction(conn):
+                    kept = done + 1
                 if progress is conn:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
                 elif progress is not None and not _in_transaction(conn):

@@ -452,3 +452,25 @@ def test_a_connection_the_server_drops_mid_run_is_one_error_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert "Traceback" not in done.stderr and "s3cret-pw" not in done.stderr
+
+
+def test_statements_a_failed_transaction_rolled_back_are_not_reported_applied(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Run statement by statement, a migration's own BEGIN ... COMMIT that fails inside
+    is rolled back: the error said the statements before the failure stayed applied
+    (2 of 4), while the progress record and the data said none did."""
+    root = tmp_path / "m"
+    write(root, A, "CREATE TABLE t (id INTEGER);\n")
+    write(root, "2024-01-02-000000_move",
+          "BEGIN;\nINSERT INTO t VALUES (1);\nINSERT INTO missing VALUES (1);\nCOMMIT;\n",
+          metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    with pytest.raises(MigrationFailed) as info:
+        migrator.migrate()
+    assert "(0 of 4 statements were applied before the failure" in info.value.one_line()
+    with migrator.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM t").scalar() == 0
+    entry = migrator.state().get("2024-01-02-000000_move")
+    assert entry is not None and entry.progress is not None
+    assert entry.progress.statements_applied == 0
