@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..findings import Severity
 from ..sql.classify import AlterAction, StatementInfo
 from .base import ALL, PM, M, P, Rule, S, StatementContext
-from .types import is_safe_widening
+from .types import is_safe_widening, is_same_type
 
 
 def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:
@@ -130,6 +130,20 @@ SET_NOT_NULL = Rule(
 )
 
 
+# What changes a column whose type is restated: a cast, a collation, a character set.
+_RETYPING = re.compile(r"\b(USING|COLLATE|CHARACTER\s+SET|CHARSET)\b", re.IGNORECASE)
+
+
+def _restates_type(table: str, action: AlterAction, ctx: StatementContext) -> bool:
+    """Whether ``action`` gives its column the type it already has (a MySQL CHANGE that
+    renames it, a MODIFY that only changes NOT NULL): no rewrite, no copy."""
+    return (
+        action.type is not None
+        and is_same_type(ctx.schema.column_type(table, action.column or ""), action.type)
+        and not _RETYPING.search(ctx.statement.text)
+    )
+
+
 def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx) or info.table is None:
         return
@@ -137,6 +151,8 @@ def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[s
         if action.kind != "alter_type" or not action.type:
             continue
         old = ctx.schema.column_type(info.table.name, action.column or "")
+        if _restates_type(info.table.name, action, ctx):
+            continue
         if not is_safe_widening(old, action.type):
             yield f"changes the type of {info.table}.{action.column} to {action.type}: " \
                   "the table is rewritten under an exclusive lock"
@@ -296,6 +312,9 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
         primary = action.kind in ("add_constraint", "drop_constraint") and (
             action.constraint == "primary_key"
         )
+        if action.kind == "alter_type" and info.table is not None \
+                and _restates_type(info.table.name, action, ctx):
+            continue
         if action.kind in _COPY_ACTIONS or primary:
             what = {"alter_type": f"MODIFY/CHANGE of {action.column}",
                     "table_option": f"{action.default} of the table"}.get(action.kind,

@@ -63,6 +63,25 @@ def is_narrowing(old: str, new: str) -> bool:
     return after.size < before.size
 
 
+# Spellings of one type: restating a column's type in another of them changes nothing.
+_ALIASES = {"integer": "int", "int4": "int", "int8": "bigint", "int2": "smallint",
+            "bool": "boolean", "character varying": "varchar", "character": "char",
+            "float8": "double precision", "double": "double precision", "float4": "real",
+            "decimal": "numeric"}
+
+
+def _spelled(text: str) -> str:
+    lowered = " ".join(text.lower().split())
+    lowered = re.sub(r"\s*([(),])\s*", r"\1", lowered)
+    base, _, rest = lowered.partition("(")
+    return _ALIASES.get(base, base) + ("(" + rest if rest else "")
+
+
+def is_same_type(old: str | None, new: str) -> bool:
+    """Whether ``new`` only restates ``old`` (``INTEGER`` for ``int4``): no type change."""
+    return old is not None and _spelled(old) == _spelled(new)
+
+
 def is_safe_widening(old: str | None, new: str) -> bool:
     """Type changes PostgreSQL/MySQL do without rewriting the table.
 

@@ -339,9 +339,10 @@ def test_mysql_partition_maintenance_names_the_partitions() -> None:
         ("ALTER TABLE t CHANGE COLUMN email email VARCHAR(500) NULL", {"SG409", "SG503"}),
         ("ALTER TABLE t MODIFY email VARCHAR(500) NOT NULL DEFAULT ''", {"SG409"}),
         ("ALTER TABLE t MODIFY id BIGINT AUTO_INCREMENT", {"SG405", "SG409"}),
-        # What the schema model learns: NOT NULL dropped, so setting it again scans.
+        # What the schema model learns: NOT NULL dropped, so setting it again scans. The
+        # type stays: MySQL changes NULL / NOT NULL in place, with writes going on.
         ("ALTER TABLE t MODIFY email VARCHAR(255) NULL;\n"
-         "ALTER TABLE t MODIFY email VARCHAR(255) NOT NULL", {"SG409", "SG503", "SG404"}),
+         "ALTER TABLE t MODIFY email VARCHAR(255) NOT NULL", {"SG503", "SG404"}),
     ],
 )
 def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> None:
@@ -349,6 +350,31 @@ def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> No
                      "email VARCHAR(255) NOT NULL DEFAULT '')", "", "a", "b")
     migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
     found = validate([base, migration], M, plan_ids={migration.id}).findings
+    assert {f.code for f in found} - {"SG601"} == codes
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "codes"),
+    [
+        # A rename that restates the column's type (vaultwarden's MySQL history) changes
+        # no type: MySQL renames in place, without copying the table.
+        (M, "ALTER TABLE devices CHANGE COLUMN type atype INTEGER NOT NULL", {"SG501"}),
+        (M, "ALTER TABLE devices CHANGE COLUMN `key` akey TEXT", {"SG501", "SG503"}),
+        (M, "ALTER TABLE devices MODIFY type INT NOT NULL", set()),
+        (M, "ALTER TABLE devices MODIFY `key` TEXT CHARACTER SET latin1 NOT NULL", {"SG409"}),
+        (M, "ALTER TABLE devices MODIFY type INT UNSIGNED NOT NULL", {"SG405", "SG409"}),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE int4", set()),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE integer USING type + 1", {"SG405"}),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE bigint", {"SG405"}),
+    ],
+)
+def test_restating_a_columns_type_is_no_type_change(dialect: str, sql: str,
+                                                     codes: set[str]) -> None:
+    base = Migration("2024-01-01-000000_base", "CREATE TABLE devices (uuid CHAR(36) NOT NULL "
+                     "PRIMARY KEY, type INTEGER NOT NULL, `key` TEXT NOT NULL)".replace(
+                         "`", "`" if dialect == M else '"'), "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+    found = validate([base, migration], dialect, plan_ids={migration.id}).findings
     assert {f.code for f in found} - {"SG601"} == codes
 
 
