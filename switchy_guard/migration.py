@@ -73,7 +73,8 @@ class Migration:
         return self.dialects is None or dialect is None or dialect in self.dialects
 
 
-_METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects"}
+_METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects",
+                  "run_in_transaction"}
 
 
 def parse_metadata(text: str, path: str) -> Metadata:
@@ -93,9 +94,14 @@ def parse_metadata(text: str, path: str) -> Metadata:
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         raise InputError("'description' must be a string", path=path)
-    transactional = data.get("transactional", True)
+    # Diesel's metadata.toml (the same folder layout) says run_in_transaction.
+    key = "run_in_transaction" if "run_in_transaction" in data else "transactional"
+    transactional = data.get(key, True)
     if not isinstance(transactional, bool):
-        raise InputError("'transactional' must be true or false", path=path)
+        raise InputError(f"'{key}' must be true or false", path=path)
+    if data.get("transactional", transactional) != transactional:
+        raise InputError("'transactional' and Diesel's 'run_in_transaction' disagree",
+                         path=path)
     depends_on = _string_list(data, "depends_on", path) or ()
     dialects = _string_list(data, "dialects", path)
     if dialects is not None:

@@ -26,6 +26,14 @@ allow = [{ rule = "drop-column", reason = "column unused since v2" }]
     assert meta.allow == (Allow("drop-column", "column unused since v2"),)
 
 
+def test_diesels_run_in_transaction_is_read_as_transactional() -> None:
+    """Diesel keeps the same folder layout; its metadata.toml says run_in_transaction."""
+    assert parse_metadata("run_in_transaction = false", "m/metadata.toml").transactional is False
+    assert parse_metadata("run_in_transaction = true", "m/metadata.toml").transactional is True
+    same = "run_in_transaction = false\ntransactional = false"
+    assert parse_metadata(same, "m/metadata.toml").transactional is False
+
+
 def test_empty_metadata_defaults() -> None:
     meta = parse_metadata("", "m/metadata.toml")
     assert meta.transactional is True and meta.dialects is None and meta.allow == ()
@@ -37,6 +45,8 @@ def test_empty_metadata_defaults() -> None:
         ("descripton = 'x'", "unknown key 'descripton'"),
         ("description = 3", "'description' must be a string"),
         ("transactional = 'no'", "'transactional' must be true or false"),
+        ("run_in_transaction = 0", "'run_in_transaction' must be true or false"),
+        ("run_in_transaction = false\ntransactional = true", "disagree"),
         ("depends_on = 'a'", "'depends_on' must be a list"),
         ("depends_on = ['']", "'depends_on' must be a list"),
         ("dialects = ['oracle']", "unknown dialect 'oracle'"),
