@@ -2,9 +2,10 @@
 
 For each migration in order: snapshot the schema, apply up, snapshot, apply down, compare
 with the snapshot before up, apply up again and compare with the snapshot after the first
-up. Snapshots come from SQLAlchemy's inspector: tables, views, columns (type and
-nullability), primary keys, indexes (columns and uniqueness), unique constraints and
-foreign keys; the tracking table and its side tables (``<table>_*``) are left out.
+up. Snapshots come from SQLAlchemy's inspector: tables, views, columns (type,
+nullability and default), primary keys, indexes (columns and uniqueness), unique
+constraints and foreign keys, and from the database's catalog: triggers and their
+definitions; the tracking table and its side tables (``<table>_*``) are left out.
 
 Only the scratch database is touched: a temporary SQLite file by default, the URL given
 (which must hold an empty database), or a fresh database created beside the ``-d``
@@ -150,19 +151,23 @@ def is_excluded(name: str, table: str) -> bool:
 def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
     """The schema as SQLAlchemy's inspector sees it, minus the tracking tables.
 
-    Keys are table names (views under ``"view <name>"``); each value holds ``columns``
-    (name -> (type, nullable)), ``primary_key``, ``indexes`` (name -> (columns, unique)),
-    ``unique`` (unique constraints) and ``foreign_keys``.
+    Keys are table names (views under ``"view <name>"``, triggers under
+    ``"trigger <name>"`` with their ``definition``); each table holds ``columns``
+    (name -> (type, nullable)), ``defaults`` (name -> default expression or None),
+    ``primary_key``, ``indexes`` (name -> (columns, unique)), ``unique`` (unique
+    constraints) and ``foreign_keys``.
     """
     inspector = inspect(engine)
     result: Snapshot = {}
     for name in sorted(inspector.get_table_names()):
         if is_excluded(name, table):
             continue
+        described = inspector.get_columns(name)
         columns = {
             column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
-            for column in inspector.get_columns(name)
+            for column in described
         }
+        defaults = {column["name"]: column.get("default") for column in described}
         indexes = {
             str(index["name"]): (
                 tuple(str(c) for c in index["column_names"]), bool(index["unique"])
@@ -180,13 +185,35 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
         )
         primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
         result[name] = {
-            "columns": columns, "primary_key": primary_key, "indexes": indexes,
+            "columns": columns, "defaults": defaults, "primary_key": primary_key,
+            "indexes": indexes,
             "unique": unique, "foreign_keys": foreign_keys,
         }
     for name in sorted(inspector.get_view_names()):
         if not is_excluded(name, table):
             result[f"view {name}"] = {"view": True}
+    with engine.connect() as conn:
+        for name, table_name, definition in conn.execute(text(_TRIGGERS[engine.dialect.name])):
+            if not is_excluded(table_name, table):
+                result[f"trigger {name}"] = {"definition": str(definition).strip()}
     return result
+
+
+#: Each trigger of the current schema: its name (PostgreSQL's are per table, so with the
+#: table's), its table and its definition.
+_TRIGGERS = {
+    "sqlite": "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": (
+        "SELECT t.tgname || ' on ' || c.relname, c.relname, pg_get_triggerdef(t.oid) "
+        "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"),
+    "mysql": (
+        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, CONCAT(ACTION_TIMING, ' ', "
+        "EVENT_MANIPULATION, ' ON ', EVENT_OBJECT_TABLE, ' FOR EACH ROW ', ACTION_STATEMENT) "
+        "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"),
+}
+_TRIGGERS["mariadb"] = _TRIGGERS["mysql"]
 
 
 def _nullable(column: tuple[str, bool]) -> str:
@@ -208,11 +235,15 @@ def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
         out.append(Difference(migration, step, kind, name, _STATE_WORDS[step, present_before]))
 
     for key in sorted(set(expected) | set(actual)):
-        kind, table = ("view", key[5:]) if key.startswith("view ") else ("table", key)
+        kind, _, table = key.partition(" ") if key.startswith(("view ", "trigger ")) \
+            else ("table", "", key)
         if key not in actual or key not in expected:
             add(kind, table, key in expected)
             continue
-        if kind == "view":
+        if kind == "trigger" and expected[key] != actual[key]:
+            out.append(Difference(migration, step, kind, table,
+                                  f"defined differently {after} than {before}"))
+        if kind != "table":
             continue
         want, have = expected[key], actual[key]
         for column in sorted(set(want["columns"]) | set(have["columns"])):
@@ -224,6 +255,11 @@ def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
                     migration, step, "column", name,
                     f"{_nullable(want['columns'][column])} {before}, "
                     f"{_nullable(have['columns'][column])} {after}"))
+            elif want.get("defaults", {}).get(column) != have.get("defaults", {}).get(column):
+                out.append(Difference(
+                    migration, step, "column", name,
+                    f"default {want['defaults'][column] or 'none'} {before}, "
+                    f"default {have['defaults'][column] or 'none'} {after}"))
         if want["primary_key"] != have["primary_key"]:
             out.append(Difference(
                 migration, step, "primary key", table,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,36 @@ def test_an_up_failing_after_an_earlier_failed_re_up_points_at_it(
     assert "down left something behind" in messages[(A, "re-up")]
     assert (f"(the re-up of {A} failed earlier, so this up ran on a schema it did not "
             "build: look there first)") in messages[(B, "up")]
+
+
+def test_a_forgotten_trigger_and_a_wrong_default_are_caught(
+        tmp_path: Path, make_db_url: Callable[[], str], db_kind: str) -> None:
+    create, drop = {
+        "sqlite": ("CREATE TRIGGER users_touch AFTER INSERT ON users BEGIN SELECT 1; END;\n",
+                   "DROP TRIGGER users_touch;\n"),
+        "postgres": ("CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW "
+                     "EXECUTE FUNCTION touch();\n", "DROP TRIGGER users_touch ON users;\n"),
+        "mysql": ("CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW "
+                  "SET @touched = 1;\n", "DROP TRIGGER users_touch;\n"),
+    }[db_kind]
+    function, drop_function = (
+        ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql "
+         "AS $$ BEGIN RETURN NEW; END $$;\n", "DROP FUNCTION touch();\n")
+        if db_kind == "postgres" else ("", ""))
+
+    def differences_after_down(root: Path, down: str) -> list[str]:
+        write_migration(root, A, "CREATE TABLE users (id INTEGER PRIMARY KEY, n INTEGER "
+                                 f"DEFAULT 0);\n{function}", f"DROP TABLE users;\n{drop_function}")
+        write_migration(root, B, f"ALTER TABLE users DROP COLUMN n;\n{create}", down)
+        report = verify(str(root), make_db_url() if db_kind != "sqlite" else None,
+                        dialect=db_kind)
+        return [f"{d.kind} {d.name}: {d.detail}" for d in report.differences if d.step == "down"]
+
+    right = f"{drop}ALTER TABLE users ADD COLUMN n INTEGER DEFAULT 0;\n"
+    assert differences_after_down(tmp_path / "right", right) == []
+    described = differences_after_down(tmp_path / "wrong",
+                                       "ALTER TABLE users ADD COLUMN n INTEGER DEFAULT 1;\n")
+    name = "users_touch on users" if db_kind == "postgres" else "users_touch"
+    assert f"trigger {name}: absent before up, still present after down" in described, described
+    assert any(line.startswith("column users.n: default ") and "0" in line and "1" in line
+               for line in described), described
