@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from ..findings import Finding, Severity
 
@@ -89,6 +91,24 @@ def _relative_uri(file: str, base: Path | None) -> str:
     return path.as_posix()
 
 
+def _sarif_uri(file: str, base: Path | None) -> str:
+    """``file`` as a SARIF artifact URI: percent-encoded, relative to ``base`` when it is
+    inside it, else an absolute ``file:`` URI (a relative one climbing out of ``base``
+    with ``..`` names no file of the repository; GitHub's upload relativizes absolute
+    URIs against the checkout)."""
+    path = Path(file)
+    if base is None:
+        return quote(path.as_posix())
+    if path.is_absolute():
+        relative = _relative_uri(file, base)
+        return path.resolve().as_uri() if Path(relative).is_absolute() else quote(relative)
+    joined = Path(os.path.normpath(base / path))
+    try:
+        return quote(joined.relative_to(base).as_posix())
+    except ValueError:
+        return joined.resolve().as_uri()
+
+
 def to_sarif(
     findings: Sequence[Finding],
     rules: Iterable[RuleDocs],
@@ -121,7 +141,7 @@ def to_sarif(
             result["locations"] = [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _relative_uri(finding.file, base)},
+                        "artifactLocation": {"uri": _sarif_uri(finding.file, base)},
                         "region": region,
                     }
                 }

@@ -192,3 +192,18 @@ def test_a_long_line_is_framed_around_the_column(tmp_path: Path) -> None:
     first, caret_line, _ = _code_frame(short).splitlines()
     assert first.startswith("  > 1 | SELECT 1;") and not first.startswith("  > 1 | ...")
     assert first[caret_line.index("^"):].startswith("LECT 1;")
+
+
+def test_sarif_uris_are_uri_references_inside_the_base(tmp_path: Path) -> None:
+    # A SARIF uri is a URI, not a path: a space or % is percent-encoded, and a file
+    # outside the base (``-m ../db/migrations`` from a subfolder) is an absolute file:
+    # URI, never a relative one climbing out of the repository with ``..``.
+    base = tmp_path / "repo" / "sub"
+    outside = "../db/2024-01-01-000000_a b%/up.sql"
+    items = [Finding("SG302", "drop-column", Severity.ERROR, "m", file, 1, 1, None, "x", None)
+             for file in ("m/2024-01-01-000000_a b%/up.sql", outside)]
+    doc = json.loads(to_sarif(items, RULES, version="9.9", base=base))
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in doc["runs"][0]["results"]]
+    assert uris == ["m/2024-01-01-000000_a%20b%25/up.sql",
+                    (tmp_path / "repo" / "db" / "2024-01-01-000000_a b%" / "up.sql").as_uri()]
