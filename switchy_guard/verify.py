@@ -157,42 +157,44 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
     ``primary_key``, ``indexes`` (name -> (columns, unique)), ``unique`` (unique
     constraints) and ``foreign_keys``.
     """
-    inspector = inspect(engine)
     result: Snapshot = {}
-    for name in sorted(inspector.get_table_names()):
-        if is_excluded(name, table):
-            continue
-        described = inspector.get_columns(name)
-        columns = {
-            column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
-            for column in described
-        }
-        defaults = {column["name"]: column.get("default") for column in described}
-        indexes = {
-            str(index["name"]): (
-                tuple(str(c) for c in index["column_names"]), bool(index["unique"])
-            )
-            for index in inspector.get_indexes(name)
-        }
-        unique = sorted(
-            tuple(str(c) for c in constraint["column_names"])
-            for constraint in inspector.get_unique_constraints(name)
-        )
-        foreign_keys = sorted(
-            (tuple(fk["constrained_columns"]), fk["referred_table"],
-             tuple(fk["referred_columns"]))
-            for fk in inspector.get_foreign_keys(name)
-        )
-        primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
-        result[name] = {
-            "columns": columns, "defaults": defaults, "primary_key": primary_key,
-            "indexes": indexes,
-            "unique": unique, "foreign_keys": foreign_keys,
-        }
-    for name in sorted(inspector.get_view_names()):
-        if not is_excluded(name, table):
-            result[f"view {name}"] = {"view": True}
+    # One connection for the whole snapshot: an inspector over the engine checks one out
+    # per question (1,600 for 8 migrations of a real history, 20 s with NullPool).
     with engine.connect() as conn:
+        inspector = inspect(conn)
+        for name in sorted(inspector.get_table_names()):
+            if is_excluded(name, table):
+                continue
+            described = inspector.get_columns(name)
+            columns = {
+                column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
+                for column in described
+            }
+            defaults = {column["name"]: column.get("default") for column in described}
+            indexes = {
+                str(index["name"]): (
+                    tuple(str(c) for c in index["column_names"]), bool(index["unique"])
+                )
+                for index in inspector.get_indexes(name)
+            }
+            unique = sorted(
+                tuple(str(c) for c in constraint["column_names"])
+                for constraint in inspector.get_unique_constraints(name)
+            )
+            foreign_keys = sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"],
+                 tuple(fk["referred_columns"]))
+                for fk in inspector.get_foreign_keys(name)
+            )
+            primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+            result[name] = {
+                "columns": columns, "defaults": defaults, "primary_key": primary_key,
+                "indexes": indexes,
+                "unique": unique, "foreign_keys": foreign_keys,
+            }
+        for name in sorted(inspector.get_view_names()):
+            if not is_excluded(name, table):
+                result[f"view {name}"] = {"view": True}
         for name, table_name, definition in conn.execute(text(_TRIGGERS[engine.dialect.name])):
             if not is_excluded(table_name, table):
                 result[f"trigger {name}"] = {"definition": str(definition).strip()}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
@@ -168,6 +168,20 @@ def test_the_tracking_table_and_its_side_tables_are_not_compared(tmp_path: Path)
                      "my_tracking_future", "kept"):
             conn.execute(text(f"CREATE TABLE {name} (id INTEGER)"))
     assert list(snapshot(engine, "my_tracking")) == ["kept"]
+    engine.dispose()
+
+
+def test_a_snapshot_reads_the_schema_over_one_connection(tmp_path: Path) -> None:
+    # Each inspector call on an engine took a connection of its own: on a server with no
+    # pool, lemmy's first 8 migrations opened 1,600 connections and verify took 20 s.
+    engine = create_engine(f"sqlite:///{tmp_path / 's.db'}")
+    with engine.begin() as conn:
+        for name in ("users", "posts", "comments"):
+            conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+    checkouts: list[object] = []
+    event.listen(engine, "checkout", lambda *args: checkouts.append(args))
+    assert sorted(snapshot(engine)) == ["comments", "posts", "users"]
+    assert len(checkouts) == 1
     engine.dispose()
 
 
