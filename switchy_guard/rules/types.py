@@ -22,7 +22,7 @@ class ColumnType:
 
     family: str  # int, float, decimal, text, other
     size: float  # bits, length (inf when unbounded) or precision
-    scale: int = 0
+    scale: float = 0
 
 
 def parse_type(text: str) -> ColumnType:
@@ -30,8 +30,9 @@ def parse_type(text: str) -> ColumnType:
     lowered = text.lower().strip()
     match = re.match(r"([a-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?(?:\s|$)", lowered + " ")
     base = match.group(1).strip() if match else lowered
-    first = int(match.group(2)) if match and match.group(2) else None
-    second = int(match.group(3)) if match and match.group(3) else 0
+    # float, not int: int() refuses more than 4,300 digits (varchar(999...9) crashed).
+    first = float(match.group(2)) if match and match.group(2) else None
+    second = float(match.group(3)) if match and match.group(3) else 0
     base = base.replace(" unsigned", "").strip()
     if base in _INT_RANK:
         return ColumnType("int", _INT_RANK[base])

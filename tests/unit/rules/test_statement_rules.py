@@ -413,3 +413,14 @@ def test_sg602_says_what_a_transaction_does_on_each_database() -> None:
     # MySQL migrations run statement by statement: no transaction of the runner's there.
     assert "records each statement as applied when it ends" in message("mysql")
     assert "already runs in a transaction" not in message("mysql")
+
+
+@pytest.mark.parametrize("dialect", [P, M, S, None])
+def test_a_type_length_of_thousands_of_digits_is_read_not_a_crash(dialect: str | None) -> None:
+    """int() refuses more than 4,300 digits: the type comparison raised ValueError."""
+    huge = "9" * 5000
+    assert "SG308" not in findings_for(
+        f"ALTER TABLE users ALTER COLUMN email TYPE varchar({huge})", dialect)
+    assert "SG308" in findings_for(
+        f"ALTER TABLE users ALTER COLUMN email TYPE varchar(10);\n"
+        f"ALTER TABLE users ALTER COLUMN id TYPE numeric({huge}, {huge})", dialect)
