@@ -16,9 +16,11 @@ Migrations are applied with :class:`~switchy_guard.runner.Migrator` (``Steps(1)`
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,41 +151,57 @@ def is_excluded(name: str, table: str) -> bool:
 
 
 def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
-    """The schema as SQLAlchemy's inspector sees it, minus the tracking tables.
+    """The schema as SQLAlchemy's inspector and the catalogs see it, minus the tracking tables.
 
-    Keys are table names (views under ``"view <name>"``, triggers under
-    ``"trigger <name>"`` with their ``definition``); each table holds ``columns``
-    (name -> (type, nullable)), ``defaults`` (name -> default expression or None),
-    ``primary_key``, ``indexes`` (name -> (columns, unique)), ``unique`` (unique
-    constraints) and ``foreign_keys``.
+    Keys are table names; views are under ``"view <name>"``, triggers ``"trigger <name>"``,
+    functions ``"function <name>"``, procedures ``"procedure <name>"`` (each with its
+    ``definition``, :func:`canonical_sql`) and sequences ``"sequence <name>"``. Each table
+    holds ``columns`` (name -> (type, nullable)), ``defaults`` and ``comments`` (name ->
+    text or None), ``comment`` (the table's), ``primary_key``, ``indexes`` (name ->
+    (columns or expressions, unique, predicate and options)), ``unique`` (unique
+    constraints), ``checks`` (their expressions) and ``foreign_keys`` ((columns,
+    referred table, referred columns, actions)). Constraint names are left out: the
+    database generates them and may number them differently on each creation.
     """
     result: Snapshot = {}
+    dialect = engine.dialect.name
+    mariadb = bool(getattr(engine.dialect, "is_mariadb", False))
     # One connection for the whole snapshot: an inspector over the engine checks one out
     # per question (1,600 for 8 migrations of a real history, 20 s with NullPool).
-    with engine.connect() as conn:
+    with engine.connect() as conn, warnings.catch_warnings():
+        # SQLite's expression indexes are read from sqlite_master below.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression")
         inspector = inspect(conn)
-        for name in sorted(inspector.get_table_names()):
-            if is_excluded(name, table):
-                continue
+        names = [n for n in sorted(inspector.get_table_names()) if not is_excluded(n, table)]
+        sqlite_indexes = _sqlite_indexes(conn) if dialect == "sqlite" else {}
+        checks = _mariadb_checks(conn) if mariadb else {
+            name: [c["sqltext"] for c in inspector.get_check_constraints(name)]
+            for name in names}
+        comments: dict[str, str | None] = {}
+        if dialect != "sqlite":  # SQLite has no comments
+            comments = {key[1]: value.get("text")
+                        for key, value in inspector.get_multi_table_comment().items()}
+        for name in names:
             described = inspector.get_columns(name)
             columns = {
                 column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
                 for column in described
             }
             defaults = {column["name"]: column.get("default") for column in described}
-            indexes = {
-                str(index["name"]): (
-                    tuple(str(c) for c in index["column_names"]), bool(index["unique"])
-                )
-                for index in inspector.get_indexes(name)
-            }
+            indexes = {str(index["name"]): _index(index)
+                       for index in inspector.get_indexes(name)}
+            for index_name, parts in sqlite_indexes.get(name, {}).items():
+                # SQLAlchemy cuts a WHERE at its first line break and skips an index
+                # on expressions: the predicate and those come from the SQL text.
+                indexes[index_name] = (indexes[index_name][:2] + parts[2:]
+                                       if index_name in indexes else parts)
             unique = sorted(
                 tuple(str(c) for c in constraint["column_names"])
                 for constraint in inspector.get_unique_constraints(name)
             )
             foreign_keys = sorted(
                 (tuple(fk["constrained_columns"]), fk["referred_table"],
-                 tuple(fk["referred_columns"]))
+                 tuple(fk["referred_columns"]), _fk_actions(fk.get("options") or {}, dialect))
                 for fk in inspector.get_foreign_keys(name)
             )
             primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
@@ -191,14 +209,159 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
                 "columns": columns, "defaults": defaults, "primary_key": primary_key,
                 "indexes": indexes,
                 "unique": unique, "foreign_keys": foreign_keys,
+                "checks": sorted(canonical_sql(str(c)) for c in checks.get(name, ())),
+                "comments": {column["name"]: column.get("comment") for column in described},
+                "comment": comments.get(name),
             }
         for name in sorted(inspector.get_view_names()):
             if not is_excluded(name, table):
-                result[f"view {name}"] = {"view": True}
-        for name, table_name, definition in conn.execute(text(_TRIGGERS[engine.dialect.name])):
+                result[f"view {name}"] = {
+                    "definition": canonical_sql(_DEFINER.sub(
+                        "", str(inspector.get_view_definition(name) or "")))}
+        for name, table_name, definition in conn.execute(text(_TRIGGERS[dialect])):
             if not is_excluded(table_name, table):
-                result[f"trigger {name}"] = {"definition": str(definition).strip()}
+                result[f"trigger {name}"] = {"definition": canonical_sql(str(definition))}
+        if dialect in _ROUTINES:
+            for kind, name, definition in conn.execute(text(_ROUTINES[dialect])):
+                result[f"{kind} {name}"] = {"definition": canonical_sql(str(definition or ""))}
+        if dialect == "postgresql":
+            for name, definition in conn.execute(text(_PG_SEQUENCES)):
+                if not is_excluded(name, table):
+                    result[f"sequence {name}"] = {"definition": definition}
+        elif engine.dialect.supports_sequences:  # MariaDB 10.3+
+            for name in inspector.get_sequence_names():
+                if not is_excluded(name, table):
+                    result[f"sequence {name}"] = {"definition": ""}
     return result
+
+
+def canonical_sql(sql: str) -> str:
+    """``sql`` as two creations of the same object print it alike.
+
+    Comments go, whitespace is kept only between two words, and everything but string
+    literals is lowercased with identifier quotes removed, so a down script that restores
+    a view, index or function as the up before it wrote it, give or take layout, compares
+    equal (SQLite keeps the text as written; PostgreSQL keeps function bodies so).
+    """
+    out: list[str] = []
+    space = False
+    for match in _SQL_TOKENS.finditer(sql):
+        kind, token = match.lastgroup, match.group()
+        if kind in ("space", "comment"):
+            space = True
+            continue
+        if kind == "quoted":
+            token = token[1:-1].lower()
+        elif kind == "other":
+            token = token.lower()
+        if space and out and _WORDISH.match(out[-1][-1]) and _WORDISH.match(token[0]):
+            out.append(" ")
+        space = False
+        out.append(token)
+    return "".join(out)
+
+
+#: A comment ends at a line break or at a dollar quote: PostgreSQL prints a one-line
+#: function body's closing ``$function$`` on the line of a comment in it.
+_SQL_TOKENS = re.compile(r"""
+    (?P<string>'(?:[^']|'')*')
+  | (?P<comment>--(?:(?!\$\w*\$)[^\n])*|/\*.*?\*/)
+  | (?P<quoted>"(?:[^"]|"")+"|`(?:[^`]|``)+`)
+  | (?P<space>\s+)
+  | (?P<other>[^'"`\s/-]+|.)
+""", re.VERBOSE | re.DOTALL)
+_WORDISH = re.compile(r"[\w$'\"]")
+#: MySQL's view and routine texts name the user who created them.
+_DEFINER = re.compile(r"\bDEFINER\s*=\s*(?:`[^`]*`|'[^']*'|[^\s@]+)(?:@(?:`[^`]*`|'[^']*'|\S+))?",
+                      re.IGNORECASE)
+
+
+def _index(index: Mapping[str, Any]) -> tuple[tuple[str, ...], bool, str]:
+    """(columns or expressions, unique, predicate and options) of a reflected index."""
+    names = index.get("expressions") or index["column_names"]
+    sorting = index.get("column_sorting") or {}
+    columns = tuple(" ".join((str(name), *sorting.get(name, ()))) for name in names)
+    extra: list[str] = []
+    for key, value in sorted((index.get("dialect_options") or {}).items()):
+        if value in (None, "", [], {}, ()):
+            continue
+        option = key.partition("_")[2]
+        if option == "where":
+            extra.insert(0, f"WHERE {canonical_sql(str(value))}")
+        elif isinstance(value, dict):
+            extra.append(f"{option.upper()} ({', '.join(f'{k}={v}' for k, v in value.items())})")
+        elif isinstance(value, (list, tuple)):
+            extra.append(f"{option.upper()} ({', '.join(map(str, value))})")
+        else:
+            extra.append(f"{option.upper()} {value}")
+    return columns, bool(index["unique"]), " ".join(extra)
+
+
+def _sqlite_indexes(conn: Any) -> dict[str, dict[str, tuple[tuple[str, ...], bool, str]]]:
+    """SQLite's indexes from their CREATE INDEX text (the inspector skips expression ones)."""
+    out: dict[str, dict[str, tuple[tuple[str, ...], bool, str]]] = {}
+    for name, table_name, sql in conn.execute(text(
+            "SELECT name, tbl_name, sql FROM sqlite_master "
+            "WHERE type = 'index' AND sql IS NOT NULL")):
+        canonical = canonical_sql(str(sql))
+        start = canonical.find("(")
+        depth, end = 0, len(canonical)
+        for position, char in enumerate(canonical[start:], start):  # the matching ")"
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                end = position
+                break
+        columns = tuple(_split_top_level(canonical[start + 1:end]))
+        rest = canonical[end + 1:]
+        out.setdefault(table_name, {})[name] = (
+            columns, canonical.startswith("create unique"),
+            f"WHERE {rest[len('where'):].strip()}" if rest.startswith("where") else rest)
+    return out
+
+
+def _split_top_level(sql: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in sql:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+def _mariadb_checks(conn: Any) -> dict[str, list[str]]:
+    """MariaDB's CHECK constraints, column ones too (the inspector sees table ones only)."""
+    out: dict[str, list[str]] = {}
+    for table_name, clause in conn.execute(text(
+            "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA = DATABASE()")):
+        out.setdefault(table_name, []).append(str(clause))
+    return out
+
+
+#: Referential actions that are the default, so the same as none written.
+_DEFAULT_ACTIONS = {"NO ACTION"}
+_MYSQL_DEFAULT_ACTIONS = {"NO ACTION", "RESTRICT"}  # the same thing on MySQL
+
+
+def _fk_actions(options: dict[str, Any], dialect: str) -> str:
+    """A foreign key's ON DELETE / ON UPDATE actions and deferral, as SQL, defaults left out."""
+    defaults = _MYSQL_DEFAULT_ACTIONS if dialect in ("mysql", "mariadb") else _DEFAULT_ACTIONS
+    words = []
+    for key, clause in (("ondelete", "ON DELETE"), ("onupdate", "ON UPDATE")):
+        action = str(options.get(key) or "").upper()
+        if action and action not in defaults:
+            words.append(f"{clause} {action}")
+    if options.get("deferrable"):
+        words.append("DEFERRABLE")
+    if str(options.get("initially") or "").upper() == "DEFERRED":
+        words.append("INITIALLY DEFERRED")
+    if str(options.get("match") or "").upper() not in ("", "SIMPLE"):
+        words.append(f"MATCH {str(options['match']).upper()}")
+    return " ".join(words)
+
 
 
 #: Each trigger of the current schema: its name (PostgreSQL's are per table, so with the
@@ -217,9 +380,65 @@ _TRIGGERS = {
 }
 _TRIGGERS["mariadb"] = _TRIGGERS["mysql"]
 
+#: Functions and procedures of the current schema: kind, name (with PostgreSQL's argument
+#: types, which tell overloads apart) and definition. PostgreSQL's extensions' own
+#: functions are left out (they come and go with the extension); an aggregate is compared
+#: by name only.
+_ROUTINES = {
+    "postgresql": (
+        "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, "
+        "p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
+        "CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END "
+        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+        "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"),
+    "mysql": (
+        "SELECT LOWER(r.ROUTINE_TYPE), r.ROUTINE_NAME, CONCAT_WS(' ', '(', (SELECT "
+        "GROUP_CONCAT(CONCAT_WS(' ', p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) "
+        "ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') FROM information_schema.PARAMETERS p "
+        "WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME "
+        "AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0), ')', "
+        "r.DTD_IDENTIFIER, r.IS_DETERMINISTIC, r.SQL_DATA_ACCESS, r.SECURITY_TYPE, "
+        "r.ROUTINE_DEFINITION) "
+        "FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE()"),
+}
+_ROUTINES["mariadb"] = _ROUTINES["mysql"]
+
+#: PostgreSQL's sequences of the current schema and their settings (not their values).
+_PG_SEQUENCES = (
+    "SELECT c.relname, concat_ws(' ', format_type(s.seqtypid, NULL), 'start', s.seqstart, "
+    "'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, "
+    "CASE WHEN s.seqcycle THEN 'cycle' END) "
+    "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()")
+
 
 def _nullable(column: tuple[str, bool]) -> str:
     return column[0] + ("" if column[1] else " NOT NULL")
+
+
+_OBJECT_KINDS = ("view ", "trigger ", "function ", "procedure ", "sequence ")
+
+
+def _comment(comment: str | None) -> str:
+    return f"comment '{comment}'" if comment else "no comment"
+
+
+def _index_text(index: tuple[Any, ...]) -> str:
+    columns, unique, *extra = index
+    return " ".join(part for part in (
+        f"{'unique ' if unique else ''}({', '.join(columns)})", *extra) if part)
+
+
+def _fks_by_columns(table: TableSnapshot) -> dict[tuple[Any, ...], set[str]]:
+    out: dict[tuple[Any, ...], set[str]] = {}
+    for fk in table["foreign_keys"]:
+        out.setdefault(tuple(fk[:3]), set()).add(fk[3] if len(fk) > 3 else "")
+    return out
+
+
+def _actions_text(actions: set[str]) -> str:
+    return " / ".join(sorted(a or "no actions" for a in actions))
 
 
 def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
@@ -237,15 +456,15 @@ def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
         out.append(Difference(migration, step, kind, name, _STATE_WORDS[step, present_before]))
 
     for key in sorted(set(expected) | set(actual)):
-        kind, _, table = key.partition(" ") if key.startswith(("view ", "trigger ")) \
+        kind, _, table = key.partition(" ") if key.startswith(_OBJECT_KINDS) \
             else ("table", "", key)
         if key not in actual or key not in expected:
             add(kind, table, key in expected)
             continue
-        if kind == "trigger" and expected[key] != actual[key]:
-            out.append(Difference(migration, step, kind, table,
-                                  f"defined differently {after} than {before}"))
         if kind != "table":
+            if expected[key] != actual[key]:
+                out.append(Difference(migration, step, kind, table,
+                                      f"defined differently {after} than {before}"))
             continue
         want, have = expected[key], actual[key]
         for column in sorted(set(want["columns"]) | set(have["columns"])):
@@ -262,6 +481,16 @@ def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
                     migration, step, "column", name,
                     f"default {want['defaults'][column] or 'none'} {before}, "
                     f"default {have['defaults'][column] or 'none'} {after}"))
+            elif want.get("comments", {}).get(column) != have.get("comments", {}).get(column):
+                out.append(Difference(
+                    migration, step, "column", name,
+                    f"{_comment(want['comments'][column])} {before}, "
+                    f"{_comment(have['comments'][column])} {after}"))
+        if want.get("comment") != have.get("comment"):
+            out.append(Difference(
+                migration, step, "table", table,
+                f"{_comment(want.get('comment'))} {before}, "
+                f"{_comment(have.get('comment'))} {after}"))
         if want["primary_key"] != have["primary_key"]:
             out.append(Difference(
                 migration, step, "primary key", table,
@@ -272,17 +501,26 @@ def compare(expected: Snapshot, actual: Snapshot, migration: str, step: str
             if index not in have["indexes"] or index not in want["indexes"]:
                 add("index", name, index in want["indexes"])
             elif want["indexes"][index] != have["indexes"][index]:
-                (wcols, wuniq), (hcols, huniq) = want["indexes"][index], have["indexes"][index]
                 out.append(Difference(
                     migration, step, "index", name,
-                    f"{'unique ' if wuniq else ''}({', '.join(wcols)}) {before}, "
-                    f"{'unique ' if huniq else ''}({', '.join(hcols)}) {after}"))
+                    f"{_index_text(want['indexes'][index])} {before}, "
+                    f"{_index_text(have['indexes'][index])} {after}"))
         for columns in sorted(set(want["unique"]) ^ set(have["unique"])):
             add("unique constraint", f"{table}({', '.join(columns)})",
                 columns in want["unique"])
-        for fk in sorted(set(want["foreign_keys"]) ^ set(have["foreign_keys"])):
-            add("foreign key", f"{table}({', '.join(fk[0])}) -> {fk[1]}({', '.join(fk[2])})",
-                fk in want["foreign_keys"])
+        for check in sorted(set(want.get("checks", ())) ^ set(have.get("checks", ()))):
+            add("check constraint", f"{table} CHECK ({check})", check in want.get("checks", ()))
+        # Foreign keys are told apart by their columns; their actions are compared.
+        want_fks, have_fks = _fks_by_columns(want), _fks_by_columns(have)
+        for fk in sorted(set(want_fks) | set(have_fks)):
+            name = f"{table}({', '.join(fk[0])}) -> {fk[1]}({', '.join(fk[2])})"
+            if fk not in have_fks or fk not in want_fks:
+                add("foreign key", name, fk in want_fks)
+            elif want_fks[fk] != have_fks[fk]:
+                out.append(Difference(
+                    migration, step, "foreign key", name,
+                    f"{_actions_text(want_fks[fk])} {before}, "
+                    f"{_actions_text(have_fks[fk])} {after}"))
     return out
 
 

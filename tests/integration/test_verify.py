@@ -217,3 +217,178 @@ def test_a_forgotten_trigger_and_a_wrong_default_are_caught(
     assert f"trigger {name}: absent before up, still present after down" in described, described
     assert any(line.startswith("column users.n: default ") and "0" in line and "1" in line
                for line in described), described
+
+
+# -- objects beyond tables: each case is a migration whose down is right and a copy whose
+# down is wrong ({n} is "r" or "w", so the two touch objects of their own), verified in
+# one run. The right downs write the SQL differently from the up before them (layout,
+# case, quotes): the database may keep such text as written, and that is no difference.
+
+Case = tuple[str, str, str, list[str]]  # up, right down, wrong down, lines the wrong gives
+
+
+def verify_cases(root: Path, url: str | None, db_kind: str, base_up: str, base_down: str,
+                 cases: dict[str, Case]) -> None:
+    write_migration(root, A, "".join(base_up.format(n=n) for n in "rw"),
+                    "".join(base_down.format(n=n) for n in "wr"))
+    ids: dict[str, tuple[str, str]] = {}
+    for number, (slug, (up, right, wrong, _)) in enumerate(cases.items()):
+        ids[slug] = (f"2024-02-01-{number:04d}00_{slug}_right",
+                     f"2024-02-01-{number:04d}01_{slug}_wrong")
+        write_migration(root, ids[slug][0], up.format(n="r"), right.format(n="r"))
+        write_migration(root, ids[slug][1], up.format(n="w"), wrong.format(n="w"))
+    report = verify(str(root), url, dialect=db_kind)
+    for slug, (_, _, _, expected) in cases.items():
+        right, wrong = ids[slug]
+        assert [str(d) for d in report.differences_of(right)] == [], slug
+        described = [f"{d.kind} {d.name}: {d.detail}" for d in report.differences_of(wrong)
+                     if d.step == "down"]
+        for line in expected:
+            assert line in described, (slug, described)
+    assert report.failing == [wrong for _, wrong in ids.values()]
+    assert report.verified == [A, *(i for pair in ids.values() for i in pair)]
+
+
+def test_foreign_key_actions_views_and_checks_are_compared(
+        tmp_path: Path, db_url: str, db_kind: str) -> None:
+    fk = ("CONSTRAINT users_{n}_org FOREIGN KEY (org_id) REFERENCES orgs_{n} (id)")
+
+    def users(actions: str) -> str:
+        if db_kind == "sqlite":  # no ALTER for constraints: the table is made again
+            return ("DROP TABLE users_{n};\nCREATE TABLE users_{n} (id INTEGER PRIMARY KEY, "
+                    f"org_id INTEGER, {fk} {actions});\n")
+        drop = "FOREIGN KEY" if db_kind == "mysql" else "CONSTRAINT"
+        return (f"ALTER TABLE users_{{n}} DROP {drop} users_{{n}}_org;\n"
+                f"ALTER TABLE users_{{n}} ADD {fk} {actions};\n")
+
+    def prices(check: str) -> str:
+        if db_kind == "sqlite":
+            return ("DROP TABLE prices_{n};\nCREATE TABLE prices_{n} (id INTEGER PRIMARY KEY, "
+                    f"amount INTEGER, CONSTRAINT prices_{{n}}_amount CHECK ({check}));\n")
+        return ("ALTER TABLE prices_{n} DROP CONSTRAINT prices_{n}_amount;\n"
+                f"ALTER TABLE prices_{{n}} ADD CONSTRAINT prices_{{n}}_amount CHECK ({check});\n")
+
+    def view(where: str) -> str:
+        replace = ("DROP VIEW cheap_{n};\nCREATE VIEW" if db_kind == "sqlite"
+                   else "CREATE OR REPLACE VIEW")
+        return f"{replace} cheap_{{n}} AS SELECT id, amount FROM prices_{{n}} WHERE {where};\n"
+
+    base_up = ("CREATE TABLE orgs_{n} (id INTEGER PRIMARY KEY);\n"
+               "CREATE TABLE users_{n} (id INTEGER PRIMARY KEY, org_id INTEGER, "
+               f"{fk} ON DELETE CASCADE);\n"
+               "CREATE TABLE prices_{n} (id INTEGER PRIMARY KEY, amount INTEGER, "
+               "CONSTRAINT prices_{n}_amount CHECK (amount > 0));\n"
+               "CREATE VIEW cheap_{n} AS SELECT id, amount FROM prices_{n} WHERE amount < 10;\n")
+    base_down = ("DROP VIEW cheap_{n};\nDROP TABLE prices_{n};\nDROP TABLE users_{n};\n"
+                 "DROP TABLE orgs_{n};\n")
+    verify_cases(tmp_path / "m", db_url if db_kind != "sqlite" else None, db_kind,
+                 base_up, base_down, {
+        "fk": (users("ON DELETE SET NULL"), users("ON  DELETE  cascade"), users(""), [
+            "foreign key users_w(org_id) -> orgs_w(id): ON DELETE CASCADE before up, "
+            "no actions after down"]),
+        "check": (prices("amount >= 0"), prices("(AMOUNT>0)" if db_kind != "sqlite" else
+                                                "amount>0"), prices("amount <> 0"), [
+            "check constraint prices_w CHECK (amount>0): present before up, missing after "
+            "down",
+            "check constraint prices_w CHECK (amount<>0): absent before up, still present "
+            "after down"]),
+        "view": (view("amount < 20"), view("amount<10").replace(" FROM", "\n  FROM"),
+                 "SELECT 1;\n", ["view cheap_w: defined differently after down than before up"]),
+    })
+
+
+@pytest.mark.only_on("sqlite", "postgres")
+def test_partial_and_expression_indexes_are_compared(tmp_path: Path, db_url: str,
+                                                     db_kind: str) -> None:
+    def index(name: str, rest: str) -> str:
+        return f"DROP INDEX {name}_{{n}};\nCREATE INDEX {name}_{{n}} ON accounts_{{n}} {rest};\n"
+
+    verify_cases(tmp_path / "m", db_url if db_kind != "sqlite" else None, db_kind,
+                 "CREATE TABLE accounts_{n} (id INTEGER PRIMARY KEY, email VARCHAR(50), "
+                 "active INTEGER);\n"
+                 "CREATE INDEX live_{n} ON accounts_{n} (email) WHERE active = 1;\n"
+                 "CREATE INDEX lower_{n} ON accounts_{n} (lower(email));\n",
+                 "DROP TABLE accounts_{n};\n", {
+        "partial": (index("live", "(email) WHERE active = 2"),
+                    index("live", '("email")\n  WHERE active=1'),
+                    index("live", "(email) WHERE active > 0"), [
+            "index live_w on accounts_w: (email) WHERE {} before up, (email) WHERE {} after "
+            "down".format(*(("(active=1)", "(active>0)") if db_kind == "postgres"
+                            else ("active=1", "active>0")))]),
+        "expression": (index("lower", "(upper(email))"), index("lower", "(LOWER( email ))"),
+                       index("lower", "(lower(email), id)"), [
+            "index lower_w on accounts_w: ({}) before up, ({}, id) after down".format(
+                *(["lower(email::text)"] * 2 if db_kind == "postgres"
+                  else ["lower(email)"] * 2))]),
+    })
+
+
+@pytest.mark.only_on("postgres")
+def test_postgres_functions_sequences_and_comments_are_compared(tmp_path: Path,
+                                                               db_url: str) -> None:
+    def double(body: str) -> str:
+        return (f"CREATE OR REPLACE FUNCTION double_{{n}}(x integer) RETURNS integer "
+                f"LANGUAGE sql AS $$ {body} $$;\n")
+
+    verify_cases(tmp_path / "m", db_url, "postgres",
+                 "CREATE TABLE notes_{n} (id INTEGER PRIMARY KEY, body TEXT);\n"
+                 "COMMENT ON TABLE notes_{n} IS 'what people wrote';\n"
+                 "COMMENT ON COLUMN notes_{n}.body IS 'markdown';\n"
+                 + double("SELECT x * 2"),
+                 "DROP TABLE notes_{n};\nDROP FUNCTION double_{n}(integer);\n", {
+        "changed_function": (double("SELECT x * 3"), double("select  x*2 -- as before"),
+                             "SELECT 1;\n", [
+            "function double_w(x integer): defined differently after down than before up"]),
+        "new_function": (
+            "CREATE FUNCTION tax_{n}(amount numeric) RETURNS numeric LANGUAGE sql "
+            "AS $$ SELECT amount * 0.2 $$;\n"
+            "CREATE PROCEDURE purge_{n}() LANGUAGE sql AS $$ DELETE FROM notes_{n} $$;\n",
+            "DROP FUNCTION tax_{n};\nDROP PROCEDURE purge_{n};\n", "SELECT 1;\n", [
+                "function tax_w(amount numeric): absent before up, still present after down",
+                "procedure purge_w(): absent before up, still present after down"]),
+        "sequence": ("CREATE SEQUENCE invoice_{n} START 1000;\n",
+                     "DROP SEQUENCE invoice_{n};\n", "SELECT 1;\n", [
+            "sequence invoice_w: absent before up, still present after down"]),
+        "comments": ("COMMENT ON TABLE notes_{n} IS 'notes';\n"
+                     "COMMENT ON COLUMN notes_{n}.body IS NULL;\n",
+                     "COMMENT ON TABLE notes_{n} IS 'what people wrote';\n"
+                     "COMMENT ON COLUMN notes_{n}.body IS 'markdown';\n",
+                     "COMMENT ON TABLE notes_{n} IS NULL;\n", [
+            "table notes_w: comment 'what people wrote' before up, no comment after down",
+            "column notes_w.body: comment 'markdown' before up, no comment after down"]),
+    })
+
+
+@pytest.mark.only_on("mysql")
+def test_mariadb_routines_sequences_and_comments_are_compared(tmp_path: Path,
+                                                              db_url: str) -> None:
+    verify_cases(tmp_path / "m", db_url, "mysql",
+                 "CREATE TABLE notes_{n} (id INTEGER PRIMARY KEY, "
+                 "body TEXT COMMENT 'markdown') COMMENT 'what people wrote';\n"
+                 "CREATE FUNCTION double_{n}(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;\n",
+                 "DROP TABLE notes_{n};\nDROP FUNCTION double_{n};\n", {
+        "changed_function": (
+            "DROP FUNCTION double_{n};\n"
+            "CREATE FUNCTION double_{n}(x INT) RETURNS INT DETERMINISTIC RETURN x * 3;\n",
+            "DROP FUNCTION double_{n};\n"
+            "CREATE FUNCTION double_{n}(x INT) RETURNS INT DETERMINISTIC RETURN  x*2;\n",
+            "DROP FUNCTION double_{n};\n"
+            "CREATE FUNCTION double_{n}(x BIGINT) RETURNS INT DETERMINISTIC RETURN x * 2;\n",
+            ["function double_w: defined differently after down than before up"]),
+        "new_routine": (
+            "CREATE FUNCTION tax_{n}(amount INT) RETURNS INT DETERMINISTIC RETURN amount;\n"
+            "CREATE PROCEDURE purge_{n}() DELETE FROM notes_{n};\n",
+            "DROP FUNCTION tax_{n};\nDROP PROCEDURE purge_{n};\n", "SELECT 1;\n", [
+                "function tax_w: absent before up, still present after down",
+                "procedure purge_w: absent before up, still present after down"]),
+        "sequence": ("CREATE SEQUENCE invoice_{n} START WITH 1000;\n",
+                     "DROP SEQUENCE invoice_{n};\n", "SELECT 1;\n", [
+            "sequence invoice_w: absent before up, still present after down"]),
+        "comments": ("ALTER TABLE notes_{n} COMMENT 'notes', "
+                     "MODIFY body TEXT COMMENT '';\n",
+                     "ALTER TABLE notes_{n} COMMENT 'what people wrote', "
+                     "MODIFY body TEXT COMMENT 'markdown';\n",
+                     "ALTER TABLE notes_{n} COMMENT '';\n", [
+            "table notes_w: comment 'what people wrote' before up, no comment after down",
+            "column notes_w.body: comment 'markdown' before up, no comment after down"]),
+    })

@@ -14,6 +14,7 @@ from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import ConfigError
 from switchy_guard.verify import (
     Difference,
+    canonical_sql,
     compare,
     scratch_database_for,
     snapshot,
@@ -265,6 +266,72 @@ def test_compare_names_every_kind_of_object() -> None:
         "m: foreign key a(x) -> b(id): present before up, missing after down",
         "m: table c: absent before up, still present after down",
         "m: view v: present before up, missing after down",
+    ]
+
+
+def test_compare_names_changed_definitions_actions_checks_and_comments() -> None:
+    before = {"a": {**table({"x": ("text", True)}, indexes={"a_x": (("x",), False, "WHERE x>0")},
+                            fks=[(("x",), "b", ("id",), "ON DELETE CASCADE")]),
+                    "checks": ["x<>''"], "comments": {"x": "the x"}, "comment": "as"},
+              "view v": {"definition": "select 1"}, "function f(integer)": {"definition": "1"},
+              "sequence s": {"definition": ""}}
+    after = {"a": {**table({"x": ("text", True)}, indexes={"a_x": (("x",), False, "")},
+                           fks=[(("x",), "b", ("id",), "")]),
+                   "checks": ["x<>'-'"], "comments": {"x": None}, "comment": None},
+             "view v": {"definition": "select 2"}, "function f(integer)": {"definition": "2"},
+             "procedure p": {"definition": ""}}
+    assert [str(d) for d in compare(before, after, "m", "down")] == [
+        "m: column a.x: comment 'the x' before up, no comment after down",
+        "m: table a: comment 'as' before up, no comment after down",
+        "m: index a_x on a: (x) WHERE x>0 before up, (x) after down",
+        "m: check constraint a CHECK (x<>''): present before up, missing after down",
+        "m: check constraint a CHECK (x<>'-'): absent before up, still present after down",
+        "m: foreign key a(x) -> b(id): ON DELETE CASCADE before up, no actions after down",
+        "m: function f(integer): defined differently after down than before up",
+        "m: procedure p: absent before up, still present after down",
+        "m: sequence s: present before up, missing after down",
+        "m: view v: defined differently after down than before up",
+    ]
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("CREATE VIEW v AS SELECT id,\n  email FROM users WHERE id > 1",
+     'create view "v" as select id, email from users where id>1'),
+    ("CREATE INDEX i ON t (lower(email)) WHERE a = 'X  y'",
+     "CREATE INDEX i ON t(LOWER( email ))\n  WHERE a='X  y' -- restored"),
+    ("AS $function$ SELECT x * 2 $function$", "AS $function$ select x*2 -- same $function$"),
+    ("a /* note */ b", "a b"),
+])
+def test_canonical_sql_ignores_layout_case_quotes_and_comments(one: str, other: str) -> None:
+    assert canonical_sql(one) == canonical_sql(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("WHERE a = 'x'", "WHERE a = 'X'"),  # string literals keep their case
+    ("SELECT a b", "SELECT ab"),
+    ("WHERE a > 1", "WHERE a >= 1"),
+    ("$$ SELECT x * 2 $$", "$$ SELECT x * 3 $$"),
+])
+def test_canonical_sql_keeps_what_means_something(one: str, other: str) -> None:
+    assert canonical_sql(one) != canonical_sql(other)
+
+
+def test_a_changed_partial_or_expression_index_is_caught_on_sqlite() -> None:
+    migrations = CodeMigrations()
+    migrations.add_sql(USERS, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, "
+                              "active INTEGER); CREATE INDEX live ON users (email) WHERE active "
+                              "= 1; CREATE INDEX lower_email ON users (lower(email))",
+                       "DROP TABLE users")
+    migrations.add_sql(INDEX, "DROP INDEX live; CREATE INDEX live ON users (email) WHERE\n"
+                              "active = 2; DROP INDEX lower_email",
+                       "DROP INDEX live; CREATE INDEX live ON users (email) WHERE\n active = 3;"
+                       "CREATE INDEX lower_email ON users (upper(email))")
+    report = verify(migrations)
+    assert [str(d) for d in report.differences if d.step == "down"] == [
+        f"{INDEX}: index live on users: (email) WHERE active=1 before up, "
+        "(email) WHERE active=3 after down",
+        f"{INDEX}: index lower_email on users: (lower(email)) before up, "
+        "(upper(email)) after down",
     ]
 
 
