@@ -129,8 +129,10 @@ def _skip_block_comment(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
         end = sql.find("*/", pos + 2)
         return (len(sql), False) if end < 0 else (end + 2, True)
     depth, cursor = 1, pos + 2
+    # Found again only once passed: searched from each opening, ``/*x/*x...*/`` was
+    # quadratic (120 KB took 5 s).
+    closing = sql.find("*/", cursor)
     while True:
-        closing = sql.find("*/", cursor)
         if closing < 0:
             return len(sql), False
         opening = sql.find("/*", cursor, closing)
@@ -142,6 +144,7 @@ def _skip_block_comment(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
             cursor = closing + 2
             if depth == 0:
                 return cursor, True
+            closing = sql.find("*/", cursor)
 
 
 def _skip_dollar(sql: str, pos: int) -> int | None:
