@@ -42,17 +42,18 @@ _PG_TOKEN = (
     (?P<comment>--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
   | (?P<space>\s+)
   | (?P<string>\$(?P<tag>(?:[^\W\d]\w*)?)\$[\s\S]*?(?:\$(?P=tag)\$|\Z)
-      |[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|'(?:[^']|'')*(?:'|\Z))
+      |[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|'(?:[^']|'')*(?:'|\Z))
   | (?P<quoted>"(?:[^"]|"")*(?:"|\Z))
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
   | (?P<punct>:=|<<|>>|[\s\S])
     """
 )
+# A string left open runs to the end, a last lone backslash too (see classify's tokens).
 _MY_TOKEN = (
     r"""
     (?P<comment>--(?=\s|\Z)[^\n]*|\#[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
   | (?P<space>\s+)
-  | (?P<string>'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|"(?:[^"\\]|\\[\s\S]|"")*(?:"|\Z))
+  | (?P<string>'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|"(?:[^"\\]|\\[\s\S]|"")*(?:"|\\?\Z))
   | (?P<quoted>`(?:[^`]|``)*(?:`|\Z))
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
   | (?P<punct>:=|[\s\S])

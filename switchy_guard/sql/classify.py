@@ -144,16 +144,18 @@ def tokenize_sqlparse(sql: str) -> list[Tok]:
 _TOKEN_TEMPLATE = r"""
     (?P<skip>\s+|--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
   | (?P<dollar>\$(\w*)\$[\s\S]*?(?:\$\3\$|\Z))
-  | (?P<string>[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|[NnBbXx]?STRING)
+  | (?P<string>[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|[NnBbXx]?STRING)
   | (?P<quoted>"(?:[^"]|"")*(?:"|\Z)|`(?:[^`]|``)*(?:`|\Z)BRACKET)
   | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
   | (?P<punct>::|<=|>=|<>|!=|\|\||[\s\S])
 """
 # Standard SQL strings double their quotes; MySQL's also take backslash escapes. SQLite
-# also quotes names in [brackets] (elsewhere a bracket is an array subscript).
+# also quotes names in [brackets] (elsewhere a bracket is an array subscript). One left
+# open runs to the end, a last lone backslash too: were it refused, each later quote
+# would start another scan to the end (quadratic: '\'\'\... 16 KB took 4 s).
 _PLAIN_STRING = r"'(?:[^']|'')*(?:'|\Z)"
-_BACKSLASH_STRING = r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)"
+_BACKSLASH_STRING = r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)"
 
 
 def _token_regex(string: str, bracket: str = "") -> re.Pattern[str]:

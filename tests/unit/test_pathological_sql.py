@@ -50,3 +50,14 @@ def test_many_nested_comment_openings_before_one_closing() -> None:
     seconds, codes = checked_in("DROP TABLE x;\n" + "/*x" * N + "*/\n", "postgres")
     assert seconds < LIMIT, seconds
     assert codes == ["SG301"]
+
+
+@pytest.mark.parametrize("sql", ["DROP TABLE x " + "'\\" * 20_000,
+                                 "BEGIN NOT ATOMIC DROP TABLE x " + "'\\" * 20_000,
+                                 "BEGIN NOT ATOMIC DROP TABLE x " + '"\\' * 20_000])
+def test_an_open_literal_ending_in_a_lone_backslash(sql: str) -> None:
+    # The tokenizers refused such a literal, so each quote in it started another scan to
+    # the end (40 KB took 20 s).
+    seconds, codes = checked_in(sql, "mysql")
+    assert seconds < LIMIT, seconds
+    assert "SG301" in codes
