@@ -174,22 +174,29 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
         inspector = inspect(conn)
         names = [n for n in sorted(inspector.get_table_names()) if not is_excluded(n, table)]
         sqlite_indexes = _sqlite_indexes(conn) if dialect == "sqlite" else {}
+        # Each get_multi_* is one query for every table on PostgreSQL (a query per table
+        # and question otherwise); SQLite and MySQL answer them table by table, as before.
+        described_all = _by_table(inspector.get_multi_columns())
+        indexes_all = _by_table(inspector.get_multi_indexes())
+        unique_all = _by_table(inspector.get_multi_unique_constraints())
+        foreign_keys_all = _by_table(inspector.get_multi_foreign_keys())
+        primary_keys = _by_table(inspector.get_multi_pk_constraint())
         checks = _mariadb_checks(conn) if mariadb else {
-            name: [c["sqltext"] for c in inspector.get_check_constraints(name)]
-            for name in names}
+            name: [c["sqltext"] for c in constraints]
+            for name, constraints in _by_table(inspector.get_multi_check_constraints()).items()}
         comments: dict[str, str | None] = {}
         if dialect != "sqlite":  # SQLite has no comments
-            comments = {key[1]: value.get("text")
-                        for key, value in inspector.get_multi_table_comment().items()}
+            comments = {name: value.get("text") or None
+                        for name, value in _by_table(inspector.get_multi_table_comment()).items()}
         for name in names:
-            described = inspector.get_columns(name)
+            described = described_all.get(name, [])
             columns = {
                 column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
                 for column in described
             }
             defaults = {column["name"]: column.get("default") for column in described}
             indexes = {str(index["name"]): _index(index)
-                       for index in inspector.get_indexes(name)}
+                       for index in indexes_all.get(name, [])}
             for index_name, parts in sqlite_indexes.get(name, {}).items():
                 # SQLAlchemy cuts a WHERE at its first line break and skips an index
                 # on expressions: the predicate and those come from the SQL text.
@@ -197,20 +204,21 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
                                        if index_name in indexes else parts)
             unique = sorted(
                 tuple(str(c) for c in constraint["column_names"])
-                for constraint in inspector.get_unique_constraints(name)
+                for constraint in unique_all.get(name, [])
             )
             foreign_keys = sorted(
                 (tuple(fk["constrained_columns"]), fk["referred_table"],
                  tuple(fk["referred_columns"]), _fk_actions(fk.get("options") or {}, dialect))
-                for fk in inspector.get_foreign_keys(name)
+                for fk in foreign_keys_all.get(name, [])
             )
-            primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+            primary_key = tuple((primary_keys.get(name) or {}).get("constrained_columns") or ())
             result[name] = {
                 "columns": columns, "defaults": defaults, "primary_key": primary_key,
                 "indexes": indexes,
                 "unique": unique, "foreign_keys": foreign_keys,
                 "checks": sorted(canonical_sql(str(c)) for c in checks.get(name, ())),
-                "comments": {column["name"]: column.get("comment") for column in described},
+                "comments": {column["name"]: column.get("comment") or None
+                             for column in described},
                 "comment": comments.get(name),
             }
         for name in sorted(inspector.get_view_names()):
@@ -233,6 +241,11 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
                 if not is_excluded(name, table):
                     result[f"sequence {name}"] = {"definition": ""}
     return result
+
+
+def _by_table(reflected: Mapping[tuple[str | None, str], Any]) -> dict[str, Any]:
+    """A ``get_multi_*`` answer keyed by table name (all are in the current schema)."""
+    return {name: value for (_, name), value in reflected.items()}
 
 
 def canonical_sql(sql: str) -> str:
