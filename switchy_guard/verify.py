@@ -2,10 +2,13 @@
 
 For each migration in order: snapshot the schema, apply up, snapshot, apply down, compare
 with the snapshot before up, apply up again and compare with the snapshot after the first
-up. Snapshots come from SQLAlchemy's inspector: tables, views, columns (type,
-nullability and default), primary keys, indexes (columns and uniqueness), unique
-constraints and foreign keys, and from the database's catalog: triggers and their
-definitions; the tracking table and its side tables (``<table>_*``) are left out.
+up. Snapshots come from SQLAlchemy's inspector: tables and their comments, views and
+their definitions, columns (type, nullability, default and comment), primary keys,
+indexes (columns or expressions, uniqueness, WHERE and options), unique and CHECK
+constraints and foreign keys (with their actions), and from the database's catalog:
+triggers, functions and procedures (PostgreSQL, MySQL/MariaDB) and sequences
+(PostgreSQL, MariaDB) with their definitions; the tracking table and its side tables
+(``<table>_*``) are left out. Definitions are compared in :func:`canonical_sql` form.
 
 Only the scratch database is touched: a temporary SQLite file by default, the URL given
 (which must hold an empty database), or a fresh database created beside the ``-d``
@@ -71,7 +74,8 @@ class Difference:
     ``step`` is ``"down"`` (compared with the schema before up), ``"re-up"`` (compared
     with the schema after the first up) or ``"up"`` (the first up itself failed).
     ``kind`` is ``table``, ``view``, ``column``, ``primary key``, ``index``,
-    ``unique constraint``, ``foreign key`` or ``migration`` (a script that failed).
+    ``unique constraint``, ``check constraint``, ``foreign key``, ``trigger``,
+    ``function``, ``procedure``, ``sequence`` or ``migration`` (a script that failed).
     """
 
     migration: str
