@@ -225,7 +225,10 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
                              for column in described},
                 "comment": comments.get(name),
             }
-        for name in sorted(inspector.get_view_names()):
+        views = inspector.get_view_names()
+        if dialect == "postgresql":  # a materialized view shares the views' names
+            views += inspector.get_materialized_view_names()
+        for name in sorted(views):
             if not is_excluded(name, table):
                 result[f"view {name}"] = {
                     "definition": canonical_sql(_DEFINER.sub(

@@ -334,8 +334,10 @@ def test_postgres_functions_sequences_and_comments_are_compared(tmp_path: Path,
                  "CREATE TABLE notes_{n} (id INTEGER PRIMARY KEY, body TEXT);\n"
                  "COMMENT ON TABLE notes_{n} IS 'what people wrote';\n"
                  "COMMENT ON COLUMN notes_{n}.body IS 'markdown';\n"
+                 "CREATE MATERIALIZED VIEW counts_{n} AS SELECT count(*) AS n FROM notes_{n};\n"
                  + double("SELECT x * 2"),
-                 "DROP TABLE notes_{n};\nDROP FUNCTION double_{n}(integer);\n", {
+                 "DROP MATERIALIZED VIEW counts_{n};\nDROP TABLE notes_{n};\n"
+                 "DROP FUNCTION double_{n}(integer);\n", {
         "changed_function": (double("SELECT x * 3"), double("select  x*2 -- as before"),
                              "SELECT 1;\n", [
             "function double_w(x integer): defined differently after down than before up"]),
@@ -346,6 +348,12 @@ def test_postgres_functions_sequences_and_comments_are_compared(tmp_path: Path,
             "DROP FUNCTION tax_{n};\nDROP PROCEDURE purge_{n};\n", "SELECT 1;\n", [
                 "function tax_w(amount numeric): absent before up, still present after down",
                 "procedure purge_w(): absent before up, still present after down"]),
+        "materialized_view": (
+            "DROP MATERIALIZED VIEW counts_{n};\nCREATE MATERIALIZED VIEW counts_{n} AS "
+            "SELECT count(body) AS n FROM notes_{n};\n",
+            "DROP MATERIALIZED VIEW counts_{n};\nCREATE MATERIALIZED VIEW counts_{n} AS "
+            "SELECT COUNT(*) n FROM notes_{n};\n", "SELECT 1;\n", [
+                "view counts_w: defined differently after down than before up"]),
         "sequence": ("CREATE SEQUENCE invoice_{n} START 1000;\n",
                      "DROP SEQUENCE invoice_{n};\n", "SELECT 1;\n", [
             "sequence invoice_w: absent before up, still present after down"]),
