@@ -11,6 +11,7 @@ import time
 import pytest
 
 from switchy_guard.migration import Migration
+from switchy_guard.sql.classify import render, tokenize
 from switchy_guard.validation import validate
 
 N = 100_000
@@ -69,3 +70,13 @@ def test_one_statement_with_thousands_of_findings() -> None:
         "ALTER TABLE x " + ", ".join(f"DROP PARTITION p{i}" for i in range(10_000)), "mysql")
     assert seconds < LIMIT, seconds
     assert codes.count("SG301") == 10_000
+
+
+def test_rendering_a_long_default_or_type() -> None:
+    # render() copied its text so far at each parenthesis, comma or dot (quadratic:
+    # 8 s for this one; a DEFAULT f(f(f(... of 400 KB took seconds in check).
+    toks = tokenize("f(a, b." * N)
+    started = time.monotonic()
+    text = render(toks)
+    assert time.monotonic() - started < 1.0
+    assert text.startswith("f(a, b.f(a, b.f(")
