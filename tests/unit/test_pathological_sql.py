@@ -80,3 +80,14 @@ def test_rendering_a_long_default_or_type() -> None:
     text = render(toks)
     assert time.monotonic() - started < 1.0
     assert text.startswith("f(a, b.f(a, b.f(")
+
+
+def test_thousands_of_allows_before_a_statement_with_thousands_of_findings() -> None:
+    # Each finding was matched against every allow (quadratic).
+    n = 8_000
+    seconds, codes = checked_in(
+        "-- switchy-guard: allow volatile-default -- r\n" * n
+        + "-- switchy-guard: allow SG301 -- r\n"
+        + "ALTER TABLE x " + ", ".join(f"DROP PARTITION p{i}" for i in range(n)), "mysql")
+    assert seconds < LIMIT, seconds
+    assert codes == ["SG901"] * n  # the drops allowed, the other allows unused
