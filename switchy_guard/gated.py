@@ -18,7 +18,6 @@ import subprocess
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
@@ -28,7 +27,7 @@ from .db import connect_for_write, database_reason, mask_text
 from .errors import LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
-from .locking import HeldLock, hold_migration_lock
+from .locking import HeldLock
 from .policy import PolicyChoice
 from .runner import Migrator, RunResult, Strategy, check_strategy
 
@@ -162,12 +161,8 @@ def gated_run(
                              else policy.lock_timeout)
     # Bad input fails here, before the database is touched (not even the lock record).
     check_strategy(strategy, migrator.migrations())
-    lock: AbstractContextManager[HeldLock] = (
-        hold_migration_lock(migrator.engine, migrator.tracking.name, migrator.lock_timeout)
-        if policy.require_lock else nullcontext(HeldLock(""))
-    )
     try:
-        with lock as held:
+        with migrator.locked(policy.require_lock) as held:
             return _gated_run_locked(migrator, direction, strategy, options, journal, show,
                                      retry_failed, require_checksum_validation, held,
                                      from_start)

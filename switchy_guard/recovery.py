@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 from .audit import AuditJournal
 from .db import connect, connect_for_write
 from .errors import ConfigError, Refused
-from .locking import migration_lock
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
@@ -51,8 +50,7 @@ class ChecksumReport:
 @contextmanager
 def _locked(migrator: Migrator) -> Iterator[Connection]:
     """A connection held under the migration lock, as every writing operation needs."""
-    with migration_lock(migrator.engine, migrator.tracking.name, migrator.lock_timeout), \
-            connect(migrator.engine) as conn:
+    with migrator.locked(), connect(migrator.engine) as conn:
         yield conn
 
 
