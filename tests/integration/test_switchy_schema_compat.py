@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from switchy_guard.db import parse_url
+from switchy_guard.runner import Migrator
+from switchy_guard.tracking import TrackingTable
 from tests.cli_helpers import run_cli, write_migration
 
 TABLE = "__moosicbox_schema_migrations"
@@ -215,21 +217,30 @@ def test_mark_all_completed_scopes_and_drop(moosicbox: tuple[Path, str]) -> None
     assert code == 0 and "4 verified, 0 mismatched, 0 unknown" in out
 
 
-def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.recovery import mark_all_completed
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
-
+def _one_row_of_each_state(
+    tmp_path: Path, db_url: str, checksums: tuple[tuple[str, str], ...] = (("x", "y"),) * 3
+) -> Migrator:
+    """IDS as migrations under tmp_path/m, the first three recorded failed, in_progress
+    and completed with these (up, down) checksums, the fourth pending."""
     root = tmp_path / "m"
     for migration_id in IDS:
         write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
     migrator = Migrator(root, db_url)
-    tracking = TrackingTable()
     with migrator.engine.begin() as conn:
+        tracking = TrackingTable()
         tracking.ensure(conn)
-        tracking.record(conn, IDS[0], "failed", "x", "y", "boom")
-        tracking.record(conn, IDS[1], "in_progress", "x", "y")
-        tracking.record(conn, IDS[2], "completed", "x", "y")
+        for migration_id, status, (up, down) in zip(
+            IDS, ("failed", "in_progress", "completed"), checksums, strict=False
+        ):
+            tracking.record(conn, migration_id, status, up, down,
+                            "boom" if status == "failed" else None)
+    return migrator
+
+
+def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url: str) -> None:
+    from switchy_guard.recovery import mark_all_completed
+
+    migrator = _one_row_of_each_state(tmp_path, db_url)
 
     def statuses() -> dict[str, str]:
         return {i: r.status for i, r in migrator.state().rows.items()}
@@ -253,26 +264,16 @@ def test_mark_all_completed_flags_combine(tmp_path: Path, db_url: str) -> None:
     """CLI.md gives --include-failed and --include-in-progress as separate flags: both at
     once turn both kinds of row to completed, and the journal says which scopes ran."""
     from switchy_guard.audit import AuditJournal
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
 
     root = tmp_path / "m"
-    for migration_id in IDS:
-        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
-    migrator = Migrator(root, db_url)
-    with migrator.engine.begin() as conn:
-        tracking = TrackingTable()
-        tracking.ensure(conn)
-        tracking.record(conn, IDS[0], "failed", "x", "y", "boom")
-        tracking.record(conn, IDS[1], "in_progress", "x", "y")
-        tracking.record(conn, IDS[2], "completed", "x", "y")
+    migrator = _one_row_of_each_state(tmp_path, db_url)
     result = run_cli("mark-all-completed", "--include-failed", "--include-in-progress",
                      "--force", "--format", "json", "-m", root, "-d", db_url)
     assert result.code == 0, result.err
     assert json.loads(result.out)["marked"] == [IDS[0], IDS[1], IDS[3]]
     assert {r.status for r in migrator.state().rows.values()} == {"completed"}
     with migrator.engine.connect() as conn:
-        details = [e.detail for e in AuditJournal(tracking.name).entries(conn)]
+        details = [e.detail for e in AuditJournal(TrackingTable().name).entries(conn)]
     assert "scope=include-failed+include-in-progress drop=False: 3 marked completed" in details
 
 
@@ -284,19 +285,11 @@ def test_mark_all_completed_all_leaves_completed_rows_alone(
     row is updated in place (update_migration_status), keeping run_on and the checksums it
     ran with. Rewriting completed rows with the current checksums would hide drift that
     switchy-migrate validate still reports."""
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
 
     root = tmp_path / "m"
-    for migration_id in IDS:
-        write_migration(root, migration_id, "SELECT 1;\n", "SELECT 1;\n")
-    migrator = Migrator(root, db_url)
-    tracking = TrackingTable()
-    with migrator.engine.begin() as conn:
-        tracking.ensure(conn)
-        tracking.record(conn, IDS[0], "failed", "a" * 64, "b" * 64, "boom")
-        tracking.record(conn, IDS[1], "in_progress", "c" * 64, "d" * 64)
-        tracking.record(conn, IDS[2], "completed", "e" * 64, "f" * 64)
+    migrator = _one_row_of_each_state(
+        tmp_path, db_url, checksums=(("a" * 64, "b" * 64), ("c" * 64, "d" * 64),
+                                     ("e" * 64, "f" * 64)))
     before = migrator.state().rows
     result = run_cli("mark-all-completed", "--all", "--force", "--format", "json",
                      "-m", root, "-d", db_url)
