@@ -60,6 +60,11 @@ class RowCounter:
         self._tables: dict[str, dict[str, str]] = {}  # folded schema -> folded -> live
         self._columns: dict[Table, dict[str, str]] = {}
         self.problems: list[str] = []  # counts the database refused
+        # Nothing of the plan is applied while it is reported: the live answers hold for
+        # the whole report, so each is asked once (a cascade walk asks again per DELETE).
+        self._counted: dict[tuple[Table, str | None], tuple[int, bool, int | None]] = {}
+        self._estimates: dict[Table, int | None] = {}
+        self._referencing: dict[Table, list[_ForeignKey]] = {}
 
     def fold(self, name: str) -> str:
         return name.lower() if self.folds else name
@@ -93,6 +98,10 @@ class RowCounter:
             self._columns[table] = {self.fold(n): n for n in names}
         return self._columns[table].get(self.fold(column))
 
+    def label(self, table: Table) -> str:
+        """How the report names ``table``: schema-qualified outside the default schema."""
+        return table[1] if table[0] == self.default_schema else f"{table[0]}.{table[1]}"
+
     def quoted(self, table: Table) -> str:
         schema, name = table
         if schema == self.default_schema:
@@ -100,6 +109,11 @@ class RowCounter:
         return f"{self._quote.quote_schema(schema)}.{self._quote.quote(name)}"
 
     def _estimate(self, table: Table) -> int | None:
+        if table not in self._estimates:
+            self._estimates[table] = self._statistics(table)
+        return self._estimates[table]
+
+    def _statistics(self, table: Table) -> int | None:
         if self.dialect == "postgres":
             # A partitioned table has no statistics of its own: its leaf partitions'
             # (those never analyzed count as none, so it is a lower bound).
@@ -135,6 +149,11 @@ class RowCounter:
             return None, False, None
 
     def _rows(self, table: Table, column: str | None) -> tuple[int, bool, int | None]:
+        if (table, column) not in self._counted:
+            self._counted[table, column] = self._count_rows(table, column)
+        return self._counted[table, column]
+
+    def _count_rows(self, table: Table, column: str | None) -> tuple[int, bool, int | None]:
         estimate = self._estimate(table)
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return estimate, True, None
@@ -162,6 +181,11 @@ class RowCounter:
     def referencing(self, table: Table) -> list[_ForeignKey]:
         """The foreign keys that reference ``table`` (on SQLite only while the session
         enforces them, as only then do they cascade)."""
+        if table not in self._referencing:
+            self._referencing[table] = self._foreign_keys_to(table)
+        return self._referencing[table]
+
+    def _foreign_keys_to(self, table: Table) -> list[_ForeignKey]:
         if self.dialect == "postgres":
             rows = self.conn.execute(text(
                 "SELECT n.nspname, c.relname, con.confdeltype = 'c',"
@@ -243,12 +267,9 @@ def _cascades(index: int, root: Table, every_row: bool, counter: RowCounter,
         for fk in counter.referencing(parent):
             if fk.child in path or not (fk.cascade or truncate):
                 continue
-            name = fk.child[1] if fk.child[0] == counter.default_schema else \
-                f"{fk.child[0]}.{fk.child[1]}"
-            origin = parent[1] if parent[0] == counter.default_schema else \
-                f"{parent[0]}.{parent[1]}"
-            what = (f"truncate (CASCADE from {origin})" if truncate
-                    else f"delete (ON DELETE CASCADE from {origin})")
+            name = counter.label(fk.child)
+            what = (f"truncate (CASCADE from {counter.label(parent)})" if truncate
+                    else f"delete (ON DELETE CASCADE from {counter.label(parent)})")
             condition: str | None
             if truncate or deleted is None:
                 condition = "" if truncate else None
