@@ -256,12 +256,11 @@ def load_policies(policy_dir: str | Path | None, *, cwd: Path | None = None) -> 
 def database_target(url: Any) -> str:
     """What ``match_urls`` patterns are matched against: ``host/database``, or the
     database file's absolute path for SQLite (``:memory:`` for an in-memory one)."""
-    from sqlalchemy.engine import make_url
+    from .db import parse_url, sqlite_file
 
-    parsed = make_url(url) if isinstance(url, str) else url
+    parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ":memory:"
-        return database if database.startswith((":memory:", "file:")) \
-            else str(Path(database).resolve())
+        database = sqlite_file(parsed)
+        return ":memory:" if database is None else str(Path(database).resolve())
     host = parsed.host or "localhost"
     return f"{host}/{parsed.database or ''}"

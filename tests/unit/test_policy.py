@@ -134,6 +134,23 @@ def test_database_target() -> None:
     assert database_target("mysql+pymysql://u@/app") == "localhost/app"
     assert database_target("sqlite:///:memory:") == ":memory:"
     assert database_target("sqlite:///relative.db") == str(Path("relative.db").resolve())
+    # The spellings the rest of the tool accepts name the same file here too.
+    assert database_target("sqlite:relative.db") == str(Path("relative.db").resolve())
+    assert database_target("sqlite:///file:/srv/prod.db?mode=ro&uri=true") == "/srv/prod.db"
+
+
+def test_check_gate_with_a_database_reads_urls_as_every_verb_does(tmp_path: Path) -> None:
+    """check --gate -d chose its policy through SQLAlchemy's own URL parser: the short
+    sqlite: form was 'database error', exit 3, and a mistyped URL exit 3 too."""
+    from tests.cli_helpers import run_cli, write_migration
+
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n",
+                    "DROP TABLE a;\n")
+    ok = run_cli("check", "--gate", "-m", root, "-d", f"sqlite:{tmp_path / 'app.db'}")
+    assert ok.code == 0, ok
+    bad = run_cli("check", "--gate", "-m", root, "-d", "postgres//u:pw@h/db")
+    assert bad.code == 2 and "invalid database URL" in bad.err and "pw" not in bad.err
 
 
 def test_load_policy_reads_one_file(tmp_path: Path) -> None:
