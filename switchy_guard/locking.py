@@ -187,7 +187,9 @@ def hold_migration_lock(
             record.write(conn, command, session=str(session_id(conn)))
         except BaseException:
             # Not ours to clear (the record is not written; clearing may be refused too
-            # and hide why): release the lock and report the write's own failure.
+            # and hide why): release the lock and report the write's own failure. A
+            # failed statement leaves PostgreSQL's transaction aborted: roll it back first.
+            conn.rollback()
             _release_server_lock(conn, params)
             raise
         try:

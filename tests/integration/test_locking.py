@@ -155,3 +155,27 @@ def test_two_paths_to_one_sqlite_file_share_its_lock(tmp_path: Path) -> None:
             pytest.raises(LockTimeout):
         other.migrate()
     engine.dispose()
+
+
+def test_a_lock_record_that_cannot_be_written_is_reported_as_itself(tmp_path: Path,
+                                                                     db_url: str) -> None:
+    """A lock record table of another shape: the write fails, and on PostgreSQL the
+    release that followed failed on the aborted transaction and hid the cause."""
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_database_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE __switchy_migrations_lock (something INTEGER)")
+    try:
+        with pytest.raises(DBAPIError) as info, \
+                migration_lock(engine, "__switchy_migrations", timeout=1):
+            pass
+        assert "aborted" not in str(info.value)
+        assert "host" in str(info.value) or "os_user" in str(info.value), info.value
+        # The lock was released: it can be taken again at once.
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE __switchy_migrations_lock")
+        with migration_lock(engine, "__switchy_migrations", timeout=1):
+            pass
+    finally:
+        engine.dispose()
