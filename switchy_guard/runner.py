@@ -13,6 +13,7 @@ failure says exactly what was applied.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -491,6 +492,13 @@ class Migrator:
             return self._run_pinned(conn, plan, held)
         finally:
             self.tracking.unpin_schema()
+            if conn.dialect.name == "postgresql":
+                # Once per run: a SET the migrations' text does not show (inside a
+                # function they call) must not go back to the pool with the connection.
+                with contextlib.suppress(DBAPIError):
+                    conn.rollback()
+                    _reset_session(conn)
+                    conn.commit()
 
     def _run_pinned(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
         started = time.perf_counter()

@@ -296,6 +296,24 @@ def test_a_search_path_set_by_a_migration_ends_with_it(
     assert len(migrator.state().rows) == 5
 
 
+@pytest.mark.only_on("postgres")
+def test_a_search_path_a_function_sets_does_not_hide_the_tracking_table(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A SET the migration's text does not show (inside a function it calls) is not
+    undone by RESET ALL; the runner's own tables stay found because they are named by
+    schema during a run (without that: relation "__switchy_migrations" does not exist)."""
+    root = tmp_path / "m"
+    write(root, A,
+          "CREATE FUNCTION empty_path() RETURNS void LANGUAGE sql AS "
+          "$$ SELECT set_config('search_path', '', false) $$;\n")
+    write(root, "2024-01-02-000000_call", "SELECT public.empty_path();\n")
+    write(root, "2024-01-03-000000_after", "CREATE TABLE public.after_call (id int);\n")
+    migrator = Migrator(root, db_url)
+    assert len(migrator.migrate().done) == 3
+    assert {row.status for row in migrator.state().rows.values()} == {"completed"}
+
+
 @pytest.mark.only_on("mysql")
 def test_lock_tables_in_a_migration_does_not_break_its_progress_record(
     tmp_path: Path, db_url: str
