@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -140,8 +141,15 @@ def _restates_type(table: str, action: AlterAction, ctx: StatementContext) -> bo
     return (
         action.type is not None
         and is_same_type(ctx.schema.column_type(table, action.column or ""), action.type)
-        and not _RETYPING.search(ctx.statement.text)
+        and not _retypes(ctx.statement.text)
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _retypes(statement: str) -> bool:
+    # Once per statement, not once per action: an ALTER of 4,000 restated MODIFYs scanned
+    # its whole text 8,000 times (30 s). A str caches its hash, so a hit costs nothing.
+    return _RETYPING.search(statement) is not None
 
 
 def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
