@@ -25,6 +25,7 @@ migration runs, so they are left alone.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -299,14 +300,16 @@ class _Expander:
         self.root = root
         self.dialect = dialect
         self.out: list[tuple[Statement, StatementInfo]] = []
+        # Counting newlines from the start for each offset made a DO block of 40,000
+        # statements take 28 s: the line starts are found once.
+        self._starts = _line_starts(root.text)
 
     def position(self, offset: int) -> tuple[int, int]:
         """File line and column of an offset in the root statement's text."""
-        text = self.root.text
-        newline = text.rfind("\n", 0, offset)
-        if newline < 0:
+        lines = bisect.bisect_right(self._starts, offset) - 1
+        if lines == 0:
             return self.root.line, self.root.column + offset
-        return self.root.line + text.count("\n", 0, offset), offset - newline
+        return self.root.line + lines, offset - self._starts[lines] + 1
 
     def line(self, to_root: _ToRoot, offset: int) -> int:
         return self.position(to_root(offset))[0]

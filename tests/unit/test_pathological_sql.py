@@ -106,3 +106,12 @@ def test_an_alter_restating_thousands_of_column_types_is_linear() -> None:
     codes = {f.code for f in validate([create, alter], "mysql", plan_ids={alter.id}).findings}
     assert time.monotonic() - started < LIMIT
     assert not codes & {"SG405", "SG409"}  # restated, not changed
+
+
+def test_a_do_block_of_thousands_of_statements_is_linear() -> None:
+    """Each inner statement's position counted the block's newlines from its start:
+    40,000 one-line UPDATEs took 28 s."""
+    body = "".join(f"  UPDATE t SET a = {i} WHERE id = {i};\n" for i in range(20_000))
+    seconds, codes = checked_in(f"DO $$\nBEGIN\n{body}END $$;\n", "postgres")
+    assert seconds < LIMIT, seconds
+    assert "SG603" not in codes
