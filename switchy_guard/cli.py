@@ -926,13 +926,12 @@ def main(
             raise
         if debug:
             traceback.print_exc(file=err)
-        from .db import access_refused
+        from .db import access_refused, database_reason
 
         # The database refusing this user (a privilege, a read-only database) is a
         # matter of configuration: exit 2, like other bad configuration.
         failure: SwitchyError = (
-            ConfigError(f"'{args.verb}': the database refused it: "
-                        f"{_database_message(error).removeprefix('database error: ')}")
+            ConfigError(f"'{args.verb}': the database refused it: {database_reason(error)}")
             if isinstance(error, DBAPIError) and access_refused(error)
             else DatabaseUnavailable(_database_message(error))
         )

@@ -33,6 +33,7 @@ from .state import MigrationState, MigrationStatus, dirty_cause, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
 
 if TYPE_CHECKING:
+    from .records import StatementProgress
     from .sql import Statement
 
 Direction = Literal["up", "down"]
@@ -297,8 +298,8 @@ class Migrator:
         if failed and not retry_failed:
             first = next(e for e in state.failed() if e.migration is not None)
             reason = (first.row.failure_reason if first.row else None) or "no reason recorded"
-            progress = first.progress
-            if progress and progress.statements_applied and progress.direction == "up":
+            progress = _left_applied(first)
+            if progress is not None:
                 # Run statement by statement: what ran stayed, and a retry starts over.
                 raise Refused(
                     f"migration {first.id} failed earlier ({_first_line(reason)}) after "
@@ -849,12 +850,19 @@ def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:
         )
 
 
+def _left_applied(entry: MigrationStatus) -> StatementProgress | None:
+    """The progress of a failed up run statement by statement that left some applied."""
+    progress = entry.progress
+    if progress and progress.statements_applied and progress.direction == "up":
+        return progress
+    return None
+
+
 def _refuse_partial_reruns(state: MigrationState, rerun: set[str]) -> None:
     """Refused when a failed migration about to be re-run left statements applied."""
     for entry in state.failed():
-        progress = entry.progress
-        if (entry.id in rerun and progress and progress.statements_applied
-                and progress.direction == "up"):
+        progress = _left_applied(entry)
+        if entry.id in rerun and progress is not None:
             raise Refused(
                 f"migration {entry.id} failed after {progress.statements_applied} of "
                 f"{progress.statements_total} statements were applied, which stay applied; a "
