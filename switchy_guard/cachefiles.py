@@ -11,10 +11,12 @@ only this user may read and write.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def read_private(path: Path) -> bytes | None:
@@ -49,3 +51,19 @@ def write_private(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def read_private_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path`` (read as :func:`read_private` reads), or None when it
+    is missing, not this user's alone, not JSON or not an object."""
+    raw = read_private(path)
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_private_json(path: Path, data: dict[str, Any]) -> None:
+    """:func:`write_private` of ``data`` as compact JSON."""
+    write_private(path, json.dumps(data, separators=(",", ":")).encode("utf-8"))

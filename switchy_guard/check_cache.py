@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .cachefiles import read_private, write_private
+from .cachefiles import read_private_json, write_private_json
 
 RACY_SECONDS = 2.0
 _CODE_PARTS = ("rules", "sql", "validation.py", "check.py", "findings.py", "migration.py",
@@ -139,7 +138,7 @@ class CheckCache:
             return None
         if self._content is None:
             files, folders = self._walk
-            known = _read_json(self.index_path)
+            known = read_private_json(self.index_path)
             index = known.get("files") if known else None
             if not isinstance(index, dict):
                 index = {}
@@ -170,7 +169,7 @@ class CheckCache:
 
     def load(self) -> dict[str, Any] | None:
         """The cached report for the current files, or None."""
-        data = _read_json(self.path)
+        data = read_private_json(self.path)
         report = data.get("report") if data else None
         if not isinstance(report, dict) or data is None:
             return None
@@ -191,19 +190,5 @@ class CheckCache:
         index = {relative: entry[:3] for relative, entry in self._content[1].items()
                  if entry[3]}
         with contextlib.suppress(OSError):
-            _write_json(self.index_path, {"files": index})
-            _write_json(self.path, {"key": self.key, "content": content, "report": report})
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    # Only this user's own files: one written by someone else could hide findings.
-    raw = read_private(path)
-    try:
-        data = json.loads(raw.decode("utf-8")) if raw is not None else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    write_private(path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+            write_private_json(self.index_path, {"files": index})
+            write_private_json(self.path, {"key": self.key, "content": content, "report": report})

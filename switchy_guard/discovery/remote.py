@@ -52,7 +52,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..cachefiles import read_private, write_private
+from ..cachefiles import read_private, read_private_json, write_private
 from ..checksum import checked_mode, script_checksum
 from ..db import mask_text
 from ..errors import InputError, SourceUnavailable
@@ -262,18 +262,11 @@ class RemoteMigrations:
 
     def _read_index(self) -> bytes:
         body_path, meta_path = self._index_paths()
-        cached: bytes | None = None
-        meta: dict[str, str] = {}
         # Only this user's own files: another's could hand a run a different index.
-        try:
-            cached = read_private(body_path)
-            meta_bytes = read_private(meta_path)
-            meta = json.loads(meta_bytes) if meta_bytes is not None else {}
-            if cached is None or not isinstance(meta, dict) or meta.get(
-                    "sha256") != _sha256(cached):
-                cached, meta = None, {}  # damaged: never served
-        except ValueError:
-            cached, meta = None, {}
+        cached = read_private(body_path)
+        meta = read_private_json(meta_path) or {}
+        if cached is None or meta.get("sha256") != _sha256(cached):
+            cached, meta = None, {}  # damaged: never served
         if self.offline:
             if cached is None:
                 raise SourceUnavailable(
