@@ -207,3 +207,22 @@ def test_sarif_uris_are_uri_references_inside_the_base(tmp_path: Path) -> None:
             for r in doc["runs"][0]["results"]]
     assert uris == ["m/2024-01-01-000000_a%20b%25/up.sql",
                     (tmp_path / "repo" / "db" / "2024-01-01-000000_a b%" / "up.sql").as_uri()]
+
+
+def test_text_on_a_colour_terminal_says_the_same_as_plain_text(tmp_path: Path) -> None:
+    """Two paths print findings: plain text (logs, pipes) and a styled rich Text on a
+    colour terminal. Without its escapes the styled one must read the same, SQL with
+    [brackets] included (no markup is read from it)."""
+    import re
+    from dataclasses import replace
+
+    items = findings(tmp_path)
+    items[0] = replace(items[0], message="drops [users].[email] [bold]now[/]")
+    summary = CheckSummary.of(items, 1, 3)
+    plain, styled = io.StringIO(), io.StringIO()
+    print_text(Console(file=plain, no_color=True, width=200), items, summary)
+    colour = Console(file=styled, force_terminal=True, color_system="standard", width=200)
+    print_text(colour, items, summary)
+    assert "\x1b[" in styled.getvalue()  # the styled path ran
+    assert re.sub(r"\x1b\[[0-9;]*m", "", styled.getvalue()) == plain.getvalue()
+    assert "drops [users].[email] [bold]now[/]" in plain.getvalue()
