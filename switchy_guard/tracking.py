@@ -103,7 +103,7 @@ class TrackingTable:
         self.progress_name = f"{self.name}_statements"
         # PostgreSQL schema the tables are named by while a run is pinned (see pin_schema).
         self.schema: str | None = None
-        self._progress_upgraded = False
+        self._progress_ready = False  # ensure_progress done in this run
 
     def quoted(self, conn: Connection, name: str | None = None) -> str:
         """The table name (or ``name``) quoted for this connection's dialect (qualified
@@ -119,6 +119,7 @@ class TrackingTable:
         runner's own writes still find them after a migration changed the search_path
         (pg_dump output empties it). ``unpin_schema`` ends that."""
         self.schema = None
+        self._progress_ready = False  # a new run: the table may have gone meanwhile
         if connection_dialect(conn) != "postgres":
             return
         self.schema = conn.execute(
@@ -346,19 +347,18 @@ class TrackingTable:
     def ensure_progress(self, conn: Connection) -> None:
         """Create the statement-progress table when absent; give one from an earlier
         release its ``direction`` column (its rows were all written by ``up`` runs)."""
+        if self._progress_ready:  # looked at once per run, not per migration
+            return
         inspector = inspect(conn)
         table = self.quoted(conn, self.progress_name)
         if not inspector.has_table(self.progress_name, schema=self.schema):
             conn.exec_driver_sql(_CREATE_PROGRESS.format(t=table))
-            return
-        if self._progress_upgraded:  # looked at once per run, not per migration
-            return
-        columns = inspector.get_columns(self.progress_name, schema=self.schema)
-        if "direction" not in {c["name"].lower() for c in columns}:
+        elif "direction" not in {c["name"].lower() for c in inspector.get_columns(
+                self.progress_name, schema=self.schema)}:
             conn.exec_driver_sql(
                 f"ALTER TABLE {table} ADD COLUMN direction VARCHAR(4) NOT NULL DEFAULT 'up'"
             )
-        self._progress_upgraded = True
+        self._progress_ready = True
 
     def clear_progress(self, conn: Connection, migration_id: str) -> None:
         """Forget the statement progress of ``migration_id`` (after ensure_progress)."""
