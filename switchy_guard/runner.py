@@ -652,11 +652,14 @@ class Migrator:
                 except driver_error as exc:
                     applied = kept if progress is not None and _in_transaction(conn) else done
                     raise _StepError(exc, statement, applied, total) from exc
-                if progress is not None and not _in_transaction(conn):
+                if progress is None:
+                    continue
+                settled = not _in_transaction(conn)
+                if settled:
                     kept = done + 1
                 if progress is conn:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
-                elif progress is not None and not _in_transaction(conn):
+                elif settled:
                     # (Inside a transaction the migration opened, nothing is applied
                     # until its COMMIT: the count waits for it.)
                     with progress.begin():
