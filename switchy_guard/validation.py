@@ -209,16 +209,27 @@ Parsed = tuple[tuple[Statement, StatementInfo], ...]
 
 def parse_migration(migration: Migration, dialect: str | None) -> Parsed:
     """Split and classify the up script of ``migration``; after a DO block (or MariaDB's
-    BEGIN NOT ATOMIC) come the statements it runs (see :mod:`switchy_guard.sql.blocks`)."""
+    BEGIN NOT ATOMIC) come the statements it runs (see :mod:`switchy_guard.sql.blocks`),
+    and after a statement that calls a routine (or fires a trigger) the migration created,
+    the statements its body runs (see :mod:`switchy_guard.sql.routines`)."""
     sql = migration.up if isinstance(migration.up, str) else ""
     parsed = [(s, classify(s.text, dialect)) for s in split_statements(sql, dialect)]
+    has_blocks = has_routines = False
     for _, info in parsed:  # a loop, not any(): this runs for every migration
         if info.kind == "do" and info.object_type:
-            # The statements an anonymous block runs follow it (each with ``block``
-            # set); imported here so a check without blocks does not load it.
-            from .sql.blocks import with_blocks
+            has_blocks = True
+        elif info.kind == "create_other" and info.object_type in ("function", "procedure",
+                                                                  "trigger"):
+            has_routines = True
+    # Imported only when needed, so a check without blocks or routines does not load them.
+    if has_blocks:
+        from .sql.blocks import with_blocks
 
-            return tuple(with_blocks(parsed, dialect))
+        parsed = with_blocks(parsed, dialect)
+    if has_routines:
+        from .sql.routines import with_routines
+
+        parsed = with_routines(parsed, dialect)
     return tuple(parsed)
 
 
@@ -255,7 +266,8 @@ def validate_migration(
                 findings.extend(_unused(*blocks.pop(), migration))
             context = StatementContext(dialect, migration, statement, schema, parsed)
             raw = [
-                make_finding(rule, message, migration, statement=statement)
+                make_finding(rule, f"{message} ({info.via})" if info.via else message,
+                             migration, statement=statement)
                 for rule in rules
                 if rule.check is not None and (rule.kinds is None or info.kind in rule.kinds)
                 for message in rule.check(info, context)
@@ -266,7 +278,7 @@ def validate_migration(
             else:
                 local_and_outer = local
             findings.extend(_suppress(raw, [*local_and_outer, *migration_allowances], allowed))
-            if info.kind == "do":
+            if info.kind == "do" or info.runs:  # its allows cover what it runs
                 blocks.append((statement, local))
             elif local:
                 findings.extend(_unused(statement, local, migration))

@@ -10,7 +10,22 @@ from .base import ALL, PM, Rule, StatementContext
 from .types import is_narrowing
 
 
+def _hidden_drops(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    """Statements that destroy a table's data without saying DROP (MariaDB/MySQL)."""
+    if info.kind == "create_table" and info.or_replace and info.table is not None \
+            and not ctx.schema.is_new(info.table):
+        yield (f"CREATE OR REPLACE TABLE drops the existing table {info.table} and every row "
+               "in it before creating the new one")
+    if info.kind == "alter_table" and not ctx.schema.is_new(info.table):
+        for action in info.actions:
+            if action.kind == "discard_tablespace":
+                which = f"partitions {action.constraint} of " if action.constraint else ""
+                yield (f"DISCARD TABLESPACE deletes the data file of {which}{info.table}: "
+                       "every row in it is gone")
+
+
 def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    yield from _hidden_drops(info, ctx)
     if info.kind == "alter_table" and not ctx.schema.is_new(info.table):
         for action in info.actions:
             if action.kind == "drop_partition":
@@ -25,7 +40,8 @@ def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 DROP_TABLE = Rule(
     "SG301", "drop-table", Severity.ERROR, ALL,
-    "A DROP TABLE (or MySQL's ALTER TABLE ... DROP PARTITION) destroys the table and its "
+    "A DROP TABLE (or MySQL's ALTER TABLE ... DROP PARTITION or DISCARD TABLESPACE, "
+    "MariaDB's CREATE OR REPLACE TABLE over an existing table) destroys the table and its "
     "data.",
     "Dropping a table deletes its rows for good, and any application version still "
     "deployed that reads or writes it starts failing.",
@@ -36,7 +52,7 @@ DROP_TABLE = Rule(
     "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
     "DROP TABLE audit_log;",
     _drop_table,
-    kinds=frozenset({"drop_table", "alter_table"}),
+    kinds=frozenset({"drop_table", "alter_table", "create_table"}),
 )
 
 
@@ -63,6 +79,10 @@ DROP_COLUMN = Rule(
 
 
 def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "drop_schema" and info.object_type == "owned":
+        for role in info.tables:
+            yield f"drops every object {role} owns in this database, tables and their rows"
+        return
     if info.kind == "drop_schema":
         for name in info.tables or ("",):
             yield f"drops {info.object_type} {name}".rstrip() + " and everything in it"
@@ -70,7 +90,8 @@ def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 DROP_SCHEMA = Rule(
     "SG303", "drop-schema-or-database", Severity.ERROR, PM,
-    "DROP SCHEMA or DROP DATABASE removes every object inside it.",
+    "DROP SCHEMA or DROP DATABASE removes every object inside it (PostgreSQL's DROP OWNED "
+    "BY, every object a role owns).",
     "A whole schema or database, with all its tables and data, disappears in one statement.",
     "Do this by hand with a verified backup, never as an application migration.",
     "DROP SCHEMA reporting CASCADE;",
@@ -83,6 +104,9 @@ DROP_SCHEMA = Rule(
 def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "alter_table" and not ctx.schema.is_new(info.table):
         for action in info.actions:
+            if action.kind == "exchange_partition":
+                yield (f"EXCHANGE PARTITION moves every row of partition {action.constraint} of "
+                       f"{info.table} out to table {action.new_name} (and that table's rows in)")
             if action.kind == "truncate_partition":
                 which = ("every partition" if action.constraint == "all"
                          else f"partition {action.constraint}")
@@ -98,7 +122,7 @@ def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 TRUNCATE = Rule(
     "SG304", "truncate", Severity.ERROR, ALL,
     "TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too; "
-    "MySQL's TRUNCATE PARTITION: of the partition).",
+    "MySQL's TRUNCATE PARTITION: of the partition; EXCHANGE PARTITION moves them out).",
     "All rows are gone at once, without a WHERE to limit it; CASCADE silently extends it "
     "to other tables.",
     "Delete only the rows you mean to with DELETE ... WHERE, in batches for large tables.",
@@ -110,13 +134,16 @@ TRUNCATE = Rule(
 
 
 def _delete_without_where(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if info.kind == "delete" and not info.has_where and not ctx.schema.is_new(info.table):
-        yield f"deletes every row of {info.table} (no WHERE clause)"
+    if info.kind != "delete" or info.has_where:
+        return
+    for table in info.tables or (info.table,):  # MySQL: DELETE t1, t2 FROM t1 JOIN t2 ...
+        if not ctx.schema.is_new(table):
+            yield f"deletes every row of {table} (no WHERE clause)"
 
 
 DELETE_WITHOUT_WHERE = Rule(
     "SG305", "delete-without-where", Severity.ERROR, ALL,
-    "DELETE without WHERE removes every row.",
+    "DELETE without WHERE (or with a constant one, WHERE 1 = 1) removes every row.",
     "Usually a forgotten condition; on a large table it also holds locks for a long time.",
     "Add the WHERE clause that says which rows go.",
     "DELETE FROM orders;",
@@ -126,21 +153,30 @@ DELETE_WITHOUT_WHERE = Rule(
 )
 
 
+def _replace_rows(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if info.kind == "insert" and info.or_replace and not ctx.schema.is_new(info.table):
+        yield (f"REPLACE deletes each row of {info.table} whose key a new row repeats, then "
+               "inserts the new row: columns it leaves out lose their values, and rows "
+               "referencing the old one through ON DELETE CASCADE are deleted")
+
+
 def _update_without_where(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    yield from _replace_rows(info, ctx)
     if info.kind == "update" and not info.has_where and not ctx.schema.is_new(info.table):
         yield f"updates every row of {info.table} (no WHERE clause)"
 
 
 UPDATE_WITHOUT_WHERE = Rule(
     "SG306", "update-without-where", Severity.WARNING, ALL,
-    "UPDATE without WHERE rewrites every row.",
+    "UPDATE without WHERE rewrites every row (REPLACE INTO, which deletes and reinserts "
+    "the rows it repeats, is reported too).",
     "It overwrites the column in every row (the old values are lost) and locks the whole "
     "table while it runs.",
     "Add a WHERE clause, and backfill large tables in batches.",
     "UPDATE users SET plan = 'free';",
     "UPDATE users SET plan = 'free' WHERE plan IS NULL;",
     _update_without_where,
-    kinds=frozenset({"update"}),
+    kinds=frozenset({"update", "insert"}),
 )
 
 

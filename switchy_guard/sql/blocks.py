@@ -20,7 +20,8 @@ statement of kind ``dynamic`` (``classify.DYNAMIC``), which rule SG603 reports.
 ``PERFORM`` is a SELECT.
 
 Function and procedure bodies (``CREATE FUNCTION ... AS $$ ... $$``) do not run when the
-migration runs, so they are left alone.
+migration creates them; :mod:`switchy_guard.sql.routines` reads them with this module where
+a later statement of the migration calls them (or fires the trigger).
 """
 
 from __future__ import annotations
@@ -419,13 +420,14 @@ class _Expander:
 
     def sql(self, sql: str, to_root: _ToRoot, postgres: bool, parent: Statement,
             depth: int, leading: tuple[str, ...] = (), leading_lines: tuple[int, ...] = (),
-            trailing: tuple[tuple[str, int], ...] = ()) -> None:
+            trailing: tuple[tuple[str, int], ...] = (), flavor: str | None = None) -> None:
         """The statements of plain SQL a block runs (an EXECUTE's string); ``leading``
-        comments (on ``leading_lines``) go before the first, ``trailing`` after the last."""
+        comments (on ``leading_lines``) go before the first, ``trailing`` after the last.
+        ``flavor`` is the splitter's dialect (default: postgres or mysql)."""
         if depth > MAX_DEPTH:
             return
         starts = _line_starts(sql)
-        pieces = split_statements(sql, "postgres" if postgres else "mysql")
+        pieces = split_statements(sql, flavor or ("postgres" if postgres else "mysql"))
         for number, piece in enumerate(pieces):
             offset = starts[piece.line - 1] + piece.column - 1
             statement = self.place(

@@ -38,7 +38,9 @@ class AlterAction:
     ``kind``: add_column, drop_column, alter_type, set_not_null, drop_not_null,
     set_default, drop_default, add_constraint, drop_constraint, validate_constraint,
     rename_column, rename_table, add_index, drop_index, drop_partition,
-    truncate_partition, table_option, other.
+    truncate_partition, discard_tablespace (MySQL: the data file is deleted; ``constraint``
+    names the partitions, None for the whole table), exchange_partition (MySQL: the
+    partition's rows move to the table ``new_name``), table_option, other.
     """
 
     kind: str
@@ -87,6 +89,13 @@ class StatementInfo:
     columns: tuple[tuple[str, str, bool, str | None], ...] = ()  # name, type, not null, default
     options: dict[str, str] = field(default_factory=dict)
     new_name: Name | None = None
+    #: ``CREATE OR REPLACE``: MariaDB's ``CREATE OR REPLACE TABLE`` drops the old table.
+    or_replace: bool = False
+    #: Set on a statement a routine or trigger runs (see sql/routines.py): which one, and
+    #: where it is run from ("run here by function purge()"), added to its findings.
+    via: str = ""
+    #: The routines and triggers this statement runs (they follow it in a parsed migration).
+    runs: tuple[str, ...] = ()
 
     @property
     def is_ddl(self) -> bool:
@@ -330,6 +339,12 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
     if match is None:
         return StatementInfo("unknown")
     first = match.group(1).upper()
+    if first in _RUNS_INSIDE:
+        inner = _RUNS_INSIDE[first].match(text)
+        if inner is not None:
+            # EXPLAIN ANALYZE runs its statement; so do MariaDB's ANALYZE stmt and
+            # PostgreSQL's COPY (DELETE ... RETURNING ...) TO.
+            return classify(text[inner.end():], dialect)
     if first in _FAST:
         if first == "WITH" and _WRITES.search(text):
             return _classify_with(Cursor(tokenize(text, dialect)), dialect)
@@ -355,6 +370,22 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
 
 
 _WRITES = re.compile(r"\b(?:DELETE|UPDATE)\b", re.IGNORECASE)
+
+# The statement an EXPLAIN ANALYZE (PostgreSQL, MySQL), ANALYZE (MariaDB) or COPY
+# (query) (PostgreSQL) runs, after the part these patterns match.
+_OPTION = r"(?:[A-Za-z_]+(?:\s+(?:[A-Za-z_]+|'[^']*'|\d+))?)"
+_RUNS_INSIDE = {
+    "EXPLAIN": re.compile(
+        r"\s*EXPLAIN\s+(?:ANALY[SZ]E\b(?:\s+VERBOSE\b)?(?:\s+FORMAT\s*=\s*\w+)?"
+        r"|\(\s*(?:" + _OPTION + r"\s*,\s*)*ANALY[SZ]E(?:\s+(?:TRUE|ON|1))?\s*"
+        r"(?:,\s*" + _OPTION + r"\s*)*\))\s*(?=\(*\s*(?:WITH|DELETE|UPDATE|INSERT|MERGE"
+        r"|REPLACE|CREATE|EXECUTE|SELECT)\b)", re.IGNORECASE),
+    "ANALYZE": re.compile(
+        r"\s*ANALYZE\s+(?:FORMAT\s*=\s*\w+\s+)?(?=\(*\s*(?:WITH|DELETE|UPDATE|INSERT"
+        r"|REPLACE|SELECT)\b)", re.IGNORECASE),
+    "COPY": re.compile(r"\s*COPY\s*\(\s*(?=(?:WITH|DELETE|UPDATE|INSERT|MERGE)\b)",
+                       re.IGNORECASE),
+}
 
 
 def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
@@ -413,10 +444,13 @@ def _classify_insert(text: str, dialect: str | None) -> StatementInfo:
         r"(?:INTO\s+)?([`\"\[]?[\w$]+[`\"\]]?(?:\.[`\"\[]?[\w$]+[`\"\]]?)?)",
         text, re.IGNORECASE,
     )
+    # REPLACE (MySQL, SQLite) and SQLite's INSERT OR REPLACE delete each row whose key
+    # a new row repeats before inserting it.
+    replaces = re.match(r"\s*(?:REPLACE|INSERT\s+OR\s+REPLACE)\b", text, re.IGNORECASE)
     if not found:
-        return StatementInfo("insert")
+        return StatementInfo("insert", or_replace=replaces is not None)
     table = Cursor(tokenize(found.group(1), dialect)).name()
-    return StatementInfo("insert", table=table)
+    return StatementInfo("insert", table=table, or_replace=replaces is not None)
 
 
 def _classify_transaction(first: str, text: str) -> StatementInfo:
@@ -438,7 +472,7 @@ def _classify_transaction(first: str, text: str) -> StatementInfo:
 
 def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("CREATE")
-    cur.take("OR", "REPLACE")
+    or_replace = cur.take("OR", "REPLACE")
     equals = cur.peek(1)
     if cur.at("ALGORITHM") and equals is not None and equals.text == "=":
         cur.pos += 3  # MySQL: CREATE ALGORITHM = MERGE [DEFINER = ...] [SQL SECURITY ...] VIEW
@@ -470,7 +504,7 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         if_exists = cur.take("IF", "NOT", "EXISTS")
         table = cur.name()
         return StatementInfo("create_table", table=table, if_exists=if_exists,
-                             columns=_table_columns(cur.rest()))
+                             columns=_table_columns(cur.rest()), or_replace=or_replace)
     if cur.take("SCHEMA|DATABASE"):
         return StatementInfo("create_schema")
     for word in _OTHER_OBJECTS:
@@ -480,7 +514,7 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
             cur.take("VIEW")  # MATERIALIZED VIEW
             if_exists = cur.take("IF", "NOT", "EXISTS")
             return StatementInfo("create_other", object_type=word.lower(), table=cur.name(),
-                                 if_exists=if_exists)
+                                 if_exists=if_exists, or_replace=or_replace)
     return StatementInfo("unknown")
 
 
@@ -574,6 +608,11 @@ def _drop(cur: Cursor, dialect: str | None) -> StatementInfo:
         table = cur.name() if cur.take("ON") else None
         return StatementInfo("drop_index", index=index, table=table,
                              concurrently=concurrently, if_exists=if_exists)
+    if cur.take("OWNED", "BY"):
+        # PostgreSQL: every object the roles own in this database, tables included.
+        roles = _name_list(cur)
+        return StatementInfo("drop_schema", object_type="owned",
+                             table=roles[0] if roles else None, tables=tuple(roles))
     if cur.at("SCHEMA|DATABASE"):
         kind = cur.peek().up.lower()  # type: ignore[union-attr]
         cur.pos += 1
@@ -624,15 +663,82 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("DELETE")
     while cur.take("LOW_PRIORITY|QUICK|IGNORE"):
         pass
-    cur.take("FROM")
+    from_first = cur.take("FROM")
     cur.take("ONLY")
-    table = cur.name()
-    if _at_punct(cur, ",") or cur.at("FROM"):
-        # MySQL: DELETE t1[, t2] FROM t1 JOIN t2 ... names aliases first; the table follows.
-        cur.skip_until("FROM")
-        cur.take("FROM")
-        table = cur.name() or table
-    return StatementInfo("delete", table=table, has_where=_has_where(cur.rest()))
+    targets = _delete_targets(cur)
+    if not targets:
+        return StatementInfo("delete", has_where=_has_where(cur.rest()))
+    if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")
+                                               and len(targets) > 1):
+        # MySQL's multi-table forms, DELETE t1[, t2] FROM refs ... and DELETE FROM t1[, t2]
+        # USING refs ...: the rows of every target go, and a target may be an alias.
+        cur.pos += 1
+        aliases = _table_aliases(cur)
+        targets = [aliases.get(t.name, t) if t.schema is None else t for t in targets]
+    else:
+        targets = targets[:1]
+    return StatementInfo("delete", table=targets[0], tables=tuple(targets),
+                         has_where=_has_where(cur.rest()))
+
+
+def _delete_targets(cur: Cursor) -> list[Name]:
+    """``t1[.*][, t2[.*]]``, the tables (or aliases) a DELETE names first."""
+    names: list[Name] = []
+    while True:
+        name = cur.name()
+        if name is None:
+            return names
+        names.append(name)
+        star = cur.peek(1)
+        if _at_punct(cur, ".") and star is not None and star.text == "*":
+            cur.pos += 2
+        if not _at_punct(cur, ","):
+            return names
+        cur.pos += 1
+
+
+_JOIN_WORDS = frozenset({"JOIN", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS", "NATURAL",
+                         "STRAIGHT_JOIN", "LATERAL", "ONLY"})
+_REFERENCE_END = frozenset({"WHERE", "ORDER", "LIMIT", "RETURNING"})
+
+
+def _table_aliases(cur: Cursor) -> dict[str, Name]:
+    """The table references from the cursor to WHERE, by alias and by name."""
+    aliases: dict[str, Name] = {}
+    expect_table = True
+    while (tok := cur.peek()) is not None and tok.up not in _REFERENCE_END:
+        if tok.kind == PUNCT:
+            if tok.text == "(":
+                _balanced(cur)  # a join condition's or a subquery's parentheses
+                continue
+            expect_table = tok.text == ","
+            cur.pos += 1
+            continue
+        if tok.kind == WORD and tok.up in _JOIN_WORDS:
+            expect_table = True
+            cur.pos += 1
+            continue
+        if tok.kind == WORD and tok.up in ("ON", "USING"):
+            expect_table = False
+            cur.pos += 1
+            continue
+        if not expect_table:
+            cur.pos += 1
+            continue
+        name = cur.name()
+        if name is None:
+            cur.pos += 1
+            continue
+        expect_table = False
+        aliases.setdefault(name.name, name)
+        cur.take("AS")
+        alias = cur.peek()
+        if alias is not None and alias.kind in (WORD, QUOTED) and not (
+                alias.kind == WORD and alias.up in _JOIN_WORDS | _REFERENCE_END
+                | {"ON", "USING"}):
+            aliases[alias.text.lower() if alias.kind == WORD else alias.text] = name
+            cur.pos += 1
+    return aliases
 
 
 def _update(cur: Cursor, dialect: str | None) -> StatementInfo:
@@ -645,13 +751,28 @@ def _update(cur: Cursor, dialect: str | None) -> StatementInfo:
 
 
 def _has_where(toks: list[Tok]) -> bool:
+    """Whether a WHERE clause limits the rows. One that names no column (``WHERE 1``,
+    ``WHERE 1 = 1``, ``WHERE TRUE``) is constant: it keeps every row or none."""
     depth = 0
-    for tok in toks:
+    for index, tok in enumerate(toks):
         if tok.kind == PUNCT:
             depth += tok.text.count("(") - tok.text.count(")")
         elif depth == 0 and tok.kind == WORD and tok.up == "WHERE":
-            return True
+            return not _constant(toks[index + 1:])
     return False
+
+
+_CONSTANT_WORDS = frozenset({"TRUE", "FALSE", "NULL", "NOT", "AND", "OR", "IS", "XOR"})
+
+
+def _constant(condition: list[Tok]) -> bool:
+    """Whether a WHERE condition is made of literals and operators only."""
+    for tok in condition:
+        if tok.kind == WORD and tok.up in _REFERENCE_END:
+            break
+        if tok.kind == QUOTED or (tok.kind == WORD and tok.up not in _CONSTANT_WORDS):
+            return False
+    return True
 
 
 def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
@@ -709,6 +830,21 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         partition = cur.name()
         return AlterAction(_PARTITION_ACTIONS[first.up],
                            constraint=partition.name if partition else None)
+    if cur.take("DISCARD"):
+        # MySQL: DISCARD [PARTITION p, ... | ALL] TABLESPACE deletes the data file.
+        partitions = None
+        if cur.take("PARTITION"):
+            partitions = ", ".join(t.text for t in cur.rest()
+                                   if t.kind in (WORD, QUOTED) and t.up != "TABLESPACE")
+        return AlterAction("discard_tablespace", constraint=partitions)
+    if cur.take("EXCHANGE", "PARTITION"):
+        partition = cur.name()
+        cur.take("WITH")
+        cur.take("TABLE")
+        other = cur.name()
+        return AlterAction("exchange_partition",
+                           constraint=partition.name if partition else None,
+                           new_name=str(other) if other else None)
     if cur.at("ALGORITHM|LOCK") and cur.peek(1) is not None:
         key = cur.peek().up  # type: ignore[union-attr]
         value = cur.peek(2) if cur.peek(1) and cur.peek(1).text == "=" else cur.peek(1)  # type: ignore[union-attr]

@@ -379,15 +379,20 @@ def test_restating_a_columns_type_is_no_type_change(dialect: str, sql: str,
 
 
 @pytest.mark.parametrize(
-    "sql",
+    ("sql", "tables"),
     [
-        "DELETE LOW_PRIORITY QUICK IGNORE FROM users",
-        "DELETE u FROM users u JOIN orgs o ON o.id = u.org_id",
-        "DELETE u, o FROM users u JOIN orgs o ON o.id = u.org_id",
+        ("DELETE LOW_PRIORITY QUICK IGNORE FROM users", ["users"]),
+        ("DELETE u FROM users u JOIN orgs o ON o.id = u.org_id", ["users"]),
+        # Every target of a multi-table DELETE loses its rows, aliases resolved.
+        ("DELETE u, o FROM users u JOIN orgs o ON o.id = u.org_id", ["users", "orgs"]),
+        ("DELETE o FROM users AS u INNER JOIN orgs AS o ON o.id = u.org_id", ["orgs"]),
+        ("DELETE FROM o, u USING users u LEFT JOIN orgs o ON o.id = u.org_id",
+         ["orgs", "users"]),
     ],
 )
-def test_mysql_delete_forms_name_the_table(sql: str) -> None:
-    assert messages_for(sql, M) == {"SG305": ["deletes every row of users (no WHERE clause)"]}
+def test_mysql_delete_forms_name_the_table(sql: str, tables: list[str]) -> None:
+    assert messages_for(sql, M) == {
+        "SG305": [f"deletes every row of {t} (no WHERE clause)" for t in tables]}
     assert messages_for(sql + " WHERE u.id = 1", M) == {}
 
 
