@@ -667,7 +667,7 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("ONLY")
     targets = _delete_targets(cur)
     if not targets:
-        return StatementInfo("delete", has_where=_has_where(cur.rest()))
+        return StatementInfo("delete", has_where=_has_where(cur.rest(), dialect))
     if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")
                                                and len(targets) > 1):
         # MySQL's multi-table forms, DELETE t1[, t2] FROM refs ... and DELETE FROM t1[, t2]
@@ -678,7 +678,7 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     else:
         targets = targets[:1]
     return StatementInfo("delete", table=targets[0], tables=tuple(targets),
-                         has_where=_has_where(cur.rest()))
+                         has_where=_has_where(cur.rest(), dialect))
 
 
 def _delete_targets(cur: Cursor) -> list[Name]:
@@ -747,32 +747,86 @@ def _update(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("OR")
     cur.take("ROLLBACK|ABORT|REPLACE|FAIL|IGNORE")
     table = cur.name()
-    return StatementInfo("update", table=table, has_where=_has_where(cur.rest()))
+    return StatementInfo("update", table=table, has_where=_has_where(cur.rest(), dialect))
 
 
-def _has_where(toks: list[Tok]) -> bool:
-    """Whether a WHERE clause limits the rows. One that names no column (``WHERE 1``,
-    ``WHERE 1 = 1``, ``WHERE TRUE``) is constant: it keeps every row or none."""
+def _has_where(toks: list[Tok], dialect: str | None) -> bool:
+    """Whether a DELETE/UPDATE is bounded by a WHERE clause that can be false for a row.
+
+    ``WHERE 1 = 1``, ``WHERE TRUE`` or ``WHERE id = 0 OR 1 = 1`` bound nothing: a clause
+    one of whose OR branches is a constant (true or unknown) counts as no clause at all.
+    """
     depth = 0
     for index, tok in enumerate(toks):
         if tok.kind == PUNCT:
             depth += tok.text.count("(") - tok.text.count(")")
         elif depth == 0 and tok.kind == WORD and tok.up == "WHERE":
-            return not _constant(toks[index + 1:])
+            return not _always_true(_predicate(toks[index + 1:]), dialect)
     return False
 
 
-_CONSTANT_WORDS = frozenset({"TRUE", "FALSE", "NULL", "NOT", "AND", "OR", "IS", "XOR"})
+# Words a WHERE clause may hold and still name no column: its value is a constant.
+_CONSTANT_WORDS = frozenset({
+    "TRUE", "FALSE", "NOT", "NULL", "IS", "AND", "XOR", "BETWEEN", "IN", "LIKE", "UNKNOWN",
+    "CAST", "AS", "INTEGER", "INT", "TEXT", "BOOLEAN", "BOOL", "CHAR", "VARCHAR",
+})
+# Where a DELETE/UPDATE's WHERE clause ends.
+_AFTER_WHERE = frozenset({"ORDER", "LIMIT", "RETURNING", "OFFSET", "FETCH"})
 
 
-def _constant(condition: list[Tok]) -> bool:
-    """Whether a WHERE condition is made of literals and operators only."""
-    for tok in condition:
-        if tok.kind == WORD and tok.up in _REFERENCE_END:
-            break
-        if tok.kind == QUOTED or (tok.kind == WORD and tok.up not in _CONSTANT_WORDS):
+def _predicate(toks: list[Tok]) -> list[Tok]:
+    depth = 0
+    for index, tok in enumerate(toks):
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        elif depth == 0 and tok.kind == WORD and tok.up in _AFTER_WHERE:
+            return toks[:index]
+    return toks
+
+
+def _always_true(predicate: list[Tok], dialect: str | None) -> bool:
+    """Whether a branch of the predicate's top-level ORs is a constant that is not
+    plainly false, or compares an expression with itself (``x = x``). ``||`` is OR on
+    MySQL (and taken as such when the dialect is unknown); elsewhere it concatenates."""
+    or_operator = "||" if dialect in ("mysql", None) else "OR"
+    branches: list[list[Tok]] = [[]]
+    depth = 0
+    for tok in predicate:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+            if depth == 0 and tok.text == or_operator:
+                branches.append([])
+                continue
+        elif depth == 0 and tok.kind == WORD and tok.up == "OR":
+            branches.append([])
+            continue
+        branches[-1].append(tok)
+    return not predicate or any(_constant_true(b) or _self_equal(b) for b in branches)
+
+
+def _constant_true(branch: list[Tok]) -> bool:
+    if not branch or not all(
+        tok.kind in (NUMBER, STRING, PUNCT) or (tok.kind == WORD and tok.up in _CONSTANT_WORDS)
+        for tok in branch
+    ):
+        return False
+    words = [tok.up for tok in branch if tok.kind != PUNCT or tok.text not in "()"]
+    if words in (["FALSE"], ["0"], ["NOT", "TRUE"], ["NULL"]):
+        return False
+    if len(words) == 3 and branch[0].kind == branch[-1].kind and branch[0].kind in (NUMBER, STRING):
+        left, op, right = words
+        if (op == "=" and left != right) or (op in ("<>", "!=") and left == right):
             return False
     return True
+
+
+def _self_equal(branch: list[Tok]) -> bool:
+    for index, tok in enumerate(branch):
+        if tok.kind == PUNCT and tok.text == "=":
+            left, right = branch[:index], branch[index + 1:]
+            return bool(left) and [t.up for t in left] == [t.up for t in right] and all(
+                t.kind in (WORD, QUOTED) or t.text == "." for t in left)
+    return False
 
 
 def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:

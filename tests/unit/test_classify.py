@@ -221,3 +221,59 @@ def test_sqlite_bracket_quoted_names_agree_with_sqlparse() -> None:
 
 def test_brackets_are_subscripts_outside_sqlite() -> None:
     assert [t.kind for t in tokenize("SELECT a[1]", "postgres")] == ["w", "w", "p", "n", "p"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "has_where"),
+    [
+        ("DELETE FROM users WHERE 1=1", False),
+        ("DELETE FROM users WHERE TRUE", False),
+        ("DELETE FROM users WHERE 1", False),
+        ("DELETE FROM users WHERE 'a' = 'a'", False),
+        ("DELETE FROM users WHERE NOT FALSE", False),
+        ("DELETE FROM users WHERE id = 0 OR 1 = 1", False),
+        ("DELETE FROM users WHERE id = 0 OR TRUE", False),
+        ("DELETE FROM users WHERE id = id", False),
+        ("DELETE FROM users WHERE u.id = u.id", False),
+        ("DELETE FROM users WHERE (1 = 1) RETURNING id", False),
+        ("UPDATE users SET name = NULL WHERE TRUE", False),
+        ("DELETE FROM users WHERE 1 = 0", True),
+        ("DELETE FROM users WHERE FALSE", True),
+        ("DELETE FROM users WHERE id = 3", True),
+        ("DELETE FROM users WHERE id = 3 AND 1 = 1", True),
+        ("DELETE FROM users WHERE id = other_id", True),
+        ("DELETE FROM users WHERE id IN (SELECT 1) ORDER BY id", True),
+        ("UPDATE users SET name = NULL WHERE name = ''", True),
+    ],
+)
+def test_a_where_clause_that_is_always_true_bounds_nothing(sql: str, has_where: bool) -> None:
+    assert classify(sql, "postgres").has_where is has_where
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "kind", "has_where"),
+    [
+        ("EXPLAIN ANALYZE DELETE FROM users", "postgres", "delete", False),
+        ("EXPLAIN ANALYZE VERBOSE UPDATE users SET a = 1", "postgres", "update", False),
+        ("EXPLAIN (ANALYZE, BUFFERS) DELETE FROM users", "postgres", "delete", False),
+        ("EXPLAIN (ANALYZE true) DELETE FROM users WHERE id = 1", "postgres", "delete", True),
+        ("ANALYZE DELETE FROM users", "mysql", "delete", False),
+        ("ANALYZE FORMAT=JSON UPDATE users SET a = 1", "mysql", "update", False),
+        ("EXPLAIN ANALYZE DELETE FROM users", "mysql", "delete", False),
+        # Only described, not run:
+        ("EXPLAIN DELETE FROM users", "postgres", "select", False),
+        ("EXPLAIN (ANALYZE false) DELETE FROM users", "postgres", "select", False),
+        ("EXPLAIN (ANALYZE off) DELETE FROM users", "postgres", "select", False),
+        ("ANALYZE users", "postgres", "maintenance", False),
+        ("ANALYZE TABLE users", "mysql", "maintenance", False),
+    ],
+)
+def test_explain_analyze_runs_the_statement_it_describes(sql: str, dialect: str, kind: str,
+                                                         has_where: bool) -> None:
+    info = classify(sql, dialect)
+    assert (info.kind, info.has_where) == (kind, has_where)
+
+
+def test_double_bar_is_or_only_on_mysql() -> None:
+    assert classify("DELETE FROM users WHERE id = 0 || TRUE", "mysql").has_where is False
+    assert classify("DELETE FROM users WHERE name = 'a' || 'b'", "postgres").has_where is True
