@@ -61,7 +61,7 @@ def _journal(url: str) -> list[dict[str, object]]:
         engine.dispose()
 
 
-def _migrate_as_development(migrations: Path, url: str, *extra: str) -> Result:
+def _migrate_as_development(migrations: Path, url: str, *extra: str | Path) -> Result:
     return run_cli("migrate", "-m", migrations, "-d", url, "--env", "development", *extra)
 
 
@@ -174,7 +174,7 @@ def _pin(db_url: str, db_kind: str) -> str:
                 system_id = conn.execute(text(
                     "SELECT system_identifier FROM pg_control_system()")).scalar()
                 return f"postgres:system_identifier={system_id}"
-            rows = dict(conn.execute(text(
+            rows: dict[str, str] = dict(conn.execute(text(
                 "SHOW VARIABLES WHERE Variable_name IN ('server_uuid', 'server_uid')")).all())
     finally:
         engine.dispose()
