@@ -37,10 +37,10 @@ def _project(folder: Path, *, match_urls: Sequence[str] = (),
     policies = folder / "policies"
     policies.mkdir(parents=True, exist_ok=True)
     shipped = (SHIPPED_DIR / "production.toml").read_text()
-    rules = f"match_urls = {json.dumps(list(match_urls))}\n"
-    if match_servers:
-        rules += f"match_servers = {json.dumps(list(match_servers))}\n"
-    (policies / "production.toml").write_text(shipped.replace("match_urls = []\n", rules))
+    shipped = shipped.replace("match_urls = []\n", "").replace("match_servers = []\n", "")
+    rules = (f"match_urls = {json.dumps(list(match_urls))}\n"
+             f"match_servers = {json.dumps(list(match_servers))}\n")
+    (policies / "production.toml").write_text(shipped + rules)
     return migrations, policies
 
 
