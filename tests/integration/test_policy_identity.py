@@ -299,3 +299,37 @@ def test_a_config_files_policy_dir_is_relative_to_the_file(
     result = run_cli("--config", root / "switchy-guard.toml", "migrate", "-m", migrations,
                      "-d", url, "--env", "development")
     _assert_forced_into_production(result, url, "config policy_dir")
+
+
+@pytest.mark.only_on("postgres")
+def test_an_ordinary_postgres_role_reads_the_cluster_identity(db_url: str) -> None:
+    """pg_control_system() is executable by every role unless revoked; where it is
+    revoked, the identity is still read (without system_identifier), and the session is
+    not left in an aborted transaction."""
+    import uuid
+
+    from switchy_guard.identity import identify_database
+
+    role = f"plain_{uuid.uuid4().hex[:8]}"
+    admin = create_database_engine(db_url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+            conn.commit()
+        owner = identify_database(db_url)
+        plain_url = parse_url(db_url).set(username=role, password="pw")
+        plain = identify_database(plain_url)
+        assert plain.facts["system_identifier"] == owner.facts["system_identifier"]
+        assert (plain.facts["user"], plain.database) == (role, owner.database)
+        with admin.connect() as conn:
+            conn.execute(text("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC"))
+            conn.commit()
+        denied = identify_database(plain_url)
+        assert "system_identifier" not in denied.facts
+        assert denied.database == owner.database and denied.hosts == ("localhost",)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("GRANT EXECUTE ON FUNCTION pg_control_system() TO PUBLIC"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            conn.commit()
+        admin.dispose()
