@@ -146,6 +146,8 @@ def parse_server_pin(pin: str) -> tuple[str, dict[str, str]]:
                              f"(known: {', '.join(FACTS[known])})")
         if name in facts:
             raise ValueError(f"{pin!r} names {name!r} twice")
+        if name == "file" and not os.path.isabs(value):
+            raise ValueError(f"{pin!r}: the file must be an absolute path (or pattern)")
         facts[name] = value
     return known, facts
 

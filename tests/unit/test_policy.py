@@ -94,6 +94,7 @@ def test_an_asked_for_folder_must_exist(tmp_path: Path) -> None:
         ("match_servers = ['postgres:system_identifier= ']\n", "is not FACT=VALUE"),
         ("match_servers = ['postgres:database=a, database=b']\n", "names 'database' twice"),
         ("match_servers = ['sqlite:file=/a,']\n", "is not FACT=VALUE"),
+        ("match_servers = ['sqlite:file=app.db']\n", "the file must be an absolute path"),
         ("match_server = ['postgres:database=a']\n", "unknown policy key 'match_server'"),
         ("refuse_dirty = [\n", "cannot read policy"),
     ],
