@@ -610,16 +610,10 @@ def cmd_check(ctx: Context) -> int:
 
 
 def _gate_policy(ctx: Context) -> PolicyChoice:
-    """``check --gate``: the policy of ``--env`` (or the one whose match_urls wins)."""
-    from .policy import load_policies
+    """``check --gate``: the policy of ``--env`` (or the one whose match rules win)."""
+    from .policy import choose_policy
 
-    settings = ctx.settings
-    target = None
-    if settings.database_url:
-        from .policy import database_target
-
-        target = database_target(settings.database_url)
-    return load_policies(settings.policy_dir).choose(settings.env, target)
+    return choose_policy(ctx.settings, ctx.settings.database_url or None)
 
 
 def _check_gate(ctx: Context, choice: PolicyChoice, findings: list[Any]) -> bool:

@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 
 
 def policy_choice(ctx: Context, migrator: Migrator) -> PolicyChoice:
-    """The policy for this database: ``--env``'s, unless a ``match_urls`` pattern wins."""
-    from .policy import database_target, load_policies
+    """The policy for this database: ``--env``'s, unless a ``match_urls`` pattern or a
+    ``match_servers`` pin wins, matched against what the database says it is."""
+    from .policy import choose_policy
 
-    policies = load_policies(ctx.settings.policy_dir)
-    return policies.choose(ctx.settings.env, database_target(migrator.engine.url))
+    return choose_policy(ctx.settings, migrator.engine)
 
 
 def terminal_ask(ctx: Context) -> Callable[[str], str] | None:

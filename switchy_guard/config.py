@@ -12,7 +12,7 @@ that table, otherwise from its top-level keys. Keys:
 | migration_table | string | as ``--migration-table`` |
 | dialect | string | as ``--dialect`` |
 | env | string | as ``--env`` |
-| policy_dir | string | as ``--policy-dir`` |
+| policy_dir | string | as ``--policy-dir``, relative to the config file's folder |
 | lock_timeout | number | seconds to wait for the migration lock |
 | checksum_mode | string | as ``--checksum-mode``: ``file`` (default) or ``exec-raw`` |
 | offline | boolean | as ``--offline``: remote sources use their cache only |
@@ -114,6 +114,9 @@ class Settings:
     remote_cache_dir: str | None = None
     remote_timeout: float = 10.0
     config_file: str | None = None
+    #: The config file's ``policy_dir`` (relative to the file), kept when ``--policy-dir``
+    #: or ``SWITCHY_POLICY_DIR`` names another folder: it is the project's own.
+    config_policy_dir: str | None = None
 
 
 def read_config_file(
@@ -195,6 +198,11 @@ def resolve_settings(
         if value is None:
             value = file_values.get(key)
         merged[key] = default if value is None else value
+    config_policy_dir = _config_policy_dir(file_values, file_path, cwd)
+    asked = flags.get("policy_dir") is not None or any(
+        env.get(name) for name in _ENVIRONMENT["policy_dir"])
+    if config_policy_dir is not None and not asked:
+        merged["policy_dir"] = config_policy_dir  # a relative one is the file's, not cwd's
     if merged["dialect"] is not None and merged["dialect"] not in DIALECTS:
         raise ConfigError(f"unknown dialect {merged['dialect']!r} (known: {', '.join(DIALECTS)})")
     try:
@@ -204,4 +212,13 @@ def resolve_settings(
     checked_mode(merged["checksum_mode"])
     if not merged["lock_timeout"] >= 0:  # nan too
         raise ConfigError("the lock timeout must be 0 or more seconds")
-    return Settings(**merged, config_file=file_path)
+    return Settings(**merged, config_file=file_path, config_policy_dir=config_policy_dir)
+
+
+def _config_policy_dir(file_values: Mapping[str, Any], file_path: str | None,
+                       cwd: Path | None) -> str | None:
+    """The config file's ``policy_dir`` made relative to the file's folder."""
+    value = file_values.get("policy_dir")
+    if value is None or file_path is None:
+        return None
+    return str((cwd or Path.cwd()) / Path(file_path).parent / value)

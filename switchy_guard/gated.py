@@ -114,6 +114,9 @@ class _Journal:
     def record(self, outcome: str, *, target: str | None = None, detail: str | None = None,
                digest: str | None = None) -> None:
         journal = AuditJournal(self.migrator.tracking.name)
+        server = self.options.choice.server
+        if server:  # which database this was, as it said itself (not the URL's spelling)
+            detail = f"{detail}; server: {server}" if detail else f"server: {server}"
         try:
             with connect_for_write(self.migrator.engine) as conn:
                 journal.record(

@@ -116,4 +116,4 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
     (tmp_path / "switchy-guard.toml").write_text(readme[start:readme.index("```", start)])
     settings = resolve_settings({}, environ={}, cwd=tmp_path)
     assert settings.database_url == "sqlite:///app.db" and settings.lock_timeout == 60
-    assert settings.policy_dir == "policies" and settings.dialect == "sqlite"
+    assert settings.policy_dir == str(tmp_path / "policies") and settings.dialect == "sqlite"

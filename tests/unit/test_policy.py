@@ -9,6 +9,7 @@ import pytest
 from switchy_guard.errors import ConfigError
 from switchy_guard.policy import (
     SHIPPED_DIR,
+    DatabaseTarget,
     database_target,
     load_policies,
     load_policy,
@@ -83,6 +84,18 @@ def test_an_asked_for_folder_must_exist(tmp_path: Path) -> None:
         ("backup_command = '  '\n", "'backup_command' must be a non-empty string"),
         ("match_urls = ['']\n", "'match_urls' must be a list of non-empty glob patterns"),
         ("description = 3\n", "'description' must be a string"),
+        ("match_servers = 'postgres:database=x'\n", "'match_servers' must be a list of server"),
+        ("match_servers = ['oracle:sid=1']\n", "must start with postgres:, mysql: or sqlite:"),
+        ("match_servers = ['system_identifier=1']\n", "must start with postgres:, mysql:"),
+        ("match_servers = ['postgres:server_uuid=1']\n",
+         "unknown postgres fact 'server_uuid' (known: system_identifier, database"),
+        ("match_servers = ['mysql:system_identifier=1']\n", "unknown mysql fact"),
+        ("match_servers = ['postgres:system_identifier']\n", "is not FACT=VALUE"),
+        ("match_servers = ['postgres:system_identifier= ']\n", "is not FACT=VALUE"),
+        ("match_servers = ['postgres:database=a, database=b']\n", "names 'database' twice"),
+        ("match_servers = ['sqlite:file=/a,']\n", "is not FACT=VALUE"),
+        ("match_servers = ['sqlite:file=app.db']\n", "the file must be an absolute path"),
+        ("match_server = ['postgres:database=a']\n", "unknown policy key 'match_server'"),
         ("refuse_dirty = [\n", "cannot read policy"),
     ],
 )
@@ -191,3 +204,151 @@ def test_check_gate_judges_findings_by_the_policy_without_a_database(tmp_path: P
     assert strict.code == 1 and "info findings block in strict" in strict.err
     # Still no SQLAlchemy for a check without a database, gate included.
     run_without_sqlalchemy(*common, "--env", "production")
+
+
+def test_match_servers_spellings_that_are_accepted() -> None:
+    from switchy_guard.policy import parse_server_pin
+
+    assert parse_server_pin("PostgreSQL: system_identifier = 7345, database=app") == (
+        "postgres", {"system_identifier": "7345", "database": "app"})
+    assert parse_server_pin("mariadb:server_uid=m+DMWXQq1QkTZT+vXvIuAq6aCmg=") == (
+        "mysql", {"server_uid": "m+DMWXQq1QkTZT+vXvIuAq6aCmg="})
+    policy = policy_from_mapping("production", {"match_servers": ["sqlite:file=/srv/a.db"]})
+    assert policy.match_servers == ("sqlite:file=/srv/a.db",)
+
+
+@pytest.mark.parametrize(
+    ("host", "normal"),
+    [("localhost", "localhost"), ("LOCALHOST.", "localhost"), ("127.0.0.1", "localhost"),
+     ("127.1", "localhost"), ("127.0.0.2", "localhost"), ("2130706433", "localhost"),
+     ("0x7f.1", "localhost"), ("::1", "localhost"), ("[::1]", "localhost"),
+     ("::ffff:127.0.0.1", "localhost"), ("0.0.0.0", "localhost"), (None, "localhost"),
+     ("/var/run/postgresql", "localhost"), ("app.localhost", "localhost"),
+     ("DB1.Prod.Example.com.", "db1.prod.example.com"), ("10.1", "10.0.0.1"),
+     ("10.0.0.5", "10.0.0.5"), ("[2001:DB8::1]", "2001:db8::1"), ("1db", "1db")],
+)
+def test_every_spelling_of_a_host_is_normalised(host: str | None, normal: str) -> None:
+    from switchy_guard.identity import normal_host
+
+    assert normal_host(host) == normal
+
+
+def _server(database: str, *hosts: str, port: int = 5432, **facts: str) -> DatabaseTarget:
+    from switchy_guard.identity import ServerIdentity
+
+    identity = ServerIdentity("postgres", database, hosts, port,
+                              {"database": database, "port": str(port), **facts})
+    return DatabaseTarget(("decoy.example.com/other", *identity.names()), identity)
+
+
+def test_patterns_match_what_the_server_says_and_literal_hosts_are_normalised() -> None:
+    from switchy_guard.policy import PolicySet
+
+    def chosen(patterns: list[str], target: DatabaseTarget) -> str:
+        prod = policy_from_mapping("production", {"match_urls": patterns}, path=Path("p"))
+        policies = PolicySet({"production": prod, "development": policy_from_mapping(
+            "development", {})})
+        return policies.choose("development", target).environment
+
+    said = _server("prodapp", "localhost", "10.0.0.5")
+    assert chosen(["localhost/prodapp"], said) == "production"
+    assert chosen(["127.0.0.1/prodapp"], said) == "production"  # normalised pattern
+    assert chosen(["[::1]:5432/prodapp"], said) == "production"
+    assert chosen(["10.0.0.5/*"], said) == "production"
+    assert chosen(["*:5432/prod*"], said) == "production"
+    assert chosen(["decoy.example.com/other"], said) == "production"  # the URL's text still
+    assert chosen(["localhost:5433/prodapp", "*/devapp"], said) == "development"
+
+
+def test_match_servers_needs_every_fact_of_a_pin() -> None:
+    from switchy_guard.policy import PolicySet
+
+    said = _server("prodapp", "localhost", system_identifier="7345", user="app")
+    pins = {
+        "postgres:system_identifier=7345": "production",
+        "postgres:system_identifier=7345, database=prod*": "production",
+        "postgres:system_identifier=7345, database=other": "development",
+        "postgres:host=127.0.0.1, port=5432": "production",  # a literal host, normalised
+        "postgres:user=APP": "production",
+        "mysql:server_id=7345": "development",  # another dialect never matches
+        "postgres:system_identifier=9999": "development",
+    }
+    for pin, environment in pins.items():
+        prod = policy_from_mapping("production", {"match_servers": [pin]}, path=Path("p"))
+        policies = PolicySet({"production": prod,
+                              "development": policy_from_mapping("development", {})})
+        choice = policies.choose("development", said)
+        assert choice.environment == environment, pin
+        assert choice.server == "postgres database 'prodapp' at localhost:5432 " \
+            "(system_identifier=7345)"
+
+
+def test_an_absolute_sqlite_pattern_finds_the_file_under_any_name(tmp_path: Path) -> None:
+    import os
+
+    from switchy_guard.identity import sqlite_identity
+    from switchy_guard.policy import PolicySet
+
+    real = tmp_path / "prod" / "app.db"
+    real.parent.mkdir()
+    real.write_bytes(b"")
+    os.link(real, tmp_path / "alias.db")
+    identity = sqlite_identity(f"sqlite:///{tmp_path / 'alias.db'}")
+    target = DatabaseTarget((str(tmp_path / "alias.db"), *identity.names()), identity)
+    for pattern in (str(real), str(tmp_path / "prod" / "*.db"), str(tmp_path / "*" / "app.db")):
+        prod = policy_from_mapping("production", {"match_urls": [pattern]}, path=Path("p"))
+        policies = PolicySet({"production": prod,
+                              "development": policy_from_mapping("development", {})})
+        choice = policies.choose("development", target)
+        assert choice.environment == "production", pattern
+        assert f"the same file as {real}" in choice.reason
+    assert sqlite_identity("sqlite://").database == ":memory:"
+    missing = sqlite_identity(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert missing.file_id is None and not (tmp_path / "missing.db").exists()
+
+
+def test_the_project_policy_folders(tmp_path: Path) -> None:
+    from switchy_guard.policy import project_policy_dirs
+
+    root = tmp_path / "proj"
+    (root / "db" / "migrations").mkdir(parents=True)
+    (root / "policies").mkdir()
+    (root / ".git").write_text("gitdir: elsewhere\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert project_policy_dirs(None, None, str(root / "db" / "migrations"),
+                               cwd=elsewhere) == [root / "policies"]
+    (root / "db" / "policies").mkdir()  # beside the migrations wins
+    assert project_policy_dirs(None, None, [str(root / "db" / "migrations"),
+                                            "pkg:migrations", "https://x/index.json"],
+                               cwd=elsewhere) == [root / "db" / "policies"]
+    assert project_policy_dirs(str(root / "pyproject.toml"), None, "missing",
+                               cwd=elsewhere) == [root / "policies"]
+    assert project_policy_dirs(None, str(root / "ops"), "missing", cwd=elsewhere) == [
+        root / "ops"]
+    # No project root above: only the folder beside the migrations counts.
+    lone = tmp_path / "lone" / "migrations"
+    lone.mkdir(parents=True)
+    assert project_policy_dirs(None, None, str(lone), cwd=elsewhere) == []
+
+
+def test_two_folders_defining_one_environment_differently_is_an_error(tmp_path: Path) -> None:
+    project, ambient = tmp_path / "project", tmp_path / "ambient"
+    project.mkdir()
+    ambient.mkdir()
+    (project / "production.toml").write_text('match_urls = ["*/prod"]\n')
+    (ambient / "qa.toml").write_text("require_lock = false\n")
+    merged = load_policies(ambient, project_dirs=[project, tmp_path / "absent"])
+    assert merged.get("production").match_urls == ("*/prod",)
+    assert not merged.get("qa").require_lock
+    (ambient / "production.toml").write_text('match_urls = ["*/prod"]\n')  # the same: fine
+    assert load_policies(ambient, project_dirs=[project]).get("production").match_urls
+    (ambient / "production.toml").write_text("match_urls = []\n")
+    with pytest.raises(ConfigError) as info:
+        load_policies(ambient, project_dirs=[project])
+    assert str(project / "production.toml") in str(info.value)
+    assert str(ambient / "production.toml") in str(info.value)
+    # One folder named twice, or the shipped folder through a link, is no conflict.
+    (tmp_path / "shipped-link").symlink_to(SHIPPED_DIR)
+    assert load_policies(project, project_dirs=[project, tmp_path / "shipped-link"]).get(
+        "production").match_urls == ("*/prod",)
