@@ -147,6 +147,11 @@ class NewTables:
         created = self._resolve(name)
         return created is not None and created.empty
 
+    def made(self, table: Name) -> bool:
+        """Whether ``table`` surely stands for a table the plan created, empty or not
+        (the live database has no rows of it)."""
+        return self._resolve(table) is not None
+
     def _surely_absent(self, name: Name, temporary: bool) -> bool:
         """Whether no table ``name`` exists when the plan reaches this point."""
         if self._maybe(name):
