@@ -110,7 +110,7 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
             schema.column_types[(table, name)] = type_
             if not_null:
                 schema.not_null.add((table, name))
-    elif info.kind == "create_index" and in_plan and info.index:
+    elif info.kind == "create_index" and in_plan and info.index and not info.if_exists:
         schema.new_indexes.add(info.index.name)
     elif info.kind == "alter_table" and table:
         for action in info.actions:

@@ -237,8 +237,8 @@ class Schema:
     """What the validator knows of the schema while it walks the migrations.
 
     ``new_tables`` (see NewTables) and ``new_indexes`` were created within the plan, so
-    they are new and empty; ``column_types`` remembers each column's declared type for narrowing checks and
-    ``not_null`` the columns known to be NOT NULL.
+    they are new and empty; ``column_types`` remembers each column's declared type for
+    narrowing checks and ``not_null`` the columns known to be NOT NULL.
     """
 
     new_tables: NewTables = field(default_factory=NewTables)

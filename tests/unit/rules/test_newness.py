@@ -6,6 +6,8 @@ switchy-guard cannot be sure a name stands for a table the plan made empty, it i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from switchy_guard.migration import Migration
@@ -30,7 +32,7 @@ def alone(*scripts: str, dialect: str) -> set[str]:
     """Findings of ``check`` without a database (no plan: each migration on its own)."""
     migrations = [Migration(f"2024-01-0{n}-000000_m{n}", sql, "", "a", "b")
                   for n, sql in enumerate(scripts, 1)]
-    return {f"{f.migration[-2:]}:{f.code}" for f in validate(migrations, dialect).findings}
+    return {f"{(f.migration or '')[-2:]}:{f.code}" for f in validate(migrations, dialect).findings}
 
 
 class Live:
@@ -285,3 +287,35 @@ def test_new_tables_model_directly() -> None:
 
     tables = NewTables(P)
     assert not tables.is_new("users") and not tables.is_new(None)
+
+
+@pytest.mark.parametrize("dialect", ALL)
+def test_check_in_two_processes_sees_the_same_newness(tmp_path: Path, dialect: str) -> None:
+    """The parallel check (each half on its own) and the one-process run agree: a table
+    of an earlier migration is existing, in either half."""
+    from switchy_guard.check import run_check
+    from switchy_guard.discovery import DirectoryMigrations
+    from switchy_guard.parallel_check import check_in_two
+    from tests.cli_helpers import write_migration
+
+    scripts = [
+        "CREATE TABLE t (id INT);\nINSERT INTO t VALUES (1);\n",
+        "DELETE FROM t;\n",
+        "CREATE TABLE IF NOT EXISTS t (id INT);\nDELETE FROM t;\n",
+        "CREATE TABLE u (id INT);\nDELETE FROM u;\n",
+    ]
+    for n, sql in enumerate(scripts, 1):
+        write_migration(tmp_path, f"2024-01-0{n}-000000_m{n}", sql, "SELECT 1;\n")
+    split = check_in_two(DirectoryMigrations(tmp_path), dialect, min_folders=2)
+    assert split is not None
+    found = {(f.code, (f.migration or "")[-2:]) for f in split.findings if f.code == "SG305"}
+    assert found == {("SG305", "m2"), ("SG305", "m3")}
+    single = run_check(str(tmp_path), dialect, use_cache=False, jobs=1)
+    assert {(f.code, (f.migration or "")[-2:]) for f in single.findings
+            if f.code == "SG305"} == found
+
+
+def test_create_index_if_not_exists_makes_no_new_index() -> None:
+    assert "SG401" not in codes("CREATE INDEX CONCURRENTLY i ON users (id);\nDROP INDEX i", P)
+    assert "SG401" in codes("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (id);\n"
+                            "DROP INDEX i", P)
