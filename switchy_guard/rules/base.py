@@ -62,7 +62,9 @@ class NewTables:
     def __init__(self, dialect: str | None = None, live: LiveTables | None = None) -> None:
         self.dialect = dialect
         self.live = live
-        self._created: list[_Created] = []
+        # By lower-case name: a plan of thousands of CREATE TABLEs is asked about each
+        # statement's table, so a lookup must not walk them all.
+        self._created: dict[str, list[_Created]] = {}
         self._gone: set[tuple[str | None, str]] = set()  # surely dropped or renamed away
 
     def clear(self) -> None:
@@ -71,7 +73,7 @@ class NewTables:
         self._gone.clear()
 
     def __bool__(self) -> bool:
-        return bool(self._created)
+        return any(self._created.values())
 
     # -- names ---------------------------------------------------------------------
 
@@ -110,7 +112,7 @@ class NewTables:
         """The plan's table ``name`` surely stands for, if any."""
         schema, key = self._keys(name)
         found = None
-        for created in self._created:
+        for created in self._created.get(name.name.lower(), ()):
             if created.name != key:
                 continue
             if created.temporary and (created.schema == schema
@@ -125,9 +127,7 @@ class NewTables:
         loose = name.name.lower()
         schema = None if name.schema is None else name.schema.lower()
         out = []
-        for created in self._created:
-            if created.loose != loose:
-                continue
+        for created in self._created.get(loose, ()):
             other = created.schema
             if (schema is not None and other is not None and other != _TEMP
                     and not self._temp_schema(name.schema or "")
@@ -176,8 +176,9 @@ class NewTables:
         elif info.kind in ("insert", "copy", "update") or info.kind in _WRITES_ANYTHING:
             if table is None:
                 if info.kind != "copy":  # COPY (query) TO / COPY t TO: a read
-                    for created in self._created:
-                        created.empty = False
+                    for same_name in self._created.values():
+                        for created in same_name:
+                            created.empty = False
             else:
                 for created in self._maybe(table):
                     created.empty = False
@@ -208,11 +209,14 @@ class NewTables:
             return
         if temporary and schema is None and self.dialect != "mysql":
             schema = _TEMP  # PostgreSQL and SQLite: a temporary table has its own schema
-        self._created.append(_Created(schema, key, name.name.lower(), temporary))
+        self._add(_Created(schema, key, name.name.lower(), temporary))
         self._gone.discard(self._keys(name))
 
     def _forget(self, name: Name) -> None:
-        self._created = [c for c in self._created if c not in self._maybe(name)]
+        maybe = self._maybe(name)
+        if maybe:
+            loose = name.name.lower()
+            self._created[loose] = [c for c in self._created[loose] if c not in maybe]
 
     def _drop(self, name: Name) -> None:
         self._forget(name)
@@ -228,8 +232,11 @@ class NewTables:
             schema, key = self._keys(new)
             if created.temporary and schema is None and created.schema == _TEMP:
                 schema = _TEMP
-            self._created.append(_Created(schema, key, new.name.lower(), created.temporary,
-                                          created.empty))
+            self._add(_Created(schema, key, new.name.lower(), created.temporary,
+                               created.empty))
+
+    def _add(self, created: _Created) -> None:
+        self._created.setdefault(created.loose, []).append(created)
 
 
 @dataclass
