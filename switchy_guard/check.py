@@ -2,7 +2,8 @@
 
 - No database, no base revision: every migration is linted on its own.
 - ``database_url``: the pending migrations form the plan; checksum drift, applied-missing,
-  out-of-order and dirty rows are reported (SG001, SG002, SG003, SG005).
+  out-of-order and dirty rows are reported (SG001, SG002, SG003, SG005). A table the plan
+  creates is new only if the database has none of that name (its table list, one query).
 - ``against`` (a git revision): migrations absent there form the plan; a migration
   present there must be byte-identical now (SG001) and new ones must sort after the
   newest one there (SG003).
@@ -22,6 +23,7 @@ from .report.findings import CheckSummary
 if TYPE_CHECKING:
     from .discovery import SourceSpec
     from .migration import Migration
+    from .rowcounts import LiveTableNames
     from .rules.integrity import Hit
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
@@ -140,8 +142,9 @@ def _run_check(
     else:
         ordered = order_migrations(loaded)
     plan_ids: set[str] | None = None
+    live = None
     if database_url:
-        plan_ids, hits = _database_state(ordered, database_url, table)
+        plan_ids, hits, live = _database_state(ordered, database_url, table)
         findings.extend(_hit_findings(hits))
     if against:
         from .gitbase import migrations_at_revision
@@ -155,15 +158,16 @@ def _run_check(
         known = {m.id for m in base}
         new_ids = {m.id for m in ordered if m.id not in known}
         plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
-    result = validate(ordered, dialect, plan_ids=plan_ids)
+    result = validate(ordered, dialect, plan_ids=plan_ids, live=live)
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements))
 
 
 def _database_state(
     ordered: list[Migration], database_url: str, table: str
-) -> tuple[set[str], list[Hit]]:
+) -> tuple[set[str], list[Hit], LiveTableNames]:
     from .db import absent_sqlite_file, connect, create_database_engine, empty_stand_in
+    from .rowcounts import LiveTableNames
     from .rules.integrity import database_hits
     from .state import MigrationState
     from .tracking import TrackingTable
@@ -177,8 +181,9 @@ def _database_state(
         with connect(engine) as conn:
             rows = tracking.read(conn)
             progress = tracking.read_progress(conn)
+            live = LiveTableNames.read(conn)
     finally:
         engine.dispose()
     state = MigrationState(ordered, rows, progress)
     pending = {m.id for m in state.pending()} | {e.id for e in state.failed()}
-    return pending, list(database_hits(state))
+    return pending, list(database_hits(state)), live

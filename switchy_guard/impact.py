@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .db import connect
 from .findings import Finding
-from .rowcounts import PlanNames, RowCounter, RowImpact, row_impacts
+from .rowcounts import LiveTableNames, PlanNames, RowCounter, RowImpact, row_impacts
 from .runner import Migrator, Plan, PlannedMigration, Strategy
 from .state import MigrationState
 
@@ -157,10 +157,16 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
+    tables = None
     if findings:
         from .validation import validate
 
-        result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids)
+        with connect(migrator.engine) as conn:
+            # Which tables the plan surely makes new: those the database has not got.
+            tables = LiveTableNames.read(conn)
+            conn.rollback()
+        result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
+                          live=tables)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
@@ -174,7 +180,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     impacts = []
     with connect(migrator.engine) as conn:
         counter = RowCounter(conn) if live else None
-        names = PlanNames(counter) if counter is not None else None
+        names = PlanNames(counter, tables) if counter is not None else None
         for step in plan.steps:
             impact = _impact_of(step, migrator.dialect, counter, names,
                                 by_migration.get(step.migration.id, []))

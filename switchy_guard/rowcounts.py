@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from .db import connection_dialect, database_reason
 
 if TYPE_CHECKING:
+    from .rules.base import LiveTables
     from .sql.classify import Name, StatementInfo
 
 #: Above this many rows (by the statistics), counts are the statistics' estimate.
@@ -296,15 +297,86 @@ def _cascades(index: int, root: Table, every_row: bool, counter: RowCounter,
     return out
 
 
+class LiveTableNames:
+    """The tables (and views) of a live database, read in one query: which names a
+    plan's CREATE TABLE would find taken (see rules.base.NewTables).
+
+    An unqualified name is looked up in the schema a CREATE TABLE of it would create in
+    (PostgreSQL's current_schema(), MySQL's current database) and, on SQLite, in every
+    attached database; MySQL and SQLite names whatever their case. When the database
+    cannot be read, every name may exist."""
+
+    _QUERIES = {
+        "postgres": "SELECT n.nspname, c.relname, n.nspname = current_schema()"
+                    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+        "mysql": "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_SCHEMA = DATABASE()"
+                 " FROM information_schema.TABLES",
+        "sqlite": "SELECT schema, name, 1 FROM pragma_table_list",
+    }
+
+    def __init__(self, dialect: str, rows: list[tuple[str, str, bool]] | None) -> None:
+        self.dialect = dialect
+        self.known = rows is not None
+        self._by_schema: dict[str, set[str]] = {}
+        self._default: set[str] = set()
+        for schema, name, default in rows or ():
+            self._by_schema.setdefault(self._fold(schema), set()).add(self._fold(name))
+            if default:
+                self._default.add(self._fold(name))
+
+    def _fold(self, name: str) -> str:
+        return name if self.dialect == "postgres" else name.lower()
+
+    @classmethod
+    def read(cls, conn: Connection) -> LiveTableNames:
+        """The tables of the database ``conn`` is connected to."""
+        dialect = connection_dialect(conn)
+        query = cls._QUERIES.get(dialect)
+        if query is None:
+            return cls(dialect, None)
+        try:
+            if dialect == "postgres":
+                with conn.begin_nested():  # an error must not end the transaction
+                    rows = conn.exec_driver_sql(query).all()
+            else:
+                rows = conn.exec_driver_sql(query).all()
+        except DBAPIError:
+            return cls(dialect, None)
+        return cls(dialect, [(str(r[0]), str(r[1]), bool(r[2])) for r in rows])
+
+    def may_exist(self, name: Name) -> bool:
+        """Whether the database has, or may have, the table ``name``."""
+        if not self.known:
+            return True
+        if name.schema is None:
+            return self._fold(name.name) in self._default
+        return self._fold(name.name) in self._by_schema.get(self._fold(name.schema), ())
+
+
+class _CounterTables:
+    """LiveTables answered by a RowCounter's per-schema lookups."""
+
+    def __init__(self, counter: RowCounter) -> None:
+        self.counter = counter
+
+    def may_exist(self, name: Name) -> bool:
+        return self.counter.live(self.counter.key(name)) is not None
+
+
 class PlanNames:
     """Which live table and column a name in the plan stands for at each point: tables
     the plan creates are new (no live rows), and renames are followed, so a statement on
     a table or column renamed earlier in the plan counts the live one (and one added by
-    the plan counts nothing). Tables are keyed by :meth:`RowCounter.key`."""
+    the plan counts nothing). Tables are keyed by :meth:`RowCounter.key`. Which tables
+    are new is the validator's answer (rules.base.NewTables), on ``live``: a CREATE TABLE
+    IF NOT EXISTS of a live table leaves its rows to be counted."""
 
-    def __init__(self, counter: RowCounter) -> None:
+    def __init__(self, counter: RowCounter, live: LiveTables | None = None) -> None:
+        from .rules.base import NewTables  # here: importing it loads every rule
+
         self.counter = counter
-        self.new_tables: set[Table] = set()
+        self.new_tables = NewTables(counter.dialect, live or _CounterTables(counter))
         self.emptied: set[Table] = set()  # live tables the plan has emptied by now
         self.tables: dict[Table, Table | None] = {}  # plan key -> live table (None: none)
         self.columns: dict[tuple[Table, str], str | None] = {}  # (live, folded plan name)
@@ -313,7 +385,7 @@ class PlanNames:
         """The live table ``name`` stands for, None when the plan has created it (or,
         unless ``emptied``, already emptied it: its rows are counted once)."""
         key = self.counter.key(name)
-        if key in self.new_tables:
+        if self.new_tables.made(name):
             return None
         live = self.tables[key] if key in self.tables else self.counter.live(key)
         return None if live in self.emptied and not emptied else live
@@ -323,17 +395,19 @@ class PlanNames:
         return None if source is None else self.counter.column(table, source)
 
     def observe(self, info: StatementInfo) -> None:
-        """Follow what ``info`` creates and renames."""
+        """Follow what ``info`` creates, fills, drops and renames."""
+        made = {t for t in info.tables or (info.table,) if t and self.new_tables.made(t)}
+        self.new_tables.observe(info)
         if info.table is None:
             return
         key = self.counter.key(info.table)
-        if info.kind == "create_table":
-            self.new_tables.add(key)
-            self.tables.pop(key, None)
+        if info.kind == "drop_table":
+            for dropped in set(info.tables) - made:  # a live table: none left after this
+                self.tables[self.counter.key(dropped)] = None
             return
         if info.kind not in ("rename_table", "alter_table"):
             return
-        live = self.table(info.table)
+        live = None if info.table in made else self.table(info.table)
         fold = self.counter.fold
         if live is not None:
             for action in info.actions:
@@ -352,11 +426,6 @@ class PlanNames:
                                info.table.schema if info.kind == "alter_table" else None)
         if new == key:
             return
-        if key in self.new_tables:
-            self.new_tables.discard(key)
-            self.new_tables.add(new)
-            return
-        self.new_tables.discard(new)
         self.tables[new] = live
         self.tables[key] = None
 

@@ -1,7 +1,8 @@
 """The validator pipeline: every migration's statements through the hazard rules.
 
 Schema-aware: a table created earlier in the plan (or earlier in the same migration) is
-new and empty, so locking rules do not fire on it. The *plan* is the set of migrations
+new and empty, so locking rules do not fire on it, as long as nothing wrote into it and
+its CREATE surely made it (see rules.base.NewTables). The *plan* is the set of migrations
 that would run (``plan_ids``); when it is not known (no database, no base revision) each
 migration is its own plan, as a linter reading one file at a time would see it.
 Suppressions are honoured here, and reported when they lack a reason or match nothing.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from .findings import Finding, Severity
 from .migration import Migration
 from .rules import Rule, Schema, StatementContext, statement_rules
+from .rules.base import LiveTables, NewTables
 from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
 from .rules.suppression import (
     ALLOW_WITHOUT_REASON,
@@ -102,20 +104,13 @@ def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]]) -> set[st
 def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
     """Update the schema model after ``info`` ran."""
     table = info.table.name if info.table else None
+    schema.new_tables.observe(info, in_plan)
     if info.kind == "create_table" and table:
-        if in_plan:
-            schema.new_tables.add(table)
         for name, type_, not_null, _ in info.columns:
             schema.column_types[(table, name)] = type_
             if not_null:
                 schema.not_null.add((table, name))
-    elif (
-        info.kind == "create_other" and info.object_type == "materialized" and table
-        and in_plan
-    ):
-        # Nothing reads a view the plan itself creates: indexing it blocks no one.
-        schema.new_tables.add(table)
-    elif info.kind == "create_index" and in_plan and info.index:
+    elif info.kind == "create_index" and in_plan and info.index and not info.if_exists:
         schema.new_indexes.add(info.index.name)
     elif info.kind == "alter_table" and table:
         for action in info.actions:
@@ -128,13 +123,6 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
                 action.redefines and action.generated is None
             ):
                 schema.not_null.discard((table, action.column or ""))
-        if info.new_name is not None and table in schema.new_tables:
-            schema.new_tables.add(info.new_name.name)
-    elif (
-        info.kind == "rename_table" and table and info.new_name is not None
-        and table in schema.new_tables
-    ):
-        schema.new_tables.add(info.new_name.name)
 
 
 def _statement_allowances(statement: Statement, migration: Migration,
@@ -251,6 +239,7 @@ def validate_migration(
     migration's :func:`parse_migration`, when the caller has it already."""
     if parsed is None:
         parsed = parse_migration(migration, dialect)
+    schema.new_tables.dialect = dialect
     findings: list[Finding] = []
     migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
     schema.rebuilt_tables = _rebuilt_tables(parsed)
@@ -314,16 +303,19 @@ def validate(
     *,
     plan_ids: set[str] | None = None,
     id_pattern: str = DEFAULT_ID_PATTERN,
+    live: LiveTables | None = None,
 ) -> ValidationResult:
     """Run the SQL and naming rules over ``migrations`` (in run order).
 
     With ``plan_ids`` only those migrations are linted and tables they create count as
     new for the migrations after them; the others only teach the schema model. Without
-    it every migration is linted on its own.
+    it every migration is linted on its own: tables of earlier migrations exist. With
+    ``live`` (the database the plan runs on) a table the plan creates is new only if
+    that database has none of its name (see NewTables).
     """
     rules = statement_rules(dialect)
     result = ValidationResult()
-    schema = Schema()
+    schema = Schema(new_tables=NewTables(dialect, live))
     linted = [m for m in migrations if plan_ids is None or m.id in plan_ids]
     naming = naming_findings(linted, id_pattern)
     for migration in migrations:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..findings import Severity
 from ..migration import Migration
-from ..sql.classify import StatementInfo
+from ..sql.classify import DYNAMIC, Name, StatementInfo
 from ..sql.split import Statement
 
 ALL = frozenset({"postgres", "mysql", "sqlite"})
@@ -17,16 +18,237 @@ M = frozenset({"mysql"})
 S = frozenset({"sqlite"})
 
 
+class LiveTables(Protocol):
+    """What a live database says of a table name (see rowcounts.LiveTableNames)."""
+
+    def may_exist(self, name: Name) -> bool:
+        """Whether the database has, or may have, a table ``name`` would create or name."""
+
+
+#: A name's schema part when it names the session's temporary tables.
+_TEMP = "\0temp"
+#: Statements that may write rows into any table: what they run is not known here.
+_WRITES_ANYTHING = frozenset({"call", "load", "unknown", DYNAMIC})
+
+
+@dataclass
+class _Created:
+    """A table (or materialized view) the plan created: its name's keys, and whether
+    anything may have written rows into it since."""
+
+    schema: str | None  # sure key of the schema part (_TEMP: the session's temporary ones)
+    name: str  # sure key of the name
+    loose: str  # the name lower-cased: what may be the same table
+    temporary: bool
+    empty: bool = True
+
+
+class NewTables:
+    """The tables a plan created and nothing wrote into since: new and empty.
+
+    A table is new only if a plain CREATE TABLE of the plan made it (not IF NOT EXISTS,
+    unless the live database says the table is absent; not CREATE OR REPLACE; not
+    CREATE TABLE ... AS SELECT) and no INSERT, COPY, UPDATE or LOAD since may have
+    written into it; a DROP ends it. Names are compared as the database compares them,
+    schema included; where two names may or may not be the same table (another spelling,
+    another schema on the search path), a name is *not* new, while a write or drop
+    through it takes newness from every table it may be. A temporary table shadows
+    unqualified names only (and ``temp.t`` on SQLite, ``pg_temp.t`` on PostgreSQL).
+
+    With ``live`` (the database the plan would run on), a table the plan creates is new
+    only if the database does not have one of that name already.
+    """
+
+    def __init__(self, dialect: str | None = None, live: LiveTables | None = None) -> None:
+        self.dialect = dialect
+        self.live = live
+        # By lower-case name: a plan of thousands of CREATE TABLEs is asked about each
+        # statement's table, so a lookup must not walk them all.
+        self._created: dict[str, list[_Created]] = {}
+        self._gone: set[tuple[str | None, str]] = set()  # surely dropped or renamed away
+
+    def clear(self) -> None:
+        """Forget every table (a new plan starts)."""
+        self._created.clear()
+        self._gone.clear()
+
+    def __bool__(self) -> bool:
+        return any(self._created.values())
+
+    # -- names ---------------------------------------------------------------------
+
+    def _part(self, folded: str, raw: str) -> str:
+        if self.dialect == "sqlite":
+            return folded.lower()  # SQLite: names match whatever their case or quotes
+        if self.dialect == "postgres":
+            return folded  # the classifier folds unquoted names to lower case, as PostgreSQL
+        # MySQL: table names may be case-sensitive, quoted or not (lower_case_table_names);
+        # unknown dialect: the same for PostgreSQL's folding and MySQL's spelling.
+        return raw if self.dialect == "mysql" else f"{folded}\0{raw}"
+
+    def _keys(self, name: Name) -> tuple[str | None, str]:
+        raw = name.raw if len(name.raw) == (2 if name.schema else 1) else ()
+        key = self._part(name.name, raw[-1] if raw else name.name)
+        if name.schema is None:
+            return None, key
+        if self._temp_schema(name.schema):
+            return _TEMP, key
+        return self._part(name.schema, raw[0] if raw else name.schema), key
+
+    def _temp_schema(self, schema: str) -> bool:
+        if self.dialect == "sqlite":
+            return schema.lower() == "temp"
+        if self.dialect == "postgres":
+            return schema == "pg_temp" or schema.startswith("pg_temp_")
+        return False
+
+    @staticmethod
+    def _as_name(table: object) -> Name | None:
+        if table is None or isinstance(table, Name):
+            return table
+        return Name(str(table))
+
+    def _resolve(self, name: Name) -> _Created | None:
+        """The plan's table ``name`` surely stands for, if any."""
+        schema, key = self._keys(name)
+        found = None
+        for created in self._created.get(name.name.lower(), ()):
+            if created.name != key:
+                continue
+            if created.temporary and (created.schema == schema
+                                      or (created.schema == _TEMP and schema is None)):
+                return created  # a temporary table shadows the name
+            if created.schema == schema:
+                found = created
+        return found
+
+    def _maybe(self, name: Name) -> list[_Created]:
+        """The plan's tables ``name`` may stand for."""
+        loose = name.name.lower()
+        schema = None if name.schema is None else name.schema.lower()
+        out = []
+        for created in self._created.get(loose, ()):
+            other = created.schema
+            if (schema is not None and other is not None and other != _TEMP
+                    and not self._temp_schema(name.schema or "")
+                    and other.lower().split("\0")[0] != schema):
+                continue  # two different schemas named
+            out.append(created)
+        return out
+
+    # -- questions -----------------------------------------------------------------
+
+    def is_new(self, table: object) -> bool:
+        """Whether ``table`` (a Name or str) surely is a table the plan created and
+        nothing wrote into since."""
+        name = self._as_name(table)
+        if name is None:
+            return False
+        created = self._resolve(name)
+        return created is not None and created.empty
+
+    def made(self, table: Name) -> bool:
+        """Whether ``table`` surely stands for a table the plan created, empty or not
+        (the live database has no rows of it)."""
+        return self._resolve(table) is not None
+
+    def _surely_absent(self, name: Name, temporary: bool) -> bool:
+        """Whether no table ``name`` exists when the plan reaches this point."""
+        if self._maybe(name):
+            return False
+        if self._keys(name) in self._gone:
+            return True
+        if self.live is None:
+            return False
+        return temporary or not self.live.may_exist(name)
+
+    # -- what statements do ----------------------------------------------------------
+
+    def observe(self, info: StatementInfo, in_plan: bool = True) -> None:
+        """Follow what ``info`` creates, fills, renames and drops. ``in_plan``: False for
+        an applied migration, whose tables exist already."""
+        table = info.table
+        if info.kind == "create_table" and table is not None:
+            self._create(table, info, in_plan)
+        elif info.kind == "create_other" and info.object_type == "materialized" and table:
+            # Nothing reads a view the plan itself creates: indexing it blocks no one.
+            self._create(table, info, in_plan)
+        elif info.kind in ("insert", "copy", "update") or info.kind in _WRITES_ANYTHING:
+            if table is None:
+                if info.kind != "copy":  # COPY (query) TO / COPY t TO: a read
+                    for same_name in self._created.values():
+                        for created in same_name:
+                            created.empty = False
+            else:
+                for created in self._maybe(table):
+                    created.empty = False
+        elif info.kind in ("drop_table", "drop_other") and (
+            info.kind == "drop_table" or info.object_type == "materialized view"
+        ):
+            for dropped in info.tables or ((table,) if table else ()):
+                self._drop(dropped)
+        elif info.kind in ("rename_table", "alter_table") and table and info.new_name:
+            # ALTER TABLE s.t RENAME TO u keeps the table in its schema.
+            new = info.new_name
+            if info.kind == "alter_table" and new.schema is None and table.schema:
+                new = Name(new.name, table.schema, raw=(table.raw[0], *new.raw[-1:])
+                           if len(table.raw) == 2 else ())
+            self._rename(table, new)
+
+    def _create(self, name: Name, info: StatementInfo, in_plan: bool) -> None:
+        schema, key = self._keys(name)
+        temporary = info.temporary or schema == _TEMP
+        if info.if_exists and self._resolve(name) is not None:
+            return  # IF NOT EXISTS of the plan's own table: nothing happens
+        new = (in_plan and not info.or_replace and not info.filled
+               and (self._surely_absent(name, temporary) if info.if_exists
+                    else self.live is None or temporary
+                    or self._keys(name) in self._gone or not self.live.may_exist(name)))
+        if not new:
+            self._forget(name)
+            return
+        if temporary and schema is None and self.dialect != "mysql":
+            schema = _TEMP  # PostgreSQL and SQLite: a temporary table has its own schema
+        self._add(_Created(schema, key, name.name.lower(), temporary))
+        self._gone.discard(self._keys(name))
+
+    def _forget(self, name: Name) -> None:
+        maybe = self._maybe(name)
+        if maybe:
+            loose = name.name.lower()
+            self._created[loose] = [c for c in self._created[loose] if c not in maybe]
+
+    def _drop(self, name: Name) -> None:
+        self._forget(name)
+        self._gone.add(self._keys(name))
+
+    def _rename(self, old: Name, new: Name) -> None:
+        created = self._resolve(old)
+        self._forget(new)
+        self._forget(old)
+        self._gone.add(self._keys(old))
+        self._gone.discard(self._keys(new))
+        if created is not None:
+            schema, key = self._keys(new)
+            if created.temporary and schema is None and created.schema == _TEMP:
+                schema = _TEMP
+            self._add(_Created(schema, key, new.name.lower(), created.temporary,
+                               created.empty))
+
+    def _add(self, created: _Created) -> None:
+        self._created.setdefault(created.loose, []).append(created)
+
+
 @dataclass
 class Schema:
     """What the validator knows of the schema while it walks the migrations.
 
-    ``new_tables`` and ``new_indexes`` were created within the plan, so they are new and
-    empty; ``column_types`` remembers each column's declared type for narrowing checks and
-    ``not_null`` the columns known to be NOT NULL.
+    ``new_tables`` (see NewTables) and ``new_indexes`` were created within the plan, so
+    they are new and empty; ``column_types`` remembers each column's declared type for
+    narrowing checks and ``not_null`` the columns known to be NOT NULL.
     """
 
-    new_tables: set[str] = field(default_factory=set)
+    new_tables: NewTables = field(default_factory=NewTables)
     new_indexes: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     not_null: set[tuple[str, str]] = field(default_factory=set)
@@ -52,8 +274,9 @@ class Schema:
         return False
 
     def is_new(self, table: object) -> bool:
-        """Whether ``table`` (a Name or str) was created within the plan."""
-        return table is not None and str(getattr(table, "name", table)) in self.new_tables
+        """Whether ``table`` (a Name or str) was created within the plan and nothing has
+        written rows into it since (see NewTables)."""
+        return self.new_tables.is_new(table)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class Name:
 
     name: str
     schema: str | None = None
+    #: The parts as written (quotes removed, case kept), schema first: MySQL's table
+    #: names may be case-sensitive whether quoted or not (lower_case_table_names).
+    raw: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}" if self.schema else self.name
@@ -89,8 +92,13 @@ class StatementInfo:
     columns: tuple[tuple[str, str, bool, str | None], ...] = ()  # name, type, not null, default
     options: dict[str, str] = field(default_factory=dict)
     new_name: Name | None = None
-    #: ``CREATE OR REPLACE``: MariaDB's ``CREATE OR REPLACE TABLE`` drops the old table.
+    #: ``CREATE OR REPLACE``: an existing object of that name is replaced (MariaDB's
+    #: ``CREATE OR REPLACE TABLE`` drops the old table).
     or_replace: bool = False
+    #: CREATE TEMP[ORARY] TABLE (or view ...): it shadows, for unqualified names only.
+    temporary: bool = False
+    #: create_table: the table gets rows as it is made (CREATE TABLE ... AS SELECT).
+    filled: bool = False
     #: Set on a statement a routine or trigger runs (see sql/routines.py): which one, and
     #: where it is run from ("run here by function purge()"), added to its findings.
     via: str = ""
@@ -253,8 +261,9 @@ class Cursor:
             self.pos += 1
             second = self._identifier()
             if second is not None:
-                return Name(second, first)
-        return Name(first)
+                return Name(second, first, raw=(self.toks[self.pos - 3].text,
+                                                self.toks[self.pos - 1].text))
+        return Name(first, raw=(self.toks[self.pos - 1].text,))
 
     def _identifier(self) -> str | None:
         tok = self.peek()
@@ -355,6 +364,8 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         if first == "REINDEX":  # REINDEX ... CONCURRENTLY cannot run in a transaction
             concurrently = any(t.up == "CONCURRENTLY" for t in tokenize(text, dialect))
             return StatementInfo("maintenance", concurrently=concurrently)
+        if first in ("COPY", "LOAD"):
+            return _classify_load(first, text, dialect)
         return StatementInfo(_FAST[first]) if first not in ("INSERT", "REPLACE") else (
             _classify_insert(text, dialect)
         )
@@ -369,7 +380,7 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         return StatementInfo("unknown")
 
 
-_WRITES = re.compile(r"\b(?:DELETE|UPDATE)\b", re.IGNORECASE)
+_WRITES = re.compile(r"\b(?:DELETE|UPDATE|INSERT)\b", re.IGNORECASE)
 
 # The statement an EXPLAIN ANALYZE (PostgreSQL, MySQL), ANALYZE (MariaDB) or COPY
 # (query) (PostgreSQL) runs, after the part these patterns match.
@@ -416,7 +427,16 @@ def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
         if part and part[0].kind == WORD and part[0].up in ("DELETE", "UPDATE")
     ]
     unbounded = [info for info in writes if not info.has_where]
-    return (unbounded or writes or [StatementInfo("select")])[0]
+    inserts = [_insert_target(part) for part in parts
+               if part and part[0].kind == WORD and part[0].up == "INSERT"]
+    return (unbounded or writes or inserts or [StatementInfo("select")])[0]
+
+
+def _insert_target(toks: list[Tok]) -> StatementInfo:
+    """``INSERT INTO t ...`` of a WITH: an insert into ``t``."""
+    cur = Cursor(toks, 1)
+    cur.take("INTO")
+    return StatementInfo("insert", table=cur.name())
 
 
 def _at_punct(cur: Cursor, text: str) -> bool:
@@ -453,6 +473,21 @@ def _classify_insert(text: str, dialect: str | None) -> StatementInfo:
     return StatementInfo("insert", table=table, or_replace=replaces is not None)
 
 
+_LOAD_TARGET = {
+    # COPY t [(cols)] FROM ...: rows into t (COPY t TO and COPY (query) TO read).
+    "COPY": re.compile(r"\s*COPY\s+([^\s(]+)(?:\s*\([^)]*\))?\s+FROM\b", re.IGNORECASE),
+    # LOAD DATA [LOCAL] INFILE '...' [REPLACE | IGNORE] INTO TABLE t
+    "LOAD": re.compile(r"[\s\S]*?\bINTO\s+TABLE\s+(\S+)", re.IGNORECASE),
+}
+
+
+def _classify_load(first: str, text: str, dialect: str | None) -> StatementInfo:
+    """COPY and LOAD DATA: ``table`` is the table they load rows into, if any."""
+    found = _LOAD_TARGET[first].match(text)
+    table = Cursor(tokenize(found.group(1), dialect)).name() if found else None
+    return StatementInfo(_FAST[first], table=table)
+
+
 def _classify_transaction(first: str, text: str) -> StatementInfo:
     words = text.split()
     second = words[1].upper().rstrip(";") if len(words) > 1 else ""
@@ -481,8 +516,9 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     if cur.at("DEFINER"):
         # One alternative, not a sequence: the word after DEFINER=user@host.
         cur.skip_until("TRIGGER|PROCEDURE|FUNCTION|EVENT|VIEW")
+    temporary = cur.at("TEMP|TEMPORARY")
     cur.take("TEMP|TEMPORARY|UNLOGGED|GLOBAL|LOCAL")
-    cur.take("TEMP|TEMPORARY")
+    temporary = cur.take("TEMP|TEMPORARY") or temporary
     cur.take("RECURSIVE")  # CREATE [OR REPLACE] [TEMP] RECURSIVE VIEW
     cur.take("VIRTUAL")  # SQLite: CREATE VIRTUAL TABLE ... USING fts5(...)
     unique = cur.take("UNIQUE")
@@ -503,8 +539,12 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
     if cur.take("TABLE"):
         if_exists = cur.take("IF", "NOT", "EXISTS")
         table = cur.name()
+        words = _top_level_words(cur.rest())
+        filled = ("AS" in words or "SELECT" in words) and (
+            ("NO", "DATA") not in itertools.pairwise(words))
         return StatementInfo("create_table", table=table, if_exists=if_exists,
-                             columns=_table_columns(cur.rest()), or_replace=or_replace)
+                             columns=_table_columns(cur.rest()), temporary=temporary,
+                             or_replace=or_replace, filled=filled)
     if cur.take("SCHEMA|DATABASE"):
         return StatementInfo("create_schema")
     for word in _OTHER_OBJECTS:
@@ -514,7 +554,8 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
             cur.take("VIEW")  # MATERIALIZED VIEW
             if_exists = cur.take("IF", "NOT", "EXISTS")
             return StatementInfo("create_other", object_type=word.lower(), table=cur.name(),
-                                 if_exists=if_exists, or_replace=or_replace)
+                                 if_exists=if_exists, temporary=temporary,
+                                 or_replace=or_replace)
     return StatementInfo("unknown")
 
 

@@ -200,7 +200,7 @@ def test_do_blocks_name_their_language(sql: str, dialect: str | None, kind: str,
         ("WITH a AS (UPDATE t SET a = 1 WHERE id = 1 RETURNING id), "
          "b AS NOT MATERIALIZED (UPDATE u SET b = 2 RETURNING id) SELECT 1", "update", "u", False),
         ("WITH x (k) AS (SELECT 1) INSERT INTO s VALUES (1) ON CONFLICT (k) DO UPDATE SET v = 1",
-         "select", None, False),
+         "insert", "s", False),
         ("WITH x AS (SELECT 'delete') SELECT * FROM x", "select", None, False),
     ],
 )
