@@ -84,11 +84,25 @@ def _strategy(ctx: Context) -> Any:
     args = ctx.args
     if getattr(args, "all", False):
         return All()
-    if getattr(args, "to", None):
+    # `is not None`: an empty --to "" names no migration, it never means "all" (refused
+    # by check_target).
+    if getattr(args, "to", None) is not None:
         return UpTo(args.to)
     if getattr(args, "steps", None) is not None:
         return Steps(args.steps)
     return All()
+
+
+def check_target(ctx: Context, migrator: Migrator) -> None:
+    """Refuse (BadMigrationId, exit 2) an empty, blank or unknown ``--to``/``--up-to``,
+    named as it was typed, before anything is read from the database or run. (That a
+    ``rollback --to`` target is applied is checked with the state, by the plan.)"""
+    from .errors import check_migration_id
+
+    target = getattr(ctx.args, "to", None)
+    if target is not None:
+        check_migration_id(getattr(ctx.args, "to_flag", None) or "--to", target,
+                           {m.id for m in migrator.migrations()})
 
 
 def print_impact(ctx: Context, report: ImpactReport) -> None:
@@ -127,7 +141,9 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
 
 def cmd_plan(ctx: Context) -> int:
     """``plan``: the impact report of what migrate would do, with the gate's verdict."""
-    print_impact(ctx, _judged_report(ctx, ctx.migrator(reads_only=True), "up"))
+    migrator = ctx.migrator(reads_only=True)
+    check_target(ctx, migrator)
+    print_impact(ctx, _judged_report(ctx, migrator, "up"))
     return 0
 
 
@@ -137,6 +153,7 @@ def _run(ctx: Context, direction: str) -> int:
     reads_only = bool(ctx.args.dry_run or getattr(ctx.args, "plan", False))
     migrator = ctx.migrator(reads_only=reads_only,
                             must_exist=direction == "down" and not reads_only)
+    check_target(ctx, migrator)
     if reads_only:
         report = _judged_report(ctx, migrator, direction)
         if ctx.format == "json":

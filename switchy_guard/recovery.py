@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from .audit import AuditJournal
 from .db import connect, connect_for_write
-from .errors import ConfigError, Refused
+from .errors import ConfigError, Refused, check_migration_id
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
@@ -135,6 +135,8 @@ def adopt_checksums(
     """
     tracking = migrator.tracking
     migrations = migrator.migrations()
+    for migration_id in ids:
+        check_migration_id("ids", migration_id, {m.id for m in migrations})
     with _locked(migrator) as conn:
         with conn.begin():
             tracking.ensure(conn)  # a legacy table gets its checksum columns first
@@ -181,9 +183,9 @@ def mark(
     with no row is recorded with the current checksums.
     """
     tracking = migrator.tracking
-    migration = next((m for m in migrator.migrations() if m.id == migration_id), None)
-    if migration is None:
-        raise ConfigError(f"unknown migration id {migration_id!r}")
+    migrations = migrator.migrations()
+    check_migration_id("migration_id", migration_id, {m.id for m in migrations})
+    migration = next(m for m in migrations if m.id == migration_id)
     with _locked(migrator) as conn:
         with conn.begin():
             tracking.ensure(conn)
@@ -224,8 +226,7 @@ def retry(
     """
     from .runner import UpTo
 
-    if not any(m.id == migration_id for m in migrator.migrations()):
-        raise ConfigError(f"unknown migration id {migration_id!r}")
+    check_migration_id("migration_id", migration_id, {m.id for m in migrator.migrations()})
     state = migrator.state()
     row = state.rows.get(migration_id)
     try:
