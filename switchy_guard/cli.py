@@ -791,7 +791,7 @@ def cmd_mark(ctx: Context) -> int:
 
 def cmd_retry(ctx: Context) -> int:
     """``retry ID``: re-run one failed migration."""
-    from .commands_gated import gate_options
+    from .commands_gated import gate_options, impact_shower
     from .recovery import retry
 
     migrator = ctx.migrator(must_exist=True)
@@ -808,7 +808,7 @@ def cmd_retry(ctx: Context) -> int:
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
                  command=command_line(ctx), policy=policy, gate=gate,
-                 from_start=ctx.args.from_start)
+                 from_start=ctx.args.from_start, show=impact_shower(ctx))
     if ctx.format == "json":
         ctx.emit_json({"retried": done})
     else:

@@ -165,23 +165,10 @@ def _run(ctx: Context, direction: str) -> int:
         return 0
     verb = "applied" if direction == "up" else "rolled back"
     done = _progress_hooks(ctx, migrator, verb)
-
-    def show(report: ImpactReport) -> None:
-        # The impact summary is shown before a refusal or a question, not on every run.
-        gate = report.gate
-        if gate is None:
-            return
-        if ctx.format == "json":
-            if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
-                ctx.emit_json({**report.to_dict(), "refused": True})
-            return
-        if not ctx.quiet and (gate.refused
-                              or any(c.outcome == "required" for c in gate.checks)):
-            print_impact(ctx, report)
-
     try:
         result = gated_run(
-            migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
+            migrator, direction, _strategy(ctx), gate_options(ctx, migrator),
+            show=impact_shower(ctx),
             retry_failed=getattr(ctx.args, "retry_failed", False),
             from_start=getattr(ctx.args, "from_start", False),
             require_checksum_validation=getattr(ctx.args, "require_checksum_validation",
@@ -193,6 +180,24 @@ def _run(ctx: Context, direction: str) -> int:
         raise
     _report_run(ctx, result, verb)
     return 0
+
+
+def impact_shower(ctx: Context) -> Callable[[ImpactReport], None]:
+    """What a gated run (migrate, rollback, retry) shows of its judged report: the impact
+    summary before a refusal or a question, not on every run."""
+    def show(report: ImpactReport) -> None:
+        gate = report.gate
+        if gate is None:
+            return
+        if ctx.format == "json":
+            if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
+                ctx.emit_json({**report.to_dict(), "refused": True})
+            return
+        if not ctx.quiet and (gate.refused
+                              or any(c.outcome == "required" for c in gate.checks)):
+            print_impact(ctx, report)
+
+    return show
 
 
 def cmd_migrate(ctx: Context) -> int:

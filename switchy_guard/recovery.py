@@ -6,7 +6,7 @@ it, and records itself in the audit journal in the same transaction as its chang
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -22,6 +22,7 @@ from .state import MigrationState
 
 if TYPE_CHECKING:
     from .gated import GateOptions
+    from .impact import ImpactReport
 
 Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
 SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
@@ -217,12 +218,14 @@ def retry(
     policy: str | None = None,
     gate: GateOptions | None = None,
     from_start: bool = False,
+    show: Callable[[ImpactReport], None] | None = None,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
     Unlike switchy-migrate, the migration is found in the sources before anything is
     touched, and only a ``failed`` row can be retried. With ``gate`` the run goes through
-    the policy's gates like ``migrate`` (findings, backup, lock timeout).
+    the policy's gates like ``migrate`` (findings, row counts, verdict, backup, lock
+    timeout), and ``show`` gets the judged impact report, as migrate's does.
     """
     from .runner import UpTo
 
@@ -254,7 +257,7 @@ def retry(
         from .gated import gated_run
 
         return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True,
-                         from_start=from_start).done
+                         from_start=from_start, show=show).done
     try:
         done = migrator.migrate(UpTo(migration_id), retry_failed=True,
                                 from_start=from_start).done
