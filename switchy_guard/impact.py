@@ -107,12 +107,16 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
 
 
 def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
-                    state: MigrationState | None = None) -> ImpactReport:
-    """The impact of what ``rollback`` would do: down scripts in order, what they drop,
-    the rows that would be lost, changed down scripts and the dependents rolled back too.
+                    state: MigrationState | None = None,
+                    detailed: bool = True) -> ImpactReport:
+    """The impact of what ``rollback`` would do: down scripts in order, their findings
+    (rollback-time ones), what they drop, the rows that would be lost, changed down
+    scripts and the dependents rolled back too.
 
     Migrations without a down script make it raise Refused, naming them, as rollback does.
     With ``force=False`` it also refuses what rollback refuses without ``--force``.
+    ``detailed=False`` leaves out the findings, as :func:`impact_report` does for a
+    policy that judges none of them.
     """
     state = state or migrator.state()
     plan = migrator.plan_rollback(strategy, force=force, state=state)
@@ -132,7 +136,8 @@ def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = Tru
                             "rolled back before it")
     # The down scripts are judged as migrate judges up scripts: the same rules (over the
     # schema the applied migrations left), the same objects and live row counts.
-    return _report(migrator, plan, warnings, applied=[e.id for e in state.applied()])
+    return _report(migrator, plan, warnings, findings=detailed,
+                   applied=[e.id for e in state.applied()])
 
 
 def impact_report(
