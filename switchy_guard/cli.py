@@ -348,8 +348,8 @@ class _SpelledAs(argparse.Action):
 
 
 def _check_id_argument(ctx: Context, migrator: Migrator, migration_id: str) -> None:
-    """The ID of ``retry``/``mark-*``: an empty, blank or unknown one is refused (exit 2,
-    naming the verb) before any confirmation or change."""
+    """An ID of ``retry``, ``mark-*`` or ``adopt-checksums``: an empty, blank or unknown
+    one is refused (exit 2, naming the verb) before any confirmation or change."""
     from .errors import check_migration_id
 
     check_migration_id(ctx.args.verb, migration_id, {m.id for m in migrator.migrations()})

@@ -47,10 +47,6 @@ class BadMigrationId(ConfigError, ValueError):
         self.problem = problem
         super().__init__(f"{argument}: {problem}")
 
-    def named(self, argument: str) -> BadMigrationId:
-        """The same error for the argument spelled ``argument``."""
-        return BadMigrationId(argument, self.migration_id, self.problem)
-
 
 def check_migration_id(argument: str, migration_id: str, known: Iterable[str]) -> None:
     """Raise BadMigrationId unless ``migration_id`` is one of ``known`` (an empty or
