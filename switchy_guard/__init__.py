@@ -38,6 +38,7 @@ _EXPORTS = {
     "SwitchyError": "errors",
     "InputError": "errors",
     "ConfigError": "errors",
+    "BadMigrationId": "errors",
     "DatabaseUnavailable": "errors",
     "LockTimeout": "errors",
     "Refused": "errors",
@@ -58,6 +59,7 @@ _EXPORTS = {
 __all__ = [
     "All",
     "Allow",
+    "BadMigrationId",
     "CodeMigrations",
     "ConfigError",
     "DatabaseUnavailable",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:
         load_migrations,
     )
     from .errors import (
+        BadMigrationId,
         ConfigError,
         DatabaseUnavailable,
         InputError,

@@ -186,19 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = verb("plan", "the impact report of what migrate would do (with row counts)")
     plan_target = plan.add_mutually_exclusive_group()
-    plan_target.add_argument("--to", "--up-to", dest="to", metavar="ID",
+    plan_target.add_argument("--to", "--up-to", dest="to", metavar="ID", action=_SpelledAs,
                              help="up to and including this migration")
-    plan_target.add_argument("--steps", type=_non_negative_int, metavar="N",
+    plan_target.add_argument("--steps", type=_positive_int, metavar="N",
                              help="the next N pending migrations")
     _add_gate_options(plan)
 
     migrate = verb("migrate", "apply pending migrations")
     target = migrate.add_mutually_exclusive_group()
     target.add_argument(
-        "--to", "--up-to", dest="to", metavar="ID", help="apply up to and including this migration"
+        "--to", "--up-to", dest="to", metavar="ID", action=_SpelledAs,
+        help="apply up to and including this migration"
     )
     target.add_argument(
-        "--steps", type=_non_negative_int, metavar="N", help="apply the next N pending migrations"
+        "--steps", type=_positive_int, metavar="N", help="apply the next N pending migrations"
     )
     migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     migrate.add_argument(
@@ -230,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     scope = rollback.add_mutually_exclusive_group(required=True)
     scope.add_argument(
         "--steps",
-        type=_non_negative_int,
+        type=_positive_int,
         metavar="N",
         help="roll back the last N applied migrations",
     )
@@ -334,6 +335,24 @@ def _env_flag(name: str) -> bool:
     if value.lower() in ("", "0", "false", "no", "off"):
         return False
     raise ConfigError(f"environment variable {name}={value!r}: use true or false (1 or 0)")
+
+
+class _SpelledAs(argparse.Action):
+    """Stores the value, and in ``<dest>_flag`` the option as typed (``--up-to``), so an
+    error names the argument the person wrote."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_flag", option_string)
+
+
+def _check_id_argument(ctx: Context, migrator: Migrator, migration_id: str) -> None:
+    """An ID of ``retry``, ``mark-*`` or ``adopt-checksums``: an empty, blank or unknown
+    one is refused (exit 2, naming the verb) before any confirmation or change."""
+    from .errors import check_migration_id
+
+    check_migration_id(ctx.args.verb, migration_id, {m.id for m in migrator.migrations()})
 
 
 def _non_negative_int(text: str) -> int:
@@ -726,6 +745,8 @@ def cmd_adopt_checksums(ctx: Context) -> int:
     from .recovery import adopt_checksums
 
     migrator = ctx.migrator(must_exist=True)
+    for migration_id in ctx.args.ids:
+        _check_id_argument(ctx, migrator, migration_id)
     policy = confirm_recovery(
         ctx, migrator,
         "Record the current files' checksums for rows holding unknown ones.")
@@ -748,6 +769,7 @@ def cmd_mark(ctx: Context) -> int:
     # Marking a migration completed on a new database (to skip it there) is a real use;
     # marking one failed where nothing ever ran is not.
     migrator = ctx.migrator(must_exist=status == "failed")
+    _check_id_argument(ctx, migrator, ctx.args.id)
     policy = confirm_recovery(
         ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
     previous = mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
@@ -763,10 +785,11 @@ def cmd_mark(ctx: Context) -> int:
 
 def cmd_retry(ctx: Context) -> int:
     """``retry ID``: re-run one failed migration."""
-    from .commands_gated import gate_options
+    from .commands_gated import gate_options, impact_shower
     from .recovery import retry
 
     migrator = ctx.migrator(must_exist=True)
+    _check_id_argument(ctx, migrator, ctx.args.id)
     gate = gate_options(ctx, migrator)
     try:
         policy = confirm_recovery(
@@ -779,7 +802,7 @@ def cmd_retry(ctx: Context) -> int:
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
     done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
                  command=command_line(ctx), policy=policy, gate=gate,
-                 from_start=ctx.args.from_start)
+                 from_start=ctx.args.from_start, show=impact_shower(ctx))
     if ctx.format == "json":
         ctx.emit_json({"retried": done})
     else:

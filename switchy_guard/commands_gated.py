@@ -84,11 +84,25 @@ def _strategy(ctx: Context) -> Any:
     args = ctx.args
     if getattr(args, "all", False):
         return All()
-    if getattr(args, "to", None):
+    # `is not None`: an empty --to "" names no migration, it never means "all" (refused
+    # by check_target).
+    if getattr(args, "to", None) is not None:
         return UpTo(args.to)
     if getattr(args, "steps", None) is not None:
         return Steps(args.steps)
     return All()
+
+
+def check_target(ctx: Context, migrator: Migrator) -> None:
+    """Refuse (BadMigrationId, exit 2) an empty, blank or unknown ``--to``/``--up-to``,
+    named as it was typed, before anything is read from the database or run. (That a
+    ``rollback --to`` target is applied is checked with the state, by the plan.)"""
+    from .errors import check_migration_id
+
+    target = getattr(ctx.args, "to", None)
+    if target is not None:
+        check_migration_id(getattr(ctx.args, "to_flag", None) or "--to", target,
+                           {m.id for m in migrator.migrations()})
 
 
 def print_impact(ctx: Context, report: ImpactReport) -> None:
@@ -127,7 +141,9 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
 
 def cmd_plan(ctx: Context) -> int:
     """``plan``: the impact report of what migrate would do, with the gate's verdict."""
-    print_impact(ctx, _judged_report(ctx, ctx.migrator(reads_only=True), "up"))
+    migrator = ctx.migrator(reads_only=True)
+    check_target(ctx, migrator)
+    print_impact(ctx, _judged_report(ctx, migrator, "up"))
     return 0
 
 
@@ -137,6 +153,7 @@ def _run(ctx: Context, direction: str) -> int:
     reads_only = bool(ctx.args.dry_run or getattr(ctx.args, "plan", False))
     migrator = ctx.migrator(reads_only=reads_only,
                             must_exist=direction == "down" and not reads_only)
+    check_target(ctx, migrator)
     if reads_only:
         report = _judged_report(ctx, migrator, direction)
         if ctx.format == "json":
@@ -148,23 +165,10 @@ def _run(ctx: Context, direction: str) -> int:
         return 0
     verb = "applied" if direction == "up" else "rolled back"
     done = _progress_hooks(ctx, migrator, verb)
-
-    def show(report: ImpactReport) -> None:
-        # The impact summary is shown before a refusal or a question, not on every run.
-        gate = report.gate
-        if gate is None:
-            return
-        if ctx.format == "json":
-            if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
-                ctx.emit_json({**report.to_dict(), "refused": True})
-            return
-        if not ctx.quiet and (gate.refused
-                              or any(c.outcome == "required" for c in gate.checks)):
-            print_impact(ctx, report)
-
     try:
         result = gated_run(
-            migrator, direction, _strategy(ctx), gate_options(ctx, migrator), show=show,
+            migrator, direction, _strategy(ctx), gate_options(ctx, migrator),
+            show=impact_shower(ctx),
             retry_failed=getattr(ctx.args, "retry_failed", False),
             from_start=getattr(ctx.args, "from_start", False),
             require_checksum_validation=getattr(ctx.args, "require_checksum_validation",
@@ -176,6 +180,24 @@ def _run(ctx: Context, direction: str) -> int:
         raise
     _report_run(ctx, result, verb)
     return 0
+
+
+def impact_shower(ctx: Context) -> Callable[[ImpactReport], None]:
+    """What a gated run (migrate, rollback, retry) shows of its judged report: the impact
+    summary before a refusal or a question, not on every run."""
+    def show(report: ImpactReport) -> None:
+        gate = report.gate
+        if gate is None:
+            return
+        if ctx.format == "json":
+            if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
+                ctx.emit_json({**report.to_dict(), "refused": True})
+            return
+        if not ctx.quiet and (gate.refused
+                              or any(c.outcome == "required" for c in gate.checks)):
+            print_impact(ctx, report)
+
+    return show
 
 
 def cmd_migrate(ctx: Context) -> int:

@@ -6,6 +6,7 @@ or input; 3 the database or the lock could not be reached in time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -31,6 +32,31 @@ class InputError(SwitchyError):
 
 class ConfigError(SwitchyError):
     """Bad configuration or usage: unknown option, invalid table name, unknown id."""
+
+
+class BadMigrationId(ConfigError, ValueError):
+    """An id argument that names no migration it could mean: empty, blank, unknown to the
+    sources, or (``rollback --to``) not applied. Never read as "every migration".
+
+    ``argument`` names the argument as the caller spelled it (``--to``, ``retry``, ...).
+    """
+
+    def __init__(self, argument: str, migration_id: str, problem: str) -> None:
+        self.argument = argument
+        self.migration_id = migration_id
+        self.problem = problem
+        super().__init__(f"{argument}: {problem}")
+
+
+def check_migration_id(argument: str, migration_id: str, known: Iterable[str]) -> None:
+    """Raise BadMigrationId unless ``migration_id`` is one of ``known`` (an empty or
+    blank id never is)."""
+    if not migration_id.strip():
+        raise BadMigrationId(argument, migration_id, f"no migration {migration_id!r}: an "
+                             "empty id names none (give a migration id)")
+    if migration_id not in known:
+        raise BadMigrationId(argument, migration_id, f"unknown migration id {migration_id!r}"
+                             " (no migration of that id in the sources)")
 
 
 class DatabaseUnavailable(SwitchyError):

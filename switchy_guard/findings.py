@@ -34,14 +34,30 @@ class Finding:
     statement: str | None
     message: str
     hint: str | None = None
+    #: ``"down"`` for a finding in a down script: it bites when the migration is rolled
+    #: back (a "rollback-time" finding), not when it is applied.
+    direction: str = "up"
+
+    @property
+    def rollback_time(self) -> bool:
+        """Whether the finding is in a down script (it bites at rollback)."""
+        return self.direction == "down"
+
+    @property
+    def label(self) -> str:
+        """``SG301 drop-table``, marked ``(rollback-time)`` for a down script's finding."""
+        return f"{self.code} {self.name}" + (" (rollback-time)" if self.rollback_time else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape of a finding."""
         # Built by hand: dataclasses.asdict deep-copies every field, and a check of 10,000
         # migrations renders thousands of findings.
-        return {
+        data = {
             "code": self.code, "name": self.name, "severity": self.severity.value,
             "migration": self.migration, "file": self.file, "line": self.line,
             "column": self.column, "statement": self.statement, "message": self.message,
             "hint": self.hint,
         }
+        if self.rollback_time:  # additive: an up script's finding keeps its old shape
+            data["direction"] = "down"
+        return data

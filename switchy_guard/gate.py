@@ -118,7 +118,7 @@ def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCh
     reasoned allow, and severities it blocks. ``check --gate`` uses it without a plan."""
     checks = []
     for finding in findings:
-        label = f"{finding.code} {finding.name}"
+        label = finding.label
         if finding.code == IRREVERSIBLE_CODE and policy.refuse_irreversible:
             checks.append(GateCheck(
                 label, "refused", "no down script, and the policy refuses irreversible "
@@ -127,7 +127,8 @@ def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCh
         elif policy.requires_allow(finding.code, finding.name):
             checks.append(GateCheck(
                 label, "refused", f"{policy.name} allows this rule only with an allow and a "
-                f"reason: {finding.message}", finding.migration))
+                f"reason{_WHERE_DOWN_ALLOWS if finding.rollback_time else ''}: "
+                f"{finding.message}", finding.migration))
         elif finding.severity.value in policy.block_severities:
             checks.append(GateCheck(
                 label, "refused", f"{finding.severity.value} findings block in {policy.name}: "
@@ -135,12 +136,15 @@ def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCh
     return checks
 
 
+_WHERE_DOWN_ALLOWS = " (it is in the down script: allow it there or in metadata.toml)"
+
+
 def _finding_checks(impact: MigrationImpact, choice: PolicyChoice,
                     checks: list[GateCheck]) -> None:
     checks.extend(finding_refusals(impact.findings, choice.policy))
     for allowed in impact.allowed:
         finding = allowed.finding
-        checks.append(GateCheck(f"{finding.code} {finding.name}", "allowed",
+        checks.append(GateCheck(finding.label, "allowed",
                                 f"allowed by the migration: {allowed.reason}", impact.id))
 
 

@@ -201,7 +201,8 @@ def _gated_run_locked(
                                    require_checksum_validation=require_checksum_validation,
                                    detailed=policy.judges_the_plan)
         else:
-            report = rollback_report(migrator, strategy, force=options.force, state=state)
+            report = rollback_report(migrator, strategy, force=options.force, state=state,
+                                     detailed=policy.judges_the_plan)
     except Refused as refused:
         journal.record("refused", detail=refused.one_line())
         raise

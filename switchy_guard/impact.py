@@ -10,6 +10,7 @@ of its values are not NULL.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,12 +107,16 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
 
 
 def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
-                    state: MigrationState | None = None) -> ImpactReport:
-    """The impact of what ``rollback`` would do: down scripts in order, what they drop,
-    the rows that would be lost, changed down scripts and the dependents rolled back too.
+                    state: MigrationState | None = None,
+                    detailed: bool = True) -> ImpactReport:
+    """The impact of what ``rollback`` would do: down scripts in order, their findings
+    (rollback-time ones), what they drop, the rows that would be lost, changed down
+    scripts and the dependents rolled back too.
 
     Migrations without a down script make it raise Refused, naming them, as rollback does.
     With ``force=False`` it also refuses what rollback refuses without ``--force``.
+    ``detailed=False`` leaves out the findings, as :func:`impact_report` does for a
+    policy that judges none of them.
     """
     state = state or migrator.state()
     plan = migrator.plan_rollback(strategy, force=force, state=state)
@@ -129,7 +134,10 @@ def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = Tru
         if dependents:
             warnings.append(f"{step.migration.id} is needed by {', '.join(dependents)}, "
                             "rolled back before it")
-    return _report(migrator, plan, warnings, findings=False)
+    # The down scripts are judged as migrate judges up scripts: the same rules (over the
+    # schema the applied migrations left), the same objects and live row counts.
+    return _report(migrator, plan, warnings, findings=detailed,
+                   applied=[e.id for e in state.applied()])
 
 
 def impact_report(
@@ -153,20 +161,27 @@ def impact_report(
 
 
 def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
-            findings: bool = True, objects: bool = True) -> ImpactReport:
+            findings: bool = True, objects: bool = True,
+            applied: Collection[str] = ()) -> ImpactReport:
+    """``applied``: for a rollback plan, the ids applied now (their up scripts are the
+    schema its down scripts run over)."""
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
     tables = None
     if findings:
-        from .validation import validate
+        from .validation import validate, validate_rollback
 
         with connect(migrator.engine) as conn:
             # Which tables the plan surely makes new: those the database has not got.
             tables = LiveTableNames.read(conn)
             conn.rollback()
-        result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
-                          live=tables)
+        if plan.direction == "down":
+            result = validate_rollback(migrator.migrations(), migrator.dialect,
+                                       applied=set(applied), plan=plan.ids, live=tables)
+        else:
+            result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
+                              live=tables)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
@@ -199,10 +214,14 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
     )
-    from .sql.classify import classify
+    from .validation import parse_statements
 
-    for number, statement in enumerate(step.statements, 1):
-        info = classify(statement.text, dialect)
+    # The statements an anonymous block (DO, BEGIN NOT ATOMIC) runs count as the block's
+    # own: its EXECUTE 'DROP TABLE t' drops t as surely as a DROP TABLE outside it.
+    number = 0
+    for statement, info in parse_statements(step.statements, dialect):
+        if statement.block is None:
+            number += 1
         _objects(info, impact)
         if counter is None or names is None:
             continue
@@ -247,10 +266,9 @@ def render_text(report: ImpactReport) -> str:
             lines.append(f"   data: statement {row.statement} {row.what} on {row.table}: "
                          f"{_rows_text(row)}")
         for finding in m.findings:
-            lines.append(f"   {finding.severity.value} {finding.code} {finding.name}: "
-                         f"{finding.message}")
+            lines.append(f"   {finding.severity.value} {finding.label}: {finding.message}")
         for item in m.allowed:
-            lines.append(f"   allowed {item.finding.code} {item.finding.name}: {item.reason}")
+            lines.append(f"   allowed {item.finding.label}: {item.reason}")
     if not report.migrations:
         lines.append("Nothing to do.")
     if report.gate is not None:
@@ -275,7 +293,8 @@ def render_markdown(report: ImpactReport) -> str:
              "findings |", "|---|---|---|---|---|---|---|---|"]
     for m in report.migrations:
         data = "; ".join(f"{r.what} on {r.table}: {_rows_text(r)}" for r in m.rows)
-        found = "; ".join(f"`{f.code}` {f.name}" for f in m.findings)
+        found = "; ".join(f"`{f.code}` {f.name}"
+                          + (" (rollback-time)" if f.rollback_time else "") for f in m.findings)
         cells = [m.id, "yes" if m.transactional else "no", "yes" if m.reversible else "**no**",
                  ", ".join(m.creates), ", ".join(m.alters), ", ".join(m.drops), data, found]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")

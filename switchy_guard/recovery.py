@@ -6,7 +6,7 @@ it, and records itself in the audit journal in the same transaction as its chang
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -15,13 +15,14 @@ from sqlalchemy.engine import Connection
 
 from .audit import AuditJournal
 from .db import connect, connect_for_write
-from .errors import ConfigError, Refused
+from .errors import ConfigError, Refused, check_migration_id
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
 
 if TYPE_CHECKING:
     from .gated import GateOptions
+    from .impact import ImpactReport
 
 Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
 SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
@@ -135,6 +136,8 @@ def adopt_checksums(
     """
     tracking = migrator.tracking
     migrations = migrator.migrations()
+    for migration_id in ids:
+        check_migration_id("ids", migration_id, {m.id for m in migrations})
     with _locked(migrator) as conn:
         with conn.begin():
             tracking.ensure(conn)  # a legacy table gets its checksum columns first
@@ -181,9 +184,9 @@ def mark(
     with no row is recorded with the current checksums.
     """
     tracking = migrator.tracking
-    migration = next((m for m in migrator.migrations() if m.id == migration_id), None)
-    if migration is None:
-        raise ConfigError(f"unknown migration id {migration_id!r}")
+    migrations = migrator.migrations()
+    check_migration_id("migration_id", migration_id, {m.id for m in migrations})
+    migration = next(m for m in migrations if m.id == migration_id)
     with _locked(migrator) as conn:
         with conn.begin():
             tracking.ensure(conn)
@@ -215,17 +218,18 @@ def retry(
     policy: str | None = None,
     gate: GateOptions | None = None,
     from_start: bool = False,
+    show: Callable[[ImpactReport], None] | None = None,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
     Unlike switchy-migrate, the migration is found in the sources before anything is
     touched, and only a ``failed`` row can be retried. With ``gate`` the run goes through
-    the policy's gates like ``migrate`` (findings, backup, lock timeout).
+    the policy's gates like ``migrate`` (findings, row counts, verdict, backup, lock
+    timeout), and ``show`` gets the judged impact report, as migrate's does.
     """
     from .runner import UpTo
 
-    if not any(m.id == migration_id for m in migrator.migrations()):
-        raise ConfigError(f"unknown migration id {migration_id!r}")
+    check_migration_id("migration_id", migration_id, {m.id for m in migrator.migrations()})
     state = migrator.state()
     row = state.rows.get(migration_id)
     try:
@@ -253,7 +257,7 @@ def retry(
         from .gated import gated_run
 
         return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True,
-                         from_start=from_start).done
+                         from_start=from_start, show=show).done
     try:
         done = migrator.migrate(UpTo(migration_id), retry_failed=True,
                                 from_start=from_start).done

@@ -26,7 +26,14 @@ from sqlalchemy.exc import DBAPIError
 
 from .db import connect, create_database_engine, database_reason, dialect_of, mask_text
 from .discovery import SourceSpec, as_source, load_migrations
-from .errors import ConfigError, InputError, MigrationFailed, Refused
+from .errors import (
+    BadMigrationId,
+    ConfigError,
+    InputError,
+    MigrationFailed,
+    Refused,
+    check_migration_id,
+)
 from .locking import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
 from .migration import Migration, Step
 from .state import MigrationState, MigrationStatus, dirty_cause, progress_note
@@ -357,6 +364,7 @@ class Migrator:
         if isinstance(strategy, Steps):
             chosen = applied[len(applied) - strategy.n :] if strategy.n else []
         elif isinstance(strategy, UpTo):
+            _check_rollback_target(strategy.id, state)
             position = {m.id: i for i, m in enumerate(state.migrations)}
             cut = position[strategy.id]
             chosen = [e for e in applied if
@@ -833,12 +841,24 @@ def _refuse_transaction_control(
 
 
 def check_strategy(strategy: Strategy, migrations: list[Migration]) -> None:
-    """Raise ConfigError for a strategy that cannot apply to ``migrations`` (an unknown
-    ``--to`` id, negative steps), before anything touches the database."""
-    if isinstance(strategy, Steps) and strategy.n < 0:
-        raise ConfigError("--steps must be 0 or more")
-    if isinstance(strategy, UpTo) and all(m.id != strategy.id for m in migrations):
-        raise ConfigError(f"unknown migration id {strategy.id!r}")
+    """Raise ConfigError for a strategy that cannot apply to ``migrations`` (an empty,
+    blank or unknown ``--to`` id: BadMigrationId; steps below 1, as 0 would run nothing),
+    before anything touches the database."""
+    if isinstance(strategy, Steps) and strategy.n < 1:
+        raise ConfigError(f"--steps: must be 1 or more (got {strategy.n}): 0 would run "
+                          "nothing")
+    if isinstance(strategy, UpTo):
+        check_migration_id("--to", strategy.id, {m.id for m in migrations})
+
+
+def _check_rollback_target(migration_id: str, state: MigrationState) -> None:
+    """``rollback --to ID`` keeps ID applied: one that is not (pending, failed) names no
+    point of the history to go back to."""
+    entry = state.get(migration_id)
+    if entry is None or entry.state != COMPLETED:
+        now = entry.state if entry else "unknown"
+        raise BadMigrationId("--to", migration_id, f"migration {migration_id!r} is {now}, "
+                             "not applied: rollback --to keeps an applied migration")
 
 
 def _check_approved(plan: Plan, approved: Collection[str] | None) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .findings import Finding, Severity
 from .migration import Migration
@@ -191,17 +192,28 @@ def _unused(statement: Statement, allowances: Sequence[Allowance],
     ]
 
 
+#: Which script of a migration: ``up`` (applied by migrate) or ``down`` (by rollback).
+Direction = Literal["up", "down"]
+
 #: A migration's statements, each with what the classifier made of it.
 Parsed = tuple[tuple[Statement, StatementInfo], ...]
 
 
-def parse_migration(migration: Migration, dialect: str | None) -> Parsed:
-    """Split and classify the up script of ``migration``; after a DO block (or MariaDB's
-    BEGIN NOT ATOMIC) come the statements it runs (see :mod:`switchy_guard.sql.blocks`),
-    and after a statement that calls a routine (or fires a trigger) the migration created,
-    the statements its body runs (see :mod:`switchy_guard.sql.routines`)."""
-    sql = migration.up if isinstance(migration.up, str) else ""
-    parsed = [(s, classify(s.text, dialect)) for s in split_statements(sql, dialect)]
+def parse_migration(migration: Migration, dialect: str | None,
+                    direction: Direction = "up") -> Parsed:
+    """Split and classify the up (or ``direction="down"``: the down) script of
+    ``migration``; see :func:`parse_statements` for what follows blocks and calls."""
+    script = migration.up if direction == "up" else migration.down
+    sql = script if isinstance(script, str) else ""
+    return parse_statements(split_statements(sql, dialect), dialect)
+
+
+def parse_statements(statements: Iterable[Statement], dialect: str | None) -> Parsed:
+    """Classify split ``statements``: after a DO block (or MariaDB's BEGIN NOT ATOMIC)
+    come the statements it runs (see :mod:`switchy_guard.sql.blocks`), and after a
+    statement that calls a routine (or fires a trigger) the migration created, the
+    statements its body runs (see :mod:`switchy_guard.sql.routines`)."""
+    parsed = [(s, classify(s.text, dialect)) for s in statements]
     has_blocks = has_routines = False
     for _, info in parsed:  # a loop, not any(): this runs for every migration
         if info.kind == "do" and info.object_type:
@@ -231,15 +243,25 @@ def validate_migration(
     migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
     *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
     allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
+    direction: Direction = "up",
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
     its metadata allows may suppress), and its statement count (those of the file: not
     the ones a block runs); updates ``schema``.
     Suppressed findings are appended to ``allowed`` when it is given. ``parsed`` is the
-    migration's :func:`parse_migration`, when the caller has it already."""
+    migration's :func:`parse_migration`, when the caller has it already.
+
+    ``direction="down"`` lints the down script with the same rules: its findings are
+    rollback-time ones (``Finding.direction``, the down file). An allow comment in the
+    down script or an ``allow`` in metadata.toml suppresses them as in the up script; a
+    metadata allow that matches nothing is reported by the up script's pass only."""
     if parsed is None:
-        parsed = parse_migration(migration, dialect)
+        parsed = parse_migration(migration, dialect, direction)
     schema.new_tables.dialect = dialect
+    # A down script's findings are made as the up's, then relabelled (_rollback_time).
+    outer_allowed = allowed
+    if direction == "down" and allowed is not None:
+        allowed = []
     findings: list[Finding] = []
     migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
     schema.rebuilt_tables = _rebuilt_tables(parsed)
@@ -277,12 +299,24 @@ def validate_migration(
     schema.rebuilt_tables = set()
     if lint:
         findings.extend(_suppress(extra, migration_allowances, allowed))
-        findings.extend(
-            make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
-                         "finding", migration)
-            for a in migration_allowances if not a.used
-        )
+        if direction == "up":
+            findings.extend(
+                make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
+                             "finding", migration)
+                for a in migration_allowances if not a.used
+            )
+    if direction == "down":
+        if outer_allowed is not None and allowed is not None:
+            outer_allowed.extend(AllowedFinding(_rollback_time(a.finding, migration), a.reason)
+                                 for a in allowed)
+        findings = [_rollback_time(f, migration) for f in findings]
     return findings, count
+
+
+def _rollback_time(finding: Finding, migration: Migration) -> Finding:
+    """``finding`` (made for the up file) as one of the down script."""
+    return replace(finding, direction="down",
+                   file=migration.down_path or migration.source or None)
 
 
 def naming_findings(
@@ -331,4 +365,37 @@ def validate(
             result.migrations += 1
             result.statements += count
             result.findings.extend(found)
+    return result
+
+
+def validate_rollback(
+    migrations: Sequence[Migration],
+    dialect: str | None,
+    *,
+    applied: Collection[str],
+    plan: Sequence[str],
+    live: LiveTables | None = None,
+) -> ValidationResult:
+    """Run the SQL rules over the down scripts a rollback runs: those of ``plan`` (ids in
+    the order they are rolled back), their findings rollback-time ones.
+
+    The schema model starts where the database is: the up scripts of the ``applied``
+    migrations (in run order) teach it, linting nothing; then each down script is linted
+    and teaches it in turn, so a table a down script creates again is new and empty for
+    the scripts after it (when ``live``, the database, has none of its name).
+    """
+    rules = statement_rules(dialect)
+    result = ValidationResult()
+    schema = Schema(new_tables=NewTables(dialect, live))
+    for migration in migrations:
+        if migration.id in applied:
+            learn_migration(schema, parse_migration(migration, dialect), in_plan=False)
+    by_id = {m.id: m for m in migrations}
+    for migration_id in plan:
+        migration = by_id[migration_id]
+        found, count = validate_migration(migration, dialect, schema, rules,
+                                          allowed=result.allowed, direction="down")
+        result.migrations += 1
+        result.statements += count
+        result.findings.extend(found)
     return result

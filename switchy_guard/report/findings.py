@@ -3,8 +3,11 @@
 JSON shape (documented in the README)::
 
     {"findings": [{"code", "name", "severity", "migration", "file", "line", "column",
-                   "statement", "message", "hint"}],
+                   "statement", "message", "hint"[, "direction": "down"]}],
      "summary": {"errors", "warnings", "infos", "migrations", "statements"}}
+
+A finding in a down script (it bites at rollback) carries ``"direction": "down"``; every
+format labels it "rollback-time" (SARIF: ``properties.direction`` and the message).
 """
 
 from __future__ import annotations
@@ -129,9 +132,12 @@ def to_sarif(
             "ruleId": finding.code,
             "level": _SARIF_LEVEL[finding.severity],
             "message": {
-                "text": finding.message + (f" Hint: {finding.hint}" if finding.hint else "")
+                "text": _when(finding) + finding.message
+                + (f" Hint: {finding.hint}" if finding.hint else "")
             },
         }
+        if finding.rollback_time:
+            result["properties"] = {"direction": "down"}
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
         if finding.file:
@@ -179,6 +185,11 @@ def to_sarif(
     return json.dumps(document, indent=2)
 
 
+def _when(finding: Finding) -> str:
+    """``Rollback-time: `` before the message of a down script's finding."""
+    return "Rollback-time (down script): " if finding.rollback_time else ""
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -194,14 +205,15 @@ def to_github(findings: Sequence[Finding], base: Path | None = None) -> str:
     """GitHub Actions workflow commands (``::error file=...,line=...::message``)."""
     lines = []
     for finding in findings:
-        props = [f"title={_escape_property(f'{finding.code} {finding.name}')}"]
+        props = [f"title={_escape_property(finding.label)}"]
         if finding.file:
             props.insert(0, f"file={_escape_property(_relative_uri(finding.file, base))}")
             if finding.line:
                 props.insert(1, f"line={finding.line}")
                 if finding.column:
                     props.insert(2, f"col={finding.column}")
-        message = finding.message + (f" Hint: {finding.hint}" if finding.hint else "")
+        message = _when(finding) + finding.message + (f" Hint: {finding.hint}"
+                                                      if finding.hint else "")
         lines.append(
             f"::{_GITHUB_COMMAND[finding.severity]} {','.join(props)}::{_escape_data(message)}"
         )
@@ -238,7 +250,8 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
     for f in findings:
         where = f"`{f.file}:{f.line}`" if f.file and f.line else (f"`{f.file}`" if f.file else "")
         rows.append(
-            f"| {f.severity.value} | `{f.code}` {f.name} | {_md_cell(where)} | "
+            f"| {f.severity.value} | `{f.code}` {f.name}"
+            f"{' (rollback-time)' if f.rollback_time else ''} | {_md_cell(where)} | "
             f"{_md_cell(f.message)} | {_md_cell(f.hint)} |"
         )
     return head + "\n".join(rows) + "\n"
@@ -254,8 +267,8 @@ def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary)
         if finding.file and finding.line:
             where = f"{finding.file}:{finding.line}:{finding.column or 1}"
         pieces += [(finding.severity.value, style[finding.severity]), (" ", None),
-                   (finding.code, "bold"), (f" {finding.name}  {where}\n  {finding.message}\n",
-                                            None)]
+                   (finding.code, "bold"), (f" {finding.label.partition(' ')[2]}  {where}\n"
+                                            f"  {finding.message}\n", None)]
         frame = _code_frame(finding, lines_of=frames)
         if frame:
             pieces.append((frame + "\n", None))
