@@ -167,7 +167,7 @@ _BLOCK_COMMENT = r"/\*[^\0]*?(?:\*/|\Z|(?=\0))"
 _SKIP = {
     None: r"--[^\n\r\0]*|" + _BLOCK_COMMENT,
     "postgres": r"--[^\n\r\0]*|" + _BLOCK_COMMENT,
-    "sqlite": r"--[^\n\0]*|" + _BLOCK_COMMENT,
+    "sqlite": r"\ufeff|--[^\n\0]*|" + _BLOCK_COMMENT,  # a BOM is a space to SQLite
     "mysql": r"--(?=[\x00-\x20\x7f]|\Z)[^\n\0]*|\#[^\n\0]*|/\*M?!\d*|\*/|" + _BLOCK_COMMENT,
 }
 _PLAIN_DOUBLE = r'"(?:[^"]|"")*(?:"|\Z)'

@@ -63,6 +63,8 @@ class Statement:
 _DIALECTS = (None, "sqlite", "postgres", "mysql")
 
 _SIGNIFICANT = re.compile(r"\S")
+# SQLite's tokenizer reads a byte-order mark anywhere as a space (tokenize.c, CC_BOM).
+_SQLITE_SIGNIFICANT = re.compile(r"[^\s\ufeff]")
 _DELIMITER_DIRECTIVE = re.compile(r"DELIMITER[ \t]+(\S+)[^\n]*", re.IGNORECASE)
 _MYSQL_EXECUTABLE = re.compile(r"/\*M?!\d*")
 _QUOTED_NAME = r"(?:'[^']*'|`[^`]*`|\"[^\"]*\"|[^\s'`\"])+"
@@ -349,6 +351,7 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
     n = len(sql)
     mysql = dialect == "mysql"
     postgres = dialect == "postgres"
+    sqlite = dialect == "sqlite"
     directives = dialect is None or mysql
     e_strings = dialect is None or postgres
     cr = dialect is None or postgres
@@ -367,7 +370,7 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
 
     while True:
         # Between statements: whitespace, comments, directives, empty statements.
-        significant = _SIGNIFICANT.search(sql, pos)
+        significant = (_SQLITE_SIGNIFICANT if sqlite else _SIGNIFICANT).search(sql, pos)
         if significant is None:
             break
         pos = significant.start()
@@ -476,6 +479,8 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
                     depth += 1  # postgres: only BEGIN ATOMIC opens a body; BEGIN is a name
 
         text = sql[start:stop].rstrip()
+        while sqlite and text.endswith("\ufeff"):
+            text = text[:-1].rstrip()
         if text:
             statements.append(
                 Statement(

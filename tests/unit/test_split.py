@@ -680,7 +680,8 @@ def test_postgres_nested_comment_hides_the_where_from_the_classifier() -> None:
 def test_postgres_dollar_quote_tags_and_identifiers() -> None:
     # A non-ASCII tag is a tag; $ after an identifier continues it, after a number not.
     assert texts("SELECT $€$; DROP TABLE u; $€$;", "postgres") == ["SELECT $€$; DROP TABLE u; $€$"]
-    assert texts("SELECT 1$b$; DROP TABLE u; $b$;", "postgres") == ["SELECT 1$b$; DROP TABLE u; $b$"]
+    after_number = "SELECT 1$b$; DROP TABLE u; $b$"
+    assert texts(after_number + ";", "postgres") == [after_number]
     assert texts("SELECT a$b$; DROP TABLE u;", "postgres") == ["SELECT a$b$", "DROP TABLE u"]
 
 
@@ -746,3 +747,10 @@ def test_mysql_sql_mode_it_cannot_follow_doubts_backslashes() -> None:
 def test_a_bom_at_the_start_is_not_part_of_the_first_statement() -> None:
     (statement,) = split_statements("\ufeffDROP TABLE users;", "postgres")
     assert statement.text == "DROP TABLE users" and statement.doubt is None
+
+
+def test_sqlite_reads_a_bom_anywhere_as_a_space() -> None:
+    # Found by the differential test: SQLite ran "\ufeffINSERT ..." after a comment.
+    (statement,) = split_statements("-- c\n\ufeffDELETE FROM users;", "sqlite")
+    assert statement.text == "DELETE FROM users"
+    assert classify("DELETE\ufeff FROM users \ufeffWHERE id = 1", "sqlite").has_where
