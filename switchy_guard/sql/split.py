@@ -17,6 +17,14 @@ Per dialect:
   when followed by whitespace, ``/*! ... */`` executable comments (code, not comments),
   ``DELIMITER`` directives, ``BEGIN [NOT ATOMIC] ... END`` compound statements;
 - sqlite: backticks, ``[brackets]``, ``CREATE TRIGGER ... BEGIN ...; END``.
+
+Comments end where each server's lexer ends them (checked against the servers by
+tests/integration/test_split_differential.py): PostgreSQL and the generic reading end
+``--`` at a line feed or a lone carriage return, MariaDB and SQLite at a line feed only;
+MariaDB's ``--`` needs a space or control character after it; SQLite reads a BOM anywhere
+as a space. A NUL never hides text in a comment. A statement the server may read
+differently from the rules (a NUL; a backslash or double quote after the migration changed
+``standard_conforming_strings`` or ``sql_mode``) carries a ``doubt`` that SG603 reports.
 """
 
 from __future__ import annotations
