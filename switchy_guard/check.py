@@ -120,6 +120,12 @@ def _run_check(
     from .rules.naming import graph_hits
     from .validation import make_finding, validate
 
+    if dialect is None and not database_url:  # the dialect unknown: judged under each
+        from .check_dialects import check_every_dialect
+
+        return check_every_dialect(lambda each: _run_check(
+            source, each, database_url=None, table=table, against=against,
+            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs))
     if database_url:
         from .db import dialect_of
 

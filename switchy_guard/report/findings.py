@@ -51,6 +51,19 @@ class CheckSummary:
     infos: int
     migrations: int
     statements: int
+    #: The dialects tried when none was given (see check_dialects); empty otherwise.
+    dialects_tried: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dialects_tried", tuple(self.dialects_tried))  # from JSON
+
+    @property
+    def dialect_note(self) -> str:
+        """A line saying the dialect was unknown and which were tried, or ""."""
+        if not self.dialects_tried:
+            return ""
+        return (f"dialect unknown (no --dialect or database URL): judged as "
+                f"{', '.join(self.dialects_tried)} each read it; findings are the union\n")
 
     @classmethod
     def of(cls, findings: Sequence[Finding], migrations: int, statements: int) -> CheckSummary:
@@ -76,6 +89,8 @@ def to_json(findings: Sequence[Finding], summary: CheckSummary) -> str:
     summary_json = json.dumps({
         "errors": summary.errors, "warnings": summary.warnings, "infos": summary.infos,
         "migrations": summary.migrations, "statements": summary.statements,
+        **({"dialect": None, "dialects_tried": list(summary.dialects_tried)}
+           if summary.dialects_tried else {}),
     })
     if not findings:
         return f'{{"findings": [], "summary": {summary_json}}}'
@@ -243,6 +258,7 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
         f"### {icon} switchy-guard: {summary.errors} error(s), {summary.warnings} warning(s), "
         f"{summary.infos} note(s)\n\n"
         f"Checked {summary.migrations} migration(s), {summary.statements} statement(s).\n"
+        + summary.dialect_note
     )
     if not findings:
         return head
@@ -277,7 +293,8 @@ def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary)
         pieces.append(("\n", None))
     pieces.append((
         f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s) "
-        f"in {summary.migrations} migration(s), {summary.statements} statement(s)\n", None))
+        f"in {summary.migrations} migration(s), {summary.statements} statement(s)\n"
+        + summary.dialect_note, None))
     if console.color_system is None:
         # Logs and pipes: no styles to render, so the text goes out as it is (rich took
         # 0.3 s for the 2,500 findings of a 10,000-migration backlog).

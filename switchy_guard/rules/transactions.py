@@ -98,6 +98,9 @@ _READABLE_BLOCKS = frozenset({None, "plpgsql", "compound"})
 
 
 def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    if ctx.statement.doubt:
+        # The splitter's doubt (sql/split.py): the server may read it otherwise.
+        yield f"the server may not read this statement as switchy-guard did: {ctx.statement.doubt}"
     if info.kind == "unknown":
         yield "switchy-guard cannot classify this statement, so no rule could check it"
     elif info.kind == DYNAMIC:
@@ -124,7 +127,6 @@ UNPARSEABLE_STATEMENT = Rule(
     "FROBNICATE TABLE users;",
     "-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
     _unparseable,
-    kinds=frozenset({"unknown", DYNAMIC, "do"}),
 )
 
 RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)

@@ -34,14 +34,14 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .classify import DYNAMIC, StatementInfo, classify
-from .split import Statement, split_statements
+from .split import Statement, _skip_block_comment, split_statements
 
 #: Blocks nested deeper than this (a DO running EXECUTE of a DO ...) are not opened.
 MAX_DEPTH = 8
 
 _PG_TOKEN = (
     r"""
-    (?P<comment>--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
+    (?P<comment>--[^\n\r]*|/\*[\s\S]*?(?:\*/|\Z))
   | (?P<space>\s+)
   | (?P<string>\$(?P<tag>(?:[^\W\d]\w*)?)\$[\s\S]*?(?:\$(?P=tag)\$|\Z)
       |[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|'(?:[^']|'')*(?:'|\Z))
@@ -51,10 +51,11 @@ _PG_TOKEN = (
     """
 )
 # A string left open runs to the end, a last lone backslash too (see classify's tokens).
+# MariaDB runs the code in /*! */ and /*M! */: their markers are spaces.
 _MY_TOKEN = (
     r"""
-    (?P<comment>--(?=\s|\Z)[^\n]*|\#[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
-  | (?P<space>\s+)
+    (?P<comment>--(?=[\x00-\x20\x7f]|\Z)[^\n]*|\#[^\n]*|/\*(?!M?!)[\s\S]*?(?:\*/|\Z))
+  | (?P<space>\s+|/\*M?!\d*|\*/)
   | (?P<string>'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|"(?:[^"\\]|\\[\s\S]|"")*(?:"|\\?\Z))
   | (?P<quoted>`(?:[^`]|``)*(?:`|\Z))
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
@@ -102,14 +103,21 @@ def _tokens(text: str, postgres: bool) -> tuple[list[_Tok], list[_Tok]]:
     """The code tokens of ``text`` and its comments, each with its offset."""
     code: list[_Tok] = []
     comments: list[_Tok] = []
-    for match in _token_pattern(postgres).finditer(text):
+    pattern = _token_pattern(postgres)
+    matches = pattern.finditer(text)
+    while (match := next(matches, None)) is not None:
         kind = match.lastgroup
         if kind == "tag":
             kind = "string"
         if kind == "space":
             continue
-        (comments if kind == "comment" else code).append(
-            _Tok(kind or "punct", match.group(), match.start()))
+        token = _Tok(kind or "punct", match.group(), match.start())
+        if postgres and kind == "comment" and text.find("/*", token.start + 2, match.end()) >= 0:
+            # PostgreSQL nests block comments (the regex cannot): as the splitter reads.
+            end = _skip_block_comment(text, token.start, True)[0]
+            token = token._replace(text=text[token.start:end])
+            matches = pattern.finditer(text, end)
+        (comments if kind == "comment" else code).append(token)
     return code, comments
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -159,10 +160,10 @@ def tokenize_sqlparse(sql: str) -> list[Tok]:
 # The hot path: one regex, one pass. sqlparse's lexer tries its rules one after another
 # at every position, which made it 65 % of `check` on 10,000 files (see bench/README.md).
 _TOKEN_TEMPLATE = r"""
-    (?P<skip>\s+|--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
-  | (?P<dollar>\$(\w*)\$[\s\S]*?(?:\$\3\$|\Z))
+    (?P<skip>\s+|SKIP)
+  | (?P<dollar>\$(DOLLAR)\$[\s\S]*?(?:\$\3\$|\Z))
   | (?P<string>[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|[NnBbXx]?STRING)
-  | (?P<quoted>"(?:[^"]|"")*(?:"|\Z)|`(?:[^`]|``)*(?:`|\Z)BRACKET)
+  | (?P<quoted>DOUBLE|`(?:[^`]|``)*(?:`|\Z)BRACKET)
   | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
   | (?P<punct>::|<=|>=|<>|!=|\|\||[\s\S])
@@ -173,18 +174,42 @@ _TOKEN_TEMPLATE = r"""
 # would start another scan to the end (quadratic: '\'\'\... 16 KB took 4 s).
 _PLAIN_STRING = r"'(?:[^']|'')*(?:'|\Z)"
 _BACKSLASH_STRING = r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)"
+# Comments as each server's lexer reads them (the splitter's reading, sql/split.py):
+# PostgreSQL ends ``--`` at a carriage return too and nests ``/* */`` (see tokenize);
+# SQLite ends ``--`` at a line feed only; MariaDB wants a space or control character
+# after ``--``, has ``#`` comments, and runs the code inside ``/*! */`` and ``/*M! */``
+# (its markers and the closing ``*/`` are stepped over). A NUL ends a comment: what
+# follows is code, and the statement's doubt reports the NUL.
+_BLOCK_COMMENT = r"/\*[^\0]*?(?:\*/|\Z|(?=\0))"
+_SKIP = {
+    None: r"--[^\n\r\0]*|" + _BLOCK_COMMENT,
+    "postgres": r"--[^\n\r\0]*|" + _BLOCK_COMMENT,
+    "sqlite": r"\ufeff|--[^\n\0]*|" + _BLOCK_COMMENT,  # a BOM is a space to SQLite
+    "mysql": r"--(?=[\x00-\x20\x7f]|\Z)[^\n\0]*|\#[^\n\0]*|/\*M?!\d*|\*/|" + _BLOCK_COMMENT,
+}
+_PLAIN_DOUBLE = r'"(?:[^"]|"")*(?:"|\Z)'
+# PostgreSQL's dollar-quote tags: its identifier characters (any non-ASCII one), no digit
+# first; elsewhere (the generic reading) any word.
+_PG_TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?"
 
 
-def _token_regex(string: str, bracket: str = "") -> re.Pattern[str]:
+def _token_regex(string: str, bracket: str = "", *, dialect: str | None = None,
+                 double: str = _PLAIN_DOUBLE, tag: str = r"\w*") -> re.Pattern[str]:
     return re.compile(
-        _TOKEN_TEMPLATE.replace("STRING", string).replace("BRACKET", bracket), re.VERBOSE
+        _TOKEN_TEMPLATE.replace("SKIP", _SKIP[dialect]).replace("DOLLAR", tag)
+        .replace("DOUBLE", double).replace("STRING", string).replace("BRACKET", bracket),
+        re.VERBOSE,
     )
 
 
 _GENERIC_TOKEN = _token_regex(_PLAIN_STRING)
 _FAST_TOKEN: dict[str | None, re.Pattern[str]] = {
-    "mysql": _token_regex(_BACKSLASH_STRING),
-    "sqlite": _token_regex(_PLAIN_STRING, r"|\[[^\]]*(?:\]|\Z)"),
+    # MariaDB's "..." is a string with backslash escapes (unless ANSI_QUOTES, which the
+    # splitter's doubt reports); kept a quoted token so names in it still read.
+    "mysql": _token_regex(_BACKSLASH_STRING, dialect="mysql",
+                          double=r'"(?:[^"\\]|\\[\s\S]|"")*(?:"|\\?\Z)'),
+    "sqlite": _token_regex(_PLAIN_STRING, r"|\[[^\]]*(?:\]|\Z)", dialect="sqlite"),
+    "postgres": _token_regex(_PLAIN_STRING, dialect="postgres", tag=_PG_TAG),
 }
 _CLOSING = {"[": "]"}
 
@@ -192,10 +217,25 @@ _CLOSING = {"[": "]"}
 def tokenize(sql: str, dialect: str | None = None) -> list[Tok]:
     """Significant tokens of ``sql`` (no whitespace or comments), in one regex pass."""
     out: list[Tok] = []
-    append = out.append
-    for match in _FAST_TOKEN.get(dialect, _GENERIC_TOKEN).finditer(sql):
+    pattern = _FAST_TOKEN.get(dialect, _GENERIC_TOKEN)
+    pos: int | None = 0
+    while pos is not None:
+        pos = _tokens_from(sql, pos, pattern, dialect == "postgres", out.append)
+    return out
+
+
+def _tokens_from(sql: str, pos: int, pattern: re.Pattern[str], nested: bool,
+                 append: Callable[[Tok], object]) -> int | None:
+    """Tokens of ``sql`` from ``pos`` on; where to go on after a nested block comment
+    (PostgreSQL nests them, the regex cannot: read on after the outermost one's end, as
+    the splitter does), or None at the end."""
+    for match in pattern.finditer(sql, pos):
         kind = match.lastgroup
         if kind == "skip":
+            if nested and sql.find("/*", match.start() + 2, match.end()) >= 0:
+                from .split import _skip_block_comment
+
+                return _skip_block_comment(sql, match.start(), True)[0]
             continue
         text = match.group()
         if kind == "word":
@@ -210,7 +250,7 @@ def tokenize(sql: str, dialect: str | None = None) -> list[Tok]:
             append(Tok(NUMBER, text, text))
         else:
             append(Tok(STRING, text, text.upper()))
-    return out
+    return None
 
 
 @functools.cache

@@ -17,6 +17,14 @@ Per dialect:
   when followed by whitespace, ``/*! ... */`` executable comments (code, not comments),
   ``DELIMITER`` directives, ``BEGIN [NOT ATOMIC] ... END`` compound statements;
 - sqlite: backticks, ``[brackets]``, ``CREATE TRIGGER ... BEGIN ...; END``.
+
+Comments end where each server's lexer ends them (checked against the servers by
+tests/integration/test_split_differential.py): PostgreSQL and the generic reading end
+``--`` at a line feed or a lone carriage return, MariaDB and SQLite at a line feed only;
+MariaDB's ``--`` needs a space or control character after it; SQLite reads a BOM anywhere
+as a space. A NUL never hides text in a comment. A statement the server may read
+differently from the rules (a NUL; a backslash or double quote after the migration changed
+``standard_conforming_strings`` or ``sql_mode``) carries a ``doubt`` that SG603 reports.
 """
 
 from __future__ import annotations
@@ -42,6 +50,10 @@ class Statement:
     block runs (PostgreSQL's ``DO``, MariaDB's ``BEGIN NOT ATOMIC``; see
     :mod:`switchy_guard.sql.blocks`) names that block's statement there; its positions are
     still in the file.
+
+    ``doubt`` says why the server may read this statement differently from switchy-guard
+    (a NUL character; a backslash or double quote after the migration changed how the
+    server reads strings), or is None; rule SG603 reports it.
     """
 
     text: str
@@ -53,13 +65,16 @@ class Statement:
     comment_lines: tuple[int, ...] = ()
     trailing_comments: tuple[tuple[str, int], ...] = ()
     block: Statement | None = None
+    doubt: str | None = None
 
 
 _DIALECTS = (None, "sqlite", "postgres", "mysql")
 
 _SIGNIFICANT = re.compile(r"\S")
+# SQLite's tokenizer reads a byte-order mark anywhere as a space (tokenize.c, CC_BOM).
+_SQLITE_SIGNIFICANT = re.compile(r"[^\s\ufeff]")
 _DELIMITER_DIRECTIVE = re.compile(r"DELIMITER[ \t]+(\S+)[^\n]*", re.IGNORECASE)
-_MYSQL_EXECUTABLE = re.compile(r"/\*M?!")
+_MYSQL_EXECUTABLE = re.compile(r"/\*M?!\d*")
 _QUOTED_NAME = r"(?:'[^']*'|`[^`]*`|\"[^\"]*\"|[^\s'`\"])+"
 _COMPOUND_START = re.compile(
     r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*" + _QUOTED_NAME + r"\s+)?"
@@ -78,7 +93,11 @@ _DOUBLE_PLAIN = re.compile(r'"[^"]*(?:""[^"]*)*"')
 _DOUBLE_BACKSLASH = re.compile(r'"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"', re.DOTALL)
 _BACKTICK = re.compile(r"`[^`]*(?:``[^`]*)*`")
 _BRACKET = re.compile(r"\[[^\]]*\]")
-_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
+# PostgreSQL's identifier characters (scan.l ident_start/ident_cont): any non-ASCII
+# character is one, a Unicode digit or space too; Python's \w is not the same set.
+_IDENT_START = "A-Za-z_\x80-\U0010ffff"
+_DOLLAR_TAG = re.compile(rf"\$(?:[{_IDENT_START}][{_IDENT_START}0-9]*)?\$")
+_IDENT_RUN = re.compile(rf"[{_IDENT_START}0-9$]+\Z")
 _WORD = re.compile(r"\w")
 
 _PATTERNS: dict[tuple[str | None, str, bool], re.Pattern[str]] = {}
@@ -124,7 +143,14 @@ class _Lines:
 
 
 def _skip_block_comment(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
-    """End of the block comment opening at ``pos``, and whether it is closed."""
+    """End of the block comment opening at ``pos``, and whether it is closed; a NUL in it
+    ends it unclosed (see :func:`_line_comment_end`)."""
+    end, closed = _block_comment_end(sql, pos, nested)
+    nul = sql.find("\0", pos, end)
+    return (nul, False) if nul >= 0 else (end, closed)
+
+
+def _block_comment_end(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
     if not nested:
         end = sql.find("*/", pos + 2)
         return (len(sql), False) if end < 0 else (end + 2, True)
@@ -147,9 +173,21 @@ def _skip_block_comment(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
             closing = sql.find("*/", cursor)
 
 
+def _in_identifier(sql: str, pos: int) -> bool:
+    """Whether the ``$`` at ``pos`` continues an identifier (``a$b$``) rather than opening
+    a dollar quote after a number or another quote (``1$b$``, ``$a$$b$``)."""
+    window = max(0, pos - 64)
+    run = _IDENT_RUN.search(sql, window, pos)
+    if run is None:
+        return False
+    if run.start() == window and window > 0:
+        return True  # a run longer than the window: an identifier (reading on reveals)
+    return run.group()[0] not in "0123456789$"
+
+
 def _skip_dollar(sql: str, pos: int) -> int | None:
     """End of the dollar-quoted body at ``pos``, or None when this ``$`` opens none."""
-    if pos > 0 and _WORD.match(sql, pos - 1):
+    if pos > 0 and _in_identifier(sql, pos):
         return None  # inside an identifier such as a$b
     tag = _DOLLAR_TAG.match(sql, pos)
     if tag is None:
@@ -159,8 +197,23 @@ def _skip_dollar(sql: str, pos: int) -> int | None:
 
 
 def _dash_comment(sql: str, pos: int, mysql: bool) -> bool:
-    """Whether the ``--`` at ``pos`` opens a comment: MySQL wants a space after it (1--1)."""
-    return not mysql or sql[pos + 2 : pos + 3] <= " "
+    """Whether the ``--`` at ``pos`` opens a comment: MariaDB wants a space or a control
+    character after it (``1--1`` is 1 minus minus 1), or the end of the text."""
+    return not mysql or sql[pos + 2 : pos + 3] <= " " or sql[pos + 2] == "\x7f"
+
+
+def _line_comment_end(sql: str, pos: int, cr: bool) -> int:
+    """End of the ``--`` or ``#`` comment at ``pos``: the next line feed, or (PostgreSQL
+    and the generic reading) carriage return, as the server's lexer ends it. A NUL ends it
+    too: MariaDB stops reading there, PostgreSQL refuses it; the NUL then starts code,
+    which the statement's ``doubt`` reports, and never hides what follows."""
+    end = sql.find("\n", pos)
+    end = len(sql) if end < 0 else end
+    if cr:
+        found = sql.find("\r", pos, end)
+        end = end if found < 0 else found
+    found = sql.find("\0", pos, end)
+    return end if found < 0 else found
 
 
 def _comment_text(sql: str, start: int, end: int) -> str:
@@ -177,7 +230,119 @@ def _trail(statement: Statement, text: str, line: int) -> Statement:
     """``statement`` with one more trailing comment (built directly: ``replace`` is slow)."""
     s = statement
     return Statement(s.text, s.line, s.column, s.end_line, s.index, s.leading_comments,
-                     s.comment_lines, (*s.trailing_comments, (text, line)))
+                     s.comment_lines, (*s.trailing_comments, (text, line)), s.block, s.doubt)
+
+
+_NUL_DOUBT = (
+    "a NUL character: PostgreSQL refuses it and MariaDB stops reading the statement there, "
+    "so what runs is not what switchy-guard read"
+)
+_SETS = re.compile(r"\bSET\b|set_config", re.IGNORECASE)
+_PG_SCS = re.compile(r"standard_conforming_strings", re.IGNORECASE)
+_PG_SCS_SET = re.compile(
+    r"SET\s+(?:SESSION\s+)?standard_conforming_strings\s*(?:=|\bTO\b)\s*(?:'(\w*)'|(\w+))\s*\Z"
+    r"|RESET\s+standard_conforming_strings\s*\Z",
+    re.IGNORECASE,
+)
+_PG_RESET_ALL = re.compile(r"(?:RESET|DISCARD)\s+ALL\s*\Z", re.IGNORECASE)
+# PostgreSQL's booleans (parse_bool): a unique prefix of true/false/yes/no, on/off, 1/0.
+_PG_ON = frozenset({"on", "t", "tr", "tru", "true", "y", "ye", "yes", "1", "default", ""})
+_PG_OFF = frozenset({"of", "off", "f", "fa", "fal", "fals", "false", "n", "no", "0"})
+_MY_SQL_MODE = re.compile(r"sql_mode", re.IGNORECASE)
+_MY_SQL_MODE_SET = re.compile(
+    r"SET\s+(?:SESSION\s+|LOCAL\s+|@@(?:SESSION\.|LOCAL\.)?)?sql_mode\s*:?=\s*"
+    r"(?:'([^'\\]*)'|\"([^\"\\]*)\"|(DEFAULT))\s*\Z",
+    re.IGNORECASE,
+)
+# MariaDB's sql_mode combinations that include ANSI_QUOTES (checked on 10.11).
+_MY_ANSI = frozenset({"ANSI_QUOTES", "ANSI", "DB2", "MAXDB", "MSSQL", "ORACLE", "POSTGRESQL"})
+
+
+class _Reading:
+    """How the server reads strings at this point of a migration: a migration may change
+    it (PostgreSQL's ``standard_conforming_strings``, MariaDB's ``sql_mode``
+    NO_BACKSLASH_ESCAPES and ANSI_QUOTES). The splitter follows a plain ``SET`` of it; the
+    rules' tokenizer assumes the servers' defaults, so a statement whose reading changed
+    (one holding a backslash, or a double quote) is doubted, as is every one after a change
+    that cannot be followed (``set_config(...)``, ``SET LOCAL``, an expression)."""
+
+    __slots__ = ("ansi_quotes", "backslash", "dialect", "reason", "watch")
+
+    def __init__(self, dialect: str | None) -> None:
+        self.dialect = dialect
+        self.backslash = dialect == "mysql"  # '...' strings take backslash escapes
+        self.ansi_quotes = False  # MariaDB: "..." is a name
+        self.watch = ""  # characters whose reading the rules may get wrong ("*": any)
+        self.reason = ""
+
+    def patterns(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """The patterns of a '...' and a "..." quote."""
+        single = _SINGLE_BACKSLASH if self.backslash else _SINGLE_PLAIN
+        mysql_string = self.dialect == "mysql" and self.backslash and not self.ansi_quotes
+        return single, _DOUBLE_BACKSLASH if mysql_string else _DOUBLE_PLAIN
+
+    def doubt(self, text: str) -> str | None:
+        """Why the server may read ``text`` differently, or None."""
+        if "\0" in text:
+            return _NUL_DOUBT
+        if self.watch and (self.watch == "*" or any(c in text for c in self.watch)):
+            return self.reason
+        return None
+
+    def after(self, text: str) -> bool:
+        """Follow a change ``text`` makes; whether the quote patterns changed."""
+        if self.dialect == "postgres":
+            return self._after_postgres(text)
+        if self.dialect == "mysql" and _MY_SQL_MODE.search(text) and _SETS.search(text):
+            return self._after_mysql(text)
+        return False
+
+    def _after_postgres(self, text: str) -> bool:
+        before = self.backslash
+        if _PG_RESET_ALL.match(text):
+            self.backslash, self.watch = False, ""
+        elif _PG_SCS.search(text) and _SETS.search(text):
+            match = _PG_SCS_SET.match(text)
+            value = (match.group(1) or match.group(2) or "").lower() if match else None
+            if value in _PG_ON or value in _PG_OFF:
+                self.backslash = value in _PG_OFF
+                self.watch = "\\" if self.backslash else ""
+                self.reason = (
+                    "standard_conforming_strings is off here: a backslash in a '...' string "
+                    "escapes the next character, which switchy-guard's rules do not read so"
+                )
+            else:
+                self.watch = "\\"
+                self.reason = (
+                    "standard_conforming_strings was changed in a way switchy-guard cannot "
+                    "follow (set_config, SET LOCAL, an expression): a backslash in a '...' "
+                    "string may escape the next character"
+                )
+        return self.backslash != before
+
+    def _after_mysql(self, text: str) -> bool:
+        before = (self.backslash, self.ansi_quotes)
+        match = _MY_SQL_MODE_SET.match(text)
+        if match is None:
+            self.watch = "*" if "ORACLE" in text.upper() else '\\"'
+            self.reason = (
+                "sql_mode was changed in a way switchy-guard cannot follow (an expression, "
+                "several settings at once, GLOBAL): backslashes and double quotes may read "
+                "differently"
+            )
+            return False
+        value = match.group(1) if match.group(1) is not None else match.group(2) or ""
+        modes = {mode.strip().upper() for mode in value.split(",")}
+        self.backslash = "NO_BACKSLASH_ESCAPES" not in modes
+        self.ansi_quotes = bool(modes & _MY_ANSI)
+        self.watch = "*" if "ORACLE" in modes else (
+            ("" if self.backslash else "\\") + ('"' if self.ansi_quotes else ""))
+        self.reason = (
+            f"sql_mode is {value!r} here: "
+            + ("MariaDB parses statements as Oracle's" if "ORACLE" in modes else
+               "backslashes and double quotes read differently from the rules' reading")
+        )
+        return (self.backslash, self.ansi_quotes) != before
 
 
 def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
@@ -194,10 +359,12 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
     n = len(sql)
     mysql = dialect == "mysql"
     postgres = dialect == "postgres"
+    sqlite = dialect == "sqlite"
     directives = dialect is None or mysql
     e_strings = dialect is None or postgres
-    single = _SINGLE_BACKSLASH if mysql else _SINGLE_PLAIN
-    double = _DOUBLE_BACKSLASH if mysql else _DOUBLE_PLAIN
+    cr = dialect is None or postgres
+    reading = _Reading(dialect)
+    single, double = reading.patterns()
     lines = _Lines(sql)
     statements: list[Statement] = []
     comments: list[str] = []
@@ -211,7 +378,7 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
 
     while True:
         # Between statements: whitespace, comments, directives, empty statements.
-        significant = _SIGNIFICANT.search(sql, pos)
+        significant = (_SQLITE_SIGNIFICANT if sqlite else _SIGNIFICANT).search(sql, pos)
         if significant is None:
             break
         pos = significant.start()
@@ -220,8 +387,7 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
         if (char == "#" and mysql) or (
             char == "-" and sql.startswith("--", pos) and _dash_comment(sql, pos, mysql)
         ):
-            end = sql.find("\n", pos)
-            end = n if end < 0 else end
+            end = _line_comment_end(sql, pos, cr)
         elif (
             char == "/"
             and sql.startswith("/*", pos)
@@ -293,12 +459,17 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
                 if char == "-" and not _dash_comment(sql, at, mysql):
                     pos = at + 1
                     continue
-                end = sql.find("\n", at)
-                pos = n if end < 0 else end
+                pos = _line_comment_end(sql, at, cr)
                 spans.append((at, pos))
             elif char == "/":
+                executable = _MYSQL_EXECUTABLE.match(sql, at) if mysql else None
+                if executable is not None:
+                    # MariaDB runs the code inside /*! */ (and reads its strings and
+                    # comments as code's): only the markers are stepped over.
+                    pos = executable.end()
+                    continue
                 pos, closed = _skip_block_comment(sql, at, postgres)
-                if closed and not (mysql and _MYSQL_EXECUTABLE.match(sql, at)):
+                if closed:
                     spans.append((at, pos))
             elif char == "$":
                 body_end = _skip_dollar(sql, at)
@@ -316,6 +487,8 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
                     depth += 1  # postgres: only BEGIN ATOMIC opens a body; BEGIN is a name
 
         text = sql[start:stop].rstrip()
+        while sqlite and text.endswith("\ufeff"):
+            text = text[:-1].rstrip()
         if text:
             statements.append(
                 Statement(
@@ -326,8 +499,11 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
                     len(statements),
                     tuple(comments),
                     tuple(comment_lines),
+                    doubt=reading.doubt(text),
                 )
             )
+            if reading.after(text):
+                single, double = reading.patterns()
             comments = []
             comment_lines = []
             last_end = pos

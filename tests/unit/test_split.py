@@ -617,3 +617,140 @@ def test_any_block_expands_without_error_and_positions_point_at_the_text(
     for statement, _ in with_blocks(parsed, dialect):
         if statement.block is not None and "'" not in statement.text:
             assert at(sql, statement.line, statement.column).startswith(statement.text)
+
+
+# -- comments and strings as each server reads them (issue 14; facts checked on
+# PostgreSQL 15, MariaDB 10.11 and SQLite by tests/integration/test_split_differential.py)
+
+
+def _rule_messages(sql: str, dialect: str) -> list[tuple[str, str]]:
+    """(code, message) of the findings of a one-file migration ``sql``."""
+    from switchy_guard.migration import Migration
+    from switchy_guard.validation import validate
+
+    migration = Migration("2024-01-01-000000_x", sql, "SELECT 1;", "a", "b")
+    return [(f.code, f.message) for f in validate([migration], dialect).findings]
+
+
+def test_postgres_ends_a_dash_comment_at_a_lone_carriage_return() -> None:
+    # The server dropped the table the plan never showed.
+    assert texts("SELECT 1 -- harmless\r; DROP TABLE users;", "postgres") == [
+        "SELECT 1 -- harmless", "DROP TABLE users"]
+    assert classify("DELETE FROM users -- c\r WHERE id = 1", "postgres").has_where
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_mysql_and_sqlite_end_a_dash_comment_at_a_line_feed_only(dialect: str) -> None:
+    assert texts("SELECT 1; -- x\r DROP TABLE users;\nSELECT 2", dialect) == [
+        "SELECT 1", "SELECT 2"]
+
+
+def test_mysql_hash_comment_hides_the_where_from_the_classifier() -> None:
+    info = classify("DELETE FROM users # WHERE id = 1", "mysql")
+    assert info.kind == "delete" and not info.has_where
+    codes = [code for code, _ in _rule_messages("DELETE FROM users # WHERE id = 1\n;", "mysql")]
+    assert "SG305" in codes
+
+
+@pytest.mark.parametrize("after", ["\x01", "\x7f", "\x0b", ""])
+def test_mysql_dash_dash_before_a_control_character_is_a_comment(after: str) -> None:
+    assert texts(f"SELECT 1 --{after} ; DROP TABLE users;", "mysql") == ["SELECT 1"]
+    assert not classify(f"DELETE FROM users --{after} WHERE id = 1", "mysql").has_where
+
+
+def test_mysql_executable_comment_code_is_read_as_code() -> None:
+    # MariaDB runs it, strings and nested comments inside included.
+    sql = "/*!50000 /* x */ DELETE FROM users */; /*M! SELECT '*/; DROP TABLE x; --' */;"
+    assert texts(sql, "mysql") == ["/*!50000 /* x */ DELETE FROM users */",
+                                   "/*M! SELECT '*/; DROP TABLE x; --' */"]
+    assert classify("DELETE FROM users /*! WHERE id = 1 */", "mysql").has_where
+    assert not classify("DELETE FROM users /*!50000 /* x */ */", "mysql").has_where
+
+
+def test_mysql_double_quoted_strings_take_backslash_escapes_in_the_classifier() -> None:
+    assert not classify('DELETE FROM users "\\" WHERE x"', "mysql").has_where
+
+
+def test_postgres_nested_comment_hides_the_where_from_the_classifier() -> None:
+    info = classify("DELETE FROM users /* /* */ WHERE id = 1 */", "postgres")
+    assert info.kind == "delete" and not info.has_where
+    assert classify("DELETE FROM t /* a /* b */ c */ WHERE id = 1", "postgres").has_where
+
+
+def test_postgres_dollar_quote_tags_and_identifiers() -> None:
+    # A non-ASCII tag is a tag; $ after an identifier continues it, after a number not.
+    assert texts("SELECT $€$; DROP TABLE u; $€$;", "postgres") == ["SELECT $€$; DROP TABLE u; $€$"]
+    after_number = "SELECT 1$b$; DROP TABLE u; $b$"
+    assert texts(after_number + ";", "postgres") == [after_number]
+    assert texts("SELECT a$b$; DROP TABLE u;", "postgres") == ["SELECT a$b$", "DROP TABLE u"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_nul_is_never_hidden_in_a_comment(dialect: str | None) -> None:
+    statements = split_statements("SELECT 1; -- x\x00 DROP TABLE users;\nSELECT 2;", dialect)
+    assert [s.text for s in statements] == ["SELECT 1", "\x00 DROP TABLE users", "SELECT 2"]
+    assert statements[1].doubt is not None and "NUL" in statements[1].doubt
+    (block,) = split_statements("/* x\x00 */ DROP TABLE users", dialect)[:1]
+    assert block.doubt is not None
+
+
+def test_a_nul_in_a_string_is_reported_by_sg603() -> None:
+    found = _rule_messages("INSERT INTO t VALUES ('a\x00b');", "postgres")
+    assert any(code == "SG603" and "NUL" in message for code, message in found)
+
+
+def test_postgres_follows_standard_conforming_strings_off() -> None:
+    sql = ("SET standard_conforming_strings = off;\nSELECT '\\'; DROP TABLE users; SELECT '"
+           ";\nDELETE FROM users;")
+    statements = split_statements(sql, "postgres")
+    assert [s.text for s in statements] == [
+        "SET standard_conforming_strings = off",
+        "SELECT '\\'; DROP TABLE users; SELECT '", "DELETE FROM users"]
+    assert statements[1].doubt is not None and statements[2].doubt is None
+    found = _rule_messages(sql, "postgres")
+    assert any(code == "SG603" and "standard_conforming_strings" in m for code, m in found)
+    # Back on: a backslash is plain text again.
+    back = split_statements(sql.replace("DELETE", "SET standard_conforming_strings TO on;"
+                                        "SELECT '\\'; DELETE"), "postgres")
+    assert [s.text for s in back][-2:] == ["SELECT '\\'", "DELETE FROM users"]
+    assert back[-2].doubt is None
+
+
+@pytest.mark.parametrize("change", [
+    "SELECT set_config('standard_conforming_strings', 'off', false)",
+    "SET LOCAL standard_conforming_strings = off",
+    "SET standard_conforming_strings = current_setting('x')",
+])
+def test_postgres_changes_it_cannot_follow_doubt_later_backslashes(change: str) -> None:
+    statements = split_statements(f"{change};\nSELECT 'a\\';\nSELECT 1;", "postgres")
+    assert statements[1].doubt is not None and statements[2].doubt is None
+
+
+def test_mysql_follows_no_backslash_escapes_and_ansi_quotes() -> None:
+    sql = ("SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT 'a\\'; DROP TABLE users; SELECT '"
+           " --';\nSET SESSION sql_mode = 'ANSI';\nSELECT \"a\\\"; DROP TABLE t; SELECT \"\";")
+    statements = split_statements(sql, "mysql")
+    assert [s.text for s in statements] == [
+        "SET sql_mode = 'NO_BACKSLASH_ESCAPES'", "SELECT 'a\\'", "DROP TABLE users",
+        "SELECT ' --'", "SET SESSION sql_mode = 'ANSI'", 'SELECT "a\\"', "DROP TABLE t",
+        'SELECT ""']
+    assert statements[1].doubt is not None and statements[2].doubt is None
+    assert statements[5].doubt is not None
+
+
+def test_mysql_sql_mode_it_cannot_follow_doubts_backslashes() -> None:
+    sql = "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\nSELECT 'a\\';"
+    assert split_statements(sql, "mysql")[1].doubt is not None
+    assert split_statements("SELECT @@sql_mode;\nSELECT 'a\\';", "mysql")[1].doubt is None
+
+
+def test_a_bom_at_the_start_is_not_part_of_the_first_statement() -> None:
+    (statement,) = split_statements("\ufeffDROP TABLE users;", "postgres")
+    assert statement.text == "DROP TABLE users" and statement.doubt is None
+
+
+def test_sqlite_reads_a_bom_anywhere_as_a_space() -> None:
+    # Found by the differential test: SQLite ran "\ufeffINSERT ..." after a comment.
+    (statement,) = split_statements("-- c\n\ufeffDELETE FROM users;", "sqlite")
+    assert statement.text == "DELETE FROM users"
+    assert classify("DELETE\ufeff FROM users \ufeffWHERE id = 1", "sqlite").has_where
