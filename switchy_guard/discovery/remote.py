@@ -54,7 +54,7 @@ from typing import Any
 
 from ..cachefiles import read_private, read_private_json, write_private
 from ..checksum import checked_mode, script_checksum
-from ..db import mask_text
+from ..masking import mask_text
 from ..errors import InputError, SourceUnavailable
 from ..migration import DIALECTS, Migration
 
