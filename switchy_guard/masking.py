@@ -306,10 +306,13 @@ _CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]
 _SGR = re.compile(r"\x1b\[[0-9;]{0,64}m")
 
 
-def _escaped(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+_CONTROL_CODES = [*range(0x00, 0x20), *range(0x7f, 0xa0), *range(0x202a, 0x202f),
+                  *range(0x2066, 0x206a)]
+_ESCAPE_ALL = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+               for code in _CONTROL_CODES}
+_ESCAPE_BUT_LINES = {code: shown for code, shown in _ESCAPE_ALL.items()
+                     if chr(code) not in "\t\n"}
+_ESCAPE_BUT_TABS = {code: shown for code, shown in _ESCAPE_ALL.items() if chr(code) != "\t"}
 
 
 def printable(text: str, *, newlines: bool = True) -> str:
@@ -318,7 +321,9 @@ def printable(text: str, *, newlines: bool = True) -> str:
     escaped (``\\x1b``) instead of acting on the terminal; tabs stay, and newlines stay
     unless ``newlines`` is false."""
     pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
-    return pattern.sub(_escaped, text) if pattern.search(text) else text
+    if not pattern.search(text):
+        return text
+    return text.translate(_ESCAPE_BUT_LINES if newlines else _ESCAPE_BUT_TABS)
 
 
 def _printable_keeping_colours(text: str) -> str:
