@@ -458,6 +458,7 @@ class Context:
                 index_sha256=settings.remote_index_sha256,
                 allow_redirect_hosts=settings.remote_allow_redirect_hosts,
                 timeout=settings.remote_timeout,
+                deadline=settings.remote_deadline,
                 checksum_mode=settings.checksum_mode,
             )
             if item.startswith(("http://", "https://"))
