@@ -22,7 +22,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_allow_redirect_hosts | list of strings | hosts a remote source may redirect to |
 | remote_cache_dir | string | where remote indexes and scripts are cached |
 | remote_timeout | number | seconds per remote request (default 10) |
-| remote_deadline | number | seconds one remote fetch may take in all, retries included (default 30) |
+| remote_deadline | number | seconds one remote fetch may take, retries included (default 30) |
 """
 
 from __future__ import annotations

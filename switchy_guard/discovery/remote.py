@@ -57,8 +57,8 @@ from typing import Any
 
 from ..cachefiles import read_private, read_private_json, write_private
 from ..checksum import checked_mode, script_checksum
-from ..masking import mask_message, mask_text, printable
 from ..errors import InputError, SourceUnavailable
+from ..masking import mask_message, mask_text, printable
 from ..migration import DIALECTS, Migration
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}

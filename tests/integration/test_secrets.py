@@ -176,3 +176,25 @@ def test_hostile_passwords_never_reach_the_journal_or_the_reasons(
     stored = everything_written(db_url)
     assert stored.count("mark-failed") >= len(HOSTILE), stored
     assert "Hostile" not in stored, stored
+
+
+@pytest.mark.only_on("sqlite", "postgres")
+def test_a_huge_error_message_is_masked_quickly_and_stored_cut(tmp_path: Path, db_url: str,
+                                                              db_kind: str) -> None:
+    """Masking a 100 KB database error took a minute (quadratic regexes), with the lock
+    held; the whole message was then stored as the failure reason and printed."""
+    import time
+
+    huge = "a" * 100_000
+    sql = (f'SELECT * FROM "{huge}";\n' if db_kind == "sqlite"
+           else f"SELECT '{huge}'::integer;\n")
+    root = tmp_path / "m"
+    write_migration(root, "2024-01-01-000000_huge", sql)
+    started = time.monotonic()
+    result = run_cli("migrate", "-m", root, "-d", db_url)
+    assert time.monotonic() - started < 10
+    assert result.code == 1 and "characters cut)" in result.err, result.err[:300]
+    assert len(result.err) < 10_000
+    status = json.loads(run_cli("status", "-m", root, "-d", db_url, "--format", "json").out)
+    reason = status["migrations"][0]["failure_reason"]
+    assert 2000 <= len(reason) < 3000 and "characters cut)" in reason, reason[-300:]
