@@ -339,15 +339,32 @@ def _printable_keeping_colours(text: str) -> str:
 
 class SafeOutput:
     """A text stream whose every write is masked (:func:`mask_text`) and made printable
-    (:func:`printable`, keeping the colour sequences of switchy-guard's own styles):
-    the last line of defence, under the masking done where messages are made."""
+    (:func:`printable`): the last line of defence, under the masking done where
+    messages are made. On a terminal (or where colours are forced) colour sequences
+    (SGR) stay, for switchy-guard's own styles; elsewhere nothing of ours writes escape
+    sequences, so every one is escaped."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self._colours: bool | None = None
+
+    def _keeps_colours(self) -> bool:
+        if self._colours is None:
+            import os
+
+            try:
+                terminal = bool(self._stream.isatty())
+            except (AttributeError, ValueError, OSError):
+                terminal = False
+            self._colours = terminal or bool(os.environ.get("FORCE_COLOR")
+                                             or os.environ.get("TTY_COMPATIBLE"))
+        return self._colours
 
     def write(self, text: str) -> int:
         """Write ``text`` masked and printable."""
-        self._stream.write(_printable_keeping_colours(mask_text(text)))
+        masked = mask_text(text)
+        self._stream.write(_printable_keeping_colours(masked) if self._keeps_colours()
+                           else printable(masked))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:

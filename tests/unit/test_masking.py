@@ -219,8 +219,19 @@ def test_printable_escapes_control_characters() -> None:
     assert printable("a\nb", newlines=False) == "a\\x0ab"
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_safe_output_keeps_colours_only_on_a_terminal() -> None:
+    piped = io.StringIO()
+    SafeOutput(piped).write("\x1b[8mhidden\x1b[0m\n")
+    assert piped.getvalue() == "\\x1b[8mhidden\\x1b[0m\n"
+
+
 def test_safe_output_keeps_colours_and_drops_the_rest() -> None:
-    sink = io.StringIO()
+    sink = _Terminal()
     SafeOutput(sink).write(f"\x1b[1;31mred\x1b[0m \x1b]8;;http://x\x1b\\ "
                            f"postgresql://u:{SECRET}@h/db\r\n")
     written = sink.getvalue()
