@@ -11,7 +11,7 @@ HOSTILE = "\x1b]0;owned\x07\x1b[2J\x1b[8m\r\x9b31m\u202e"
 
 
 def _clean(text: str) -> bool:
-    return not any(ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f
+    return not any((ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f
                    or c == "\u202e" for c in text)
 
 
