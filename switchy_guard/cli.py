@@ -136,7 +136,7 @@ def _usage_line(error: UsageError, parser: argparse.ArgumentParser,
             if word.startswith("-") and close:
                 hint = f"; did you mean {close[0]}?"
                 break
-    return f"error: {message}{hint} (see: {error.prog} --help)"
+    return _masked(f"error: {message}{hint} (see: {error.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,6 +401,7 @@ class Context:
         flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
         flags["lock_timeout"] = getattr(args, "lock_timeout", None)
         self.settings: Settings = resolve_settings(flags)
+        _remember_settings(self.settings)
 
     def console(self) -> Console:
         """A rich console on stdout (no colour when asked or not a terminal)."""
@@ -476,6 +477,7 @@ class Context:
                 index_sha256=settings.remote_index_sha256,
                 allow_redirect_hosts=settings.remote_allow_redirect_hosts,
                 timeout=settings.remote_timeout,
+                deadline=settings.remote_deadline,
                 checksum_mode=settings.checksum_mode,
             )
             if item.startswith(("http://", "https://"))
@@ -486,7 +488,10 @@ class Context:
 
     def emit_json(self, data: Any) -> None:
         """Print ``data`` as JSON on stdout."""
-        json.dump(data, self.out, indent=2, default=str)
+        from .masking import mask_data, mask_text
+
+        json.dump(mask_data(data), self.out, indent=2,
+                  default=lambda value: mask_text(str(value)))
         self.out.write("\n")
 
 
@@ -883,12 +888,58 @@ VERBS: dict[str, Callable[[Context], int]] = {
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; returns the exit code (see CLI.md)."""
+    """Run the command line; returns the exit code (see CLI.md).
+
+    Everything written goes through :class:`~switchy_guard.masking.SafeOutput` (secrets
+    masked, control characters from outside made harmless), and the passwords of the
+    URLs and tokens this run was handed are masked wherever they turn up: in a usage
+    error echoing a mistyped flag's URL, in a driver's message, in a --debug traceback.
+    """
+    from .masking import SafeOutput, known_secrets
+
     if out is None:
         from .pipe_output import ReaderSafeOutput
 
         out = cast(TextIO, ReaderSafeOutput(sys.stdout))
-    err = err or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    with known_secrets(_secrets_of_this_run(arguments)):
+        return _main(arguments, cast(TextIO, SafeOutput(out)),
+                     cast(TextIO, SafeOutput(err or sys.stderr)))
+
+
+_SECRET_ENVIRONMENT = ("SWITCHY_DATABASE_URL", "DATABASE_URL", "SWITCHY_REMOTE_TOKEN",
+                       "SWITCHY_REMOTE_PASSWORD", "PGPASSWORD", "MYSQL_PWD")
+
+
+def _secrets_of_this_run(arguments: Sequence[str]) -> list[str]:
+    """The secret parts of the arguments (URL passwords, ``password=`` values, the value
+    after ``--password``) and of the environment variables holding secrets."""
+    import os
+
+    from .masking import is_secret_key, secrets_in
+
+    found: list[str] = []
+    for number, argument in enumerate(arguments):
+        previous = arguments[number - 1] if number else ""
+        if previous.startswith("-") and "=" not in previous and is_secret_key(previous):
+            found.append(argument)
+        found += secrets_in(argument)
+    for name in _SECRET_ENVIRONMENT:
+        value = os.environ.get(name)
+        if value:
+            found += secrets_in(value) if "URL" in name else [value]
+    return found
+
+
+def _remember_settings(settings: Settings) -> None:
+    """The config file's secrets join the run's known secrets."""
+    from .masking import remember, secrets_in
+
+    remember(settings.remote_token, settings.remote_password,
+             *secrets_in(settings.database_url or ""))
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     import warnings
 
     # A library warning (an audit journal that could not be written) is one line here,
@@ -971,9 +1022,10 @@ def _verb_parser(parser: argparse.ArgumentParser, verb: str | None) -> argparse.
 
 
 def _masked(text: str) -> str:
-    from .db import mask_text
+    """A message for stderr: secrets masked, control characters made harmless."""
+    from .masking import mask_text, printable
 
-    return mask_text(text)
+    return printable(mask_text(text), newlines=False)
 
 
 def _database_message(error: Exception) -> str:

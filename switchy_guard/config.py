@@ -22,6 +22,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_allow_redirect_hosts | list of strings | hosts a remote source may redirect to |
 | remote_cache_dir | string | where remote indexes and scripts are cached |
 | remote_timeout | number | seconds per remote request (default 10) |
+| remote_deadline | number | seconds one remote fetch may take, retries included (default 30) |
 """
 
 from __future__ import annotations
@@ -54,11 +55,13 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "remote_allow_redirect_hosts": list,
     "remote_cache_dir": str,
     "remote_timeout": (int, float),
+    "remote_deadline": (int, float),
 }
 
 _KINDS = {
     "lock_timeout": "a number",
     "remote_timeout": "a number",
+    "remote_deadline": "a number",
     "migrations_dir": "a string or a list of strings",
     "remote_allow_redirect_hosts": "a list of strings",
     "offline": "true or false",
@@ -90,6 +93,7 @@ _DEFAULTS: dict[str, Any] = {
     "remote_allow_redirect_hosts": [],
     "remote_cache_dir": None,
     "remote_timeout": 10.0,
+    "remote_deadline": 30.0,
 }
 
 
@@ -113,6 +117,7 @@ class Settings:
     remote_allow_redirect_hosts: list[str] = field(default_factory=list)
     remote_cache_dir: str | None = None
     remote_timeout: float = 10.0
+    remote_deadline: float = 30.0
     config_file: str | None = None
     #: The config file's ``policy_dir`` (relative to the file), kept when ``--policy-dir``
     #: or ``SWITCHY_POLICY_DIR`` names another folder: it is the project's own.

@@ -8,8 +8,7 @@ Every URL that leaves this module for a person is masked (:func:`mask_url`).
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.util import asbool
 
+from . import masking
 from .errors import ConfigError, DatabaseUnavailable
 
 _SCHEME_DRIVERS = {
@@ -46,9 +46,9 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(text)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise ConfigError(f"invalid database URL {_mask_unparsable(url)!r}") from None
+        raise ConfigError(f"invalid database URL {masking.mask_url(url)!r}") from None
     if _unencoded_at(parsed):
-        raise ConfigError(f"invalid database URL {_mask_unparsable(url)!r}: an '@' in the "
+        raise ConfigError(f"invalid database URL {masking.mask_url(url)!r}: an '@' in the "
                           "password must be written %40") from None
     driver = _SCHEME_DRIVERS.get(parsed.drivername)
     if driver:
@@ -105,13 +105,12 @@ def connection_dialect(conn: Connection) -> str:
 
 
 def mask_url(url: str | URL) -> str:
-    """The URL as text with its password replaced by ``***``."""
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-    except (ArgumentError, ValueError):
-        return _mask_unparsable(str(url))
-    shown = parsed.render_as_string(hide_password=True)
-    return _mask_query(_mask_unparsable(shown) if _unencoded_at(parsed) else shown)
+    """The URL as text with its password replaced by ``***`` (see :mod:`.masking`)."""
+    if isinstance(url, URL):
+        # An unencoded "@" left part of the password in the host (``u:***@ss@db``):
+        # masked to the last "@" by the text rules.
+        return masking.mask_url(url.render_as_string(hide_password=True))
+    return masking.mask_url(str(url))
 
 
 def _unencoded_at(parsed: URL) -> bool:
@@ -121,31 +120,9 @@ def _unencoded_at(parsed: URL) -> bool:
     return bool(parsed.host and "@" in parsed.host)
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
-# libpq, psycopg and PyMySQL also take the password as a query parameter:
-# postgresql://app@db/x?password=... (SQLAlchemy hands the query to the driver).
-_PASSWORD_IN_QUERY = re.compile(r"([?&](?:password|passwd)=)([^&#\s'\"]*)", re.IGNORECASE)
-
-
-def _mask_query(text: str) -> str:
-    return _PASSWORD_IN_QUERY.sub(r"\1***", text)
-
-
-def mask_text(text: str) -> str:
-    """Mask every ``scheme://user:password@`` password in free text (error messages),
-    and every ``?password=``/``&password=`` (or ``passwd``) query parameter."""
-    return _mask_query(_PASSWORD_IN_TEXT.sub(r"\1***\3", text))
-
-
-# Within one command-line argument the password runs to the last "@": it may hold spaces
-# (or an unencoded "@") that end the free-text pattern's match early.
-_PASSWORD_IN_ARGUMENT = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)(.*)(@[^@]*)$", re.DOTALL)
-
-
-def mask_command(argv: Sequence[str]) -> str:
-    """``argv`` joined into one line with every URL's password masked."""
-    return " ".join(_mask_query(_PASSWORD_IN_ARGUMENT.sub(r"\1***\3", argument))
-                    for argument in argv)
+# Masking lives in .masking (no SQLAlchemy there); these names stay for older imports.
+mask_text = masking.mask_text
+mask_command = masking.mask_command
 
 
 def database_reason(error: BaseException) -> str:
@@ -166,7 +143,7 @@ def database_reason(error: BaseException) -> str:
     hint = getattr(getattr(orig, "diag", None), "message_hint", None)
     if isinstance(hint, str) and hint.strip():
         reason += f" (hint: {hint.strip().splitlines()[0]})"
-    return mask_text(reason)
+    return masking.mask_message(reason)
 
 
 # The database refused access for want of a privilege, or a write because it is
@@ -187,19 +164,6 @@ def access_refused(error: DBAPIError) -> bool:
     if args and args[0] in _REFUSED_MYSQL_ERRORS:
         return True
     return "readonly database" in str(orig)
-
-
-def _mask_unparsable(url: str) -> str:
-    """A URL that did not parse (``postgres//u:pw@h/db``, ``u:pw@h``, ``postgresql:/u:pw@h``),
-    with everything from the first colon of its user part to its last ``@`` masked: where
-    the user part starts cannot be known, so this masks more than a password rather than
-    risk showing one."""
-    at = url.rfind("@")
-    if at < 0:
-        return mask_text(url)
-    slashes = url.find("//", 0, at)
-    colon = url.find(":", slashes + 2 if slashes >= 0 else 0, at)
-    return url if colon < 0 else url[: colon + 1] + "***" + url[at:]
 
 
 def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:

@@ -801,7 +801,9 @@ class _StepError(Exception):
         if isinstance(exc, DBAPIError | _LeftOpen) or self.statement is not None:
             return database_reason(exc)  # the database's own words, or ours
         text = f"{type(exc).__name__}: {exc}"
-        return mask_text(_first_line(text.strip()) or type(exc).__name__)
+        from .masking import cut  # a huge message is not stored, nor printed, whole
+
+        return cut(mask_text(_first_line(text.strip()) or type(exc).__name__))
 
     def as_migration_failed(
         self, planned: PlannedMigration, *, statement_by_statement: bool = False

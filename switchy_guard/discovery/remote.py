@@ -38,12 +38,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import http.client
 import ipaddress
 import json
 import os
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -54,14 +57,19 @@ from typing import Any
 
 from ..cachefiles import read_private, read_private_json, write_private
 from ..checksum import checked_mode, script_checksum
-from ..db import mask_text
 from ..errors import InputError, SourceUnavailable
+from ..masking import mask_message, mask_text, printable
 from ..migration import DIALECTS, Migration
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 # The most an index or a script may hold: a server sending more (a wrong URL, a hostile
 # or broken server streaming without end) is refused instead of filling memory.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Seconds one fetch (its redirects and retries included) may take in all: a server
+#: trickling a byte at a time never lets a socket timeout expire.
+DEFAULT_DEADLINE = 30.0
+# The most characters of a server's words (a reason phrase, an error) quoted.
+_QUOTED_LIMIT = 200
 
 
 def default_cache_dir() -> Path:
@@ -110,6 +118,23 @@ def _in_clear_off_this_machine(url: str) -> bool:
         return True
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the scheme's default when none is written): credentials
+    go to this origin only, not to another port or scheme of the same host."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port or default
+
+
+def _shown(url: str) -> str:
+    """A URL as a message names it: masked, control characters made harmless."""
+    return printable(mask_text(url), newlines=False)
+
+
 class _RedirectGuard(urllib.request.HTTPRedirectHandler):
     """Follows redirects on the same host (or an allowed one), refuses the others."""
 
@@ -123,18 +148,112 @@ class _RedirectGuard(urllib.request.HTTPRedirectHandler):
         new = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
         if old.scheme == "https" and new.scheme != "https":
             raise SourceUnavailable(
-                f"{mask_text(req.full_url)}: redirect from https:// to {new.scheme}:// "
-                "refused (the index, the scripts and any credentials would travel in clear)"
+                f"{_shown(req.full_url)}: redirect from https:// to "
+                f"{printable(new.scheme, newlines=False)}:// refused (the index, the scripts "
+                "and any credentials would travel in clear)"
             )
         if new.hostname != old.hostname and new.hostname not in self.allowed_hosts:
             raise SourceUnavailable(
-                f"{mask_text(req.full_url)}: redirect to another host ({new.hostname}) refused;"
+                f"{_shown(req.full_url)}: redirect to another host "
+                f"({printable(str(new.hostname), newlines=False)}) refused;"
                 " allow it with remote_allow_redirect_hosts"
             )
         redirected = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if redirected is not None and new.hostname != old.hostname:
-            redirected.remove_header("Authorization")  # credentials stay with their host
+        if redirected is not None and _origin(new.geturl()) != _origin(req.full_url):
+            # Credentials stay with their origin: not another host, nor another port or
+            # scheme of the same host (another service, maybe someone else's).
+            redirected.remove_header("Authorization")
         return redirected
+
+
+class _Deadline:
+    """Shuts the connections of a fetch still running when its time is up: a socket
+    timeout bounds each wait for a byte, not the whole answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer: threading.Timer | None = None
+        self.expired = False
+
+    def arm(self, seconds: float) -> None:
+        """Start counting ``seconds`` for the requests that follow."""
+        with self._lock:
+            self.expired = False
+            self._sockets = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        """Stop counting (the request is over)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        with self._lock:
+            self._sockets = []
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Shut ``sock`` when the time is up (at once when it already is)."""
+        with self._lock:
+            if not self.expired:
+                self._sockets.append(sock)
+                return sock
+        _shut(sock)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once
+
+
+class _Watched(http.client.HTTPConnection):
+    """A connection whose sockets (the TCP one, then the TLS one) a deadline watches."""
+
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+        create = self._create_connection  # type: ignore[has-type]
+        self._create_connection = lambda *a, **k: deadline.watch(create(*a, **k))
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _WatchedTLS(_Watched, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_Watched, deadline=self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedTLS, deadline=self._deadline), req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
+class _Expired(Exception):
+    """The fetch's deadline passed."""
 
 
 class RemoteMigrations:
@@ -154,6 +273,7 @@ class RemoteMigrations:
         timeout: float = 10.0,
         retries: int = 2,
         checksum_mode: str = "file",
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         _check_url(url, mask_text(url), "a remote source")
         self.url = url
@@ -164,19 +284,33 @@ class RemoteMigrations:
         self.offline = offline
         self.index_sha256 = index_sha256.lower() if index_sha256 else None
         self.timeout = timeout
+        self.deadline = deadline
         self.retries = max(0, retries)
         self.checksum_mode = checked_mode(checksum_mode)
-        self._opener = urllib.request.build_opener(_RedirectGuard(set(allow_redirect_hosts)))
+        self._guard = _Deadline()
+        self._opener = urllib.request.build_opener(
+            _RedirectGuard(set(allow_redirect_hosts)), _HTTPHandler(self._guard),
+            _HTTPSHandler(self._guard))
         self._base = url  # where the index really came from: relative script URLs use it
         self._headers(url)  # credentials that would go in clear are refused up front
 
     def __repr__(self) -> str:
-        return f"RemoteMigrations({mask_text(self.url)!r})"
+        return f"RemoteMigrations({_shown(self.url)!r})"
 
     @property
     def label(self) -> str:
         """How reports name this source."""
-        return mask_text(self.url)
+        return _shown(self.url)
+
+    def _said(self, text: str) -> str:
+        """A server's words (a reason phrase, an error) as a message quotes them: the
+        credentials masked even where the server echoes them back, control characters
+        made harmless, cut short."""
+        secrets = [self._token or "", self._password]
+        if self._username:
+            secrets.append(base64.b64encode(f"{self._username}:{self._password}".encode())
+                           .decode())
+        return mask_message(text, limit=_QUOTED_LIMIT, secrets=secrets)
 
     # -- fetching -------------------------------------------------------------------
 
@@ -188,8 +322,10 @@ class RemoteMigrations:
             raise InputError(
                 "the remote credentials would be sent in clear over http:// to "
                 f"{urllib.parse.urlsplit(url).hostname}: use an https:// URL",
-                path=mask_text(url),
+                path=_shown(url),
             )
+        if _origin(url) != _origin(self.url):
+            return headers  # credentials go to the configured scheme, host and port only
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         elif self._username:
@@ -202,49 +338,77 @@ class RemoteMigrations:
         """GET ``url`` with retries; returns (status, body, headers); 304 comes back as is.
 
         The headers include ``X-Final-URL``, where the body came from after redirects.
+        The whole fetch, retries and redirects included, ends by ``self.deadline``.
         """
         request = urllib.request.Request(url, headers={**self._headers(url), **(extra or {})})
-        where = mask_text(url)
+        where = _shown(url)
         last = "no attempt"
         attempts = 0
+        ends = time.monotonic() + self.deadline
+        expired = False
         for attempt in range(self.retries + 1):
-            attempts = attempt + 1
             if attempt:
-                time.sleep(min(0.2 * 2 ** (attempt - 1), 2.0))
+                time.sleep(max(min(0.2 * 2 ** (attempt - 1), 2.0, ends - time.monotonic()), 0))
+            left = ends - time.monotonic()
+            if left <= 0:
+                expired = True
+                break
+            attempts = attempt + 1
+            self._guard.arm(left)
             try:
-                with self._opener.open(request, timeout=self.timeout) as response:
-                    headers = dict(response.headers.items())
-                    headers["X-Final-URL"] = response.geturl()
-                    body = response.read(MAX_RESPONSE_BYTES + 1)
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise InputError(f"the response is larger than {MAX_RESPONSE_BYTES} "
-                                         "bytes; refusing it", path=where)
-                    missing = getattr(response, "length", None)
-                    if missing:  # a bounded read() returns a cut body without a word
-                        raise http.client.IncompleteRead(body, missing)
-                    return response.status, body, headers
+                return self._attempt(request, min(self.timeout, left), where)
+            except (SourceUnavailable, InputError):
+                raise
+            except _Expired:
+                expired = True
+                break
             except urllib.error.HTTPError as error:
-                if error.code == 304:
+                if error.code == 304 and not self._guard.expired:
                     return 304, b"", dict(error.headers.items())
                 if error.code in (401, 403):
                     raise SourceUnavailable(
                         f"{where}: access refused (HTTP {error.code}); check the remote "
                         "token or user and password"
                     ) from None
-                last = f"HTTP {error.code} {error.reason}"
+                last = f"HTTP {error.code} {self._said(str(error.reason))}"
                 if error.code not in _RETRYABLE_STATUS:
                     break
-            except (SourceUnavailable, InputError):
-                raise
             except http.client.HTTPException as error:  # a cut or garbled response
                 last = f"bad HTTP response: {str(error).strip() or type(error).__name__}"
             except (urllib.error.URLError, TimeoutError, OSError) as error:
                 reason = getattr(error, "reason", error)
                 last = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(
                     reason) else str(reason)
+            finally:
+                expired = expired or self._guard.expired
+                self._guard.disarm()
+            if expired:  # whatever the failure looked like, the deadline caused it
+                break
+        if expired:
+            raise SourceUnavailable(
+                f"{where}: no complete answer within {self.deadline:g} s "
+                f"(remote_deadline) after {attempts} attempt(s)"
+            )
         raise SourceUnavailable(
-            f"{where}: cannot fetch ({mask_text(last)}) after {attempts} attempt(s)"
+            f"{where}: cannot fetch ({self._said(last)}) after {attempts} attempt(s)"
         )
+
+    def _attempt(self, request: urllib.request.Request, timeout: float, where: str
+                 ) -> tuple[int, bytes, dict[str, str]]:
+        """One GET of ``request``; raises _Expired when the deadline cut it short."""
+        with self._opener.open(request, timeout=timeout) as response:
+            headers = dict(response.headers.items())
+            headers["X-Final-URL"] = response.geturl()
+            body = response.read(MAX_RESPONSE_BYTES + 1)
+            if self._guard.expired:  # the body may look whole: cut, it ends early
+                raise _Expired
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise InputError(f"the response is larger than {MAX_RESPONSE_BYTES} "
+                                 "bytes; refusing it", path=where)
+            missing = getattr(response, "length", None)
+            if missing:  # a bounded read() returns a cut body without a word
+                raise http.client.IncompleteRead(body, missing)
+            return response.status, body, headers
 
     # -- the cache ------------------------------------------------------------------
 
@@ -365,6 +529,10 @@ class RemoteMigrations:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
             raise InputError("every index entry needs a non-empty 'id'", path=self.label)
         migration_id = entry["id"]
+        if printable(migration_id, newlines=False) != migration_id:
+            # It would reach terminals (and the tracking table) as escape sequences.
+            raise InputError(f"the id {printable(migration_id, newlines=False)!r} holds "
+                             "control characters", path=self.label)
         where = f"{self.label} ({migration_id})"
         depends_on = entry.get("depends_on", [])
         dialects = entry.get("dialects")
@@ -397,7 +565,8 @@ class RemoteMigrations:
             down=down_text,
             up_checksum=script_checksum(up, self.checksum_mode),
             down_checksum=script_checksum(down, self.checksum_mode),
-            description=description if isinstance(description, str) else None,
+            description=(printable(description, newlines=False)
+                         if isinstance(description, str) else None),
             depends_on=tuple(depends_on),
             dialects=tuple(dialects) if dialects is not None else None,
             transactional=transactional,

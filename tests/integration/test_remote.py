@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import socket
@@ -50,8 +51,9 @@ class Server:
             self.httpd = None
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
+@contextlib.contextmanager
+def serving() -> Iterator[Server]:
+    """A Server on a free port of 127.0.0.1, stopped afterwards."""
     state = Server("")
 
     class Handler(BaseHTTPRequestHandler):
@@ -74,8 +76,16 @@ def server() -> Iterator[Server]:
     state.httpd = httpd
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield state
-    state.stop()
+    try:
+        yield state
+    finally:
+        state.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with serving() as state:
+        yield state
 
 
 def sha(data: bytes) -> str:
@@ -427,3 +437,135 @@ def test_a_cached_index_someone_else_could_have_written_is_never_served(
     for path in (body, meta):  # the same files as this user's own are the cache
         path.chmod(0o600)
     assert source(server, tmp_path, offline=True).load()[1].up == evil.decode()
+
+
+# -- issue 14: the token's origin, a total deadline, the server's words --------------
+
+
+def test_the_token_goes_to_its_own_port_only(server: Server, tmp_path: Path) -> None:
+    """The bearer token went to any port of the same host: through a redirect, and to a
+    script whose absolute URL named another port (another service, maybe not ours)."""
+    with serving() as other:
+        publish(other)
+        server.static("/moved/index.json", b"", 302,
+                      {"Location": f"{other.url}/m/index.json"})
+        assert len(RemoteMigrations(f"{server.url}/moved/index.json",
+                                    cache_dir=tmp_path / "c", token=TOKEN).load()) == 2
+        assert server.requests[0][1]["Authorization"] == f"Bearer {TOKEN}"
+        assert other.requests and all("Authorization" not in headers
+                                      for _, headers in other.requests), other.requests
+        other.requests.clear()
+        listed = json.loads(index())
+        listed["migrations"][0]["up"]["url"] = f"{other.url}/m/scripts/a_up.sql"
+        server.static("/m/index.json", json.dumps(listed).encode())
+        server.static("/scripts/a_down.sql", DOWN_A)
+        assert len(RemoteMigrations(f"{server.url}/m/index.json", cache_dir=tmp_path / "d",
+                                    token=TOKEN).load()) == 2
+        assert [path for path, _ in other.requests] == ["/m/scripts/a_up.sql"]
+        assert "Authorization" not in other.requests[0][1]
+        assert server.requests[-1][1]["Authorization"] == f"Bearer {TOKEN}"  # its own
+
+
+@contextlib.contextmanager
+def _trickling_server(head: bytes, body: bytes, pause: float) -> Iterator[str]:
+    """A server sending ``head`` then ``body`` a byte every ``pause`` seconds (the head
+    too, when it ends without a blank line: the status line itself trickles)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def answer(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            connection.recv(4096)
+            data = head + body
+            sent = 0
+            if head.endswith(b"\r\n\r\n"):
+                connection.sendall(head)
+                sent = len(head)
+            while sent < len(data) and not stop.is_set():
+                connection.sendall(data[sent:sent + 1])
+                sent += 1
+                time.sleep(pause)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                connection, _ = listener.accept()
+                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/index.json"
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\n\r\n",  # no length: a body cut at the deadline looks whole
+    b"HTTP/1.0 200 OK\r\nX-Slow: " + b"x" * 200,  # the headers themselves trickle
+], ids=["body", "body without length", "headers"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(tmp_path: Path, head: bytes) -> None:
+    """A byte every 0.2 s never lets the socket timeout (2 s) expire: such a server kept
+    a run alive for minutes. The whole fetch, retries included, ends by the deadline."""
+    with _trickling_server(head, b" " * 5000, 0.2) as url:
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable, match=r"no complete answer within 1\.5 s"):
+            RemoteMigrations(url, cache_dir=tmp_path / "c", timeout=2.0, retries=2,
+                             deadline=1.5).load()
+        assert time.monotonic() - started < 4.0
+
+
+def test_the_deadline_comes_from_the_config_file(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "switchy-guard.toml").write_text("remote_deadline = 1.0\n")
+    monkeypatch.chdir(tmp_path)
+    with _trickling_server(b"HTTP/1.0 200 OK\r\n\r\n", b" " * 5000, 0.2) as url:
+        started = time.monotonic()
+        result = run_cli("check", "-m", url, "--dialect", "sqlite")
+    assert result.code == 3 and "no complete answer within 1 s" in result.err, result
+    assert time.monotonic() - started < 4.0
+
+
+def test_the_servers_words_are_masked_and_harmless(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP reason phrase was printed raw: a server echoing the token, or sending
+    escape sequences, put them in the error message."""
+    reply = (b"HTTP/1.0 404 Bearer " + TOKEN.encode() + b" \x1b]0;owned\x07\x1b[2J "
+             + TOKEN.encode() + b" password=hunter22\r\nContent-Length: 0\r\n\r\n")
+    with _one_reply_server(reply) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/index.json"
+        with pytest.raises(SourceUnavailable, match="HTTP 404") as info:
+            RemoteMigrations(url, cache_dir=tmp_path / "c", retries=0, token=TOKEN).load()
+    message = info.value.one_line()
+    assert TOKEN not in message and "hunter22" not in message, message
+    assert "\x1b" not in message and "\x07" not in message, message
+    with _one_reply_server(reply) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/index.json"
+        monkeypatch.setenv("SWITCHY_REMOTE_TOKEN", TOKEN)
+        result = run_cli("check", "-m", url, "--dialect", "sqlite", "--debug")
+    assert result.code == 3, result
+    assert TOKEN not in result.out + result.err and "\x1b" not in result.err, result
+
+
+def test_index_ids_and_descriptions_cannot_drive_the_terminal(
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids and descriptions from an index reached the terminal with escape codes."""
+    monkeypatch.setenv("SWITCHY_CACHE_DIR", str(tmp_path / "cache"))
+    listed = json.loads(index())
+    listed["migrations"][0]["description"] = "items \x1b]0;owned\x07\x1b[2J\r[bold]x[/bold]"
+    server.static("/m/index.json", json.dumps(listed).encode())
+    server.static("/m/scripts/a_up.sql", UP_A)
+    server.static("/scripts/a_down.sql", DOWN_A)
+    url = f"{server.url}/m/index.json"
+    shown = run_cli("list", "-m", url, "-d", f"sqlite:///{tmp_path / 'app.db'}")
+    assert shown.code == 0, shown
+    assert "\x1b" not in shown.out and "\r" not in shown.out and "\x07" not in shown.out
+    assert "[bold]x[/bold]" in shown.out  # shown as it is, never read as markup
+    listed["migrations"][0]["id"] = "2024-01-01-000000_items\x1b[2J"
+    server.static("/m/index.json", json.dumps(listed).encode())
+    refused = run_cli("list", "-m", url, "-d", f"sqlite:///{tmp_path / 'app.db'}")
+    assert refused.code == 2 and "control characters" in refused.err, refused
+    assert "\x1b" not in refused.err
