@@ -167,6 +167,7 @@ def test_a_statement_by_statement_run_stops_before_its_next_statement(
             run.wait()
     try:
         assert run.returncode == 1, (out, err)
+        assert len(err.splitlines()) == 1 and err.startswith("error: "), err  # no traceback
         assert ("was broken while this run held it (by lock break of " in err
                 and f"stopped {steps} after 2 of 3 statements, which stay applied; its row "
                 "stays in_progress" in err), err
