@@ -438,7 +438,9 @@ class Migrator:
         ``approved``: the ids a gate let through; if the plan made after taking the lock
         holds any other, nothing runs (Refused). ``lock=False`` runs without the lock; a
         HeldLock is one the caller holds already. Before each migration the run checks it
-        still holds the lock, and stops (LockLost) if it was broken meanwhile.
+        still holds the lock, and stops (LockLost) if it was broken meanwhile; each
+        tracking write checks the lock's fencing token in its own transaction, so the
+        migration under way rolls back, or stops before its next statement (LockLost).
         """
         def planned(state: MigrationState | None) -> Plan:
             return self.plan(
