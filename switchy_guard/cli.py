@@ -304,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument("--force", action="store_true",
                       help="break: also a lock whose holder looks alive (its session is "
                            "terminated); skips the yes-confirmation where no policy asks one")
+    lock.add_argument("--stale-only", action="store_true",
+                      help="break: only a free or stale lock (its holder gone), without a "
+                           "confirmation; refused (exit 1) when the holder is alive")
     for sub in (mark_all, adopt, retry, lock, *markers):
         sub.add_argument("--confirm", metavar="ENV",
                          help="confirm for the environment ENV (required where the policy "

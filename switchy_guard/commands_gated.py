@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import MigrationFailed, Refused
+from .errors import ConfigError, MigrationFailed, Refused
 
 if TYPE_CHECKING:
     from .cli import Context
@@ -273,12 +273,27 @@ def _break_lock_journaled(ctx: Context, migrator: Migrator) -> None:
     from .lockstatus import break_lock_journaled
 
     options = gate_options(ctx, migrator)
+    stale_only = getattr(ctx.args, "stale_only", False)
+    if stale_only and ctx.args.force:
+        raise ConfigError("lock break: --stale-only and --force contradict each other")
+
+    def confirm(status: Any) -> object:
+        if not stale_only:
+            return confirm_recovery(
+                ctx, migrator, f"Break the migration lock: {status.explanation}.", options)
+        # --stale-only: only a dead holder's lock is touched (break_lock refuses a live
+        # one without force), so no person need confirm; a --confirm naming another
+        # environment is still refused.
+        if options.confirm is not None:
+            from .gated import require_confirmation
+
+            require_confirmation(options.choice, options, "")
+        return None
+
     done = break_lock_journaled(
         migrator.engine, migrator.tracking.name, force=ctx.args.force,
         environment=ctx.settings.env, policy=options.choice.policy.name,
-        command=options.command,
-        confirm=lambda status: confirm_recovery(
-            ctx, migrator, f"Break the migration lock: {status.explanation}.", options),
+        command=options.command, confirm=confirm,
     )
     if ctx.format == "json":
         ctx.emit_json({"message": done})

@@ -17,14 +17,20 @@ behind by a killed run is *stale* and is replaced by the next run or cleared by
 
 A lock can also be lost while held: ``lock break --force`` terminates the holder's
 database session, and a SQLite lock file deleted by hand lets another run lock a new one.
-:meth:`HeldLock.verify` says so before anything more is applied, and a lost lock's record
-(which may be the next holder's) is left alone on release.
+:meth:`HeldLock.verify` says so before each migration, and a lost lock's record (which
+may be the next holder's) is left alone on release. Since the migrations run on another
+connection than the lock's, a migration under way when the lock is broken would still
+commit: :meth:`HeldLock.fence` checks the run's fencing token (see
+:mod:`switchy_guard.lockrecord`) inside each transaction that records a migration, so
+it rolls back instead, and a migration run statement by statement stops before its next
+statement.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +39,7 @@ from pathlib import Path
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from .db import connect, connect_for_write, connection_dialect, mask_command, sqlite_file
 from .errors import ConfigError, LockTimeout, Refused
@@ -47,12 +54,19 @@ class LockLost(Refused):
 
 
 class HeldLock:
-    """The migration lock while it is held (see :func:`migration_lock`)."""
+    """The migration lock while it is held (see :func:`migration_lock`).
 
-    def __init__(self, where: str, still_held: Callable[[], bool] | None = None) -> None:
+    ``record`` and ``token``: the lock record and this run's fencing token in it, which
+    :meth:`fence` checks inside each transaction that records what the run did.
+    """
+
+    def __init__(self, where: str, still_held: Callable[[], bool] | None = None, *,
+                 record: LockRecord | None = None, token: str | None = None) -> None:
         self.where = where
         self._still_held = still_held
         self._lost = False
+        self._record = record
+        self._token = token
 
     def held(self) -> bool:
         """Whether this process still holds the lock (always, where none is needed);
@@ -69,6 +83,59 @@ class HeldLock:
                 f"with lock break --force, or its database session or lock file went "
                 f"away): stopped before {before}, since another run may hold it now"
             )
+
+    def fence(self, conn: Connection, consequence: str) -> None:
+        """Raise LockLost unless the lock record still holds this run's token.
+
+        Called inside the transaction that writes a tracking row (or statement progress),
+        before its commit: the record's row stays locked until then, so a run whose lock
+        was broken (``lock break`` deletes the record; the next run writes its own token)
+        commits nothing more, and its transaction (a migration's changes with it) rolls
+        back. ``consequence`` says what that means for the migration under way.
+        """
+        if self._record is None or self._token is None:
+            return  # no lock (lock=False, an in-memory database): nothing to fence
+        try:
+            holds = self._record.holds(conn, self._token)
+        except DBAPIError:
+            # A stricter isolation level than the default read committed reports a record
+            # changed under it as a serialization failure: ask again, outside.
+            if self._token_held(conn.engine):
+                raise
+            holds = False
+        if not holds:
+            self._lost = True
+            raise LockLost(
+                f"the migration lock{self.where} was broken while this run held it"
+                f"{self._broken_by(conn.engine)}: {consequence}; another run may hold the "
+                "lock now"
+            )
+
+    def _token_held(self, engine: Engine) -> bool:
+        assert self._record is not None and self._token is not None
+        with connect(engine) as conn:
+            holder = self._record.read(conn)
+            conn.rollback()
+        return holder is not None and holder.token == self._token
+
+    def _broken_by(self, engine: Engine) -> str:
+        """`` (by lock break of USER@HOST pid N at T)`` from the audit journal's newest
+        lock break of this process's record; empty when none is found (yet)."""
+        from .audit import AuditJournal, os_user
+
+        assert self._record is not None
+        mine = f"{os_user()}@{socket.gethostname()} pid {os.getpid()}"
+        try:
+            with connect(engine) as conn:
+                entries = AuditJournal(self._record.tracking_table).entries(conn)
+                conn.rollback()
+        except Exception:  # the message must not hide the lost lock behind a second failure
+            return ""
+        for entry in reversed(entries):
+            if "lock break" in entry.command and entry.outcome == "ok" and entry.target == mine:
+                return (f" (by lock break of {entry.os_user}@{entry.host} pid {entry.pid} at "
+                        f"{entry.happened_at})")
+        return " (by lock break, or its lock file was deleted)"
 
 
 def advisory_key(table: str) -> int:
@@ -163,15 +230,15 @@ def hold_migration_lock(
                 f"cannot create the lock file {path}: {exc.strerror or exc}; a SQLite "
                 "database is migrated by a user who may write in its folder") from None
         try:
-            held = HeldLock(f" ({path})", _same_file(path))
             with connect_for_write(engine) as conn:
-                record.write(conn, command, session=None)
+                token = record.write(conn, command, session=None)
+            held = HeldLock(f" ({path})", _same_file(path), record=record, token=token)
             try:
                 yield held
             finally:
                 if held.held():
                     with connect_for_write(engine) as conn:
-                        record.clear(conn)
+                        record.clear(conn, token)
         finally:
             lock.release()
         return
@@ -182,9 +249,9 @@ def hold_migration_lock(
             _acquire_server_lock(conn, table, timeout, attempt, params)
         except LockTimeout:
             raise _timeout_error(engine, table, timeout, f" of {table!r}") from None
-        held = HeldLock(f" of {table!r}", lambda: _session_alive(conn))
         try:
-            record.write(conn, command, session=str(session_id(conn)))
+            token = record.write(conn, command, session=str(session_id(conn)))
+            record.pin_schema(conn)
         except BaseException:
             # Not ours to clear (the record is not written; clearing may be refused too
             # and hide why): release the lock and report the write's own failure. A
@@ -192,13 +259,15 @@ def hold_migration_lock(
             conn.rollback()
             _release_server_lock(conn, params)
             raise
+        held = HeldLock(f" of {table!r}", lambda: _session_alive(conn), record=record,
+                        token=token)
         try:
             yield held
         finally:
             # A lost lock's session is gone, and the record may be the next holder's.
             if held.held():
                 try:
-                    record.clear(conn)
+                    record.clear(conn, token)
                 finally:
                     _release_server_lock(conn, params)
     finally:

@@ -2,13 +2,22 @@
 table (the tracking table itself is never changed).
 
 One row while a run holds the lock: OS user, host, pid, command (password masked), since
-(UTC, ISO-8601) and the database session holding the lock (PostgreSQL backend pid,
-MySQL/MariaDB connection id; none for SQLite, whose lock is a file lock).
+(UTC, ISO-8601), the database session holding the lock (PostgreSQL backend pid,
+MySQL/MariaDB connection id; none for SQLite, whose lock is a file lock) and the run's
+fencing token.
+
+The token fences a run's writes: each run that takes the lock writes a fresh random one,
+and the runner checks, in the same transaction as each tracking-row write, that the row
+still holds its token (:meth:`LockRecord.holds`, which also locks the row until that
+transaction ends). ``lock break`` deletes the row (only the row holding the token it
+saw), and the next run replaces it with its own token, so a run whose lock was broken
+can no longer commit anything it records: two runs never both hold a valid token.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,8 +36,10 @@ _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     pid INTEGER NOT NULL,
     command VARCHAR(255) NOT NULL,
     since VARCHAR(40) NOT NULL,
-    session VARCHAR(64) NULL
+    session VARCHAR(64) NULL,
+    token VARCHAR(64) NULL
 )"""
+_COLUMNS = "os_user, host, pid, command, since, session"
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class LockHolder:
     command: str
     since: str
     session: str | None
+    token: str | None = None  # None: a record written by an older release (or absent)
 
     @property
     def on_this_host(self) -> bool:
@@ -70,31 +82,50 @@ class LockRecord:
     """Reads and writes ``<tracking table>_lock``."""
 
     def __init__(self, tracking_table: str) -> None:
+        self.tracking_table = tracking_table
         self.name = f"{tracking_table}_lock"
+        # PostgreSQL: the schema the record was written in, so the runner's checks find it
+        # whatever search_path a migration left (see pin_schema).
+        self.schema: str | None = None
 
     def _quoted(self, conn: Connection) -> str:
-        return conn.dialect.identifier_preparer.quote(self.name)
+        preparer = conn.dialect.identifier_preparer
+        quoted = preparer.quote(self.name)
+        return quoted if self.schema is None else f"{preparer.quote_schema(self.schema)}.{quoted}"
 
-    def write(self, conn: Connection, command: str, *, session: str | None) -> None:
-        """Replace any record (a stale one included) by this process's, and commit.
+    def _columns(self, conn: Connection) -> set[str] | None:
+        """The table's column names (lower case), None when it does not exist."""
+        inspector = inspect(conn)
+        if not inspector.has_table(self.name):
+            return None
+        return {column["name"].lower() for column in inspector.get_columns(self.name)}
+
+    def write(self, conn: Connection, command: str, *, session: str | None) -> str:
+        """Replace any record (a stale one included) by this process's, with a fresh
+        fencing token, and commit; returns the token.
 
         It is a writing run's first write: a database that refuses it (a user without
         the privilege to create or write tables there, a read-only database) is a
         ConfigError (exit 2) saying so, not an unexplained database error.
         """
+        token = secrets.token_hex(16)
         try:
             # Not CREATE TABLE IF NOT EXISTS alone: PostgreSQL refuses that to a user
             # without CREATE on the schema even when the table exists (made by an admin).
-            if not inspect(conn).has_table(self.name):
+            columns = self._columns(conn)
+            if columns is None:
                 conn.exec_driver_sql(_CREATE.format(t=self._quoted(conn)))
+            elif "token" not in columns and "os_user" in columns:  # an older release's
+                conn.exec_driver_sql(f"ALTER TABLE {self._quoted(conn)} "
+                                     "ADD COLUMN token VARCHAR(64) NULL")
             conn.exec_driver_sql(f"DELETE FROM {self._quoted(conn)}")
             conn.execute(
-                text(f"INSERT INTO {self._quoted(conn)} (os_user, host, pid, command, since, "
-                     "session) VALUES (:user, :host, :pid, :command, :since, :session)"),
+                text(f"INSERT INTO {self._quoted(conn)} ({_COLUMNS}, token) VALUES "
+                     "(:user, :host, :pid, :command, :since, :session, :token)"),
                 {"user": os_user(), "host": socket.gethostname(), "pid": os.getpid(),
                  "command": command[:255],
                  "since": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "session": session},
+                 "session": session, "token": token},
             )
             conn.commit()
         except DBAPIError as exc:
@@ -106,21 +137,61 @@ class LockRecord:
                 f"{self.name}): {database_reason(exc)}; the user must be able to create and "
                 "write tables beside the tracking table, in a database that is not read-only"
             ) from None
+        return token
+
+    def pin_schema(self, conn: Connection) -> None:
+        """PostgreSQL: name the table by the schema it is in now (found by this session's
+        search_path), for the checks made on the run's other connection."""
+        if conn.dialect.name != "postgresql":
+            return
+        self.schema = conn.execute(
+            text("SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                 "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(:t)"),
+            {"t": self._quoted(conn)},
+        ).scalar()
+        conn.commit()
 
     def read(self, conn: Connection) -> LockHolder | None:
         """The current record, or None."""
-        if not inspect(conn).has_table(self.name):
+        columns = self._columns(conn)
+        if columns is None:
             return None
+        token = "token" if "token" in columns else "NULL"
         row = conn.exec_driver_sql(
-            f"SELECT os_user, host, pid, command, since, session FROM {self._quoted(conn)}"
+            f"SELECT {_COLUMNS}, {token} FROM {self._quoted(conn)}"
         ).first()
         return LockHolder(*row) if row else None
 
-    def clear(self, conn: Connection) -> bool:
-        """Delete the record (if any), and commit; whether there was one."""
-        if not inspect(conn).has_table(self.name):
+    def holds(self, conn: Connection, token: str) -> bool:
+        """Whether the record still holds ``token``, asked inside ``conn``'s transaction.
+
+        The row is locked until that transaction ends (``FOR UPDATE`` on the servers, a
+        write on SQLite, whose one writer at a time does the same), so a ``lock break`` or
+        the next run's record write waits for the transaction instead of slipping in
+        between this check and its commit.
+        """
+        table = self._quoted(conn)
+        if conn.dialect.name == "sqlite":
+            return conn.execute(text(f"UPDATE {table} SET token = :token WHERE token = :token"),
+                                {"token": token}).rowcount == 1
+        return conn.execute(text(f"SELECT 1 FROM {table} WHERE token = :token FOR UPDATE"),
+                            {"token": token}).first() is not None
+
+    def clear(self, conn: Connection, token: str | None) -> bool:
+        """Delete the record holding ``token`` (None: one an older release wrote, with
+        no token), and commit; whether there was one. A record another run wrote since
+        (with its own token) is left alone."""
+        columns = self._columns(conn)
+        if columns is None:
             conn.rollback()
             return False
-        deleted = conn.exec_driver_sql(f"DELETE FROM {self._quoted(conn)}").rowcount
+        table = self._quoted(conn)
+        if "token" not in columns:
+            deleted = conn.exec_driver_sql(f"DELETE FROM {table}").rowcount
+        elif token is None:
+            deleted = conn.exec_driver_sql(f"DELETE FROM {table} WHERE token IS NULL").rowcount
+        else:
+            deleted = conn.execute(text(f"DELETE FROM {table} WHERE token = :token"),
+                                   {"token": token}).rowcount
         conn.commit()
         return bool(deleted)

@@ -6,8 +6,10 @@ holder is gone: the lock is free but the record was left behind (the run was kil
 the record's process is dead on this host while its database session lingers.
 
 ``lock break`` deletes a stale record and ends a lingering session of a dead holder. A
-lock whose holder is alive is only broken with ``force`` (its database session is
-terminated; its transaction rolls back); a live SQLite holder cannot be broken at all.
+lock whose holder is alive is only broken with ``force`` (its record is deleted, so the
+holder commits nothing more, then its lock's database session is terminated); a live
+SQLite holder cannot be broken at all. ``lock break --stale-only`` is the same break
+without a confirmation, refused whenever the holder is alive.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class LockStatus:
         """The JSON shape of ``lock status``."""
         return {
             "held": self.held, "stale": self.stale, "session": self.session,
-            "holder": vars(self.holder) if self.holder else None,
+            # The fencing token stays out: it is the holder's, not for scripts to reuse.
+            "holder": ({k: v for k, v in vars(self.holder).items() if k != "token"}
+                       if self.holder else None),
             "explanation": self.explanation,
         }
 
@@ -159,13 +163,20 @@ def break_lock_journaled(
 
 def break_lock(engine: Engine, table: str, *, force: bool = False) -> str:
     """Clear the migration lock of ``table``; what was done. Refused when the holder is
-    alive (unless ``force``, which terminates its database session)."""
+    alive (unless ``force``, which terminates its database session).
+
+    The record goes first, and only the record seen (by its fencing token): from then on
+    the holder can commit nothing more it would record (see :meth:`HeldLock.fence`), and
+    a record a newer holder wrote meanwhile is never deleted.
+    """
     status = lock_status(engine, table)
+    token = status.holder.token if status.holder else None
     if not status.held:
         if status.holder is None:
             return "nothing to break: the migration lock is free and has no record"
         with connect_for_write(engine) as conn:
-            LockRecord(table).clear(conn)
+            if not LockRecord(table).clear(conn, token):
+                raise _changed_hands()
         return f"cleared the stale record of {holder_text(status.holder)}"
     if engine.dialect.name == "sqlite":
         raise Refused(f"{status.explanation}: a live SQLite holder cannot be broken; "
@@ -174,10 +185,17 @@ def break_lock(engine: Engine, table: str, *, force: bool = False) -> str:
         raise Refused(f"{status.explanation}: the holder looks alive; wait for it, or "
                       "break it with --force (its session is terminated)")
     with connect(engine) as conn:
+        if status.holder is not None and not LockRecord(table).clear(conn, token):
+            raise _changed_hands()
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": status.session})
         else:
             conn.exec_driver_sql(f"KILL {int(status.session or 0)}")
         conn.commit()
-        LockRecord(table).clear(conn)
     return f"terminated database session {status.session} and cleared its lock"
+
+
+def _changed_hands() -> Refused:
+    return Refused("the migration lock changed hands while it was being broken (its "
+                   "record is another run's now); nothing was done: look again with "
+                   "lock status")

@@ -235,6 +235,8 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self._migrations: list[Migration] | None = None
         self._split: dict[tuple[str, str], tuple[Statement, ...]] = {}
+        # The lock of the run under way, whose fence guards each tracking write (see _run).
+        self._held = HeldLock("")
 
     # -- reading ------------------------------------------------------------------
 
@@ -444,7 +446,9 @@ class Migrator:
         ``approved``: the ids a gate let through; if the plan made after taking the lock
         holds any other, nothing runs (Refused). ``lock=False`` runs without the lock; a
         HeldLock is one the caller holds already. Before each migration the run checks it
-        still holds the lock, and stops (LockLost) if it was broken meanwhile.
+        still holds the lock, and stops (LockLost) if it was broken meanwhile; each
+        tracking write checks the lock's fencing token in its own transaction, so the
+        migration under way rolls back, or stops before its next statement (LockLost).
         """
         def planned(state: MigrationState | None) -> Plan:
             return self.plan(
@@ -497,9 +501,11 @@ class Migrator:
     def _run(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
         self.tracking.pin_schema(conn)
         conn.commit()
+        self._held = held
         try:
             return self._run_pinned(conn, plan, held)
         finally:
+            self._held = HeldLock("")
             self.tracking.unpin_schema()
             if conn.dialect.name == "postgresql":
                 # Once per run: a SET the migrations' text does not show (inside a
@@ -539,6 +545,9 @@ class Migrator:
 
     def _finish(self, conn: Connection, planned: PlannedMigration) -> None:
         migration = planned.migration
+        total = len(planned.statements)
+        self._held.fence(conn, _rolled_back(planned) if planned.transactional
+                         else _left_in_progress(planned, total, total))
         if planned.direction == "down":
             self.tracking.remove(conn, migration.id)
         elif not planned.transactional:
@@ -573,6 +582,8 @@ class Migrator:
             error = failure.as_migration_failed(planned)
             if planned.direction == "up":
                 with conn.begin():
+                    self._held.fence(conn, f"{planned.migration.id} failed and was not "
+                                           f"recorded as failed ({error.one_line()})")
                     self.tracking.record(
                         conn,
                         planned.migration.id,
@@ -589,6 +600,7 @@ class Migrator:
         total = len(planned.statements)
         up = planned.direction == "up"
         with conn.begin():
+            self._held.fence(conn, f"stopped before {migration.id}: nothing of it was applied")
             self.tracking.ensure_progress(conn)
             if up:
                 self.tracking.record(
@@ -612,6 +624,8 @@ class Migrator:
         except _StepError as failure:
             error = failure.as_migration_failed(planned, statement_by_statement=True)
             with conn.begin():
+                self._held.fence(conn, f"{migration.id} failed, its row stays in_progress, "
+                                       f"not recorded as failed ({error.one_line()})")
                 self.tracking.set_status(conn, migration.id, FAILED if up else IN_PROGRESS,
                                          error.reason)
             raise error from None
@@ -665,12 +679,16 @@ class Migrator:
                 settled = not _in_transaction(conn)
                 if settled:
                     kept = done + 1
+                # The fence stops the run before its next statement once its lock was
+                # broken (the transaction the migration opened, if any, rolls back).
                 if progress is conn:
                     self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
+                    self._held.fence(conn, _left_in_progress(planned, kept, total))
                 elif settled:
                     # (Inside a transaction the migration opened, nothing is applied
                     # until its COMMIT: the count waits for it.)
                     with progress.begin():
+                        self._held.fence(progress, _left_in_progress(planned, kept, total))
                         self.tracking.set_progress(progress, planned.migration.id, done + 1,
                                                    total)
         finally:
@@ -697,6 +715,25 @@ def _foreign_keys_restored(conn: Connection, planned: PlannedMigration) -> Itera
             cursor.execute(f"PRAGMA foreign_keys = {enabled}")
         finally:
             cursor.close()
+
+
+def _rolled_back(planned: PlannedMigration) -> str:
+    """What a lost lock did to a migration run in a transaction (see HeldLock.fence)."""
+    what = "its rollback" if planned.direction == "down" else "it"
+    return (f"{planned.migration.id} was undone with its transaction: nothing of {what} "
+            "was applied or recorded")
+
+
+def _left_in_progress(planned: PlannedMigration, applied: int, total: int) -> str:
+    """What a lost lock left of a migration run statement by statement."""
+    migration_id = planned.migration.id
+    if total == 0:  # Python code, or an empty script
+        ran = f"{migration_id} ran outside a transaction and stays applied"
+    else:
+        ran = (f"stopped {migration_id} after {applied} of {total} statements, which stay "
+               "applied")
+    return (f"{ran}; its row stays in_progress (check the schema, then mark it completed "
+            "or failed)")
 
 
 def _drain(cursor: Any) -> None:
