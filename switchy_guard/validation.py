@@ -27,7 +27,7 @@ from .rules.suppression import (
     Allowance,
     parse_allow_comment,
 )
-from .sql.classify import StatementInfo, classify
+from .sql.classify import StatementInfo, classify, read_tables
 from .sql.split import Statement, split_statements
 
 
@@ -90,14 +90,26 @@ def make_finding(
     )
 
 
-def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]]) -> set[str]:
-    """Tables dropped and then replaced by a rename within one migration."""
-    dropped: set[str] = set()
+def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]],
+                    dialect: str | None) -> set[str]:
+    """Tables rebuilt within one migration: their rows copied into another table
+    (``INSERT INTO t_new ... SELECT ... FROM t`` or ``CREATE TABLE t_new AS SELECT ...
+    FROM t``), then ``t`` dropped and the copy renamed to ``t``. A table dropped and
+    replaced without its rows copied first is not rebuilt: its rows are gone (SG301)."""
+    copies: set[tuple[str, str]] = set()  # (copy, source) where rows went
+    dropped: dict[str, set[str]] = {}  # dropped table -> the tables holding its rows
     rebuilt: set[str] = set()
-    for _, info in parsed:
-        if info.kind == "drop_table":
-            dropped.update(t.name for t in info.tables)
-        elif info.new_name is not None and info.new_name.name in dropped:
+    for statement, info in parsed:
+        copied_into = info.table.name if info.table else None
+        if copied_into and (info.kind == "insert" or (info.kind == "create_table"
+                                                      and info.filled)):
+            copies.update((copied_into, source)
+                          for source in read_tables(statement.text, dialect))
+        elif info.kind == "drop_table":
+            for table in info.tables:
+                dropped[table.name] = {copy for copy, source in copies if source == table.name}
+        elif (info.new_name is not None and info.table is not None
+              and info.table.name in dropped.get(info.new_name.name, ())):
             rebuilt.add(info.new_name.name)
     return rebuilt
 
@@ -219,7 +231,7 @@ def parse_statements(statements: Iterable[Statement], dialect: str | None) -> Pa
         if info.kind == "do" and info.object_type:
             has_blocks = True
         elif info.kind == "create_other" and info.object_type in ("function", "procedure",
-                                                                  "trigger"):
+                                                                  "trigger", "rule"):
             has_routines = True
     # Imported only when needed, so a check without blocks or routines does not load them.
     if has_blocks:
@@ -264,7 +276,7 @@ def validate_migration(
         allowed = []
     findings: list[Finding] = []
     migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
-    schema.rebuilt_tables = _rebuilt_tables(parsed)
+    schema.rebuilt_tables = _rebuilt_tables(parsed, dialect)
     # Anonymous blocks whose statements may follow, with their allows: an allow before
     # the block covers the statements it runs, and is unused only if none matched.
     blocks: list[tuple[Statement, list[Allowance]]] = []

@@ -13,9 +13,11 @@ placed at the calling statement, with ``block`` set to it and ``via`` naming the
 Bodies read: PostgreSQL functions and procedures in SQL (``AS $$ ... $$``, ``AS '...'``,
 ``BEGIN ATOMIC ... END``) and PL/pgSQL, and triggers through their function; MariaDB and
 MySQL procedures, functions and triggers (a ``BEGIN ... END`` body or one statement);
-SQLite triggers. A body in another language (plpython3u, C, ...) cannot be read: running
-it is a statement of kind ``unknown`` (rule SG603). Dynamic SQL in a body is what
-sql/blocks.py makes of it (a string literal is read, anything else is ``dynamic``).
+SQLite triggers; PostgreSQL rules (``CREATE RULE ... DO ALSO DELETE ...``), whose
+commands run like a trigger's body. A body in another language (plpython3u, C, ...)
+cannot be read: running it is a statement of kind ``unknown`` (rule SG603). Dynamic SQL
+in a body is what sql/blocks.py makes of it (a string literal is read, anything else is
+``dynamic``).
 
 Routines created by an earlier migration are not known here (their bodies are in the
 database, not in the migration): calling them is not analysed.
@@ -31,7 +33,7 @@ from . import blocks
 from .classify import PUNCT, QUOTED, WORD, StatementInfo, tokenize
 from .split import Statement
 
-_ROUTINE_KINDS = frozenset({"function", "procedure", "trigger"})
+_ROUTINE_KINDS = frozenset({"function", "procedure", "trigger", "rule"})
 # Statement kinds whose expressions run when they run (functions in them are called).
 _EVALUATES = frozenset({"select", "insert", "update", "delete", "call", "set", "other",
                         "copy", "create_table", "alter_table", "create_index", "unknown",
@@ -72,8 +74,8 @@ class _Routine:
     function: str | None = None  # PostgreSQL: the function a trigger executes
 
     def describe(self) -> str:
-        if self.kind == "trigger":
-            return f"trigger {self.name} on {self.table}"
+        if self.kind in ("trigger", "rule"):
+            return f"{self.kind} {self.name} on {self.table}"
         return f"{self.kind} {self.name}()"
 
 
@@ -212,6 +214,39 @@ def _trigger(text: str, dialect: str | None) -> _Routine | None:
     return _Routine("trigger", name, _dummy(), body, table, frozenset(events))
 
 
+def _rule(text: str) -> _Routine | None:
+    """A PostgreSQL CREATE RULE: ``AS ON event TO table [WHERE ...] DO [ALSO | INSTEAD]``
+    and its commands, which run like a trigger's body whenever the event happens."""
+    code, _ = blocks._tokens(text, True)
+    at = next((i for i, t in enumerate(code) if t.up == "RULE"), None)
+    if at is None:
+        return None
+    name, index = _name_after(code, at + 1)
+    words = [t.up for t in code]
+    if "ON" not in words[index:] or "DO" not in words[index:]:
+        return None
+    on = words.index("ON", index)
+    event = words[on + 1] if on + 1 < len(words) else ""
+    to = words.index("TO", on) if "TO" in words[on:] else None
+    table, _ = _name_after(code, to + 1) if to is not None else (None, 0)
+    do = words.index("DO", on)
+    start = do + 1
+    if start < len(code) and code[start].up in ("ALSO", "INSTEAD"):
+        start += 1
+    if name is None or table is None or start >= len(code) or code[start].up == "NOTHING":
+        return None
+    begin, end = code[start].start, len(text)
+    if code[start].text == "(":
+        closing = _last_close(code)
+        begin, end = begin + 1, code[closing].start if closing is not None else end
+    return _Routine("rule", name, _dummy(), _Body(begin, end, "sql"), table,
+                    frozenset({event}))
+
+
+def _last_close(code: Sequence[blocks._Tok]) -> int | None:
+    return next((i for i in range(len(code) - 1, -1, -1) if code[i].text == ")"), None)
+
+
 def _dummy() -> Statement:
     return Statement("", 0, 0, 0, 0)
 
@@ -219,8 +254,9 @@ def _dummy() -> Statement:
 def _routine(statement: Statement, info: StatementInfo, dialect: str | None) -> _Routine | None:
     """What the CREATE FUNCTION/PROCEDURE/TRIGGER ``statement`` defines."""
     kind = info.object_type or ""
-    if kind == "trigger":
-        trigger = _trigger(statement.text, dialect)
+    if kind in ("trigger", "rule"):
+        trigger = _trigger(statement.text, dialect) if kind == "trigger" else (
+            _rule(statement.text) if dialect in ("postgres", None) else None)
         return replace(trigger, statement=statement) if trigger else None
     if dialect == "postgres" or (dialect is None and "$" in statement.text):
         name, body = _postgres_routine(statement.text, kind)
@@ -243,10 +279,10 @@ class _Runner:
         if info.kind == "create_other" and info.object_type in _ROUTINE_KINDS:
             routine = _routine(statement, info, self.dialect)
             if routine is not None:
-                (self.triggers if routine.kind == "trigger" else self.routines)[
+                (self.triggers if routine.kind in ("trigger", "rule") else self.routines)[
                     routine.name] = routine
         elif info.kind == "drop_other" and info.object_type in _ROUTINE_KINDS:
-            known = self.triggers if info.object_type == "trigger" else self.routines
+            known = self.triggers if info.object_type in ("trigger", "rule") else self.routines
             for name in info.tables:
                 known.pop(name.name, None)
 

@@ -117,6 +117,8 @@ def _pattern(dialect: str | None, delimiter: str, compound: bool) -> re.Pattern[
             parts.append("#")
         if dialect in (None, "postgres"):
             parts.append(r"\$")
+        if dialect == "postgres":
+            parts.append(r"[()]")
         if compound:
             parts.append(r"(?<![.$])\b(?i:BEGIN|END|CASE)\b")
         pattern = _PATTERNS[key] = re.compile("|".join(parts))
@@ -417,6 +419,9 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
         compound = delimiter == ";" and _COMPOUND_START.match(sql, pos) is not None
         pattern = _pattern(dialect, delimiter, compound)
         depth = 0
+        # PostgreSQL: a ; inside parentheses (CREATE RULE ... DO (a; b)) ends nothing, as
+        # in psql and the server's grammar.
+        parens = 0
         # Closed comments seen in this statement: trimmed off a final, undelimited one.
         spans: list[tuple[int, int]] = []
         while True:
@@ -431,7 +436,7 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             at = match.start()
             char = sql[at]
             if sql.startswith(delimiter, at):
-                if depth:
+                if depth or parens:
                     pos = at + 1
                     continue
                 stop = at
@@ -474,6 +479,9 @@ def split_statements(sql: str, dialect: str | None = None) -> list[Statement]:
             elif char == "$":
                 body_end = _skip_dollar(sql, at)
                 pos = at + 1 if body_end is None else body_end
+            elif char in "()":
+                parens = parens + 1 if char == "(" else max(parens - 1, 0)
+                pos = at + 1
             else:
                 pos = match.end()
                 word = match.group().upper()
