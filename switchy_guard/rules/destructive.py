@@ -182,8 +182,23 @@ UPDATE_WITHOUT_WHERE = Rule(
 
 def _drop_other(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "drop_other":
+        made_here = _created_earlier_here(info.object_type, ctx)
         for name in info.tables or ("",):  # MySQL's DROP USER 'app'@'%' has no plain name
-            yield f"drops {info.object_type} {name}".rstrip()
+            if getattr(name, "name", None) not in made_here:
+                yield f"drops {info.object_type} {name}".rstrip()
+
+
+def _created_earlier_here(object_type: str | None, ctx: StatementContext) -> set[str]:
+    """Names of the ``object_type`` objects created earlier in this migration: nothing
+    outside it can depend on them yet (a helper function dropped at the end)."""
+    made: set[str] = set()
+    for statement, info in ctx.statements_in_migration:
+        if statement is ctx.statement:
+            break
+        if (info.kind == "create_other" and info.object_type == object_type
+                and info.table is not None):
+            made.add(info.table.name)
+    return made
 
 
 DROP_OTHER = Rule(

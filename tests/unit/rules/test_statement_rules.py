@@ -429,3 +429,25 @@ def test_a_type_length_of_thousands_of_digits_is_read_not_a_crash(dialect: str |
     assert "SG308" in findings_for(
         f"ALTER TABLE users ALTER COLUMN email TYPE varchar(10);\n"
         f"ALTER TABLE users ALTER COLUMN id TYPE numeric({huge}, {huge})", dialect)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        ("postgres", "CREATE FUNCTION tmp_fill() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n"
+                     "SELECT tmp_fill();\nDROP FUNCTION tmp_fill();", []),
+        ("mysql", "CREATE PROCEDURE backfill() BEGIN UPDATE t SET a = 1 WHERE a IS NULL; END;\n"
+                  "CALL backfill();\nDROP PROCEDURE IF EXISTS backfill;", []),
+        ("sqlite", "CREATE VIEW v AS SELECT 1;\nDROP VIEW v;", []),
+        # Made by another migration, or another object of the same name: still SG307.
+        ("postgres", "DROP FUNCTION compute_totals();", ["drops function compute_totals"]),
+        ("postgres", "CREATE VIEW f AS SELECT 1;\nDROP FUNCTION f();", ["drops function f"]),
+        ("mysql", "DROP PROCEDURE backfill;\nCREATE PROCEDURE backfill() SELECT 1;",
+         ["drops procedure backfill"]),
+    ],
+)
+def test_sg307_spares_objects_the_same_migration_created(dialect: str, sql: str,
+                                                         expected: list[str]) -> None:
+    migration = Migration("2024-01-01-000000_m", sql, "", "a", "b")
+    found = validate([migration], dialect).findings
+    assert [f.message for f in found if f.code == "SG307"] == expected
