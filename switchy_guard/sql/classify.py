@@ -910,6 +910,20 @@ def _self_equal(branch: list[Tok]) -> bool:
     return False
 
 
+def read_tables(text: str, dialect: str | None) -> list[str]:
+    """The tables a statement reads rows from: the names after FROM and JOIN (by their
+    unqualified name, as the schema model keys tables)."""
+    cur = Cursor(tokenize(text, dialect))
+    names: list[str] = []
+    while (tok := cur.peek()) is not None:
+        cur.pos += 1
+        if tok.kind == WORD and tok.up in ("FROM", "JOIN"):
+            name = cur.name()
+            if name is not None:
+                names.append(name.name)
+    return names
+
+
 def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("RENAME")
     if not cur.take("TABLE"):
