@@ -34,7 +34,14 @@ from pathlib import Path
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
 
-from .db import connect, connect_for_write, connection_dialect, mask_command, sqlite_file
+from .db import (
+    connect,
+    connect_for_write,
+    connection_dialect,
+    mask_command,
+    refuse_missing_sqlite_folder,
+    sqlite_file,
+)
 from .errors import ConfigError, LockTimeout, Refused
 from .lockrecord import LockRecord, holder_text
 
@@ -140,7 +147,7 @@ def hold_migration_lock(
 ) -> Iterator[HeldLock]:
     """:func:`migration_lock`, giving the block a :class:`HeldLock` whose ``verify()``
     refuses to go on once the lock was lost."""
-    if not timeout >= 0:  # nan would wait forever on a server and crash filelock
+    if not 0 <= timeout < float("inf"):  # nan would wait forever on a server and crash filelock
         raise ConfigError(f"the lock timeout must be a number of seconds, 0 or more, "
                           f"not {timeout!r}")
     record = LockRecord(table)
@@ -152,6 +159,8 @@ def hold_migration_lock(
             return
         from filelock import FileLock
         from filelock import Timeout as FileLockTimeout
+
+        refuse_missing_sqlite_folder(engine.url)
 
         lock = FileLock(str(path), timeout=timeout)
         try:
