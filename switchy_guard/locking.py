@@ -262,8 +262,14 @@ def session_id(conn: Connection) -> int:
 
 def lock_name(conn: Connection, table: str) -> str:
     """The ``GET_LOCK`` name of ``table``'s migration lock (MySQL/MariaDB)."""
-    database = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
-    name = f"switchy_guard.{database}.{table}"
+    database, folding = conn.exec_driver_sql(
+        "SELECT DATABASE(), @@lower_case_table_names").one()
+    name = f"switchy_guard.{database or ''}.{table}"
+    if folding in (1, 2, "1", "2"):
+        # The server compares table (and database) names ignoring case: so does the lock,
+        # or __SWITCHY_MIGRATIONS and __switchy_migrations, one table, had two locks
+        # (GET_LOCK ignores case itself, but the hash of a long name did not).
+        name = name.lower()
     # GET_LOCK names are limited to 64 characters.
     return (
         name
