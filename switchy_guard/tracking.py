@@ -92,8 +92,11 @@ _CREATE_PROGRESS = """CREATE TABLE {t} (
 _VIEW_QUERY = {
     "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = :t COLLATE NOCASE",
     "postgres": "SELECT relkind IN ('v', 'm') FROM pg_catalog.pg_class WHERE oid = to_regclass(:t)",
+    # information_schema compares names ignoring case; the server does so only with
+    # lower_case_table_names set.
     "mysql": "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() "
-             "AND table_name = :t AND table_type = 'VIEW'",
+             "AND table_name = :t AND table_type = 'VIEW' AND "
+             "(@@lower_case_table_names <> 0 OR BINARY table_name = BINARY :t)",
 }
 
 

@@ -92,9 +92,9 @@ def test_a_table_named_in_another_case_shares_the_lock(folding_server: Server,
             assert conn.exec_driver_sql("SELECT @@lower_case_table_names").scalar() == 1
             assert lock_name(conn, LONG) == lock_name(conn, LONG.lower())
         # One table to this server: a second run naming it in lower case must wait.
-        with hold_migration_lock(engine, LONG, timeout=1), pytest.raises(LockTimeout):
-            with hold_migration_lock(engine, LONG.lower(), timeout=0.2):
-                pass
+        with (hold_migration_lock(engine, LONG, timeout=1), pytest.raises(LockTimeout),
+              hold_migration_lock(engine, LONG.lower(), timeout=0.2)):
+            pass
     finally:
         engine.dispose()
     # On a server that tells the cases apart (the default on Linux) they are two tables,
