@@ -116,6 +116,17 @@ class AuditJournal:
             },
         )
 
+    def check_writable(self, conn: Connection) -> None:
+        """Raise the database's error unless an entry can be written: the table is made
+        (or completed) for good, a trial entry is written and rolled back."""
+        self._ensure(conn)
+        conn.commit()
+        try:
+            self.record(conn, "switchy-guard (trial entry)", environment="-",
+                        outcome="trial")
+        finally:
+            conn.rollback()
+
     def _ensure(self, conn: Connection) -> None:
         inspector = inspect(conn)
         if not inspector.has_table(self.name):

@@ -59,7 +59,7 @@ def read_private_json(path: Path) -> dict[str, Any] | None:
     raw = read_private(path)
     try:
         data = json.loads(raw.decode("utf-8")) if raw is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

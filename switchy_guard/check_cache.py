@@ -163,7 +163,8 @@ class CheckCache:
             listing = [f"{relative}\0{hashes[relative][2]}" for relative in sorted(hashes)]
             listing += sorted(f"{folder[skip:]}/" for folder in folders)
             self._content = hashlib.sha256(
-                "\0".join([self._salt, *listing]).encode()
+                # A hidden file's name may not be UTF-8 (discovery skips it): its bytes.
+                "\0".join([self._salt, *listing]).encode("utf-8", "surrogateescape")
             ).hexdigest(), hashes
         return self._content[0]
 

@@ -382,6 +382,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value >= 0:  # nan too
         raise argparse.ArgumentTypeError("must be 0 or more")
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number")
     return value
 
 
@@ -451,6 +453,10 @@ class Context:
                 self.notes.append(f"warning: {absent} does not exist: read as an empty "
                                   "database, and not created (migrate creates it)")
                 database = empty_stand_in(url)
+        else:
+            from .db import refuse_missing_sqlite_folder
+
+            refuse_missing_sqlite_folder(url)  # before the lock file, and before planning
         return Migrator(
             self.source(),
             database,

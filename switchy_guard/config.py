@@ -27,6 +27,7 @@ that table, otherwise from its top-level keys. Keys:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ def _load_toml(file: Path) -> dict[str, Any]:
         return tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=file) from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise ConfigError("invalid TOML: nested too deeply", path=file) from None
 
 
 def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
@@ -184,6 +187,16 @@ def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
             raise ConfigError(f"setting {key!r} must be {_KINDS.get(key, 'a string')}",
                               path=file)
     return dict(data)
+
+
+def _check_migrations_dir(value: str | list[str]) -> None:
+    """An empty folder name reads the current directory, and an empty list no migrations
+    at all ("up to date"): both refused."""
+    if isinstance(value, list) and not value:
+        raise ConfigError("setting 'migrations_dir' is an empty list: name at least one "
+                          "migrations folder, package or index")
+    if value == "" or (isinstance(value, list) and "" in value):
+        raise ConfigError("the migrations folder (-m, migrations_dir) is an empty name")
 
 
 def resolve_settings(
@@ -215,8 +228,14 @@ def resolve_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
     checked_mode(merged["checksum_mode"])
-    if not merged["lock_timeout"] >= 0:  # nan too
-        raise ConfigError("the lock timeout must be 0 or more seconds")
+    if not 0 <= merged["lock_timeout"] < math.inf:  # nan and inf too
+        raise ConfigError(f"the lock timeout must be 0 or more seconds (a finite number), "
+                          f"not {merged['lock_timeout']!r}")
+    for key in ("remote_timeout", "remote_deadline"):
+        if not 0 < merged[key] < math.inf:
+            raise ConfigError(f"setting {key!r} must be more than 0 seconds (a finite "
+                              f"number), not {merged[key]!r}")
+    _check_migrations_dir(merged["migrations_dir"])
     return Settings(**merged, config_file=file_path, config_policy_dir=config_policy_dir)
 
 

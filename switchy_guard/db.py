@@ -8,6 +8,7 @@ Every URL that leaves this module for a person is masked (:func:`mask_url`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -217,6 +218,20 @@ def absent_sqlite_file(url: str | URL) -> str | None:
     return None if database is None or os.path.exists(database) else database
 
 
+def refuse_missing_sqlite_folder(url: str | URL) -> None:
+    """Refuse (exit 2) a SQLite database file whose folder does not exist: a mistyped
+    path. The file is created on first write; folders never are (the lock file beside
+    the database would otherwise create them all)."""
+    database = sqlite_file(url)
+    if database is None:
+        return
+    folder = os.path.dirname(os.path.abspath(database))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{folder} does not exist (the folder of the SQLite database "
+                          f"{database}): the database file is created, its folder never "
+                          "is; is the path right?")
+
+
 def empty_stand_in(url: str | URL) -> Engine:
     """An engine named like the SQLite ``url`` whose connections open empty in-memory
     databases: a read-only verb reads a file that does not exist yet as an empty
@@ -242,11 +257,25 @@ def _make_sqlite_transactional(engine: Engine) -> None:
                                  else "BEGIN")
 
 
+# libpq refusing a setting of the URL before any network traffic (an unknown option, a
+# value it cannot read), or the server refusing a -c setting in ?options=: bad
+# configuration (exit 2), not an unreachable database.
+_BAD_CONNECTION_SETTING = re.compile(
+    r"invalid connection option|invalid \w+ value: |bad value for \w+|invalid integer "
+    r"value .* for connection option|invalid value for parameter|unrecognized "
+    r"configuration parameter|missing \"=\" after")
+
+
 def connect(engine: Engine) -> Connection:
     """Open a connection, turning driver failures into DatabaseUnavailable (exit 3)."""
     try:
         return engine.connect()
     except DBAPIError as exc:
+        if _BAD_CONNECTION_SETTING.search(str(exc.orig)):
+            raise ConfigError(
+                f"cannot connect to {mask_url(engine.url)}: a connection setting of the URL "
+                f"was refused: {database_reason(exc)}"
+            ) from None
         raise DatabaseUnavailable(
             f"cannot connect to {mask_url(engine.url)}: {database_reason(exc)}"
         ) from None

@@ -23,7 +23,13 @@ class SwitchyError(Exception):
     def one_line(self) -> str:
         """The error as one line, naming the file first when there is one."""
         text = self.message.replace("\r", " ").replace("\n", " ")
-        return f"{self.path}: {text}" if self.path else text
+        line = f"{self.path}: {text}" if self.path else text
+        # A file name that is not UTF-8 holds lone surrogates: shown as \xff, never a
+        # second error while printing this one.
+        try:
+            return line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file name holds: shown as \udXXX
+            return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class InputError(SwitchyError):

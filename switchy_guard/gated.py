@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from .audit import AuditJournal
 from .db import connect_for_write, database_reason, mask_text
-from .errors import LockTimeout, Refused, SwitchyError
+from .errors import ConfigError, LockTimeout, Refused, SwitchyError
 from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
 from .locking import HeldLock
@@ -131,6 +132,23 @@ class _Journal:
                           f"{mask_text(database_reason(exc))}", stacklevel=2)
 
 
+    def require_writable(self) -> None:
+        """Refuse the run (exit 2, before anything runs) when the journal cannot be
+        written; used where the policy judges the plan, so a run there always leaves
+        its record (elsewhere a journal failure is a warning)."""
+        journal = AuditJournal(self.migrator.tracking.name)
+        try:
+            with connect_for_write(self.migrator.engine) as conn:
+                journal.check_writable(conn)
+        except SQLAlchemyError as exc:
+            raise ConfigError(
+                f"the audit journal {journal.name!r} cannot be written "
+                f"({mask_text(database_reason(exc))}), and policy "
+                f"{self.options.choice.policy.name} requires a record of every run: "
+                "nothing was run"
+            ) from None
+
+
 def journal_refusal(migrator: Migrator, options: GateOptions, refused: Refused, *,
                     target: str | None = None) -> None:
     """One "refused" audit entry for a refusal before :func:`gated_run` (``retry``'s
@@ -193,6 +211,8 @@ def _gated_run_locked(
 ) -> RunResult:
     verb = "migrate" if direction == "up" else "rollback"
     policy = options.choice.policy
+    if policy.judges_the_plan:
+        journal.require_writable()
     try:
         state = migrator.state()
         if direction == "up":

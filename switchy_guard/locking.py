@@ -41,7 +41,14 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .db import connect, connect_for_write, connection_dialect, mask_command, sqlite_file
+from .db import (
+    connect,
+    connect_for_write,
+    connection_dialect,
+    mask_command,
+    refuse_missing_sqlite_folder,
+    sqlite_file,
+)
 from .errors import ConfigError, LockTimeout, Refused
 from .lockrecord import LockRecord, holder_text
 
@@ -207,7 +214,7 @@ def hold_migration_lock(
 ) -> Iterator[HeldLock]:
     """:func:`migration_lock`, giving the block a :class:`HeldLock` whose ``verify()``
     refuses to go on once the lock was lost."""
-    if not timeout >= 0:  # nan would wait forever on a server and crash filelock
+    if not 0 <= timeout < float("inf"):  # nan would wait forever on a server and crash filelock
         raise ConfigError(f"the lock timeout must be a number of seconds, 0 or more, "
                           f"not {timeout!r}")
     record = LockRecord(table)
@@ -219,6 +226,8 @@ def hold_migration_lock(
             return
         from filelock import FileLock
         from filelock import Timeout as FileLockTimeout
+
+        refuse_missing_sqlite_folder(engine.url)
 
         lock = FileLock(str(path), timeout=timeout)
         try:
@@ -322,8 +331,14 @@ def session_id(conn: Connection) -> int:
 
 def lock_name(conn: Connection, table: str) -> str:
     """The ``GET_LOCK`` name of ``table``'s migration lock (MySQL/MariaDB)."""
-    database = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
-    name = f"switchy_guard.{database}.{table}"
+    database, folding = conn.exec_driver_sql(
+        "SELECT DATABASE(), @@lower_case_table_names").one()
+    name = f"switchy_guard.{database or ''}.{table}"
+    if folding in (1, 2, "1", "2"):
+        # The server compares table (and database) names ignoring case: so does the lock,
+        # or __SWITCHY_MIGRATIONS and __switchy_migrations, one table, had two locks
+        # (GET_LOCK ignores case itself, but the hash of a long name did not).
+        name = name.lower()
     # GET_LOCK names are limited to 64 characters.
     return (
         name

@@ -63,6 +63,11 @@ class Migration:
     up_path: str | None = None
     down_path: str | None = None
 
+    def __post_init__(self) -> None:
+        for step, path in ((self.up, self.up_path), (self.down, self.down_path)):
+            if isinstance(step, str) and "\0" in step:
+                refuse_nul(step, path or self.source or self.id)
+
     @property
     def reversible(self) -> bool:
         """True when the migration has a down script (an empty one counts: a no-op)."""
@@ -71,6 +76,17 @@ class Migration:
     def applies_to(self, dialect: str | None) -> bool:
         """Whether the migration runs on ``dialect`` (all dialects when unrestricted)."""
         return self.dialects is None or dialect is None or dialect in self.dialects
+
+
+def refuse_nul(sql: str, path: str) -> None:
+    """Refuse SQL text holding a NUL character, naming its line: PostgreSQL refuses NUL
+    in a query, and a NUL can hide the text after it from the checks (a driver or a
+    server may end the statement there)."""
+    at = sql.index("\0")
+    line = sql.count("\n", 0, at) + 1
+    column = at - (sql.rfind("\n", 0, at) + 1) + 1
+    raise InputError(f"a NUL character (\\0) at column {column}: SQL may not hold one; "
+                     "remove it", path=f"{path}:{line}")
 
 
 _METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects",
@@ -85,6 +101,8 @@ def parse_metadata(text: str, path: str) -> Metadata:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"invalid TOML: {exc}", path=path) from None
+    except RecursionError:  # tomllib recurses once per level of [[[...]]] or {a={...}}
+        raise InputError("invalid TOML: nested too deeply", path=path) from None
     unknown = sorted(set(data) - _METADATA_KEYS)
     if unknown:
         raise InputError(
@@ -104,6 +122,9 @@ def parse_metadata(text: str, path: str) -> Metadata:
                          path=path)
     depends_on = _string_list(data, "depends_on", path) or ()
     dialects = _string_list(data, "dialects", path)
+    if dialects == ():  # would make the migration run nowhere, silently
+        raise InputError("'dialects' is empty: name at least one database "
+                         f"({', '.join(DIALECTS)}), or leave the key out for all", path=path)
     if dialects is not None:
         for name in dialects:
             if name not in DIALECTS:

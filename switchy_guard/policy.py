@@ -97,7 +97,7 @@ _TYPES: dict[str, tuple[type, str]] = {
     "require_allow": (list, "a list of rule codes or names"),
     "require_confirmation": (bool, "true or false"),
     "require_lock": (bool, "true or false"),
-    "lock_timeout": (float, "a number of seconds, 0 or more"),
+    "lock_timeout": (float, "a number of seconds, 0 or more, finite"),
     "refuse_dirty": (bool, "true or false"),
     "refuse_checksum_drift": (bool, "true or false"),
     "refuse_out_of_order": (bool, "true or false"),
@@ -360,6 +360,9 @@ def load_policy(path: Path) -> Policy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read policy: {exc}", path=path) from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise ConfigError("cannot read policy: invalid TOML, nested too deeply",
+                          path=path) from None
     return policy_from_mapping(path.stem, data, path=path)
 
 
@@ -395,7 +398,8 @@ def _checked(key: str, value: Any, path: Path | None) -> Any:
 
     if expected is float:
         # ``not value >= 0`` also refuses TOML's nan, which no comparison would stop.
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0 <= value < float("inf")):  # inf waits forever
             raise wrong()
         return float(value)
     if expected is bool:

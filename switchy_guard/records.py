@@ -67,3 +67,43 @@ def format_time(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+def row_problem(row: TrackingRow) -> str | None:
+    """What makes a tracking row unusable as read (None when nothing): a hand edit that
+    the runner would otherwise misread (an unknown status skipped, a NULL id re-run)."""
+    if not isinstance(row.id, str):
+        return "its id is NULL" if row.id is None else f"its id is not text ({row.id!r})"
+    if not row.id.strip():
+        return "its id is empty"
+    if row.status not in STATUSES:
+        if not isinstance(row.status, str):
+            found = "NULL" if row.status is None else f"not text ({row.status!r})"
+        else:
+            found = repr(row.status)
+        hint = row.status.strip().lower() if isinstance(row.status, str) else ""
+        guess = f": did you mean {hint!r}?" if hint in STATUSES else ""
+        return (f"status {found} is not one of {', '.join(STATUSES)} (exactly, in lower "
+                f"case, as switchy_schema writes them{guess})")
+    for column in ("up_checksum", "down_checksum"):
+        value = getattr(row, column)
+        if not isinstance(value, str):
+            return f"{column} is {'NULL' if value is None else f'not text ({value!r})'}"
+    return None
+
+
+def progress_problem(progress: StatementProgress) -> str | None:
+    """What makes a statement-progress row unusable as read (None when nothing)."""
+    for column in ("statements_applied", "statements_total"):
+        value = getattr(progress, column)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return (f"{column} is {'NULL' if value is None else repr(value)}, "
+                    "not a whole number")
+        if value < 0:
+            return f"{column} is negative ({value})"
+    if progress.statements_applied > progress.statements_total:
+        return (f"statements_applied ({progress.statements_applied}) is more than "
+                f"statements_total ({progress.statements_total})")
+    if progress.direction not in ("up", "down"):
+        return f"direction {progress.direction!r} is neither 'up' nor 'down'"
+    return None

@@ -8,13 +8,16 @@ outside a transaction have been applied, so a failure says exactly what ran.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
 from .db import access_refused, connection_dialect, database_reason, mask_text
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .records import (
     COMPLETED,
     DEFAULT_TABLE,
@@ -24,6 +27,8 @@ from .records import (
     StatementProgress,
     TrackingRow,
     format_time,
+    progress_problem,
+    row_problem,
     validate_table_name,
 )
 
@@ -81,6 +86,18 @@ _CREATE_PROGRESS = """CREATE TABLE {t} (
     statements_total INTEGER NOT NULL,
     direction VARCHAR(4) NOT NULL DEFAULT 'up'
 )"""
+
+
+# Whether the tracking table (:t) is a view, as the database resolves the name.
+_VIEW_QUERY = {
+    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = :t COLLATE NOCASE",
+    "postgres": "SELECT relkind IN ('v', 'm') FROM pg_catalog.pg_class WHERE oid = to_regclass(:t)",
+    # information_schema compares names ignoring case; the server does so only with
+    # lower_case_table_names set.
+    "mysql": "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() "
+             "AND table_name = :t AND table_type = 'VIEW' AND "
+             "(@@lower_case_table_names <> 0 OR BINARY table_name = BINARY :t)",
+}
 
 
 def is_missing_table(error: DBAPIError) -> bool:
@@ -183,7 +200,7 @@ class TrackingTable:
                 "SELECT id, run_on, finished_on, up_checksum, down_checksum, status, "
                 f"failure_reason FROM {self.quoted(conn)} ORDER BY run_on"
             )
-            return {row[0]: TrackingRow(*row) for row in result}
+            rows = self._checked_rows(result)
         except DBAPIError as exc:
             # One query in the common case. The failed statement aborts the transaction on
             # PostgreSQL: roll it back. Decide from the error itself: checking for the
@@ -197,7 +214,36 @@ class TrackingTable:
             columns = self._columns(conn)
             if columns is None or columns >= {"id", *_UPGRADE_COLUMNS}:
                 raise
-        return self._read_older(conn, columns)
+            return self._read_older(conn, columns)
+        self._refuse_view(conn)
+        return rows
+
+    def _checked_rows(self, result: Iterable[Sequence[Any]]) -> dict[str, TrackingRow]:
+        """The rows by id, every one checked first: a hand-edited row (an unknown status,
+        a NULL id) refuses the run, naming the row, instead of being misread."""
+        rows: dict[str, TrackingRow] = {}
+        for number, values in enumerate(result, 1):
+            row = TrackingRow(*values)
+            problem = row_problem(row)
+            if problem is not None:
+                which = (f"row {row.id!r}" if isinstance(row.id, str) and row.id.strip()
+                         else f"row {number} (in run_on order, run_on {format_time(row.run_on)})")
+                raise InputError(f"migration tracking table {self.name!r}, {which}: {problem}; "
+                                 "nothing was run (fix or delete the row)")
+            rows[row.id] = row
+        return rows
+
+    def _refuse_view(self, conn: Connection) -> None:
+        """Refuse a tracking table that is a view: its rows are not what the runner
+        writes (an insert into it lands elsewhere, or fails half-way through a run)."""
+        dialect = connection_dialect(conn)
+        query = _VIEW_QUERY.get(dialect)
+        if query is None:
+            return
+        name = self.quoted(conn) if dialect == "postgres" else self.name
+        if conn.execute(text(query), {"t": name}).scalar():
+            raise InputError(f"migration tracking table {self.name!r} is a view, not a table: "
+                             "nothing was run (is --migration-table right?)")
 
     def _columns(self, conn: Connection) -> set[str] | None:
         """The table's column names (lowercase), None when it does not exist."""
@@ -230,7 +276,9 @@ class TrackingTable:
         result = conn.exec_driver_sql(
             f"SELECT {', '.join(select.values())} FROM {self.quoted(conn)} ORDER BY run_on"
         )
-        return {row[0]: TrackingRow(*row) for row in result}
+        rows = self._checked_rows(result)
+        self._refuse_view(conn)
+        return rows
 
     def read_progress(self, conn: Connection) -> dict[str, StatementProgress]:
         """Statement progress of migrations that ran outside a transaction."""
@@ -244,7 +292,16 @@ class TrackingTable:
             f"SELECT migration_id, statements_applied, statements_total, {direction} FROM "
             f"{self.quoted(conn, self.progress_name)}"
         )
-        return {row[0]: StatementProgress(*row) for row in result}
+        progress = {}
+        for values in result:
+            entry = StatementProgress(*values)
+            problem = progress_problem(entry)
+            if problem is not None:
+                raise InputError(f"statement progress table {self.progress_name!r}, row "
+                                 f"{entry.migration_id!r}: {problem}; nothing was run (fix "
+                                 "or delete the row)")
+            progress[entry.migration_id] = entry
+        return progress
 
     # -- writing ------------------------------------------------------------------
 

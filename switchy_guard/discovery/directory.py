@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -43,6 +44,22 @@ def note_reads(digests: dict[str, str]) -> None:
         _read_log.update(digests)
 
 
+@contextmanager
+def _readable(path: str) -> Iterator[None]:
+    """Turn a file system failure (a symlink loop, a permission, a file gone meanwhile)
+    into one line naming the entry."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(_os_problem(exc), path=path) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (a symlink that leads back to itself)"
+    return f"cannot read it: {exc.strerror or exc}"
+
+
 class _DiskEntry:
     """The part of the Traversable interface the layout reader uses, over os.scandir.
 
@@ -62,21 +79,23 @@ class _DiskEntry:
         # Listed once per entry object: one load asks the root several questions
         # (database folders? which migrations?), and 10,000 entries cost 13 ms a listing.
         if self._listing is None:
-            with os.scandir(self.path) as entries:
+            with _readable(self.path), os.scandir(self.path) as entries:
                 self._listing = [_DiskEntry(entry.path, entry) for entry in entries]
         return iter(self._listing)
 
     def is_dir(self) -> bool:
-        return self._entry.is_dir() if self._entry else os.path.isdir(self.path)
+        with _readable(self.path):
+            return self._entry.is_dir() if self._entry else os.path.isdir(self.path)
 
     def is_file(self) -> bool:
-        return self._entry.is_file() if self._entry else os.path.isfile(self.path)
+        with _readable(self.path):
+            return self._entry.is_file() if self._entry else os.path.isfile(self.path)
 
     def is_symlink(self) -> bool:
         return self._entry.is_symlink() if self._entry else os.path.islink(self.path)
 
     def read_bytes(self) -> bytes:
-        with open(self.path, "rb") as handle:
+        with _readable(self.path), open(self.path, "rb") as handle:
             data = handle.read()
         if _read_log is not None:
             _read_log[self.path] = hashlib.sha256(data).hexdigest()
@@ -119,7 +138,12 @@ class DirectoryMigrations:
 
         def stays_inside(entry: Traversable, label: str) -> None:
             if isinstance(entry, _DiskEntry) and entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve()
+                except RuntimeError:  # Python before 3.13 on a loop
+                    raise InputError(_os_problem(OSError(errno.ELOOP, "")), path=label) from None
+                except OSError as exc:
+                    raise InputError(_os_problem(exc), path=label) from None
                 if not target.is_relative_to(resolved_root):
                     raise InputError(
                         f"symlink leaves the migrations root (points to {target})", path=label

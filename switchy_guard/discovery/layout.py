@@ -80,6 +80,8 @@ def migration_folders(
     folders = []
     for entry in entries:
         path = f"{label}/{entry.name}"
+        if not entry.name.isascii():
+            refuse_undecodable_name(entry.name, path)
         if check:
             check(entry, path)
         if entry.is_dir() and not (at_top and entry.name in DIALECTS):
@@ -103,6 +105,8 @@ def read_migration(
         name = entry.name
         if name.startswith(_HIDDEN):
             continue
+        if not name.isascii():
+            refuse_undecodable_name(name, f"{label}/{name}")
         if check:
             check(entry, f"{label}/{name}")
         if name in MIGRATION_FILES and entry.is_file():
@@ -145,6 +149,19 @@ def read_migration(
         up_path=f"{label}/up.sql" if up_bytes is not None else None,
         down_path=f"{label}/down.sql" if down_bytes is not None else None,
     )
+
+
+def refuse_undecodable_name(name: str, path: str) -> None:
+    """Refuse a file or folder name that is not valid UTF-8 (Python keeps its bytes as
+    lone surrogates): it cannot be recorded as an id, hashed or printed."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = name.encode("utf-8", "surrogateescape")
+        raise InputError(
+            f"the name is not valid UTF-8 (byte {exc.start}: "
+            f"{raw[exc.start : exc.start + 1]!r}); rename it", path=path
+        ) from None
 
 
 def _looks_like_migration(name: str) -> bool:

@@ -516,6 +516,9 @@ class RemoteMigrations:
             index = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
             raise InputError(f"the index is not valid JSON: {error}", path=self.label) from None
+        except RecursionError:  # the parser recurses once per level of [[[...]]]
+            raise InputError("the index is not valid JSON: nested too deeply",
+                             path=self.label) from None
         if not isinstance(index, dict) or index.get("format") != 1 or not isinstance(
             index.get("migrations"), list
         ):

@@ -694,9 +694,14 @@ def test_a_nul_is_never_hidden_in_a_comment(dialect: str | None) -> None:
     assert block.doubt is not None
 
 
-def test_a_nul_in_a_string_is_reported_by_sg603() -> None:
-    found = _rule_messages("INSERT INTO t VALUES ('a\x00b');", "postgres")
-    assert any(code == "SG603" and "NUL" in message for code, message in found)
+def test_a_nul_in_a_string_is_doubted_and_refused_as_a_migration() -> None:
+    from switchy_guard.errors import InputError
+    from switchy_guard.migration import Migration
+
+    (statement,) = split_statements("INSERT INTO t VALUES ('a\x00b');", "postgres")
+    assert statement.doubt and "NUL" in statement.doubt
+    with pytest.raises(InputError, match=r"a NUL character \(\\0\) at column 25"):
+        Migration("2024-01-01-000000_x", "INSERT INTO t VALUES ('a\x00b');", "", "a", "b")
 
 
 def test_postgres_follows_standard_conforming_strings_off() -> None:
