@@ -492,13 +492,23 @@ def _trickling_server(head: bytes, body: bytes, pause: float) -> Iterator[str]:
         with contextlib.suppress(OSError):
             while not stop.is_set():
                 connection, _ = listener.accept()
+                if stop.is_set():
+                    connection.close()
+                    break
                 threading.Thread(target=answer, args=(connection,), daemon=True).start()
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    address = listener.getsockname()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/index.json"
+        yield f"http://127.0.0.1:{address[1]}/index.json"
     finally:
         stop.set()
+        # Closing the socket does not wake a thread blocked in accept(): a last connection
+        # does, so no thread outlives the test (a running thread stops check_in_two forking).
+        with contextlib.suppress(OSError):
+            socket.create_connection(address, timeout=2).close()
+        server.join(5)
         listener.close()
 
 
