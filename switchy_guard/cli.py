@@ -293,6 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--scratch", metavar="URL",
                         help="scratch database (default: a temporary SQLite file, or a new "
                              "database beside -d on a PostgreSQL/MySQL server)")
+    verify.add_argument("--setup", metavar="FILE.sql",
+                        help="SQL run on the scratch database before the first up (tables "
+                             "of the host application the migrations refer to)")
+    verify_less = verify.add_mutually_exclusive_group()
+    verify_less.add_argument("--against", metavar="GITREF",
+                             help="verify only the migrations new or changed since this git "
+                                  "revision; the older ones are applied up only")
+    verify_less.add_argument("--only", nargs="+", metavar="ID",
+                             help="verify only these migrations; the others are applied up "
+                                  "only")
 
     adopt = verb("adopt-checksums",
                  "record current checksums for rows holding unknown ones (64 zeros)")
@@ -907,7 +917,12 @@ def main(
                 args.verb == "rollback" and (args.plan or args.dry_run)):
             # A real rollback has no markdown report: refused before it runs, not after.
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
-        code = VERBS[args.verb](ctx)
+        from .unknown_types import collect_unknown_types, unknown_types_note
+
+        with collect_unknown_types() as unknown_types:
+            code = VERBS[args.verb](ctx)
+        if note := unknown_types_note(unknown_types):  # one line, not one per column
+            ctx.notes.append(note)
         for note in ctx.notes:
             err.write(note + "\n")
         return code
