@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also turn in_progress rows to completed")
     mark_all.add_argument("--all", dest="scopes", action="append_const", const="all",
                           help="rewrite every migration's row as completed")
+    mark_all.add_argument("--to", metavar="ID",
+                          help="a partial baseline: only the migrations up to and including "
+                               "ID")
     mark_all.add_argument("--drop", action="store_true",
                           help="drop and recreate the tracking table first (history is lost)")
     mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
@@ -724,12 +727,17 @@ def cmd_mark_all_completed(ctx: Context) -> int:
     migrator = ctx.migrator(must_exist=True)
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""
+    if ctx.args.to is not None:  # refused before anyone is asked to confirm
+        from .recovery import migrations_up_to
+
+        migrations_up_to(migrator.migrations(), ctx.args.to)
+        scope += f", up to and including {ctx.args.to}"
     policy = confirm_recovery(
         ctx, migrator,
         f"Mark migrations as completed without running them (scope {scope}).{warning}")
     marked = mark_all_completed(migrator, scopes, drop=ctx.args.drop,
                                 environment=ctx.settings.env,
-                                command=command_line(ctx), policy=policy)
+                                command=command_line(ctx), policy=policy, to=ctx.args.to)
     if ctx.format == "json":
         ctx.emit_json({"marked": marked})
     else:
