@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .gated import GateOptions
     from .policy import PolicyChoice
     from .runner import Migrator
+    from .session_init import SessionInit
 
 _GLOBAL_FLAGS = (
     "database_url",
@@ -39,6 +40,7 @@ _GLOBAL_FLAGS = (
     "quiet",
     "checksum_mode",
     "offline",
+    "session_init",
 )
 
 
@@ -91,6 +93,10 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--offline", action="store_true", default=sup,
                        help="remote sources: use the local cache only, no network")
     group.add_argument("--config", metavar="FILE", default=sup, help="config file")
+    group.add_argument("--session-init", metavar="SQL", default=sup, action="append",
+                       help="SQL run on every connection (SET FOREIGN_KEY_CHECKS=0, SET "
+                            "search_path TO app); repeatable; overrides config and policy "
+                            "session_init")
     group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
                        default=sup,
                        help="output format (sarif, github: check and plan; markdown: "
@@ -395,6 +401,29 @@ class Context:
         flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
         flags["lock_timeout"] = getattr(args, "lock_timeout", None)
         self.settings: Settings = resolve_settings(flags)
+
+    def session_init(self) -> SessionInit | None:
+        """The session settings: ``--session-init``, else the config's ``session_init``,
+        else the chosen policy's (read only when a database engine is made)."""
+        from .session_init import parse_session_init
+
+        settings = self.settings
+        if getattr(self.args, "session_init", None):
+            return parse_session_init(self.args.session_init, "--session-init")
+        if settings.session_init is not None:
+            return parse_session_init(settings.session_init,
+                                      f"session_init in {settings.config_file}")
+        from .policy import database_target, load_policies
+
+        policies = load_policies(settings.policy_dir)
+        target = database_target(settings.database_url) if settings.database_url else None
+        try:
+            choice = policies.choose(settings.env, target)
+        except ConfigError:
+            if settings.env in policies.policies:  # a real error (match_urls overlap)
+                raise
+            return None  # an environment without a policy: none to read
+        return choice.policy.session_init
 
     def console(self) -> Console:
         """A rich console on stdout (no colour when asked or not a terminal)."""
@@ -927,7 +956,10 @@ def main(
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
         from .unknown_types import collect_unknown_types, unknown_types_note
 
-        with collect_unknown_types() as unknown_types:
+        from .session_init import session_init_in_effect
+
+        with session_init_in_effect(ctx.session_init), \
+                collect_unknown_types() as unknown_types:
             code = VERBS[args.verb](ctx)
         if note := unknown_types_note(unknown_types):  # one line, not one per column
             ctx.notes.append(note)

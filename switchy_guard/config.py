@@ -22,6 +22,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_allow_redirect_hosts | list of strings | hosts a remote source may redirect to |
 | remote_cache_dir | string | where remote indexes and scripts are cached |
 | remote_timeout | number | seconds per remote request (default 10) |
+| session_init | string, list of strings, or table of dialect = either | SQL run on every connection (``--session-init``; see :mod:`switchy_guard.session_init`) |
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "remote_allow_redirect_hosts": list,
     "remote_cache_dir": str,
     "remote_timeout": (int, float),
+    "session_init": (str, list, dict),
 }
 
 _KINDS = {
@@ -90,6 +92,7 @@ _DEFAULTS: dict[str, Any] = {
     "remote_allow_redirect_hosts": [],
     "remote_cache_dir": None,
     "remote_timeout": 10.0,
+    "session_init": None,
 }
 
 
@@ -114,6 +117,8 @@ class Settings:
     remote_cache_dir: str | None = None
     remote_timeout: float = 10.0
     config_file: str | None = None
+    #: The raw ``--session-init`` flags or ``session_init`` key (see session_init.py).
+    session_init: Any = None
 
 
 def read_config_file(
@@ -166,6 +171,11 @@ def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
         expected = _KEYS.get(key)
         if expected is None:
             raise ConfigError(f"unknown setting {key!r} (known: {', '.join(_KEYS)})", path=file)
+        if key == "session_init":  # its own shapes, checked (and named) there
+            from .session_init import parse_session_init
+
+            parse_session_init(value, f"session_init in {file}", path=file)
+            continue
         is_bool = isinstance(value, bool)
         wrong = (
             is_bool != (expected is bool)  # true/false only where a switch is expected

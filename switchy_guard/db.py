@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.util import asbool
 
 from .errors import ConfigError, DatabaseUnavailable
+from .session_init import install_session_init
 
 _SCHEME_DRIVERS = {
     "postgres": "postgresql+psycopg",
@@ -225,6 +226,7 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactional(engine)
+    install_session_init(engine)  # session_init: after the SQLite set-up above
     return engine
 
 

@@ -32,6 +32,9 @@ Keys (type, default):
   ``backup = "command"``; a non-zero exit refuses the run. ``SWITCHY_ENV`` and
   ``SWITCHY_DATABASE_URL`` (without a driver: ``postgresql://...``, as ``pg_dump`` takes
   it) are in its environment.
+- ``session_init`` (string, list of strings, or a table of dialect = either): SQL run on
+  every connection, unless ``--session-init`` or the config key ``session_init`` gives
+  one (see :mod:`switchy_guard.session_init`).
 - ``match_urls`` (list of glob patterns, []): matched, ignoring case, against
   ``host/database`` (the file's absolute path for SQLite): a database that matches gets
   this policy whatever ``--env`` says.
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .session_init import SessionInit, parse_session_init
 
 SHIPPED_DIR = Path(__file__).with_name("policies")
 SEVERITIES = ("error", "warning", "info")
@@ -67,6 +71,7 @@ _TYPES: dict[str, tuple[type, str]] = {
     "backup": (str, "one of none, ack, command"),
     "backup_command": (str, "a non-empty string"),
     "match_urls": (list, "a list of non-empty glob patterns"),
+    "session_init": (object, "a string, a list of strings, or a table of dialect = either"),
 }
 
 
@@ -89,6 +94,7 @@ class Policy:
     backup_command: str | None = None
     match_urls: tuple[str, ...] = ()
     path: str | None = None
+    session_init: SessionInit | None = None
 
     def matches(self, target: str) -> str | None:
         """The first ``match_urls`` pattern that ``target`` (host/database) matches."""
@@ -207,6 +213,9 @@ def policy_from_mapping(name: str, data: Mapping[str, Any], *,
 
 def _checked(key: str, value: Any, path: Path | None) -> Any:
     expected, kind = _TYPES[key]
+    if key == "session_init":
+        origin = f"session_init in {path}" if path else "policy key session_init"
+        return parse_session_init(value, origin, path=path)
 
     def wrong() -> ConfigError:
         return ConfigError(f"policy key {key!r} must be {kind}, not {value!r}", path=path)

@@ -48,6 +48,7 @@ from .errors import ConfigError, MigrationFailed
 from .migration import Migration
 from .records import COMPLETED, DEFAULT_TABLE
 from .runner import Migrator, Steps, UpTo
+from .session_init import install_session_init
 from .sql.split import Statement, split_statements
 from .unknown_types import collect_unknown_types
 
@@ -664,6 +665,7 @@ def scratch_database_for(url: str | None = None) -> Iterator[str]:
     if not parsed.database:
         parsed = parsed.set(database="postgres" if dialect == "postgres" else "mysql")
     server = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    install_session_init(server)  # every connection opened gets the session settings
     try:
         with connect(server) as conn:
             try:

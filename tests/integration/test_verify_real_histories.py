@@ -198,3 +198,187 @@ def test_the_library_takes_only(tmp_path: Path) -> None:
     ids = linear_history(root, 3)
     report = verify(str(root), only=[ids[2]])
     assert report.applied_up_only == ids[:2] and report.verified == [ids[2]]
+
+
+# -- 3. session settings and the host application's tables -------------------------------
+
+PARENT = "2024-04-01-000000_parent_child"
+DROP_PARENT = "2024-04-02-000000_replace_parent"
+
+
+def fk_history(root: Path) -> Path:
+    """The second migration drops and makes again a table a foreign key refers to: MariaDB
+    refuses the DROP unless FOREIGN_KEY_CHECKS=0 (as the project's deploy script sets)."""
+    write_migration(root, PARENT,
+                    "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER, "
+                    "FOREIGN KEY (parent_id) REFERENCES parent (id));\n",
+                    "DROP TABLE child;\nDROP TABLE parent;\n")
+    write_migration(root, DROP_PARENT,
+                    "DROP TABLE parent;\n"
+                    "CREATE TABLE parent (id INTEGER PRIMARY KEY, name VARCHAR(20));\n",
+                    "DROP TABLE parent;\nCREATE TABLE parent (id INTEGER PRIMARY KEY);\n")
+    return root
+
+
+@pytest.mark.only_on("mysql")
+def test_session_init_lets_mariadb_drop_a_referenced_table(tmp_path: Path,
+                                                            make_db_url: object) -> None:
+    assert callable(make_db_url)
+    root = fk_history(tmp_path / "m")
+    without = run_cli("verify", "-m", root, "--scratch", make_db_url(), "--format", "json")
+    assert json.loads(without.out)["failed"] == [DROP_PARENT], without.out
+    flag = ["--session-init", "SET FOREIGN_KEY_CHECKS=0"]
+    verified = run_cli("verify", "-m", root, "--scratch", make_db_url(), *flag,
+                       "--format", "json")
+    assert verified.code == 0, verified.out + verified.err
+    assert json.loads(verified.out)["verified"] == [PARENT, DROP_PARENT]
+    # The runner, plan and check -d: the same settings, from the config file this time.
+    url = make_db_url()
+    (tmp_path / "switchy-guard.toml").write_text(
+        'session_init = { mysql = "SET FOREIGN_KEY_CHECKS=0", sqlite = "PRAGMA foo" }\n')
+    config = ["--config", tmp_path / "switchy-guard.toml"]
+    assert run_cli("migrate", "-m", root, "-d", url, *config).code == 0
+    rolled = run_cli("rollback", "--steps", "1", "-m", root, "-d", url, *config)
+    assert rolled.code == 0, rolled.err
+    assert run_cli("plan", "-m", root, "-d", url, *config).code == 0
+    checked = run_cli("check", "-m", root, "-d", url, *config)
+    assert (checked.code, checked.err) == (1, "") and "SG301" in checked.out  # the DROP
+    assert run_cli("migrate", "-m", root, "-d", url, *config).code == 0
+    refused = run_cli("rollback", "--steps", "1", "-m", root, "-d", url)
+    assert refused.code == 1 and "foreign key" in refused.err.lower(), refused.err
+
+
+def tenant_history(root: Path, db_kind: str) -> Path:
+    """Migrations that read a setting of the session the deploy script opens: a custom
+    setting on PostgreSQL, a user variable on MariaDB. The first migration SETs another
+    setting (the runner's RESET ALL after it must not lose the session's)."""
+    read = "current_setting('myapp.tenant')" if db_kind == "postgres" else "@tenant"
+    first = "SET statement_timeout = 0;\n" if db_kind == "postgres" else ""
+    write_migration(root, A, f"{first}CREATE TABLE tenants (name VARCHAR(40));\n",
+                    "DROP TABLE tenants;\n")
+    write_migration(root, B, f"INSERT INTO tenants (name) SELECT {read};\n",
+                    f"DELETE FROM tenants WHERE name = {read};\n")
+    return root
+
+
+def tenants(url: str) -> list[str]:
+    from sqlalchemy import create_engine, text
+
+    from switchy_guard.db import parse_url
+
+    engine = create_engine(parse_url(url))
+    with engine.connect() as conn:
+        names = [row[0] for row in conn.execute(text("SELECT name FROM tenants"))]
+    engine.dispose()
+    return names
+
+
+@pytest.mark.only_on("postgres", "mysql")
+def test_session_init_precedence_flag_config_policy(tmp_path: Path, db_kind: str,
+                                                    make_db_url: object) -> None:
+    assert callable(make_db_url)
+    root = tenant_history(tmp_path / "m", db_kind)
+
+    def setting(value: str) -> str:
+        return (f"SET myapp.tenant = '{value}'" if db_kind == "postgres"
+                else f"SET @tenant = '{value}'")
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "development.toml").write_text(f'session_init = ["{setting("policy")}"]\n')
+    config = tmp_path / "switchy-guard.toml"
+    config.write_text(f'session_init = "{setting("config")}"\n')
+    common = ["-m", root, "--policy-dir", policies]
+    cases = [([], "policy"), (["--config", config], "config"),
+             (["--config", config, "--session-init", setting("flag")], "flag")]
+    for extra, expected in cases:
+        url = make_db_url()
+        result = run_cli("migrate", *common, "-d", url, *extra)
+        assert result.code == 0, (expected, result.err)
+        assert tenants(url) == [expected]
+        verified = run_cli("verify", *common, "--scratch", make_db_url(), *extra)
+        assert verified.code == 0, (expected, verified.out + verified.err)
+    # Without any, the setting is not there: PostgreSQL fails, MariaDB reads NULL.
+    (policies / "development.toml").write_text("")
+    url = make_db_url()
+    result = run_cli("migrate", *common, "-d", url)
+    if db_kind == "postgres":
+        assert result.code == 1 and "myapp.tenant" in result.err, result.err
+    else:
+        assert result.code == 0 and tenants(url) == [None]
+
+
+@pytest.mark.only_on("postgres")
+def test_session_init_search_path_is_seen_by_the_runner_status_and_check(
+        tmp_path: Path, db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from switchy_guard.db import parse_url
+
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE SCHEMA app"))
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE users (id INTEGER);\n", "DROP TABLE users;\n")
+    flag = ["--session-init", "SET search_path TO app"]
+    assert run_cli("migrate", "-m", root, "-d", db_url, *flag).code == 0
+    with engine.connect() as conn:
+        schemas = {row[0] for row in conn.execute(text(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name IN "
+            "('users', '__switchy_migrations')"))}
+    engine.dispose()
+    assert schemas == {"app"}
+    status = run_cli("status", "-m", root, "-d", db_url, *flag, "--format", "json")
+    assert json.loads(status.out)["summary"]["completed"] == 1, status.out
+    assert run_cli("check", "-m", root, "-d", db_url, *flag).code == 0
+    plan = run_cli("plan", "-m", root, "-d", db_url, *flag, "--format", "json")
+    assert plan.code == 0 and A not in plan.out, plan.out
+
+
+def test_a_failing_session_init_exits_2_naming_it(tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE users (id INTEGER);\n", "DROP TABLE users;\n")
+    result = run_cli("migrate", "-m", root, "-d", db_url, "--session-init",
+                     "SELECT 1; SELECT * FROM no_such_table")
+    assert result.code == 2, result.out + result.err
+    assert len(result.error_lines) == 1
+    assert result.err.startswith("error: session_init statement 'SELECT * FROM no_such_table' "
+                                 "(--session-init) failed on "), result.err
+    assert "s3cret-pw" not in result.err
+
+
+def test_setup_makes_the_host_application_tables(tmp_path: Path, db_url: str,
+                                                 db_kind: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id "
+                             "INTEGER REFERENCES accounts (id));\n", "DROP TABLE orders;\n")
+    setup = tmp_path / "host.sql"
+    setup.write_text("-- the host application's tables\n"
+                     "CREATE TABLE accounts (id INTEGER PRIMARY KEY);\n"
+                     "INSERT INTO accounts (id) VALUES (1);\n")
+    args = ["verify", "-m", root, *scratch_args(db_url, db_kind)]
+    if db_kind == "sqlite":  # SQLite takes a reference to a missing table: no failure
+        result = run_cli(*args, "--setup", setup)
+        assert result.code == 0, result.out + result.err
+        return
+    without = run_cli(*args, "--format", "json")
+    assert json.loads(without.out)["failed"] == [A]
+    result = run_cli("verify", "-m", root, "--setup", setup, "-d", db_url)
+    assert result.code == 0, result.out + result.err
+    assert f"✓ {A}" in result.out
+
+
+def test_a_failing_setup_exits_2_naming_the_file_and_line(tmp_path: Path, db_url: str,
+                                                          db_kind: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE users (id INTEGER);\n", "DROP TABLE users;\n")
+    setup = tmp_path / "host.sql"
+    setup.write_text("CREATE TABLE accounts (id INTEGER);\n\nINSERT INTO nowhere VALUES (1);\n")
+    result = run_cli("verify", "-m", root, "--setup", setup,
+                     *scratch_args(db_url, db_kind))
+    assert result.code == 2, result.out + result.err
+    assert len(result.error_lines) == 1
+    assert result.err.startswith(f"error: {setup}: line 3: the --setup script failed"), result.err
+    missing = run_cli("verify", "-m", root, "--setup", tmp_path / "nope.sql")
+    assert missing.code == 2 and "nope.sql" in missing.err
