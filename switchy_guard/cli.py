@@ -954,9 +954,8 @@ def main(
                 args.verb == "rollback" and (args.plan or args.dry_run)):
             # A real rollback has no markdown report: refused before it runs, not after.
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
-        from .unknown_types import collect_unknown_types, unknown_types_note
-
         from .session_init import session_init_in_effect
+        from .unknown_types import collect_unknown_types, unknown_types_note
 
         with session_init_in_effect(ctx.session_init), \
                 collect_unknown_types() as unknown_types:

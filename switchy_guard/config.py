@@ -22,7 +22,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_allow_redirect_hosts | list of strings | hosts a remote source may redirect to |
 | remote_cache_dir | string | where remote indexes and scripts are cached |
 | remote_timeout | number | seconds per remote request (default 10) |
-| session_init | string, list of strings, or table of dialect = either | SQL run on every connection (``--session-init``; see :mod:`switchy_guard.session_init`) |
+| session_init | string, list or dialect table | SQL run on every connection (see session_init.py) |
 """
 
 from __future__ import annotations

@@ -899,6 +899,17 @@ def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyR
         position += 1
 
 
+def _record_applied(migrator: Migrator, engine: Engine, migration: Migration) -> None:
+    """Record ``migration`` completed (a failed step left it so, or half so), and forget
+    the statement progress a statement-by-statement run kept, so the next up runs."""
+    with engine.begin() as conn:
+        migrator.tracking.record(
+            conn, migration.id, COMPLETED, migration.up_checksum,
+            migration.down_checksum, replace=True)
+        migrator.tracking.ensure_progress(conn)
+        migrator.tracking.clear_progress(conn, migration.id)
+
+
 def _up_failed(report: VerifyReport, migrations: list[Migration], position: int,
                error: MigrationFailed, not_rebuilt: list[str]) -> None:
     """The up of ``migrations[position]`` failed: it failed, the rest are not reached."""
@@ -930,7 +941,11 @@ def _round_trip(migrator: Migrator, engine: Engine, table: str, report: VerifyRe
             migration.id, STEP_DOWN, "migration", migration.id,
             f"the down script failed: {error.reason}"))
         _record(report, migration.id, FAILED)
-        return None  # still applied: the next migration builds on it
+        # Still applied (as far as a failed down goes): the next migration builds on it.
+        # A down run statement by statement (MySQL DDL) left its row in_progress, which
+        # the next up would refuse.
+        _record_applied(migrator, engine, migration)
+        return None
     found = compare(before, snapshot(engine, table), migration.id, STEP_DOWN)
     report.differences += found
     try:
@@ -942,10 +957,7 @@ def _round_trip(migrator: Migrator, engine: Engine, table: str, report: VerifyRe
         _record(report, migration.id, FAILED)
         # Record it applied so the next migrations can be verified on top of it.
         not_rebuilt.append(migration.id)
-        with engine.begin() as conn:
-            migrator.tracking.record(
-                conn, migration.id, COMPLETED, migration.up_checksum,
-                migration.down_checksum, replace=True)
+        _record_applied(migrator, engine, migration)
         return None
     current = snapshot(engine, table)
     again = compare(after_up, current, migration.id, STEP_REUP)

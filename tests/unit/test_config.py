@@ -150,7 +150,7 @@ def test_a_bad_policy_session_init_names_the_file(tmp_path: Path) -> None:
     from switchy_guard.policy import load_policy
 
     (tmp_path / "prod.toml").write_text('session_init = { nosuch = "SET a = 1" }\n')
-    with pytest.raises(ConfigError, match="prod.toml: session_init names an unknown dialect"):
+    with pytest.raises(ConfigError, match=r"prod\.toml: session_init names an unknown dialect"):
         load_policy(tmp_path / "prod.toml")
     (tmp_path / "prod.toml").write_text('session_init = "SET a = 1"\n')
     init = load_policy(tmp_path / "prod.toml").session_init
