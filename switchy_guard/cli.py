@@ -417,13 +417,13 @@ class Context:
 
         policies = load_policies(settings.policy_dir)
         target = database_target(settings.database_url) if settings.database_url else None
-        try:
-            choice = policies.choose(settings.env, target)
-        except ConfigError:
-            if settings.env in policies.policies:  # a real error (match_urls overlap)
-                raise
-            return None  # an environment without a policy: none to read
-        return choice.policy.session_init
+        # The policy the gates would choose (match_urls first, then --env), without
+        # checking its rule names: that loads the rule catalog, for any verb.
+        matched = [p for p in policies.policies.values() if target and p.matches(target)]
+        if len(matched) > 1:
+            policies.choose(settings.env, target)  # raises: the patterns overlap
+        policy = matched[0] if matched else policies.policies.get(settings.env)
+        return policy.session_init if policy is not None else None
 
     def console(self) -> Console:
         """A rich console on stdout (no colour when asked or not a terminal)."""

@@ -439,3 +439,23 @@ def test_cli_non_empty_scratch_exits_2_and_is_untouched(tmp_path: Path) -> None:
 
 def test_cli_missing_migrations_dir_exits_2(tmp_path: Path) -> None:
     assert run_cli("verify", "-m", tmp_path / "nope").code == 2
+
+
+def test_other_warnings_still_show_while_unknown_types_are_collected() -> None:
+    import warnings
+
+    from switchy_guard.unknown_types import collect_unknown_types, unknown_types_note
+
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        with collect_unknown_types() as found:
+            for column in ("a", "b"):
+                warnings.warn(f"Did not recognize type 'ltree' of column '{column}'",
+                              stacklevel=1)
+            warnings.warn("Did not recognize type 'cube' of column 'c'", stacklevel=1)
+            warnings.warn("something else", stacklevel=1)
+    assert found == {"ltree", "cube"}
+    assert [str(w.message) for w in outer] == ["something else"]
+    assert unknown_types_note(found) == ("note: SQLAlchemy does not know the column types "
+                                         "cube, ltree; they are compared by name")
+    assert unknown_types_note(()) is None
