@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,9 +96,9 @@ def _statements(value: Any, dialect: str | None,
 # -- the settings in effect -------------------------------------------------------------
 
 #: What engines made now get: a SessionInit, or a function giving one (called once, when
-#: the first engine is made: finding the policy reads the policy files).
-_IN_EFFECT: ContextVar[SessionInit | Callable[[], SessionInit | None] | None] = ContextVar(
-    "switchy_session_init", default=None)
+#: the first engine is made: finding the policy reads the policy files). A process-wide
+#: value, not a context variable: worker threads of a run (a fleet's) must see it too.
+_in_effect: list[SessionInit | Callable[[], SessionInit | None] | None] = [None]
 
 
 @contextmanager
@@ -114,16 +113,17 @@ def session_init_in_effect(
             cache.append(value() if callable(value) else value)
         return cache[0]
 
-    token = _IN_EFFECT.set(once if callable(value) else value)
+    previous = _in_effect[0]
+    _in_effect[0] = once if callable(value) else value
     try:
         yield
     finally:
-        _IN_EFFECT.reset(token)
+        _in_effect[0] = previous
 
 
 def current_session_init() -> SessionInit | None:
     """The session settings in effect (None: none)."""
-    value = _IN_EFFECT.get()
+    value = _in_effect[0]
     return value() if callable(value) else value
 
 

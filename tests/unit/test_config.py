@@ -155,3 +155,20 @@ def test_a_bad_policy_session_init_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "prod.toml").write_text('session_init = "SET a = 1"\n')
     init = load_policy(tmp_path / "prod.toml").session_init
     assert init is not None and init.for_dialect("mysql") == ("SET a = 1",)
+
+
+def test_engines_made_while_session_init_is_in_effect_run_it(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from switchy_guard.db import create_database_engine
+    from switchy_guard.session_init import parse_session_init, session_init_in_effect
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    init = parse_session_init({"sqlite": "PRAGMA foreign_keys = ON"}, "test")
+    with session_init_in_effect(init):
+        inside = create_database_engine(url)
+    outside = create_database_engine(url)
+    for engine, expected in ((inside, 1), (outside, 0)):
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == expected
+        engine.dispose()
