@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .gated import GateOptions
     from .policy import PolicyChoice
     from .runner import Migrator
+    from .session_init import SessionInit
 
 _GLOBAL_FLAGS = (
     "database_url",
@@ -39,6 +40,7 @@ _GLOBAL_FLAGS = (
     "quiet",
     "checksum_mode",
     "offline",
+    "session_init",
 )
 
 
@@ -91,6 +93,10 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--offline", action="store_true", default=sup,
                        help="remote sources: use the local cache only, no network")
     group.add_argument("--config", metavar="FILE", default=sup, help="config file")
+    group.add_argument("--session-init", metavar="SQL", default=sup, action="append",
+                       help="SQL run on every connection (SET FOREIGN_KEY_CHECKS=0, SET "
+                            "search_path TO app); repeatable; overrides config and policy "
+                            "session_init")
     group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
                        default=sup,
                        help="output format (sarif, github: check and plan; markdown: "
@@ -266,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also turn in_progress rows to completed")
     mark_all.add_argument("--all", dest="scopes", action="append_const", const="all",
                           help="rewrite every migration's row as completed")
+    mark_all.add_argument("--to", metavar="ID",
+                          help="a partial baseline: only the migrations up to and including "
+                               "ID")
     mark_all.add_argument("--drop", action="store_true",
                           help="drop and recreate the tracking table first (history is lost)")
     mark_all.add_argument("--force", action="store_true", help="skip the confirmation")
@@ -294,6 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--scratch", metavar="URL",
                         help="scratch database (default: a temporary SQLite file, or a new "
                              "database beside -d on a PostgreSQL/MySQL server)")
+    verify.add_argument("--setup", metavar="FILE.sql",
+                        help="SQL run on the scratch database before the first up (tables "
+                             "of the host application the migrations refer to)")
+    verify_less = verify.add_mutually_exclusive_group()
+    verify_less.add_argument("--against", metavar="GITREF",
+                             help="verify only the migrations new or changed since this git "
+                                  "revision; the older ones are applied up only")
+    verify_less.add_argument("--only", nargs="+", metavar="ID",
+                             help="verify only these migrations; the others are applied up "
+                                  "only")
 
     adopt = verb("adopt-checksums",
                  "record current checksums for rows holding unknown ones (64 zeros)")
@@ -407,6 +426,29 @@ class Context:
         flags["lock_timeout"] = getattr(args, "lock_timeout", None)
         self.settings: Settings = resolve_settings(flags)
         _remember_settings(self.settings)
+
+    def session_init(self) -> SessionInit | None:
+        """The session settings: ``--session-init``, else the config's ``session_init``,
+        else the chosen policy's (read only when a database engine is made)."""
+        from .session_init import parse_session_init
+
+        settings = self.settings
+        if getattr(self.args, "session_init", None):
+            return parse_session_init(self.args.session_init, "--session-init")
+        if settings.session_init is not None:
+            return parse_session_init(settings.session_init,
+                                      f"session_init in {settings.config_file}")
+        from .policy import database_target, load_policies
+
+        policies = load_policies(settings.policy_dir)
+        target = database_target(settings.database_url) if settings.database_url else None
+        # The policy the gates would choose (match_urls first, then --env), without
+        # checking its rule names: that loads the rule catalog, for any verb.
+        matched = [p for p in policies.policies.values() if target and p.matches(target)]
+        if len(matched) > 1:
+            policies.choose(settings.env, target)  # raises: the patterns overlap
+        policy = matched[0] if matched else policies.policies.get(settings.env)
+        return policy.session_init if policy is not None else None
 
     def console(self) -> Console:
         """A rich console on stdout (no colour when asked or not a terminal)."""
@@ -741,12 +783,17 @@ def cmd_mark_all_completed(ctx: Context) -> int:
     migrator = ctx.migrator(must_exist=True)
     warning = " The tracking table is DROPPED first: all history is lost." if ctx.args.drop \
         else ""
+    if ctx.args.to is not None:  # refused before anyone is asked to confirm
+        from .recovery import migrations_up_to
+
+        migrations_up_to(migrator.migrations(), ctx.args.to)
+        scope += f", up to and including {ctx.args.to}"
     policy = confirm_recovery(
         ctx, migrator,
         f"Mark migrations as completed without running them (scope {scope}).{warning}")
     marked = mark_all_completed(migrator, scopes, drop=ctx.args.drop,
                                 environment=ctx.settings.env,
-                                command=command_line(ctx), policy=policy)
+                                command=command_line(ctx), policy=policy, to=ctx.args.to)
     if ctx.format == "json":
         ctx.emit_json({"marked": marked})
     else:
@@ -984,7 +1031,14 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
                 args.verb == "rollback" and (args.plan or args.dry_run)):
             # A real rollback has no markdown report: refused before it runs, not after.
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")
-        code = VERBS[args.verb](ctx)
+        from .session_init import session_init_in_effect
+        from .unknown_types import collect_unknown_types, unknown_types_note
+
+        with session_init_in_effect(ctx.session_init), \
+                collect_unknown_types() as unknown_types:
+            code = VERBS[args.verb](ctx)
+        if note := unknown_types_note(unknown_types):  # one line, not one per column
+            ctx.notes.append(note)
         for note in ctx.notes:
             err.write(note + "\n")
         return code

@@ -23,6 +23,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_cache_dir | string | where remote indexes and scripts are cached |
 | remote_timeout | number | seconds per remote request (default 10) |
 | remote_deadline | number | seconds one remote fetch may take, retries included (default 30) |
+| session_init | string, list or dialect table | SQL run on every connection (see session_init.py) |
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "remote_cache_dir": str,
     "remote_timeout": (int, float),
     "remote_deadline": (int, float),
+    "session_init": (str, list, dict),
 }
 
 _KINDS = {
@@ -95,6 +97,7 @@ _DEFAULTS: dict[str, Any] = {
     "remote_cache_dir": None,
     "remote_timeout": 10.0,
     "remote_deadline": 30.0,
+    "session_init": None,
 }
 
 
@@ -123,6 +126,8 @@ class Settings:
     #: The config file's ``policy_dir`` (relative to the file), kept when ``--policy-dir``
     #: or ``SWITCHY_POLICY_DIR`` names another folder: it is the project's own.
     config_policy_dir: str | None = None
+    #: The raw ``--session-init`` flags or ``session_init`` key (see session_init.py).
+    session_init: Any = None
 
 
 def read_config_file(
@@ -177,6 +182,11 @@ def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
         expected = _KEYS.get(key)
         if expected is None:
             raise ConfigError(f"unknown setting {key!r} (known: {', '.join(_KEYS)})", path=file)
+        if key == "session_init":  # its own shapes, checked (and named) there
+            from .session_init import parse_session_init
+
+            parse_session_init(value, f"session_init in {file}", path=file)
+            continue
         is_bool = isinstance(value, bool)
         wrong = (
             is_bool != (expected is bool)  # true/false only where a switch is expected

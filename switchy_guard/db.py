@@ -21,6 +21,7 @@ from sqlalchemy.util import asbool
 
 from . import masking
 from .errors import ConfigError, DatabaseUnavailable
+from .session_init import install_session_init
 
 _SCHEME_DRIVERS = {
     "postgres": "postgresql+psycopg",
@@ -190,6 +191,7 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactional(engine)
+    install_session_init(engine)  # session_init: after the SQLite set-up above
     return engine
 
 

@@ -64,6 +64,9 @@ root of the project holding it (the nearest folder above with ``pyproject.toml``
 one of them only is taken from there; one defined differently in two folders (a
 ``SWITCHY_POLICY_DIR`` beside a project's own ``production.toml``) is an error naming
 both files, so no folder's policy is dropped silently.
+- ``session_init`` (string, list of strings, or a table of dialect = either): SQL run on
+  every connection, unless ``--session-init`` or the config key ``session_init`` gives
+  one (see :mod:`switchy_guard.session_init`).
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
     from .config import Settings
+from .session_init import SessionInit, parse_session_init
 
 SHIPPED_DIR = Path(__file__).with_name("policies")
 SEVERITIES = ("error", "warning", "info")
@@ -106,6 +110,7 @@ _TYPES: dict[str, tuple[type, str]] = {
     "backup_command": (str, "a non-empty string"),
     "match_urls": (list, "a list of non-empty glob patterns"),
     "match_servers": (list, 'a list of server pins ("postgres:system_identifier=...")'),
+    "session_init": (object, "a string, a list of strings, or a table of dialect = either"),
 }
 #: Files whose folder is a project's root (where its ``policies`` folder is looked for).
 PROJECT_MARKERS = ("pyproject.toml", "switchy-guard.toml", ".git")
@@ -172,6 +177,7 @@ class Policy:
     match_urls: tuple[str, ...] = ()
     match_servers: tuple[str, ...] = ()
     path: str | None = None
+    session_init: SessionInit | None = None
 
     def matches(self, target: str | DatabaseTarget) -> str | None:
         """The first ``match_urls`` pattern that ``target`` matches (a ``host/database``
@@ -392,6 +398,9 @@ def policy_from_mapping(name: str, data: Mapping[str, Any], *,
 
 def _checked(key: str, value: Any, path: Path | None) -> Any:
     expected, kind = _TYPES[key]
+    if key == "session_init":
+        origin = f"session_init in {path}" if path else "policy key session_init"
+        return parse_session_init(value, origin, path=path)
 
     def wrong() -> ConfigError:
         return ConfigError(f"policy key {key!r} must be {kind}, not {value!r}", path=path)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from .audit import AuditJournal
 from .db import connect, connect_for_write
 from .errors import ConfigError, Refused, check_migration_id
+from .migration import Migration
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
@@ -80,8 +81,12 @@ def mark_all_completed(
     environment: str = "development",
     command: str = "mark-all-completed",
     policy: str | None = None,
+    to: str | None = None,
 ) -> list[str]:
     """Record migrations as completed without running them; returns the ids marked.
+
+    ``to``: a partial baseline, only the migrations up to and including this id (in run
+    order); an empty or unknown id is a ConfigError, before anything is written.
 
     ``pending`` records migrations with no row, with the current checksums;
     ``include-failed`` and ``include-in-progress`` also turn those rows to completed
@@ -95,6 +100,8 @@ def mark_all_completed(
     for unknown in sorted(scopes - set(SCOPES)):
         raise ConfigError(f"unknown scope {unknown!r} (known: {', '.join(SCOPES)})")
     tracking, migrations = migrator.tracking, migrator.migrations()
+    if to is not None:
+        migrations = migrations_up_to(migrations, to)
     with _locked(migrator) as conn:
         if drop:
             with conn.begin():
@@ -116,9 +123,22 @@ def mark_all_completed(
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy,
                 target=",".join(m.id for m in marked),
-                detail=f"scope={scope_label(scopes)} drop={drop}: {len(marked)} marked completed",
+                detail=f"scope={scope_label(scopes)} drop={drop}"
+                       + (f" to={to}" if to is not None else "")
+                       + f": {len(marked)} marked completed",
             )
     return [m.id for m in marked]
+
+
+def migrations_up_to(migrations: Sequence[Migration], to: str) -> list[Migration]:
+    """The migrations in run order up to and including ``to`` (ConfigError when it is
+    empty or names none of them)."""
+    if not to.strip():
+        raise ConfigError("--to needs a migration id (it is empty)")
+    ids = [m.id for m in migrations]
+    if to not in ids:
+        raise ConfigError(f"--to names an unknown migration {to!r}")
+    return list(migrations[:ids.index(to) + 1])
 
 
 def adopt_checksums(

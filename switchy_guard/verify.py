@@ -23,7 +23,7 @@ import re
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,8 +45,12 @@ from .db import (
 )
 from .discovery import SourceSpec
 from .errors import ConfigError, MigrationFailed
+from .migration import Migration
 from .records import COMPLETED, DEFAULT_TABLE
-from .runner import Migrator, Steps
+from .runner import Migrator, Steps, UpTo
+from .session_init import install_session_init
+from .sql.split import Statement, split_statements
+from .unknown_types import collect_unknown_types
 
 DIALECTS = ("sqlite", "postgres", "mysql")
 
@@ -92,21 +96,75 @@ class Difference:
         return {**asdict(self), "message": str(self)}
 
 
+#: Outcomes of one migration in a :class:`VerifyReport` (each migration has exactly one).
+PASSED = "passed"  # up, down and up again applied, nothing differs
+WITH_DIFFERENCES = "with_differences"  # the round trip ran, the schema differs
+FAILED = "failed"  # an up, down or re-up script errored
+IRREVERSIBLE = "irreversible"  # no down script: applied up, not verified
+NOT_REACHED = "not_reached"  # an earlier up failed
+APPLIED_UP_ONLY = "applied_up_only"  # not asked for (--only, --against): applied up only
+OUTCOMES = (PASSED, WITH_DIFFERENCES, FAILED, IRREVERSIBLE, NOT_REACHED, APPLIED_UP_ONLY)
+
+
 @dataclass
 class VerifyReport:
     """What verify found.
 
-    ``order`` lists every migration looked at, in run order; each is in ``verified``
-    (up, down and up were applied) or ``skipped`` (irreversible: no down script, not
-    verified), or in ``not_reached`` when an earlier up failed.
+    ``order`` lists every migration looked at, in run order; ``outcomes`` gives each one
+    exactly one outcome (:data:`OUTCOMES`): ``passed``, ``with_differences``, ``failed``
+    (a script errored), ``irreversible`` (no down script, applied but not verified),
+    ``not_reached`` (an earlier up failed) or ``applied_up_only`` (left out by ``only``
+    or ``against``, applied up without a round trip). ``verified`` lists the passed ones,
+    ``skipped`` the irreversible ones. ``unknown_types`` are the column types SQLAlchemy
+    does not know (compared by their name).
     """
 
     scratch: str = ""
     order: list[str] = field(default_factory=list)
-    verified: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    not_reached: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
+    unknown_types: list[str] = field(default_factory=list)
+    #: What chose the migrations verified (``--against main``, ``--only``), or "".
+    selection: str = ""
+
+    def _with(self, outcome: str) -> list[str]:
+        return [i for i in self.order if self.outcomes.get(i) == outcome]
+
+    @property
+    def verified(self) -> list[str]:
+        """The migrations that passed: up, down and up again, nothing differs."""
+        return self._with(PASSED)
+
+    @property
+    def with_differences(self) -> list[str]:
+        """The migrations whose round trip ran and left the schema different."""
+        return self._with(WITH_DIFFERENCES)
+
+    @property
+    def failed(self) -> list[str]:
+        """The migrations an up, down or re-up script of which errored."""
+        return self._with(FAILED)
+
+    @property
+    def skipped(self) -> list[str]:
+        """The irreversible migrations (no down script): applied, not verified."""
+        return self._with(IRREVERSIBLE)
+
+    @property
+    def not_reached(self) -> list[str]:
+        """The migrations after an up that failed."""
+        return self._with(NOT_REACHED)
+
+    @property
+    def applied_up_only(self) -> list[str]:
+        """The migrations left out by ``only``/``against``: applied up, no round trip."""
+        return self._with(APPLIED_UP_ONLY)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many migrations have each outcome, and ``total`` (their sum)."""
+        counted = {outcome: len(self._with(outcome)) for outcome in OUTCOMES}
+        return {**counted, "total": len(self.order)}
 
     @property
     def ok(self) -> bool:
@@ -115,7 +173,7 @@ class VerifyReport:
 
     @property
     def failing(self) -> list[str]:
-        """The ids of the migrations with at least one difference, in run order."""
+        """The ids of the migrations with at least one difference or failure, in run order."""
         ids = {d.migration for d in self.differences}
         return [migration_id for migration_id in self.order if migration_id in ids]
 
@@ -129,9 +187,15 @@ class VerifyReport:
             "ok": self.ok,
             "scratch": self.scratch,
             "verified": self.verified,
+            "with_differences": self.with_differences,
+            "failed": self.failed,
             "skipped": self.skipped,
             "not_reached": self.not_reached,
+            "applied_up_only": self.applied_up_only,
             "failing": self.failing,
+            "counts": self.counts,
+            "selection": self.selection,
+            "unknown_types": self.unknown_types,
             "differences": [d.to_dict() for d in self.differences],
         }
 
@@ -139,14 +203,41 @@ class VerifyReport:
 # -- snapshots --------------------------------------------------------------------------
 
 
-def _type_text(column_type: Any, engine: Engine) -> str:
+def _type_text(column_type: Any, engine: Engine) -> str | None:
+    """The type as DDL, lowercased; None for one SQLAlchemy does not know (its name is
+    then read from the catalog, :func:`_catalog_types`)."""
     try:
         return str(column_type.compile(dialect=engine.dialect)).lower()
     except Exception:
-        try:
-            return str(column_type).lower()
-        except Exception:  # pragma: no cover - a type that cannot print at all
-            return type(column_type).__name__.lower()
+        return None
+
+
+#: Every column's type as the catalog writes it, for the types SQLAlchemy reflects as
+#: NullType (an extension's: ltree, citext, geometry), which would all print alike.
+_CATALOG_TYPES = {
+    "postgresql": (
+        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped"),
+    "mysql": (
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = DATABASE()"),
+    "mariadb": (
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = DATABASE()"),
+}
+
+
+def _catalog_types(conn: Any, dialect: str) -> dict[tuple[str, str], str]:
+    """(table, column) -> the type as the catalog writes it (SQLite: as declared)."""
+    if dialect == "sqlite":
+        rows = conn.execute(text(
+            "SELECT m.name, p.name, p.type FROM sqlite_master m "
+            "JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"))
+    else:
+        rows = conn.execute(text(_CATALOG_TYPES[dialect]))
+    return {(str(table), str(column)): str(kind).lower() for table, column, kind in rows}
 
 
 def is_excluded(name: str, table: str) -> bool:
@@ -192,12 +283,17 @@ def snapshot(engine: Engine, table: str = DEFAULT_TABLE) -> Snapshot:
         if dialect != "sqlite":  # SQLite has no comments
             comments = {name: value.get("text") or None
                         for name, value in _by_table(inspector.get_multi_table_comment()).items()}
+        catalog: dict[tuple[str, str], str] | None = None
         for name in names:
             described = described_all.get(name, [])
-            columns = {
-                column["name"]: (_type_text(column["type"], engine), bool(column["nullable"]))
-                for column in described
-            }
+            columns = {}
+            for column in described:
+                type_text = _type_text(column["type"], engine)
+                if type_text is None:
+                    if catalog is None:  # one query, only when some type is unknown
+                        catalog = _catalog_types(conn, dialect)
+                    type_text = catalog.get((name, column["name"]), str(column["type"]))
+                columns[column["name"]] = (type_text, bool(column["nullable"]))
             defaults = {column["name"]: column.get("default") for column in described}
             indexes = {str(index["name"]): _index(index)
                        for index in indexes_all.get(name, [])}
@@ -569,6 +665,7 @@ def scratch_database_for(url: str | None = None) -> Iterator[str]:
     if not parsed.database:
         parsed = parsed.set(database="postgres" if dialect == "postgres" else "mysql")
     server = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    install_session_init(server)  # every connection opened gets the session settings
     try:
         with connect(server) as conn:
             try:
@@ -645,6 +742,10 @@ def verify(
     dialect: str | None = None,
     table: str = DEFAULT_TABLE,
     checksum_mode: str = "file",
+    only: Collection[str] | None = None,
+    against: str | None = None,
+    migrations_dir: str | Path | None = None,
+    setup: str | Path | None = None,
 ) -> VerifyReport:
     """Apply up, down and up again for each migration on a scratch database; compare.
 
@@ -655,16 +756,31 @@ def verify(
     database the migrations are written for; a scratch database of another kind is
     refused. ``table`` is the tracking table (it and ``<table>_*`` are not compared).
 
-    Differences are reported by migration and object; a down script or a second up that
-    fails is a difference too, and verification goes on with the next migration. A first
-    up that fails ends it (the rest are ``not_reached``). Migrations without a down
-    script are applied and listed in ``skipped``; they are not a failure.
+    ``only`` (ids) or ``against`` (a git revision; ``migrations_dir`` is then the folder
+    to read there) verify fewer: only the named migrations, or those new or changed since
+    that revision; the others are applied up only, without a round trip
+    (``applied_up_only``). ``setup`` is an SQL file run on the scratch database before
+    the first up (tables of the host application the migrations refer to).
 
-    Raises :class:`~switchy_guard.errors.ConfigError` (exit 2) for bad input.
+    Differences are reported by migration and object; a down script or a second up that
+    fails is a failure, and verification goes on with the next migration. A first up
+    that fails ends it (the rest are ``not_reached``). Migrations without a down script
+    are applied and counted ``irreversible``; they are not a failure.
+
+    Raises :class:`~switchy_guard.errors.ConfigError` (exit 2) for bad input: an unknown
+    id in ``only``, a setup script that fails (naming its file and line).
     """
     _check_inputs(scratch_url, database_url, dialect)
+    if only is not None and against is not None:
+        raise ConfigError("verify takes --only or --against, not both")
+    if only is not None and not only:
+        raise ConfigError("--only needs at least one migration id")
+    where = scratch_url or database_url
+    setup_statements = (_read_setup(setup, dialect_of(where) if where else "sqlite")
+                         if setup is not None else None)
     report = VerifyReport()
-    with scratch_database(database_url, scratch_url) as url:
+    unknown: set[str] = set()
+    with scratch_database(database_url, scratch_url) as url, collect_unknown_types(unknown):
         report.scratch = mask_url(url)
         # No pool: up, down and up again each get a session of their own, as separate
         # migrate and rollback commands would (a temporary table dies with its session).
@@ -672,13 +788,79 @@ def verify(
         try:
             _require_empty(engine, url)
             migrator = Migrator(source, engine, table=table, checksum_mode=checksum_mode)
-            _verify_each(migrator, engine, table, report)
+            chosen = _chosen(migrator, only, against, migrations_dir, checksum_mode, report)
+            if setup is not None and setup_statements is not None:
+                _run_setup(engine, setup, setup_statements)
+            _verify_each(migrator, engine, table, report, chosen)
         finally:
             engine.dispose()
+    report.unknown_types = sorted(unknown)
     return report
 
 
-def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyReport) -> None:
+def _read_setup(setup: str | Path, dialect: str) -> list[Statement]:
+    """The statements of the ``--setup`` script (read before any database is touched)."""
+    path = Path(setup)
+    try:
+        sql = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"cannot read the --setup script: {reason}", path=path) from None
+    return split_statements(sql, dialect)
+
+
+def _run_setup(engine: Engine, setup: str | Path, statements: list[Statement]) -> None:
+    """Run the setup script's statements in order, each committed; the first that fails
+    is a ConfigError naming the file and its line."""
+    with connect(engine) as conn:
+        for statement in statements:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(statement.text)
+                conn.connection.commit()
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise ConfigError(
+                    f"line {statement.line}: the --setup script failed on the scratch "
+                    f"database: {database_reason(exc)}", path=setup) from None
+            finally:
+                cursor.close()
+
+
+def _chosen(migrator: Migrator, only: Collection[str] | None, against: str | None,
+            migrations_dir: str | Path | None, checksum_mode: str,
+            report: VerifyReport) -> set[str] | None:
+    """The ids to verify with a round trip (None: all of them)."""
+    migrations = migrator.migrations()
+    if only is not None:
+        known = {m.id for m in migrations}
+        unknown = [i for i in dict.fromkeys(only) if i not in known]
+        if unknown:
+            raise ConfigError(f"--only names unknown migration(s): {', '.join(unknown)}")
+        report.selection = f"--only {' '.join(dict.fromkeys(only))}"
+        return set(only)
+    if against is None:
+        return None
+    from .gitbase import migrations_at_revision
+
+    if migrations_dir is None:
+        raise ConfigError("--against needs a migrations folder (-m DIR)")
+    base = {m.id: m for m in migrations_at_revision(migrations_dir, against,
+                                                    migrator.dialect, checksum_mode)}
+    report.selection = f"--against {against}"
+    # New since the base, or changed there: a down script fixed in the pull request is
+    # what needs verifying most.
+    return {m.id for m in migrations
+            if m.id not in base or (base[m.id].up_checksum, base[m.id].down_checksum)
+            != (m.up_checksum, m.down_checksum)}
+
+
+def _record(report: VerifyReport, migration_id: str, outcome: str) -> None:
+    report.order.append(migration_id)
+    report.outcomes[migration_id] = outcome
+
+
+def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyReport,
+                 chosen: set[str] | None = None) -> None:
     migrations = migrator.migrations()
     # Migrations whose re-up failed, recorded as applied on a schema their up did not
     # build: a later up that fails may be failing because of them.
@@ -686,49 +868,99 @@ def _verify_each(migrator: Migrator, engine: Engine, table: str, report: VerifyR
     # The schema a migration's up starts from is the one the previous step left, when
     # that step ended with a snapshot (a full snapshot is a few dozen catalog queries).
     current: Snapshot | None = None
-    for position, migration in enumerate(migrations):
-        report.order.append(migration.id)
+    position = 0
+    while position < len(migrations):
+        if chosen is not None and migrations[position].id not in chosen:
+            # A run of migrations not chosen: applied up in one go, no snapshot.
+            end = position
+            while end < len(migrations) and migrations[end].id not in chosen:
+                end += 1
+            run = migrations[position:end]
+            try:
+                migrator.migrate(UpTo(run[-1].id))
+            except MigrationFailed as error:
+                done = next((i for i, m in enumerate(run) if m.id == error.migration_id), 0)
+                for migration in run[:done]:
+                    _record(report, migration.id, APPLIED_UP_ONLY)
+                _up_failed(report, migrations, position + done, error, not_rebuilt)
+                return
+            for migration in run:
+                _record(report, migration.id, APPLIED_UP_ONLY)
+            current, position = None, end
+            continue
+        migration = migrations[position]
         before = current if current is not None else snapshot(engine, table)
-        current = None
         try:
             migrator.migrate(Steps(1))
         except MigrationFailed as error:
-            suspects = (f" (the re-up of {', '.join(not_rebuilt)} failed earlier, so this "
-                        "up ran on a schema it did not build: look there first)"
-                        if not_rebuilt else "")
-            report.differences.append(Difference(
-                migration.id, STEP_UP, "migration", migration.id,
-                f"up failed, the migrations after it were not verified: {error.reason}"
-                f"{suspects}"))
-            report.not_reached = [m.id for m in migrations[position + 1:]]
-            report.order += report.not_reached
+            _up_failed(report, migrations, position, error, not_rebuilt)
             return
-        after_up = snapshot(engine, table)
-        if not migration.reversible:
-            report.skipped.append(migration.id)
-            current = after_up
-            continue
-        report.verified.append(migration.id)
-        try:
-            migrator.rollback(Steps(1))
-        except MigrationFailed as error:
-            report.differences.append(Difference(
-                migration.id, STEP_DOWN, "migration", migration.id,
-                f"the down script failed: {error.reason}"))
-            continue  # still applied: the next migration builds on it
-        report.differences += compare(before, snapshot(engine, table), migration.id, STEP_DOWN)
-        try:
-            migrator.migrate(Steps(1))
-        except MigrationFailed as error:
-            report.differences.append(Difference(
-                migration.id, STEP_REUP, "migration", migration.id,
-                f"up failed after down (down left something behind): {error.reason}"))
-            # Record it applied so the next migrations can be verified on top of it.
-            not_rebuilt.append(migration.id)
-            with engine.begin() as conn:
-                migrator.tracking.record(
-                    conn, migration.id, COMPLETED, migration.up_checksum,
-                    migration.down_checksum, replace=True)
-            continue
-        current = snapshot(engine, table)
-        report.differences += compare(after_up, current, migration.id, STEP_REUP)
+        current = _round_trip(migrator, engine, table, report, migration, before, not_rebuilt)
+        position += 1
+
+
+def _record_applied(migrator: Migrator, engine: Engine, migration: Migration) -> None:
+    """Record ``migration`` completed (a failed step left it so, or half so), and forget
+    the statement progress a statement-by-statement run kept, so the next up runs."""
+    with engine.begin() as conn:
+        migrator.tracking.record(
+            conn, migration.id, COMPLETED, migration.up_checksum,
+            migration.down_checksum, replace=True)
+        migrator.tracking.ensure_progress(conn)
+        migrator.tracking.clear_progress(conn, migration.id)
+
+
+def _up_failed(report: VerifyReport, migrations: list[Migration], position: int,
+               error: MigrationFailed, not_rebuilt: list[str]) -> None:
+    """The up of ``migrations[position]`` failed: it failed, the rest are not reached."""
+    migration = migrations[position]
+    suspects = (f" (the re-up of {', '.join(not_rebuilt)} failed earlier, so this "
+                "up ran on a schema it did not build: look there first)"
+                if not_rebuilt else "")
+    report.differences.append(Difference(
+        migration.id, STEP_UP, "migration", migration.id,
+        f"up failed, the migrations after it were not verified: {error.reason}{suspects}"))
+    _record(report, migration.id, FAILED)
+    for later in migrations[position + 1:]:
+        _record(report, later.id, NOT_REACHED)
+
+
+def _round_trip(migrator: Migrator, engine: Engine, table: str, report: VerifyReport,
+                migration: Migration, before: Snapshot, not_rebuilt: list[str]
+                ) -> Snapshot | None:
+    """Down and up again for ``migration`` (its up just applied); its outcome recorded.
+    Returns the schema snapshot it ends with, when it took one."""
+    after_up = snapshot(engine, table)
+    if not migration.reversible:
+        _record(report, migration.id, IRREVERSIBLE)
+        return after_up
+    try:
+        migrator.rollback(Steps(1))
+    except MigrationFailed as error:
+        report.differences.append(Difference(
+            migration.id, STEP_DOWN, "migration", migration.id,
+            f"the down script failed: {error.reason}"))
+        _record(report, migration.id, FAILED)
+        # Still applied (as far as a failed down goes): the next migration builds on it.
+        # A down run statement by statement (MySQL DDL) left its row in_progress, which
+        # the next up would refuse.
+        _record_applied(migrator, engine, migration)
+        return None
+    found = compare(before, snapshot(engine, table), migration.id, STEP_DOWN)
+    report.differences += found
+    try:
+        migrator.migrate(Steps(1))
+    except MigrationFailed as error:
+        report.differences.append(Difference(
+            migration.id, STEP_REUP, "migration", migration.id,
+            f"up failed after down (down left something behind): {error.reason}"))
+        _record(report, migration.id, FAILED)
+        # Record it applied so the next migrations can be verified on top of it.
+        not_rebuilt.append(migration.id)
+        _record_applied(migrator, engine, migration)
+        return None
+    current = snapshot(engine, table)
+    again = compare(after_up, current, migration.id, STEP_REUP)
+    report.differences += again
+    _record(report, migration.id, WITH_DIFFERENCES if found or again else PASSED)
+    return current

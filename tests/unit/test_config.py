@@ -117,3 +117,58 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
     settings = resolve_settings({}, environ={}, cwd=tmp_path)
     assert settings.database_url == "sqlite:///app.db" and settings.lock_timeout == 60
     assert settings.policy_dir == str(tmp_path / "policies") and settings.dialect == "sqlite"
+
+
+def test_session_init_takes_a_string_a_list_or_a_dialect_table(tmp_path: Path) -> None:
+    from switchy_guard.session_init import parse_session_init
+
+    for value in ('"SET a = 1; SET b = 2"', '["SET a = 1", "SET b = 2"]',
+                  '{ postgres = "SET a = 1; SET b = 2", mysql = ["SET c = 3"] }'):
+        (tmp_path / "switchy-guard.toml").write_text(f"session_init = {value}\n")
+        settings = resolve_settings({}, environ={}, cwd=tmp_path)
+        parsed = parse_session_init(settings.session_init, "test")
+        assert parsed is not None
+        assert parsed.for_dialect("postgres") == ("SET a = 1", "SET b = 2"), value
+    assert parsed.for_dialect("mysql") == ("SET c = 3",)
+    assert parsed.for_dialect("sqlite") == ()
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("1", "session_init must be a string, a list of strings, or a table"),
+    ('["SET a = 1", 2]', "session_init must be"),
+    ('{ oracle = "SET a = 1" }', "session_init names an unknown dialect 'oracle'"),
+    ('{ mysql = 1 }', "session_init must be"),
+])
+def test_a_bad_session_init_names_the_file(tmp_path: Path, value: str, message: str) -> None:
+    (tmp_path / "switchy-guard.toml").write_text(f"session_init = {value}\n")
+    with pytest.raises(ConfigError) as raised:
+        resolve_settings({}, environ={}, cwd=tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path / 'switchy-guard.toml'}: {message}")
+
+
+def test_a_bad_policy_session_init_names_the_file(tmp_path: Path) -> None:
+    from switchy_guard.policy import load_policy
+
+    (tmp_path / "prod.toml").write_text('session_init = { nosuch = "SET a = 1" }\n')
+    with pytest.raises(ConfigError, match=r"prod\.toml: session_init names an unknown dialect"):
+        load_policy(tmp_path / "prod.toml")
+    (tmp_path / "prod.toml").write_text('session_init = "SET a = 1"\n')
+    init = load_policy(tmp_path / "prod.toml").session_init
+    assert init is not None and init.for_dialect("mysql") == ("SET a = 1",)
+
+
+def test_engines_made_while_session_init_is_in_effect_run_it(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from switchy_guard.db import create_database_engine
+    from switchy_guard.session_init import parse_session_init, session_init_in_effect
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    init = parse_session_init({"sqlite": "PRAGMA foreign_keys = ON"}, "test")
+    with session_init_in_effect(init):
+        inside = create_database_engine(url)
+    outside = create_database_engine(url)
+    for engine, expected in ((inside, 1), (outside, 0)):
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == expected
+        engine.dispose()

@@ -64,8 +64,8 @@ def test_a_down_that_forgets_the_index_is_caught() -> None:
     assert (first.migration, first.step, first.kind, first.name) == (
         INDEX, "down", "index", "users_email on users")
     assert report.failing == [INDEX]
-    # the migrations after it are still verified on top of it
-    assert report.verified == [USERS, INDEX, COLUMN]
+    # the re-up failed: INDEX failed, and the migrations after it are still verified
+    assert report.verified == [USERS, COLUMN] and report.failed == [INDEX]
 
 
 def test_a_down_that_forgets_the_column_is_caught() -> None:
@@ -141,7 +141,8 @@ def test_a_failing_down_script_is_a_difference_and_verify_goes_on() -> None:
     down = [d for d in report.differences if d.step == "down"]
     assert len(down) == 1 and down[0].kind == "migration"
     assert down[0].detail.startswith("the down script failed: ")
-    assert report.verified == [USERS, INDEX, COLUMN] and report.skipped == [SEED]
+    assert report.verified == [USERS, COLUMN] and report.skipped == [SEED]
+    assert report.failed == [INDEX] and report.with_differences == []
 
 
 def test_a_failing_first_up_ends_verification() -> None:
@@ -151,7 +152,11 @@ def test_a_failing_first_up_ends_verification() -> None:
     assert [(d.migration, d.step) for d in report.differences] == [
         ("2024-01-02-500000_broken", "up")]
     assert report.verified == [USERS, INDEX]
+    assert report.failed == ["2024-01-02-500000_broken"]
     assert report.not_reached == [COLUMN, SEED]
+    assert report.counts == {"passed": 2, "with_differences": 0, "failed": 1,
+                             "irreversible": 0, "not_reached": 2, "applied_up_only": 0,
+                             "total": 5}
     assert report.order == [USERS, INDEX, "2024-01-02-500000_broken", COLUMN, SEED]
 
 
@@ -367,12 +372,13 @@ def test_cli_text_marks_each_migration(tmp_path: Path) -> None:
                                "(down left something behind): index users_email already exists")
     assert lines[1:] == [
         f"✓ {USERS}",
-        f"✗ {INDEX}",
+        f"✗ {INDEX}  failed",
         "    after down: index users_email on users: absent before up, still present after "
         "down",
         lines[4],
         f"- {SEED}  irreversible, not verified (no down script)",
-        "2 verified, 1 with differences, 1 irreversible (not verified)",
+        "3 migrations: 1 passed, 0 with differences, 1 failed, 1 irreversible (not "
+        "verified), 0 not reached",
     ]
 
 
@@ -380,7 +386,8 @@ def test_cli_ok_exits_0(tmp_path: Path) -> None:
     result = run_cli("verify", "-m", folder_project(tmp_path / "m"))
     assert result.code == 0, result.out + result.err
     assert f"✓ {INDEX}" in result.out
-    assert "2 verified, 0 with differences, 1 irreversible" in result.out
+    assert ("3 migrations: 2 passed, 0 with differences, 0 failed, 1 irreversible (not "
+            "verified), 0 not reached") in result.out
 
 
 def test_cli_json(tmp_path: Path) -> None:
@@ -388,10 +395,15 @@ def test_cli_json(tmp_path: Path) -> None:
     result = run_cli("verify", "-m", root, "--format", "json")
     assert result.code == 1
     data = json.loads(result.out)
-    assert set(data) == {"ok", "scratch", "verified", "skipped", "not_reached", "failing",
-                         "differences"}
+    assert set(data) == {"ok", "scratch", "verified", "with_differences", "failed",
+                         "skipped", "not_reached", "applied_up_only", "failing", "counts",
+                         "selection", "unknown_types", "differences"}
     assert data["ok"] is False and data["failing"] == [INDEX]
-    assert data["verified"] == [USERS, INDEX] and data["skipped"] == [SEED]
+    assert data["verified"] == [USERS] and data["skipped"] == [SEED]
+    assert data["failed"] == [INDEX] and data["with_differences"] == []
+    assert data["counts"] == {"passed": 1, "with_differences": 0, "failed": 1,
+                              "irreversible": 1, "not_reached": 0, "applied_up_only": 0,
+                              "total": 3}
     assert data["differences"][0] == {
         "migration": INDEX, "step": "down", "kind": "index", "name": "users_email on users",
         "detail": "absent before up, still present after down",
@@ -427,3 +439,23 @@ def test_cli_non_empty_scratch_exits_2_and_is_untouched(tmp_path: Path) -> None:
 
 def test_cli_missing_migrations_dir_exits_2(tmp_path: Path) -> None:
     assert run_cli("verify", "-m", tmp_path / "nope").code == 2
+
+
+def test_other_warnings_still_show_while_unknown_types_are_collected() -> None:
+    import warnings
+
+    from switchy_guard.unknown_types import collect_unknown_types, unknown_types_note
+
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        with collect_unknown_types() as found:
+            for column in ("a", "b"):
+                warnings.warn(f"Did not recognize type 'ltree' of column '{column}'",
+                              stacklevel=1)
+            warnings.warn("Did not recognize type 'cube' of column 'c'", stacklevel=1)
+            warnings.warn("something else", stacklevel=1)
+    assert found == {"ltree", "cube"}
+    assert [str(w.message) for w in outer] == ["something else"]
+    assert unknown_types_note(found) == ("note: SQLAlchemy does not know the column types "
+                                         "cube, ltree; they are compared by name")
+    assert unknown_types_note(()) is None
