@@ -24,7 +24,7 @@ BUILTIN_VOLATILE = re.compile(
     re.IGNORECASE,
 )
 
-_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$(.*?)\$\1\$", re.DOTALL)
+_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*|)\$(.*?)\$\1\$", re.DOTALL)
 _QUOTED = re.compile(r"'(?:[^']|'')*'", re.DOTALL)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z_0-9$]*)\s*\(")
