@@ -20,8 +20,8 @@ from .findings import Finding, Severity
 from .migration import Migration
 from .rules import Rule, Schema, StatementContext, statement_rules
 from .rules.base import LiveTables, NewTables
-from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
 from .rules.learn import learn_routine_or_type
+from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
 from .rules.suppression import (
     ALLOW_WITHOUT_REASON,
     UNUSED_ALLOW,

@@ -190,7 +190,7 @@ def _type_change_rewrites(table: str, action: AlterAction, ctx: StatementContext
         return f"from {old} with a USING, COLLATE or character set: the table is rewritten " \
                "under an exclusive lock"
     rewrite = rewrites(old, action.type or "", ctx.dialect, ctx.schema.enums)
-    if rewrite == "no" or rewrite == "unless-utc" and _session_is_utc(ctx):
+    if rewrite == "no" or (rewrite == "unless-utc" and _session_is_utc(ctx)):
         return None
     if rewrite == "unless-utc":
         return (f"from {old}: the table is rewritten under an exclusive lock unless the "

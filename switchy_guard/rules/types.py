@@ -136,7 +136,7 @@ def parse_type(text: str, dialect: str | None = None,
         return ColumnType("text", first if first is not None else _UNBOUNDED, name=base)
     if base in _FIXED:
         return ColumnType("text", first if first is not None else 1, fixed=True, name=base)
-    if base in ("enum", "set") and mysql or base == "enum":
+    if (base in ("enum", "set") and mysql) or base == "enum":
         return ColumnType("enum", 0, labels=_labels(args), name=base)
     if enums and base in enums:
         return ColumnType("enum", 0, labels=enums[base], name=base)
@@ -232,9 +232,9 @@ def _time_lossy(before: ColumnType, after: ColumnType, dialect: str | None) -> b
     if pair in (("timestamp", "timestamptz"), ("timestamptz", "timestamp"),
                 ("time", "timetz"), ("timetz", "time")):
         return after.size < before.size
-    if before.family == "date" and after.family in ("timestamp", "timestamptz"):
-        return False
-    return True  # a date loses its time, a timestamp its date, an interval its meaning
+    # A date into a timestamp keeps it; otherwise a date loses its time, a timestamp its
+    # date, an interval its meaning.
+    return not (before.family == "date" and after.family in ("timestamp", "timestamptz"))
 
 
 def is_lossy(old: str, new: str, dialect: str | None = None,
@@ -265,9 +265,7 @@ def is_lossy(old: str, new: str, dialect: str | None = None,
         return True
     if before.family in _TIMES and after.family in _TIMES:
         return _time_lossy(before, after, dialect)
-    if after.family == "bool" or after.family == "enum":
-        return True
-    return False
+    return after.family in ("bool", "enum")
 
 
 def is_narrowing(old: str, new: str, dialect: str | None = None) -> bool:
