@@ -51,7 +51,9 @@ from .validation import (
 #: 0.191 s → 0.160 s (bench/README.md).
 MIN_FOLDERS = 500
 
-ColumnFacts = tuple[dict[tuple[str, str], str], set[tuple[str, str]]]
+#: Column types, NOT NULL columns, and the history's functions (volatility) and enums.
+ColumnFacts = tuple[dict[tuple[str, str], str], set[tuple[str, str]], dict[str, str],
+                    dict[str, tuple[str, ...] | None]]
 Misses = set[tuple[str, tuple[str, str]]]
 
 
@@ -71,6 +73,15 @@ class _Checked:
     allowed: list[AllowedFinding]
     statements: int
     misses: Misses
+
+
+def _knows(facts: ColumnFacts, kind: str, key: tuple[str, str]) -> bool:
+    """Whether ``facts`` hold the fact a lookup of ``kind`` (type, not_null, function)
+    missed."""
+    types, not_null, functions, _ = facts
+    if kind == "function":
+        return key[0] in functions
+    return key in (types if kind == "type" else not_null)
 
 
 class HalfCheck:
@@ -113,24 +124,22 @@ class HalfCheck:
 
     def knows_any(self, misses: Misses) -> bool:
         """Whether this half's final schema holds any of ``misses``."""
-        return any(
-            key in (self.schema.column_types if kind == "type" else self.schema.not_null)
-            for kind, key in misses
-        )
+        return any(_knows(self.column_facts(), kind, key) for kind, key in misses)
 
     def column_facts(self) -> ColumnFacts:
         """The column facts of this half's final schema."""
-        return self.schema.column_types, self.schema.not_null
+        return (self.schema.column_types, self.schema.not_null, self.schema.functions,
+                self.schema.enums)
 
     def settle(self, earlier: ColumnFacts) -> None:
         """Re-check, from the parsed statements, the migrations whose lookups the column
         facts of the migrations before this half answer."""
-        types, not_null = earlier
-        schema = Schema(column_types=dict(types), not_null=set(not_null))
+        types, not_null, functions, enums = earlier
+        schema = Schema(column_types=dict(types), not_null=set(not_null),
+                        functions=dict(functions), enums=dict(enums))
         for index, migration in enumerate(self.migrations):
             parsed = self.parsed[index]
-            if any(key in (types if kind == "type" else not_null)
-                   for kind, key in self.checked[index].misses):
+            if any(_knows(earlier, kind, key) for kind, key in self.checked[index].misses):
                 self.checked[index] = self._check(migration, parsed, schema)
             else:
                 learn_migration(schema, parsed)

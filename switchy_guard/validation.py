@@ -20,6 +20,7 @@ from .findings import Finding, Severity
 from .migration import Migration
 from .rules import Rule, Schema, StatementContext, statement_rules
 from .rules.base import LiveTables, NewTables
+from .rules.learn import learn_routine_or_type
 from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
 from .rules.suppression import (
     ALLOW_WITHOUT_REASON,
@@ -114,10 +115,14 @@ def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]],
     return rebuilt
 
 
-def _learn(schema: Schema, info: StatementInfo, in_plan: bool) -> None:
-    """Update the schema model after ``info`` ran."""
+def _learn(schema: Schema, info: StatementInfo, in_plan: bool, text: str = "") -> None:
+    """Update the schema model after ``info`` (of statement ``text``) ran."""
     table = info.table.name if info.table else None
     schema.new_tables.observe(info, in_plan)
+    if info.kind in ("create_other", "alter_other", "drop_other") and info.object_type in (
+        "function", "type"
+    ):
+        learn_routine_or_type(schema, info, text)
     if info.kind == "create_table" and table:
         for name, type_, not_null, _ in info.columns:
             schema.column_types[(table, name)] = type_
@@ -247,8 +252,8 @@ def parse_statements(statements: Iterable[Statement], dialect: str | None) -> Pa
 
 def learn_migration(schema: Schema, parsed: Parsed, in_plan: bool = True) -> None:
     """Update ``schema`` as if the parsed migration ran, finding nothing."""
-    for _, info in parsed:
-        _learn(schema, info, in_plan)
+    for statement, info in parsed:
+        _learn(schema, info, in_plan, statement.text)
 
 
 def validate_migration(
@@ -305,7 +310,7 @@ def validate_migration(
                 blocks.append((statement, local))
             elif local:
                 findings.extend(_unused(statement, local, migration))
-        _learn(schema, info, in_plan)
+        _learn(schema, info, in_plan, statement.text)
     while blocks:
         findings.extend(_unused(*blocks.pop(), migration))
     schema.rebuilt_tables = set()

@@ -245,7 +245,10 @@ class Schema:
 
     ``new_tables`` (see NewTables) and ``new_indexes`` were created within the plan, so
     they are new and empty; ``column_types`` remembers each column's declared type for
-    narrowing checks and ``not_null`` the columns known to be NOT NULL.
+    narrowing checks and ``not_null`` the columns known to be NOT NULL. ``functions``
+    (PostgreSQL: by lower-case name, how volatile each function the history created acts
+    in a DEFAULT, see rules/volatility.py) and ``enums`` (enum types it created, with
+    their labels) are remembered across migrations, as column types are.
     """
 
     new_tables: NewTables = field(default_factory=NewTables)
@@ -257,6 +260,15 @@ class Schema:
     #: ``("type" | "not_null", (table, column))``: a migration checked without the
     #: migrations before it (see parallel_check) says what it might have missed.
     misses: set[tuple[str, tuple[str, str]]] | None = None
+    functions: dict[str, str] = field(default_factory=dict)
+    enums: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+
+    def function_volatility(self, name: str) -> str | None:
+        """How volatile the history's function ``name`` is, None when it made none."""
+        found = self.functions.get(name.lower())
+        if found is None and self.misses is not None:
+            self.misses.add(("function", (name.lower(), "")))
+        return found
 
     def column_type(self, table: str, column: str) -> str | None:
         """The declared type of ``table.column`` the migrations so far gave it."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Severity
 from ..sql.classify import StatementInfo
 from .base import ALL, PM, Rule, StatementContext
-from .types import is_narrowing
+from .types import is_lossy
 
 
 def _hidden_drops(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
@@ -222,16 +222,20 @@ def _alter_type_lossy(info: StatementInfo, ctx: StatementContext) -> Iterator[st
         if action.kind != "alter_type" or not action.column or not action.type:
             continue
         old = ctx.schema.column_type(info.table.name, action.column)
-        if old is not None and is_narrowing(old, action.type):
+        # An unknown old type (a table of no earlier migration) is SG405's alone: a
+        # lossy change is only called so when both types are known.
+        if old is not None and is_lossy(old, action.type, ctx.dialect, ctx.schema.enums):
             yield (
                 f"changes {info.table}.{action.column} from {old} to {action.type}: "
-                "values that do not fit are rejected or cut"
+                "values that do not fit are rejected, cut or rounded"
             )
 
 
 ALTER_TYPE_LOSSY = Rule(
     "SG308", "alter-type-lossy", Severity.ERROR, ALL,
-    "Narrowing a column's type (text → varchar(10), bigint → int, numeric scale down).",
+    "Narrowing a column's type (text → varchar(10), bigint → int, numeric scale down, "
+    "float or text → integer, text → enum), when the old type is known from the history. "
+    "timestamp → timestamptz, int → bigint and int → double precision lose nothing.",
     "Values that do not fit the new type make the migration fail midway, or are silently "
     "truncated or rounded (MySQL in non-strict mode).",
     "Check the data fits first (SELECT max(length(col)) ...), or add a new column, backfill "

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from ..findings import Severity
 from ..sql.classify import AlterAction, StatementInfo
 from .base import ALL, PM, M, P, Rule, S, StatementContext
-from .types import is_safe_widening, is_same_type
+from .types import is_same_type, parse_type, rewrites
+from .volatility import BUILTIN_VOLATILE, called
 
 
 def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:
@@ -152,25 +153,73 @@ def _retypes(statement: str) -> bool:
     return _RETYPING.search(statement) is not None
 
 
+#: ``SET TIME ZONE 'UTC'`` or ``SET timezone = 'UTC'``: zones of a fixed zero offset
+#: (measured: UTC, Etc/UTC, GMT, UTC0, Zulu skip the rewrite; Europe/London does not).
+_UTC_SESSION = re.compile(
+    r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:TIME\s+ZONE|timezone\s*(?:=|TO))\s*"
+    r"'?(UTC|Etc/UTC|Etc/UCT|UCT|GMT|Etc/GMT|GMT0|UTC0|Zulu|Etc/Zulu|Universal|"
+    r"Etc/Universal|Greenwich|Etc/Greenwich)'?\s*;?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _session_is_utc(ctx: StatementContext) -> bool:
+    """Whether an earlier statement of the migration set the session's TimeZone to UTC
+    (the last SET TIME ZONE before this statement decides)."""
+    utc = False
+    for statement, info in ctx.statements_in_migration:
+        if statement is ctx.statement:
+            break
+        if info.kind == "set" and re.search(r"\bTIME\s*ZONE\b|\btimezone\b",
+                                            statement.text, re.IGNORECASE):
+            utc = _UTC_SESSION.match(statement.text) is not None
+    return utc
+
+
+def _type_change_rewrites(table: str, action: AlterAction, ctx: StatementContext) -> str | None:
+    """Why changing ``action``'s column type rewrites the table, None when it does not."""
+    old = ctx.schema.column_type(table, action.column or "")
+    if old is None:
+        return "the old type is not known from the migrations, so the table may be " \
+               "rewritten under an exclusive lock"
+    if ctx.dialect == "mysql":
+        before, after = (parse_type(t, "mysql") for t in (old, action.type or ""))
+        if before.family == after.family == "text" and after.size >= before.size:
+            return None  # a text type widened: copied or not, SG409 says
+    if _retypes(ctx.statement.text):
+        return f"from {old} with a USING, COLLATE or character set: the table is rewritten " \
+               "under an exclusive lock"
+    rewrite = rewrites(old, action.type or "", ctx.dialect, ctx.schema.enums)
+    if rewrite == "no" or (rewrite == "unless-utc" and _session_is_utc(ctx)):
+        return None
+    if rewrite == "unless-utc":
+        return (f"from {old}: the table is rewritten under an exclusive lock unless the "
+                "session's TimeZone is UTC (PostgreSQL 12+; say SET TIME ZONE 'UTC' first "
+                "in this migration)")
+    return f"from {old}: the table is rewritten under an exclusive lock"
+
+
 def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx) or info.table is None:
         return
     for action in info.actions:
         if action.kind != "alter_type" or not action.type:
             continue
-        old = ctx.schema.column_type(info.table.name, action.column or "")
         if _restates_type(info.table.name, action, ctx):
             continue
-        if not is_safe_widening(old, action.type):
-            yield f"changes the type of {info.table}.{action.column} to {action.type}: " \
-                  "the table is rewritten under an exclusive lock"
+        why = _type_change_rewrites(info.table.name, action, ctx)
+        if why is not None:
+            yield f"changes the type of {info.table}.{action.column} to {action.type} {why}"
 
 
 ALTER_COLUMN_TYPE = Rule(
     "SG405", "alter-column-type", Severity.WARNING, PM,
     "Changing a column's type rewrites the table (safe widenings excepted).",
-    "Most type changes rewrite every row and rebuild the indexes while the table is locked. "
-    "varchar(n) → text and varchar(n) → varchar(m > n) do not, and are not flagged.",
+    "Most type changes rewrite every row and rebuild the indexes while the table is locked "
+    "(int → bigint, CHAR(n) → text or varchar, timestamp → timestamptz unless the session's "
+    "TimeZone is UTC: measured on PostgreSQL 15). varchar(n) → text, varchar(n) → "
+    "varchar(m > n), numeric(p, s) → numeric(q > p, s) and more fractional seconds do not, "
+    "and are not flagged; a change from a type the migrations do not show is.",
     "Add a new column of the new type, backfill it in batches, switch the application, "
     "then drop the old column.",
     "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
@@ -241,13 +290,6 @@ UNIQUE_CONSTRAINT = Rule(
     kinds=frozenset({"alter_table"}),
 )
 
-_VOLATILE = re.compile(
-    r"\b(random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|nextval|uuid|"
-    r"uuid_short|rand|sysdate|statement_timestamp)\s*\(",
-    re.IGNORECASE,
-)
-
-
 # A literal naming random() calls nothing. One left open runs to the end (a last lone
 # backslash too): were it refused, each later quote would start another scan to the
 # end (quadratic: 100,000 of them took minutes).
@@ -258,16 +300,31 @@ _STRING = re.compile(r"'(?:[^'\\]|\\.|'')*(?:'|\\?\Z)", re.DOTALL)
 _SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
 
+def _volatile_call(default: str, ctx: StatementContext) -> str | None:
+    """Why ``default`` is volatile ("" for a volatile built-in; for a function of the
+    history declared VOLATILE, which one), None when it is not known to be."""
+    plain = _STRING.sub("''", default)
+    if BUILTIN_VOLATILE.search(plain):
+        return ""
+    if ctx.dialect == "mysql":
+        return None  # MySQL/MariaDB refuse stored functions in a DEFAULT
+    for name in called(plain):
+        if ctx.schema.function_volatility(name) == "volatile":
+            return f" (function {name.lower()} is VOLATILE)"
+    return None
+
+
 def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx):
         return
     for action in info.actions:
         if action.kind != "add_column":
             continue
-        if action.default and _VOLATILE.search(_STRING.sub("''", action.default)):
+        volatile = _volatile_call(action.default, ctx) if action.default else None
+        if volatile is not None:
             yield (
-                f"adds {info.table}.{action.column} with volatile default {action.default}: "
-                "every row is rewritten"
+                f"adds {info.table}.{action.column} with volatile default {action.default}"
+                f"{volatile}: every row is rewritten"
             )
         elif (action.type or "") in _SERIAL or action.generated == "identity":
             what = action.type if action.generated != "identity" else "an identity column"
@@ -298,6 +355,14 @@ _COPY_ACTIONS = {"alter_type", "table_option"}
 _WRITE_BLOCKING_INDEXES = {"fulltext": "FULLTEXT", "spatial": "SPATIAL"}
 
 
+def _mysql_in_place(table: str, action: AlterAction, ctx: StatementContext) -> bool:
+    """Whether MySQL/MariaDB change ``action``'s column type without copying the table
+    (a VARCHAR widened within its length-byte class, an ENUM given labels at its end)."""
+    old = ctx.schema.column_type(table, action.column or "")
+    return (old is not None and action.type is not None and not _retypes(ctx.statement.text)
+            and rewrites(old, action.type, "mysql", ctx.schema.enums) == "no")
+
+
 def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if ctx.schema.is_new(info.table) or info.options.get("LOCK") == "NONE":
         return  # LOCK=NONE: the server refuses what would copy or block writes
@@ -321,7 +386,8 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
             action.constraint == "primary_key"
         )
         if action.kind == "alter_type" and info.table is not None \
-                and _restates_type(info.table.name, action, ctx):
+                and (_restates_type(info.table.name, action, ctx)
+                     or _mysql_in_place(info.table.name, action, ctx)):
             continue
         if action.kind in _COPY_ACTIONS or primary:
             what = {"alter_type": f"MODIFY/CHANGE of {action.column}",
