@@ -105,6 +105,9 @@ class StatementInfo:
     via: str = ""
     #: The routines and triggers this statement runs (they follow it in a parsed migration).
     runs: tuple[str, ...] = ()
+    #: rename_table: every (old, new) pair of MySQL's ``RENAME TABLE a TO b, c TO d``, in
+    #: the order the server applies them (``table`` and ``new_name`` are the first pair).
+    renames: tuple[tuple[Name, Name], ...] = ()
 
     @property
     def is_ddl(self) -> bool:
@@ -928,9 +931,25 @@ def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("RENAME")
     if not cur.take("TABLE"):
         return StatementInfo("unknown")
-    table = cur.name()
-    cur.take("TO")
-    return StatementInfo("rename_table", table=table, new_name=cur.name())
+    # MySQL/MariaDB: RENAME TABLE [IF EXISTS] a TO b [WAIT n], c TO d, ... applies the
+    # pairs left to right (a swap through a third name is three pairs).
+    pairs: list[tuple[Name, Name]] = []
+    for part in split_top_level(cur.rest()):
+        pair = Cursor(part)
+        pair.take("IF", "EXISTS")
+        old = pair.name()
+        if not pair.take("NOWAIT") and pair.take("WAIT"):
+            pair.pos += 1  # MariaDB: WAIT n
+        if old is None or not pair.take("TO"):
+            return StatementInfo("unknown")
+        new = pair.name()
+        if new is None:
+            return StatementInfo("unknown")
+        pairs.append((old, new))
+    if not pairs:
+        return StatementInfo("unknown")
+    return StatementInfo("rename_table", table=pairs[0][0], new_name=pairs[0][1],
+                         renames=tuple(pairs))
 
 
 def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
