@@ -398,9 +398,9 @@ class PlanNames:
     def observe(self, info: StatementInfo) -> None:
         """Follow what ``info`` creates, fills, drops and renames."""
         if len(info.renames) > 1:  # RENAME TABLE a TO b, c TO d: pair by pair, in order
-            for old, new in info.renames:
-                self.observe(dataclasses.replace(info, table=old, new_name=new,
-                                                 renames=((old, new),)))
+            for old_name, new_name in info.renames:
+                self.observe(dataclasses.replace(info, table=old_name, new_name=new_name,
+                                                 renames=((old_name, new_name),)))
             return
         made = {t for t in info.tables or (info.table,) if t and self.new_tables.made(t)}
         self.new_tables.observe(info)
