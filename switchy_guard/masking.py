@@ -326,11 +326,27 @@ def printable(text: str, *, newlines: bool = True) -> str:
     return text.translate(_ESCAPE_BUT_LINES if newlines else _ESCAPE_BUT_TABS)
 
 
+#: The SGR parameters switchy-guard's own styles use (reset, bold, dim, italic,
+#: underline and their ends, the red-to-cyan foregrounds, default foreground). A
+#: sequence with any other (conceal 8, reverse 7, blink, black or white text, any
+#: background, 256-colour or RGB) cannot be one of ours: it came from outside (a folder
+#: name, a failure_reason, a lock record, a journal row) and could hide or fake text, so
+#: it is escaped, on a colour terminal too.
+_OUR_SGR = frozenset({"", "0", "1", "2", "3", "4", "22", "23", "24", "39",
+                      *(str(n) for n in range(31, 37)), *(str(n) for n in range(91, 97))})
+
+
+def _ours(sequence: str) -> bool:
+    return all(part in _OUR_SGR for part in sequence[2:-1].split(";"))
+
+
 def _printable_keeping_colours(text: str) -> str:
     if not _CONTROL.search(text):
         return text
     pieces, last = [], 0
     for match in _SGR.finditer(text):
+        if not _ours(match.group()):
+            continue
         pieces += [printable(text[last:match.start()]), match.group()]
         last = match.end()
     pieces.append(printable(text[last:]))

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from .audit import AuditJournal
 from .db import connect, connect_for_write
 from .errors import ConfigError, Refused, check_migration_id
+from .locking import HeldLock
 from .migration import Migration
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
@@ -50,10 +51,16 @@ class ChecksumReport:
 
 
 @contextmanager
-def _locked(migrator: Migrator) -> Iterator[Connection]:
-    """A connection held under the migration lock, as every writing operation needs."""
-    with migrator.locked(), connect(migrator.engine) as conn:
-        yield conn
+def _locked(migrator: Migrator) -> Iterator[tuple[HeldLock, Connection]]:
+    """A connection held under the migration lock, as every writing operation needs, and
+    the lock, whose :meth:`~switchy_guard.locking.HeldLock.fence` each writing
+    transaction calls first: a lock broken since it was taken (``lock break --force``,
+    the next run's record) then refuses the write, and nothing is recorded."""
+    with migrator.locked() as held, connect(migrator.engine) as conn:
+        yield held, conn
+
+
+_NOTHING_WRITTEN = "nothing was recorded"
 
 
 def validate_checksums(state: MigrationState) -> ChecksumReport:
@@ -102,9 +109,10 @@ def mark_all_completed(
     tracking, migrations = migrator.tracking, migrator.migrations()
     if to is not None:
         migrations = migrations_up_to(migrations, to)
-    with _locked(migrator) as conn:
+    with _locked(migrator) as (held, conn):
         if drop:
             with conn.begin():
+                held.fence(conn, _NOTHING_WRITTEN)
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tracking.quoted(conn)}")
         with conn.begin():
             tracking.ensure(conn)
@@ -114,6 +122,7 @@ def mark_all_completed(
         states |= {FAILED} if scopes & {"include-failed", "all"} else set()
         marked = [m for m in migrations if m.id not in rows or rows[m.id].status in states]
         with conn.begin():
+            held.fence(conn, _NOTHING_WRITTEN)
             for migration in marked:
                 if migration.id in rows:
                     tracking.set_status(conn, migration.id, COMPLETED)
@@ -158,8 +167,9 @@ def adopt_checksums(
     migrations = migrator.migrations()
     for migration_id in ids:
         check_migration_id("ids", migration_id, {m.id for m in migrations})
-    with _locked(migrator) as conn:
+    with _locked(migrator) as (held, conn):
         with conn.begin():
+            held.fence(conn, _NOTHING_WRITTEN)
             tracking.ensure(conn)  # a legacy table gets its checksum columns first
         state = MigrationState(migrations, tracking.read(conn))
         conn.commit()
@@ -172,6 +182,7 @@ def adopt_checksums(
                 )
         chosen = [unknown[i] for i in ids] if ids else list(unknown.values())
         with conn.begin():
+            held.fence(conn, _NOTHING_WRITTEN)
             for entry in chosen:
                 assert entry.migration is not None
                 tracking.set_checksums(conn, entry.id, entry.migration.up_checksum,
@@ -207,7 +218,7 @@ def mark(
     migrations = migrator.migrations()
     check_migration_id("migration_id", migration_id, {m.id for m in migrations})
     migration = next(m for m in migrations if m.id == migration_id)
-    with _locked(migrator) as conn:
+    with _locked(migrator) as (held, conn):
         with conn.begin():
             tracking.ensure(conn)
         rows = tracking.read(conn)
@@ -215,6 +226,7 @@ def mark(
         previous = rows[migration_id].status if migration_id in rows else "pending"
         reason = reason if status == FAILED else None
         with conn.begin():
+            held.fence(conn, _NOTHING_WRITTEN)
             if previous == "pending":
                 tracking.record(conn, migration_id, status, migration.up_checksum,
                                 migration.down_checksum, reason)

@@ -9,6 +9,7 @@ drops (:class:`PlanNames`), so a table the plan creates or empties is not counte
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -396,6 +397,11 @@ class PlanNames:
 
     def observe(self, info: StatementInfo) -> None:
         """Follow what ``info`` creates, fills, drops and renames."""
+        if len(info.renames) > 1:  # RENAME TABLE a TO b, c TO d: pair by pair, in order
+            for old_name, new_name in info.renames:
+                self.observe(dataclasses.replace(info, table=old_name, new_name=new_name,
+                                                 renames=((old_name, new_name),)))
+            return
         made = {t for t in info.tables or (info.table,) if t and self.new_tables.made(t)}
         self.new_tables.observe(info)
         if info.table is None:

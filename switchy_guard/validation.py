@@ -109,9 +109,10 @@ def _rebuilt_tables(parsed: Sequence[tuple[Statement, StatementInfo]],
         elif info.kind == "drop_table":
             for table in info.tables:
                 dropped[table.name] = {copy for copy, source in copies if source == table.name}
-        elif (info.new_name is not None and info.table is not None
-              and info.table.name in dropped.get(info.new_name.name, ())):
-            rebuilt.add(info.new_name.name)
+        elif info.new_name is not None and info.table is not None:
+            for old, new in info.renames or ((info.table, info.new_name),):
+                if old.name in dropped.get(new.name, ()):
+                    rebuilt.add(new.name)
     return rebuilt
 
 
@@ -123,6 +124,9 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool, text: str = "") -
         "function", "type"
     ):
         learn_routine_or_type(schema, info, text)
+    if info.kind == "rename_table":
+        for old, new in info.renames:  # the column facts go with each renamed table
+            _move_columns(schema, old.name, new.name)
     if info.kind == "create_table" and table:
         for name, type_, not_null, _ in info.columns:
             schema.column_types[(table, name)] = type_
@@ -141,6 +145,19 @@ def _learn(schema: Schema, info: StatementInfo, in_plan: bool, text: str = "") -
                 action.redefines and action.generated is None
             ):
                 schema.not_null.discard((table, action.column or ""))
+        if info.new_name is not None and info.new_name.name != table:
+            _move_columns(schema, table, info.new_name.name)
+
+
+def _move_columns(schema: Schema, old: str, new: str) -> None:
+    """What the schema model knows of table ``old``'s columns now holds for ``new``."""
+    types = {c: t for (name, c), t in schema.column_types.items() if name == old}
+    not_null = {c for name, c in schema.not_null if name == old}
+    for key in [k for k in schema.column_types if k[0] in (old, new)]:
+        del schema.column_types[key]
+    schema.not_null = {k for k in schema.not_null if k[0] not in (old, new)}
+    schema.column_types.update(((new, c), t) for c, t in types.items())
+    schema.not_null.update((new, c) for c in not_null)
 
 
 def _statement_allowances(statement: Statement, migration: Migration,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -187,6 +188,9 @@ class NewTables:
         ):
             for dropped in info.tables or ((table,) if table else ()):
                 self._drop(dropped)
+        elif info.kind == "rename_table" and info.renames:
+            for old, new in info.renames:  # in order: a swap goes through a third name
+                self._rename(old, new)
         elif info.kind in ("rename_table", "alter_table") and table and info.new_name:
             # ALTER TABLE s.t RENAME TO u keeps the table in its schema.
             new = info.new_name
@@ -194,6 +198,19 @@ class NewTables:
                 new = Name(new.name, table.schema, raw=(table.raw[0], *new.raw[-1:])
                            if len(table.raw) == 2 else ())
             self._rename(table, new)
+
+    def renames_of_new(self, renames: tuple[tuple[Name, Name], ...]) -> list[bool]:
+        """For each (old, new) pair of one RENAME TABLE, whether ``old`` is surely a new
+        table when the server reaches that pair (the earlier pairs applied first)."""
+        trial = NewTables(self.dialect, self.live)
+        trial._created = {loose: [dataclasses.replace(c) for c in same]
+                          for loose, same in self._created.items()}
+        trial._gone = set(self._gone)
+        out = []
+        for old, new in renames:
+            out.append(trial.is_new(old))
+            trial._rename(old, new)
+        return out
 
     def _create(self, name: Name, info: StatementInfo, in_plan: bool) -> None:
         schema, key = self._keys(name)

@@ -34,6 +34,13 @@ RENAME_COLUMN = Rule(
 def _rename_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind not in ("alter_table", "rename_table") or info.new_name is None:
         return
+    if info.renames:  # RENAME TABLE a TO b, c TO d: each pair, as the server applies them
+        rebuilt = ctx.schema.rebuilt_tables
+        new_flags = ctx.schema.new_tables.renames_of_new(info.renames)
+        for (old, new), is_new in zip(info.renames, new_flags, strict=True):
+            if not is_new and new.name not in rebuilt:
+                yield f"renames table {old} to {new}"
+        return
     if ctx.schema.is_new(info.table) or info.new_name.name in ctx.schema.rebuilt_tables:
         return
     yield f"renames table {info.table} to {info.new_name}"

@@ -103,6 +103,11 @@ def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
         yield f"the server may not read this statement as switchy-guard did: {ctx.statement.doubt}"
     if info.kind == "unknown":
         yield "switchy-guard cannot classify this statement, so no rule could check it"
+    elif info.kind == "alter_table":
+        for action in info.actions:
+            if action.kind == "unknown":
+                yield (f"ALTER TABLE {info.table} {action.default}: not an action "
+                       "switchy-guard knows to be harmless, so no rule could check it")
     elif info.kind == DYNAMIC:
         yield (
             "this block runs SQL it builds at run time: switchy-guard reads only a string "
@@ -117,8 +122,9 @@ def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 UNPARSEABLE_STATEMENT = Rule(
     "SG603", "unparseable-statement", Severity.WARNING, ALL,
-    "A statement switchy-guard cannot classify, SQL a DO block builds at run time, or a "
-    "DO block in a language other than PL/pgSQL.",
+    "A statement switchy-guard cannot classify, an ALTER TABLE action it does not know to "
+    "be harmless, SQL a DO block builds at run time, or a DO block in a language other "
+    "than PL/pgSQL.",
     "Hazards in a statement the tool does not understand pass unseen; it is reported so it "
     "is never passed silently. The statements of a DO block (and of MariaDB's BEGIN NOT "
     "ATOMIC) are checked one by one, EXECUTE of a string literal included; SQL built at "

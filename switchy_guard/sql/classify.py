@@ -44,7 +44,9 @@ class AlterAction:
     rename_column, rename_table, add_index, drop_index, drop_partition,
     truncate_partition, discard_tablespace (MySQL: the data file is deleted; ``constraint``
     names the partitions, None for the whole table), exchange_partition (MySQL: the
-    partition's rows move to the table ``new_name``), table_option, other.
+    partition's rows move to the table ``new_name``), table_option, other (an action on
+    the list of harmless ones, see _HARMLESS_ACTIONS), unknown (any other: rule SG603;
+    ``default`` holds the action's text).
     """
 
     kind: str
@@ -105,6 +107,9 @@ class StatementInfo:
     via: str = ""
     #: The routines and triggers this statement runs (they follow it in a parsed migration).
     runs: tuple[str, ...] = ()
+    #: rename_table: every (old, new) pair of MySQL's ``RENAME TABLE a TO b, c TO d``, in
+    #: the order the server applies them (``table`` and ``new_name`` are the first pair).
+    renames: tuple[tuple[Name, Name], ...] = ()
 
     @property
     def is_ddl(self) -> bool:
@@ -928,9 +933,25 @@ def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("RENAME")
     if not cur.take("TABLE"):
         return StatementInfo("unknown")
-    table = cur.name()
-    cur.take("TO")
-    return StatementInfo("rename_table", table=table, new_name=cur.name())
+    # MySQL/MariaDB: RENAME TABLE [IF EXISTS] a TO b [WAIT n], c TO d, ... applies the
+    # pairs left to right (a swap through a third name is three pairs).
+    pairs: list[tuple[Name, Name]] = []
+    for part in split_top_level(cur.rest()):
+        pair = Cursor(part)
+        pair.take("IF", "EXISTS")
+        old = pair.name()
+        if not pair.take("NOWAIT") and pair.take("WAIT"):
+            pair.pos += 1  # MariaDB: WAIT n
+        if old is None or not pair.take("TO"):
+            return StatementInfo("unknown")
+        new = pair.name()
+        if new is None:
+            return StatementInfo("unknown")
+        pairs.append((old, new))
+    if not pairs:
+        return StatementInfo("unknown")
+    return StatementInfo("rename_table", table=pairs[0][0], new_name=pairs[0][1],
+                         renames=tuple(pairs))
 
 
 def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
@@ -949,12 +970,17 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
         return StatementInfo("unknown")
     actions: list[AlterAction] = []
     options: dict[str, str] = {}
+    listing = False  # the part before named partitions: MySQL's PARTITION p1, p2 ...
     for part in split_top_level(cur.rest()):
-        if actions and actions[-1].kind in _PARTITION_KINDS and len(part) == 1:
-            # MySQL: DROP PARTITION p1, p2 (the names after the first)
-            names = f"{actions[-1].constraint}, {part[0].text}"
-            actions[-1] = dataclasses.replace(actions[-1], constraint=names)
+        if listing and _more_partitions(part):
+            # MySQL: DROP PARTITION p1, p2 (the names after the first); DISCARD PARTITION
+            # p1, p2 TABLESPACE
+            if actions[-1].kind in _PARTITION_KINDS or actions[-1].constraint:
+                names = f"{actions[-1].constraint}, {part[0].text}"
+                actions[-1] = dataclasses.replace(actions[-1], constraint=names)
             continue
+        listing = (part[0].up in _PARTITION_LISTS and any(t.up == "PARTITION" for t in part)
+                   and not any(t.text == "(" for t in part))
         action = _alter_action(Cursor(part), options)
         if action is not None:
             actions.append(action)
@@ -963,6 +989,17 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
         "alter_table", table=table, if_exists=if_exists, actions=tuple(actions),
         options=options, new_name=Name(rename.new_name) if rename and rename.new_name else None,
     )
+
+
+#: MySQL's actions that take a list of partition names (``ANALYZE PARTITION p1, p2``).
+_PARTITION_LISTS = frozenset({"DROP", "TRUNCATE", "DISCARD", "IMPORT", "ANALYZE", "CHECK",
+                              "OPTIMIZE", "REBUILD", "REPAIR"})
+
+
+def _more_partitions(part: list[Tok]) -> bool:
+    """Whether ``part`` is one more name of a partition list (``p2`` or ``p2 TABLESPACE``)."""
+    return (part[0].kind in (WORD, QUOTED) and part[0].up != "FORCE"
+            and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")))
 
 
 _PARTITION_ACTIONS = {"DROP": "drop_partition", "TRUNCATE": "truncate_partition"}
@@ -1003,6 +1040,8 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return _alter_add(cur)
     if cur.take("DROP"):
         return _alter_drop(cur)
+    if cur.at("ALTER", "CONSTRAINT|INDEX|KEY"):
+        return _known_or_unknown(cur)
     if cur.take("ALTER"):
         cur.take("COLUMN")
         column = cur.name()
@@ -1017,12 +1056,13 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
             return AlterAction("set_default", column=col, default=render(cur.rest()))
         if cur.take("DROP", "DEFAULT"):
             return AlterAction("drop_default", column=col)
-        return AlterAction("other", column=col)
+        action = _known_or_unknown(cur, _HARMLESS_COLUMN_ACTIONS)
+        return dataclasses.replace(action, column=col)
     if cur.take("MODIFY"):
         cur.take("COLUMN")
         definition = _column_definition(cur.rest())
         if definition is None:
-            return AlterAction("other")
+            return _unknown_action(cur)
         name, type_, not_null, default = definition
         return AlterAction("alter_type", column=name, type=type_, not_null=not_null,
                            default=default, redefines=True,
@@ -1032,7 +1072,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         old = cur.name()
         definition = _column_definition(cur.rest())
         if old is None or definition is None:
-            return AlterAction("other")
+            return _unknown_action(cur)
         name, type_, not_null, default = definition
         return AlterAction("alter_type", column=old.name, type=type_, not_null=not_null,
                            default=default, new_name=name if name != old.name else None,
@@ -1057,7 +1097,98 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         )
     if cur.at("CONVERT", "TO") or cur.at("ENGINE") or cur.at("FORCE"):
         return AlterAction("table_option", default=cur.peek().up)  # type: ignore[union-attr]
+    return _known_or_unknown(cur)
+
+
+#: ALTER TABLE actions known to be harmless: they change neither rows, nor names the
+#: running code uses, nor what later writes do, and rewrite nothing. Each is a run of
+#: leading words ("(" stands for an opening parenthesis). Any action the classifier
+#: neither models nor finds here is kind ``unknown`` (rule SG603): switchy-guard is not
+#: sure what it does. Deliberately left out (so reported): DISABLE TRIGGER / RULE (later
+#: writes skip what the trigger did: audit rows, derived columns, checks), ENABLE / DISABLE /
+#: FORCE ROW LEVEL SECURITY (who sees which rows), SET SCHEMA (a rename for the running
+#: code), INHERIT / NO INHERIT, ATTACH / DETACH PARTITION (rows appear in or leave the
+#: table), SET UNLOGGED (a crash empties the table), SET LOGGED / TABLESPACE / ACCESS
+#: METHOD, ORDER BY, ROW_FORMAT, ENCRYPTED, PAGE_COMPRESSED (rewrites under a lock no
+#: other rule reports), REPAIR PARTITION (may drop rows it cannot read), ALTER COLUMN ...
+#: SET / DROP / ADD GENERATED, RESTART, DROP IDENTITY (what later inserts do), SET
+#: EXPRESSION (a rewrite), SET INVISIBLE (SELECT * stops returning the column).
+_HARMLESS_POSTGRES: tuple[tuple[str, ...], ...] = (
+    ("OWNER", "TO"),  # who owns it; rows and names stay
+    ("CLUSTER", "ON"), ("SET", "WITHOUT", "CLUSTER"),  # marks an index for a later CLUSTER
+    ("SET", "WITHOUT", "OIDS"),  # a no-op since PostgreSQL 12
+    ("SET", "("), ("RESET", "("),  # storage parameters: fillfactor, autovacuum_*, ...
+    ("REPLICA", "IDENTITY"),  # what logical replication logs of a changed row
+    ("ENABLE", "TRIGGER"), ("ENABLE", "REPLICA", "TRIGGER"),  # back to what the trigger
+    ("ENABLE", "ALWAYS", "TRIGGER"), ("ENABLE", "RULE"),  # was created to do
+    ("ENABLE", "REPLICA", "RULE"), ("ENABLE", "ALWAYS", "RULE"),
+    ("ALTER", "CONSTRAINT"),  # DEFERRABLE / INITIALLY DEFERRED of a foreign key
+)
+_HARMLESS_MYSQL: tuple[tuple[str, ...], ...] = (
+    # table options that rewrite nothing and change no stored value
+    ("COMMENT",), ("AUTO_INCREMENT",), ("AVG_ROW_LENGTH",), ("CHECKSUM",),
+    ("TABLE_CHECKSUM",), ("DEFAULT", "CHARACTER", "SET"), ("CHARACTER", "SET"),
+    ("DEFAULT", "CHARSET"), ("CHARSET",), ("DEFAULT", "COLLATE"), ("COLLATE",),
+    ("DELAY_KEY_WRITE",), ("MAX_ROWS",), ("MIN_ROWS",), ("PACK_KEYS",),
+    ("STATS_AUTO_RECALC",), ("STATS_PERSISTENT",), ("STATS_SAMPLE_PAGES",),
+    ("ENABLE", "KEYS"), ("DISABLE", "KEYS"),  # MyISAM: when non-unique indexes update
+    ("ALTER", "INDEX"), ("ALTER", "KEY"),  # MariaDB [NOT] IGNORED, MySQL [IN]VISIBLE
+    ("ANALYZE", "PARTITION"), ("CHECK", "PARTITION"),  # read the rows, change none
+    # the rows stay, spread over other partitions or rebuilt in place
+    ("REORGANIZE", "PARTITION"), ("COALESCE", "PARTITION"), ("REBUILD", "PARTITION"),
+    ("OPTIMIZE", "PARTITION"), ("REMOVE", "PARTITIONING"), ("PARTITION", "BY"),
+    ("IMPORT", "TABLESPACE"), ("IMPORT", "PARTITION"),  # a discarded data file back
+)
+_HARMLESS_ACTIONS = _HARMLESS_POSTGRES + _HARMLESS_MYSQL
+#: ALTER [COLUMN] c ... actions known to be harmless (PostgreSQL): planner statistics,
+#: TOAST storage and compression of values written later, per-column options.
+_HARMLESS_COLUMN_ACTIONS: tuple[tuple[str, ...], ...] = (
+    ("SET", "STATISTICS"), ("SET", "STORAGE"), ("SET", "COMPRESSION"), ("SET", "("),
+    ("RESET", "("),
+)
+#: MySQL/MariaDB table options may follow each other without commas (``COMMENT = 'x'
+#: ROW_FORMAT = DYNAMIC``): each must be harmless.
+_TABLE_OPTIONS = frozenset(words[0] for words in _HARMLESS_MYSQL if len(words) == 1) | {
+    "DEFAULT", "CHARACTER"}
+
+
+def _starts_with(cur: Cursor, words: tuple[str, ...]) -> bool:
+    for offset, word in enumerate(words):
+        tok = cur.peek(offset)
+        if tok is None or (tok.up != word and not (word == "(" and tok.text.startswith("("))):
+            return False
+    return True
+
+
+def _known_or_unknown(cur: Cursor, known: tuple[tuple[str, ...], ...] = _HARMLESS_ACTIONS,
+                      ) -> AlterAction:
+    """``other`` for an action on the harmless list, else ``unknown`` (SG603)."""
+    match = next((words for words in known if _starts_with(cur, words)), None)
+    if match is None:
+        return _unknown_action(cur)
+    if match[0] in _TABLE_OPTIONS and not _only_harmless_options(cur):
+        return _unknown_action(cur)
     return AlterAction("other")
+
+
+def _only_harmless_options(cur: Cursor) -> bool:
+    """Whether every ``name [=] value`` table option from ``cur`` is on the list."""
+    toks, index = cur.toks, cur.pos
+    while index < len(toks):
+        words = next((w for w in _HARMLESS_MYSQL if _starts_with(Cursor(toks, index), w)),
+                     None)
+        if words is None or words[0] not in _TABLE_OPTIONS:
+            return False
+        index += len(words)
+        if index < len(toks) and toks[index].text == "=":
+            index += 1
+        index += 1  # the value
+    return True
+
+
+def _unknown_action(cur: Cursor) -> AlterAction:
+    """An action switchy-guard does not know to be harmless; ``default`` holds its text."""
+    return AlterAction("unknown", default=render(cur.toks)[:80])
 
 
 def _constraint_kind(cur: Cursor) -> str | None:
@@ -1105,7 +1236,7 @@ def _alter_add(cur: Cursor) -> AlterAction:
     cur.take("IF", "NOT", "EXISTS")
     definition = _column_definition(cur.rest())
     if definition is None:
-        return AlterAction("other")
+        return _unknown_action(cur)
     name, type_, not_null, default = definition
     words = _top_level_words(cur.rest()[1:])
     return AlterAction("add_column", column=name, type=type_, not_null=not_null,
