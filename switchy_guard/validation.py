@@ -20,7 +20,7 @@ from .findings import Finding, Severity
 from .migration import Migration
 from .rules import Rule, Schema, StatementContext, statement_rules
 from .rules.base import LiveTables, NewTables
-from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
+from .rules.naming import DIRECTORY_IDS, IdRule, naming_hits
 from .rules.suppression import (
     ALLOW_WITHOUT_REASON,
     UNUSED_ALLOW,
@@ -332,7 +332,7 @@ def _rollback_time(finding: Finding, migration: Migration) -> Finding:
 
 
 def naming_findings(
-    migrations: Sequence[Migration], id_pattern: str = DEFAULT_ID_PATTERN,
+    migrations: Sequence[Migration], id_pattern: str | IdRule = DIRECTORY_IDS,
     *, earlier_ids: Sequence[str] = (),
 ) -> dict[str, list[Finding]]:
     """The naming rules' findings (see naming_hits), by migration id."""
@@ -348,7 +348,7 @@ def validate(
     dialect: str | None,
     *,
     plan_ids: set[str] | None = None,
-    id_pattern: str = DEFAULT_ID_PATTERN,
+    id_pattern: str | IdRule = DIRECTORY_IDS,
     live: LiveTables | None = None,
 ) -> ValidationResult:
     """Run the SQL and naming rules over ``migrations`` (in run order).
