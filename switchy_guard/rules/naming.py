@@ -102,11 +102,13 @@ INVALID_ID = Rule(
 
 UNKNOWN_DIALECT_FOLDER = Rule(
     "SG102", "unknown-dialect-folder", Severity.ERROR, ALL,
-    "A folder under the root that is neither a migration nor sqlite/, postgres/ or mysql/.",
-    "A typo such as postgresql/ would make a whole tree of migrations invisible. It is "
+    "A folder under the root that is neither a migration nor a database folder: sqlite/, "
+    "postgres/ or mysql/, or the names other tools use for them (sqlite3/, postgresql/, "
+    "mariadb/); or two folders for one database (postgres/ and postgresql/).",
+    "A typo such as postgress/ would make a whole tree of migrations invisible. It is "
     "reported as bad input (exit code 2) when the migrations are read.",
     "Rename it to sqlite, postgres or mysql, or move it out of the migrations folder.",
-    "migrations/postgresql/2024-01-01-000000_a/",
+    "migrations/postgress/2024-01-01-000000_a/",
     "migrations/postgres/2024-01-01-000000_a/",
 )
 
