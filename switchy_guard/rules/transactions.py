@@ -103,6 +103,9 @@ def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
         yield f"the server may not read this statement as switchy-guard did: {ctx.statement.doubt}"
     if info.kind == "unknown":
         yield "switchy-guard cannot classify this statement, so no rule could check it"
+    elif info.kind == DYNAMIC and info.object_type in ("prepared", "immediate"):
+        yield ("this EXECUTE runs SQL built at run time (a prepared statement whose text is "
+               "not a string literal here): no rule could check the statement it runs")
     elif info.kind == DYNAMIC:
         yield (
             "this block runs SQL it builds at run time: switchy-guard reads only a string "
