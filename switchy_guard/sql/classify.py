@@ -602,8 +602,12 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         return StatementInfo("create_table", table=table, if_exists=if_exists,
                              columns=_table_columns(cur.rest()), temporary=temporary,
                              or_replace=or_replace, filled=filled)
-    if cur.take("SCHEMA|DATABASE"):
-        return StatementInfo("create_schema")
+    if cur.at("SCHEMA|DATABASE"):
+        object_type = cur.toks[cur.pos].up.lower()
+        cur.pos += 1
+        if_exists = cur.take("IF", "NOT", "EXISTS")
+        return StatementInfo("create_schema", object_type=object_type, table=cur.name(),
+                             if_exists=if_exists)
     for word in _OTHER_OBJECTS:
         if cur.take(word):
             # As for drop_other, ``table`` names the object (None where no simple name
