@@ -382,7 +382,7 @@ def reversal_schema(schema: Schema, up: Parsed, dialect: str | None) -> Schema:
     a down's effects.
     """
     reversal = Schema(new_tables=NewTables(dialect),
-                      column_types=ChainMap({}, schema.column_types),  # type: ignore[arg-type]
+                      column_types=ChainMap({}, schema.column_types),
                       not_null=_SetLayer(schema.not_null))
     reversal.misses = schema.misses
     for _, info in up:

@@ -2,9 +2,9 @@
 
 ``<root>/<id>/{up.sql,down.sql,metadata.toml}``, or one such tree per database under
 ``<root>/sqlite/``, ``<root>/postgres/`` and ``<root>/mysql/`` (or the names other tools
-give them: ``postgresql/``, ``mariadb/``, ``sqlite3/``; see DIALECT_FOLDERS). Works on anything with the
-``importlib.resources.abc.Traversable`` interface, so a folder on disk and a package inside
-a wheel are read by the same code.
+give them: ``postgresql/``, ``mariadb/``, ``sqlite3/``; see DIALECT_FOLDERS). Works on
+anything with the ``importlib.resources.abc.Traversable`` interface, so a folder on disk
+and a package inside a wheel are read by the same code.
 """
 
 from __future__ import annotations

@@ -305,7 +305,8 @@ def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary)
         pieces.append(("\n", None))
     pieces.append((
         f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s)"
-        f"{summary.rollback_note} in {summary.migrations} migration(s), {summary.statements} statement(s)\n"
+        f"{summary.rollback_note} in {summary.migrations} migration(s), "
+        f"{summary.statements} statement(s)\n"
         + summary.dialect_note, None))
     if console.color_system is None:
         # Logs and pipes: no styles to render, so the text goes out as it is (rich took

@@ -97,13 +97,14 @@ def with_prepared(parsed: Sequence[tuple[Statement, StatementInfo]],
             if sql is not None:
                 info = replace(classify(sql, dialect), via="run by EXECUTE IMMEDIATE")
         elif info.kind == DYNAMIC and info.object_type == "prepared" and info.table:
-            sql, line = prepared.get(_key(info.table.raw[-1] if info.table.raw
-                                          else info.table.name), (None, 0))
+            name = info.table.name
+            sql, line = prepared.get(_key(info.table.raw[-1] if info.table.raw else name),
+                                     (None, 0))
             if sql is not None:
                 info = replace(classify(sql, dialect),
-                               via=f"run by EXECUTE {info.table.name}, prepared on line {line}")
+                               via=f"run by EXECUTE {name}, prepared on line {line}")
             elif line:
-                info = replace(info, via=f"{info.table.name} was prepared on line {line} from "
-                                         "SQL built at run time")
+                info = replace(info, via=f"{name} was prepared on line {line} from SQL built "
+                                         "at run time")
         out.append((statement, info))
     return out

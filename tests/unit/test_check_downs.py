@@ -145,7 +145,8 @@ UPS_AND_DOWNS = [
     ("2024-01-01-000002_wide", "ALTER TABLE users ALTER COLUMN name TYPE TEXT;\n",
      "SELECT 1;\n"),
     # Second half: the down narrows a column whose type the first half taught.
-    ("2024-01-02-000000_x", "SELECT 1;\n", "ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(3);\n"),
+    ("2024-01-02-000000_x", "SELECT 1;\n",
+     "ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(3);\n"),
     ("2024-01-02-000001_y", "CREATE TABLE y (id INT);\n", "DROP TABLE y;\nDELETE FROM users;\n"),
     ("2024-01-02-000002_z", "SELECT 1;\n", "FROBNICATE users;\n"),
 ]
