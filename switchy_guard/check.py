@@ -164,7 +164,7 @@ def _run_check(
         known = {m.id for m in base}
         new_ids = {m.id for m in ordered if m.id not in known}
         plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
-    result = validate(ordered, dialect, plan_ids=plan_ids, live=live)
+    result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True)
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements))
 

@@ -38,7 +38,7 @@ from .cachefiles import read_private_json, write_private_json
 
 RACY_SECONDS = 2.0
 _CODE_PARTS = ("rules", "sql", "validation.py", "check.py", "findings.py", "migration.py",
-               "checksum.py", "discovery", "check_dialects.py")
+               "checksum.py", "discovery", "check_dialects.py", "parallel_check.py")
 
 
 def cache_dir() -> Path:

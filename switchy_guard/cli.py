@@ -692,10 +692,16 @@ def _gate_policy(ctx: Context) -> PolicyChoice:
 
 
 def _check_gate(ctx: Context, choice: PolicyChoice, findings: list[Any]) -> bool:
-    """``check --gate``: would the environment's policy refuse these findings?"""
+    """``check --gate``: would the environment's policy refuse these findings? The
+    verdict is migrate's: rollback-time findings (down scripts) are left to the rollback
+    gate, which judges a down against the database it runs on."""
     from .gate import finding_refusals
 
-    refusals = finding_refusals(findings, choice.policy)
+    downs = sum(1 for f in findings if f.rollback_time)
+    refusals = finding_refusals([f for f in findings if not f.rollback_time], choice.policy)
+    if downs and not ctx.quiet:
+        ctx.err.write(f"gate: {downs} rollback-time finding(s) not judged here: the rollback "
+                      "gate judges down scripts when a rollback is planned\n")
     for check in refusals:
         ctx.err.write(f"gate: policy {choice.policy.name} would refuse "
                       f"{check.migration}: {check.check}: {check.reason}\n")

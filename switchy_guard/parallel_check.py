@@ -26,7 +26,8 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -40,10 +41,10 @@ from .validation import (
     AllowedFinding,
     Parsed,
     ValidationResult,
+    check_migration,
     learn_migration,
     naming_findings,
     parse_migration,
-    validate_migration,
 )
 
 #: Below this many folders the second process saves next to nothing: measured on two
@@ -52,8 +53,8 @@ from .validation import (
 MIN_FOLDERS = 500
 
 #: Column types, NOT NULL columns, and the history's functions (volatility) and enums.
-ColumnFacts = tuple[dict[tuple[str, str], str], set[tuple[str, str]], dict[str, str],
-                    dict[str, tuple[str, ...] | None]]
+ColumnFacts = tuple[Mapping[tuple[str, str], str], AbstractSet[tuple[str, str]],
+                    Mapping[str, str], Mapping[str, tuple[str, ...] | None]]
 Misses = set[tuple[str, tuple[str, str]]]
 
 
@@ -111,7 +112,7 @@ class HalfCheck:
         misses: Misses = set()
         schema.misses = misses
         allowed: list[AllowedFinding] = []
-        findings, statements = validate_migration(
+        findings, statements = check_migration(
             migration, self.dialect, schema, self.rules,
             extra=self.naming.get(migration.id, ()), allowed=allowed, parsed=parsed,
         )

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .discovery.layout import dialect_folders
+from .discovery.layout import dialect_folder, dialect_folders
 from .errors import ConfigError, InputError
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
@@ -34,7 +34,8 @@ def create_migration(root: Path, name: str, *, dialect: str | None, now: datetim
         # A flat tree serves every database: a <dialect>/ folder beside its migrations
         # would make the tree unreadable, so the new one joins them at the top.
         if not _flat_tree(root):
-            parent = root / dialect
+            present = dialect_folders(root) if root.is_dir() else []
+            parent = root / (dialect_folder(present, dialect, str(root)) or dialect)
     elif root.is_dir() and dialect_folders(root):
         raise ConfigError(
             f"{root} has per-database folders ({', '.join(dialect_folders(root))}); give --dialect"

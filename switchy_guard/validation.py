@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections import ChainMap
+from collections.abc import Collection, Iterable, Iterator, MutableSet, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -21,7 +23,7 @@ from .migration import Migration
 from .rules import Rule, Schema, StatementContext, statement_rules
 from .rules.base import LiveTables, NewTables
 from .rules.learn import learn_routine_or_type
-from .rules.naming import DEFAULT_ID_PATTERN, naming_hits
+from .rules.naming import DIRECTORY_IDS, IdRule, naming_hits
 from .rules.suppression import (
     ALLOW_WITHOUT_REASON,
     UNUSED_ALLOW,
@@ -243,19 +245,26 @@ def parse_migration(migration: Migration, dialect: str | None,
 
 
 def parse_statements(statements: Iterable[Statement], dialect: str | None) -> Parsed:
-    """Classify split ``statements``: after a DO block (or MariaDB's BEGIN NOT ATOMIC)
+    """Classify split ``statements``: an EXECUTE of a prepared statement as what it runs
+    (see :mod:`switchy_guard.sql.prepared`); after a DO block (or MariaDB's BEGIN NOT ATOMIC)
     come the statements it runs (see :mod:`switchy_guard.sql.blocks`), and after a
     statement that calls a routine (or fires a trigger) the migration created, the
     statements its body runs (see :mod:`switchy_guard.sql.routines`)."""
     parsed = [(s, classify(s.text, dialect)) for s in statements]
-    has_blocks = has_routines = False
+    has_blocks = has_routines = has_prepared = False
     for _, info in parsed:  # a loop, not any(): this runs for every migration
-        if info.kind == "do" and info.object_type:
+        if info.kind == "prepare" or info.kind == "dynamic":
+            has_prepared = True
+        elif info.kind == "do" and info.object_type:
             has_blocks = True
         elif info.kind == "create_other" and info.object_type in ("function", "procedure",
                                                                   "trigger", "rule"):
             has_routines = True
     # Imported only when needed, so a check without blocks or routines does not load them.
+    if has_prepared:  # EXECUTE of a prepared statement: what it runs (sql/prepared.py)
+        from .sql.prepared import with_prepared
+
+        parsed = with_prepared(parsed, dialect)
     if has_blocks:
         from .sql.blocks import with_blocks
 
@@ -277,7 +286,7 @@ def validate_migration(
     migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
     *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
     allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
-    direction: Direction = "up",
+    direction: Direction = "up", metadata: list[Allowance] | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
     its metadata allows may suppress), and its statement count (those of the file: not
@@ -288,7 +297,9 @@ def validate_migration(
     ``direction="down"`` lints the down script with the same rules: its findings are
     rollback-time ones (``Finding.direction``, the down file). An allow comment in the
     down script or an ``allow`` in metadata.toml suppresses them as in the up script; a
-    metadata allow that matches nothing is reported by the up script's pass only."""
+    metadata allow that matches nothing is reported by the up script's pass only.
+    ``metadata``: the migration's metadata allows, shared by the passes over its up and
+    down scripts; the caller then reports those that matched nothing (check_migration)."""
     if parsed is None:
         parsed = parse_migration(migration, dialect, direction)
     schema.new_tables.dialect = dialect
@@ -297,7 +308,8 @@ def validate_migration(
     if direction == "down" and allowed is not None:
         allowed = []
     findings: list[Finding] = []
-    migration_allowances = [Allowance(a.rule, a.reason, None) for a in migration.allow]
+    migration_allowances = metadata if metadata is not None else [
+        Allowance(a.rule, a.reason, None) for a in migration.allow]
     schema.rebuilt_tables = _rebuilt_tables(parsed, dialect)
     # Anonymous blocks whose statements may follow, with their allows: an allow before
     # the block covers the statements it runs, and is unused only if none matched.
@@ -333,18 +345,121 @@ def validate_migration(
     schema.rebuilt_tables = set()
     if lint:
         findings.extend(_suppress(extra, migration_allowances, allowed))
-        if direction == "up":
-            findings.extend(
-                make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
-                             "finding", migration)
-                for a in migration_allowances if not a.used
-            )
+        if direction == "up" and metadata is None:
+            findings.extend(_unused_metadata(migration, migration_allowances))
     if direction == "down":
         if outer_allowed is not None and allowed is not None:
             outer_allowed.extend(AllowedFinding(_rollback_time(a.finding, migration), a.reason)
                                  for a in allowed)
         findings = [_rollback_time(f, migration) for f in findings]
     return findings, count
+
+
+def _unused_metadata(migration: Migration, allowances: Sequence[Allowance]) -> list[Finding]:
+    return [make_finding(UNUSED_ALLOW, f"allow of {a.rule!r} in metadata.toml matches no "
+                         "finding", migration)
+            for a in allowances if not a.used]
+
+
+class _SetLayer(MutableSet[tuple[str, str]]):
+    """A set read through to ``base``; additions and removals stay in the layer."""
+
+    def __init__(self, base: AbstractSet[tuple[str, str]]) -> None:
+        self.base = base
+        self.added: set[tuple[str, str]] = set()
+        self.removed: set[tuple[str, str]] = set()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.added or (item in self.base and item not in self.removed)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield from self.added
+        yield from (item for item in self.base
+                    if item not in self.removed and item not in self.added)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def add(self, value: tuple[str, str]) -> None:
+        self.added.add(value)
+        self.removed.discard(value)
+
+    def discard(self, value: tuple[str, str]) -> None:
+        self.added.discard(value)
+        self.removed.add(value)
+
+
+def reversal_schema(schema: Schema, up: Parsed, dialect: str | None) -> Schema:
+    """The schema ``check`` lints a migration's down script with: the one after its up
+    (``up``, parsed) ran, where what the up created counts as new: its tables (however
+    made: IF NOT EXISTS and AS SELECT too, the migration claims them), the columns it
+    added, the other objects it created (views, functions, types, schemas...), the
+    indexes it put on its own tables, and its renames read backwards. A down that drops
+    those is the ordinary reversal and finds nothing; what it destroys beyond them (a
+    table or column the up never made, a DELETE or TRUNCATE of older data) is found.
+
+    An index the up put on an older table is not new here: dropping it at rollback locks
+    that table as any DROP INDEX does. Column facts are read through to ``schema``, and
+    what the down changes stays in layers of its own: the up scripts after it never see
+    a down's effects.
+    """
+    reversal = Schema(new_tables=NewTables(dialect),
+                      column_types=ChainMap({}, schema.column_types),
+                      not_null=_SetLayer(schema.not_null),
+                      # copies: the history's functions and enums as the down finds them,
+                      # what it drops or alters forgotten with it
+                      functions=dict(schema.functions), enums=dict(schema.enums))
+    reversal.misses = schema.misses
+    for _, info in up:
+        table = info.table
+        if info.kind == "create_table" and table is not None:
+            reversal.new_tables.claim(table)
+        elif info.kind in ("create_other", "create_schema") and table is not None:
+            if info.object_type == "materialized":
+                reversal.new_tables.claim(table)
+                reversal.new_objects.add(("materialized view", table.name))
+            reversal.new_objects.add((info.object_type or "", table.name))
+        elif info.kind == "create_index" and info.index is not None and (
+                table is not None and reversal.new_tables.made(table)):
+            reversal.new_indexes.add(info.index.name)
+        elif info.kind == "alter_table" and table is not None:
+            for action in info.actions:
+                if action.kind == "add_column" and action.column:
+                    reversal.new_columns.add((table.name, action.column))
+                elif (action.kind in ("rename_column", "alter_type") and action.column
+                      and action.new_name):
+                    reversal.new_objects.add(
+                        ("renamed column", f"{table.name}\0{action.new_name}\0{action.column}"))
+        if info.new_name is not None and table is not None and info.kind in (
+                "rename_table", "alter_table"):
+            reversal.new_objects.add(("renamed table", f"{info.new_name.name}\0{table.name}"))
+    return reversal
+
+
+def check_migration(
+    migration: Migration, dialect: str | None, schema: Schema, rules: Sequence[Rule],
+    *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
+    allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
+) -> tuple[list[Finding], int]:
+    """:func:`validate_migration` of the up script, then (when linted) of the down
+    script against it, as ``check`` judges a history: the down's findings are
+    rollback-time ones, made with :func:`reversal_schema` so that undoing what the up
+    did is no finding. Metadata allows cover both scripts. The count is the up's."""
+    down = migration.down
+    if not lint or not isinstance(down, str) or not down:
+        return validate_migration(migration, dialect, schema, rules, lint=lint,
+                                  in_plan=in_plan, extra=extra, allowed=allowed,
+                                  parsed=parsed)
+    if parsed is None:
+        parsed = parse_migration(migration, dialect)
+    metadata = [Allowance(a.rule, a.reason, None) for a in migration.allow]
+    findings, count = validate_migration(migration, dialect, schema, rules, in_plan=in_plan,
+                                         extra=extra, allowed=allowed, parsed=parsed,
+                                         metadata=metadata)
+    reversal = reversal_schema(schema, parsed, dialect)
+    back, _ = validate_migration(migration, dialect, reversal, rules, allowed=allowed,
+                                 direction="down", metadata=metadata)
+    return [*findings, *back, *_unused_metadata(migration, metadata)], count
 
 
 def _rollback_time(finding: Finding, migration: Migration) -> Finding:
@@ -354,7 +469,7 @@ def _rollback_time(finding: Finding, migration: Migration) -> Finding:
 
 
 def naming_findings(
-    migrations: Sequence[Migration], id_pattern: str = DEFAULT_ID_PATTERN,
+    migrations: Sequence[Migration], id_pattern: str | IdRule = DIRECTORY_IDS,
     *, earlier_ids: Sequence[str] = (),
 ) -> dict[str, list[Finding]]:
     """The naming rules' findings (see naming_hits), by migration id."""
@@ -370,8 +485,9 @@ def validate(
     dialect: str | None,
     *,
     plan_ids: set[str] | None = None,
-    id_pattern: str = DEFAULT_ID_PATTERN,
+    id_pattern: str | IdRule = DIRECTORY_IDS,
     live: LiveTables | None = None,
+    downs: bool = False,
 ) -> ValidationResult:
     """Run the SQL and naming rules over ``migrations`` (in run order).
 
@@ -379,11 +495,13 @@ def validate(
     new for the migrations after them; the others only teach the schema model. Without
     it every migration is linted on its own: tables of earlier migrations exist. With
     ``live`` (the database the plan runs on) a table the plan creates is new only if
-    that database has none of its name (see NewTables).
+    that database has none of its name (see NewTables). With ``downs`` (``check``) the
+    down scripts of the linted migrations are checked too (see check_migration).
     """
     rules = statement_rules(dialect)
     result = ValidationResult()
     schema = Schema(new_tables=NewTables(dialect, live))
+    run = check_migration if downs else validate_migration
     linted = [m for m in migrations if plan_ids is None or m.id in plan_ids]
     naming = naming_findings(linted, id_pattern)
     for migration in migrations:
@@ -391,7 +509,7 @@ def validate(
         if plan_ids is None:
             schema.new_tables.clear()
             schema.new_indexes.clear()
-        found, count = validate_migration(
+        found, count = run(
             migration, dialect, schema, rules, lint=in_plan, in_plan=in_plan,
             extra=naming.get(migration.id, ()), allowed=result.allowed,
         )

@@ -1,9 +1,10 @@
 """The on-disk layout shared by directory and embedded sources.
 
 ``<root>/<id>/{up.sql,down.sql,metadata.toml}``, or one such tree per database under
-``<root>/sqlite/``, ``<root>/postgres/`` and ``<root>/mysql/``. Works on anything with the
-``importlib.resources.abc.Traversable`` interface, so a folder on disk and a package inside
-a wheel are read by the same code.
+``<root>/sqlite/``, ``<root>/postgres/`` and ``<root>/mysql/`` (or the names other tools
+give them: ``postgresql/``, ``mariadb/``, ``sqlite3/``; see DIALECT_FOLDERS). Works on
+anything with the ``importlib.resources.abc.Traversable`` interface, so a folder on disk
+and a package inside a wheel are read by the same code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from importlib.resources.abc import Traversable
 
 from ..checksum import script_checksum
 from ..errors import ConfigError, InputError
-from ..migration import DIALECTS, Metadata, Migration, parse_metadata
+from ..migration import Metadata, Migration, parse_metadata
 
 MIGRATION_FILES = ("up.sql", "down.sql", "metadata.toml")
 
@@ -29,34 +30,61 @@ def _visible(entries: Iterable[Traversable]) -> list[Traversable]:
     return sorted((e for e in entries if not e.name.startswith(_HIDDEN)), key=lambda e: e.name)
 
 
+#: The names a per-database folder may have, and the dialect each holds: the dialect's
+#: own name, or the one other tools' trees use for it (Vaultwarden's Diesel migrations
+#: live in postgresql/; MariaDB projects name theirs mariadb/).
+DIALECT_FOLDERS = {
+    "sqlite": "sqlite", "sqlite3": "sqlite",
+    "postgres": "postgres", "postgresql": "postgres",
+    "mysql": "mysql", "mariadb": "mysql",
+}
+_FOLDER_NAMES = ", ".join(DIALECT_FOLDERS)
+
+
 def dialect_folders(root: Traversable) -> list[str]:
-    """The per-database folders present directly under ``root``."""
-    return [e.name for e in _visible(root.iterdir()) if e.is_dir() and e.name in DIALECTS]
+    """The per-database folders present directly under ``root`` (as named there)."""
+    return [e.name for e in _visible(root.iterdir())
+            if e.is_dir() and e.name in DIALECT_FOLDERS]
+
+
+def dialect_folder(present: Iterable[str], dialect: str, label: str) -> str | None:
+    """The folder among ``present`` holding ``dialect``'s migrations, if any; two
+    folders holding the same dialect (postgres/ and postgresql/) are refused: which one
+    counts would be a guess."""
+    names = [name for name in present if DIALECT_FOLDERS.get(name) == dialect]
+    if len(names) > 1:
+        raise InputError(f"{' and '.join(f'{n}/' for n in names)} both hold {dialect} "
+                         "migrations: keep one", path=label)
+    return names[0] if names else None
 
 
 def choose_tree(root: Traversable, label: str, dialect: str | None) -> tuple[Traversable, str]:
-    """The tree to read for ``dialect``: ``root`` itself, or ``root/<dialect>``."""
+    """The tree to read for ``dialect``: ``root`` itself, or its folder for ``dialect``
+    (``root/<dialect>`` or an alias, see DIALECT_FOLDERS)."""
     present = dialect_folders(root)
     if not present:
         return root, label
-    # Beside the database folders nothing else is read: a typo such as postgresql/, or a
+    # Beside the database folders nothing else is read: a typo such as postgress/, or a
     # migration folder left at the top, would otherwise vanish silently (SG102).
     stray = next((e.name for e in _visible(root.iterdir())
-                  if e.is_dir() and e.name not in DIALECTS), None)
+                  if e.is_dir() and e.name not in DIALECT_FOLDERS), None)
     if stray is not None:
         raise InputError(
-            f"neither a database folder ({', '.join(DIALECTS)}) nor allowed beside "
+            f"neither a database folder ({_FOLDER_NAMES}) nor allowed beside "
             f"{', '.join(f'{name}/' for name in present)} (migrations go inside them)",
             path=f"{label}/{stray}",
         )
+    for each in dict.fromkeys(DIALECT_FOLDERS.values()):
+        dialect_folder(present, each, label)  # refuses two folders for one database
     if dialect is None:
         raise ConfigError(
             f"{label}: has per-database folders ({', '.join(present)}); "
             "give --dialect or a database URL to choose one"
         )
-    if dialect not in present:
+    folder = dialect_folder(present, dialect, label)
+    if folder is None:
         raise InputError(f"no '{dialect}' folder (found: {', '.join(present)})", path=label)
-    return root / dialect, f"{label}/{dialect}"
+    return root / folder, f"{label}/{folder}"
 
 
 def read_tree(
@@ -76,7 +104,7 @@ def migration_folders(
 ) -> list[tuple[Traversable, str]]:
     """The migration folders under ``root`` in id order, each with its label."""
     entries = _visible(root.iterdir())
-    at_top = any(e.name in DIALECTS and e.is_dir() for e in entries)
+    at_top = any(e.name in DIALECT_FOLDERS and e.is_dir() for e in entries)
     folders = []
     for entry in entries:
         path = f"{label}/{entry.name}"
@@ -84,7 +112,7 @@ def migration_folders(
             refuse_undecodable_name(entry.name, path)
         if check:
             check(entry, path)
-        if entry.is_dir() and not (at_top and entry.name in DIALECTS):
+        if entry.is_dir() and not (at_top and entry.name in DIALECT_FOLDERS):
             folders.append((entry, path))
     return folders
 
@@ -123,7 +151,7 @@ def read_migration(
     if not files and not _looks_like_migration(folder.name):
         raise InputError(
             "neither a migration folder (no up.sql, down.sql or metadata.toml) nor a "
-            f"database folder ({', '.join(DIALECTS)})",
+            f"database folder ({_FOLDER_NAMES})",
             path=label,
         )
     metadata = (

@@ -4,7 +4,8 @@ JSON shape (documented in the README)::
 
     {"findings": [{"code", "name", "severity", "migration", "file", "line", "column",
                    "statement", "message", "hint"[, "direction": "down"]}],
-     "summary": {"errors", "warnings", "infos", "migrations", "statements"}}
+     "summary": {"errors", "warnings", "infos", "migrations", "statements"[,
+                 "rollback_time": how many findings are rollback-time ones]}}
 
 A finding in a down script (it bites at rollback) carries ``"direction": "down"``; every
 format labels it "rollback-time" (SARIF: ``properties.direction`` and the message).
@@ -53,6 +54,8 @@ class CheckSummary:
     statements: int
     #: The dialects tried when none was given (see check_dialects); empty otherwise.
     dialects_tried: tuple[str, ...] = ()
+    #: How many of the findings are rollback-time ones (in down scripts).
+    rollback_time: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dialects_tried", tuple(self.dialects_tried))  # from JSON
@@ -69,15 +72,23 @@ class CheckSummary:
     def of(cls, findings: Sequence[Finding], migrations: int, statements: int) -> CheckSummary:
         """Count ``findings`` by severity."""
         count = {s: 0 for s in Severity}
+        down = 0
         for finding in findings:
             count[finding.severity] += 1
+            down += finding.rollback_time
         return cls(
             count[Severity.ERROR],
             count[Severity.WARNING],
             count[Severity.INFO],
             migrations,
             statements,
+            rollback_time=down,
         )
+
+    @property
+    def rollback_note(self) -> str:
+        """``" (N rollback-time)"`` when some findings are in down scripts, else ""."""
+        return f" ({self.rollback_time} rollback-time)" if self.rollback_time else ""
 
 
 def to_json(findings: Sequence[Finding], summary: CheckSummary) -> str:
@@ -89,6 +100,7 @@ def to_json(findings: Sequence[Finding], summary: CheckSummary) -> str:
     summary_json = json.dumps({
         "errors": summary.errors, "warnings": summary.warnings, "infos": summary.infos,
         "migrations": summary.migrations, "statements": summary.statements,
+        **({"rollback_time": summary.rollback_time} if summary.rollback_time else {}),
         **({"dialect": None, "dialects_tried": list(summary.dialects_tried)}
            if summary.dialects_tried else {}),
     })
@@ -256,7 +268,7 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
     icon = "❌" if summary.errors else ("⚠️" if summary.warnings else "✅")
     head = (
         f"### {icon} switchy-guard: {summary.errors} error(s), {summary.warnings} warning(s), "
-        f"{summary.infos} note(s)\n\n"
+        f"{summary.infos} note(s){summary.rollback_note}\n\n"
         f"Checked {summary.migrations} migration(s), {summary.statements} statement(s).\n"
         + summary.dialect_note
     )
@@ -292,8 +304,9 @@ def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary)
             pieces += [("  ", None), ("instead:", "green"), (f" {finding.hint}\n", None)]
         pieces.append(("\n", None))
     pieces.append((
-        f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s) "
-        f"in {summary.migrations} migration(s), {summary.statements} statement(s)\n"
+        f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s)"
+        f"{summary.rollback_note} in {summary.migrations} migration(s), "
+        f"{summary.statements} statement(s)\n"
         + summary.dialect_note, None))
     if console.color_system is None:
         # Logs and pipes: no styles to render, so the text goes out as it is (rich took

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -252,6 +252,14 @@ class NewTables:
             self._add(_Created(schema, key, new.name.lower(), created.temporary,
                                created.empty))
 
+    def claim(self, name: Name) -> None:
+        """Count ``name`` as a table the plan created, new and empty, whatever made it
+        (a down script checked against the up that created the table: see
+        validation.reversal_schema)."""
+        schema, key = self._keys(name)
+        self._forget(name)
+        self._add(_Created(schema, key, name.name.lower(), False))
+
     def _add(self, created: _Created) -> None:
         self._created.setdefault(created.loose, []).append(created)
 
@@ -270,9 +278,14 @@ class Schema:
 
     new_tables: NewTables = field(default_factory=NewTables)
     new_indexes: set[str] = field(default_factory=set)
-    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
-    not_null: set[tuple[str, str]] = field(default_factory=set)
+    column_types: MutableMapping[tuple[str, str], str] = field(default_factory=dict)
+    not_null: MutableSet[tuple[str, str]] = field(default_factory=set)
     rebuilt_tables: set[str] = field(default_factory=set)
+    #: When a down script is checked against its own up (``check``): the columns, as
+    #: (table, column), and the other objects, as (object type, name), the up created.
+    #: Dropping them is the ordinary reversal, not a hazard (see validation.reversal_schema).
+    new_columns: set[tuple[str, str]] = field(default_factory=set)
+    new_objects: set[tuple[str, str]] = field(default_factory=set)
     #: When a set, each column fact looked up and not found is added to it, as
     #: ``("type" | "not_null", (table, column))``: a migration checked without the
     #: migrations before it (see parallel_check) says what it might have missed.

@@ -13,7 +13,9 @@ def _rename_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind != "alter_table" or ctx.schema.is_new(info.table):
         return
     for action in info.actions:
-        if action.kind in ("rename_column", "alter_type") and action.new_name:
+        if action.kind in ("rename_column", "alter_type") and action.new_name and (
+                "renamed column", f"{info.table.name if info.table else ''}\0"
+                f"{action.column}\0{action.new_name}") not in ctx.schema.new_objects:
             yield f"renames {info.table}.{action.column} to {action.new_name}"
 
 
@@ -43,6 +45,9 @@ def _rename_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
         return
     if ctx.schema.is_new(info.table) or info.new_name.name in ctx.schema.rebuilt_tables:
         return
+    if info.table is not None and ("renamed table", f"{info.table.name}\0{info.new_name.name}"
+                                   ) in ctx.schema.new_objects:
+        return  # a down script renaming back what its up renamed
     yield f"renames table {info.table} to {info.new_name}"
 
 

@@ -60,7 +60,9 @@ def _drop_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind != "alter_table" or ctx.schema.is_new(info.table):
         return
     for action in info.actions:
-        if action.kind == "drop_column":
+        if action.kind == "drop_column" and (
+                info.table is None or (info.table.name, action.column or "")
+                not in ctx.schema.new_columns):
             yield f"drops column {info.table}.{action.column} and its data"
 
 
@@ -85,6 +87,8 @@ def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
         return
     if info.kind == "drop_schema":
         for name in info.tables or ("",):
+            if (info.object_type or "", getattr(name, "name", "")) in ctx.schema.new_objects:
+                continue  # a down script dropping the schema its up created
             yield f"drops {info.object_type} {name}".rstrip() + " and everything in it"
 
 
@@ -184,7 +188,9 @@ def _drop_other(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.kind == "drop_other":
         made_here = _created_earlier_here(info.object_type, ctx)
         for name in info.tables or ("",):  # MySQL's DROP USER 'app'@'%' has no plain name
-            if getattr(name, "name", None) not in made_here:
+            plain = getattr(name, "name", None)
+            if plain not in made_here and (info.object_type or "", plain or "") not in (
+                    ctx.schema.new_objects):
                 yield f"drops {info.object_type} {name}".rstrip()
 
 

@@ -3,14 +3,75 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..findings import Severity
 from ..migration import Migration
 from .base import ALL, Rule
 
+#: What ``switchy-guard create`` makes: a timestamp and a snake_case name.
 DEFAULT_ID_PATTERN = r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z0-9][a-z0-9_]*"
+
+
+@dataclass(frozen=True)
+class IdRule:
+    """The ids a layout's own tool accepts and the order it runs them in: what SG101
+    holds a history of that layout to.
+
+    ``pattern`` must match the whole id; its group ``stamp`` (else its first group) is
+    the timestamp, which must be a real time (all zeros is the deliberate "before
+    everything" of a setup migration). ``order_key``, when given, is the key the tool
+    runs migrations by: an id whose key is smaller than one before it in this tool's
+    run order (ids sorted as text) would run in another order there. ``stamp_key``
+    gives the part of the id two migrations must not share (SG103).
+    """
+
+    pattern: str
+    describe: str
+    order_key: Callable[[str], str] | None = None
+
+    def stamp_key(self, stamp: str) -> str:
+        """The timestamp as the tool compares it (hyphens dropped)."""
+        return stamp.replace("-", "") if self.order_key is not None else stamp
+
+
+def diesel_version(migration_id: str) -> str:
+    """The version Diesel (and switchy_schema's directory layout after it) reads from a
+    folder name: the part before the first ``_``, hyphens removed. Diesel runs
+    migrations in the order of these versions compared as text."""
+    return migration_id.partition("_")[0].replace("-", "")
+
+
+#: The directory layout shared by switchy_schema and Diesel (``<id>/up.sql``): a
+#: version of 14 digits (``YYYY-MM-DD-HHMMSS``, or ``YYYYMMDDHHMMSS`` as Diesel's docs
+#: write it), ``_``, then any name (Diesel accepts hyphens and capitals there; its own
+#: ``00000000000000_diesel_initial_setup`` comes first by design).
+DIRECTORY_IDS = IdRule(
+    r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{6}|\d{14})_\S.*",
+    "<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version",
+    order_key=diesel_version,
+)
+
+
+def _as_id_rule(pattern: str | IdRule) -> IdRule:
+    return pattern if isinstance(pattern, IdRule) else IdRule(pattern, pattern)
+
+
+def _not_a_time(stamp: str) -> bool:
+    """Whether ``stamp`` (14 digits, hyphens allowed) is neither a real time nor all
+    zeros; other shapes (a custom pattern's) are not judged."""
+    digits = stamp.replace("-", "")
+    if len(digits) != 14 or not digits.isdigit() or not digits.strip("0"):
+        return False
+    try:
+        # The constructor checks the calendar, and is far cheaper than strptime.
+        datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]),
+                 int(digits[8:10]), int(digits[10:12]), int(digits[12:14]))
+    except ValueError:
+        return True
+    return False
 
 Hit = tuple[Migration, str]
 
@@ -26,9 +87,14 @@ DUPLICATE_ID = Rule(
 
 INVALID_ID = Rule(
     "SG101", "invalid-id", Severity.WARNING, ALL,
-    "An id that does not follow YYYY-MM-DD-HHMMSS_snake_name, or whose timestamp is no date.",
+    "An id its layout's own tool would reject or run in another order: not "
+    "<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version, a version "
+    "that is no date, or one that sorts before an earlier migration's.",
     "Ids sort as plain strings: only a fixed-width timestamp prefix makes that order "
-    "chronological. A bad date shows a hand-edited name.",
+    "chronological, and Diesel orders by the version alone (hyphens dropped), so a "
+    "history mixing the two spellings runs in different orders. A bad date shows a "
+    "hand-edited name. Diesel's names (hyphens or capitals after the version, its "
+    "00000000000000_diesel_initial_setup) are accepted.",
     "Create migrations with `switchy-guard create NAME`.",
     "migrations/add-users/  or  2024-13-45-000000_x",
     "migrations/2024-03-01-120000_add_users/",
@@ -36,11 +102,13 @@ INVALID_ID = Rule(
 
 UNKNOWN_DIALECT_FOLDER = Rule(
     "SG102", "unknown-dialect-folder", Severity.ERROR, ALL,
-    "A folder under the root that is neither a migration nor sqlite/, postgres/ or mysql/.",
-    "A typo such as postgresql/ would make a whole tree of migrations invisible. It is "
+    "A folder under the root that is neither a migration nor a database folder: sqlite/, "
+    "postgres/ or mysql/, or the names other tools use for them (sqlite3/, postgresql/, "
+    "mariadb/); or two folders for one database (postgres/ and postgresql/).",
+    "A typo such as postgress/ would make a whole tree of migrations invisible. It is "
     "reported as bad input (exit code 2) when the migrations are read.",
     "Rename it to sqlite, postgres or mysql, or move it out of the migrations folder.",
-    "migrations/postgresql/2024-01-01-000000_a/",
+    "migrations/postgress/2024-01-01-000000_a/",
     "migrations/postgres/2024-01-01-000000_a/",
 )
 
@@ -88,40 +156,71 @@ RULES = (
 
 
 def naming_hits(
-    migrations: Sequence[Migration], pattern: str = DEFAULT_ID_PATTERN,
+    migrations: Sequence[Migration], pattern: str | IdRule = DIRECTORY_IDS,
     *, earlier_ids: Sequence[str] = (),
 ) -> Iterator[tuple[Rule, Migration, str]]:
     """SG101, SG103 and SG203 over ``migrations`` (in run order).
 
+    ``pattern``: the layout's id rule (a plain regex: its first group the timestamp).
     ``earlier_ids`` run before ``migrations`` and are not reported on themselves: a
     timestamp they used is shared by a migration here that uses it too.
     """
-    compiled = re.compile(pattern)
+    rule = _as_id_rule(pattern)
+    compiled = re.compile(rule.pattern)
     seen_prefix: dict[str, str] = {}
-    for earlier in earlier_ids:
-        match = compiled.fullmatch(earlier)
-        if match is not None and match.groups():
-            seen_prefix.setdefault(match.group(1), earlier)
-    for migration in migrations:
-        match = compiled.fullmatch(migration.id)
+
+    def stamp_of(migration_id: str) -> str | None:
+        match = compiled.fullmatch(migration_id)
         if match is None:
-            yield INVALID_ID, migration, f"id {migration.id!r} does not match {pattern}"
-        elif match.groups():
-            stamp = match.group(1)
-            try:
-                # The constructor checks the calendar, and is far cheaper than strptime.
-                datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]),
-                         int(stamp[11:13]), int(stamp[13:15]), int(stamp[15:17]))
-            except ValueError:
+            return None
+        named = match.groupdict().get("stamp")
+        return named if named is not None else (match.group(1) if match.groups() else "")
+
+    for earlier in earlier_ids:
+        stamp = stamp_of(earlier)
+        if stamp:
+            seen_prefix.setdefault(rule.stamp_key(stamp), earlier)
+    misordered = _misordered(rule, [m.id for m in migrations if stamp_of(m.id) is not None],
+                             [e for e in earlier_ids if stamp_of(e) is not None])
+    for migration in migrations:
+        stamp = stamp_of(migration.id)
+        if stamp is None:
+            yield (INVALID_ID, migration,
+                   f"id {migration.id!r} does not match {rule.describe}")
+        elif stamp:
+            if _not_a_time(stamp):
                 yield INVALID_ID, migration, f"{stamp} in {migration.id!r} is not a real time"
-            if stamp in seen_prefix:
+            shared = rule.stamp_key(stamp)
+            if shared in seen_prefix:
                 yield (SHARED_TIMESTAMP, migration,
-                       f"shares timestamp {stamp} with {seen_prefix[stamp]}: their order rests "
+                       f"shares timestamp {stamp} with {seen_prefix[shared]}: their order rests "
                        "on the names alone")
             else:
-                seen_prefix[stamp] = migration.id
+                seen_prefix[shared] = migration.id
+        if migration.id in misordered:
+            yield INVALID_ID, migration, misordered[migration.id]
         if not migration.reversible:
             yield IRREVERSIBLE, migration, "no down script: it cannot be rolled back"
+
+
+def _misordered(rule: IdRule, ids: Sequence[str], earlier_ids: Sequence[str]) -> dict[str, str]:
+    """The ``ids`` that sort after an id with a greater order key (this tool sorts ids
+    as text; the layout's tool by its key), each with the message saying so."""
+    if rule.order_key is None:
+        return {}
+    mine = set(ids)
+    latest: tuple[str, str] | None = None  # the greatest key so far, and its id
+    out: dict[str, str] = {}
+    for migration_id in sorted({*ids, *earlier_ids}):
+        key = rule.order_key(migration_id)
+        if latest is not None and key < latest[0]:
+            if migration_id in mine:
+                out[migration_id] = (
+                    f"sorts after {latest[1]!r} as text (the order ids run in here) but its "
+                    f"version {key} is earlier: Diesel would run it before")
+        elif latest is None or key > latest[0]:
+            latest = (key, migration_id)
+    return out
 
 
 def graph_hits(migrations: Sequence[Migration]) -> Iterator[tuple[Rule, Migration, str]]:

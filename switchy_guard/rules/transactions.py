@@ -108,6 +108,9 @@ def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
             if action.kind == "unknown":
                 yield (f"ALTER TABLE {info.table} {action.default}: not an action "
                        "switchy-guard knows to be harmless, so no rule could check it")
+    elif info.kind == DYNAMIC and info.object_type in ("prepared", "immediate"):
+        yield ("this EXECUTE runs SQL built at run time (a prepared statement whose text is "
+               "not a string literal here): no rule could check the statement it runs")
     elif info.kind == DYNAMIC:
         yield (
             "this block runs SQL it builds at run time: switchy-guard reads only a string "

@@ -368,6 +368,12 @@ _FAST = {
     "REFRESH": "maintenance", "LOCK": "lock", "UNLOCK": "lock", "USE": "set",
     "SHOW": "select", "EXPLAIN": "select",
     "COPY": "copy", "LOAD": "load", "NOTIFY": "other", "PERFORM": "other",
+    # Metadata and session statements that touch no rows: PostgreSQL's SECURITY LABEL,
+    # LISTEN/UNLISTEN, DISCARD, RESET, CHECKPOINT; MySQL's OPTIMIZE TABLE (a rebuild,
+    # rows kept), CHECK TABLE and CHECKSUM TABLE (reads).
+    "SECURITY": "comment", "LISTEN": "other", "UNLISTEN": "other", "DISCARD": "set",
+    "CHECKPOINT": "maintenance", "OPTIMIZE": "maintenance",
+    "CHECK": "maintenance", "CHECKSUM": "select",
 }
 _TRANSACTION = {
     "BEGIN": "begin", "START": "begin", "COMMIT": "commit", "END": "commit",
@@ -378,6 +384,17 @@ _OTHER_OBJECTS = (
     "VIEW", "MATERIALIZED", "FUNCTION", "PROCEDURE", "TYPE", "SEQUENCE", "TRIGGER",
     "EXTENSION", "DOMAIN", "EVENT", "POLICY", "RULE", "AGGREGATE", "COLLATION",
     "OPERATOR", "ROLE", "USER", "PUBLICATION", "SUBSCRIPTION",
+    # PostgreSQL's extended statistics (planner estimates only), casts, conversions,
+    # procedural languages, foreign servers: no rows of their own.
+    "STATISTICS", "CAST", "CONVERSION", "LANGUAGE", "SERVER",
+)
+#: ALTER of these changes no rows (renames, owners, options, a trigger's or policy's
+#: definition); with the ALTER TABLE/INDEX/... of _alter they are ``alter_other``.
+_ALTER_OTHER = (
+    "INDEX", "SCHEMA", "DATABASE", "SEQUENCE", "VIEW", "TYPE", "FUNCTION",
+    "EXTENSION", "ROLE", "USER", "SYSTEM", "DEFAULT", "MATERIALIZED",
+    "TRIGGER", "POLICY", "EVENT", "STATISTICS", "PROCEDURE", "DOMAIN", "COLLATION",
+    "AGGREGATE", "OPERATOR", "PUBLICATION", "CONVERSION", "LANGUAGE", "SERVER", "RULE",
 )
 
 
@@ -590,8 +607,12 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         return StatementInfo("create_table", table=table, if_exists=if_exists,
                              columns=_table_columns(cur.rest()), temporary=temporary,
                              or_replace=or_replace, filled=filled)
-    if cur.take("SCHEMA|DATABASE"):
-        return StatementInfo("create_schema")
+    if cur.at("SCHEMA|DATABASE"):
+        object_type = cur.toks[cur.pos].up.lower()
+        cur.pos += 1
+        if_exists = cur.take("IF", "NOT", "EXISTS")
+        return StatementInfo("create_schema", object_type=object_type, table=cur.name(),
+                             if_exists=if_exists)
     for word in _OTHER_OBJECTS:
         if cur.take(word):
             # As for drop_other, ``table`` names the object (None where no simple name
@@ -706,6 +727,8 @@ def _drop(cur: Cursor, dialect: str | None) -> StatementInfo:
         names = _name_list(cur)
         return StatementInfo("drop_schema", object_type=kind, if_exists=if_exists,
                              table=names[0] if names else None, tables=tuple(names))
+    if cur.take("PREPARE"):  # MySQL: DROP PREPARE name, as DEALLOCATE PREPARE
+        return StatementInfo("other", object_type="prepared")
     for word in _OTHER_OBJECTS:
         if cur.take(word):
             if word == "MATERIALIZED":
@@ -958,8 +981,7 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("ALTER")
     cur.take("ONLINE|IGNORE")
     if not cur.take("TABLE"):
-        for word in ("INDEX", "SCHEMA", "DATABASE", "SEQUENCE", "VIEW", "TYPE", "FUNCTION",
-                     "EXTENSION", "ROLE", "USER", "SYSTEM", "DEFAULT", "MATERIALIZED"):
+        for word in _ALTER_OTHER:
             if cur.at(word):
                 return StatementInfo("alter_other", object_type=word.lower())
         return StatementInfo("unknown")
@@ -1336,7 +1358,53 @@ def _do(cur: Cursor, dialect: str | None) -> StatementInfo:
     return StatementInfo("do", object_type=language or "plpgsql")
 
 
+def _prepare(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """``PREPARE name FROM ...`` (MySQL) or ``PREPARE name [(types)] AS statement``
+    (PostgreSQL): defines a statement, runs nothing; its EXECUTE runs it (see
+    sql/prepared.py)."""
+    cur.take("PREPARE")
+    return StatementInfo("prepare", table=cur.name())
+
+
+def _execute(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """``EXECUTE name`` runs a prepared statement; ``EXECUTE IMMEDIATE`` (MariaDB) a
+    string. Alone, what runs is unknown (SG603): sql/prepared.py replaces it with what
+    the migration prepared under that name, or the literal, where it can read them."""
+    cur.take("EXECUTE")
+    if cur.take("IMMEDIATE"):
+        return StatementInfo(DYNAMIC, object_type="immediate")
+    return StatementInfo(DYNAMIC, table=cur.name(), object_type="prepared")
+
+
+def _deallocate(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """``DEALLOCATE [PREPARE] name`` (and MySQL's ``DROP PREPARE``): forgets a prepared
+    statement of the session."""
+    return StatementInfo("other", object_type="prepared")
+
+
+def _reset(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """PostgreSQL's ``RESET setting``: a session setting. MySQL's RESET MASTER (BINARY
+    LOGS) deletes the binary logs, RESET SLAVE/REPLICA the replication state: those stay
+    unknown (SG603), they destroy what point-in-time recovery needs."""
+    second = cur.peek(1)
+    if second is not None and second.up in ("MASTER", "SLAVE", "REPLICA", "BINARY"):
+        return StatementInfo("unknown")
+    return StatementInfo("set")
+
+
+def _flush(cur: Cursor, dialect: str | None) -> StatementInfo:
+    """MySQL's FLUSH: reloads caches and logs; ``FLUSH TABLES ... WITH READ LOCK`` (or
+    ``FOR EXPORT``) also locks the tables."""
+    words = {t.up for t in cur.toks}
+    return StatementInfo("lock" if "LOCK" in words or "EXPORT" in words else "maintenance")
+
+
 _HANDLERS = {
+    "PREPARE": _prepare,
+    "EXECUTE": _execute,
+    "DEALLOCATE": _deallocate,
+    "RESET": _reset,
+    "FLUSH": _flush,
     "CREATE": _create,
     "DO": _do,
     "DROP": _drop,

@@ -277,3 +277,74 @@ def test_explain_analyze_runs_the_statement_it_describes(sql: str, dialect: str,
 def test_double_bar_is_or_only_on_mysql() -> None:
     assert classify("DELETE FROM users WHERE id = 0 || TRUE", "mysql").has_where is False
     assert classify("DELETE FROM users WHERE name = 'a' || 'b'", "postgres").has_where is True
+
+
+# Statements real histories hold that were SG603 "unparseable" noise (issue 15): each is
+# classified, and none that may destroy data is passed as harmless.
+@pytest.mark.parametrize(("sql", "dialect", "kind"), [
+    ("CREATE STATISTICS s1 (ndistinct) ON a, b FROM t", "postgres", "create_other"),
+    ("CREATE STATISTICS IF NOT EXISTS s1 ON a, b FROM t", "postgres", "create_other"),
+    ("ALTER TRIGGER tr ON t RENAME TO tr2", "postgres", "alter_other"),
+    ("ALTER POLICY p ON t RENAME TO p2", "postgres", "alter_other"),
+    ("ALTER STATISTICS s1 SET STATISTICS 100", "postgres", "alter_other"),
+    ("ALTER DOMAIN d SET DEFAULT 0", "postgres", "alter_other"),
+    ("ALTER EVENT e ON SCHEDULE EVERY 2 HOUR", "mysql", "alter_other"),
+    ("SECURITY LABEL FOR selinux ON TABLE t IS 'system_u'", "postgres", "comment"),
+    ("DEALLOCATE PREPARE stmt", "mysql", "other"),
+    ("DEALLOCATE ALL", "postgres", "other"),
+    ("DROP PREPARE stmt", "mysql", "other"),
+    ("PREPARE stmt FROM @s", "mysql", "prepare"),
+    ("PREPARE p (int) AS DELETE FROM t WHERE id = $1", "postgres", "prepare"),
+    ("FLUSH PRIVILEGES", "mysql", "maintenance"),
+    ("FLUSH TABLES t WITH READ LOCK", "mysql", "lock"),
+    ("OPTIMIZE TABLE t", "mysql", "maintenance"),
+    ("CHECK TABLE t", "mysql", "maintenance"),
+    ("RESET search_path", "postgres", "set"),
+    ("DISCARD ALL", "postgres", "set"),
+    ("LISTEN jobs", "postgres", "other"),
+    # Not harmless: RESET MASTER deletes the binary logs; an EXECUTE alone runs SQL
+    # this statement does not show.
+    ("RESET MASTER", "mysql", "unknown"),
+    ("EXECUTE stmt", "mysql", "dynamic"),
+    ("EXECUTE IMMEDIATE CONCAT('DROP TABLE ', @t)", "mysql", "dynamic"),
+])
+def test_statements_real_histories_hold_are_classified(sql: str, dialect: str,
+                                                       kind: str) -> None:
+    assert classify(sql, dialect).kind == kind
+
+
+def _run_by(sql: str, dialect: str) -> list[tuple[str, str]]:
+    from switchy_guard.sql.split import split_statements
+    from switchy_guard.validation import parse_statements
+
+    return [(info.kind, info.via) for _, info in
+            parse_statements(split_statements(sql, dialect), dialect)]
+
+
+def test_execute_runs_what_the_migration_prepared() -> None:
+    mysql = ("SET @s = 'ALTER TABLE t DROP COLUMN c';\nPREPARE stmt FROM @s;\n"
+             "EXECUTE stmt;\nDEALLOCATE PREPARE stmt;\nEXECUTE stmt;\n"
+             "PREPARE s2 FROM 'DELETE FROM t';\nEXECUTE s2;\n"
+             "EXECUTE IMMEDIATE 'TRUNCATE t';\n")
+    assert _run_by(mysql, "mysql") == [
+        ("set", ""), ("prepare", ""),
+        ("alter_table", "run by EXECUTE stmt, prepared on line 2"),
+        ("other", ""),
+        ("dynamic", ""),  # deallocated: nothing this migration prepared
+        ("prepare", ""), ("delete", "run by EXECUTE s2, prepared on line 6"),
+        ("truncate", "run by EXECUTE IMMEDIATE"),
+    ]
+    postgres = "PREPARE q AS DELETE FROM t;\nEXECUTE q;\n"
+    assert _run_by(postgres, "postgres")[1] == ("delete", "run by EXECUTE q, prepared on line 1")
+
+
+def test_execute_of_sql_built_at_run_time_stays_unknown() -> None:
+    built = ("SET @s = IF(@x, 'ALTER TABLE t ADD c INT', 'SELECT 1');\n"
+             "PREPARE stmt FROM @s;\nEXECUTE stmt;\n")
+    assert _run_by(built, "mysql")[2][0] == "dynamic"
+    # A variable set to a literal, then changed in a way not read here.
+    changed = ("SET @s = 'SELECT 1';\nSELECT 'DROP TABLE t' INTO @s;\n"
+               "PREPARE stmt FROM @s;\nEXECUTE stmt;\n")
+    assert _run_by(changed, "mysql")[3][0] == "dynamic"
+    called = "SET @s = 'SELECT 1';\nCALL change_it();\nPREPARE stmt FROM @s;\nEXECUTE stmt;\n"
+    assert _run_by(called, "mysql")[3][0] == "dynamic"

@@ -84,7 +84,7 @@ def test_per_database_trees(tmp_path: Path) -> None:
         load_migrations(tmp_path, None)
 
 
-@pytest.mark.parametrize("stray", ["postgresql/2024-01-01-000000_a", "2024-01-02-000000_top"])
+@pytest.mark.parametrize("stray", ["postgress/2024-01-01-000000_a", "2024-01-02-000000_top"])
 def test_a_folder_beside_the_database_folders_is_an_error_naming_it(
         tmp_path: Path, stray: str) -> None:
     # A typo'd database folder or a migration left at the top was silently skipped.
@@ -96,7 +96,31 @@ def test_a_folder_beside_the_database_folders_is_an_error_naming_it(
             load_migrations(tmp_path, dialect)
         name = stray.split("/")[0]
         assert info.value.one_line().startswith(
-            f"{tmp_path}/{name}: neither a database folder (sqlite, postgres, mysql)")
+            f"{tmp_path}/{name}: neither a database folder (sqlite, sqlite3, postgres,")
+
+
+@pytest.mark.parametrize(("folder", "dialect"), [
+    ("postgresql", "postgres"), ("mariadb", "mysql"), ("sqlite3", "sqlite")])
+def test_other_tools_names_for_database_folders_are_read(
+        tmp_path: Path, folder: str, dialect: str) -> None:
+    """Diesel projects (Vaultwarden) keep postgresql/, MariaDB ones mariadb/ (issue 15)."""
+    write(tmp_path, f"{folder}/2024-01-01-000000_a/up.sql", "SELECT 1;")
+    write(tmp_path, "sqlite/2024-01-01-000000_b/up.sql" if dialect != "sqlite"
+          else "mysql/2024-01-01-000000_b/up.sql", "SELECT 2;")
+    (migration,) = load_migrations(tmp_path, dialect)
+    assert migration.id == "2024-01-01-000000_a"
+    assert migration.up_path == f"{tmp_path}/{folder}/2024-01-01-000000_a/up.sql"
+
+
+def test_two_folders_for_one_database_are_refused_naming_both(tmp_path: Path) -> None:
+    write(tmp_path, "postgres/2024-01-01-000000_a/up.sql", "SELECT 1;")
+    write(tmp_path, "postgresql/2024-01-01-000000_b/up.sql", "SELECT 1;")
+    write(tmp_path, "sqlite/2024-01-01-000000_c/up.sql", "SELECT 1;")
+    for dialect in ("postgres", "sqlite", None):
+        with pytest.raises(InputError) as info:
+            load_migrations(tmp_path, dialect)
+        assert info.value.one_line() == (
+            f"{tmp_path}: postgres/ and postgresql/ both hold postgres migrations: keep one")
 
 
 def test_unknown_folder_is_an_error_naming_it(tmp_path: Path) -> None:

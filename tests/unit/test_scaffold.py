@@ -48,3 +48,12 @@ def test_a_dialect_picks_its_folder_in_a_new_or_per_database_tree(tmp_path: Path
     assert first.parent == tmp_path / "migrations" / "postgres"
     second = create_migration(tmp_path / "migrations", "init", dialect="sqlite", now=NOW)
     assert second.parent == tmp_path / "migrations" / "sqlite"
+
+
+def test_create_joins_the_tree_named_by_another_tool(tmp_path: Path) -> None:
+    # With postgresql/ there, a new postgres/ beside it would make the tree unreadable.
+    (tmp_path / "postgresql" / "2024-04-30-000000_older").mkdir(parents=True)
+    (tmp_path / "sqlite").mkdir()
+    folder = create_migration(tmp_path, "x", dialect="postgres", now=NOW)
+    assert folder.parent == tmp_path / "postgresql"
+    assert not (tmp_path / "postgres").exists()

@@ -86,3 +86,38 @@ def test_rule_lookup_and_docs() -> None:
     assert docs.startswith("SG302 drop-column (error; mysql, postgres, sqlite)")
     assert "Why:" in docs and "Instead:" in docs and "Use instead:" in docs
     assert get_rule("nope") is None
+
+
+def test_diesel_ids_are_no_naming_noise() -> None:
+    """Ids Diesel itself accepts: hyphens and capitals in the name, its initial setup
+    folder, the compact version of its docs (issue 15)."""
+    found = codes(
+        mig("00000000000000_diesel_initial_setup"),
+        mig("2020-01-01-000000_create-users"),
+        mig("2020-01-02-000000_Add_Posts"),
+        mig("2020-01-03-000000_add.index"),
+    )
+    assert "SG101" not in found
+    compact = codes(mig("20200101000000_create_users"), mig("20200102000000_posts"))
+    assert "SG101" not in compact
+
+
+def test_ids_diesel_rejects_or_misorders_are_sg101() -> None:
+    from switchy_guard.rules.naming import naming_hits
+
+    def sg101(*ids: str) -> list[str]:
+        return [m.id for r, m, _ in naming_hits([mig(i) for i in ids]) if r.code == "SG101"]
+
+    # No version before the first _, an empty name, no date.
+    assert sg101("add-users", "2020-01-01-000000_", "2020-02-30-000000_x") == [
+        "add-users", "2020-01-01-000000_", "2020-02-30-000000_x"]
+    # Mixed spellings: as text 2020-01-02-... sorts first, Diesel runs 20200101... first.
+    assert sg101("2020-01-02-000000_b", "20200101000000_a") == ["20200101000000_a"]
+    # The same time in two spellings is one Diesel version: SG103.
+    shared = [r.code for r, _, _ in naming_hits(
+        [mig("2020-01-01-000000_a"), mig("20200101000000_b")])]
+    assert shared == ["SG103"]
+    # A custom pattern is still honoured as before.
+    assert [m.id for r, m, _ in naming_hits([mig("2020-01-01-000000_Bad")],
+                                            r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z_]+")
+            if r.code == "SG101"] == ["2020-01-01-000000_Bad"]

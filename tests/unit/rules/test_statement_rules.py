@@ -452,3 +452,18 @@ def test_sg307_spares_objects_the_same_migration_created(dialect: str, sql: str,
     migration = Migration("2024-01-01-000000_m", sql, "", "a", "b")
     found = validate([migration], dialect).findings
     assert [f.message for f in found if f.code == "SG307"] == expected
+
+
+@pytest.mark.parametrize(("sql", "dialect", "codes"), [
+    ("PREPARE s FROM 'DROP TABLE users';\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, {"SG301"}),
+    ("SET @q = 'DELETE FROM users';\nPREPARE s FROM @q;\nEXECUTE s;", M, {"SG305"}),
+    ("PREPARE s FROM @built;\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, {"SG603"}),
+    ("PREPARE s FROM 'SELECT 1';\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, set()),
+    ("PREPARE s AS DELETE FROM users;\nEXECUTE s;", P, {"SG305"}),
+    ("PREPARE s AS DELETE FROM users;\nDEALLOCATE s;", P, set()),  # never run
+    ("CREATE STATISTICS st ON id, email FROM users;\n"
+     "ALTER TRIGGER tr ON users RENAME TO tr2;", P, set()),
+])
+def test_prepared_statements_are_checked_where_they_run(sql: str, dialect: str,
+                                                        codes: set[str]) -> None:
+    assert findings_for(sql, dialect) - {"SG601"} == codes
