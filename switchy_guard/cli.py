@@ -553,25 +553,37 @@ def cmd_status(ctx: Context) -> int:
     """``status [--history]``: counts, drift, dirty rows; the journal with --history."""
     from .db import mask_url
     from .lockstatus import lock_status
-    from .report.state import print_status, state_warnings, status_entry, summary
+    from .report.state import (
+        migrate_blocker,
+        print_status,
+        state_warnings,
+        status_entry,
+        summary,
+    )
 
     migrator = ctx.migrator(reads_only=True)
     state = migrator.state()
+    # What a plain migrate would do here: refuse (naming what blocks it), or run.
+    blocker = migrate_blocker(migrator, state, require_checksum_validation=_env_flag(
+        "MIGRATION_REQUIRE_CHECKSUM_VALIDATION"))
     lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
     if ctx.format == "json":
+        pending = state.pending()
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
             "summary": summary(state),
             "warnings": state_warnings(state, migrator.dialect),
             "lock": lock.to_dict(),
             "migrations": [status_entry(e) for e in state.entries],
+            "next_to_apply": pending[0].id if pending and blocker is None else None,
+            "blocked_by": blocker.to_dict() if blocker is not None else None,
         }
         if history is not None:
             data["history"], data["audit"] = history
         ctx.emit_json(data)
         return 0
-    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect)
+    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect, blocker)
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history
