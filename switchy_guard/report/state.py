@@ -168,7 +168,7 @@ def migrate_blocker(migrator: Migrator, state: MigrationState, *,
     """What stops a plain ``migrate`` now, or None when it would run (or have nothing
     to do). Asked of migrate's own planner, so status and migrate cannot disagree; only
     when a row could block, so a clean status reads no script."""
-    from ..errors import Refused
+    from ..errors import Refused, SwitchyError
 
     troubled = state.failed() or state.in_progress() or state.drifted() or (
         require_checksum_validation and any(e.unknown_checksum for e in state.applied()))
@@ -178,6 +178,10 @@ def migrate_blocker(migrator: Migrator, state: MigrationState, *,
         migrator.plan(state=state, require_checksum_validation=require_checksum_validation)
     except Refused as refused:
         return _blocker(state, refused.one_line(), require_checksum_validation)
+    except SwitchyError:
+        # A pending script migrate would refuse (check names it): not the state's doing,
+        # and no reason for status to fail.
+        return None
     return None
 
 

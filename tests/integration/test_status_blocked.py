@@ -98,3 +98,19 @@ def test_a_failed_migration_missing_from_the_sources_blocks_nothing(tmp_path: Pa
     data = json.loads(run_cli("status", "-m", root, "-d", url, "--format", "json").out)
     assert data["blocked_by"] is None and data["next_to_apply"] == C
     assert run_cli("migrate", "-m", root, "-d", url).code == 0
+
+
+def test_status_still_reads_a_state_whose_pending_script_migrate_would_refuse(
+        tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "m"
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _failed_b_pending_c(root, url)
+    shutil.rmtree(root / B)
+    # The planner refuses C as bad input (it would end the runner's transaction): that
+    # is check's to report; status still reads the state.
+    write_migration(root, C, "CREATE TABLE c (id INTEGER);\nCOMMIT;\n")
+    status = run_cli("status", "-m", root, "-d", url, "--format", "json")
+    assert status.code == 0, status.err
+    assert json.loads(status.out)["blocked_by"] is None
