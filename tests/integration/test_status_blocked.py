@@ -114,3 +114,43 @@ def test_status_still_reads_a_state_whose_pending_script_migrate_would_refuse(
     status = run_cli("status", "-m", root, "-d", url, "--format", "json")
     assert status.code == 0, status.err
     assert json.loads(status.out)["blocked_by"] is None
+
+
+def test_a_failure_that_left_statements_applied_asks_for_from_start(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\n")
+    write_migration(root, B, "CREATE TABLE b (id INTEGER);\nINSERT INTO nowhere_at_all "
+                    "VALUES (1);\n", metadata="transactional = false\n")
+    common = ["-m", root, "-d", db_url]
+    assert run_cli("migrate", *common).code == 1
+    block = json.loads(run_cli("status", *common, "--format", "json").out)["blocked_by"]
+    assert block["id"] == B and "1 of 2 statements stayed applied" in block["advice"]
+    # A plain retry would be refused (it would run CREATE TABLE b again): not offered.
+    assert block["commands"] == [f"switchy-guard retry {B} --from-start",
+                                 f"switchy-guard mark-completed {B}"]
+    assert run_cli("retry", B, "--force", *common).code == 1
+    refused = run_cli("migrate", *common)
+    assert refused.error_lines == [f"error: {block['refusal']}"]
+
+
+def test_with_two_failed_migrations_status_offers_what_retry_accepts(tmp_path: Path) -> None:
+    from switchy_guard.runner import Migrator
+    from switchy_guard.tracking import TrackingTable
+
+    root = tmp_path / "m"
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    for migration_id in (A, B, C):
+        write_migration(root, migration_id, "SELECT 1;\n")
+    Migrator(root, url).migrate()
+    with Migrator(root, url).engine.begin() as conn:
+        for migration_id in (A, B):
+            TrackingTable().set_status(conn, migration_id, "failed", "broke")
+    common = ["-m", root, "-d", url]
+    block = json.loads(run_cli("status", *common, "--format", "json").out)["blocked_by"]
+    assert block["id"] == A
+    # retry refuses while another migration failed too: migrate --retry-failed is the way.
+    assert run_cli("retry", A, "--force", *common).code == 1
+    assert block["commands"] == ["switchy-guard migrate --retry-failed",
+                                 f"switchy-guard mark-completed {A}"]
+    assert run_cli("migrate", "--retry-failed", *common).code == 0
