@@ -6,7 +6,6 @@ Heavy modules (SQLAlchemy, rich) are imported inside the verbs, so ``--help`` is
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -420,6 +419,10 @@ class Context:
         self.err = err
         #: Warnings printed after the verb succeeds: an error stays one line on its own.
         self.notes: list[str] = []
+        self._document: dict[str, Any] | None = None
+        #: What a failure document carries if the verb fails from here on (the judged
+        #: impact report before a confirmation); dropped when the verb succeeds.
+        self.partial_json: dict[str, Any] | None = None
         self.format: str = getattr(args, "format", "text")
         self.quiet: bool = getattr(args, "quiet", False)
         flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
@@ -538,12 +541,31 @@ class Context:
         return as_source(built, checksum_mode=settings.checksum_mode)
 
     def emit_json(self, data: Any) -> None:
-        """Print ``data`` as JSON on stdout."""
-        from .masking import mask_data, mask_text
+        """Print ``data`` as JSON on stdout, once the verb has returned; a verb that
+        fails after this has its document become the failure document's partial
+        report, so stdout holds one JSON document (see :mod:`.report.envelope`)."""
+        if not isinstance(data, dict):
+            from .report.envelope import write_document
 
-        json.dump(mask_data(data), self.out, indent=2,
-                  default=lambda value: mask_text(str(value)))
-        self.out.write("\n")
+            write_document(self.out, data)
+            return
+        self._document = {**(self._document or {}), **data}
+
+    def flush_json(self) -> None:
+        """Print the document :meth:`emit_json` holds, if any."""
+        from .report.envelope import write_document
+
+        document, self._document = self._document, None
+        if document is not None:
+            write_document(self.out, document)
+
+    def take_json(self) -> dict[str, Any] | None:
+        """The document held and not printed, over :attr:`partial_json`: the partial
+        report of a verb that failed."""
+        document, self._document = self._document, None
+        if self.partial_json is None:
+            return document
+        return {**self.partial_json, **(document or {})}
 
 
 # -- verbs ----------------------------------------------------------------------------
@@ -595,25 +617,37 @@ def cmd_status(ctx: Context) -> int:
     """``status [--history]``: counts, drift, dirty rows; the journal with --history."""
     from .db import mask_url
     from .lockstatus import lock_status
-    from .report.state import print_status, state_warnings, status_entry, summary
+    from .report.state import (
+        migrate_blocker,
+        print_status,
+        state_warnings,
+        status_entry,
+        summary,
+    )
 
     migrator = ctx.migrator(reads_only=True)
     state = migrator.state()
+    # What a plain migrate would do here: refuse (naming what blocks it), or run.
+    blocker = migrate_blocker(migrator, state, require_checksum_validation=_env_flag(
+        "MIGRATION_REQUIRE_CHECKSUM_VALIDATION"))
     lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
     if ctx.format == "json":
+        pending = state.pending()
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
             "summary": summary(state),
             "warnings": state_warnings(state, migrator.dialect),
             "lock": lock.to_dict(),
             "migrations": [status_entry(e) for e in state.entries],
+            "next_to_apply": pending[0].id if pending and blocker is None else None,
+            "blocked_by": blocker.to_dict() if blocker is not None else None,
         }
         if history is not None:
             data["history"], data["audit"] = history
         ctx.emit_json(data)
         return 0
-    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect)
+    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect, blocker)
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history
@@ -1013,11 +1047,11 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         if extra:  # as parse_args would, but naming the verb and a likely flag
             verb_parser = _verb_parser(parser, getattr(args, "verb", None))
             usage = UsageError(verb_parser.prog, f"unrecognized arguments: {' '.join(extra)}")
-            err.write(_usage_line(usage, verb_parser, extra) + "\n")
-            return 2
+            return _usage_failure(_usage_line(usage, verb_parser, extra), argv, out, err,
+                                  getattr(args, "verb", None))
     except UsageError as usage:
-        err.write(_usage_line(usage, parser) + "\n")
-        return 2
+        verb = usage.prog.partition(" ")[2] or None  # a verb's own parser refused
+        return _usage_failure(_usage_line(usage, parser), argv, out, err, verb)
     except SystemExit as exit_:  # --help, --version
         return int(exit_.code or 0)
     debug = bool(getattr(args, "debug", False))
@@ -1027,6 +1061,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         # SQLAlchemy's pool logs a traceback when it cannot reset a connection the
         # server dropped; the error that matters is reported as one line below.
         logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
+    ctx: Context | None = None
     try:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if getattr(args, "require_checksum_validation", False) is None:
@@ -1045,6 +1080,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             code = VERBS[args.verb](ctx)
         if note := unknown_types_note(unknown_types):  # one line, not one per column
             ctx.notes.append(note)
+        ctx.flush_json()
         for note in ctx.notes:
             err.write(note + "\n")
         return code
@@ -1052,14 +1088,18 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         if debug:
             traceback.print_exc(file=err)
         err.write(f"error: {_masked(error.one_line())}\n")
+        _json_failure(args, ctx, out, error.exit_code, error, _masked(error.one_line()))
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         err.write("error: interrupted\n")
+        _json_failure(args, ctx, out, 130, interrupt, "interrupted")
         return 130
     except Exception as error:
         from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
         if not isinstance(error, SQLAlchemyError):
+            # A bug: its traceback follows, but a script reading stdout still gets JSON.
+            _json_failure(args, ctx, out, 1, error, _masked(str(error)))
             raise
         if debug:
             traceback.print_exc(file=err)
@@ -1073,7 +1113,37 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             else DatabaseUnavailable(_database_message(error))
         )
         err.write(f"error: {failure.one_line()}\n")
+        _json_failure(args, ctx, out, failure.exit_code, failure, _masked(failure.one_line()))
         return failure.exit_code
+
+
+def _json_failure(args: argparse.Namespace, ctx: Context | None, out: TextIO, code: int,
+                  error: BaseException, message: str) -> None:
+    """Under ``--format json``, the failure document (see :mod:`.report.envelope`), with
+    whatever report the verb had held back as its partial report."""
+    if getattr(args, "format", "text") != "json":
+        return
+    from .report.envelope import failure_document, write_document
+
+    partial = ctx.take_json() if ctx is not None else None
+    verb = getattr(args, "verb", None)
+    if verb == "lock":  # lock status and lock break are two verbs to a script
+        verb = f"lock {args.action}"
+    write_document(out, failure_document(code, type(error).__name__, message, verb=verb,
+                                         partial=partial))
+
+
+def _usage_failure(line: str, argv: Sequence[str] | None, out: TextIO, err: TextIO,
+                   verb: str | None = None) -> int:
+    """A command line argparse could not read: the ``error:`` line, and under
+    ``--format json`` its failure document; exit 2."""
+    from .report.envelope import asks_for_json, failure_document, write_document
+
+    err.write(line + "\n")
+    if asks_for_json(list(argv or ())):
+        write_document(out, failure_document(2, "UsageError", line.removeprefix("error: "),
+                                             verb=verb))
+    return 2
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,

@@ -192,6 +192,8 @@ def impact_shower(ctx: Context) -> Callable[[ImpactReport], None]:
         if ctx.format == "json":
             if gate.refused:  # a CI job reading JSON gets the verdict that stopped it
                 ctx.emit_json({**report.to_dict(), "refused": True})
+            else:  # carried by the failure document if the confirmation is refused
+                ctx.partial_json = report.to_dict()
             return
         if not ctx.quiet and (gate.refused
                               or any(c.outcome == "required" for c in gate.checks)):

@@ -14,6 +14,7 @@ true when an applied migration's files changed since it ran.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,7 +23,7 @@ from ..state import MigrationState, MigrationStatus, dirty_cause, progress_note
 
 if TYPE_CHECKING:
 
-    from ..runner import Plan, RunResult
+    from ..runner import Migrator, Plan, RunResult
 
 _STATE_STYLE = {
     "completed": "green",
@@ -139,9 +140,129 @@ def _short_time(value: datetime | str | None) -> str:
     return (text or "")[:19].replace("T", " ")
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """What makes ``migrate`` refuse to run anything, and how to get past it.
+
+    ``state`` is ``failed``, ``in_progress``, ``drift`` or ``checksum_validation``;
+    ``refusal`` is migrate's own message; ``advice`` says what to do, naming the
+    ``commands`` that get past it.
+    """
+
+    id: str
+    state: str
+    reason: str
+    refusal: str
+    advice: str
+    commands: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``blocked_by`` object of ``status --format json``."""
+        return {"id": self.id, "state": self.state, "reason": self.reason,
+                "refusal": self.refusal, "advice": self.advice,
+                "commands": list(self.commands)}
+
+
+def migrate_blocker(migrator: Migrator, state: MigrationState, *,
+                    require_checksum_validation: bool = False) -> Blocker | None:
+    """What stops a plain ``migrate`` now, or None when it would run (or have nothing
+    to do). Asked of migrate's own planner, so status and migrate cannot disagree; only
+    when a row could block, so a clean status reads no script."""
+    from ..errors import Refused, SwitchyError
+
+    troubled = state.failed() or state.in_progress() or state.drifted() or (
+        require_checksum_validation and any(e.unknown_checksum for e in state.applied()))
+    if not troubled:
+        return None
+    try:
+        migrator.plan(state=state, require_checksum_validation=require_checksum_validation)
+    except Refused as refused:
+        return _blocker(state, refused.one_line(), require_checksum_validation)
+    except SwitchyError:
+        # A pending script migrate would refuse (check names it): not the state's doing,
+        # and no reason for status to fail.
+        return None
+    return None
+
+
+def _blocker(state: MigrationState, refusal: str, checksums: bool) -> Blocker:
+    """The entry behind ``refusal``, checked in the planner's order."""
+    unverifiable = [e for e in state.applied() if e.unknown_checksum]
+    if checksums and (state.drifted() or unverifiable):
+        entry = (state.drifted() or unverifiable)[0]
+        return Blocker(entry.id, "checksum_validation", refusal, refusal,
+                       "restore the changed files as they were applied, and record "
+                       "checksums for rows that have none with `switchy-guard "
+                       "adopt-checksums`", ("switchy-guard adopt-checksums",))
+    if state.in_progress():
+        entry = state.in_progress()[0]
+        commands = (f"switchy-guard mark-completed {entry.id}",
+                    f"switchy-guard mark-failed {entry.id}", "switchy-guard migrate --force")
+        return Blocker(entry.id, "in_progress", dirty_cause(entry), refusal,
+                       f"check the schema: if it did apply, run `{commands[0]}`; if it did "
+                       f"not, run `{commands[1]}` and then retry it; or `{commands[2]}` "
+                       "re-runs it from its first statement", commands)
+    if state.drifted():
+        entry = state.drifted()[0]
+        return Blocker(entry.id, "drift",
+                       f"its {' and '.join(entry.drift)} script changed since it was applied",
+                       refusal, "restore its files as they were applied, or run "
+                       "`switchy-guard migrate --force` to go on despite the change",
+                       ("switchy-guard migrate --force",))
+    entry = next(e for e in state.failed() if e.migration is not None)
+    return Blocker(entry.id, "failed", _first_line(entry.row.failure_reason if entry.row
+                                                   else None), refusal,
+                   *_failed_advice(state, entry))
+
+
+def _failed_advice(state: MigrationState, entry: MigrationStatus) -> tuple[str, tuple[str, ...]]:
+    """How to get past a failed migration, with the commands ``recovery.retry`` and the
+    planner would accept in this state."""
+    done = f"switchy-guard mark-completed {entry.id}"
+    progress = entry.progress
+    if progress is not None and progress.statements_applied and progress.direction == "up":
+        retry = f"switchy-guard retry {entry.id} --from-start"
+        return (f"{progress.statements_applied} of {progress.statements_total} statements "
+                f"stayed applied: undo them by hand and fix it, then run `{retry}`; or "
+                f"finish it by hand and run `{done}`", (retry, done))
+    order = {m.id: number for number, m in enumerate(state.migrations)}
+    alone = not [e for e in state.failed() if e.id != entry.id] and not [
+        m for m in state.pending() if order[m.id] < order[entry.id]]
+    every = "switchy-guard migrate --retry-failed"
+    if not alone:  # retry refuses: other failed rows, or pending ones before it
+        return (f"fix its up script, then run `{every}` (re-runs the failed migrations, "
+                f"then applies the pending ones); or, if it was finished by hand, run `{done}`",
+                (every, done))
+    retry = f"switchy-guard retry {entry.id}"
+    return (f"fix its up script, then run `{retry}` (re-runs it alone) or `{every}` "
+            f"(re-runs it, then applies the pending ones); or, if it was finished by hand, "
+            f"run `{done}`",
+            (retry, every, done))
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else "no reason recorded"
+
+
+def blocked_line(blocker: Blocker, state: MigrationState) -> str:
+    """``Blocked: ...``: what stops migrate, and which pending migrations wait on it."""
+    pending = state.pending()
+    waiting = (f"not even the {len(pending)} pending (the first: {pending[0].id})"
+               if pending else "no pending migration either")
+    what = {"failed": "failed", "in_progress": "is in_progress",
+            "drift": "changed since it was applied",
+            "checksum_validation": "fails checksum validation"}[blocker.state]
+    why = f" ({blocker.reason})" if blocker.state in ("failed", "in_progress") else ""
+    return (f"Blocked: {blocker.id} {what}{why}; migrate refuses to run and applies "
+            f"nothing, {waiting}, until that is resolved.")
+
+
 def print_status(out: TextIO, state: MigrationState, target: str,
-                 dialect: str | None = None) -> None:
-    """The ``status`` report for people: a few plain lines (no rich, so it starts fast)."""
+                 dialect: str | None = None, blocker: Blocker | None = None) -> None:
+    """The ``status`` report for people: a few plain lines (no rich, so it starts fast).
+    ``blocker``: what stops migrate (:func:`migrate_blocker`), said instead of a next
+    migration migrate would not run."""
     counts = summary(state)
     lines = [
         f"Database: {target}",
@@ -150,7 +271,13 @@ def print_status(out: TextIO, state: MigrationState, target: str,
         f"{counts['in_progress']} in progress",
     ]
     pending = state.pending()
-    if pending:
+    if blocker is not None:
+        if not pending and blocker.state in ("failed", "in_progress"):
+            lines.append("Nothing pending, but not up to date: a migration failed or did "
+                         "not finish.")
+        lines.append(blocked_line(blocker, state))
+        lines.append(f"To get past it: {blocker.advice}.")
+    elif pending:
         lines.append(f"Next to apply: {pending[0].id}")
     elif state.failed() or state.in_progress():  # not up to date: see the warnings
         lines.append("Nothing pending, but not up to date: a migration failed or did not finish.")

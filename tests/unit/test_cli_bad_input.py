@@ -3,6 +3,7 @@ the problem, and nothing applied."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -251,11 +252,13 @@ def test_the_checksum_validation_variable_is_read_strictly(
 
 def test_check_gate_with_an_unknown_environment_prints_no_report(root: Path) -> None:
     # The findings went to stdout (a SARIF file in CI) before the missing policy was
-    # noticed; bad input is one error line and nothing else.
+    # noticed; bad input is one error line and, under --format json, the failure
+    # document only (no findings).
     result = run_cli("check", "-m", root, "--no-cache", "--gate", "--env", "prodution",
                      "--format", "json")
     assert result.code == 2
-    assert result.out == ""
+    assert set(json.loads(result.out)) == {"ok", "exit_code", "verb", "error"}
+    assert run_cli("check", "-m", root, "--no-cache", "--gate", "--env", "prodution").out == ""
     assert_one_error(result.error_lines, "no policy for environment 'prodution'")
 
 
