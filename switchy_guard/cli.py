@@ -39,6 +39,8 @@ _GLOBAL_FLAGS = (
     "quiet",
     "checksum_mode",
     "offline",
+    "layout",
+    "allow_empty",
 )
 
 
@@ -81,6 +83,15 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
         help="how folder sources hash scripts: file bytes (default) or exec-raw "
         "(switchy_schema code migrations, as MoosicBox stores them)",
     )
+    group.add_argument(
+        "--layout",
+        choices=("auto", "switchy", "golang-migrate", "flyway", "sqlx", "dbmate", "goose"),
+        default=sup,
+        help="the history's layout (env SWITCHY_LAYOUT; default auto: detected from the "
+        "file names)",
+    )
+    group.add_argument("--allow-empty", action="store_true", default=sup,
+                       help="an empty migrations folder is an empty history, not an error")
     group.add_argument(
         "--env",
         metavar="NAME",
@@ -470,9 +481,14 @@ class Context:
         settings = self.settings
         dirs = settings.migrations_dir
         items = dirs if isinstance(dirs, list) else [dirs]
-        if not any(item.startswith(("http://", "https://")) for item in items):
-            return dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
         from .discovery import as_source
+
+        folders = {"layout": settings.layout, "allow_empty": settings.allow_empty}
+        if not any(item.startswith(("http://", "https://")) for item in items):
+            single = dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
+            if settings.layout == "auto" and not settings.allow_empty:
+                return single  # text: check's cache and --against know it
+            return as_source(single, checksum_mode=settings.checksum_mode, **folders)
         from .discovery.remote import RemoteMigrations
 
         built = [
@@ -493,7 +509,7 @@ class Context:
             else item
             for item in items
         ]
-        return as_source(built, checksum_mode=settings.checksum_mode)
+        return as_source(built, checksum_mode=settings.checksum_mode, **folders)
 
     def emit_json(self, data: Any) -> None:
         """Print ``data`` as JSON on stdout."""
@@ -625,7 +641,7 @@ def cmd_check(ctx: Context) -> int:
         database_url=settings.database_url,
         table=settings.migration_table,
         against=ctx.args.against,
-        migrations_dir=dirs if isinstance(dirs, str) else None,
+        migrations_dir=dirs if isinstance(dirs, str) else getattr(dirs, "root", None),
         use_cache=not ctx.args.no_cache,
         checksum_mode=settings.checksum_mode,
         jobs=ctx.args.jobs,
