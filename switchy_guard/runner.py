@@ -362,7 +362,9 @@ class Migrator:
                     "or use --force"
                 )
             warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
-        applied = _missing_placed_by_id(state.applied())
+        # Repeatable migrations (Flyway's) are not undone: a rollback undoes versions.
+        applied = [e for e in _missing_placed_by_id(state.applied())
+                   if e.migration is None or not e.migration.repeatable]
         if isinstance(strategy, Steps):
             chosen = applied[len(applied) - strategy.n :] if strategy.n else []
         elif isinstance(strategy, UpTo):

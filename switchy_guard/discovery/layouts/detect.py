@@ -90,13 +90,13 @@ def read_history(
         read = [SqlFile(e.name, p, e.read_bytes()) for e, p in sql]
         layout = _detect(read, folders, label)
     if layout == "switchy":
-        if sql:
-            names = ", ".join(p for _, p in sql[:3])
-            raise InputError(f"holds {names}{' ...' if len(sql) > 3 else ''}: a .sql file "
-                             "beside the migration folders is read by no layout (layouts "
-                             f"tried: {_TRIED}); move it into a migration folder or out",
-                             path=label)
+        # A .sql file beside the folders may be shared (symlinked into them): read as
+        # ever. Only a history of no migration at all is refused for it.
         migrations = read_tree(tree, label, check=check, checksum_mode=checksum_mode)
+        if not migrations and sql:
+            names = ", ".join(p for _, p in sql[:3]) + (" ..." if len(sql) > 3 else "")
+            raise InputError(f"holds {names} but no migration (layouts tried: {_TRIED})",
+                             path=label)
         if not migrations and not allow_empty:
             raise InputError(f"no migration found (layouts tried: {_TRIED})", path=label)
         return migrations, layout
