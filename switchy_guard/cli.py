@@ -538,6 +538,16 @@ def cmd_create(ctx: Context) -> int:
         # the package.
         raise ConfigError(f"'create' writes to a folder on disk, and {dirs} is a package "
                           "or a remote index: give the folder with -m DIR")
+    from .scaffold import create_in_layout
+
+    made = create_in_layout(Path(dirs), ctx.args.name, layout=ctx.settings.layout,
+                            dialect=ctx.settings.dialect, now=datetime.now(UTC))
+    if made is not None:
+        if ctx.format == "json":
+            ctx.emit_json({"created": [str(path) for path in made]})
+        else:
+            ctx.out.write(f"created {' and '.join(str(path) for path in made)}\n")
+        return 0
     folder = create_migration(
         Path(dirs),
         ctx.args.name,
@@ -555,14 +565,30 @@ def cmd_list(ctx: Context) -> int:
     """``list``: every migration with its state."""
     from .report.state import list_text, status_entry
 
-    state = ctx.migrator(reads_only=True).state()
+    migrator = ctx.migrator(reads_only=True)
+    state = migrator.state()
+    layout = _layout_read(migrator)
     if ctx.format == "json":
-        ctx.emit_json({"migrations": [status_entry(e) for e in state.entries]})
+        ctx.emit_json({"layout": layout,
+                       "migrations": [status_entry(e) for e in state.entries]})
     else:
         console = ctx.console()
         color = console.is_terminal and not getattr(ctx.args, "no_color", False)
+        if layout is not None:
+            ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
         ctx.out.write(list_text(state, color_system=console.color_system if color else None))
     return 0
+
+
+def _layout_read(migrator: Migrator) -> str | None:
+    """The layout the migrations folder was read in (None: not a folder)."""
+    from .discovery import layout_of
+
+    return layout_of(migrator.source)
+
+
+def _how_chosen(ctx: Context) -> str:
+    return " (detected)" if ctx.settings.layout == "auto" else ""
 
 
 def cmd_status(ctx: Context) -> int:
@@ -578,6 +604,7 @@ def cmd_status(ctx: Context) -> int:
     if ctx.format == "json":
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
+            "layout": _layout_read(migrator),
             "summary": summary(state),
             "warnings": state_warnings(state, migrator.dialect),
             "lock": lock.to_dict(),
@@ -588,6 +615,9 @@ def cmd_status(ctx: Context) -> int:
         ctx.emit_json(data)
         return 0
     print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect)
+    layout = _layout_read(migrator)
+    if layout is not None:
+        ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history
