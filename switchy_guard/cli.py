@@ -173,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verb("check", "validate migrations: hazards, naming, graph, history (exit 1 on "
                           "findings at or above --fail-on)")
+    check.add_argument("files", nargs="*", metavar="FILE.sql",
+                       help="lint these files (- is standard input), each as one migration, "
+                            "instead of the migrations folder")
+    check.add_argument("--stdin-filename", metavar="NAME.sql",
+                       help="the name findings give standard input (with -)")
     check.add_argument("--against", metavar="GITREF",
                        help="compare with the migrations as they are in this git revision")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
@@ -658,13 +663,13 @@ def _history(migrator: Migrator, state: Any) -> tuple[list[dict[str, Any]], list
 def cmd_check(ctx: Context) -> int:
     """``check``: run the validator pipeline and print the findings."""
     from .check import run_check
-    from .findings import Severity
-    from .report import findings as render
 
     settings = ctx.settings
-    dirs = ctx.source()
     # A missing policy (--env mistyped) is bad input: refused before any report is printed.
     choice = _gate_policy(ctx) if ctx.args.gate else None
+    if ctx.args.files or ctx.args.stdin_filename:
+        return _report_check(ctx, choice, _check_files(ctx))
+    dirs = ctx.source()
     report = run_check(
         dirs,
         settings.dialect,
@@ -676,6 +681,14 @@ def cmd_check(ctx: Context) -> int:
         checksum_mode=settings.checksum_mode,
         jobs=ctx.args.jobs,
     )
+    return _report_check(ctx, choice, report)
+
+
+def _report_check(ctx: Context, choice: PolicyChoice | None, report: Any) -> int:
+    """Print a check's report; its exit code."""
+    from .findings import Severity
+    from .report import findings as render
+
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
     elif ctx.format in ("sarif", "github"):
@@ -686,6 +699,21 @@ def cmd_check(ctx: Context) -> int:
         render.print_text(ctx.console(), report.findings, report.summary)
     refused = _check_gate(ctx, choice, report.findings) if choice is not None else False
     return 1 if refused or report.fails(Severity(ctx.args.fail_on)) else 0
+
+
+def _check_files(ctx: Context) -> Any:
+    """``check FILE.sql ...`` / ``check - --stdin-filename NAME``: SQL without a history."""
+    from .check_files import check_files
+
+    if ctx.args.against:
+        raise ConfigError("check of files lints SQL alone: --against (history rules) does "
+                          "not apply to it")
+    dialect = ctx.settings.dialect
+    if dialect is None and ctx.settings.database_url:
+        from .db import dialect_of
+
+        dialect = dialect_of(ctx.settings.database_url)
+    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename)
 
 
 def _gate_policy(ctx: Context) -> PolicyChoice:
