@@ -488,12 +488,13 @@ class Context:
         items = dirs if isinstance(dirs, list) else [dirs]
         from .discovery import as_source
 
-        folders = {"layout": settings.layout, "allow_empty": settings.allow_empty}
+        layout, allow_empty = settings.layout, settings.allow_empty
         if not any(item.startswith(("http://", "https://")) for item in items):
             single = dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
-            if settings.layout == "auto" and not settings.allow_empty:
+            if layout == "auto" and not allow_empty:
                 return single  # text: check's cache and --against know it
-            return as_source(single, checksum_mode=settings.checksum_mode, **folders)
+            return as_source(single, checksum_mode=settings.checksum_mode, layout=layout,
+                             allow_empty=allow_empty)
         from .discovery.remote import RemoteMigrations
 
         built = [
@@ -514,7 +515,8 @@ class Context:
             else item
             for item in items
         ]
-        return as_source(built, checksum_mode=settings.checksum_mode, **folders)
+        return as_source(built, checksum_mode=settings.checksum_mode, layout=layout,
+                         allow_empty=allow_empty)
 
     def emit_json(self, data: Any) -> None:
         """Print ``data`` as JSON on stdout."""

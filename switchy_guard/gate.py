@@ -172,12 +172,15 @@ def _state_checks(choice: PolicyChoice, report: ImpactReport, state: MigrationSt
         from .ordering import sort_key
 
         known = {m.id: m for m in state.migrations}
-        applied = [sort_key(known[e.id]) if e.id in known else ((), e.id)
-                   for e in state.applied()]
+        def key(migration_id: str) -> tuple[object, ...]:
+            found = known.get(migration_id)
+            return sort_key(found) if found is not None else ((), migration_id)
+
+        applied = [key(e.id) for e in state.applied()]
         last = max(applied) if applied else None
         newest = last[-1] if last is not None else None
         late = [m.id for m in report.migrations
-                if last is not None and sort_key(m) < last and m.id not in state.rows]
+                if last is not None and key(m.id) < last and m.id not in state.rows]
         if late:
             checks.append(GateCheck(
                 "out-of-order", "refused",

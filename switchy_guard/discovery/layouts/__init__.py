@@ -22,6 +22,7 @@ Shared conventions:
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -209,7 +210,7 @@ def ordering_hits(migrations: Sequence[Migration],
     if layout is not None and layout not in ("auto", "switchy") \
             and layout_named(layout).string_order:
         numeric = sorted((m for m in migrations if m.id.isdigit()), key=lambda m: m.id)
-        for before, after in zip(numeric, numeric[1:], strict=False):
+        for before, after in itertools.pairwise(numeric):
             if int(before.id) > int(after.id):
                 hits.append((INVALID_ID, after, f"{layout} runs {before.id} before "
                              f"{after.id} (it sorts versions as text) though {after.id} is "

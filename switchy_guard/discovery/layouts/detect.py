@@ -71,7 +71,8 @@ def read_history(
 
         raise ConfigError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
     entries = _visible(tree.iterdir())
-    folders, files = [], []
+    folders: list[tuple[Traversable, str]] = []
+    files: list[tuple[Traversable, str]] = []
     for entry in entries:
         path = f"{label}/{entry.name}"
         if not entry.name.isascii():
