@@ -581,7 +581,7 @@ def cmd_list(ctx: Context) -> int:
     else:
         console = ctx.console()
         color = console.is_terminal and not getattr(ctx.args, "no_color", False)
-        if layout is not None:
+        if layout not in (None, "switchy"):  # switchy's own output stays as it was
             ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
         ctx.out.write(list_text(state, color_system=console.color_system if color else None))
     return 0
@@ -623,7 +623,7 @@ def cmd_status(ctx: Context) -> int:
         return 0
     print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect)
     layout = _layout_read(migrator)
-    if layout is not None:
+    if layout not in (None, "switchy"):
         ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
