@@ -82,10 +82,15 @@ def run_check(
     2 or more; see parallel_check.
     """
     cache = None
-    if use_cache and not database_url and not against and isinstance(source, str | Path):
+    from .discovery.directory import DirectoryMigrations
+
+    folder = source.root if isinstance(source, DirectoryMigrations) else source
+    if use_cache and not database_url and not against and isinstance(folder, str | Path):
         from .check_cache import CheckCache
 
-        cache = CheckCache(source, dialect, checksum_mode)
+        variant = (f"{source.layout}\0{source.allow_empty}"
+                   if isinstance(source, DirectoryMigrations) else "")
+        cache = CheckCache(folder, dialect, checksum_mode, variant)
         cached = cache.load()
         if cached is not None:
             return CheckReport.from_dict(cached)
@@ -142,9 +147,16 @@ def _run_check(
     loaded = [m for m in migration_source.load(dialect) if m.applies_to(dialect)]
     findings = [make_finding(rule, message, migration)
                 for rule, migration, message in graph_hits(loaded)]
+    from .discovery import layout_of
+    from .discovery.layouts import id_pattern_of, ordering_hits
+    from .ordering import sort_key
+
+    layout = layout_of(migration_source)
+    findings += [make_finding(rule, message, migration)
+                 for rule, migration, message in ordering_hits(loaded, layout)]
     if findings:
         unique = {m.id: m for m in reversed(loaded)}
-        ordered = sorted(unique.values(), key=lambda m: m.id)
+        ordered = sorted(unique.values(), key=sort_key)
     else:
         ordered = order_migrations(loaded)
     plan_ids: set[str] | None = None
@@ -159,12 +171,15 @@ def _run_check(
             from .errors import ConfigError
 
             raise ConfigError("--against needs a migrations folder (-m DIR)")
-        base = migrations_at_revision(migrations_dir, against, dialect, checksum_mode)
+        base = migrations_at_revision(migrations_dir, against, dialect, checksum_mode,
+                                      layout=layout or "auto")
         findings.extend(_hit_findings(list(revision_hits(ordered, base, against))))
         known = {m.id for m in base}
         new_ids = {m.id for m in ordered if m.id not in known}
         plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
-    result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True)
+    pattern = id_pattern_of(layout)
+    result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
+                      **({"id_pattern": pattern} if pattern else {}))
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements))
 

@@ -107,12 +107,14 @@ def _sha256_of(path: str) -> str:
 class CheckCache:
     """The cached report of one migrations root and dialect (see the module docs)."""
 
-    def __init__(self, root: str | Path, dialect: str | None, checksum_mode: str = "file") -> None:
+    def __init__(self, root: str | Path, dialect: str | None, checksum_mode: str = "file",
+                 variant: str = "") -> None:
         self.root = Path(root).resolve()
         self.given = str(Path(root))  # how discovery spells the paths it reads
         self.dialect = dialect
         # The root as given is part of the name: reports name files the way it was spelled.
-        setting = f"{root}\0{self.root}\0{dialect}\0{checksum_mode}"
+        # ``variant``: other settings the report depends on (the layout asked for).
+        setting = f"{root}\0{self.root}\0{dialect}\0{checksum_mode}\0{variant}"
         name = hashlib.sha256(setting.encode()).hexdigest()[:24]
         self.path = cache_dir() / f"check-{name}.json"
         self.index_path = cache_dir() / f"check-{name}.index.json"

@@ -40,6 +40,8 @@ _GLOBAL_FLAGS = (
     "checksum_mode",
     "offline",
     "session_init",
+    "layout",
+    "allow_empty",
 )
 
 
@@ -82,6 +84,15 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
         help="how folder sources hash scripts: file bytes (default) or exec-raw "
         "(switchy_schema code migrations, as MoosicBox stores them)",
     )
+    group.add_argument(
+        "--layout",
+        choices=("auto", "switchy", "golang-migrate", "flyway", "sqlx", "dbmate", "goose"),
+        default=sup,
+        help="the history's layout (env SWITCHY_LAYOUT; default auto: detected from the "
+        "file names)",
+    )
+    group.add_argument("--allow-empty", action="store_true", default=sup,
+                       help="an empty migrations folder is an empty history, not an error")
     group.add_argument(
         "--env",
         metavar="NAME",
@@ -167,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verb("check", "validate migrations: hazards, naming, graph, history (exit 1 on "
                           "findings at or above --fail-on)")
+    check.add_argument("files", nargs="*", metavar="FILE.sql",
+                       help="lint these files (- is standard input), each as one migration, "
+                            "instead of the migrations folder")
+    check.add_argument("--stdin-filename", metavar="NAME.sql",
+                       help="the name findings give standard input (with -)")
     check.add_argument("--against", metavar="GITREF",
                        help="compare with the migrations as they are in this git revision")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
@@ -515,9 +531,15 @@ class Context:
         settings = self.settings
         dirs = settings.migrations_dir
         items = dirs if isinstance(dirs, list) else [dirs]
-        if not any(item.startswith(("http://", "https://")) for item in items):
-            return dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
         from .discovery import as_source
+
+        layout, allow_empty = settings.layout, settings.allow_empty
+        if not any(item.startswith(("http://", "https://")) for item in items):
+            single = dirs[0] if isinstance(dirs, list) and len(dirs) == 1 else dirs
+            if layout == "auto" and not allow_empty:
+                return single  # text: check's cache and --against know it
+            return as_source(single, checksum_mode=settings.checksum_mode, layout=layout,
+                             allow_empty=allow_empty)
         from .discovery.remote import RemoteMigrations
 
         built = [
@@ -538,7 +560,8 @@ class Context:
             else item
             for item in items
         ]
-        return as_source(built, checksum_mode=settings.checksum_mode)
+        return as_source(built, checksum_mode=settings.checksum_mode, layout=layout,
+                         allow_empty=allow_empty)
 
     def emit_json(self, data: Any) -> None:
         """Print ``data`` as JSON on stdout, once the verb has returned; a verb that
@@ -586,6 +609,16 @@ def cmd_create(ctx: Context) -> int:
         # the package.
         raise ConfigError(f"'create' writes to a folder on disk, and {dirs} is a package "
                           "or a remote index: give the folder with -m DIR")
+    from .scaffold import create_in_layout
+
+    made = create_in_layout(Path(dirs), ctx.args.name, layout=ctx.settings.layout,
+                            dialect=ctx.settings.dialect, now=datetime.now(UTC))
+    if made is not None:
+        if ctx.format == "json":
+            ctx.emit_json({"created": [str(path) for path in made]})
+        else:
+            ctx.out.write(f"created {' and '.join(str(path) for path in made)}\n")
+        return 0
     folder = create_migration(
         Path(dirs),
         ctx.args.name,
@@ -603,14 +636,30 @@ def cmd_list(ctx: Context) -> int:
     """``list``: every migration with its state."""
     from .report.state import list_text, status_entry
 
-    state = ctx.migrator(reads_only=True).state()
+    migrator = ctx.migrator(reads_only=True)
+    state = migrator.state()
+    layout = _layout_read(migrator)
     if ctx.format == "json":
-        ctx.emit_json({"migrations": [status_entry(e) for e in state.entries]})
+        ctx.emit_json({"layout": layout,
+                       "migrations": [status_entry(e) for e in state.entries]})
     else:
         console = ctx.console()
         color = console.is_terminal and not getattr(ctx.args, "no_color", False)
+        if layout not in (None, "switchy"):  # switchy's own output stays as it was
+            ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
         ctx.out.write(list_text(state, color_system=console.color_system if color else None))
     return 0
+
+
+def _layout_read(migrator: Migrator) -> str | None:
+    """The layout the migrations folder was read in (None: not a folder)."""
+    from .discovery import layout_of
+
+    return layout_of(migrator.source)
+
+
+def _how_chosen(ctx: Context) -> str:
+    return " (detected)" if ctx.settings.layout == "auto" else ""
 
 
 def cmd_status(ctx: Context) -> int:
@@ -636,6 +685,7 @@ def cmd_status(ctx: Context) -> int:
         pending = state.pending()
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
+            "layout": _layout_read(migrator),
             "summary": summary(state),
             "warnings": state_warnings(state, migrator.dialect),
             "lock": lock.to_dict(),
@@ -648,6 +698,9 @@ def cmd_status(ctx: Context) -> int:
         ctx.emit_json(data)
         return 0
     print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect, blocker)
+    layout = _layout_read(migrator)
+    if layout not in (None, "switchy"):
+        ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
     if history is not None:
         runs, audit = history
@@ -688,24 +741,32 @@ def _history(migrator: Migrator, state: Any) -> tuple[list[dict[str, Any]], list
 def cmd_check(ctx: Context) -> int:
     """``check``: run the validator pipeline and print the findings."""
     from .check import run_check
-    from .findings import Severity
-    from .report import findings as render
 
     settings = ctx.settings
-    dirs = ctx.source()
     # A missing policy (--env mistyped) is bad input: refused before any report is printed.
     choice = _gate_policy(ctx) if ctx.args.gate else None
+    if ctx.args.files or ctx.args.stdin_filename:
+        return _report_check(ctx, choice, _check_files(ctx))
+    dirs = ctx.source()
     report = run_check(
         dirs,
         settings.dialect,
         database_url=settings.database_url,
         table=settings.migration_table,
         against=ctx.args.against,
-        migrations_dir=dirs if isinstance(dirs, str) else None,
+        migrations_dir=dirs if isinstance(dirs, str) else getattr(dirs, "root", None),
         use_cache=not ctx.args.no_cache,
         checksum_mode=settings.checksum_mode,
         jobs=ctx.args.jobs,
     )
+    return _report_check(ctx, choice, report)
+
+
+def _report_check(ctx: Context, choice: PolicyChoice | None, report: Any) -> int:
+    """Print a check's report; its exit code."""
+    from .findings import Severity
+    from .report import findings as render
+
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
     elif ctx.format in ("sarif", "github"):
@@ -716,6 +777,21 @@ def cmd_check(ctx: Context) -> int:
         render.print_text(ctx.console(), report.findings, report.summary)
     refused = _check_gate(ctx, choice, report.findings) if choice is not None else False
     return 1 if refused or report.fails(Severity(ctx.args.fail_on)) else 0
+
+
+def _check_files(ctx: Context) -> Any:
+    """``check FILE.sql ...`` / ``check - --stdin-filename NAME``: SQL without a history."""
+    from .check_files import check_files
+
+    if ctx.args.against:
+        raise ConfigError("check of files lints SQL alone: --against (history rules) does "
+                          "not apply to it")
+    dialect = ctx.settings.dialect
+    if dialect is None and ctx.settings.database_url:
+        from .db import dialect_of
+
+        dialect = dialect_of(ctx.settings.database_url)
+    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename)
 
 
 def _gate_policy(ctx: Context) -> PolicyChoice:

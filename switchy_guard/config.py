@@ -16,6 +16,8 @@ that table, otherwise from its top-level keys. Keys:
 | lock_timeout | number | seconds to wait for the migration lock |
 | checksum_mode | string | as ``--checksum-mode``: ``file`` (default) or ``exec-raw`` |
 | offline | boolean | as ``--offline``: remote sources use their cache only |
+| layout | string | as ``--layout``: the history's layout (default ``auto``) |
+| allow_empty | boolean | as ``--allow-empty``: an empty migrations folder is no error |
 | remote_token | string | bearer token of a remote source (better: ``SWITCHY_REMOTE_TOKEN``) |
 | remote_username, remote_password | string | basic auth of a remote source (better: env) |
 | remote_index_sha256 | string | pin the remote index to this SHA-256 |
@@ -50,6 +52,8 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "lock_timeout": (int, float),
     "checksum_mode": str,
     "offline": bool,
+    "layout": str,
+    "allow_empty": bool,
     "remote_token": str,
     "remote_username": str,
     "remote_password": str,
@@ -68,6 +72,7 @@ _KINDS = {
     "migrations_dir": "a string or a list of strings",
     "remote_allow_redirect_hosts": "a list of strings",
     "offline": "true or false",
+    "allow_empty": "true or false",
 }
 
 _ENVIRONMENT = {
@@ -77,6 +82,7 @@ _ENVIRONMENT = {
     "env": ("SWITCHY_ENV",),
     "policy_dir": ("SWITCHY_POLICY_DIR",),
     "checksum_mode": ("SWITCHY_CHECKSUM_MODE",),
+    "layout": ("SWITCHY_LAYOUT",),
 }
 
 _DEFAULTS: dict[str, Any] = {
@@ -89,6 +95,8 @@ _DEFAULTS: dict[str, Any] = {
     "lock_timeout": 60.0,
     "checksum_mode": "file",
     "offline": False,
+    "layout": "auto",
+    "allow_empty": False,
     "remote_token": None,
     "remote_username": None,
     "remote_password": None,
@@ -114,6 +122,8 @@ class Settings:
     lock_timeout: float
     checksum_mode: str = "file"
     offline: bool = False
+    layout: str = "auto"
+    allow_empty: bool = False
     remote_token: str | None = None
     remote_username: str | None = None
     remote_password: str | None = None
@@ -238,6 +248,9 @@ def resolve_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
     checked_mode(merged["checksum_mode"])
+    from .discovery.layouts import checked_layout
+
+    checked_layout(merged["layout"])
     if not 0 <= merged["lock_timeout"] < math.inf:  # nan and inf too
         raise ConfigError(f"the lock timeout must be 0 or more seconds (a finite number), "
                           f"not {merged['lock_timeout']!r}")

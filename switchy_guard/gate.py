@@ -169,10 +169,18 @@ def _state_checks(choice: PolicyChoice, report: ImpactReport, state: MigrationSt
             + (f": {policy.name} never lets --force past checksum drift"
                if policy.refuse_checksum_drift else "")))
     if report.direction == "up" and policy.refuse_out_of_order:
-        applied = [e.id for e in state.applied()]
-        newest = max(applied) if applied else None
+        from .ordering import sort_key
+
+        known = {m.id: m for m in state.migrations}
+        def key(migration_id: str) -> tuple[object, ...]:
+            found = known.get(migration_id)
+            return sort_key(found) if found is not None else ((), migration_id)
+
+        applied = [key(e.id) for e in state.applied()]
+        last = max(applied) if applied else None
+        newest = last[-1] if last is not None else None
         late = [m.id for m in report.migrations
-                if newest is not None and m.id < newest and m.id not in state.rows]
+                if last is not None and key(m.id) < last and m.id not in state.rows]
         if late:
             checks.append(GateCheck(
                 "out-of-order", "refused",

@@ -39,9 +39,11 @@ def _git(args: list[str], cwd: Path, failure: str | None = None) -> bytes:
 
 
 def migrations_at_revision(
-    migrations_dir: str | Path, revision: str, dialect: str | None, checksum_mode: str = "file"
+    migrations_dir: str | Path, revision: str, dialect: str | None, checksum_mode: str = "file",
+    *, layout: str = "auto",
 ) -> list[Migration]:
-    """The migrations under ``migrations_dir`` as they are in ``revision``.
+    """The migrations under ``migrations_dir`` as they are in ``revision`` (read in
+    ``layout``, the one the current tree was read in).
 
     A folder absent in that revision, and not moved since, yields no migrations
     (everything is new).
@@ -83,7 +85,8 @@ def migrations_at_revision(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(_git(["cat-file", "--filters", f"{commit}:{path}"], top))
         base = Path(tmp) / relative
-        return load_migrations(DirectoryMigrations(base, checksum_mode=checksum_mode), dialect)
+        return load_migrations(DirectoryMigrations(base, checksum_mode=checksum_mode,
+                                                   layout=layout, allow_empty=True), dialect)
 
 
 def _files_at(commit: str, relative: str, top: Path) -> list[str]:

@@ -62,6 +62,11 @@ class Migration:
     source: str = ""
     up_path: str | None = None
     down_path: str | None = None
+    #: The run order of a layout whose ids do not sort as strings (golang-migrate's
+    #: numbers, Flyway's dotted versions): compared before the id. None: the id alone.
+    order_key: tuple[Any, ...] | None = None
+    #: A Flyway repeatable migration: run again whenever its up script changes.
+    repeatable: bool = False
 
     def __post_init__(self) -> None:
         for step, path in ((self.up, self.up_path), (self.down, self.down_path)):

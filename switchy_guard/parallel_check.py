@@ -225,11 +225,17 @@ def check_in_two(source: DirectoryMigrations, dialect: str | None,
     # Forking a process that runs other threads can copy a lock one of them holds.
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
+    if source.layout not in ("auto", "switchy"):
+        return None
     tree, label, check = source.tree(dialect)
+    # Files at the top: another layout, or a mixed folder the one-process read refuses.
+    if any(not entry.is_dir() for entry in tree.iterdir()):
+        return None
     folders = migration_folders(tree, label, check=check)
     if len(folders) < max(MIN_FOLDERS if min_folders is None else min_folders, 2):
         return None
     reader = _Reader(check, source.checksum_mode)
+    source.detected_layout = "switchy"
     cut = len(folders) // 2
     earlier_ids = [folder.name for folder, _ in folders[:cut]]
     to_worker = os.pipe()

@@ -324,6 +324,7 @@ class Migrator:
         for entry in state.missing():
             warnings.append(f"{entry.id} is recorded in the database but missing from the sources")
         rerun = failed | ({e.id for e in state.in_progress()} if force else set())
+        rerun |= {m.id for m in state.pending() if m.repeatable}  # changed since it ran
         candidates = [m for m in state.migrations if m.id not in state.rows or m.id in rerun]
         selected = self._select_up(candidates, state.migrations, strategy)
         if not from_start:
@@ -362,7 +363,9 @@ class Migrator:
                     "or use --force"
                 )
             warnings.append(f"--force: rolling back past {entry.id}, left in_progress")
-        applied = _missing_placed_by_id(state.applied())
+        # Repeatable migrations (Flyway's) are not undone: a rollback undoes versions.
+        applied = [e for e in _missing_placed_by_id(state.applied())
+                   if e.migration is None or not e.migration.repeatable]
         if isinstance(strategy, Steps):
             chosen = applied[len(applied) - strategy.n :] if strategy.n else []
         elif isinstance(strategy, UpTo):

@@ -74,3 +74,24 @@ def _stamp(parent: Path, now: datetime) -> datetime:
             continue
         newest = max(newest, stamp.replace(tzinfo=now.tzinfo))
     return max(now, newest + timedelta(seconds=1))
+
+
+def create_in_layout(root: Path, name: str, *, layout: str, dialect: str | None,
+                     now: datetime) -> list[Path] | None:
+    """A new migration in the history's own layout and numbering (``layout``, or the
+    one ``auto`` detects in ``root``): the files written, or None for the switchy
+    layout (a folder: :func:`create_migration`)."""
+    from .discovery import DirectoryMigrations
+    from .discovery.layouts import layout_named
+
+    slug = normalise_name(name)
+    if layout == "switchy" or not root.is_dir():
+        return None
+    source = DirectoryMigrations(root, layout=layout, allow_empty=True)
+    migrations = source.load(dialect)
+    chosen = source.detected_layout or layout
+    if chosen in ("switchy", "auto"):
+        return None
+    folder = source.tree(dialect)[0]
+    return layout_named(chosen).create(Path(getattr(folder, "path", str(folder))), slug, now,
+                                       migrations)

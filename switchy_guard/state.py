@@ -94,6 +94,8 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
 
 
 def _drift(migration: Migration, row: TrackingRow) -> tuple[tuple[str, ...], bool]:
+    if migration.repeatable:  # a change means "run it again", not drift
+        return (), False
     if row.up_checksum == UNKNOWN_CHECKSUM and row.down_checksum == UNKNOWN_CHECKSUM:
         return (), True
     drift = []
@@ -102,6 +104,12 @@ def _drift(migration: Migration, row: TrackingRow) -> tuple[tuple[str, ...], boo
     if row.down_checksum != UNKNOWN_CHECKSUM and row.down_checksum != migration.down_checksum:
         drift.append("down")
     return tuple(drift), False
+
+
+def _rerun(migration: Migration, row: TrackingRow) -> bool:
+    """A repeatable migration completed with another up script: it runs again."""
+    return (migration.repeatable and row.status == COMPLETED
+            and row.up_checksum != migration.up_checksum)
 
 
 class MigrationState:
@@ -131,7 +139,7 @@ class MigrationState:
             result.append(
                 MigrationStatus(
                     migration.id,
-                    row.status,
+                    PENDING if _rerun(migration, row) else row.status,
                     migration,
                     row,
                     drift,
@@ -162,8 +170,10 @@ class MigrationState:
         return row is not None and row.status == COMPLETED
 
     def pending(self) -> list[Migration]:
-        """Migrations with no row, in run order."""
-        return [m for m in self.migrations if m.id not in self.rows]
+        """Migrations with no row, in run order; and repeatable ones (Flyway's) whose
+        up script changed since it last ran."""
+        return [m for m in self.migrations
+                if m.id not in self.rows or _rerun(m, self.rows[m.id])]
 
     def applied(self) -> list[MigrationStatus]:
         """Completed migrations, in run order (missing ones last)."""
@@ -192,7 +202,7 @@ class MigrationState:
         if not applied:
             return []
         newest = max(applied)
-        return [m for m in self.pending() if position[m.id] < newest]
+        return [m for m in self.pending() if position[m.id] < newest and not m.repeatable]
 
     def history(self) -> list[TrackingRow]:
         """Every recorded row, oldest first."""

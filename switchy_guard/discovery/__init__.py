@@ -49,19 +49,22 @@ class CombinedMigrations:
 SourceSpec = MigrationSource | str | Path | Sequence[MigrationSource | str | Path]
 
 
-def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSource:
+def as_source(source: SourceSpec, *, checksum_mode: str = "file", layout: str = "auto",
+              allow_empty: bool = False) -> MigrationSource:
     """A source object; a path or ``package:subdir`` text is turned into one.
 
     A list of those is read as one combined source. An ``http(s)://`` URL names a remote
     index (see :mod:`.remote`; build a RemoteMigrations yourself for its options);
     ``pkg:migrations`` (a colon, no slash before it, not an existing path) names an
     embedded source; anything else is a directory. ``checksum_mode`` (``file`` or
-    ``exec-raw``) applies to the sources made from text; a source object keeps its own.
+    ``exec-raw``) applies to the sources made from text; a source object keeps its own;
+    so do ``layout`` and ``allow_empty`` (see DirectoryMigrations) for folders.
     """
     if isinstance(source, MigrationSource):
         return source
     if not isinstance(source, str | Path):
-        sources = [as_source(item, checksum_mode=checksum_mode) for item in source]
+        sources = [as_source(item, checksum_mode=checksum_mode, layout=layout,
+                             allow_empty=allow_empty) for item in source]
         return sources[0] if len(sources) == 1 else CombinedMigrations(sources)
     text = str(source)
     if text.startswith(("http://", "https://")):
@@ -71,7 +74,17 @@ def as_source(source: SourceSpec, *, checksum_mode: str = "file") -> MigrationSo
     package, colon, subdir = text.partition(":")
     if colon and package and "/" not in package and len(package) > 1 and not Path(text).exists():
         return EmbeddedMigrations(package, subdir or "migrations", checksum_mode=checksum_mode)
-    return DirectoryMigrations(text, checksum_mode=checksum_mode)
+    return DirectoryMigrations(text, checksum_mode=checksum_mode, layout=layout,
+                               allow_empty=allow_empty)
+
+
+def layout_of(source: object) -> str | None:
+    """The layout a folder source read (after a load), or None for other sources."""
+    if isinstance(source, CombinedMigrations):
+        found = {layout_of(item) for item in source.sources} - {None}
+        return found.pop() if len(found) == 1 else None
+    layout = getattr(source, "detected_layout", None)
+    return layout if isinstance(layout, str) else None
 
 
 def load_migrations(source: SourceSpec, dialect: str | None) -> list[Migration]:
@@ -87,5 +100,6 @@ __all__ = [
     "EmbeddedMigrations",
     "MigrationSource",
     "as_source",
+    "layout_of",
     "load_migrations",
 ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..checksum import checked_mode
 from ..errors import InputError
 from ..migration import Migration
-from .layout import EntryCheck, choose_tree, read_tree
+from .layout import EntryCheck, choose_tree
 
 _read_log: dict[str, str] | None = None
 
@@ -108,12 +108,21 @@ class _DiskEntry:
 class DirectoryMigrations:
     """Migrations in ``root`` (see :mod:`switchy_guard.discovery.layout` for the layout).
 
-    Symlinks are followed only while they stay inside ``root``.
+    Symlinks are followed only while they stay inside ``root``. ``layout`` is the
+    history's layout (see :mod:`.layouts`; ``auto`` detects it: ``detected_layout``
+    says which was read, after a load). A folder with nothing in it is refused unless
+    ``allow_empty``.
     """
 
-    def __init__(self, root: str | Path, *, checksum_mode: str = "file") -> None:
+    def __init__(self, root: str | Path, *, checksum_mode: str = "file",
+                 layout: str = "auto", allow_empty: bool = False) -> None:
+        from .layouts import checked_layout
+
         self.root = Path(root)
         self.checksum_mode = checked_mode(checksum_mode)
+        self.layout = checked_layout(layout)
+        self.allow_empty = allow_empty
+        self.detected_layout: str | None = None
 
     def __repr__(self) -> str:
         return f"DirectoryMigrations({str(self.root)!r})"
@@ -125,8 +134,13 @@ class DirectoryMigrations:
 
     def load(self, dialect: str | None = None) -> list[Migration]:
         """Read the migrations for ``dialect`` (None: a tree without database folders)."""
+        from .layouts.detect import read_history
+
         tree, label, check = self.tree(dialect)
-        return read_tree(tree, label, check=check, checksum_mode=self.checksum_mode)
+        migrations, self.detected_layout = read_history(
+            tree, label, layout=self.layout, check=check, checksum_mode=self.checksum_mode,
+            allow_empty=self.allow_empty)
+        return migrations
 
     def tree(self, dialect: str | None) -> tuple[Traversable, str, EntryCheck]:
         """The folder holding ``dialect``'s migrations, its label, and the check every

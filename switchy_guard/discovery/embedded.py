@@ -7,7 +7,7 @@ import importlib.resources
 from ..checksum import checked_mode
 from ..errors import InputError
 from ..migration import Migration
-from .layout import choose_tree, read_tree
+from .layout import choose_tree
 
 
 class EmbeddedMigrations:
@@ -23,6 +23,7 @@ class EmbeddedMigrations:
         self.package = package
         self.subdir = subdir
         self.checksum_mode = checked_mode(checksum_mode)
+        self.detected_layout: str | None = None
 
     def __repr__(self) -> str:
         return f"EmbeddedMigrations({self.package!r}, {self.subdir!r})"
@@ -56,5 +57,9 @@ class EmbeddedMigrations:
                 root = root / part
         if not root.is_dir():
             raise InputError("migrations folder not found in the package", path=self.label)
+        from .layouts.detect import read_history
+
         tree, label = choose_tree(root, self.label, dialect)
-        return read_tree(tree, label, checksum_mode=self.checksum_mode)
+        migrations, self.detected_layout = read_history(
+            tree, label, checksum_mode=self.checksum_mode, allow_empty=True)
+        return migrations

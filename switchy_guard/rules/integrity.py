@@ -87,9 +87,12 @@ def revision_hits(current: Sequence[Migration], base: Sequence[Migration], revis
             yield (CHECKSUM_MISMATCH, new, new.id,
                    f"{' and '.join(changed)} script differs from {revision}")
     if base:
-        newest = max(m.id for m in base)
+        from ..ordering import sort_key
+
+        last = max(base, key=sort_key)
+        newest = last.id
         known = {m.id for m in base}
         for migration in current:
-            if migration.id not in known and migration.id < newest:
+            if migration.id not in known and sort_key(migration) < sort_key(last):
                 yield (OUT_OF_ORDER, migration, migration.id,
                        f"new since {revision} but sorts before {newest}, the newest there")

@@ -85,7 +85,7 @@ def test_a_url_option_the_driver_cannot_use_is_one_line_exit_2(
 ) -> None:
     """PyMySQL raised ValueError, AttributeError or FileNotFoundError for these: a
     traceback, where bad configuration is one line and exit 2."""
-    result = run_cli("status", "-m", tmp_path, "-d",
+    result = run_cli("status", "-m", tmp_path, "--allow-empty", "-d",
                      f"mysql://app:hunter2@127.0.0.1:1/db?{option}")
     assert result.code == 2, result
     assert len(result.err.splitlines()) == 1 and words in result.err, result.err

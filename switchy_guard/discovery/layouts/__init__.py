@@ -1,0 +1,218 @@
+"""History layouts of other migration tools, read into :class:`Migration` objects.
+
+``switchy`` (a folder per migration, also Diesel's) is read by :mod:`..layout`; the
+layouts here read one file (or an up/down pair) per migration, each following its tool's
+own documented rules: :mod:`.golang_migrate`, :mod:`.flyway`, :mod:`.sqlx`,
+:mod:`.dbmate`, :mod:`.goose`. ``auto`` (:mod:`.detect`) chooses from the file names.
+
+Shared conventions:
+
+- The id is the version as the tool's file name writes it (``000001``, ``1.1``); the
+  title or description is the migration's description. ``Migration.order_key`` holds the
+  order the tool runs them in (numbers compared as numbers), so ``2`` runs before ``10``.
+- Checksums are the SHA-256 of the up file's bytes (for dbmate and goose, of the up
+  section's bytes: from its marker line up to the down marker), and of the down file's
+  (or section's); a missing down hashes as empty bytes, as switchy_schema does.
+- Sectioned files (dbmate, goose) keep the whole file's line numbers: the lines outside
+  a section are blank in that section's SQL, so findings and errors name the real line.
+- A ``.sql`` file that the chosen layout cannot read is refused (exit 2) naming it: a
+  tool that skips such files silently is how a history that lints nothing passes CI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from ...checksum import script_checksum
+from ...errors import InputError
+from ...migration import Migration
+
+#: Every ``--layout`` value.
+LAYOUTS = ("auto", "switchy", "golang-migrate", "flyway", "sqlx", "dbmate", "goose")
+
+#: Called for each entry before it is read; raises InputError to refuse it.
+EntryCheck = Callable[[Traversable, str], None]
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    """One file of a history, read: its name, its label (path for reports), bytes."""
+
+    name: str
+    path: str
+    data: bytes
+    #: The folder it is in, relative to the history's root ("" at the top; Flyway only).
+    folder: str = ""
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What switchy-guard knows of one tool's layout."""
+
+    name: str
+    #: What its file names look like, for messages.
+    naming: str
+    #: The SG101 pattern its ids follow (fullmatch).
+    id_pattern: str
+    #: Files (already read) to migrations; raises InputError naming a bad file.
+    read: Callable[[Sequence[SqlFile], str], list[Migration]]
+    #: ``(root, slug, now, migrations)`` -> the files of a new migration, written.
+    create: Callable[[Path, str, datetime, Sequence[Migration]], list[Path]]
+    #: Whether it reads sub-folders too (Flyway scans its locations recursively).
+    recursive: bool = False
+    #: Whether the tool orders versions as strings (then numeric ids that sort
+    #: differently as numbers are an ambiguity finding).
+    string_order: bool = False
+
+
+def layout_named(name: str) -> FileLayout:
+    """The file layout called ``name`` (not ``switchy`` nor ``auto``)."""
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    layout: FileLayout = module.LAYOUT
+    return layout
+
+
+def checked_layout(name: str) -> str:
+    """``name`` when it is a known layout; ConfigError (exit 2) otherwise."""
+    if name not in LAYOUTS:
+        from ...errors import ConfigError
+
+        raise ConfigError(f"unknown layout {name!r} (known: {', '.join(LAYOUTS)})")
+    return name
+
+
+def file_migration(
+    *,
+    migration_id: str,
+    description: str,
+    order_key: tuple[Any, ...] | None,
+    up: tuple[str, bytes, str] | None,
+    down: tuple[str, bytes, str] | None,
+    checksum_mode: str,
+    transactional: bool = True,
+    source: str,
+    repeatable: bool = False,
+) -> Migration:
+    """A Migration from ``(sql text, checksummed bytes, path)`` of its up and down."""
+    return Migration(
+        id=migration_id,
+        up=up[0] if up is not None else "",
+        down=down[0] if down is not None else None,
+        up_checksum=script_checksum(up[1] if up is not None else None, checksum_mode),
+        down_checksum=script_checksum(down[1] if down is not None else None, checksum_mode),
+        description=description,
+        transactional=transactional,
+        source=source,
+        up_path=up[2] if up is not None else None,
+        down_path=down[2] if down is not None else None,
+        order_key=order_key,
+        repeatable=repeatable,
+    )
+
+
+def decode(data: bytes, path: str) -> str:
+    """A file's text (UTF-8, a BOM dropped); InputError naming it otherwise."""
+    from ..layout import _decode
+
+    return _decode(data, path)
+
+
+def words(title: str) -> str:
+    """``add_users_email`` → ``add users email``."""
+    return title.replace("_", " ").strip()
+
+
+def refuse(path: str, problem: str) -> InputError:
+    """The error for a file a layout cannot read."""
+    return InputError(problem, path=path)
+
+
+def sha256(data: bytes) -> str:
+    """Lowercase hex SHA-256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def next_number(migrations: Sequence[Migration]) -> tuple[int, int]:
+    """The next integer version after the newest, and the width the history pads its
+    versions to (0: not padded)."""
+    numbers = [m.id for m in migrations if m.id.isdigit()]
+    newest = max((int(n) for n in numbers), default=0)
+    width = max((len(n) for n in numbers if n.startswith("0")), default=0)
+    return newest + 1, width
+
+
+def write_new(paths_and_text: Sequence[tuple[Path, str]]) -> list[Path]:
+    """Write new files, refusing to overwrite any."""
+    for path, _ in paths_and_text:
+        if path.exists():
+            raise InputError("already exists", path=path)
+    for path, text in paths_and_text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return [path for path, _ in paths_and_text]
+
+
+def blank_outside(text: str, keep: Sequence[tuple[int, int]],
+                  replace: dict[int, str] | None = None) -> str:
+    """``text`` with every line outside the ``keep`` ranges (0-based, end excluded)
+    blank, so statement line numbers stay those of the file; ``replace`` puts other
+    text on some lines (0-based line -> text)."""
+    lines = text.split("\n")
+    kept = [""] * len(lines)
+    for start, end in keep:
+        for number in range(start, min(end, len(lines))):
+            kept[number] = lines[number]
+    for number, value in (replace or {}).items():
+        kept[number] = value
+    return "\n".join(kept)
+
+
+def section_bytes(data: bytes, start_line: int, end_line: int | None) -> bytes:
+    """The bytes of lines ``start_line`` up to ``end_line`` (0-based, excluded; None: to
+    the end) of ``data``, newlines kept: what a section's checksum covers."""
+    lines = data.split(b"\n")
+    chosen = lines[start_line:end_line]
+    joined = b"\n".join(chosen)
+    if end_line is not None and end_line < len(lines):
+        joined += b"\n"
+    return joined
+
+
+def id_pattern_of(layout: str | None) -> str | None:
+    """The SG101 id pattern of ``layout`` (None: switchy's own default)."""
+    if layout is None or layout in ("auto", "switchy"):
+        return None
+    return layout_named(layout).id_pattern
+
+
+def ordering_hits(migrations: Sequence[Migration],
+                  layout: str | None) -> list[tuple[Any, Migration, str]]:
+    """Ambiguous order in a history, as (rule, migration, message): two migrations of
+    one version (SG004), and in a layout whose tool sorts versions as strings, numeric
+    versions that would sort otherwise as numbers (SG101)."""
+    from ...ordering import same_version
+    from ...rules.naming import DUPLICATE_ID, INVALID_ID
+
+    hits: list[tuple[Any, Migration, str]] = [
+        (DUPLICATE_ID, second, f"same version as {first.id} ({first.source}): the order "
+                               "of the two is ambiguous; renumber one")
+        for first, second in same_version(migrations)
+    ]
+    if layout is not None and layout not in ("auto", "switchy") \
+            and layout_named(layout).string_order:
+        numeric = sorted((m for m in migrations if m.id.isdigit()), key=lambda m: m.id)
+        for before, after in itertools.pairwise(numeric):
+            if int(before.id) > int(after.id):
+                hits.append((INVALID_ID, after, f"{layout} runs {before.id} before "
+                             f"{after.id} (it sorts versions as text) though {after.id} is "
+                             "the smaller number: pad versions to one width"))
+    return hits
