@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .audit import AuditJournal
 from .db import connect, connection_dialect
@@ -349,7 +350,14 @@ def detect(conn: Connection) -> list[OtherHistory]:
             continue
         if tool == "dbmate" and set(columns) != {"version"}:
             continue
-        found.append(_history(conn, tool, name, columns))
+        try:
+            if connection_dialect(conn) == "postgres":
+                with conn.begin_nested():  # a refused read must not end the transaction
+                    found.append(_history(conn, tool, name, columns))
+            else:
+                found.append(_history(conn, tool, name, columns))
+        except DBAPIError:  # a role that may not read it: nothing to say about it
+            continue
     return found
 
 
@@ -475,9 +483,7 @@ def adopt(
         adoption = plan_adoption(history, migrations, rows)
         _refuse(adoption)
         return adoption
-    from .recovery import _locked
-
-    with _locked(migrator) as conn:
+    with migrator.locked(), connect(migrator.engine) as conn:
         with conn.begin():
             tracking.ensure(conn)
         history = read_history(conn, tool, table_name)
@@ -590,7 +596,7 @@ class LiveObjects:
         try:
             with conn.begin_nested():
                 rows = conn.exec_driver_sql(query).all()
-        except Exception:
+        except DBAPIError:
             return cls(dialect, [])
         return cls(dialect, [(_text(r[0]), _text(r[1]), _text(r[2] or "")) for r in rows])
 
