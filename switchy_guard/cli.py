@@ -333,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
                  "record current checksums for rows holding unknown ones (64 zeros)")
     adopt.add_argument("ids", nargs="*", metavar="ID", help="only these migrations")
     adopt.add_argument("--force", action="store_true", help="skip the confirmation")
+    adopt_from = verb("adopt", "record as completed the migrations another tool's tracking "
+                               "table says are applied (a database migrated by another tool)")
+    adopt_from.add_argument("--from", dest="tool", required=True, metavar="TOOL",
+                            choices=("golang-migrate", "flyway", "diesel", "sqlx", "dbmate",
+                                     "goose", "alembic"),
+                            help="golang-migrate, flyway, diesel, sqlx, dbmate, goose or "
+                                 "alembic")
+    adopt_from.add_argument("--table", metavar="NAME",
+                            help="the tool's tracking table (default: the tool's own name)")
+    adopt_from.add_argument("--dry-run", action="store_true",
+                            help="print what would be recorded, change nothing")
+    adopt_from.add_argument("--force", action="store_true", help="skip the confirmation")
     lock = verb("lock", "see (status) or clear (break) the migration lock")
     lock.add_argument("action", choices=("status", "break"))
     lock.add_argument("--force", action="store_true",
@@ -341,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument("--stale-only", action="store_true",
                       help="break: only a free or stale lock (its holder gone), without a "
                            "confirmation; refused (exit 1) when the holder is alive")
-    for sub in (mark_all, adopt, retry, lock, *markers):
+    for sub in (mark_all, adopt, adopt_from, retry, lock, *markers):
         sub.add_argument("--confirm", metavar="ENV",
                          help="confirm for the environment ENV (required where the policy "
                               "asks for confirmation and there is no terminal)")
@@ -664,6 +676,7 @@ def _how_chosen(ctx: Context) -> str:
 
 def cmd_status(ctx: Context) -> int:
     """``status [--history]``: counts, drift, dirty rows; the journal with --history."""
+    from .adoption import detect_on, other_tool_notes
     from .db import mask_url
     from .lockstatus import lock_status
     from .report.state import (
@@ -681,13 +694,16 @@ def cmd_status(ctx: Context) -> int:
         "MIGRATION_REQUIRE_CHECKSUM_VALIDATION"))
     lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
+    others = detect_on(migrator)  # tables of golang-migrate, Flyway, ... (adopt --from)
+    other_notes = other_tool_notes(others, state.migrations, state.rows)
     if ctx.format == "json":
         pending = state.pending()
         data: dict[str, Any] = {
             "database": mask_url(migrator.engine.url),
             "layout": _layout_read(migrator),
             "summary": summary(state),
-            "warnings": state_warnings(state, migrator.dialect),
+            "warnings": state_warnings(state, migrator.dialect) + other_notes,
+            "other_tools": [other.to_dict() for other in others],
             "lock": lock.to_dict(),
             "migrations": [status_entry(e) for e in state.entries],
             "next_to_apply": pending[0].id if pending and blocker is None else None,
@@ -697,7 +713,8 @@ def cmd_status(ctx: Context) -> int:
             data["history"], data["audit"] = history
         ctx.emit_json(data)
         return 0
-    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect, blocker)
+    print_status(ctx.out, state, mask_url(migrator.engine.url), migrator.dialect, blocker,
+                 others=[other.describe() for other in others], other_notes=other_notes)
     layout = _layout_read(migrator)
     if layout not in (None, "switchy"):
         ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
@@ -936,6 +953,32 @@ def cmd_adopt_checksums(ctx: Context) -> int:
     return 0
 
 
+def cmd_adopt(ctx: Context) -> int:
+    """``adopt --from TOOL``: take over the history of a database another tool migrated."""
+    from .adoption import adopt
+
+    dry_run, tool = ctx.args.dry_run, ctx.args.tool
+    migrator = ctx.migrator(reads_only=dry_run, must_exist=not dry_run)
+    policy = None if dry_run else confirm_recovery(
+        ctx, migrator, f"Record as completed the migrations {tool}'s tracking table says "
+                       "are applied, without running them.")
+    adoption = adopt(migrator, tool, table_name=ctx.args.table, dry_run=dry_run,
+                     environment=ctx.settings.env, command=command_line(ctx), policy=policy)
+    if ctx.format == "json":
+        ctx.emit_json({**adoption.to_dict(), "dry_run": dry_run})
+        return 0
+    verb = "would record" if dry_run else "recorded"
+    ctx.out.write(f"{adoption.history.describe()}\n")
+    for migration_id in adoption.adopt:
+        ctx.out.write(f"  {verb} {migration_id} as completed\n")
+    for note in adoption.notes:
+        ctx.out.write(f"  {note}\n")
+    already = f" ({len(adoption.already)} already completed)" if adoption.already else ""
+    ctx.out.write(f"{'Dry run: ' if dry_run else ''}{verb} {len(adoption.adopt)} "
+                  f"migration(s) as completed{already}\n")
+    return 0
+
+
 def cmd_mark(ctx: Context) -> int:
     """``mark-completed ID`` / ``mark-failed ID``: set one migration's state by hand."""
     from .recovery import mark
@@ -1048,6 +1091,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "validate": cmd_validate,
     "mark-all-completed": cmd_mark_all_completed,
     "adopt-checksums": cmd_adopt_checksums,
+    "adopt": cmd_adopt,
     "mark-completed": cmd_mark,
     "mark-failed": cmd_mark,
     "retry": cmd_retry,

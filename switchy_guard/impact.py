@@ -156,7 +156,12 @@ def impact_report(
     objects touched, row counts): for a gate whose policy judges none of it.
     """
     plan = migrator.plan(strategy, state=state, **plan_options)
-    return _report(migrator, plan, list(plan.warnings), live=live and detailed,
+    warnings = list(plan.warnings)
+    if live and detailed:  # another tool's history; a CREATE of an object that exists
+        from .adoption import plan_warnings
+
+        warnings += plan_warnings(migrator, plan, (state or migrator.state()).rows)
+    return _report(migrator, plan, warnings, live=live and detailed,
                    findings=detailed, objects=detailed)
 
 

@@ -14,6 +14,7 @@ true when an applied migration's files changed since it ran.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -259,17 +260,21 @@ def blocked_line(blocker: Blocker, state: MigrationState) -> str:
 
 
 def print_status(out: TextIO, state: MigrationState, target: str,
-                 dialect: str | None = None, blocker: Blocker | None = None) -> None:
+                 dialect: str | None = None, blocker: Blocker | None = None, *,
+                 others: Sequence[str] = (), other_notes: Sequence[str] = ()) -> None:
     """The ``status`` report for people: a few plain lines (no rich, so it starts fast).
     ``blocker``: what stops migrate (:func:`migrate_blocker`), said instead of a next
-    migration migrate would not run."""
+    migration migrate would not run. ``others``: what other tools' tracking tables
+    record (switchy_guard.adoption), and ``other_notes`` the warnings about them."""
     counts = summary(state)
     lines = [
         f"Database: {target}",
         f"{counts['total']} migrations: {counts['completed']} applied, "
         f"{counts['pending']} pending, {counts['failed']} failed, "
-        f"{counts['in_progress']} in progress",
+        f"{counts['in_progress']} in progress"
+        + (" (as recorded by switchy-guard; another tool's record below)" if others else ""),
     ]
+    lines += [f"Other tool: {line}" for line in others]
     pending = state.pending()
     if blocker is not None:
         if not pending and blocker.state in ("failed", "in_progress"):
@@ -283,7 +288,7 @@ def print_status(out: TextIO, state: MigrationState, target: str,
         lines.append("Nothing pending, but not up to date: a migration failed or did not finish.")
     else:
         lines.append("Up to date: nothing pending.")
-    warnings = state_warnings(state, dialect)
+    warnings = state_warnings(state, dialect) + list(other_notes)
     lines.extend(f"warning: {note}" for note in warnings)
     if not warnings:
         lines.append("No drift, no dirty rows.")
