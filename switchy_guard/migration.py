@@ -98,15 +98,14 @@ class Migration:
             return "missing"
         if not isinstance(self.down, str):
             return None
-        from .objects import changes_schema, is_empty_script, noop_down_comment, parse_script
+        from .objects import changes_schema, is_empty_script, noop_down_comment
 
         if not is_empty_script(self.down):
             return None
         declared = noop_down_comment(self.down)
         if declared is not None and declared[1]:
             return None
-        if isinstance(self.up, str) and not changes_schema(
-                parse_script(self.up, self.parse_dialect)):
+        if isinstance(self.up, str) and not changes_schema(self.up, self.parse_dialect):
             return None
         return "empty"  # a Python up may change anything: an empty down undoes nothing
 

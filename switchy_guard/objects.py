@@ -79,9 +79,22 @@ def parse_script(sql: str, dialect: str | None) -> list[StatementInfo]:
     return [info for _, info in parsed]
 
 
-def changes_schema(infos: Iterable[StatementInfo]) -> bool:
-    """Whether any statement is DDL (or built at run time, so possibly DDL)."""
-    return any(info.is_ddl or info.kind == DYNAMIC for info in infos)
+#: A word that may start DDL inside an anonymous block's body (EXECUTE builds any).
+_BLOCK_DDL = re.compile(r"\b(?:CREATE|ALTER|DROP|RENAME|TRUNCATE|EXECUTE|PREPARE)\b",
+                        re.IGNORECASE)
+
+
+def changes_schema(sql: str, dialect: str | None) -> bool:
+    """Whether any statement of ``sql`` is DDL. An anonymous block (DO, BEGIN NOT
+    ATOMIC) counts when its body holds a word that may start DDL or run built SQL: read
+    loosely rather than expanded, as this runs for every empty down script."""
+    for statement in split_statements(sql, dialect):
+        info = classify(statement.text, dialect)
+        if info.is_ddl or info.kind == DYNAMIC:
+            return True
+        if info.kind == "do" and _BLOCK_DDL.search(statement.text):
+            return True
+    return False
 
 
 # -- objects ---------------------------------------------------------------------------

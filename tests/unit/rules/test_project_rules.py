@@ -9,7 +9,8 @@ from switchy_guard.rules.suppression import parse_allow_comment
 from switchy_guard.validation import validate
 
 
-def mig(mid: str, up: str = "SELECT 1", down: str | None = "", **kw: object) -> Migration:
+def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS x",
+        **kw: object) -> Migration:
     return Migration(mid, up, down, "a", "b", up_path=f"m/{mid}/up.sql", **kw)  # type: ignore[arg-type]
 
 
