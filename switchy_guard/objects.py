@@ -264,11 +264,10 @@ def _undone(obj: SchemaObject, dropped: Sequence[SchemaObject]) -> bool:
             schema = obj.schema or (obj.table.rpartition(".")[0] if obj.table else "")
             if schema and schema.casefold() == gone.name.casefold():
                 return True
-        elif gone.kind == "table" and _on_table(obj, gone):
+        elif (gone.kind == "table" and _on_table(obj, gone)) or _Objects._matches(obj, gone):
             return True
-        elif _Objects._matches(obj, gone) or (
-                obj.kind == gone.kind == "index" and _same_name(obj.name, None, gone.name, None)):
-            return True
+        elif obj.kind == gone.kind == "index" and _same_name(obj.name, None, gone.name, None):
+            return True  # DROP INDEX names no table
     return False
 
 

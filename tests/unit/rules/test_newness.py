@@ -260,7 +260,8 @@ def test_tables_of_earlier_migrations_exist_without_a_database(dialect: str) -> 
 
 @pytest.mark.parametrize("dialect", ALL)
 def test_a_plan_table_of_an_earlier_pending_migration_with_a_database(dialect: str) -> None:
-    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b", noop_down=True)
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b",
+                      noop_down=True)
     second = Migration("2024-01-02-000000_b", "DELETE FROM t", "", "a", "b", noop_down=True)
     plan = {first.id, second.id}
     assert not validate([first, second], dialect, plan_ids=plan, live=Live()).findings

@@ -151,7 +151,8 @@ SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
 
 def findings_for(sql: str, dialect: str) -> set[str]:
     existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True, up_path="case/up.sql")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     result = validate([existing, migration], dialect, plan_ids={migration.id})
     return {f.code for f in result.findings}
 
@@ -195,8 +196,10 @@ def test_rules_stay_quiet_on_tables_created_in_the_plan() -> None:
 
 
 def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
-    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b", noop_down=True)
-    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b", noop_down=True)
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b",
+                      noop_down=True)
+    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b",
+                       noop_down=True)
     assert validate([first, second], P, plan_ids={first.id, second.id}).findings == []
     applied_first = validate([first, second], P, plan_ids={second.id})
     assert [f.code for f in applied_first.findings] == ["SG401"]
@@ -206,7 +209,8 @@ def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
 
 def test_without_a_dialect_every_dialects_rules_run() -> None:
     base = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
-    migration = Migration("2024-01-02-000000_case", "CREATE INDEX i ON users (id)", "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", "CREATE INDEX i ON users (id)", "", "a", "b",
+                          noop_down=True)
     assert "SG401" in {f.code for f in validate([base, migration], None).findings}
     assert "SG401" not in {f.code for f in validate([base, migration], S).findings}
 
@@ -286,7 +290,8 @@ def test_an_index_on_a_materialized_view_of_the_plan_is_not_flagged() -> None:
 
 def messages_for(sql: str, dialect: str) -> dict[str, list[str]]:
     existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True, up_path="case/up.sql")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     found: dict[str, list[str]] = {}
     for finding in validate([existing, migration], dialect, plan_ids={migration.id}).findings:
         found.setdefault(finding.code, []).append(finding.message)
@@ -319,7 +324,8 @@ def test_an_allow_trailing_a_statement_is_that_statements() -> None:
            "DELETE FROM orders")
     assert messages_for(sql, S) == {"SG305": ["deletes every row of orders (no WHERE clause)"]}
     trailing_no_reason = "ALTER TABLE users DROP COLUMN email; -- switchy-guard: allow SG302"
-    migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b",
+                          noop_down=True)
     found = validate([migration], M).findings
     assert [(f.code, f.line) for f in found] == [("SG900", 1), ("SG302", 1)]
 
