@@ -304,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "mark-failed":
             marker.add_argument("--reason", default="marked failed by hand",
                                 help="the failure_reason to record")
-        marker.add_argument("--force", action="store_true", help="skip the confirmation")
+        marker.add_argument("--force", action="store_true", help="skip the confirmation" + (
+            "; record it even when what its up creates is missing (journaled)"
+            if name == "mark-completed" else ""))
         markers.append(marker)
     retry = verb("retry", "re-run one failed migration (through the gates, like migrate)")
     retry.add_argument("id", metavar="ID")
@@ -993,7 +995,8 @@ def cmd_mark(ctx: Context) -> int:
     policy = confirm_recovery(
         ctx, migrator, f"Record {ctx.args.id} as {status} without running it.")
     previous = mark(migrator, ctx.args.id, status, reason=getattr(ctx.args, "reason", None),
-                    environment=ctx.settings.env, command=command_line(ctx), policy=policy)
+                    environment=ctx.settings.env, command=command_line(ctx), policy=policy,
+                    force=ctx.args.force)
     if ctx.format == "json":
         ctx.emit_json({"id": ctx.args.id, "status": status, "previous": previous})
     elif previous == status == "completed":

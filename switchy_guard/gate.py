@@ -120,8 +120,13 @@ def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCh
     for finding in findings:
         label = finding.label
         if finding.code == IRREVERSIBLE_CODE and policy.refuse_irreversible:
+            # The finding's message says which: no down script, or an empty one.
+            why = "no down script" if finding.message.startswith("no down script") else (
+                "the down script is empty, its up changes the schema (declare a deliberate "
+                "no-op with down = \"noop\" in metadata.toml or a `-- switchy-guard: "
+                "noop-down -- reason` line in down.sql)")
             checks.append(GateCheck(
-                label, "refused", "no down script, and the policy refuses irreversible "
+                label, "refused", f"{why}, and the policy refuses irreversible "
                 "migrations (allow 'irreversible' with a reason in its metadata.toml)",
                 finding.migration))
         elif policy.requires_allow(finding.code, finding.name):

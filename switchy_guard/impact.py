@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from .db import connect
 from .findings import Finding
+from .objects import (
+    SchemaObject,
+    created_objects,
+    dropped_objects,
+    left_behind,
+    leftover_line,
+    parse_script,
+)
 from .rowcounts import LiveTableNames, PlanNames, RowCounter, RowImpact, row_impacts
 from .runner import Migrator, Plan, PlannedMigration, Strategy
 from .state import MigrationState
@@ -45,6 +53,8 @@ class MigrationImpact:
     findings: list[Finding] = field(default_factory=list)
     rows: list[RowImpact] = field(default_factory=list)
     allowed: list[AllowedFinding] = field(default_factory=list)
+    #: Rolling back: the objects its up made that its down script leaves in place.
+    leaves_behind: list[SchemaObject] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +82,11 @@ class ImpactReport:
                     "allowed": [{**a.finding.to_dict(), "reason": a.reason}
                                 for a in m.allowed],
                     "rows": [vars(r) for r in m.rows],
+                    **({"leaves_behind": [
+                        {"kind": o.kind, "name": o.name, "table": o.table, "schema": o.schema,
+                         "message": leftover_line(o)}
+                        for o in m.leaves_behind
+                    ]} if self.direction == "down" else {}),
                 }
                 for m in self.migrations
             ],
@@ -194,7 +209,8 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     if not objects:
         return ImpactReport(plan.direction, plan.dialect, [
             MigrationImpact(step.migration.id, step.transactional, step.migration.reversible,
-                            [s.text for s in step.statements])
+                            [s.text for s in step.statements],
+                            leaves_behind=_leaves_behind(step, migrator.dialect))
             for step in plan.steps
         ], warnings, live=False)
     impacts = []
@@ -224,7 +240,9 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
     # The statements an anonymous block (DO, BEGIN NOT ATOMIC) runs count as the block's
     # own: its EXECUTE 'DROP TABLE t' drops t as surely as a DROP TABLE outside it.
     number = 0
-    for statement, info in parse_statements(step.statements, dialect):
+    parsed = parse_statements(step.statements, dialect)
+    impact.leaves_behind = _leaves_behind(step, dialect, [info for _, info in parsed])
+    for statement, info in parsed:
         if statement.block is None:
             number += 1
         _objects(info, impact)
@@ -234,6 +252,19 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
             impact.rows.extend(row_impacts(number, info, counter, names))
         names.observe(info)
     return impact
+
+
+def _leaves_behind(step: PlannedMigration, dialect: str | None,
+                   down: list[StatementInfo] | None = None) -> list[SchemaObject]:
+    """Rolling back ``step``: what its up made that its down script does not drop."""
+    migration = step.migration
+    if step.direction != "down" or not isinstance(migration.up, str) or callable(
+            migration.down):
+        return []
+    if down is None:
+        down = parse_script(migration.down or "", dialect)
+    return left_behind(created_objects(parse_script(migration.up, dialect)),
+                       dropped_objects(down))
 
 
 def _rows_text(row: RowImpact) -> str:
@@ -274,6 +305,7 @@ def render_text(report: ImpactReport) -> str:
             lines.append(f"   {finding.severity.value} {finding.label}: {finding.message}")
         for item in m.allowed:
             lines.append(f"   allowed {item.finding.label}: {item.reason}")
+        lines += [f"   warning: {leftover_line(o)}" for o in m.leaves_behind]
     if not report.migrations:
         lines.append("Nothing to do.")
     if report.gate is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -38,6 +39,13 @@ class Metadata:
     transactional: bool = True
     allow: tuple[Allow, ...] = ()
     dialects: tuple[str, ...] | None = None
+    #: ``down = "noop"``: rolling back is a deliberate no-op (an empty or absent down).
+    noop_down: bool = False
+
+
+#: Why a migration cannot be rolled back: it has no down script, or its down script holds
+#: no statement while its up changes the schema (a rollback would undo nothing).
+Irreversible = Literal["missing", "empty"]
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,11 @@ class Migration:
     """One migration, whatever source it came from.
 
     ``up``/``down`` are SQL text or callables; ``down`` is ``None`` when the migration
-    has no down script (it is then irreversible). An empty or whitespace-only SQL text
-    is a no-op. ``source`` names where it came from (a path or a package resource).
+    has no down script (it is then irreversible). A down script with no statement (empty,
+    whitespace or comments only) is a no-op when the up changes no schema, or when the
+    author declared it one (``noop_down``, or a ``-- switchy-guard: noop-down -- reason``
+    line in it); otherwise it is irreversible too (see :attr:`irreversible`). ``source``
+    names where it came from (a path or a package resource).
     """
 
     id: str
@@ -67,6 +78,8 @@ class Migration:
     order_key: tuple[Any, ...] | None = None
     #: A Flyway repeatable migration: run again whenever its up script changes.
     repeatable: bool = False
+    #: ``down = "noop"`` in metadata.toml: an empty or absent down is a deliberate no-op.
+    noop_down: bool = False
 
     def __post_init__(self) -> None:
         for step, path in ((self.up, self.up_path), (self.down, self.down_path)):
@@ -75,8 +88,37 @@ class Migration:
 
     @property
     def reversible(self) -> bool:
-        """True when the migration has a down script (an empty one counts: a no-op)."""
-        return self.down is not None
+        """True when a rollback undoes the migration (see :attr:`irreversible`)."""
+        return self.irreversible is None
+
+    @functools.cached_property
+    def irreversible(self) -> Irreversible | None:
+        """``"missing"``: no down script; ``"empty"``: a down script without statements
+        for an up that changes the schema (the rollback would leave what it made), not
+        declared a no-op; None: reversible. Cached: the up is parsed only for an empty
+        down."""
+        if self.noop_down:
+            return None
+        if self.down is None:
+            return "missing"
+        if not isinstance(self.down, str):
+            return None
+        from .objects import changes_schema, is_empty_script, noop_down_comment
+
+        if not is_empty_script(self.down):
+            return None
+        declared = noop_down_comment(self.down)
+        if declared is not None and declared[1]:
+            return None
+        if isinstance(self.up, str) and not changes_schema(self.up, self.parse_dialect):
+            return None
+        return "empty"  # a Python up may change anything: an empty down undoes nothing
+
+    @property
+    def parse_dialect(self) -> str | None:
+        """The dialect to read the scripts as without a database: the migration's only
+        one, else the generic reading."""
+        return self.dialects[0] if self.dialects and len(self.dialects) == 1 else None
 
     def applies_to(self, dialect: str | None) -> bool:
         """Whether the migration runs on ``dialect`` (all dialects when unrestricted)."""
@@ -95,7 +137,7 @@ def refuse_nul(sql: str, path: str) -> None:
 
 
 _METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects",
-                  "run_in_transaction"}
+                  "run_in_transaction", "down"}
 
 
 def parse_metadata(text: str, path: str) -> Metadata:
@@ -137,7 +179,12 @@ def parse_metadata(text: str, path: str) -> Metadata:
                     f"unknown dialect {name!r} in 'dialects' (known: {', '.join(DIALECTS)})",
                     path=path,
                 )
+    down = data.get("down")
+    if down is not None and down != "noop":
+        raise InputError("'down' must be \"noop\" (rolling back is a deliberate no-op), "
+                         "or left out", path=path)
     return Metadata(
+        noop_down=down == "noop",
         description=description,
         depends_on=depends_on,
         transactional=transactional,

@@ -18,6 +18,7 @@ from .db import connect, connect_for_write
 from .errors import ConfigError, Refused, check_migration_id
 from .locking import HeldLock
 from .migration import Migration
+from .objects import SchemaObject, created_objects, describe, parse_script
 from .records import COMPLETED, FAILED, IN_PROGRESS
 from .runner import Migrator
 from .state import MigrationState
@@ -204,6 +205,7 @@ def mark(
     environment: str = "development",
     command: str = "mark",
     policy: str | None = None,
+    force: bool = False,
 ) -> str:
     """Record one migration as ``completed`` or ``failed`` without running it; returns
     the state it had before (``pending`` when it had no row).
@@ -213,6 +215,10 @@ def mark(
     (its ``run_on`` and the checksums it ran with kept, never duplicated), and marking a
     ``completed`` row completed changes nothing, so it cannot hide drift. A migration
     with no row is recorded with the current checksums.
+
+    Marking one completed first checks that the tables, columns, indexes and views its
+    up script creates exist on the database: when some are missing it is refused
+    (Refused, naming them), unless ``force``, and the override is journaled.
     """
     tracking = migrator.tracking
     migrations = migrator.migrations()
@@ -224,6 +230,16 @@ def mark(
         rows = tracking.read(conn)
         conn.commit()
         previous = rows[migration_id].status if migration_id in rows else "pending"
+        missing: list[SchemaObject] = []
+        if status == COMPLETED and previous != COMPLETED:
+            missing = missing_objects(conn, migration, migrator.dialect)
+            conn.rollback()
+            if missing and not force:
+                raise Refused(
+                    f"cannot mark {migration_id} completed: what its up creates is missing "
+                    f"from the database: {describe(missing, 10)} (apply it with migrate, or "
+                    "pass --force to record it anyway)")
+        forced = (f" (--force: missing {describe(missing, 10)})" if missing else "")
         reason = reason if status == FAILED else None
         with conn.begin():
             held.fence(conn, _NOTHING_WRITTEN)
@@ -236,9 +252,56 @@ def mark(
                 else ""
             AuditJournal(tracking.name).record(
                 conn, command, environment=environment, policy=policy, target=migration_id,
-                detail=f"{previous} -> {status}{unchanged}" + (f": {reason}" if reason else ""),
+                detail=f"{previous} -> {status}{unchanged}{forced}"
+                + (f": {reason}" if reason else ""),
             )
     return previous
+
+
+def missing_objects(conn: Connection, migration: Migration,
+                    dialect: str | None) -> list[SchemaObject]:
+    """The tables, columns, indexes and views ``migration``'s up script creates that the
+    database behind ``conn`` lacks (names compared ignoring case). Other objects
+    (functions, types, ...) and a Python up are not checked."""
+    if not isinstance(migration.up, str):
+        return []
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    inspector = inspect(conn)
+    missing: list[SchemaObject] = []
+
+    def names(kind: str, schema: str | None, table: str | None = None) -> set[str]:
+        try:
+            if kind == "table":
+                found = inspector.get_table_names(schema)
+            elif kind == "view":
+                found = inspector.get_view_names(schema)
+                if conn.dialect.name == "postgresql":
+                    found += inspector.get_materialized_view_names(schema)
+            elif kind == "column":
+                found = [c["name"] for c in inspector.get_columns(table or "", schema)]
+            else:
+                found = [i["name"] or "" for i in inspector.get_indexes(table or "", schema)]
+        except SQLAlchemyError:  # no such schema or table
+            return set()
+        return {name.casefold() for name in found}
+
+    for obj in created_objects(parse_script(migration.up, dialect)):
+        kind = "view" if obj.kind == "materialized view" else obj.kind
+        if kind in ("table", "view"):
+            present = names(kind, obj.schema)
+        elif kind in ("column", "index") and obj.table:
+            schema, _, table = obj.table.rpartition(".")
+            if any(m.kind == "table" and m.name.casefold() == table.casefold()
+                   for m in missing):
+                continue  # named through its table
+            present = names(kind, schema or None, table)
+        else:
+            continue
+        if obj.name.casefold() not in present:
+            missing.append(obj)
+    return missing
 
 
 def retry(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -381,13 +381,9 @@ class Migrator:
             raise Refused(
                 "cannot roll back migrations missing from the sources: " + ", ".join(missing)
             )
-        irreversible = [e.id for e in chosen if e.migration and not e.migration.reversible]
+        irreversible = [e.migration for e in chosen if e.migration and not e.migration.reversible]
         if irreversible:
-            raise Refused(
-                "cannot roll back: no down script for "
-                + ", ".join(irreversible)
-                + " (nothing was rolled back)"
-            )
+            raise Refused(irreversible_refusal(irreversible, self.dialect))
         self._check_drift([e for e in chosen if e.drift], force, warnings)
         steps = tuple(self._planned(e.migration, "down") for e in reversed(chosen) if e.migration)
         return Plan("down", self.dialect, steps, tuple(warnings))
@@ -939,3 +935,20 @@ def _refuse_partial_reruns(state: MigrationState, rerun: set[str]) -> None:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def irreversible_refusal(migrations: Sequence[Migration], dialect: str | None = None) -> str:
+    """Why a rollback past ``migrations`` (irreversible ones) is refused, naming each:
+    those without a down script, and those whose empty down would undo nothing, with
+    what it would leave and how to declare a deliberate no-op."""
+    missing = [m.id for m in migrations if m.irreversible == "missing"]
+    empty = [m for m in migrations if m.irreversible == "empty"]
+    parts = []
+    if missing:
+        parts.append("no down script for " + ", ".join(missing))
+    if empty:
+        from .rules.naming import empty_down_message
+
+        parts += [f"{m.id}: {empty_down_message(m, dialect)}" for m in empty]
+    return f"cannot roll back: {'; '.join(parts)} (nothing was rolled back)"
+

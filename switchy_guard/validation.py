@@ -474,9 +474,12 @@ def naming_findings(
 ) -> dict[str, list[Finding]]:
     """The naming rules' findings (see naming_hits), by migration id."""
     naming: dict[str, list[Finding]] = {}
-    for rule, migration, message in naming_hits(migrations, id_pattern,
-                                                earlier_ids=earlier_ids):
-        naming.setdefault(migration.id, []).append(make_finding(rule, message, migration))
+    for hit in naming_hits(migrations, id_pattern, earlier_ids=earlier_ids):
+        finding = make_finding(hit.rule, hit.message, hit.migration, file=hit.file,
+                               severity=hit.severity)
+        if hit.line is not None:
+            finding = replace(finding, line=hit.line, column=1)
+        naming.setdefault(hit.migration.id, []).append(finding)
     return naming
 
 

@@ -173,6 +173,7 @@ def read_migration(
         dialects=metadata.dialects,
         transactional=metadata.transactional,
         allow=metadata.allow,
+        noop_down=metadata.noop_down,
         source=label,
         up_path=f"{label}/up.sql" if up_bytes is not None else None,
         down_path=f"{label}/down.sql" if down_bytes is not None else None,

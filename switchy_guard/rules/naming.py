@@ -6,10 +6,12 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from ..findings import Severity
 from ..migration import Migration
 from .base import ALL, Rule
+from .suppression import ALLOW_WITHOUT_REASON
 
 #: What ``switchy-guard create`` makes: a timestamp and a snake_case name.
 DEFAULT_ID_PATTERN = r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z0-9][a-z0-9_]*"
@@ -142,11 +144,17 @@ DEPENDENCY_CYCLE = Rule(
 
 IRREVERSIBLE = Rule(
     "SG203", "irreversible", Severity.INFO, ALL,
-    "A migration without a down script.",
-    "It cannot be rolled back: a rollback past it stops before anything runs.",
-    "Write down.sql (an empty file says the rollback is a deliberate no-op).",
-    "migrations/2024-01-01-000000_a/up.sql  (no down.sql)",
-    "migrations/2024-01-01-000000_a/down.sql",
+    "A migration without a down script (info), or whose down script is empty or holds "
+    "only comments while its up changes the schema (warning).",
+    "It cannot be rolled back: a rollback past it stops before anything runs. An empty "
+    "down (Diesel writes one holding only a comment) would report success and undo "
+    "nothing: the column the up added stays, and the next migrate fails on it.",
+    "Write the down script. If rolling back is meant to do nothing, say so: down = "
+    "\"noop\" in metadata.toml, or a `-- switchy-guard: noop-down -- reason` line in "
+    "down.sql.",
+    "up.sql:   ALTER TABLE users ADD COLUMN manage boolean;\n"
+    "down.sql: -- This file should undo anything in `up.sql`",
+    "down.sql: ALTER TABLE users DROP COLUMN manage;",
 )
 
 RULES = (
@@ -155,11 +163,24 @@ RULES = (
 )
 
 
+class NamingHit(NamedTuple):
+    """A naming rule's hit: the rule, the migration, the message, and where it is when
+    that is not the migration itself (a file and line of its down script)."""
+
+    rule: Rule
+    migration: Migration
+    message: str
+    severity: Severity | None = None
+    file: str | None = None
+    line: int | None = None
+
+
 def naming_hits(
     migrations: Sequence[Migration], pattern: str | IdRule = DIRECTORY_IDS,
     *, earlier_ids: Sequence[str] = (),
-) -> Iterator[tuple[Rule, Migration, str]]:
-    """SG101, SG103 and SG203 over ``migrations`` (in run order).
+) -> Iterator[NamingHit]:
+    """SG101, SG103 and SG203 over ``migrations`` (in run order), and SG900 for a
+    noop-down comment without a reason.
 
     ``pattern``: the layout's id rule (a plain regex: its first group the timestamp).
     ``earlier_ids`` run before ``migrations`` and are not reported on themselves: a
@@ -185,22 +206,54 @@ def naming_hits(
     for migration in migrations:
         stamp = stamp_of(migration.id)
         if stamp is None:
-            yield (INVALID_ID, migration,
-                   f"id {migration.id!r} does not match {rule.describe}")
+            yield NamingHit(INVALID_ID, migration,
+                            f"id {migration.id!r} does not match {rule.describe}")
         elif stamp:
             if _not_a_time(stamp):
-                yield INVALID_ID, migration, f"{stamp} in {migration.id!r} is not a real time"
+                yield NamingHit(INVALID_ID, migration,
+                                f"{stamp} in {migration.id!r} is not a real time")
             shared = rule.stamp_key(stamp)
             if shared in seen_prefix:
-                yield (SHARED_TIMESTAMP, migration,
-                       f"shares timestamp {stamp} with {seen_prefix[shared]}: their order rests "
-                       "on the names alone")
+                yield NamingHit(SHARED_TIMESTAMP, migration,
+                                f"shares timestamp {stamp} with {seen_prefix[shared]}: their "
+                                "order rests on the names alone")
             else:
                 seen_prefix[shared] = migration.id
         if migration.id in misordered:
-            yield INVALID_ID, migration, misordered[migration.id]
-        if not migration.reversible:
-            yield IRREVERSIBLE, migration, "no down script: it cannot be rolled back"
+            yield NamingHit(INVALID_ID, migration, misordered[migration.id])
+        yield from _down_hits(migration)
+
+
+def _down_hits(migration: Migration) -> Iterator[NamingHit]:
+    """SG203 for a missing or empty down; SG900 for a noop-down comment without reason."""
+    down = migration.down
+    if isinstance(down, str) and "noop-down" in down.lower():
+        from ..objects import noop_down_comment
+
+        declared = noop_down_comment(down)
+        if declared is not None and not declared[1]:
+            yield NamingHit(ALLOW_WITHOUT_REASON, migration,
+                            "noop-down has no reason: it declares nothing (write the reason "
+                            "after a second --)", file=migration.down_path, line=declared[0])
+    if migration.irreversible == "missing":
+        yield NamingHit(IRREVERSIBLE, migration, "no down script: it cannot be rolled back")
+    elif migration.irreversible == "empty":
+        yield NamingHit(IRREVERSIBLE, migration, empty_down_message(migration),
+                        severity=Severity.WARNING, file=migration.down_path)
+
+
+def empty_down_message(migration: Migration, dialect: str | None = None) -> str:
+    """SG203's message for an empty down: what rolling back would leave in place, and
+    how to declare a deliberate no-op."""
+    from ..objects import created_objects, describe, left_behind, parse_script
+
+    up = migration.up
+    made = left_behind(created_objects(parse_script(up, dialect or migration.parse_dialect)),
+                       ()) if isinstance(up, str) else []
+    what = describe(made) if made else "what the up changed"
+    return (f"the down script is empty: rolling back would leave {what} in place (write "
+            "the down, or declare a deliberate no-op: down = \"noop\" in metadata.toml, or "
+            "a `-- switchy-guard: noop-down -- reason` line in down.sql)")
 
 
 def _misordered(rule: IdRule, ids: Sequence[str], earlier_ids: Sequence[str]) -> dict[str, str]:

@@ -43,6 +43,17 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def made_by_hand(url: str, sql: str) -> None:
+    """Run ``sql`` as a person applying a migration by hand before marking it completed
+    (mark-completed checks that what the up creates exists)."""
+    engine = create_database_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
 def journal(url: str) -> list[dict[str, object]]:
     engine = create_database_engine(url)
     try:
@@ -306,6 +317,7 @@ def test_recovery_verbs_need_the_typed_confirmation_in_production(tmp_path: Path
     assert refused.code == 1 and "--confirm production" in refused.err
     assert "__switchy_migrations" not in tables(db_url) or not Migrator(
         root, db_url).state().rows
+    made_by_hand(db_url, "CREATE TABLE a (id INTEGER)")
     done = run_cli("mark-completed", A, "--confirm", "production", *common)
     assert done.code == 0, done.err
     entry = journal(db_url)[-1]
@@ -420,6 +432,7 @@ def test_the_environment_name_typed_at_a_real_terminal(tmp_path: Path, db_url: s
 def test_recovery_yes_prompt_at_a_real_terminal(tmp_path: Path, db_url: str) -> None:
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
+    made_by_hand(db_url, "CREATE TABLE a (id INTEGER)")
     result = _at_a_terminal(["mark-completed", A, "-m", str(root), "-d", db_url], "yes\n")
     assert result.returncode == 0, result.stderr
     assert "Type 'yes' to go on:" in result.stderr

@@ -43,7 +43,8 @@ def test_mark_completed_and_failed(tmp_path: Path, db_url: str) -> None:
     again = run_cli("mark-completed", B, "--force", *common)
     assert again.code == 0 and f"{B} was already completed: unchanged" in again.out
     assert [(t, o) for t, o, _ in audit(db_url)] == [(A, "ok"), (B, "ok"), (B, "ok"), (B, "ok")]
-    assert audit(db_url)[2][2] == "failed -> completed"
+    # --force marked B completed though its table b is missing: the journal says so.
+    assert audit(db_url)[2][2] == "failed -> completed (--force: missing table b)"
     unknown = run_cli("mark-completed", "2099-01-01-000000_nope", "--force", *common)
     assert unknown.code == 2 and "unknown migration id" in unknown.err
 
@@ -164,6 +165,7 @@ def test_mark_completed_keeps_the_row_it_updates(tmp_path: Path, db_url: str) ->
         tracking.ensure(conn)
         tracking.record(conn, A, "completed", "a" * 64, "b" * 64)
         tracking.record(conn, B, "failed", "c" * 64, "d" * 64, "boom")
+        conn.exec_driver_sql("CREATE TABLE b (id INTEGER)")  # B finished by hand
     before = migrator.state().rows
     common = ["-m", root, "-d", db_url, "--force"]
     assert run_cli("mark-completed", A, *common).code == 0

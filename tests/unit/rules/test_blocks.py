@@ -13,8 +13,9 @@ SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
 
 
 def found(sql: str, dialect: str | None, setup: str = SETUP) -> list[Finding]:
-    existing = Migration("2024-01-01-000000_base", setup, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    existing = Migration("2024-01-01-000000_base", setup, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     return validate([existing, migration], dialect, plan_ids={migration.id}).findings
 
 
@@ -153,6 +154,6 @@ def test_concurrently_inside_a_block_fails() -> None:
 
 def test_statement_count_is_the_files() -> None:
     sql = "DO $$ BEGIN INSERT INTO users VALUES (1); INSERT INTO users VALUES (2); END $$"
-    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     assert validate([existing, migration], P, plan_ids={migration.id}).statements == 1

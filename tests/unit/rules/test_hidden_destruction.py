@@ -17,8 +17,9 @@ SETUP = ("CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(255));\n"
 
 
 def found(sql: str, dialect: str | None, setup: str = SETUP) -> list[Finding]:
-    existing = Migration("2024-01-01-000000_base", setup, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    existing = Migration("2024-01-01-000000_base", setup, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     return [f for f in validate([existing, migration], dialect, plan_ids={migration.id}).findings
             if f.code != "SG601"]
 

@@ -21,8 +21,8 @@ BASE = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
 
 def codes(sql: str, dialect: str, *, live: object = None) -> set[str]:
     """Findings of ``sql`` as the one pending migration after one that made ``users``."""
-    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b")
-    case = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b", noop_down=True)
+    case = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     extra = {"live": live} if live is not None else {}
     result = validate([base, case], dialect, plan_ids={case.id}, **extra)  # type: ignore[arg-type]
     return {f.code for f in result.findings}
@@ -30,7 +30,7 @@ def codes(sql: str, dialect: str, *, live: object = None) -> set[str]:
 
 def alone(*scripts: str, dialect: str) -> set[str]:
     """Findings of ``check`` without a database (no plan: each migration on its own)."""
-    migrations = [Migration(f"2024-01-0{n}-000000_m{n}", sql, "", "a", "b")
+    migrations = [Migration(f"2024-01-0{n}-000000_m{n}", sql, "", "a", "b", noop_down=True)
                   for n, sql in enumerate(scripts, 1)]
     return {f"{(f.migration or '')[-2:]}:{f.code}" for f in validate(migrations, dialect).findings}
 
@@ -260,14 +260,15 @@ def test_tables_of_earlier_migrations_exist_without_a_database(dialect: str) -> 
 
 @pytest.mark.parametrize("dialect", ALL)
 def test_a_plan_table_of_an_earlier_pending_migration_with_a_database(dialect: str) -> None:
-    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b")
-    second = Migration("2024-01-02-000000_b", "DELETE FROM t", "", "a", "b")
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b",
+                      noop_down=True)
+    second = Migration("2024-01-02-000000_b", "DELETE FROM t", "", "a", "b", noop_down=True)
     plan = {first.id, second.id}
     assert not validate([first, second], dialect, plan_ids=plan, live=Live()).findings
     found = validate([first, second], dialect, plan_ids=plan, live=Live("t")).findings
     assert "SG305" in {f.code for f in found}
     filled = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT);\n"
-                       "INSERT INTO t VALUES (1)", "", "a", "b")
+                       "INSERT INTO t VALUES (1)", "", "a", "b", noop_down=True)
     assert "SG305" in {f.code for f in validate([filled, second], dialect, plan_ids=plan,
                                                 live=Live()).findings}
 

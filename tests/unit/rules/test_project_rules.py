@@ -9,7 +9,8 @@ from switchy_guard.rules.suppression import parse_allow_comment
 from switchy_guard.validation import validate
 
 
-def mig(mid: str, up: str = "SELECT 1", down: str | None = "", **kw: object) -> Migration:
+def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS x",
+        **kw: object) -> Migration:
     return Migration(mid, up, down, "a", "b", up_path=f"m/{mid}/up.sql", **kw)  # type: ignore[arg-type]
 
 
@@ -106,7 +107,8 @@ def test_ids_diesel_rejects_or_misorders_are_sg101() -> None:
     from switchy_guard.rules.naming import naming_hits
 
     def sg101(*ids: str) -> list[str]:
-        return [m.id for r, m, _ in naming_hits([mig(i) for i in ids]) if r.code == "SG101"]
+        return [h.migration.id for h in naming_hits([mig(i) for i in ids])
+                if h.rule.code == "SG101"]
 
     # No version before the first _, an empty name, no date.
     assert sg101("add-users", "2020-01-01-000000_", "2020-02-30-000000_x") == [
@@ -114,10 +116,10 @@ def test_ids_diesel_rejects_or_misorders_are_sg101() -> None:
     # Mixed spellings: as text 2020-01-02-... sorts first, Diesel runs 20200101... first.
     assert sg101("2020-01-02-000000_b", "20200101000000_a") == ["20200101000000_a"]
     # The same time in two spellings is one Diesel version: SG103.
-    shared = [r.code for r, _, _ in naming_hits(
+    shared = [h.rule.code for h in naming_hits(
         [mig("2020-01-01-000000_a"), mig("20200101000000_b")])]
     assert shared == ["SG103"]
     # A custom pattern is still honoured as before.
-    assert [m.id for r, m, _ in naming_hits([mig("2020-01-01-000000_Bad")],
+    assert [h.migration.id for h in naming_hits([mig("2020-01-01-000000_Bad")],
                                             r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z_]+")
-            if r.code == "SG101"] == ["2020-01-01-000000_Bad"]
+            if h.rule.code == "SG101"] == ["2020-01-01-000000_Bad"]

@@ -15,8 +15,8 @@ BASE = "CREATE TABLE users (id INT NOT NULL, email VARCHAR(255));\n"
 
 
 def findings(sql: str) -> list[tuple[str, str]]:
-    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b")
-    case = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b", noop_down=True)
+    case = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     result = validate([base, case], "mysql", plan_ids={case.id})
     return [(f.code, f.message) for f in result.findings if f.migration == case.id]
 

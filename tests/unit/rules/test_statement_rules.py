@@ -150,8 +150,9 @@ SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
 
 
 def findings_for(sql: str, dialect: str) -> set[str]:
-    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     result = validate([existing, migration], dialect, plan_ids={migration.id})
     return {f.code for f in result.findings}
 
@@ -195,8 +196,10 @@ def test_rules_stay_quiet_on_tables_created_in_the_plan() -> None:
 
 
 def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
-    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b")
-    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b")
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b",
+                      noop_down=True)
+    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b",
+                       noop_down=True)
     assert validate([first, second], P, plan_ids={first.id, second.id}).findings == []
     applied_first = validate([first, second], P, plan_ids={second.id})
     assert [f.code for f in applied_first.findings] == ["SG401"]
@@ -205,15 +208,16 @@ def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
 
 
 def test_without_a_dialect_every_dialects_rules_run() -> None:
-    base = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", "CREATE INDEX i ON users (id)", "", "a", "b")
+    base = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", "CREATE INDEX i ON users (id)", "", "a", "b",
+                          noop_down=True)
     assert "SG401" in {f.code for f in validate([base, migration], None).findings}
     assert "SG401" not in {f.code for f in validate([base, migration], S).findings}
 
 
 def test_finding_fields() -> None:
     migration = Migration("2024-01-02-000000_case", "SELECT 1;\n\n  DROP TABLE users;", "",
-                          "a", "b", up_path="m/case/up.sql")
+                          "a", "b", up_path="m/case/up.sql", noop_down=True)
     (finding,) = validate([migration], P).findings
     assert (finding.code, finding.name, finding.severity.value) == ("SG301", "drop-table",
                                                                      "error")
@@ -285,8 +289,9 @@ def test_an_index_on_a_materialized_view_of_the_plan_is_not_flagged() -> None:
 
 
 def messages_for(sql: str, dialect: str) -> dict[str, list[str]]:
-    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", up_path="case/up.sql")
+    existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b",
+                          noop_down=True, up_path="case/up.sql")
     found: dict[str, list[str]] = {}
     for finding in validate([existing, migration], dialect, plan_ids={migration.id}).findings:
         found.setdefault(finding.code, []).append(finding.message)
@@ -319,7 +324,8 @@ def test_an_allow_trailing_a_statement_is_that_statements() -> None:
            "DELETE FROM orders")
     assert messages_for(sql, S) == {"SG305": ["deletes every row of orders (no WHERE clause)"]}
     trailing_no_reason = "ALTER TABLE users DROP COLUMN email; -- switchy-guard: allow SG302"
-    migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b")
+    migration = Migration("2024-01-02-000000_case", trailing_no_reason, "", "a", "b",
+                          noop_down=True)
     found = validate([migration], M).findings
     assert [(f.code, f.line) for f in found] == [("SG900", 1), ("SG302", 1)]
 
@@ -347,8 +353,8 @@ def test_mysql_partition_maintenance_names_the_partitions() -> None:
 )
 def test_mysql_modify_without_not_null_drops_it(sql: str, codes: set[str]) -> None:
     base = Migration("2024-01-01-000000_base", "CREATE TABLE t (id INT PRIMARY KEY, "
-                     "email VARCHAR(255) NOT NULL DEFAULT '')", "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+                     "email VARCHAR(255) NOT NULL DEFAULT '')", "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     found = validate([base, migration], M, plan_ids={migration.id}).findings
     assert {f.code for f in found} - {"SG601"} == codes
 
@@ -373,8 +379,8 @@ def test_restating_a_columns_type_is_no_type_change(dialect: str, sql: str,
                                                      codes: set[str]) -> None:
     base = Migration("2024-01-01-000000_base", "CREATE TABLE devices (uuid CHAR(36) NOT NULL "
                      "PRIMARY KEY, type INTEGER NOT NULL, `key` TEXT NOT NULL)".replace(
-                         "`", "`" if dialect == M else '"'), "", "a", "b")
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b")
+                         "`", "`" if dialect == M else '"'), "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     found = validate([base, migration], dialect, plan_ids={migration.id}).findings
     assert {f.code for f in found} - {"SG601"} == codes
 
@@ -410,7 +416,7 @@ def test_every_object_of_a_drop_list_is_named() -> None:
 def test_sg602_says_what_a_transaction_does_on_each_database() -> None:
     def message(dialect: str) -> str:
         migration = Migration("2024-01-02-000000_case", "START TRANSACTION;\nSELECT 1;\nCOMMIT",
-                              "", "a", "b", up_path="case/up.sql")
+                              "", "a", "b", noop_down=True, up_path="case/up.sql")
         (first, *_) = [f for f in validate([migration], dialect).findings if f.code == "SG602"]
         return first.message
 
@@ -449,7 +455,7 @@ def test_a_type_length_of_thousands_of_digits_is_read_not_a_crash(dialect: str |
 )
 def test_sg307_spares_objects_the_same_migration_created(dialect: str, sql: str,
                                                          expected: list[str]) -> None:
-    migration = Migration("2024-01-01-000000_m", sql, "", "a", "b")
+    migration = Migration("2024-01-01-000000_m", sql, "", "a", "b", noop_down=True)
     found = validate([migration], dialect).findings
     assert [f.message for f in found if f.code == "SG307"] == expected
 
