@@ -18,7 +18,8 @@ SETUP = "CREATE TABLE t (id INT NOT NULL, c VARCHAR(20));\n"
 
 def codes(sql: str, dialect: str) -> list[str]:
     existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
-    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True, up_path="case/up.sql")
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True,
+                          up_path="case/up.sql")
     return [f.code for f in validate([existing, migration], dialect,
                                      plan_ids={migration.id}).findings]
 
