@@ -57,14 +57,17 @@ def noop_down_comment(sql: str) -> tuple[int, str] | None:
 
 
 def is_empty_script(sql: str) -> bool:
-    """True when ``sql`` holds no statement: only whitespace and comments, as the
-    generic reading or MySQL's (``#`` comments) sees them."""
+    """True when ``sql`` holds no statement: only whitespace and comments. Read as MySQL
+    reads it (``/*! ... */`` is code there, ``#`` a comment) and as the generic reading
+    does, where what remains may only be ``#`` comment lines."""
     head = sql.lstrip("\ufeff \t\r\n;")
     if not head:
         return True
     if head[0] not in "-/#":  # the common case, a statement: no need to split
         return False
-    return not split_statements(sql, None) or not split_statements(sql, "mysql")
+    if split_statements(sql, "mysql"):
+        return False
+    return all(s.text.startswith("#") for s in split_statements(sql, None))
 
 
 def parse_script(sql: str, dialect: str | None) -> list[StatementInfo]:
