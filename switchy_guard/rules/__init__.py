@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import compat, destructive, integrity, locking, naming, suppression, transactions
+from . import (
+    compat,
+    destructive,
+    identifiers,
+    integrity,
+    locking,
+    naming,
+    rewrites,
+    suppression,
+    transactions,
+)
 from .base import Rule, Schema, StatementContext
 
 _ALL: tuple[Rule, ...] = tuple(
@@ -10,8 +20,10 @@ _ALL: tuple[Rule, ...] = tuple(
         (
             *integrity.RULES,
             *naming.RULES,
+            *identifiers.RULES,
             *destructive.RULES,
             *locking.RULES,
+            *rewrites.RULES,
             *compat.RULES,
             *transactions.RULES,
             *suppression.RULES,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..findings import Severity
-from ..sql.classify import AlterAction, StatementInfo
+from ..sql.classify import AlterAction, Cursor, StatementInfo, tokenize
 from .base import ALL, PM, M, P, Rule, S, StatementContext
 from .types import is_same_type, parse_type, rewrites
 from .volatility import BUILTIN_VOLATILE, called
@@ -17,8 +17,34 @@ def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:
     return info.kind == "alter_table" and not ctx.schema.is_new(info.table)
 
 
+def _reindex(ctx: StatementContext) -> Iterator[str]:
+    """REINDEX [(options)] INDEX|TABLE|SCHEMA|DATABASE|SYSTEM name, without CONCURRENTLY."""
+    toks = tokenize(ctx.statement.text, ctx.dialect)
+    if not toks or toks[0].up != "REINDEX":
+        return
+    cur = Cursor(toks, 1)
+    if cur.peek() is not None and cur.peek().text == "(":  # type: ignore[union-attr]
+        while cur.peek() is not None and cur.peek().text != ")":  # type: ignore[union-attr]
+            cur.pos += 1
+        cur.pos += 1
+    target = cur.peek()
+    what = target.up if target is not None else ""
+    cur.pos += 1
+    name = cur.name()
+    if what == "INDEX" and name is not None and name.name not in ctx.schema.new_indexes:
+        yield (f"rebuilds index {name} while blocking writes to its table (and queries "
+               "that would use the index)")
+    elif what == "TABLE" and name is not None and not ctx.schema.is_new(name):
+        yield f"rebuilds every index of {name} while blocking writes to it"
+    elif what in ("SCHEMA", "DATABASE", "SYSTEM"):
+        yield f"rebuilds every index of the {what.lower()} while blocking writes to each table"
+
+
 def _index_not_concurrent(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if info.concurrently:
+        return
+    if info.kind == "maintenance":
+        yield from _reindex(ctx)
         return
     if info.kind == "create_index" and not ctx.schema.is_new(info.table):
         yield f"builds an index on {info.table} while blocking writes to it"
@@ -30,16 +56,17 @@ def _index_not_concurrent(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 INDEX_NOT_CONCURRENT = Rule(
     "SG401", "index-not-concurrent", Severity.WARNING, P,
-    "CREATE/DROP INDEX without CONCURRENTLY on an existing table.",
-    "A plain CREATE INDEX holds a lock that blocks every INSERT, UPDATE and DELETE on the "
-    "table until the index is built; on a large table that is minutes of downtime.",
-    "Use CREATE INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY) in a migration of its own "
-    "with transactional = false in metadata.toml.",
+    "CREATE/DROP INDEX or REINDEX without CONCURRENTLY on an existing table.",
+    "A plain CREATE INDEX (or REINDEX) holds a lock that blocks every INSERT, UPDATE and "
+    "DELETE on the table until the index is built; on a large table that is minutes of "
+    "downtime.",
+    "Use CREATE INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, "
+    "PostgreSQL 12+) in a migration of its own with transactional = false in metadata.toml.",
     "CREATE INDEX orders_user_id ON orders (user_id);",
     "-- metadata.toml: transactional = false\n"
     "CREATE INDEX CONCURRENTLY orders_user_id ON orders (user_id);",
     _index_not_concurrent,
-    kinds=frozenset({"create_index", "drop_index"}),
+    kinds=frozenset({"create_index", "drop_index", "maintenance"}),
 )
 
 
@@ -229,9 +256,33 @@ ALTER_COLUMN_TYPE = Rule(
 )
 
 
+def _added_not_valid(info: StatementInfo, ctx: StatementContext) -> set[str]:
+    """The constraints of ``info``'s table that this migration added NOT VALID before
+    ``info``'s statement (or earlier in it)."""
+    added: set[str] = set()
+    for statement, other in ctx.statements_in_migration:
+        if other.kind == "alter_table" and other.table == info.table:
+            for action in other.actions:
+                if action.kind == "add_constraint" and action.not_valid and action.name:
+                    added.add(action.name)
+        if statement is ctx.statement:
+            break
+    return added
+
+
 def _constraint_not_valid_missing(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx):
         return
+    # One transaction: the ADD's ACCESS EXCLUSIVE lock is held through the VALIDATE's scan.
+    validated = [a.constraint for a in info.actions
+                 if a.kind == "validate_constraint" and a.constraint]
+    if validated and ctx.migration.transactional:
+        added = _added_not_valid(info, ctx)
+        for name in validated:
+            if name in added:
+                yield (f"validates {name} in the transaction that added it NOT VALID: the "
+                       f"exclusive lock the ADD took on {info.table} is held through the "
+                       "whole validation scan")
     for action in info.actions:
         if action.kind == "add_constraint" and action.constraint in ("foreign_key", "check") \
                 and not action.not_valid:
@@ -250,7 +301,8 @@ CONSTRAINT_NOT_VALID_MISSING = Rule(
     "Validating scans the whole table (and, for a foreign key, locks the referenced table "
     "too) while blocking writes.",
     "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration: "
-    "validation then takes only a light lock.",
+    "validation then takes only a light lock. A VALIDATE in the same (transactional) "
+    "migration as its NOT VALID gains nothing: the ADD's lock is still held.",
     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
     "REFERENCES users (id);",
     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
@@ -265,20 +317,18 @@ def _unique_constraint(info: StatementInfo, ctx: StatementContext) -> Iterator[s
     if not _existing_alter(info, ctx) or info.options.get("LOCK") == "NONE":
         return  # MySQL's LOCK=NONE: the server refuses rather than block writes
     for action in info.actions:
-        if action.kind == "add_constraint" and action.constraint in ("unique", "primary_key") \
+        # A primary key is SG411's (add-primary-key).
+        if action.kind == "add_constraint" and action.constraint == "unique" \
                 and not action.using_index:
-            name = "primary key" if action.constraint == "primary_key" else "unique constraint"
-            yield f"builds a {name} index on {info.table} under an exclusive lock"
-        for inline in action.inline:
-            if inline in ("unique", "primary_key"):
-                name = "primary key" if inline == "primary_key" else "unique constraint"
-                yield (f"builds a {name} index on {info.table} for new column {action.column} "
-                       "under an exclusive lock")
+            yield f"builds a unique constraint index on {info.table} under an exclusive lock"
+        if "unique" in action.inline and "primary_key" not in action.inline:
+            yield (f"builds a unique constraint index on {info.table} for new column "
+                   f"{action.column} under an exclusive lock")
 
 
 UNIQUE_CONSTRAINT = Rule(
     "SG407", "unique-constraint", Severity.WARNING, PM,
-    "Adding a UNIQUE or PRIMARY KEY constraint builds its index under lock.",
+    "Adding a UNIQUE constraint builds its index under lock (a primary key: SG411).",
     "The index behind the constraint is built while writes to the table are blocked.",
     "On PostgreSQL build the index first with CREATE UNIQUE INDEX CONCURRENTLY, then "
     "ADD CONSTRAINT ... UNIQUE USING INDEX.",
@@ -349,7 +399,7 @@ VOLATILE_DEFAULT = Rule(
     kinds=frozenset({"alter_table"}),
 )
 
-_COPY_ACTIONS = {"alter_type", "table_option"}
+_COPY_ACTIONS = {"alter_type"}  # table_option (FORCE, ENGINE=, CONVERT): SG412
 
 
 _WRITE_BLOCKING_INDEXES = {"fulltext": "FULLTEXT", "spatial": "SPATIAL"}
@@ -382,17 +432,15 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
         yield f"asks for ALGORITHM=COPY on {info.table}: the table is copied under lock"
         return
     for action in info.actions:
-        primary = action.kind in ("add_constraint", "drop_constraint") and (
-            action.constraint == "primary_key"
-        )
+        # Adding a primary key is SG411's (add-primary-key); dropping one copies.
+        primary = action.kind == "drop_constraint" and action.constraint == "primary_key"
         if action.kind == "alter_type" and info.table is not None \
                 and (_restates_type(info.table.name, action, ctx)
                      or _mysql_in_place(info.table.name, action, ctx)):
             continue
         if action.kind in _COPY_ACTIONS or primary:
-            what = {"alter_type": f"MODIFY/CHANGE of {action.column}",
-                    "table_option": f"{action.default} of the table"}.get(action.kind,
-                                                                         "a primary key change")
+            what = {"alter_type": f"MODIFY/CHANGE of {action.column}"}.get(
+                action.kind, "dropping the primary key")
             yield f"{what} makes MySQL/MariaDB copy {info.table} while blocking writes"
 
 
@@ -400,8 +448,9 @@ MYSQL_COPY_ALGORITHM = Rule(
     "SG409", "mysql-copy-algorithm", Severity.WARNING, M,
     "An ALTER that MySQL/MariaDB can only run by copying the table, or while blocking "
     "writes.",
-    "Column type changes, primary key changes, charset conversions and engine changes run "
-    "with ALGORITHM=COPY: the whole table is copied and writes are blocked until it ends. "
+    "Column type changes and dropping the primary key run with ALGORITHM=COPY: the whole "
+    "table is copied and writes are blocked until it ends (whole-table rebuilds such as "
+    "CONVERT TO CHARACTER SET or ENGINE= are SG412, adding a primary key SG411). "
     "A FULLTEXT or SPATIAL index is built in place, but writes wait for it too.",
     "Say ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) so the server refuses rather than "
     "copying, and use an online schema-change tool (gh-ost, pt-online-schema-change) for "

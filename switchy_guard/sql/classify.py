@@ -41,7 +41,9 @@ class AlterAction:
 
     ``kind``: add_column, drop_column, alter_type, set_not_null, drop_not_null,
     set_default, drop_default, add_constraint, drop_constraint, validate_constraint,
-    rename_column, rename_table, add_index, drop_index, drop_partition,
+    rename_column, rename_table, add_index, drop_index, drop_partition, rewrite
+    (PostgreSQL's SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD: the table is
+    rewritten under lock; ``default`` holds the action's text),
     truncate_partition, discard_tablespace (MySQL: the data file is deleted; ``constraint``
     names the partitions, None for the whole table), exchange_partition (MySQL: the
     partition's rows move to the table ``new_name``), table_option, other (an action on
@@ -70,6 +72,8 @@ class AlterAction:
     #: Constraints declared with an added column (``ADD COLUMN c int UNIQUE REFERENCES
     #: t``): unique, primary_key, foreign_key, check.
     inline: tuple[str, ...] = ()
+    #: add_constraint / add_index: the name given after CONSTRAINT (None when unnamed).
+    name: str | None = None
 
 
 #: The kind of a statement an anonymous block builds at run time (``EXECUTE format(...)``)
@@ -1117,6 +1121,8 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return AlterAction(
             "validate_constraint", constraint=validated.name if validated else None
         )
+    if cur.at("SET", "LOGGED|UNLOGGED|TABLESPACE") or cur.at("SET", "ACCESS", "METHOD"):
+        return AlterAction("rewrite", default=render(cur.toks)[:80])
     if cur.at("CONVERT", "TO") or cur.at("ENGINE") or cur.at("FORCE"):
         return AlterAction("table_option", default=cur.peek().up)  # type: ignore[union-attr]
     return _known_or_unknown(cur)
@@ -1241,8 +1247,7 @@ _INDEX_KINDS = frozenset({"index", "fulltext", "spatial"})
 def _alter_add(cur: Cursor) -> AlterAction:
     if cur.at("PARTITION"):
         return AlterAction("other")  # MySQL: ADD PARTITION (PARTITION p ...), no column
-    if cur.take("CONSTRAINT"):
-        cur.name()
+    named = cur.name() if cur.take("CONSTRAINT") else None
     kind = _constraint_kind(cur)
     if kind is not None:
         # PostgreSQL: ``UNIQUE USING INDEX i`` adopts a built index (``UNIQUE (c) USING
@@ -1253,6 +1258,7 @@ def _alter_add(cur: Cursor) -> AlterAction:
         return AlterAction(
             "add_index" if kind in _INDEX_KINDS else "add_constraint", constraint=kind,
             not_valid=not_valid, using_index=using_index,
+            name=named.name if named else None,
         )
     cur.take("COLUMN")
     cur.take("IF", "NOT", "EXISTS")
