@@ -162,9 +162,12 @@ def _read_statement(text: str, dialect: str | None) -> BackfillStatement:
         raise _Refusal(f"no table after {kind.upper()}")
     cur.take("AS")
     alias = cur.peek()
-    if alias is not None and alias.kind != PUNCT and alias.up not in ("SET", "WHERE"):
+    if alias is not None and alias.kind != PUNCT and alias.up not in _NOT_ALIASES:
         cur.pos += 1
     end = "SET" if kind == "update" else "WHERE"
+    if cur.at("USING") and kind == "delete":
+        raise _Refusal("USING joins another table: only a statement on one table can be "
+                       "batched by its key")
     if not cur.at(end):
         found = cur.peek()
         raise _Refusal(f"the {kind.upper()} names more than one table (a join, or "
@@ -173,6 +176,8 @@ def _read_statement(text: str, dialect: str | None) -> BackfillStatement:
     return _clauses(text, kind, table, positioned, cur.pos)
 
 
+_NOT_ALIASES = frozenset({"SET", "WHERE", "USING", "FROM", "JOIN", "INNER", "LEFT", "RIGHT",
+                          "CROSS", "NATURAL", "STRAIGHT_JOIN", "FULL", "OUTER"})
 _AFTER_WHERE = ("ORDER", "LIMIT", "RETURNING", "OFFSET", "FETCH")
 
 
