@@ -332,7 +332,8 @@ class LineProgress:
 
     def __init__(self, stream: TextIO, every: int = LINE_EVERY) -> None:
         self.stream, self.every = stream, every
-        self.id, self.total, self.first = "", None, 0
+        self.id, self.first = "", 0
+        self.total: int | None = None
         self.started = time.monotonic()
         self.batches = self.rows = self.rows_before = 0
 
@@ -492,7 +493,7 @@ def run(conn: Connection, planned: PlannedMigration, tracking: TrackingTable,
     quoted = (f"{preparer.quote_schema(schema)}." if schema else "") + preparer.quote(name)
     state = _Run(conn, planned, tracking, held, statement, preparer.quote(pk), quoted,
                  DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
-    with _session_lock_timeout(conn, dialect, state.lock_timeout):
+    with _SessionLockTimeout(conn, dialect, state.lock_timeout):
         _walk(state, progress or default_progress())
 
 
@@ -634,7 +635,7 @@ def _set_local_lock_timeout(conn: Connection, seconds: float) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(seconds * 1000))}ms'")
 
 
-class _session_lock_timeout:  # noqa: N801 - used as a context manager, like a function
+class _SessionLockTimeout:
     """MySQL/MariaDB: the session's lock waits bounded for the backfill (whole seconds,
     1 at least); SQLite: its busy timeout, writing transactions begun IMMEDIATE (a
     batch reads its keys, then writes). Put back afterwards."""

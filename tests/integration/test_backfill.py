@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
 
 from tests.cli_helpers import run_cli, write_migration
 
@@ -60,19 +61,19 @@ class Writer(threading.Thread):
                         conn.execute(text("UPDATE items SET w = w + 1 WHERE id = :id"),
                                      {"id": rng.randint(1, ROWS)})
                     self.committed += 1
-                except Exception as exc:  # noqa: BLE001 - counted, asserted empty
+                except Exception as exc:  # counted, asserted empty
                     self.errors.append(str(exc).splitlines()[0])
                 time.sleep(0.002)
 
 
-def _journal(conn: object) -> tuple[str, int, int] | None:
+def _journal(conn: Connection) -> tuple[str, int, int] | None:
     try:
-        row = conn.execute(text(  # type: ignore[attr-defined]
+        row = conn.execute(text(
             f"SELECT status, rows_done, batches_done FROM {JOURNAL}")).first()
-    except Exception:  # noqa: BLE001 - not created yet
-        conn.rollback()  # type: ignore[attr-defined]
+    except Exception:  # not created yet
+        conn.rollback()
         return None
-    conn.rollback()  # type: ignore[attr-defined]
+    conn.rollback()
     return (row[0], int(row[1]), int(row[2])) if row else None
 
 
@@ -113,7 +114,7 @@ def test_backfill_survives_sigkill_and_a_concurrent_writer(db_url: str, tmp_path
             conn.rollback()
 
         resumed = _cli(db_url, root, "migrate")
-        out, err = resumed.communicate(timeout=120)
+        _out, err = resumed.communicate(timeout=120)
         assert resumed.returncode == 0, err
         assert f"resuming after batch {state[2]}" in err
         time.sleep(0.3)  # the writer keeps committing after the backfill too
