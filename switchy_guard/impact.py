@@ -10,6 +10,7 @@ of its values are not NULL.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,8 @@ class MigrationImpact:
     allowed: list[AllowedFinding] = field(default_factory=list)
     #: Rolling back: the objects its up made that its down script leaves in place.
     leaves_behind: list[SchemaObject] = field(default_factory=list)
+    #: A backfill: batch_size, pause_ms, the table's live rows and the batches estimated.
+    backfill: dict[str, Any] | None = None
 
 
 @dataclass
@@ -82,6 +85,7 @@ class ImpactReport:
                     "allowed": [{**a.finding.to_dict(), "reason": a.reason}
                                 for a in m.allowed],
                     "rows": [vars(r) for r in m.rows],
+                    **({"backfill": m.backfill} if m.backfill is not None else {}),
                     **({"leaves_behind": [
                         {"kind": o.kind, "name": o.name, "table": o.table, "schema": o.schema,
                          "message": leftover_line(o)}
@@ -248,10 +252,38 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
         _objects(info, impact)
         if counter is None or names is None:
             continue
+        if step.migration.backfill is not None and step.direction == "up":
+            impact.backfill = _backfill_estimate(step, info, counter)
         if info.kind in _DESTRUCTIVE | {"alter_table"}:
             impact.rows.extend(row_impacts(number, info, counter, names))
         names.observe(info)
     return impact
+
+
+def _backfill_estimate(step: PlannedMigration, info: StatementInfo,
+                       counter: RowCounter) -> dict[str, Any]:
+    """A backfill's batches: ceil(live rows / batch_size), from the live row count (the
+    statistics' estimate for a big table); rows None when the table is not there yet."""
+    spec = step.migration.backfill
+    assert spec is not None
+    rows, estimate = None, False
+    table = counter.live(counter.key(info.table)) if info.table is not None else None
+    if table is not None:
+        rows, estimate, _ = counter.rows(table)
+    return {"batch_size": spec.batch_size, "pause_ms": spec.pause_ms,
+            "table": str(info.table), "rows": rows, "rows_estimated": estimate,
+            "batches": None if rows is None else math.ceil(rows / spec.batch_size)}
+
+
+def _backfill_text(backfill: dict[str, Any]) -> str:
+    size = f"{backfill['batch_size']:,}"
+    if backfill["batches"] is None:
+        return (f"   backfill: batches of {size} rows on {backfill['table']} (rows unknown: "
+                "the table is not there yet)")
+    rows = _counted(backfill["rows"], "row")
+    return (f"   backfill: ~{backfill['batches']:,} batches of {size} rows on "
+            f"{backfill['table']} ({'~' if backfill['rows_estimated'] else ''}{rows} live), "
+            f"{backfill['pause_ms']} ms apart")
 
 
 def _leaves_behind(step: PlannedMigration, dialect: str | None,
@@ -290,6 +322,8 @@ def render_text(report: ImpactReport) -> str:
     lines += [f"warning: {w}" for w in report.warnings]
     for number, m in enumerate(report.migrations, 1):
         mode = "in a transaction" if m.transactional else "statement by statement"
+        if m.backfill is not None:
+            mode = "in batches, each a transaction of its own"
         reversible = "reversible" if m.reversible else "IRREVERSIBLE"
         lines.append(f"{number}. {m.id} ({mode}; {reversible})")
         for statement in m.statements:
@@ -298,6 +332,8 @@ def render_text(report: ImpactReport) -> str:
         for label, items in (("creates", m.creates), ("alters", m.alters), ("drops", m.drops)):
             if items:
                 lines.append(f"   {label}: {', '.join(items)}")
+        if m.backfill is not None:
+            lines.append(_backfill_text(m.backfill))
         for row in m.rows:
             lines.append(f"   data: statement {row.statement} {row.what} on {row.table}: "
                          f"{_rows_text(row)}")

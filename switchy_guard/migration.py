@@ -31,6 +31,16 @@ class Allow:
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """``backfill = { batch_size = N, pause_ms = M }``: the up's one UPDATE or DELETE runs
+    in batches of ``batch_size`` primary keys, each in its own transaction, ``pause_ms``
+    apart (see :mod:`switchy_guard.backfill`)."""
+
+    batch_size: int
+    pause_ms: int = 0
+
+
+@dataclass(frozen=True)
 class Metadata:
     """The validated content of a migration's ``metadata.toml``."""
 
@@ -41,6 +51,8 @@ class Metadata:
     dialects: tuple[str, ...] | None = None
     #: ``down = "noop"``: rolling back is a deliberate no-op (an empty or absent down).
     noop_down: bool = False
+    #: ``backfill = {...}``: the up runs in batches (None: as one migration).
+    backfill: Backfill | None = None
 
 
 #: Why a migration cannot be rolled back: it has no down script, or its down script holds
@@ -80,11 +92,17 @@ class Migration:
     repeatable: bool = False
     #: ``down = "noop"`` in metadata.toml: an empty or absent down is a deliberate no-op.
     noop_down: bool = False
+    #: ``backfill`` in metadata.toml: the up runs in batches by primary key.
+    backfill: Backfill | None = None
 
     def __post_init__(self) -> None:
         for step, path in ((self.up, self.up_path), (self.down, self.down_path)):
             if isinstance(step, str) and "\0" in step:
                 refuse_nul(step, path or self.source or self.id)
+        if self.backfill is not None:
+            from .backfill import check_backfill  # paid only by a backfill migration
+
+            check_backfill(self)
 
     @property
     def reversible(self) -> bool:
@@ -137,7 +155,7 @@ def refuse_nul(sql: str, path: str) -> None:
 
 
 _METADATA_KEYS = {"description", "depends_on", "transactional", "allow", "dialects",
-                  "run_in_transaction", "down"}
+                  "run_in_transaction", "down", "backfill"}
 
 
 def parse_metadata(text: str, path: str) -> Metadata:
@@ -190,7 +208,31 @@ def parse_metadata(text: str, path: str) -> Metadata:
         transactional=transactional,
         allow=_allow_list(data.get("allow"), path),
         dialects=dialects,
+        backfill=_backfill(data.get("backfill"), path),
     )
+
+
+def _backfill(value: Any, path: str) -> Backfill | None:
+    """``backfill = { batch_size = N, pause_ms = M }``: N a whole number above 0, M one
+    of 0 or more (default 0), no other key."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError("'backfill' must be a table: backfill = { batch_size = 5000, "
+                         "pause_ms = 100 }", path=path)
+    unknown = sorted(set(value) - {"batch_size", "pause_ms"})
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r} in 'backfill' (allowed: batch_size, "
+                         "pause_ms)", path=path)
+    size, pause = value.get("batch_size"), value.get("pause_ms", 0)
+    # (bool is an int in Python: true is no batch size.)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise InputError("'backfill' needs batch_size, a whole number of rows above 0 "
+                         f"(got {size!r})", path=path)
+    if not isinstance(pause, int) or isinstance(pause, bool) or pause < 0:
+        raise InputError("'backfill' pause_ms must be a whole number of milliseconds, 0 "
+                         f"or more (got {pause!r})", path=path)
+    return Backfill(size, pause)
 
 
 def _string_list(data: dict[str, Any], key: str, path: str) -> tuple[str, ...] | None:

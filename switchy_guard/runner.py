@@ -526,7 +526,14 @@ class Migrator:
             step_started = time.perf_counter()
             try:
                 with _foreign_keys_restored(conn, planned):
-                    if planned.transactional:
+                    if planned.migration.backfill is not None and planned.direction == "up":
+                        from .backfill import run as run_backfill
+
+                        # Batches of their own transactions, each fenced; the statement
+                        # lock timeout when the run has one (else the backfill default).
+                        run_backfill(conn, planned, self.tracking, held, lock_timeout=getattr(
+                            self, "statement_lock_timeout", None))
+                    elif planned.transactional:
                         self._apply_in_transaction(conn, planned)
                     else:
                         self._apply_statement_by_statement(conn, planned)

@@ -174,6 +174,7 @@ def read_migration(
         transactional=metadata.transactional,
         allow=metadata.allow,
         noop_down=metadata.noop_down,
+        backfill=metadata.backfill,
         source=label,
         up_path=f"{label}/up.sql" if up_bytes is not None else None,
         down_path=f"{label}/down.sql" if down_bytes is not None else None,
