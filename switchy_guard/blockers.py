@@ -131,8 +131,13 @@ def backend_pid(conn: Connection, dialect: str) -> int | None:
     sql = {"postgres": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}.get(dialect)
     if sql is None:
         return None
+    # The driver's cursor: SQLAlchemy's would begin a transaction the caller then has.
+    cursor = conn.connection.cursor()
     try:
-        value = conn.exec_driver_sql(sql).scalar()
-    except SQLAlchemyError:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    except conn.dialect.loaded_dbapi.Error:
         return None
-    return int(str(value)) if value is not None else None
+    finally:
+        cursor.close()
+    return int(str(row[0])) if row else None
