@@ -141,3 +141,26 @@ def backend_pid(conn: Connection, dialect: str) -> int | None:
     finally:
         cursor.close()
     return int(str(row[0])) if row else None
+
+
+_PG_INVALID = """
+SELECT n.nspname, c.relname, t.relname
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = i.indrelid
+WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY 1, 2
+"""
+
+
+def invalid_indexes(engine: Engine) -> list[str]:
+    """PostgreSQL: the INVALID indexes (``schema.index on table``) a failed or
+    interrupted ``CREATE INDEX CONCURRENTLY`` left: they slow every write and serve no
+    read. Empty on other databases, or when the catalog cannot be read."""
+    if engine.dialect.name != "postgresql":
+        return []
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(_PG_INVALID)).all()
+    except SQLAlchemyError:
+        return []
+    return [f"{schema}.{index} on {table}" for schema, index, table in rows]

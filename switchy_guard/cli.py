@@ -733,6 +733,9 @@ def cmd_status(ctx: Context) -> int:
     history = _history(migrator, state) if ctx.args.history else None
     others = detect_on(migrator)  # tables of golang-migrate, Flyway, ... (adopt --from)
     other_notes = other_tool_notes(others, state.migrations, state.rows)
+    from .blockers import invalid_indexes
+
+    invalid = invalid_indexes(migrator.engine)
     if ctx.format == "json":
         pending = state.pending()
         data: dict[str, Any] = {
@@ -745,6 +748,7 @@ def cmd_status(ctx: Context) -> int:
             "migrations": [status_entry(e) for e in state.entries],
             "next_to_apply": pending[0].id if pending and blocker is None else None,
             "blocked_by": blocker.to_dict() if blocker is not None else None,
+            "invalid_indexes": invalid,
         }
         if history is not None:
             data["history"], data["audit"] = history
@@ -756,6 +760,9 @@ def cmd_status(ctx: Context) -> int:
     if layout not in (None, "switchy"):
         ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
+    if invalid:  # a retry of its migration drops it (concurrently) and builds it again
+        ctx.out.write("INVALID indexes (left by a failed CREATE INDEX CONCURRENTLY; a retry "
+                      f"drops and rebuilds them): {', '.join(invalid)}\n")
     if history is not None:
         runs, audit = history
         ctx.out.write("\nRuns (oldest first):\n")
