@@ -105,8 +105,8 @@ def _ask(conn: Connection, dialect: str, own: int, tables: list[str]) -> list[Bl
         if tables:
             names = tuple(t.split(".")[-1] for t in tables)
             try:
-                rows = [tuple(r) for r in conn.execute(
-                    text(_MYSQL_MDL).bindparams(bindparam("tables", expanding=True)), {"own": own, "tables": names})]
+                query = text(_MYSQL_MDL).bindparams(bindparam("tables", expanding=True))
+                rows = [tuple(r) for r in conn.execute(query, {"own": own, "tables": names})]
             except SQLAlchemyError:  # performance_schema off or not readable
                 conn.rollback()
         if not rows:

@@ -136,7 +136,8 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
     else:
         report = rollback_report(migrator, _strategy(ctx), state=state)
     report.gate = evaluate(options.choice, report, state, force=options.force,
-                           ack_backup=options.ack_backup, confirm=options.confirm)
+                           ack_backup=options.ack_backup, confirm=options.confirm,
+                           timeouts=options.timeouts)
     return report
 
 

@@ -26,7 +26,7 @@ that table, otherwise from its top-level keys. Keys:
 | remote_timeout | number | seconds per remote request (default 10) |
 | remote_deadline | number | seconds one remote fetch may take, retries included (default 30) |
 | session_init | string, list or dialect table | SQL run on every connection (see session_init.py) |
-| statement_lock_timeout | number | seconds a migration's statement waits for a lock (see retry.py) |
+| statement_lock_timeout | number | seconds a migration's statement waits for a lock (retry.py) |
 | statement_timeout | number | seconds a migration's statement may run |
 | lock_retries | integer | retries of a migration (statement) that gave up on a lock |
 """

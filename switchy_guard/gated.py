@@ -248,7 +248,8 @@ def _gated_run_locked(
         journal.record("refused", detail=refused.one_line())
         raise
     verdict: Verdict = evaluate(options.choice, report, state, force=options.force,
-                                ack_backup=options.ack_backup, confirm=options.confirm)
+                                ack_backup=options.ack_backup, confirm=options.confirm,
+                                timeouts=options.timeouts)
     report.gate = verdict
     if show is not None:
         show(report)

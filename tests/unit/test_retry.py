@@ -126,3 +126,28 @@ def test_shipped_production_policy_sets_a_lock_timeout_and_retries() -> None:
     assert production.statement_lock_timeout is not None
     assert 0 < production.statement_lock_timeout <= 10
     assert (production.lock_retries or 0) >= 1
+
+
+def test_plan_under_production_without_a_lock_timeout_says_so(tmp_path: Path) -> None:
+    from tests.cli_helpers import run_cli, write_migration
+
+    root = tmp_path / "migrations"
+    write_migration(root, "2024-01-01-000000_t", "CREATE TABLE t (id INTEGER);\n",
+                    "DROP TABLE t;\n")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "production.toml").write_text('description = "no timeouts"\n',
+                                              encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    bare = run_cli("-d", url, "-m", root, "--policy-dir", policies, "--env", "production",
+                   "plan")
+    assert "sets no statement_lock_timeout" in bare.out, bare.out + bare.err
+    flagged = run_cli("-d", url, "-m", root, "--policy-dir", policies, "--env",
+                      "production", "plan", "--statement-lock-timeout", "3")
+    assert "statement_lock_timeout" not in flagged.out, flagged.out
+    elsewhere = tmp_path / "project" / "migrations"  # no policies folder beside it
+    write_migration(elsewhere, "2024-01-01-000000_t", "CREATE TABLE t (id INTEGER);\n",
+                    "DROP TABLE t;\n")
+    (tmp_path / "project" / ".git").mkdir()
+    shipped = run_cli("-d", url, "-m", elsewhere, "--env", "production", "plan")
+    assert "sets no statement_lock_timeout" not in shipped.out, shipped.out
