@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
     from .config import Settings
     from .gated import GateOptions
-    from .policy import PolicyChoice
+    from .policy import Policy, PolicyChoice
+    from .retry import Timeouts
     from .runner import Migrator
     from .session_init import SessionInit
 
@@ -42,6 +43,9 @@ _GLOBAL_FLAGS = (
     "session_init",
     "layout",
     "allow_empty",
+    "statement_lock_timeout",
+    "statement_timeout",
+    "lock_retries",
 )
 
 
@@ -107,6 +111,16 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
                        help="SQL run on every connection (SET FOREIGN_KEY_CHECKS=0, SET "
                             "search_path TO app); repeatable; overrides config and policy "
                             "session_init")
+    group.add_argument("--statement-lock-timeout", metavar="S", type=_seconds, default=sup,
+                       help="seconds each migration statement waits for a lock before it "
+                            "gives up (PostgreSQL lock_timeout, MySQL lock_wait_timeout, "
+                            "SQLite busy timeout); overrides config and policy")
+    group.add_argument("--statement-timeout", metavar="S", type=_seconds, default=sup,
+                       help="seconds each migration statement may run (PostgreSQL "
+                            "statement_timeout, MariaDB max_statement_time)")
+    group.add_argument("--lock-retries", metavar="N", type=_non_negative_int, default=sup,
+                       help="retry a migration (a statement run outside a transaction) "
+                            "that gave up on a lock or deadlocked N times, with backoff")
     group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
                        default=sup,
                        help="output format (sarif, github: check and plan; markdown: "
@@ -471,17 +485,37 @@ class Context:
         if settings.session_init is not None:
             return parse_session_init(settings.session_init,
                                       f"session_init in {settings.config_file}")
+        policy = self._likely_policy()
+        return policy.session_init if policy is not None else None
+
+    def _likely_policy(self) -> Policy | None:
+        """The policy the gates would choose (match_urls first, then --env), without
+        checking its rule names (that loads the rule catalog, for any verb), nor asking
+        the database who it is."""
         from .policy import database_target, load_policies
 
+        settings = self.settings
         policies = load_policies(settings.policy_dir)
         target = database_target(settings.database_url) if settings.database_url else None
-        # The policy the gates would choose (match_urls first, then --env), without
-        # checking its rule names: that loads the rule catalog, for any verb.
         matched = [p for p in policies.policies.values() if target and p.matches(target)]
         if len(matched) > 1:
             policies.choose(settings.env, target)  # raises: the patterns overlap
-        policy = matched[0] if matched else policies.policies.get(settings.env)
-        return policy.session_init if policy is not None else None
+        return matched[0] if matched else policies.policies.get(settings.env)
+
+    def explicit_timeouts(self) -> Timeouts:
+        """``--statement-lock-timeout``, ``--statement-timeout``, ``--lock-retries``,
+        else the config's keys of those names (None: not set, the policy's apply)."""
+        from .retry import Timeouts
+
+        s = self.settings
+        return Timeouts(s.statement_lock_timeout, s.statement_timeout, s.lock_retries)
+
+    def timeouts(self) -> Timeouts:
+        """The timeouts in force: flag, else config, else the likely policy's (a gated
+        run puts the policy it chose under the flags and config; see gated.py)."""
+        explicit = self.explicit_timeouts()
+        policy = self._likely_policy()
+        return explicit.over(policy.timeouts if policy is not None else None)
 
     def console(self) -> Console:
         """A rich console on stdout (no colour when asked or not a terminal)."""
@@ -538,6 +572,7 @@ class Context:
             table=self.settings.migration_table,
             lock_timeout=self.settings.lock_timeout,
             checksum_mode=self.settings.checksum_mode,
+            timeouts=self.timeouts(),
         )
 
     def source(self) -> Any:
@@ -698,6 +733,9 @@ def cmd_status(ctx: Context) -> int:
     history = _history(migrator, state) if ctx.args.history else None
     others = detect_on(migrator)  # tables of golang-migrate, Flyway, ... (adopt --from)
     other_notes = other_tool_notes(others, state.migrations, state.rows)
+    from .blockers import invalid_indexes
+
+    invalid = invalid_indexes(migrator.engine)
     if ctx.format == "json":
         pending = state.pending()
         data: dict[str, Any] = {
@@ -710,6 +748,7 @@ def cmd_status(ctx: Context) -> int:
             "migrations": [status_entry(e) for e in state.entries],
             "next_to_apply": pending[0].id if pending and blocker is None else None,
             "blocked_by": blocker.to_dict() if blocker is not None else None,
+            "invalid_indexes": invalid,
         }
         if history is not None:
             data["history"], data["audit"] = history
@@ -721,6 +760,9 @@ def cmd_status(ctx: Context) -> int:
     if layout not in (None, "switchy"):
         ctx.out.write(f"Layout: {layout}{_how_chosen(ctx)}\n")
     ctx.out.write(f"Lock: {'STALE ' if lock.stale else ''}{lock.explanation}\n")
+    if invalid:  # a retry of its migration drops it (concurrently) and builds it again
+        ctx.out.write("INVALID indexes (left by a failed CREATE INDEX CONCURRENTLY; a retry "
+                      f"drops and rebuilds them): {', '.join(invalid)}\n")
     if history is not None:
         runs, audit = history
         ctx.out.write("\nRuns (oldest first):\n")

@@ -49,6 +49,7 @@ def gate_options(ctx: Context, migrator: Migrator) -> GateOptions:
         ask=terminal_ask(ctx), ack_backup=getattr(args, "ack_backup", False),
         force=getattr(args, "force", False), command=command_line(ctx),
         lock_timeout=getattr(args, "lock_timeout", None),
+        timeouts=ctx.explicit_timeouts(),
     )
 
 
@@ -135,7 +136,8 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
     else:
         report = rollback_report(migrator, _strategy(ctx), state=state)
     report.gate = evaluate(options.choice, report, state, force=options.force,
-                           ack_backup=options.ack_backup, confirm=options.confirm)
+                           ack_backup=options.ack_backup, confirm=options.confirm,
+                           timeouts=options.timeouts)
     return report
 
 

@@ -26,6 +26,9 @@ that table, otherwise from its top-level keys. Keys:
 | remote_timeout | number | seconds per remote request (default 10) |
 | remote_deadline | number | seconds one remote fetch may take, retries included (default 30) |
 | session_init | string, list or dialect table | SQL run on every connection (see session_init.py) |
+| statement_lock_timeout | number | seconds a migration's statement waits for a lock (retry.py) |
+| statement_timeout | number | seconds a migration's statement may run |
+| lock_retries | integer | retries of a migration (statement) that gave up on a lock |
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "remote_timeout": (int, float),
     "remote_deadline": (int, float),
     "session_init": (str, list, dict),
+    "statement_lock_timeout": (int, float),
+    "statement_timeout": (int, float),
+    "lock_retries": int,
 }
 
 _KINDS = {
@@ -73,6 +79,9 @@ _KINDS = {
     "remote_allow_redirect_hosts": "a list of strings",
     "offline": "true or false",
     "allow_empty": "true or false",
+    "statement_lock_timeout": "a number",
+    "statement_timeout": "a number",
+    "lock_retries": "a whole number",
 }
 
 _ENVIRONMENT = {
@@ -106,6 +115,9 @@ _DEFAULTS: dict[str, Any] = {
     "remote_timeout": 10.0,
     "remote_deadline": 30.0,
     "session_init": None,
+    "statement_lock_timeout": None,
+    "statement_timeout": None,
+    "lock_retries": None,
 }
 
 
@@ -138,6 +150,10 @@ class Settings:
     config_policy_dir: str | None = None
     #: The raw ``--session-init`` flags or ``session_init`` key (see session_init.py).
     session_init: Any = None
+    #: Flag, else config; None: not set (the policy's, if any, applies; see retry.py).
+    statement_lock_timeout: float | None = None
+    statement_timeout: float | None = None
+    lock_retries: int | None = None
 
 
 def read_config_file(
@@ -259,6 +275,10 @@ def resolve_settings(
             raise ConfigError(f"setting {key!r} must be more than 0 seconds (a finite "
                               f"number), not {merged[key]!r}")
     _check_migrations_dir(merged["migrations_dir"])
+    from .retry import KEYS, checked_timeouts
+
+    timeouts = checked_timeouts(merged, "settings")
+    merged.update({key: getattr(timeouts, key) for key in KEYS})
     return Settings(**merged, config_file=file_path, config_policy_dir=config_policy_dir)
 
 

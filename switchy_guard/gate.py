@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from .findings import Finding
     from .impact import ImpactReport, MigrationImpact
     from .policy import Policy, PolicyChoice
+    from .retry import Timeouts
     from .state import MigrationState
 
-Outcome = Literal["passed", "allowed", "refused", "required"]
+Outcome = Literal["passed", "allowed", "refused", "required", "warning"]
 
 #: Rules whose findings mean data can be lost (RULES.md, "Data loss").
 DESTRUCTIVE_CODES = frozenset(f"SG30{n}" for n in range(1, 9))
@@ -91,6 +92,7 @@ def evaluate(
     force: bool = False,
     ack_backup: bool = False,
     confirm: str | None = None,
+    timeouts: Timeouts | None = None,
 ) -> Verdict:
     """The verdict of ``choice.policy`` on ``report`` (what would run) and ``state``;
     ``confirm`` is the ``--confirm`` given, if any."""
@@ -107,6 +109,15 @@ def evaluate(
     # believes the run goes elsewhere (--confirm production, --env forgotten).
     if report.migrations and (policy.require_confirmation or confirm is not None):
         checks.append(_confirmation_check(choice, confirm))
+    if report.migrations and "production" in (policy.name, choice.environment):
+        lock_timeout = (timeouts or policy.timeouts).over(policy.timeouts)
+        if not lock_timeout.statement_lock_timeout:
+            checks.append(GateCheck(
+                "statement lock timeout", "warning",
+                f"{policy.name} sets no statement_lock_timeout: a statement waiting for a "
+                "lock (behind a long transaction) holds every query on its table queued "
+                "behind it, without bound; set statement_lock_timeout and lock_retries in "
+                "the policy, or pass --statement-lock-timeout S --lock-retries N"))
     if not verdict.checks:
         checks.append(GateCheck("policy", "passed", "nothing in the plan needs a gate"))
     return verdict

@@ -30,7 +30,8 @@ from .gate import Verdict, evaluate
 from .impact import ImpactReport, impact_report, rollback_report
 from .locking import HeldLock
 from .policy import PolicyChoice
-from .runner import Migrator, RunResult, Strategy, check_strategy
+from .retry import Timeouts
+from .runner import Migrator, PlannedMigration, RunResult, Strategy, check_strategy
 
 
 @dataclass
@@ -48,6 +49,8 @@ class GateOptions:
     force: bool = False
     command: str = "switchy-guard"
     lock_timeout: float | None = None
+    #: The flags' and config's statement timeouts and retries, over the policy's.
+    timeouts: Timeouts | None = None
 
 
 def plan_digest(report: ImpactReport) -> str:
@@ -180,6 +183,9 @@ def gated_run(
     policy = options.choice.policy
     migrator.lock_timeout = (options.lock_timeout if options.lock_timeout is not None
                              else policy.lock_timeout)
+    if options.timeouts is not None:
+        migrator.timeouts = options.timeouts.over(policy.timeouts)
+    _journal_retries(migrator, journal)
     # Bad input fails here, before the database is touched (not even the lock record).
     check_strategy(strategy, migrator.migrations())
     try:
@@ -195,6 +201,21 @@ def gated_run(
         # migration is then left in_progress, and says so): the journal still gets it.
         journal.record("interrupted", detail="interrupted (Ctrl-C or SIGINT)")
         raise
+
+
+def _journal_retries(migrator: Migrator, journal: _Journal) -> None:
+    """One audit entry per attempt that gave up on a lock (the last attempt's outcome is
+    the run's own entry), besides any on_retry hook the caller set."""
+    earlier = migrator.hooks.on_retry
+
+    def on_retry(planned: PlannedMigration, attempt: int, reason: str, pause: float) -> None:
+        journal.record("retrying", target=planned.migration.id,
+                       detail=f"attempt {attempt} of {migrator.timeouts.attempts} failed: "
+                              f"{reason}; retrying in {pause:.1f}s")
+        if earlier is not None:
+            earlier(planned, attempt, reason, pause)
+
+    migrator.hooks.on_retry = on_retry
 
 
 def _gated_run_locked(
@@ -227,7 +248,8 @@ def _gated_run_locked(
         journal.record("refused", detail=refused.one_line())
         raise
     verdict: Verdict = evaluate(options.choice, report, state, force=options.force,
-                                ack_backup=options.ack_backup, confirm=options.confirm)
+                                ack_backup=options.ack_backup, confirm=options.confirm,
+                                timeouts=options.timeouts)
     report.gate = verdict
     if show is not None:
         show(report)

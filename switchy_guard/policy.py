@@ -64,6 +64,11 @@ root of the project holding it (the nearest folder above with ``pyproject.toml``
 one of them only is taken from there; one defined differently in two folders (a
 ``SWITCHY_POLICY_DIR`` beside a project's own ``production.toml``) is an error naming
 both files, so no folder's policy is dropped silently.
+- ``statement_lock_timeout`` (seconds, unset), ``statement_timeout`` (seconds, unset),
+  ``lock_retries`` (whole number, unset): the migrations' own lock and statement timeouts
+  and how often one that gave up on a lock is retried (see :mod:`switchy_guard.retry`);
+  ``--statement-lock-timeout``, ``--statement-timeout``, ``--lock-retries`` and the
+  config keys of those names override them.
 - ``session_init`` (string, list of strings, or a table of dialect = either): SQL run on
   every connection, unless ``--session-init`` or the config key ``session_init`` gives
   one (see :mod:`switchy_guard.session_init`).
@@ -88,6 +93,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
     from .config import Settings
+from .retry import Timeouts
 from .session_init import SessionInit, parse_session_init
 
 SHIPPED_DIR = Path(__file__).with_name("policies")
@@ -111,6 +117,9 @@ _TYPES: dict[str, tuple[type, str]] = {
     "match_urls": (list, "a list of non-empty glob patterns"),
     "match_servers": (list, 'a list of server pins ("postgres:system_identifier=...")'),
     "session_init": (object, "a string, a list of strings, or a table of dialect = either"),
+    "statement_lock_timeout": (float, "a number of seconds, 0 or more, finite"),
+    "statement_timeout": (float, "a number of seconds, 0 or more, finite"),
+    "lock_retries": (int, "a whole number, 0 or more"),
 }
 #: Files whose folder is a project's root (where its ``policies`` folder is looked for).
 PROJECT_MARKERS = ("pyproject.toml", "switchy-guard.toml", ".git")
@@ -178,6 +187,15 @@ class Policy:
     match_servers: tuple[str, ...] = ()
     path: str | None = None
     session_init: SessionInit | None = None
+    statement_lock_timeout: float | None = None
+    statement_timeout: float | None = None
+    lock_retries: int | None = None
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The policy's lock and statement timeouts and lock retries."""
+        return Timeouts(self.statement_lock_timeout, self.statement_timeout,
+                        self.lock_retries)
 
     def matches(self, target: str | DatabaseTarget) -> str | None:
         """The first ``match_urls`` pattern that ``target`` matches (a ``host/database``
@@ -411,6 +429,10 @@ def _checked(key: str, value: Any, path: Path | None) -> Any:
                 0 <= value < float("inf")):  # inf waits forever
             raise wrong()
         return float(value)
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise wrong()
+        return value
     if expected is bool:
         if not isinstance(value, bool):
             raise wrong()

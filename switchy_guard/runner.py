@@ -36,6 +36,7 @@ from .errors import (
 )
 from .locking import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
 from .migration import Migration, Step
+from .retry import Timeouts, backoff, restore_statements, retryable, session_statements
 from .state import MigrationState, MigrationStatus, dirty_cause, progress_note
 from .tracking import COMPLETED, DEFAULT_TABLE, FAILED, IN_PROGRESS, TrackingTable
 
@@ -134,6 +135,9 @@ class Hooks:
     after_each: Callable[[PlannedMigration, float], None] | None = None
     on_error: Callable[[PlannedMigration, MigrationFailed], None] | None = None
     after_all: Callable[[RunResult], None] | None = None
+    #: ``on_retry(planned, attempt, reason, pause)``: attempt ``attempt`` (1-based) gave
+    #: up on a lock (``reason``), and is tried again after ``pause`` seconds.
+    on_retry: Callable[[PlannedMigration, int, str, float], None] | None = None
 
 
 # Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
@@ -226,6 +230,7 @@ class Migrator:
         hooks: Hooks | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         checksum_mode: str = "file",
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.source = as_source(source, checksum_mode=checksum_mode)
         self.tracking = TrackingTable(table)
@@ -233,6 +238,8 @@ class Migrator:
         self.dialect = dialect_of(self.engine.url)
         self.hooks = hooks or Hooks()
         self.lock_timeout = lock_timeout
+        #: The migrations' own lock and statement timeouts and lock retries (retry.py).
+        self.timeouts = timeouts or Timeouts()
         self._migrations: list[Migration] | None = None
         self._split: dict[tuple[str, str], tuple[Statement, ...]] = {}
         # The lock of the run under way, whose fence guards each tracking write (see _run).
@@ -502,7 +509,8 @@ class Migrator:
         conn.commit()
         self._held = held
         try:
-            return self._run_pinned(conn, plan, held)
+            with self._timeouts_restored(conn, run=True):
+                return self._run_pinned(conn, plan, held)
         finally:
             self._held = HeldLock("")
             self.tracking.unpin_schema()
@@ -576,11 +584,20 @@ class Migrator:
             if before:
                 with _autocommit(conn) as auto:
                     self._execute(auto, planned, statements[:before])
-            with conn.begin():
-                self._execute(conn, planned, statements[before:end])
-                if planned.changes_session:
-                    _reset_session(conn)
-                self._finish(conn, planned)
+            attempt = 1
+            while True:
+                try:
+                    with conn.begin():
+                        self._set_timeouts(conn, local=True)
+                        self._execute(conn, planned, statements[before:end])
+                        if planned.changes_session:
+                            _reset_session(conn)
+                        self._finish(conn, planned)
+                    break
+                except _StepError as failure:  # rolled back: nothing of it applied
+                    if not self._may_retry(conn, planned, failure, attempt):
+                        raise
+                    attempt += 1
             if after:
                 with _autocommit(conn) as auto:
                     self._execute(auto, planned, statements[end:])
@@ -623,7 +640,8 @@ class Migrator:
                 self.tracking.set_status(conn, migration.id, IN_PROGRESS)
             self.tracking.set_progress(conn, migration.id, 0, total, planned.direction)
         try:
-            with _autocommit(conn) as auto:
+            with _autocommit(conn) as auto, self._timeouts_restored(auto, run=False):
+                self._set_timeouts(auto)
                 self._execute(auto, planned, progress=conn)
                 if _in_transaction(auto):  # leaving the block rolls it back
                     raise _StepError(_LeftOpen(), None, total, total)
@@ -674,12 +692,21 @@ class Migrator:
         kept = 0
         try:
             for done, statement in enumerate(statements):
-                try:
-                    cursor.execute(statement.text)
-                    _drain(cursor)
-                except driver_error as exc:
-                    applied = kept if progress is not None and _in_transaction(conn) else done
-                    raise _StepError(exc, statement, applied, total) from exc
+                attempt = 1
+                while True:
+                    try:
+                        self._run_statement(conn, cursor, statement)
+                        break
+                    except driver_error as exc:
+                        opened = progress is not None and _in_transaction(conn)
+                        applied = kept if opened else done
+                        failure = _StepError(exc, statement, applied, total)
+                        # Run on its own (not in a transaction, ours or the migration's),
+                        # a statement that timed out did not apply: only it is retried.
+                        if (progress is None or opened
+                                or not self._may_retry(conn, planned, failure, attempt)):
+                            raise failure from exc
+                        attempt += 1
                 if progress is None:
                     continue
                 settled = not _in_transaction(conn)
@@ -699,6 +726,131 @@ class Migrator:
                                                    total)
         finally:
             cursor.close()
+
+
+    # -- timeouts and retries (retry.py) -------------------------------------------
+
+    def _set_timeouts(self, conn: Connection, *, local: bool = False) -> None:
+        """PostgreSQL: put the statement lock and statement timeouts in force on
+        ``conn``, for the transaction (``local``) or the session (its RESET ALL ends
+        them). MySQL/MariaDB and SQLite: see :meth:`_timeouts_restored`."""
+        if not self.timeouts.active or self.dialect != "postgres":
+            return
+        for sql in session_statements(self.dialect, self.timeouts, local=local):
+            conn.exec_driver_sql(sql)
+
+    @contextmanager
+    def _timeouts_restored(self, conn: Connection, *, run: bool) -> Iterator[None]:
+        """MySQL/MariaDB (each migration's connection) and SQLite (the ``run``'s one
+        connection): the timeouts for the session, and its own settings put back
+        afterwards (on PostgreSQL, the transaction or RESET ALL ends them)."""
+        if not self.timeouts.active or self.dialect != ("sqlite" if run else "mysql"):
+            yield
+            return
+        mariadb = _is_mariadb(conn)
+        # The driver's cursor: on SQLite, SQLAlchemy's would begin a transaction.
+        cursor = conn.connection.cursor()
+        try:
+            busy = 30000
+            if self.dialect == "sqlite":
+                cursor.execute("PRAGMA busy_timeout")
+                row = cursor.fetchone()
+                busy = int(row[0]) if row else busy
+            for sql in session_statements(self.dialect, self.timeouts, mariadb=mariadb):
+                cursor.execute(sql)
+        finally:
+            cursor.close()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                cursor = conn.connection.cursor()
+                try:
+                    for sql in restore_statements(self.dialect, self.timeouts,
+                                                  mariadb=mariadb, sqlite_busy_ms=busy):
+                        cursor.execute(sql)
+                finally:
+                    cursor.close()
+
+    def _run_statement(self, conn: Connection, cursor: Any, statement: Statement) -> None:
+        """Run one statement; on PostgreSQL a ``CREATE/DROP INDEX CONCURRENTLY`` runs
+        without the lock timeout (it waits for older transactions by design, holding
+        up no reader or writer), after dropping the INVALID index an earlier failed
+        ``CREATE INDEX CONCURRENTLY`` of that name left."""
+        concurrent = (self.dialect == "postgres" and "CONCURRENTLY" in statement.text.upper()
+                      and _concurrent_index(statement.text))
+        if concurrent:
+            _drop_invalid_index(cursor, concurrent)
+            if self.timeouts.statement_lock_timeout:
+                cursor.execute("SET lock_timeout = 0")
+        try:
+            cursor.execute(statement.text)
+            _drain(cursor)
+        finally:
+            if concurrent and self.timeouts.statement_lock_timeout and not _in_transaction(conn):
+                cursor.execute(session_statements(self.dialect, self.timeouts)[0])
+
+    def _may_retry(self, conn: Connection, planned: PlannedMigration, failure: _StepError,
+                   attempt: int) -> bool:
+        """After attempt ``attempt`` failed: when it gave up on a lock and attempts are
+        left, report it (on_retry), pause and say True. Otherwise False, the failure
+        told how many attempts were made and, for a lock, which sessions held it."""
+        kind = retryable(failure.exc, self.dialect)
+        if kind is None:
+            return False
+        attempts = self.timeouts.attempts
+        if attempt < attempts:
+            pause = backoff(attempt, self.timeouts)
+            if self.hooks.on_retry:
+                self.hooks.on_retry(planned, attempt, f"{kind}: {failure.reason()}", pause)
+            time.sleep(pause)
+            return True
+        failure.note = f"{kind} on attempt {attempt} of {attempts} ({self.timeouts.describe()})"
+        blockers = self._blockers(conn, failure)
+        if blockers:
+            failure.note += "; held by " + "; ".join(b.describe() for b in blockers[:5])
+        return False
+
+    def _blockers(self, conn: Connection, failure: _StepError) -> list[Any]:
+        from .blockers import backend_pid, blocking_sessions
+
+        tables: list[str] = []
+        if failure.statement is not None:
+            from .sql.classify import classify
+
+            info = classify(failure.statement.text, self.dialect)
+            tables = [str(t) for t in ((info.table,) if info.table else ()) + info.tables]
+        with contextlib.suppress(DBAPIError):
+            if _in_transaction(conn) or conn.in_transaction():
+                conn.rollback()
+        return blocking_sessions(self.engine, self.dialect, backend_pid(conn, self.dialect),
+                                 tables)
+
+
+def _is_mariadb(conn: Connection) -> bool:
+    return bool(getattr(conn.dialect, "is_mariadb", False))
+
+
+def _concurrent_index(text: str) -> str | None:
+    """The index a ``CREATE INDEX CONCURRENTLY`` makes, quoted, else None."""
+    from .sql.classify import classify
+
+    info = classify(text, "postgres")
+    index = info.index
+    if info.kind != "create_index" or not info.concurrently or index is None:
+        return None
+    parts = (index.schema, index.name) if index.schema else (index.name,)
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
+def _drop_invalid_index(cursor: Any, name: str) -> None:
+    """Drop index ``name`` when it is INVALID (what a failed ``CREATE INDEX
+    CONCURRENTLY`` leaves), concurrently: the retry then builds it afresh."""
+    cursor.execute("SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                   "WHERE NOT i.indisvalid AND c.oid = to_regclass(%s)", (name,))
+    if cursor.fetchone() is None:
+        return
+    cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 @contextmanager
@@ -838,6 +990,8 @@ class _StepError(Exception):
         self.statement = statement
         self.applied = applied
         self.total = total
+        #: How many attempts were made and who held the lock, when it was a lock.
+        self.note = ""
 
     def reason(self) -> str:
         exc = self.exc
@@ -852,6 +1006,8 @@ class _StepError(Exception):
         self, planned: PlannedMigration, *, statement_by_statement: bool = False
     ) -> MigrationFailed:
         reason = self.reason()
+        if self.note:
+            reason = f"{reason} ({self.note})"
         if self.statement is not None:
             excerpt = _first_line(self.statement.text)
             reason = f"{reason} [statement {self.statement.index + 1}: {excerpt[:120]}]"
