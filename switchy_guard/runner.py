@@ -539,8 +539,8 @@ class Migrator:
 
                         # Batches of their own transactions, each fenced; the statement
                         # lock timeout when the run has one (else the backfill default).
-                        run_backfill(conn, planned, self.tracking, held, lock_timeout=getattr(
-                            self, "statement_lock_timeout", None))
+                        run_backfill(conn, planned, self.tracking, held,
+                                     lock_timeout=self.timeouts.statement_lock_timeout)
                     elif planned.transactional:
                         self._apply_in_transaction(conn, planned)
                     else:
