@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .migration import Migration
     from .rowcounts import LiveTableNames
     from .rules.integrity import Hit
+    from .validation import AllowedFinding
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
 # cache hit (check_cache) loads none of them.
@@ -36,6 +37,8 @@ class CheckReport:
 
     findings: list[Finding]
     summary: CheckSummary
+    #: Findings an ``allow`` with a reason suppressed (SARIF shows them as suppressed).
+    allowed: list[AllowedFinding] = field(default_factory=list)
 
     def fails(self, fail_on: Severity) -> bool:
         """Whether any finding is at or above ``fail_on``."""
@@ -44,14 +47,22 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data (what the cache keeps)."""
         return {"findings": [f.to_dict() for f in self.findings],
-                "summary": asdict(self.summary)}
+                "summary": asdict(self.summary),
+                "allowed": [{**a.finding.to_dict(), "reason": a.reason}
+                            for a in self.allowed]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckReport:
         """The inverse of :meth:`to_dict`."""
-        findings = [Finding(**{**f, "severity": Severity(f["severity"])})
-                    for f in data["findings"]]
-        return cls(findings, CheckSummary(**data["summary"]))
+        from .validation import AllowedFinding
+
+        def finding(f: dict[str, Any]) -> Finding:
+            return Finding(**{**f, "severity": Severity(f["severity"])})
+
+        allowed = [AllowedFinding(finding({k: v for k, v in a.items() if k != "reason"}),
+                                  a["reason"]) for a in data.get("allowed", ())]
+        return cls([finding(f) for f in data["findings"]], CheckSummary(**data["summary"]),
+                   allowed)
 
 
 def _hit_findings(hits: Sequence[Hit]) -> list[Finding]:
@@ -143,7 +154,7 @@ def _run_check(
             split = check_in_two(migration_source, dialect)
             if split is not None:
                 return CheckReport(split.findings, CheckSummary.of(
-                    split.findings, split.migrations, split.statements))
+                    split.findings, split.migrations, split.statements), split.allowed)
     loaded = [m for m in migration_source.load(dialect) if m.applies_to(dialect)]
     findings = [make_finding(rule, message, migration)
                 for rule, migration, message in graph_hits(loaded)]
@@ -181,7 +192,8 @@ def _run_check(
     result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
                       **({"id_pattern": pattern} if pattern else {}))
     findings.extend(result.findings)
-    return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements))
+    return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements),
+                       result.allowed)
 
 
 def _database_state(

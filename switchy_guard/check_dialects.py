@@ -44,4 +44,5 @@ def check_every_dialect(run: Callable[[str], CheckReport]) -> CheckReport:
     findings.sort(key=lambda f: (f.migration or "", f.file or "", f.line or 0))
     summary = CheckSummary.of(findings, max(r.summary.migrations for r in reports),
                               max(r.summary.statements for r in reports))
-    return CheckReport(findings, replace(summary, dialects_tried=DIALECTS))
+    allowed = list({a: None for r in reports for a in r.allowed})  # each once, in order
+    return CheckReport(findings, replace(summary, dialects_tried=DIALECTS), allowed)

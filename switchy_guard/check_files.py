@@ -61,4 +61,4 @@ def check_files(paths: Sequence[str], dialect: str | None, *,
     result = validate(migrations, dialect, id_pattern=r"(?s:.*)")
     findings = [f for f in result.findings if f.code not in HISTORY_RULES]
     return CheckReport(findings, CheckSummary.of(findings, result.migrations,
-                                                 result.statements))
+                                                 result.statements), result.allowed)

@@ -121,9 +121,10 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lock-retries", metavar="N", type=_non_negative_int, default=sup,
                        help="retry a migration (a statement run outside a transaction) "
                             "that gave up on a lock or deadlocked N times, with backoff")
-    group.add_argument("--format", choices=("text", "json", "sarif", "github", "markdown"),
+    group.add_argument("--format",
+                       choices=("text", "json", "sarif", "github", "gitlab", "markdown"),
                        default=sup,
-                       help="output format (sarif, github: check and plan; markdown: "
+                       help="output format (sarif, github, gitlab: check and plan; markdown: "
                             "also rollback --plan)")
     group.add_argument("--debug", action="store_true", default=sup, help="tracebacks on errors")
     group.add_argument("--no-color", action="store_true", default=sup, help="plain output")
@@ -830,10 +831,14 @@ def _report_check(ctx: Context, choice: PolicyChoice | None, report: Any) -> int
 
     if ctx.format == "json":
         ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
-    elif ctx.format in ("sarif", "github"):
-        ctx.out.write(render.for_code_scanning(report.findings, ctx.format))
+    elif ctx.format in ("sarif", "github", "gitlab"):
+        folder = ctx.args.files or ctx.settings.migrations_dir
+        ctx.out.write(render.for_code_scanning(
+            report.findings, ctx.format, allowed=report.allowed,
+            automation=render.automation_id(ctx.settings.dialect, folder)))
     elif ctx.format == "markdown":
-        ctx.out.write(render.to_markdown(report.findings, report.summary))
+        ctx.out.write(render.to_markdown(report.findings, report.summary,
+                                         allowed=len(report.allowed)))
     else:
         render.print_text(ctx.console(), report.findings, report.summary)
     refused = _check_gate(ctx, choice, report.findings) if choice is not None else False
@@ -1231,7 +1236,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         ctx = Context(args, out, err, sys.argv[1:] if argv is None else argv)
         if getattr(args, "require_checksum_validation", False) is None:
             args.require_checksum_validation = _env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION")
-        if ctx.format in ("sarif", "github") and args.verb not in ("check", "plan"):
+        if ctx.format in ("sarif", "github", "gitlab") and args.verb not in ("check", "plan"):
             raise ConfigError(f"--format {ctx.format} is only for check and plan")
         if ctx.format == "markdown" and args.verb not in ("check", "plan") and not (
                 args.verb == "rollback" and (args.plan or args.dry_run)):

@@ -112,11 +112,14 @@ def print_impact(ctx: Context, report: ImpactReport) -> None:
 
     if ctx.format == "json":
         ctx.emit_json(report.to_dict())
-    elif ctx.format in ("sarif", "github"):  # the plan's findings, as check prints them
-        from .report.findings import for_code_scanning
+    elif ctx.format in ("sarif", "github", "gitlab"):  # the plan's findings, as check's
+        from .report.findings import automation_id, for_code_scanning
 
         findings = [finding for m in report.migrations for finding in m.findings]
-        ctx.out.write(for_code_scanning(findings, ctx.format))
+        allowed = [item for m in report.migrations for item in m.allowed]
+        ctx.out.write(for_code_scanning(
+            findings, ctx.format, allowed=allowed,
+            automation=automation_id(ctx.settings.dialect, ctx.settings.migrations_dir)))
     elif ctx.format == "markdown":
         ctx.out.write(render_markdown(report))
     else:

@@ -9,23 +9,37 @@ JSON shape (documented in the README)::
 
 A finding in a down script (it bites at rollback) carries ``"direction": "down"``; every
 format labels it "rollback-time" (SARIF: ``properties.direction`` and the message).
+
+The JSON documents' schemas are in docs/schemas/ (versioned; see docs/json-output.md).
+SARIF and GitLab Code Quality results carry the same fingerprint (:func:`fingerprints`):
+the file, the rule, the direction and the statement, not the line, so a finding keeps its
+identity when lines above it move.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from ..findings import Finding, Severity
 
+if TYPE_CHECKING:
+    from ..validation import AllowedFinding
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/switchy-guard/"
+#: Where docs/rules.md is read on the web; each rule's section is ``#<anchor>`` (rule_anchor).
+RULES_DOC_URL = "https://github.com/switchy-guard/switchy-guard/blob/main/docs/rules.md"
+#: The key of switchy-guard's fingerprint in SARIF ``partialFingerprints``.
+FINGERPRINT_KEY = "switchyGuard/v1"
 
 
 class RuleDocs(Protocol):
@@ -139,77 +153,155 @@ def _sarif_uri(file: str, base: Path | None) -> str:
         return joined.resolve().as_uri()
 
 
+def rule_anchor(code: str, name: str) -> str:
+    """The anchor of a rule's section in docs/rules.md, e.g. ``sg301-drop-table``."""
+    return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{name}".lower()).strip("-")
+
+
+def _normalised(finding: Finding) -> str:
+    """What identifies a finding inside its file, whatever its line: the statement with
+    whitespace collapsed and case folded (or the message, for findings on no statement)."""
+    text = finding.statement if finding.statement is not None else finding.message
+    return " ".join(text.split()).lower()
+
+
+def fingerprints(findings: Sequence[Finding], base: Path | None = None) -> list[str]:
+    """One stable fingerprint per finding: a hash of the file (relative to ``base``),
+    the rule, the direction, the normalised statement and, for findings identical in
+    all of those, their order of occurrence. The line is left out, so moving a statement
+    (or adding lines above it) keeps its fingerprint; the occurrence index keeps two
+    identical statements of one file apart."""
+    seen: dict[str, int] = {}
+    out = []
+    for finding in findings:
+        path = _relative_uri(finding.file, base) if finding.file else (finding.migration or "")
+        key = "\0".join((path, finding.code, finding.direction, _normalised(finding)))
+        index = seen.get(key, 0)
+        seen[key] = index + 1
+        out.append(hashlib.sha256(f"{key}\0{index}".encode()).hexdigest())
+    return out
+
+
+def _sarif_result(finding: Finding, fingerprint: str, index: dict[str, int],
+                  base: Path | None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": _SARIF_LEVEL[finding.severity],
+        "message": {
+            "text": _when(finding) + finding.message
+            + (f" Hint: {finding.hint}" if finding.hint else "")
+        },
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if finding.rollback_time:
+        result["properties"] = {"direction": "down"}
+    if finding.code in index:
+        result["ruleIndex"] = index[finding.code]
+    if finding.file:
+        region: dict[str, int] = {"startLine": finding.line or 1}
+        if finding.column:
+            region["startColumn"] = finding.column
+        result["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _sarif_uri(finding.file, base)},
+                    "region": region,
+                }
+            }
+        ]
+    return result
+
+
+def _sarif_rule(rule: RuleDocs) -> dict[str, Any]:
+    anchor = rule_anchor(rule.code, rule.name)
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.why},
+        "helpUri": f"{RULES_DOC_URL}#{anchor}",
+        "help": {
+            "text": f"{rule.why}\n\nInstead: {rule.instead}",
+            "markdown": f"{rule.why}\n\n**Instead:** {rule.instead}\n\n"
+                        f"[{rule.code} {rule.name} in docs/rules.md]"
+                        f"({RULES_DOC_URL}#{anchor})",
+        },
+    }
+
+
+def automation_id(dialect: str | None, folder: str | Sequence[str] | None) -> str:
+    """SARIF ``automationDetails.id``: ``switchy-guard/<dialect>/<folder>/`` (the part
+    before the last slash is the category code scanning keeps one analysis per)."""
+    folders = [folder] if isinstance(folder, str) else list(folder or ())
+    where = ",".join(Path(f).as_posix().strip("/") for f in folders) or "-"
+    return f"switchy-guard/{dialect or 'any-dialect'}/{where}/"
+
+
 def to_sarif(
     findings: Sequence[Finding],
     rules: Iterable[RuleDocs],
     *,
     version: str,
     base: Path | None = None,
+    allowed: Sequence[AllowedFinding] = (),
+    automation: str | None = None,
 ) -> str:
     """SARIF 2.1.0: one result per finding, rules with help text, 1-based regions.
 
     File URIs are made relative to ``base`` (the repository root) where possible, as
-    GitHub code scanning expects.
+    GitHub code scanning expects. ``allowed`` findings (an ``allow`` with a reason in
+    the migration) are results too, suppressed ``inSource`` with the reason as the
+    justification. ``automation`` is the run's ``automationDetails.id``.
     """
     rule_list = sorted(rules, key=lambda r: r.code)
     index = {rule.code: i for i, rule in enumerate(rule_list)}
-    results = []
-    for finding in findings:
-        result: dict[str, Any] = {
-            "ruleId": finding.code,
-            "level": _SARIF_LEVEL[finding.severity],
-            "message": {
-                "text": _when(finding) + finding.message
-                + (f" Hint: {finding.hint}" if finding.hint else "")
-            },
-        }
-        if finding.rollback_time:
-            result["properties"] = {"direction": "down"}
-        if finding.code in index:
-            result["ruleIndex"] = index[finding.code]
-        if finding.file:
-            region: dict[str, int] = {"startLine": finding.line or 1}
-            if finding.column:
-                region["startColumn"] = finding.column
-            result["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _sarif_uri(finding.file, base)},
-                        "region": region,
-                    }
-                }
-            ]
+    every = [*findings, *(a.finding for a in allowed)]
+    prints = fingerprints(every, base)
+    results = [_sarif_result(f, fp, index, base)
+               for f, fp in zip(findings, prints, strict=False)]
+    for item, fp in zip(allowed, prints[len(findings):], strict=True):
+        result = _sarif_result(item.finding, fp, index, base)
+        result["suppressions"] = [{"kind": "inSource", "justification": item.reason}]
         results.append(result)
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "switchy-guard",
-                        "version": version,
-                        "informationUri": TOOL_URI,
-                        "rules": [
-                            {
-                                "id": rule.code,
-                                "name": rule.name,
-                                "shortDescription": {"text": rule.summary},
-                                "fullDescription": {"text": rule.why},
-                                "help": {
-                                    "text": f"{rule.why}\n\nInstead: {rule.instead}",
-                                    "markdown": f"{rule.why}\n\n**Instead:** {rule.instead}",
-                                },
-                            }
-                            for rule in rule_list
-                        ],
-                    }
-                },
-                "results": results,
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "switchy-guard",
+                "version": version,
+                "informationUri": TOOL_URI,
+                "rules": [_sarif_rule(rule) for rule in rule_list],
             }
-        ],
+        },
+        "results": results,
     }
+    if automation:
+        run["automationDetails"] = {"id": automation}
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2)
+
+
+#: GitLab Code Quality severities (info, minor, major, critical, blocker) of ours.
+GITLAB_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major",
+                   Severity.INFO: "info"}
+
+
+def to_gitlab(findings: Sequence[Finding], base: Path | None = None) -> str:
+    """GitLab Code Quality (a Code Climate JSON array): description, check_name,
+    fingerprint, severity, location.path and location.lines.begin of each finding."""
+    issues = []
+    for finding, fp in zip(findings, fingerprints(findings, base), strict=True):
+        path = (_relative_uri(finding.file, base) if finding.file
+                else finding.migration or "")
+        issues.append({
+            "type": "issue",
+            "description": f"{finding.label}: {_when(finding)}{finding.message}",
+            "check_name": finding.code,
+            "fingerprint": fp,
+            "severity": GITLAB_SEVERITY[finding.severity],
+            "categories": ["Bug Risk"],
+            "location": {"path": path, "lines": {"begin": finding.line or 1}},
+        })
+    return json.dumps(issues, indent=2)
 
 
 def _when(finding: Finding) -> str:
@@ -247,14 +339,19 @@ def to_github(findings: Sequence[Finding], base: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def for_code_scanning(findings: Sequence[Finding], fmt: str) -> str:
-    """``findings`` as ``sarif`` or ``github`` output, paths relative to the current
-    folder, ready to write (``check`` and ``plan`` print them alike)."""
+def for_code_scanning(findings: Sequence[Finding], fmt: str, *,
+                      allowed: Sequence[AllowedFinding] = (),
+                      automation: str | None = None) -> str:
+    """``findings`` as ``sarif``, ``gitlab`` or ``github`` output, paths relative to the
+    current folder, ready to write (``check`` and ``plan`` print them alike)."""
     if fmt == "sarif":
         from .. import __version__
         from ..rules import all_rules
 
-        return to_sarif(findings, all_rules(), version=__version__, base=Path.cwd()) + "\n"
+        return to_sarif(findings, all_rules(), version=__version__, base=Path.cwd(),
+                        allowed=allowed, automation=automation) + "\n"
+    if fmt == "gitlab":
+        return to_gitlab(findings, base=Path.cwd()) + "\n"
     text = to_github(findings, base=Path.cwd())
     return text + ("\n" if text else "")
 
@@ -263,26 +360,73 @@ def _md_cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(findings: Sequence[Finding], summary: CheckSummary) -> str:
-    """A pull-request comment."""
+#: GitHub refuses a comment over 65,536 characters; the report stays under this.
+MARKDOWN_LIMIT = 65_000
+#: The characters of a message or hint shown at most in a Markdown table cell.
+_MD_CELL = 400
+
+
+def _md_clip(text: str | None) -> str:
+    text = _md_cell(text)
+    return text if len(text) <= _MD_CELL else text[:_MD_CELL - 1] + "…"
+
+
+def _md_row(f: Finding) -> str:
+    where = f"`{f.file}:{f.line}`" if f.file and f.line else (f"`{f.file}`" if f.file else "")
+    return (f"| {f.severity.value} | `{f.code}` {f.name}"
+            f"{' (rollback-time)' if f.rollback_time else ''} | {_md_clip(where)} | "
+            f"{_md_clip(f.message)} | {_md_clip(f.hint)} |")
+
+
+def _md_counts(findings: Sequence[Finding]) -> list[str]:
+    """The summary table: findings counted by rule and severity, worst first."""
+    counts: dict[tuple[Severity, str, str], int] = {}
+    for f in findings:
+        counts[f.severity, f.code, f.name] = counts.get((f.severity, f.code, f.name), 0) + 1
+    rows = ["| rule | severity | findings |", "|---|---|---:|"]
+    for (severity, code, name), n in sorted(counts.items(),
+                                            key=lambda kv: (-kv[0][0].rank, kv[0][1])):
+        rows.append(f"| `{code}` {name} | {severity.value} | {n} |")
+    return rows
+
+
+def to_markdown(findings: Sequence[Finding], summary: CheckSummary, *,
+                allowed: int = 0, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment of at most ``limit`` characters: the counts, a table of
+    findings by rule and severity, then the findings, errors first. When they do not
+    all fit, the last line says how many were left out and how to see them all."""
     icon = "❌" if summary.errors else ("⚠️" if summary.warnings else "✅")
     head = (
         f"### {icon} switchy-guard: {summary.errors} error(s), {summary.warnings} warning(s), "
         f"{summary.infos} note(s){summary.rollback_note}\n\n"
         f"Checked {summary.migrations} migration(s), {summary.statements} statement(s).\n"
         + summary.dialect_note
+        + (f"{allowed} finding(s) allowed by their migrations (with a reason).\n"
+           if allowed else "")
     )
     if not findings:
         return head
-    rows = ["", "| severity | rule | where | message | instead |", "|---|---|---|---|---|"]
-    for f in findings:
-        where = f"`{f.file}:{f.line}`" if f.file and f.line else (f"`{f.file}`" if f.file else "")
-        rows.append(
-            f"| {f.severity.value} | `{f.code}` {f.name}"
-            f"{' (rollback-time)' if f.rollback_time else ''} | {_md_cell(where)} | "
-            f"{_md_cell(f.message)} | {_md_cell(f.hint)} |"
-        )
-    return head + "\n".join(rows) + "\n"
+    ordered = sorted(findings, key=lambda f: -f.severity.rank)  # stable: file order kept
+    parts = [head, *_md_counts(ordered), "",
+             "| severity | rule | where | message | instead |", "|---|---|---|---|---|"]
+    size = sum(len(p) + 1 for p in parts)
+    # Room kept for the note on what was left out (its longest form).
+    budget = limit - 300
+    shown = 0
+    for f in ordered:
+        row = _md_row(f)
+        if size + len(row) + 1 > budget:
+            break
+        parts.append(row)
+        size += len(row) + 1
+        shown += 1
+    left = len(ordered) - shown
+    if left:
+        parts += ["", f"**{left} more finding(s) left out** to fit a pull-request comment "
+                      f"({shown} of {len(ordered)} shown, worst first). See them all with "
+                      "`switchy-guard check --format text` (or `--format json`, "
+                      "`--format sarif`)."]
+    return "\n".join(parts) + "\n"
 
 
 def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary) -> None:
