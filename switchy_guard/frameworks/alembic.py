@@ -1,7 +1,7 @@
 """``check --alembic [alembic.ini]`` and ``plan --alembic``: Alembic revisions as SQL.
 
 Alembic's own offline mode renders the SQL (``alembic upgrade heads --sql`` and
-``alembic downgrade heads:base --sql``, through its API, for the configured dialect):
+``alembic downgrade HEAD:base --sql`` from each head, through its API, for the configured dialect):
 one pass each way for the whole graph, cut at the ``-- Running upgrade A -> B`` comment
 Alembic writes before each revision's SQL, so each revision gets exactly what
 ``upgrade A:B --sql`` would print for it. Alembic's own bookkeeping (the version table's
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 OFFLINE_URLS = {"sqlite": "sqlite://", "postgres": "postgresql+psycopg://",
                 "mysql": "mysql+pymysql://"}
 
+#: Rules about switchy-guard's id convention, which framework ids do not follow.
+ID_RULES = frozenset({"SG101", "SG103"})
 _NOT_SQL = frozenset({"f", "get_bind", "get_context", "batch_alter_table", "inline_literal",
                       "run_async", "invoke", "implementation_for", "register_operation"})
 _MARKER = re.compile(r"^-- Running (upgrade|downgrade) (.*?) -> (.*?)\s*$", re.MULTILINE)
@@ -71,14 +73,21 @@ def load(ini: str, dialect: str | None = None) -> AlembicProject:
         script = ScriptDirectory.from_config(config)
         scripts = list(reversed(list(script.walk_revisions())))
         heads = tuple(script.get_heads())
-    except RevisionError as exc:
-        return _broken_graph(ini, dialect, exc)
     except Exception as exc:
+        # ScriptDirectory raises its RevisionErrors (a cycle, a missing parent) as
+        # CommandErrors: the graph's fault is the cause.
+        cause = next((e for e in (exc, exc.__cause__, exc.__context__)
+                      if isinstance(e, RevisionError)), None)
+        if cause is not None:
+            return _broken_graph(ini, dialect, cause)
         raise InputError(f"Alembic could not read the revisions: {exc}", path=ini) from None
     ancestors = {s.revision: {a.revision for a in script.walk_revisions("base", s.revision)}
                  for s in scripts}
     up_sql, table = _render(config, buffer, ini, "upgrade", "heads")
-    down_sql, _ = _render(config, buffer, ini, "downgrade", "heads:base") if scripts else ({}, "")
+    down_sql: dict[str, str] = {}
+    for head in heads:  # offline downgrade walks from one head; shared parents once
+        for revision, sql in _render(config, buffer, ini, "downgrade", f"{head}:base")[0].items():
+            down_sql.setdefault(revision, sql)
     rendered = []
     for item in scripts:
         downs = item._all_down_revisions  # its parents and its depends_on
@@ -303,6 +312,7 @@ def plan(ini: str, database_url: str) -> ImpactReport:
     report.warnings = [w for w in report.warnings
                        if not w.startswith(f"alembic's {project.version_table}")]
     report.warnings += [f.message for f in project.graph]
-    for impact in report.migrations:
-        impact.findings = relocate(impact.findings, project.rendered, project.dialect)
+    for impact in report.migrations:  # revision ids are Alembic's: no id naming rules
+        impact.findings = relocate([f for f in impact.findings if f.code not in ID_RULES],
+                                   project.rendered, project.dialect)
     return report
