@@ -64,6 +64,10 @@ class Rendered:
     #: Where findings go when no operation matches: the upgrade()/downgrade() def line.
     up_anchor: int = 1
     down_anchor: int = 1
+    #: When the framework says which operation made each statement (Django's ``-- Add
+    #: field ...`` headers): the index into up_ops/down_ops of each statement, in order.
+    up_owners: tuple[int | None, ...] | None = None
+    down_owners: tuple[int | None, ...] | None = None
 
 
 def display_path(path: str | Path) -> str:
@@ -166,7 +170,11 @@ def _locations(rendered: Rendered, dialect: str | None, direction: str
     ops = rendered.up_ops if direction == "up" else rendered.down_ops
     anchor = rendered.up_anchor if direction == "up" else rendered.down_anchor
     statements = split_statements(sql, dialect)
-    owners = align([s.text for s in statements], ops)
+    known = rendered.up_owners if direction == "up" else rendered.down_owners
+    if known is not None and len(known) == len(statements):
+        owners = [ops[i] if i is not None and i < len(ops) else None for i in known]
+    else:
+        owners = align([s.text for s in statements], ops)
     return {s.line: (op.line, op.column) if op else (anchor, 1)
             for s, op in zip(statements, owners, strict=True)}
 

@@ -161,3 +161,92 @@ def test_check_without_frameworks_imports_neither(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+#: (code, file, line, direction) of the Django hazard migration's findings. SQLite has
+#: no ALTER for a NOT NULL column: Django rebuilds the table there (SG410, a warning)
+#: instead of the ADD COLUMN PostgreSQL refuses on a non-empty table (SG403).
+HAZARDS = "shop/migrations/0002_hazards.py"
+DJANGO = {
+    "sqlite": [("SG302", HAZARDS, 8, "up"), ("SG410", HAZARDS, 9, "up"),
+               ("SG305", HAZARDS, 19, "up"), ("SG302", HAZARDS, 9, "down")],
+    "postgres": [("SG302", HAZARDS, 8, "up"), ("SG403", HAZARDS, 9, "up"),
+                 ("SG401", HAZARDS, 15, "up"), ("SG305", HAZARDS, 19, "up"),
+                 ("SG401", HAZARDS, 15, "down")],
+}
+
+
+@pytest.fixture
+def django_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of tests/data/django_project, the working folder of the test."""
+    project = tmp_path / "django_project"
+    shutil.copytree(DATA / "django_project", project,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    monkeypatch.chdir(project)
+    return project
+
+
+def _django_database(monkeypatch: pytest.MonkeyPatch, db_kind: str, db_url: str) -> None:
+    """Point the test project's settings at the test database (PostgreSQL)."""
+    if db_kind != "postgres":
+        return
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    for key, value in (("NAME", url.database), ("USER", url.username),
+                       ("PASSWORD", url.password), ("HOST", url.host), ("PORT", url.port)):
+        monkeypatch.setenv(f"SHOP_PG_{key}", str(value or ""))
+
+
+def _django_findings(out: str) -> list[tuple[object, ...]]:
+    return [(f["code"], f["file"], f["line"], f.get("direction", "up"))
+            for f in _findings(out)]
+
+
+@pytest.mark.only_on("sqlite", "postgres")
+def test_django_check_finds_the_hazards_on_the_operations(
+        django_project: Path, db_url: str, db_kind: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _django_database(monkeypatch, db_kind, db_url)
+    result = run_cli("check", "--django", "manage.py", "--format", "json")
+    assert result.code == 1, result.err
+    found = _django_findings(result.out)
+    assert sorted(found, key=lambda f: (f[3] == "down", f[2])) == DJANGO[db_kind]
+    assert not (django_project / "shopsite" / "shop.db").exists()  # nothing created
+
+
+def test_django_against_lints_only_new_migrations(django_project: Path) -> None:
+    _git(django_project, "init", "-q")
+    _git(django_project, "add", "-A")
+    _git(django_project, "commit", "-qm", "base")
+    assert run_cli("check", "--django", "manage.py", "--against", "HEAD").code == 0
+    (django_project / "shop" / "migrations" / "0003_drop.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0002_hazards')]\n"
+        "    operations = [migrations.RunSQL('DROP TABLE shop_order', migrations.RunSQL.noop)]\n")
+    result = run_cli("check", "--django", "manage.py", "--against", "HEAD", "--format", "json")
+    # Its backwards SQL is empty (RunSQL.noop) while it drops a table: SG203 too.
+    assert [(f[0], f[1], f[2]) for f in _django_findings(result.out)] == [
+        ("SG301", "shop/migrations/0003_drop.py", 6),
+        ("SG203", "shop/migrations/0003_drop.py", None)]
+
+
+def test_django_conflicting_leaves_are_a_warning(django_project: Path) -> None:
+    (django_project / "shop" / "migrations" / "0002_other.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n"
+        "    operations = []\n")
+    result = run_cli("check", "--django", "manage.py", "--format", "json")
+    assert [f["code"] for f in _findings(result.out) if f["code"] == "SG204"] == ["SG204"]
+
+
+def test_django_without_the_extra_exits_2(django_project: Path) -> None:
+    code = ("import sys; sys.modules['django'] = None; "
+            "from switchy_guard.cli import main; "
+            "sys.exit(main(['check', '--django', 'manage.py']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 2
+    assert "switchy-guard[django]" in done.stderr and "Traceback" not in done.stderr
