@@ -250,3 +250,42 @@ def test_django_without_the_extra_exits_2(django_project: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     assert done.returncode == 2
     assert "switchy-guard[django]" in done.stderr and "Traceback" not in done.stderr
+
+
+def _readme_commands() -> list[list[str]]:
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"## Python frameworks.*?<!-- frameworks-example -->\n```sh\n(.*?)```",
+                      text, re.DOTALL)
+    assert match, "the Python frameworks example is missing from the README"
+    return [shlex.split(line) for line in match.group(1).splitlines() if line.strip()]
+
+
+@pytest.mark.only_on("postgres")
+def test_readme_framework_commands_run(alembic_project: Path, db_url: str,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       db_kind: str) -> None:
+    commands = _readme_commands()
+    assert [c[:3] for c in commands] == [
+        ["switchy-guard", "check", "--alembic"], ["switchy-guard", "check", "--alembic"],
+        ["switchy-guard", "plan", "--alembic"], ["switchy-guard", "check", "--django"]]
+    _git(alembic_project, "init", "-q")
+    _git(alembic_project, "add", "-A")
+    _git(alembic_project, "commit", "-qm", "base")
+    _git(alembic_project, "branch", "-f", "origin/main")
+    _alembic_upgrade(alembic_project, db_url, "a1")
+    swaps = {"postgresql://app@db/app": db_url}
+    first = run_cli(*commands[0][1:])
+    assert _up(_findings(run_cli(*commands[0][1:], "--format", "json").out)) == ALEMBIC_UP[
+        "postgres"], first.err
+    assert run_cli(*commands[1][1:]).code == 0  # nothing new since origin/main
+    planned = run_cli(*[swaps.get(a, a) for a in commands[2][1:]])
+    assert planned.code == 0 and "b2" in planned.out, planned.err
+    shutil.copytree(DATA / "django_project", alembic_project / "dj", ignore=shutil.ignore_patterns(
+        "__pycache__", "*.db"))
+    monkeypatch.chdir(alembic_project / "dj")
+    _django_database(monkeypatch, db_kind, db_url)
+    checked = run_cli(*commands[3][1:], "--format", "json")
+    assert ("SG403", HAZARDS, 9, "up") in _django_findings(checked.out), checked.err
