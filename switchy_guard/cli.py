@@ -207,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                        help="processes for a large folder checked without a database "
                             "(default: 2 when two cores are free; 1 = this process only)")
+    check.add_argument("--alembic", nargs="?", const="alembic.ini", metavar="INI",
+                       help="lint an Alembic project's revisions (default alembic.ini; "
+                            "needs switchy-guard[alembic])")
+    check.add_argument("--django", metavar="MANAGE_PY",
+                       help="lint a Django project's migrations (needs switchy-guard[django])")
+    check.add_argument("--settings", metavar="MODULE",
+                       help="with --django: the settings module (DJANGO_SETTINGS_MODULE)")
     check.add_argument("--gate", action="store_true",
                        help="also judge the findings by the --env policy (block_severities, "
                             "require_allow, refuse_irreversible): exit 1 when it would "
@@ -226,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                              help="up to and including this migration")
     plan_target.add_argument("--steps", type=_positive_int, metavar="N",
                              help="the next N pending migrations")
+    plan.add_argument("--alembic", nargs="?", const="alembic.ini", metavar="INI",
+                      help="the pending revisions of an Alembic project (default alembic.ini)")
     _add_gate_options(plan)
 
     migrate = verb("migrate", "apply pending migrations")
@@ -809,6 +818,10 @@ def cmd_check(ctx: Context) -> int:
     choice = _gate_policy(ctx) if ctx.args.gate else None
     if ctx.args.files or ctx.args.stdin_filename:
         return _report_check(ctx, choice, _check_files(ctx))
+    if ctx.args.alembic or ctx.args.django:
+        from .frameworks.cli import check_framework
+
+        return _report_check(ctx, choice, check_framework(ctx))
     dirs = ctx.source()
     report = run_check(
         dirs,
@@ -1118,6 +1131,11 @@ def cmd_rollback(ctx: Context) -> int:
 def cmd_plan(ctx: Context) -> int:
     """``plan``: see :mod:`switchy_guard.commands_gated`."""
     from .commands_gated import cmd_plan as run
+
+    if ctx.args.alembic:
+        from .frameworks.cli import plan_alembic
+
+        return plan_alembic(ctx)
 
     return run(ctx)
 

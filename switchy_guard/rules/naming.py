@@ -157,9 +157,22 @@ IRREVERSIBLE = Rule(
     "down.sql: ALTER TABLE users DROP COLUMN manage;",
 )
 
+UNMERGED_BRANCHES = Rule(
+    "SG204", "unmerged-branches", Severity.WARNING, ALL,
+    "A framework's migration graph (Alembic revisions, Django migrations of one app) has "
+    "more than one head: two branches that were never merged.",
+    "The tool refuses to migrate (Alembic: multiple heads; Django: conflicting "
+    "migrations) until someone merges them, often in the middle of a deploy; and the two "
+    "branches run in an order nobody chose.",
+    "Merge the branches with a merge revision or migration (`alembic merge heads`, "
+    "`manage.py makemigrations --merge`) and review its order.",
+    "b2 (down_revision a1) and c3 (down_revision a1), nothing after them",
+    "d4 (down_revision (b2, c3)): the merge",
+)
+
 RULES = (
     DUPLICATE_ID, INVALID_ID, UNKNOWN_DIALECT_FOLDER, SHARED_TIMESTAMP, MISSING_DEPENDENCY,
-    DEPENDENCY_CYCLE, IRREVERSIBLE,
+    DEPENDENCY_CYCLE, IRREVERSIBLE, UNMERGED_BRANCHES,
 )
 
 
