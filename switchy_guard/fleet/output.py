@@ -1,0 +1,147 @@
+"""How a fleet run is shown: a line per target (logs, pipes), live progress at a
+terminal (rich), and the summary table as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ..masking import printable
+from .rollout import TargetResult, Wave
+from .targets import Target
+
+#: The order of outcomes in the totals.
+_ORDER = ("applied", "rolled back", "planned", "up to date", "nothing to do", "pending",
+          "dirty", "refused", "failed", "skipped")
+
+
+def _migrations(result: TargetResult) -> str:
+    if result.done and result.outcome != "up to date" and result.outcome not in (
+            "pending", "dirty"):
+        return f"{len(result.done)} done"
+    if result.pending:
+        return f"{len(result.pending)} pending"
+    return ""
+
+
+def line_for(result: TargetResult) -> str:
+    """One line for a finished target."""
+    parts = [f"[{result.wave}]" if result.wave else "", result.name, result.outcome]
+    detail = _migrations(result)
+    if detail:
+        timed = result.done and result.outcome in ("applied", "rolled back")
+        parts.append(f"({detail}, {result.seconds:.2f} s)" if timed else f"({detail})")
+    if result.reason:
+        parts.append(f"- {result.reason}")
+    return printable(" ".join(p for p in parts if p), newlines=False)
+
+
+class LineReporter:
+    """A line per finished target (and per wave), for logs and pipes."""
+
+    def __init__(self, out: TextIO, quiet: bool = False) -> None:
+        self.out = out
+        self.quiet = quiet
+
+    def wave(self, wave: Wave, number: int, total: int) -> None:
+        """A wave starts."""
+        if not self.quiet:
+            self.out.write(f"== {wave.label}: {len(wave.targets)} target(s) "
+                           f"({number}/{total})\n")
+            self.out.flush()
+
+    def start(self, target: Target, wave: Wave) -> None:
+        """Targets starting are not shown line by line."""
+
+    def end(self, result: TargetResult) -> None:
+        """A target has ended."""
+        if not self.quiet or result.failed:
+            self.out.write(line_for(result) + "\n")
+            self.out.flush()
+
+    def close(self) -> None:
+        """Nothing to tidy up."""
+
+
+class RichReporter:
+    """Live progress at a terminal: a bar per wave, the targets running, the failures."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[running]}"),
+                                 console=console, transient=False)
+        self.progress.start()
+        self.task: Any = None
+        self.running: list[str] = []
+
+    def _running(self) -> str:
+        shown = ", ".join(self.running[:4])
+        more = len(self.running) - 4
+        return printable(shown + (f" +{more}" if more > 0 else ""), newlines=False)
+
+    def wave(self, wave: Wave, number: int, total: int) -> None:
+        """A new bar for the wave."""
+        self.running = []
+        self.task = self.progress.add_task(f"{wave.label} ({number}/{total})",
+                                           total=len(wave.targets), running="")
+
+    def start(self, target: Target, wave: Wave) -> None:
+        """A target is running."""
+        self.running.append(target.name)
+        self.progress.update(self.task, running=self._running())
+
+    def end(self, result: TargetResult) -> None:
+        """A target has ended: the bar moves; a failure is printed above the bars."""
+        if result.name in self.running:
+            self.running.remove(result.name)
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, running=self._running())
+        if result.failed:
+            self.progress.console.print(line_for(result), markup=False, highlight=False)
+
+    def close(self) -> None:
+        """Stop the live display."""
+        self.progress.stop()
+
+
+def totals(results: Sequence[TargetResult]) -> dict[str, int]:
+    """How many targets ended each way, in a fixed order."""
+    counts = Counter(r.outcome for r in results)
+    return {name: counts[name] for name in (*_ORDER, *sorted(set(counts) - set(_ORDER)))
+            if counts[name]}
+
+
+def summary_text(verb: str, results: Sequence[TargetResult]) -> str:
+    """The summary table: target, result, migrations, reason; then the totals."""
+    rows = [("TARGET", "RESULT", "MIGRATIONS", "REASON")]
+    rows += [(r.name, r.outcome, _migrations(r), r.reason or "") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+             + ("  " + row[3] if row[3] else "") for row in rows]
+    counted = ", ".join(f"{count} {name}" for name, count in totals(results).items())
+    lines.append(f"fleet {verb}: {len(results)} target(s): {counted or 'none'}")
+    return printable("\n".join(line.rstrip() for line in lines)) + "\n"
+
+
+def summary_markdown(verb: str, results: Sequence[TargetResult]) -> str:
+    """The summary as a Markdown table."""
+    def cell(text: str) -> str:
+        return printable(text, newlines=False).replace("|", "\\|")
+
+    lines = [f"## fleet {verb}", "", "| target | result | migrations | reason |",
+             "|---|---|---|---|"]
+    lines += [f"| {cell(r.name)} | {r.outcome} | {_migrations(r)} | {cell(r.reason or '')} |"
+              for r in results]
+    lines += ["", "**Totals:** " + (", ".join(f"{name}: {count}" for name, count
+                                              in totals(results).items()) or "none"), ""]
+    return "\n".join(lines)
+
+
+def summary_json(verb: str, results: Sequence[TargetResult],
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary as one JSON document."""
+    return {"verb": f"fleet {verb}", "totals": totals(results),
+            "targets": [r.to_dict() for r in results], **(extra or {})}
