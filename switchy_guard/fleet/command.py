@@ -231,7 +231,7 @@ def run(ctx: Context) -> int:
     skip = {} if args.retry_failed or not args.journal else failed_before(args.journal)
     job = FleetJob(verb, ctx.settings, ctx.source(), strategy, retry_failed=args.retry_failed,
                    force=args.force, ack_backup=args.ack_backup, command=command_line(ctx),
-                   lock_timeout=args.lock_timeout, skip=skip)
+                   lock_timeout=args.lock_timeout)
     changes = verb in ("migrate", "rollback")
     if changes:
         job = dataclasses.replace(job, confirmed=confirm_once(ctx, job, targets))
@@ -249,7 +249,7 @@ def run(ctx: Context) -> int:
                           shard=[args.shard_index, args.shard_count]
                           if args.shard_count else None)
         results = run_rollout(waves, lambda t, w: run_target(job, t, w), options,
-                              _Journaled(reporter, journal))
+                              _Journaled(reporter, journal), skip)
     finally:
         reporter.close()
         if journal is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -119,9 +119,11 @@ def plan_waves(targets: Sequence[Target], canary: int, shares: Sequence[float]) 
 
 
 def run_rollout(waves: Sequence[Wave], work: Callable[[Target, Wave], TargetResult],
-                options: RolloutOptions, reporter: Reporter) -> list[TargetResult]:
+                options: RolloutOptions, reporter: Reporter,
+                skip: Mapping[str, str] | None = None) -> list[TargetResult]:
     """Run ``work`` on every target of ``waves`` (see the module docs); the results in
-    the order the targets were given."""
+    the order the targets were given. ``skip``: targets never started (name -> why)."""
+    skip = skip or {}
     results: dict[str, TargetResult] = {}
     failures = 0
     stopped: str | None = None
@@ -143,6 +145,10 @@ def run_rollout(waves: Sequence[Wave], work: Callable[[Target, Wave], TargetResu
             while queue or running:
                 while queue and len(running) < options.concurrency and not over_budget():
                     target = queue.pop(0)
+                    if target.name in skip:
+                        results[target.name] = skipped(target, wave, skip[target.name])
+                        reporter.end(results[target.name])
+                        continue
                     reporter.start(target, wave)
                     # Each thread runs in a copy of this context: the run's known
                     # secrets are masked there too.

@@ -8,7 +8,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SwitchyError
@@ -36,7 +36,6 @@ class FleetJob:
     ack_backup: bool = False
     command: str = "switchy-guard fleet"
     lock_timeout: float | None = None
-    skip: dict[str, str] = field(default_factory=dict)  # name -> why (from the journal)
 
     def settings_for(self, target: Target) -> Settings:
         """The settings of one target: its own ``env`` over ``--env``."""
@@ -83,8 +82,6 @@ def run_target(job: FleetJob, target: Target, wave: Wave) -> TargetResult:
     from sqlalchemy.exc import SQLAlchemyError
 
     began = time.monotonic()
-    if target.name in job.skip:
-        return TargetResult(target.name, "skipped", wave.label, reason=job.skip[target.name])
     try:
         result = _VERBS[job.verb](job, target)
     except SwitchyError as error:
