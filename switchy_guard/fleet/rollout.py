@@ -78,14 +78,14 @@ class RolloutOptions:
 class Reporter(Protocol):
     """Told of each target's start and end (called from the rollout's own thread)."""
 
-    def wave(self, wave: Wave, number: int, total: int) -> None: ...  # noqa: D102
-    def start(self, target: Target, wave: Wave) -> None: ...  # noqa: D102
-    def end(self, result: TargetResult) -> None: ...  # noqa: D102
+    def wave(self, wave: Wave, number: int, total: int) -> None: ...
+    def start(self, target: Target, wave: Wave) -> None: ...
+    def end(self, result: TargetResult) -> None: ...
 
 
 def parse_waves(text: str) -> tuple[float, ...]:
     """``"10%,50%,100%"`` as (10.0, 50.0, 100.0): increasing, the last 100%."""
-    shares = []
+    shares: list[float] = []
     for part in text.split(","):
         number = part.strip().removesuffix("%").strip()
         try:
@@ -134,16 +134,13 @@ def run_rollout(waves: Sequence[Wave], work: Callable[[Target, Wave], TargetResu
                 reporter.end(results[target.name])
             continue
         reporter.wave(wave, number, len(waves))
-
-        def over_budget() -> bool:
-            return not options.continue_on_error and failures >= options.max_failures
-
         queue = list(wave.targets)
         with ThreadPoolExecutor(max_workers=options.concurrency,
                                 thread_name_prefix="fleet") as pool:
             running: dict[Future[TargetResult], Target] = {}
             while queue or running:
-                while queue and len(running) < options.concurrency and not over_budget():
+                while (queue and len(running) < options.concurrency
+                       and not _over_budget(options, failures)):
                     target = queue.pop(0)
                     if target.name in skip:
                         results[target.name] = skipped(target, wave, skip[target.name])
@@ -163,7 +160,7 @@ def run_rollout(waves: Sequence[Wave], work: Callable[[Target, Wave], TargetResu
                     results[target.name] = result
                     failures += result.failed
                     reporter.end(result)
-        if over_budget():
+        if _over_budget(options, failures):
             stopped = (f"not started: {failures} failure(s) reached --max-failures "
                        f"{options.max_failures}")
         if wave.label == "canary" and any(results[t.name].failed for t in wave.targets
@@ -173,6 +170,10 @@ def run_rollout(waves: Sequence[Wave], work: Callable[[Target, Wave], TargetResu
             results[target.name] = skipped(target, wave, stopped or "not started")
             reporter.end(results[target.name])
     return [results[t.name] for wave in waves for t in wave.targets]
+
+
+def _over_budget(options: RolloutOptions, failures: int) -> bool:
+    return not options.continue_on_error and failures >= options.max_failures
 
 
 def skipped(target: Target, wave: Wave, reason: str) -> TargetResult:
