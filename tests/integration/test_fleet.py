@@ -301,3 +301,47 @@ def test_readme_fleet_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                      "--waves", "50%,100%", "--concurrency", "2", "--confirm", "production")
     assert result.code == 0, result.err
     assert "applied" in result.out
+
+
+@pytest.mark.only_on("postgres")
+def test_schema_per_tenant_each_schema_its_own_target_and_lock(
+        tmp_path: Path, db_url: str) -> None:
+    """--schemas-query on one PostgreSQL database: each schema gets its own tracking
+    table and tables (search_path pinned), and the migration lock of one schema does not
+    hold up another's (the advisory-lock key includes the schema)."""
+    from switchy_guard.db import create_database_engine
+    from switchy_guard.fleet.schemas import schema_engine
+    from switchy_guard.fleet.targets import Target
+    from switchy_guard.locking import hold_migration_lock
+
+    tenants = ["tenant_a", "tenant_b", "tenant_c"]
+    for name in tenants:
+        execute(db_url, f"CREATE SCHEMA {name}")
+    query = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant%' ORDER BY 1"
+    held_engine = schema_engine(Target("tenant_a", db_url, schema="tenant_a"))
+    try:
+        with hold_migration_lock(held_engine, "__switchy_migrations", timeout=5):
+            busy = run_cli("-d", db_url, "-m", migrations(tmp_path), "fleet", "migrate",
+                           "--schemas-query", query, "--concurrency", "3",
+                           "--lock-timeout", "1", "--continue-on-error", "--format", "json")
+    finally:
+        held_engine.dispose()
+    by_name = results_of(busy)
+    assert by_name["tenant_a"]["result"] == "failed"  # its own lock is held
+    assert "lock" in str(by_name["tenant_a"]["reason"])
+    assert by_name["tenant_b"]["result"] == by_name["tenant_c"]["result"] == "applied"
+    again = run_cli("-d", db_url, "-m", migrations(tmp_path), "fleet", "migrate",
+                    "--schemas-query", query, "--format", "json")
+    assert again.code == 0, again.err
+    assert results_of(again)["tenant_a"]["result"] == "applied"
+    engine = create_database_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            for name in tenants:
+                rows = conn.execute(text(
+                    f"SELECT id, status FROM {name}.__switchy_migrations ORDER BY id")).all()
+                assert [tuple(r) for r in rows] == [(i, "completed") for i in IDS]
+                assert conn.execute(text(f"SELECT count(*) FROM {name}.fleet_b")).scalar() == 0
+            assert not inspect(conn).has_table("fleet_a", schema="public")
+    finally:
+        engine.dispose()

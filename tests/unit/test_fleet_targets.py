@@ -127,3 +127,19 @@ def test_shards_partition_the_fleet_exactly() -> None:
     # Stable when the fleet grows: no existing target moves to another shard.
     grown = [*targets, Target("tenant-new", "sqlite:///new.db")]
     assert {t.name for t in shard(targets, 1, 3)} <= {t.name for t in shard(grown, 1, 3)}
+
+
+def test_lock_key_keeps_the_old_key_in_public_and_adds_other_schemas() -> None:
+    """Upgrading: runs in ``public`` keep the key earlier versions used (so an old and a
+    new version still exclude each other); each other schema gets its own key."""
+    import hashlib
+
+    from switchy_guard.locking import advisory_key
+
+    old = int.from_bytes(hashlib.sha256(b"switchy-guard:__switchy_migrations").digest()[:8],
+                         "big", signed=True)
+    assert advisory_key("__switchy_migrations") == old
+    assert advisory_key("__switchy_migrations", "public") == old
+    keys = {advisory_key("__switchy_migrations", s) for s in ("tenant_a", "tenant_b")}
+    assert len(keys) == 2 and old not in keys
+    assert advisory_key("t", "tenant_a") == advisory_key("t", "tenant_a")  # one lock
