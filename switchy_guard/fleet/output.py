@@ -123,6 +123,12 @@ def summary_text(verb: str, results: Sequence[TargetResult]) -> str:
              + ("  " + row[3] if row[3] else "") for row in rows]
     counted = ", ".join(f"{count} {name}" for name, count in totals(results).items())
     lines.append(f"fleet {verb}: {len(results)} target(s): {counted or 'none'}")
+    if verb in ("plan", "rollback --plan"):
+        figures = plan_totals(results)
+        lines.append(f"{figures['migrations_pending']} migration(s) to run; "
+                     f"{figures['targets_destructive']} target(s) with destructive steps "
+                     f"({figures['rows_affected']} row(s) affected where counted); "
+                     f"{figures['targets_refused']} the gate would refuse")
     return printable("\n".join(line.rstrip() for line in lines)) + "\n"
 
 
@@ -140,8 +146,21 @@ def summary_markdown(verb: str, results: Sequence[TargetResult]) -> str:
     return "\n".join(lines)
 
 
-def summary_json(verb: str, results: Sequence[TargetResult],
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The summary as one JSON document."""
-    return {"verb": f"fleet {verb}", "totals": totals(results),
-            "targets": [r.to_dict() for r in results], **(extra or {})}
+def plan_totals(results: Sequence[TargetResult]) -> dict[str, int]:
+    """Fleet-wide figures of a plan: targets with destructive steps, rows affected
+    where counted, targets the gate would refuse."""
+    return {
+        "targets_destructive": sum(bool(r.extra.get("destructive")) for r in results),
+        "rows_affected": sum(int(r.extra.get("rows_affected") or 0) for r in results),
+        "targets_refused": sum(r.outcome == "refused" for r in results),
+        "migrations_pending": sum(len(r.pending) for r in results),
+    }
+
+
+def summary_json(verb: str, results: Sequence[TargetResult]) -> dict[str, Any]:
+    """The summary as one JSON document (a plan's also with :func:`plan_totals`)."""
+    document = {"verb": f"fleet {verb}", "totals": totals(results),
+                "targets": [r.to_dict() for r in results]}
+    if verb in ("plan", "rollback --plan"):
+        document["plan"] = plan_totals(results)
+    return document

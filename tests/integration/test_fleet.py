@@ -262,12 +262,20 @@ def test_plan_status_rollback_and_markdown(tmp_path: Path) -> None:
     plan = fleet(tmp_path, "plan", "--targets", path, "--format", "json")
     assert plan.code == 0
     assert {tuple(t["pending"]) for t in results_of(plan).values()} == {IDS}
+    assert json.loads(plan.out)["plan"]["migrations_pending"] == 6
     # Plan changes nothing: not even a SQLite file is created.
     assert not any(Path(url.removeprefix("sqlite:///")).exists() for _, url in targets)
     assert fleet(tmp_path, "migrate", "--targets", path, "--steps", "1").code == 0
     status = fleet(tmp_path, "status", "--targets", path, "--format", "markdown")
     assert status.out.startswith("## fleet status")
     assert "| s0 | pending | 1 pending |" in status.out
+    for _, url in targets[:2]:
+        execute(url, "INSERT INTO fleet_a VALUES (1)")
+    preview = fleet(tmp_path, "rollback", "--targets", path, "--all", "--plan")
+    assert preview.code == 0, preview.err
+    assert ("3 target(s) with destructive steps (2 row(s) affected where counted)"
+            in preview.out)
+    assert all(len(tracking(url)) == 1 for _, url in targets)  # --plan changes nothing
     back = fleet(tmp_path, "rollback", "--targets", path, "--all", "--format", "json")
     assert back.code == 0
     assert {t["result"] for t in results_of(back).values()} == {"rolled back"}
