@@ -4,7 +4,8 @@ A target is a name (shown in every message) and a database URL (never shown: its
 password stays in memory, and every message naming a target names it by its name).
 Sources:
 
-- ``--targets FILE``: TOML, one ``[[target]]`` table each with ``name``, ``url``, an
+- ``--targets FILE``: TOML, one ``[[target]]`` table each with ``name``, ``url`` (where
+  ``${NAME}`` is the environment variable NAME, e.g. a password from a secret), an
   optional ``env`` (the policy environment of that target, over ``--env``) and ``tags``
   (a list of strings); also ``schema`` (a PostgreSQL schema: the target's tables live
   there, ``search_path`` pinned to it);
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import tomllib
@@ -84,6 +86,21 @@ def _check_url(url: str, where: str) -> str:
     return url
 
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_environment(url: str, where: str) -> str:
+    """``${NAME}`` in a file's or JSON's url replaced by the environment variable NAME
+    (a password kept in a secret, not in the targets file); an unset one is refused."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise InputError(f"{where}: the url names ${{{name}}}, which is not set")
+        return os.environ[name]
+
+    return _VARIABLE.sub(value, url)
+
+
 def _check_name(name: object, where: str) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         shown = mask_message(str(name), limit=60)
@@ -101,7 +118,7 @@ def target_from_mapping(data: Mapping[str, Any], where: str) -> Target:
     url = data.get("url")
     if not isinstance(url, str):
         raise InputError(f"{where}: 'url' is missing or not a string")
-    url = _check_url(url, where)
+    url = _check_url(expand_environment(url, where), where)
     name = _check_name(data.get("name"), where)
     env = data.get("env")
     if env is not None and (not isinstance(env, str) or not env.strip()):

@@ -353,3 +353,27 @@ def test_schema_per_tenant_each_schema_its_own_target_and_lock(
             assert not inspect(conn).has_table("fleet_a", schema="public")
     finally:
         engine.dispose()
+
+
+def test_kubernetes_example_matches_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/fleet: the Indexed Job's command parses with this CLI, its shard count is
+    the Job's completions, and its targets file loads (password from the environment)."""
+    import yaml
+
+    from switchy_guard.cli import build_parser
+    from switchy_guard.fleet.targets import load_targets_file
+
+    folder = Path(__file__).parents[2] / "examples" / "fleet"
+    job = yaml.safe_load((folder / "job.yaml").read_text(encoding="utf-8"))
+    assert job["kind"] == "Job" and job["spec"]["completionMode"] == "Indexed"
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    command = container["command"]
+    assert command[0] == "switchy-guard"
+    args = build_parser().parse_args(command[1:])
+    assert (args.verb, args.action) == ("fleet", "migrate")
+    assert args.shard_count == job["spec"]["completions"]
+    assert args.shard_index is None  # taken from JOB_COMPLETION_INDEX in each pod
+    monkeypatch.setenv("TENANT_DB_PASSWORD", "pw-from-secret")
+    targets = load_targets_file(folder / "targets.toml")
+    assert [t.name for t in targets] == ["acme", "canary-eu", "globex"]
+    assert all("pw-from-secret" in t.url for t in targets)

@@ -143,3 +143,16 @@ def test_lock_key_keeps_the_old_key_in_public_and_adds_other_schemas() -> None:
     keys = {advisory_key("__switchy_migrations", s) for s in ("tenant_a", "tenant_b")}
     assert len(keys) == 2 and old not in keys
     assert advisory_key("t", "tenant_a") == advisory_key("t", "tenant_a")  # one lock
+
+
+def test_url_takes_passwords_from_the_environment(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TENANT_PW", SECRET)
+    path = write(tmp_path, '[[target]]\nname = "a"\n'
+                           'url = "postgresql://app:${TENANT_PW}@db/a"\n')
+    [target] = load_targets_file(path)
+    assert target.url == f"postgresql://app:{SECRET}@db/a"
+    assert SECRET not in target.shown_url
+    monkeypatch.delenv("TENANT_PW")
+    with pytest.raises(InputError, match=r":1: the url names \$\{TENANT_PW\}, which is not set"):
+        load_targets_file(path)
