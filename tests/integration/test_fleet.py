@@ -377,3 +377,46 @@ def test_kubernetes_example_matches_the_cli(monkeypatch: pytest.MonkeyPatch) -> 
     targets = load_targets_file(folder / "targets.toml")
     assert [t.name for t in targets] == ["acme", "canary-eu", "globex"]
     assert all("pw-from-secret" in t.url for t in targets)
+
+
+def test_sigkill_mid_wave_then_rerun_applies_nothing_twice(tmp_path: Path) -> None:
+    """The fleet process killed (SIGKILL) while targets run: a re-run with the same
+    journal completes the fleet, and every target holds each migration exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "migrations"
+    slow = ("CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c WHERE x < 200000) SELECT x FROM c;\n")
+    write_migration(root, IDS[0], slow, "DROP TABLE big;\n")
+    write_migration(root, IDS[1], "CREATE TABLE fleet_b (id INTEGER);\n",
+                    "DROP TABLE fleet_b;\n")
+    targets = sqlite_urls(tmp_path, 12)
+    path = targets_file(tmp_path, targets)
+    journal = tmp_path / "j.jsonl"
+    argv = [sys.executable, "-m", "switchy_guard", "-m", str(root), "fleet", "migrate",
+            "--targets", str(path), "--journal", str(journal), "--concurrency", "2"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and journal.read_text().count('"event": "end"') >= 3:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the fleet finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    events = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    ended = {e["target"] for e in events if e["event"] == "end"}
+    assert 3 <= len(ended) < 12
+    rerun = subprocess.run([*argv, "--format", "json"], env=env, capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    by_name = {t["target"]: t for t in json.loads(rerun.stdout)["targets"]}
+    assert {by_name[name]["result"] for name in ended} == {"up to date"}
+    for _, url in targets:
+        assert tracking(url) == [(IDS[0], "completed"), (IDS[1], "completed")], url
