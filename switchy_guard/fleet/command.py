@@ -8,7 +8,7 @@ import argparse
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from ..errors import ConfigError, Refused
 from .rollout import (
@@ -201,7 +201,7 @@ class _Journaled:
 
 
 def _reporter(ctx: Context) -> Any:
-    from .output import LineReporter, RichReporter
+    from .output import LineReporter, LiveOutput, RichReporter
 
     if ctx.format == "json":  # stdout holds the one JSON document: failures on stderr
         return LineReporter(ctx.err, quiet=True)
@@ -209,7 +209,12 @@ def _reporter(ctx: Context) -> Any:
         return LineReporter(ctx.err, quiet=ctx.quiet)
     isatty = getattr(ctx.out, "isatty", None)
     if not ctx.quiet and callable(isatty) and isatty():
-        return RichReporter(ctx.console())
+        from rich.console import Console
+
+        no_color = bool(getattr(ctx.args, "no_color", False))
+        live = cast(TextIO, LiveOutput(ctx.out))
+        return RichReporter(Console(file=live, no_color=no_color,
+                                    highlight=False, force_terminal=True))
     return LineReporter(ctx.out, quiet=ctx.quiet)
 
 

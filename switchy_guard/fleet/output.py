@@ -3,11 +3,12 @@ terminal (rich), and the summary table as text, JSON or Markdown."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..masking import printable
+from ..masking import mask_text, printable
 from .rollout import TargetResult, Wave
 from .targets import Target
 
@@ -62,6 +63,34 @@ class LineReporter:
 
     def close(self) -> None:
         """Nothing to tidy up."""
+
+
+#: The escape sequences rich's live display writes: cursor up, erase line, cursor
+#: hide/show, colours. Nothing else of outside origin reaches it (target names are
+#: checked, reasons made printable), and secrets are still masked.
+_LIVE = re.compile(r"\x1b\[(?:\d{1,3}(?:;\d{1,3})*)?[mAK]|\x1b\[\?25[lh]|\r")
+
+
+class LiveOutput:
+    """The stream under :class:`~switchy_guard.masking.SafeOutput` for the live display:
+    each write masked, made printable, then rich's own cursor and colour sequences put
+    back (SafeOutput would escape them, and the bars would print as text)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._safe = out
+        self._raw: TextIO = getattr(out, "_stream", out)
+
+    def write(self, text: str) -> int:
+        """Write ``text`` masked, keeping only the live display's sequences."""
+        pieces, last = [], 0
+        for match in _LIVE.finditer(text):
+            pieces += [printable(mask_text(text[last:match.start()])), match.group()]
+            last = match.end()
+        pieces.append(printable(mask_text(text[last:])))
+        return self._raw.write("".join(pieces))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 class RichReporter:

@@ -156,3 +156,21 @@ def test_url_takes_passwords_from_the_environment(tmp_path: Path,
     monkeypatch.delenv("TENANT_PW")
     with pytest.raises(InputError, match=r":1: the url names \$\{TENANT_PW\}, which is not set"):
         load_targets_file(path)
+
+
+def test_live_output_keeps_the_bars_sequences_only_and_masks() -> None:
+    """The live display's stream lets rich's cursor and colour sequences through (else
+    the bars print as text), escapes any other control sequence, masks passwords."""
+    import io
+
+    from switchy_guard.fleet.output import LiveOutput
+    from switchy_guard.masking import SafeOutput
+
+    raw = io.StringIO()
+    live = LiveOutput(SafeOutput(raw))  # type: ignore[arg-type]
+    live.write(f"\x1b[?25l\r\x1b[2K\x1b[1Awave \x1b[32m1/2\x1b[0m\x1b]0;title\x07 "
+               f"postgresql://u:{SECRET}@h/d\n")
+    shown = raw.getvalue()
+    assert shown.startswith("\x1b[?25l\r\x1b[2K\x1b[1Awave \x1b[32m1/2\x1b[0m")
+    assert "\x1b]" not in shown and "\x07" not in shown
+    assert SECRET not in shown and "***" in shown
