@@ -383,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--confirm", metavar="ENV",
                          help="confirm for the environment ENV (required where the policy "
                               "asks for confirmation and there is no terminal)")
+    from .fleet.command import register as register_fleet
+
+    register_fleet(verb)
     return parser
 
 
@@ -1148,6 +1151,13 @@ def confirm_recovery(ctx: Context, migrator: Migrator, question: str,
     return confirm(ctx, migrator, question, options)
 
 
+def cmd_fleet(ctx: Context) -> int:
+    """``fleet plan|migrate|status|rollback``: see :mod:`switchy_guard.fleet.command`."""
+    from .fleet.command import run
+
+    return run(ctx)
+
+
 VERBS: dict[str, Callable[[Context], int]] = {
     "create": cmd_create,
     "list": cmd_list,
@@ -1166,6 +1176,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
     "verify": cmd_verify,
     "plan": cmd_plan,
     "lock": cmd_lock,
+    "fleet": cmd_fleet,
 }
 
 
@@ -1256,7 +1267,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             args.require_checksum_validation = _env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION")
         if ctx.format in ("sarif", "github", "gitlab") and args.verb not in ("check", "plan"):
             raise ConfigError(f"--format {ctx.format} is only for check and plan")
-        if ctx.format == "markdown" and args.verb not in ("check", "plan") and not (
+        if ctx.format == "markdown" and args.verb not in ("check", "plan", "fleet") and not (
                 args.verb == "rollback" and (args.plan or args.dry_run)):
             # A real rollback has no markdown report: refused before it runs, not after.
             raise ConfigError("--format markdown is only for check, plan and rollback --plan")

@@ -145,10 +145,26 @@ class HeldLock:
         return " (by lock break, or its lock file was deleted)"
 
 
-def advisory_key(table: str) -> int:
-    """A stable signed 64-bit key for PostgreSQL's advisory lock functions."""
-    digest = hashlib.sha256(f"switchy-guard:{table}".encode()).digest()
+def advisory_key(table: str, schema: str | None = None) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock functions.
+
+    PostgreSQL scopes advisory locks to the database already; the key adds the schema
+    the tracking table lives in, so tenants in one database (a schema each) do not wait
+    on one lock. In ``public`` (or with no schema) the key is the one of earlier
+    versions, so a run of an older version and one of this version still exclude each
+    other there.
+    """
+    name = table if schema in (None, "public") else f"{schema}.{table}"
+    digest = hashlib.sha256(f"switchy-guard:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def postgres_lock_key(conn: Connection, table: str) -> int:
+    """The advisory-lock key of ``table``'s migration lock in the schema ``conn``'s
+    tables are created in (``current_schema()``: the first of its ``search_path``)."""
+    schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    conn.commit()
+    return advisory_key(table, str(schema) if schema is not None else None)
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:
@@ -351,7 +367,7 @@ def _server_lock_query(conn: Connection, table: str) -> tuple[TextClause, dict[s
     """The lock attempt and its parameters, fixed for the whole hold: the MySQL name
     costs a query, so it is not recomputed at every poll."""
     if connection_dialect(conn) == "postgres":
-        return text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key(table)}
+        return text("SELECT pg_try_advisory_lock(:key)"), {"key": postgres_lock_key(conn, table)}
     return text("SELECT GET_LOCK(:name, 0)"), {"name": lock_name(conn, table)}
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .db import connect, connect_for_write
 from .errors import Refused
-from .locking import advisory_key, lock_name, sqlite_lock_path
+from .locking import lock_name, postgres_lock_key, sqlite_lock_path
 from .lockrecord import LockHolder, LockRecord, holder_text
 
 
@@ -50,7 +50,7 @@ class LockStatus:
 
 def _holding_session(conn: Connection, table: str) -> int | None:
     if conn.dialect.name == "postgresql":
-        key = advisory_key(table) & 0xFFFFFFFFFFFFFFFF
+        key = postgres_lock_key(conn, table) & 0xFFFFFFFFFFFFFFFF
         value = conn.execute(
             text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
                  "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
