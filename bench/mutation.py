@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
