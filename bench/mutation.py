@@ -102,7 +102,8 @@ class _Collector(ast.NodeVisitor):
         for line in self.lines:
             self.offsets.append(self.offsets[-1] + len(line) + 1)
         self.scope: list[str] = []
-        self.found: list[tuple[ast.AST, str, str]] = []  # node, replacement, scope
+        # node, replacement, scope, and how the key describes it (None: the two texts)
+        self.found: list[tuple[ast.AST, str, str, str | None]] = []
         self.skip: set[int] = set()  # id() of nodes never mutated themselves
 
     # positions ------------------------------------------------------------------------
@@ -115,14 +116,17 @@ class _Collector(ast.NodeVisitor):
         start, end = self.span(node)
         return self.source[start:end].decode()
 
-    def add(self, node: ast.AST, replacement: str) -> None:
+    def add(self, node: ast.AST, replacement: str, described: str | None = None) -> None:
         line = self.lines[node.lineno - 1]  # type: ignore[attr-defined]
         if b"pragma: no mutate" in line:
             return
-        self.found.append((node, replacement, ".".join(self.scope) or "<module>"))
+        self.found.append((node, replacement, ".".join(self.scope) or "<module>", described))
 
-    def add_expr(self, node: ast.expr, new: ast.expr) -> None:
-        self.add(node, "(" + ast.unparse(new) + ")")
+    def add_expr(self, node: ast.expr, new: ast.expr, described: str | None = None) -> None:
+        text = ast.unparse(new)
+        if described is None:
+            described = f"{_one_line(self.segment(node))} -> {_one_line(text)}"
+        self.add(node, "(" + text + ")", described)
 
     # scopes and things never mutated --------------------------------------------------
     def _body_docstring(self, body: list[ast.stmt]) -> None:
@@ -268,26 +272,30 @@ class _Collector(ast.NodeVisitor):
         self.add_expr(node, ast.Constant(new))
 
     def visit_Call(self, node: ast.Call) -> None:
+        callee = _one_line(self.segment(node.func), 60)
         if isinstance(node.func, ast.Name) and node.func.id in NAME_SWAPS:
             new = copy.deepcopy(node)
             assert isinstance(new.func, ast.Name)
             new.func.id = NAME_SWAPS[node.func.id]
-            self.add_expr(node, new)
+            self.add_expr(node, new, f"{callee}() -> {new.func.id}()")
+        # Arguments are described by position or name, not by the whole (long) call.
         for index, arg in enumerate(node.args):
             if not isinstance(arg, ast.Starred) and not _is_none(arg):
                 new = copy.deepcopy(node)
                 new.args[index] = ast.Constant(None)
-                self.add_expr(node, new)
+                text = _one_line(self.segment(arg), 60)
+                self.add_expr(node, new, f"{callee}() argument {index + 1} {text} -> None")
         for index, keyword in enumerate(node.keywords):
             if keyword.arg is None:
                 continue
+            text = _one_line(self.segment(keyword.value), 60)
             if not _is_none(keyword.value):
                 new = copy.deepcopy(node)
                 new.keywords[index].value = ast.Constant(None)
-                self.add_expr(node, new)
+                self.add_expr(node, new, f"{callee}() {keyword.arg}={text} -> None")
             new = copy.deepcopy(node)
             del new.keywords[index]
-            self.add_expr(node, new)
+            self.add_expr(node, new, f"{callee}() {keyword.arg}={text} removed")
         self.generic_visit(node)
 
     def visit_Slice(self, node: ast.Slice) -> None:
@@ -317,7 +325,7 @@ def generate(path: Path) -> list[Mutant]:
     mutants: list[Mutant] = []
     seen_sources: set[bytes] = set()
     seen_keys: dict[str, int] = {}
-    for node, replacement, scope in collector.found:
+    for node, replacement, scope, described in collector.found:
         start, end = collector.span(node)
         mutated = source[:start] + replacement.encode() + source[end:]
         if mutated in seen_sources or mutated == source:
@@ -327,7 +335,8 @@ def generate(path: Path) -> list[Mutant]:
         except SyntaxError:
             continue
         seen_sources.add(mutated)
-        key = f"{scope}: {_one_line(collector.segment(node))} -> {_one_line(replacement)}"
+        change = described or f"{_one_line(collector.segment(node))} -> {_one_line(replacement)}"
+        key = f"{scope}: {change}"
         seen_keys[key] = seen_keys.get(key, 0) + 1
         if seen_keys[key] > 1:
             key += f" [{seen_keys[key]}]"
