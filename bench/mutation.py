@@ -356,13 +356,15 @@ def load_config() -> dict[str, object]:
         return tomllib.load(handle)["tool"]["mutation"]  # type: ignore[no-any-return]
 
 
+#: Never copied: version control, environments, caches (a stale .pyc could hide a mutant).
+SKIPPED = (".git", ".venv", "__pycache__", "*.pyc", ".hypothesis", ".mypy_cache",
+           ".ruff_cache", ".pytest_cache", "*.egg-info", "build", "dist", "results", "mutants")
+
+
 def workspace() -> Path:
-    """A private copy of the package and the tests, without bytecode caches."""
-    base = Path(tempfile.mkdtemp(prefix="switchy-mutation-"))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
-    shutil.copytree(ROOT / "switchy_guard", base / "switchy_guard", ignore=ignore)
-    shutil.copytree(ROOT / "tests", base / "tests", ignore=ignore)
-    shutil.copy2(ROOT / "pyproject.toml", base / "pyproject.toml")
+    """A private copy of the project (tests read README.md, examples/, ...), no caches."""
+    base = Path(tempfile.mkdtemp(prefix="switchy-mutation-")) / "project"
+    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns(*SKIPPED))
     return base
 
 
@@ -377,17 +379,20 @@ def environment(base: Path) -> dict[str, str]:
     return env
 
 
-def run_tests(base: Path, tests: list[str], timeout: float) -> str:
+def run_tests(base: Path, tests: list[str], timeout: float, log: Path | None = None) -> str:
     """``passed``, ``failed`` or ``timeout`` for one fresh pytest process in ``base``."""
     shutil.rmtree(base / ".hypothesis", ignore_errors=True)
     command = [
         sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider",
         "-o", "addopts=", "--hypothesis-seed=0", *tests,
     ]
+    output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        command, cwd=base, env=environment(base), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
+        command, cwd=base, env=environment(base), stdout=output,
+        stderr=subprocess.STDOUT, start_new_session=True,
     )
+    if log is not None:
+        output.close()  # type: ignore[union-attr]
     try:
         code = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -432,8 +437,11 @@ def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
         target = base / path
         original = target.read_bytes()
         began = time.monotonic()
-        if run_tests(base, tests, timeout=600) != "passed":
-            raise SystemExit(f"{name}: the tests fail without any mutant: {' '.join(tests)}")
+        log = base.parent / "baseline.log"
+        if run_tests(base, tests, timeout=600, log=log) != "passed":
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise SystemExit(f"{tail}\n{name}: the tests fail without any mutant: "
+                             f"{' '.join(tests)}")
         baseline = time.monotonic() - began
         timeout = max(20.0, 5 * baseline)
         print(f"{name}: {len(result.mutants)} mutants, tests {baseline:.1f} s "
@@ -455,7 +463,7 @@ def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
         for key in sorted(stale):
             print(f"  warning: equivalent mutant no longer generated: {key}", flush=True)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(base.parent, ignore_errors=True)
     result.seconds = time.monotonic() - started
     return result
 
