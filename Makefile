@@ -5,6 +5,7 @@
 #   make test     the whole suite under coverage (PYTEST_ARGS=... passes options to pytest)
 #   make demo     examples/demo.py
 #   make lint     ruff and mypy
+#   make mutation mutation testing of the modules that decide safety (MODULES=a,b for some)
 #
 # The tests start their own throwaway servers (tests/dbservers.py); nothing here starts
 # or needs a system database service.
@@ -19,7 +20,7 @@ POLICY_RC_D ?= /usr/sbin/policy-rc.d
 # Server binaries live in sbin, which is not on every user's PATH.
 FIND := PATH="$$PATH:/usr/sbin:/sbin:/usr/local/sbin" command -v
 
-.PHONY: venv dbdeps test demo lint bench
+.PHONY: venv dbdeps test demo lint bench mutation
 
 $(BIN)/switchy-guard: pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -82,3 +83,10 @@ bench: venv
 	$(BIN)/python -m pip install --quiet squawk-cli yoyo-migrations
 	$(BIN)/python bench/run.py check
 	$(BIN)/python bench/run.py runner
+
+# Mutation testing (bench/mutation.py; not part of the tests): each configured module
+# ([tool.mutation] in pyproject.toml) against its unit tests, one fresh process per
+# mutant. MODULES=checksum,ordering runs some of them. Needs nothing beyond the venv.
+MODULES ?=
+mutation: venv
+	$(BIN)/python bench/mutation.py $(if $(MODULES),--modules $(MODULES))
