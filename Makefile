@@ -82,3 +82,4 @@ bench: venv
 	$(BIN)/python -m pip install --quiet squawk-cli yoyo-migrations
 	$(BIN)/python bench/run.py check
 	$(BIN)/python bench/run.py runner
+	$(BIN)/python bench/fleet_bench.py
