@@ -8,7 +8,9 @@ PostgreSQL: a throwaway server (tests/dbservers.py) on this machine; two sets of
 ``--pg-targets`` fresh databases; ``fleet migrate --concurrency 8`` on one set, then
 ``--concurrency 1`` on the other (8 first, so any warming favours the single run), each
 applying the same ``--pg-migrations`` migrations of bench/corpus.py. Wall time of the
-whole command, start-up included.
+whole command, start-up included, and the CPU time the fleet process used (its threads
+share one interpreter lock: that CPU time is a floor no concurrency can go under).
+``--durable``: the server with fsync and synchronous commits on.
 
 SQLite: ``--sqlite-targets`` fresh files, ``--sqlite-migrations`` migrations each, four
 ways, each in a fresh process on fresh files, timed whole:
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,28 +58,36 @@ def write_targets(path: Path, urls: list[str]) -> Path:
     return path
 
 
-def run_fleet(migrations: Path, targets: Path, *extra: str) -> tuple[float, dict[str, int]]:
-    """Seconds of one ``fleet migrate`` (whole process) and its totals; fails loudly
-    unless every target was applied."""
+def run_fleet(migrations: Path, targets: Path, *extra: str) -> tuple[float, float]:
+    """Wall seconds of one ``fleet migrate`` (whole process) and the CPU seconds (user +
+    system) that process used; fails loudly unless every target was applied."""
     command = [sys.executable, "-m", "switchy_guard", "-q", "-m", str(migrations), "fleet",
                "migrate", "--targets", str(targets), "--format", "json", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(command, env=ENV, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"fleet migrate {' '.join(extra)} failed: {done.stderr[-2000:]}")
     totals: dict[str, int] = json.loads(done.stdout)["totals"]
     if set(totals) != {"applied"}:
         raise RuntimeError(f"fleet migrate {' '.join(extra)}: not all applied: {totals}")
-    return seconds, totals
+    return seconds, cpu
 
 
-def bench_postgres(targets: int, migrations: int, work: Path) -> list[dict[str, object]]:
-    """--concurrency 8 against 1, on fresh databases of one throwaway server."""
+def bench_postgres(targets: int, migrations: int, work: Path, durable: bool
+                   ) -> list[dict[str, object]]:
+    """--concurrency 8 against 1, on fresh databases of one throwaway server (the test
+    servers' settings, fsync off; ``durable``: fsync, synchronous commits and full page
+    writes on, as a production server runs)."""
     source = generate(migrations, work / "pg-migrations")
     rows: list[dict[str, object]] = []
     began = time.perf_counter()
-    server = start_postgres()
+    db = "postgres (durable)" if durable else "postgres"
+    server = start_postgres({"fsync": "on", "synchronous_commit": "on",
+                             "full_page_writes": "on"} if durable else None)
     try:
         print(f"postgres started in {time.perf_counter() - began:.1f} s; creating "
               f"{2 * targets} databases", flush=True)
@@ -84,14 +95,15 @@ def bench_postgres(targets: int, migrations: int, work: Path) -> list[dict[str, 
         times = {}
         for concurrency in (8, 1):
             path = write_targets(work / f"pg-c{concurrency}.toml", sets[concurrency])
-            seconds, _ = run_fleet(source, path, "--concurrency", str(concurrency))
+            seconds, cpu = run_fleet(source, path, "--concurrency", str(concurrency))
             times[concurrency] = seconds
-            print(f"postgres --concurrency {concurrency}: {seconds:.2f} s", flush=True)
+            print(f"{db} --concurrency {concurrency}: {seconds:.2f} s (fleet process "
+                  f"CPU {cpu:.2f} s)", flush=True)
             rows.append({"what": f"fleet migrate --concurrency {concurrency}",
-                         "db": "postgres", "targets": targets, "migrations": migrations,
-                         "seconds": round(seconds, 3),
+                         "db": db, "targets": targets, "migrations": migrations,
+                         "seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
                          "per_target_ms": round(1000 * seconds / targets, 2)})
-        rows.append({"what": "speed-up of --concurrency 8 over 1", "db": "postgres",
+        rows.append({"what": "speed-up of --concurrency 8 over 1", "db": db,
                      "targets": targets, "migrations": migrations,
                      "ratio": round(times[1] / times[8], 2)})
     finally:
@@ -172,6 +184,9 @@ def main() -> int:
     parser.add_argument("--sqlite-targets", type=int, default=1000)
     parser.add_argument("--sqlite-migrations", type=int, default=5)
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--durable", action="store_true",
+                        help="PostgreSQL with fsync and synchronous commits on")
     parser.add_argument("--json", default=str(HERE / "results" / "fleet.json"))
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
@@ -179,16 +194,18 @@ def main() -> int:
         work = Path(folder)
         os.chdir(work)  # no project config file around: every run has the defaults
         if not args.no_postgres:
-            rows += bench_postgres(args.pg_targets, args.pg_migrations, work)
-        rows += bench_sqlite(args.sqlite_targets, args.sqlite_migrations, work)
-    print(f"\n{'what':<44}{'db':>9}{'targets':>8}{'migr.':>6}{'s':>9}{'ms/target':>10}"
-          f"{'ratio':>7}")
+            rows += bench_postgres(args.pg_targets, args.pg_migrations, work, args.durable)
+        if not args.no_sqlite:
+            rows += bench_sqlite(args.sqlite_targets, args.sqlite_migrations, work)
+    print(f"\n{'what':<44}{'db':>19}{'targets':>8}{'migr.':>6}{'s':>9}{'CPU s':>7}"
+          f"{'ms/target':>10}{'ratio':>7}")
     for row in rows:
         seconds = f"{row['seconds']:.2f}" if "seconds" in row else ""
         per = f"{row['per_target_ms']:.2f}" if "per_target_ms" in row else ""
         ratio = f"{row['ratio']:.2f}" if "ratio" in row else ""
-        print(f"{row['what']:<44}{row['db']:>9}{row['targets']:>8}{row['migrations']:>6}"
-              f"{seconds:>9}{per:>10}{ratio:>7}")
+        cpu = f"{row['cpu_s']:.2f}" if "cpu_s" in row else ""
+        print(f"{row['what']:<44}{row['db']:>19}{row['targets']:>8}{row['migrations']:>6}"
+              f"{seconds:>9}{cpu:>7}{per:>10}{ratio:>7}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"suite": "fleet", "cores": os.cpu_count(), "rows": rows},
