@@ -189,6 +189,7 @@ def main() -> int:
                         help="PostgreSQL with fsync and synchronous commits on")
     parser.add_argument("--json", default=str(HERE / "results" / "fleet.json"))
     args = parser.parse_args()
+    out = Path(args.json).resolve()  # before the chdir below
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="switchy-fleet-bench-") as folder:
         work = Path(folder)
@@ -206,7 +207,6 @@ def main() -> int:
         cpu = f"{row['cpu_s']:.2f}" if "cpu_s" in row else ""
         print(f"{row['what']:<44}{row['db']:>19}{row['targets']:>8}{row['migrations']:>6}"
               f"{seconds:>9}{cpu:>7}{per:>10}{ratio:>7}")
-    out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"suite": "fleet", "cores": os.cpu_count(), "rows": rows},
                               indent=2))
