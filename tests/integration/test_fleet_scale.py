@@ -316,3 +316,20 @@ def test_fleet_of_100_canary_budget_sigkill_resume_and_two_shards_at_once(
     assert not [part for part in shown if PASSWORD in part]
     print(f"\nfleet scale timings (s): {timings}; killed with {sorted(running)} running "
           f"after {len(ended_before_kill)} ended")
+
+
+@pytest.mark.parametrize(("kinds", "collected"), [
+    ("sqlite", False), ("sqlite,postgres", False), ("postgres,mysql", True),
+    ("sqlite,postgres,mysql", True)])
+def test_needs_kinds_runs_only_when_every_kind_it_names_is_selected(
+        kinds: str, collected: bool) -> None:
+    """The scale test is deselected (never skipped) when the run leaves out PostgreSQL or
+    MariaDB, and collected when both are selected."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         f"{Path(__file__)}::test_fleet_of_100_canary_budget_sigkill_resume_and_two_shards"
+         "_at_once"], cwd=REPO, capture_output=True, text=True, check=False,
+        env={**os.environ, "SWITCHY_TEST_DATABASES": kinds, "PYTHONPATH": str(REPO)})
+    assert ("test_fleet_of_100_canary" in done.stdout) is collected, done.stdout
+    assert ("1 deselected" in done.stdout) is not collected, done.stdout
+    assert "skipped" not in done.stdout
