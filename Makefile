@@ -83,6 +83,7 @@ bench: venv
 	$(BIN)/python -m pip install --quiet squawk-cli yoyo-migrations
 	$(BIN)/python bench/run.py check
 	$(BIN)/python bench/run.py runner
+	$(BIN)/python bench/fleet_bench.py
 
 # Mutation testing (bench/mutation.py; not part of the tests): each configured module
 # ([tool.mutation] in pyproject.toml) against its unit tests, one fresh process per

@@ -21,6 +21,12 @@ A test about one database's own SQL (MySQL's ``CALL``, PostgreSQL's enums) is ma
 ``@pytest.mark.only_on("mysql")``: it runs for the kinds named there and is deselected
 (never skipped) for the others.
 
+A test that needs servers of several kinds at once (a fleet of SQLite files, PostgreSQL
+and MariaDB databases) does not ask for ``db_kind``: it is marked
+``@pytest.mark.needs_kinds("postgres", "mysql")``, asks for ``server_of`` and calls
+``server_of("postgres")`` for the session's server of that kind (``.new_database()``).
+It runs once, and is deselected (never skipped) when the run leaves out a kind it names.
+
 Example::
 
     def test_x(db_url: str, db_kind: str) -> None:
@@ -68,17 +74,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "only_on(*kinds): run only for these database kinds (others deselected)"
     )
+    config.addinivalue_line(
+        "markers", "needs_kinds(*kinds): uses servers of these kinds at once (server_of); "
+                   "deselected unless the run selects every one"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the runs of ``only_on`` tests for database kinds they are not about."""
+    """Deselect the runs of ``only_on`` tests for database kinds they are not about, and
+    ``needs_kinds`` tests when the run leaves out a kind they need."""
+    kinds: list[str] = config.stash[_SELECTED]
+    selected = set(kinds)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker("only_on")
         callspec = getattr(item, "callspec", None)
         kind = callspec.params.get("db_kind") if callspec is not None else None
-        (drop if marker is not None and kind not in marker.args else keep).append(item)
+        needs = item.get_closest_marker("needs_kinds")
+        unmet = needs is not None and not set(needs.args) <= selected
+        (drop if unmet or (marker is not None and kind not in marker.args) else keep
+         ).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -171,6 +187,23 @@ def make_db_url(db_kind: str, _servers: _Servers, tmp_path: Path) -> Callable[[]
         return _servers.get(db_kind).new_database()
 
     return make
+
+
+@pytest.fixture
+def server_of(_servers: _Servers, request: pytest.FixtureRequest
+              ) -> Callable[[str], DatabaseServer]:
+    """For a test marked ``needs_kinds``: ``server_of(kind)`` is the session's server of
+    that kind (started on first use; one that cannot start fails the test)."""
+    marker = request.node.get_closest_marker("needs_kinds")
+    named = set(marker.args) if marker is not None else set()
+
+    def get(kind: str) -> DatabaseServer:
+        if kind not in named:
+            pytest.fail(f"server_of({kind!r}): mark the test needs_kinds({kind!r})",
+                        pytrace=False)
+        return _servers.get(kind)
+
+    return get
 
 
 @pytest.fixture
