@@ -14,6 +14,8 @@ import pytest
 from referencing import Registry, Resource
 
 from switchy_guard.findings import Finding, Severity
+from switchy_guard.impact import ImpactReport, MigrationImpact
+from switchy_guard.impact import render_markdown as render_plan_markdown
 from switchy_guard.report import findings as render
 from switchy_guard.rules import all_rules
 from switchy_guard.rules.docs import render as render_rules_doc
@@ -174,6 +176,49 @@ def test_markdown_that_fits_is_whole_and_says_nothing_was_cut() -> None:
     findings = [_finding(n) for n in range(1, 20)]
     text = render.to_markdown(findings, render.CheckSummary.of(findings, 1, 19))
     assert text.count("| error | `SG301`") == 19
+    assert "left out" not in text
+
+
+def _plan_of(n: int, direction: str = "up") -> ImpactReport:
+    """A plan of ``n`` migrations: every tenth drops a table (an error), the rest add
+    a long-named column; each creates and alters a long list of objects."""
+    migrations = []
+    for i in range(n):
+        worst = i % 10 == 9
+        finding = Finding("SG301" if worst else "SG401", "drop-table" if worst else "lock",
+                          Severity.ERROR if worst else Severity.WARNING, f"m{i:05d}",
+                          f"migrations/m{i:05d}/up.sql", 1, 1, "DROP TABLE t", "x" * 300)
+        migrations.append(MigrationImpact(
+            f"2024-01-01-{i:06d}_m", True, not worst, ["ALTER TABLE t ADD c int"],
+            creates=[f"column t.c{j}" for j in range(40)], alters=["table t"],
+            findings=[finding]))
+    return ImpactReport(direction, "postgres", migrations, [], live=False)
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_plan_markdown_of_thousands_of_migrations_fits_a_comment(direction: str) -> None:
+    text = render_plan_markdown(_plan_of(2600, direction))
+    assert len(text) <= render.MARKDOWN_LIMIT
+    lines = text.splitlines()
+    assert lines[0] == "### switchy-guard plan: 2600 migration(s) on postgres"
+    summary = "\n".join(lines[:lines.index("| rule | severity | findings |") + 4])
+    assert "260 error(s), 2340 warning(s)" in summary  # the summary comes first
+    assert "| `SG301` drop-table | error | 260 |" in summary
+    rows = [line for line in lines if re.match(r"\| \d+ \|", line)]
+    # The most severe first: the 260 migrations with an error, in run order, then the rest.
+    worst_first = [*range(9, 2600, 10), *(i for i in range(2600) if i % 10 != 9)]
+    assert 100 < len(rows) < 2600
+    assert [r.split(" | ")[1] for r in rows] == [
+        f"2024-01-01-{i:06d}_m" for i in worst_first[:len(rows)]]
+    assert rows[0].startswith("| 10 |") and "error `SG301`" in rows[0]
+    command = "plan" if direction == "up" else "rollback --plan"
+    assert f"**{2600 - len(rows)} more migration(s) left out**" in lines[-1]
+    assert f"`switchy-guard {command} --format text`" in lines[-1]
+
+
+def test_plan_markdown_that_fits_is_whole() -> None:
+    text = render_plan_markdown(_plan_of(12))
+    assert len(re.findall(r"^\| \d+ \|", text, re.M)) == 12
     assert "left out" not in text
 
 
