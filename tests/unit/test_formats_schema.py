@@ -222,6 +222,37 @@ def test_plan_markdown_that_fits_is_whole() -> None:
     assert "left out" not in text
 
 
+# -- several formats from one run (check --write FORMAT:FILE) -----------------------------
+
+
+def test_check_writes_more_formats_from_one_run(project: Path) -> None:
+    written = _check("--format", "github", "--write", "sarif:out.sarif",
+                     "--write", "markdown:summary.md", "--write", "gitlab:gl.json",
+                     "--write", "json:out.json")
+    assert written.out == _check("--format", "github").out
+    for fmt, file in (("sarif", "out.sarif"), ("markdown", "summary.md"),
+                      ("gitlab", "gl.json"), ("json", "out.json")):
+        assert (project / file).read_text() == _check("--format", fmt).out, fmt
+    suppressed = json.loads((project / "out.sarif").read_text())["runs"][0]["results"][1]
+    assert suppressed["suppressions"][0]["justification"] == "retired in 2023, backed up"
+
+
+@pytest.mark.parametrize(("write", "error"), [
+    ("sarif:missing/out.sarif", "error: --write sarif:missing/out.sarif: folder missing "
+                                "does not exist"),
+    ("text:out.txt", "error: argument --write: 'text:out.txt' is not FORMAT:FILE"),
+    ("out.sarif", "error: argument --write: 'out.sarif' is not FORMAT:FILE"),
+])
+def test_check_write_refuses_bad_input_before_the_run(project: Path, write: str,
+                                                      error: str) -> None:
+    result = run_cli("check", "-m", "migrations", "--dialect", "postgres", "--no-cache",
+                     "--write", write)
+    assert result.code == 2
+    assert result.out == ""  # refused before anything was checked or printed
+    (line,) = result.error_lines
+    assert line.startswith(error)
+
+
 # -- JSON schemas ------------------------------------------------------------------------
 
 
