@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/switchy-guard/"
 #: Where docs/rules.md is read on the web; each rule's section is ``#<anchor>`` (rule_anchor).
+#: Absolute, as SARIF ``helpUri`` must be; the one place the repository's URL is kept in
+#: code (the README, action.yml and .pre-commit-hooks.yaml name the same repository:
+#: tests/integration/test_ci_snippets.py checks they agree).
 RULES_DOC_URL = "https://github.com/switchy-guard/switchy-guard/blob/main/docs/rules.md"
 #: The key of switchy-guard's fingerprint in SARIF ``partialFingerprints``.
 FINGERPRINT_KEY = "switchyGuard/v1"

@@ -79,13 +79,15 @@ def test_sarif_validates_and_keeps_allowed_findings_as_suppressed(project: Path)
 
 def test_sarif_rules_link_to_their_section_of_docs_rules_md() -> None:
     document = json.loads(render.to_sarif([], all_rules(), version="0"))
-    anchors = set(re.findall(r'<a id="([^"]+)"></a>', (ROOT / "docs" / "rules.md").read_text()))
+    found = re.findall(r'<a id="([^"]+)"></a>', (ROOT / "docs" / "rules.md").read_text())
+    anchors = set(found)
+    assert len(found) == len(anchors) == len(all_rules())  # one section a rule, none shared
     rules = document["runs"][0]["tool"]["driver"]["rules"]
     assert len(rules) == len(all_rules())
     for rule in rules:
         assert rule["helpUri"].startswith(render.RULES_DOC_URL + "#")
         assert rule["helpUri"].partition("#")[2] in anchors
-        assert rule["help"]["markdown"]
+        assert rule["help"]["markdown"].endswith(f"]({rule['helpUri']})")
     assert "sg301-drop-table" in anchors
 
 
