@@ -214,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lint a Django project's migrations (needs switchy-guard[django])")
     check.add_argument("--settings", metavar="MODULE",
                        help="with --django: the settings module (DJANGO_SETTINGS_MODULE)")
+    check.add_argument("--write", action="append", type=_format_file, default=[],
+                       metavar="FORMAT:FILE",
+                       help="also write the report in FORMAT (json, sarif, gitlab, github, "
+                            "markdown) to FILE, from the same run; repeatable")
     check.add_argument("--gate", action="store_true",
                        help="also judge the findings by the --env policy (block_severities, "
                             "require_allow, refuse_irreversible): exit 1 when it would "
@@ -448,6 +452,18 @@ def _positive_int(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+#: The formats ``check --write FORMAT:FILE`` writes.
+WRITE_FORMATS = ("json", "sarif", "gitlab", "github", "markdown")
+
+
+def _format_file(text: str) -> tuple[str, str]:
+    fmt, colon, file = text.partition(":")
+    if fmt not in WRITE_FORMATS or not colon or not file:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not FORMAT:FILE with FORMAT one of {', '.join(WRITE_FORMATS)}")
+    return fmt, file
 
 
 def _seconds(text: str) -> float:
@@ -819,6 +835,9 @@ def cmd_check(ctx: Context) -> int:
     settings = ctx.settings
     # A missing policy (--env mistyped) is bad input: refused before any report is printed.
     choice = _gate_policy(ctx) if ctx.args.gate else None
+    for fmt, file in ctx.args.write:  # a file that cannot be written: refused before the run
+        if not Path(file).parent.is_dir():
+            raise ConfigError(f"--write {fmt}:{file}: folder {Path(file).parent} does not exist")
     if ctx.args.files or ctx.args.stdin_filename:
         return _report_check(ctx, choice, _check_files(ctx))
     if ctx.args.alembic or ctx.args.django:
@@ -845,20 +864,31 @@ def _report_check(ctx: Context, choice: PolicyChoice | None, report: Any) -> int
     from .findings import Severity
     from .report import findings as render
 
-    if ctx.format == "json":
-        ctx.out.write(render.to_json(report.findings, report.summary) + "\n")
-    elif ctx.format in ("sarif", "github", "gitlab"):
-        folder = ctx.args.files or ctx.settings.migrations_dir
-        ctx.out.write(render.for_code_scanning(
-            report.findings, ctx.format, allowed=report.allowed,
-            automation=render.automation_id(ctx.settings.dialect, folder)))
-    elif ctx.format == "markdown":
-        ctx.out.write(render.to_markdown(report.findings, report.summary,
-                                         allowed=len(report.allowed)))
+    if ctx.format in WRITE_FORMATS:
+        ctx.out.write(_rendered_check(ctx, ctx.format, report))
     else:
         render.print_text(ctx.console(), report.findings, report.summary)
+    for fmt, file in ctx.args.write:  # the same findings, in more formats (one run for CI)
+        try:
+            Path(file).write_text(_rendered_check(ctx, fmt, report), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--write {fmt}:{file}: {exc.strerror or exc}") from None
     refused = _check_gate(ctx, choice, report.findings) if choice is not None else False
     return 1 if refused or report.fails(Severity(ctx.args.fail_on)) else 0
+
+
+def _rendered_check(ctx: Context, fmt: str, report: Any) -> str:
+    """A check's report in ``fmt`` (one of WRITE_FORMATS), ready to write."""
+    from .report import findings as render
+
+    if fmt == "json":
+        return render.to_json(report.findings, report.summary) + "\n"
+    if fmt == "markdown":
+        return render.to_markdown(report.findings, report.summary, allowed=len(report.allowed))
+    folder = ctx.args.files or ctx.settings.migrations_dir
+    return render.for_code_scanning(report.findings, fmt, allowed=report.allowed,
+                                    automation=render.automation_id(ctx.settings.dialect,
+                                                                    folder))
 
 
 def _check_files(ctx: Context) -> Any:

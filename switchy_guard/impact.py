@@ -358,20 +358,62 @@ def _gate_lines(verdict: Verdict) -> list[str]:
     return lines
 
 
-def render_markdown(report: ImpactReport) -> str:
-    """The report as a pull-request comment."""
-    lines = [f"### switchy-guard plan: {len(report.migrations)} migration(s) on "
-             f"{report.dialect}", "",
-             "| migration | transaction | reversible | creates | alters | drops | data | "
-             "findings |", "|---|---|---|---|---|---|---|---|"]
-    for m in report.migrations:
-        data = "; ".join(f"{r.what} on {r.table}: {_rows_text(r)}" for r in m.rows)
-        found = "; ".join(f"`{f.code}` {f.name}"
-                          + (" (rollback-time)" if f.rollback_time else "") for f in m.findings)
-        cells = [m.id, "yes" if m.transactional else "no", "yes" if m.reversible else "**no**",
-                 ", ".join(m.creates), ", ".join(m.alters), ", ".join(m.drops), data, found]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+#: Report-wide warnings shown at most in the Markdown report (the text report has all).
+_MD_WARNINGS = 20
+
+
+def render_markdown(report: ImpactReport, *, limit: int | None = None) -> str:
+    """The report as a pull-request comment of at most ``limit`` characters (check's
+    bound): a summary first (counts, report warnings, the gate's verdict, findings by rule
+    and severity), then one row per migration, the most severe first (``#`` is its place
+    in the run). When not all rows fit, the last line says how many were left out and how
+    to see them all."""
+    from .report.findings import MARKDOWN_LIMIT, fit_comment, md_clip, md_counts
+
+    findings = [f for m in report.migrations for f in m.findings]
+    counts = {s: sum(f.severity == s for f in findings) for s in {f.severity for f in findings}}
+    summary = ", ".join(f"{n} {s.value}(s)" for s, n in sorted(counts.items(),
+                                                              key=lambda kv: -kv[0].rank))
+    head = [f"### switchy-guard plan: {len(report.migrations)} migration(s) on "
+            f"{report.dialect}", "",
+            f"{'Apply' if report.direction == 'up' else 'Roll back'}: "
+            f"{sum(not m.reversible for m in report.migrations)} irreversible; "
+            f"findings: {summary or 'none'}; "
+            f"{sum(len(m.allowed) for m in report.migrations)} allowed (with a reason)."
+            + ("" if report.live else " No database: row figures unknown."), ""]
+    head += [f"- warning: {md_clip(w)}" for w in report.warnings[:_MD_WARNINGS]]
+    if len(report.warnings) > _MD_WARNINGS:
+        head.append(f"- {len(report.warnings) - _MD_WARNINGS} more warning(s): see the "
+                    "text report")
+    gate_cells: dict[str, list[str]] = {}
     if report.gate is not None:
-        lines += ["", *(f"- {line.strip()}" if i else f"**{line}**"
-                        for i, line in enumerate(_gate_lines(report.gate)))]
-    return "\n".join(lines) + "\n"
+        verdict, *checks = _gate_lines(report.gate)
+        head += ["", f"**{verdict}**"]
+        for check, line in zip(report.gate.checks, checks, strict=True):
+            if check.migration is None:
+                head.append(f"- {md_clip(line.strip())}")
+            else:
+                gate_cells.setdefault(check.migration, []).append(
+                    f"{check.outcome} {check.check}")
+    if findings:
+        head += ["", *md_counts(findings)]
+    head += ["", "| # | migration | transaction | reversible | creates | alters | drops | "
+                 "data | findings | gate |", "|---:|---|---|---|---|---|---|---|---|---|"]
+    rows = []
+    for number, m in enumerate(report.migrations, 1):
+        data = "; ".join(f"{r.what} on {r.table}: {_rows_text(r)}" for r in m.rows)
+        found = "; ".join(f"{f.severity.value} `{f.code}` {f.name}"
+                          + (" (rollback-time)" if f.rollback_time else "") for f in m.findings)
+        gate = gate_cells.get(m.id, [])
+        cells = [m.id, "yes" if m.transactional else "no", "yes" if m.reversible else "**no**",
+                 ", ".join(m.creates), ", ".join(m.alters), ", ".join(m.drops), data, found,
+                 "; ".join(gate)]
+        worst = max((f.severity.rank for f in m.findings), default=0)
+        refused = any(g.startswith("refused") for g in gate)
+        rows.append(((not refused, -worst, m.reversible, number),
+                     f"| {number} | " + " | ".join(md_clip(c) for c in cells) + " |"))
+    command = ("switchy-guard plan" if report.direction == "up"
+               else "switchy-guard rollback --plan")
+    return fit_comment(head, [row for _, row in sorted(rows)], noun="migration",
+                       see_all=f"`{command} --format text` (or `--format json`) with the "
+                               "same arguments", limit=limit or MARKDOWN_LIMIT)

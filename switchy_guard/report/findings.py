@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/switchy-guard/"
 #: Where docs/rules.md is read on the web; each rule's section is ``#<anchor>`` (rule_anchor).
+#: Absolute, as SARIF ``helpUri`` must be; the one place the repository's URL is kept in
+#: code (the README, action.yml and .pre-commit-hooks.yaml name the same repository:
+#: tests/integration/test_ci_snippets.py checks they agree).
 RULES_DOC_URL = "https://github.com/switchy-guard/switchy-guard/blob/main/docs/rules.md"
 #: The key of switchy-guard's fingerprint in SARIF ``partialFingerprints``.
 FINGERPRINT_KEY = "switchyGuard/v1"
@@ -366,7 +369,8 @@ MARKDOWN_LIMIT = 65_000
 _MD_CELL = 400
 
 
-def _md_clip(text: str | None) -> str:
+def md_clip(text: str | None) -> str:
+    """``text`` as one Markdown table cell of at most a few hundred characters."""
     text = _md_cell(text)
     return text if len(text) <= _MD_CELL else text[:_MD_CELL - 1] + "…"
 
@@ -374,11 +378,11 @@ def _md_clip(text: str | None) -> str:
 def _md_row(f: Finding) -> str:
     where = f"`{f.file}:{f.line}`" if f.file and f.line else (f"`{f.file}`" if f.file else "")
     return (f"| {f.severity.value} | `{f.code}` {f.name}"
-            f"{' (rollback-time)' if f.rollback_time else ''} | {_md_clip(where)} | "
-            f"{_md_clip(f.message)} | {_md_clip(f.hint)} |")
+            f"{' (rollback-time)' if f.rollback_time else ''} | {md_clip(where)} | "
+            f"{md_clip(f.message)} | {md_clip(f.hint)} |")
 
 
-def _md_counts(findings: Sequence[Finding]) -> list[str]:
+def md_counts(findings: Sequence[Finding]) -> list[str]:
     """The summary table: findings counted by rule and severity, worst first."""
     counts: dict[tuple[Severity, str, str], int] = {}
     for f in findings:
@@ -388,6 +392,30 @@ def _md_counts(findings: Sequence[Finding]) -> list[str]:
                                             key=lambda kv: (-kv[0][0].rank, kv[0][1])):
         rows.append(f"| `{code}` {name} | {severity.value} | {n} |")
     return rows
+
+
+def fit_comment(parts: Sequence[str], rows: Sequence[str], *, noun: str, see_all: str,
+                limit: int = MARKDOWN_LIMIT) -> str:
+    """``parts`` (the summary and a table's header), then as many of ``rows`` (worst
+    first) as fit in ``limit`` characters. When some must be left out, the last line says
+    how many ``noun`` (s) were and how to see them all (``see_all``)."""
+    def note(left: int, shown: int) -> str:
+        return (f"**{left} more {noun}(s) left out** to fit a pull-request comment "
+                f"({shown} of {len(rows)} shown, worst first). See them all with {see_all}.")
+
+    out = list(parts)
+    size = sum(len(p) + 1 for p in out)
+    budget = limit - len(note(len(rows), len(rows))) - 2  # room for the note and its gap
+    shown = 0
+    for row in rows:
+        if size + len(row) + 1 > budget:
+            break
+        out.append(row)
+        size += len(row) + 1
+        shown += 1
+    if shown < len(rows):
+        out += ["", note(len(rows) - shown, shown)]
+    return "\n".join(out) + "\n"
 
 
 def to_markdown(findings: Sequence[Finding], summary: CheckSummary, *,
@@ -407,26 +435,11 @@ def to_markdown(findings: Sequence[Finding], summary: CheckSummary, *,
     if not findings:
         return head
     ordered = sorted(findings, key=lambda f: -f.severity.rank)  # stable: file order kept
-    parts = [head, *_md_counts(ordered), "",
+    parts = [head, *md_counts(ordered), "",
              "| severity | rule | where | message | instead |", "|---|---|---|---|---|"]
-    size = sum(len(p) + 1 for p in parts)
-    # Room kept for the note on what was left out (its longest form).
-    budget = limit - 300
-    shown = 0
-    for f in ordered:
-        row = _md_row(f)
-        if size + len(row) + 1 > budget:
-            break
-        parts.append(row)
-        size += len(row) + 1
-        shown += 1
-    left = len(ordered) - shown
-    if left:
-        parts += ["", f"**{left} more finding(s) left out** to fit a pull-request comment "
-                      f"({shown} of {len(ordered)} shown, worst first). See them all with "
-                      "`switchy-guard check --format text` (or `--format json`, "
-                      "`--format sarif`)."]
-    return "\n".join(parts) + "\n"
+    return fit_comment(parts, [_md_row(f) for f in ordered], noun="finding",
+                       see_all="`switchy-guard check --format text` (or `--format json`, "
+                               "`--format sarif`)", limit=limit)
 
 
 def print_text(console: Any, findings: Sequence[Finding], summary: CheckSummary) -> None:

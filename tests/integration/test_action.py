@@ -142,12 +142,13 @@ def _pull_request(tmp_path: Path, head_up: str) -> Path:
 
 
 def _this_checkout_on_path(tmp_path: Path) -> list[str]:
-    """A bin folder whose switchy-guard runs this checkout's package."""
+    """A bin folder whose switchy-guard runs this checkout's package, each run's
+    arguments logged to ``tmp_path/invocations`` (one line a run)."""
     folder = tmp_path / "bin"
     folder.mkdir()
     tool = folder / "switchy-guard"
-    tool.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" '
-                    '-m switchy_guard "$@"\n')
+    tool.write_text(f'#!/bin/sh\necho "$*" >> "{tmp_path / "invocations"}"\n'
+                    f'PYTHONPATH="{ROOT}" exec "{sys.executable}" -m switchy_guard "$@"\n')
     tool.chmod(0o755)
     return [str(folder)]
 
@@ -169,6 +170,9 @@ def test_pull_request_adding_a_drop_table_fails_with_sarif_and_summary(tmp_path:
     assert "| `SG301` drop-table | error | 1 |" in summary
     assert "::error file=migrations/2024-06-01-000000_new/up.sql,line=2" in log
     assert "migrations added since origin/main" in log
+    # SARIF, summary and annotations come from one run of the check.
+    runs = (tmp_path / "invocations").read_text().splitlines()
+    assert [r.split()[0] for r in runs] == ["check"], runs
 
 
 def test_clean_pull_request_passes(tmp_path: Path) -> None:
@@ -177,6 +181,7 @@ def test_clean_pull_request_passes(tmp_path: Path) -> None:
     code, log = run.run(_this_checkout_on_path(tmp_path))
     assert code == 0, log
     assert json.loads((repo / "switchy-guard.sarif").read_text())["runs"][0]["results"] == []
+    assert len((tmp_path / "invocations").read_text().splitlines()) == 1
     assert run.summary.read_text().startswith("### ✅ switchy-guard: 0 error(s)")
 
 

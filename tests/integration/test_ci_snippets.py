@@ -68,9 +68,10 @@ def test_gitlab_job_writes_a_code_quality_report_and_fails_on_findings(
     assert job["artifacts"]["when"] == "always"
     repo = _pull_request(tmp_path, "DROP TABLE users;\n")
     (repo / "pyproject.toml").write_text('[tool.switchy-guard]\ndialect = "postgres"\n')
-    # pip install and git fetch need the network; the switchy-guard lines run as written.
+    # pip install and git fetch need the network; the switchy-guard line runs as written:
+    # one check, the report for the log and the Code Quality file from the same run.
     script = [line for line in job["script"] if line.startswith("switchy-guard ")]
-    assert len(script) == 2
+    assert len(script) == 1
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SWITCHY_"))}
     env.update(CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
                PATH=os.pathsep.join([*_this_checkout_on_path(tmp_path), env["PATH"]]),
@@ -98,6 +99,22 @@ def test_plain_shell_line_writes_sarif_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_action_repository_is_the_one_the_sarif_help_links_point_at() -> None:
+    from switchy_guard import __version__
     from switchy_guard.report.findings import RULES_DOC_URL
 
     assert RULES_DOC_URL.startswith(f"https://github.com/{ACTION_REPOSITORY}/")
+    # Every place that names the repository (snippets, the comments of action.yml and
+    # .pre-commit-hooks.yaml, the code) names the same one, at this version.
+    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / ".pre-commit-hooks.yaml",
+             *(ROOT / "docs").rglob("*.md"), *(ROOT / "switchy_guard").rglob("*.py")]
+    named, versions = set(), set()
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        named |= {(file.name, m) for m in re.findall(
+            r"(?:github\.com/|uses: |repo: )([\w.-]+/switchy-guard)\b", text)}
+        versions |= {(file.name, v) for v in re.findall(
+            r"(?:switchy-guard@|rev: )v(\d+\.\d+\.\d+)", text)}
+    assert {n for _, n in named} == {ACTION_REPOSITORY}, named
+    assert {"README.md", "action.yml", ".pre-commit-hooks.yaml", "findings.py"} <= {
+        f for f, _ in named}
+    assert {v for _, v in versions} == {__version__}, versions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,23 @@ def test_plan_text_and_markdown(project: Path, db_url: str) -> None:
                        "markdown").out
     assert markdown.startswith("### switchy-guard plan: 1 migration(s)")
     assert f"drop column note on users: {ROWS} rows" in markdown
+    # The whole plan: a summary first, then the most severe migration first (its place in
+    # the run kept in the # column); bounded like check's report (tests/unit/
+    # test_formats_schema.py::test_plan_markdown_of_thousands_of_migrations_fits_a_comment).
+    whole = run_cli("plan", "-m", project, "-d", db_url, "--format", "markdown").out
+    rows = [line for line in whole.splitlines() if re.match(r"\| \d \|", line)]
+    assert len(rows) == 3 and "| error `SG3" in rows[0] and "| rule | severity |" in whole
+    assert whole.index("| rule | severity |") < whole.index(rows[0])
+    back = run_cli("rollback", "--steps", "2", "--plan", "-m", project, "-d", db_url,
+                   "--format", "markdown")
+    assert back.code == 0, back.err
+    assert back.out.startswith("### switchy-guard plan: 2 migration(s)")
+    assert "Roll back:" in back.out
+    # users' down (DROP TABLE) runs second, but is shown first: it is the error.
+    back_rows = [line for line in back.out.splitlines() if re.match(r"\| \d \|", line)]
+    assert back_rows[0].startswith("| 2 | 2024-01-01-000000_users |")
+    assert "error `SG301` drop-table (rollback-time)" in back_rows[0]
+    assert "`switchy-guard rollback --plan" not in back.out  # it all fits: nothing left out
 
 
 def test_large_tables_use_the_statistics_estimate(

@@ -14,6 +14,8 @@ import pytest
 from referencing import Registry, Resource
 
 from switchy_guard.findings import Finding, Severity
+from switchy_guard.impact import ImpactReport, MigrationImpact
+from switchy_guard.impact import render_markdown as render_plan_markdown
 from switchy_guard.report import findings as render
 from switchy_guard.rules import all_rules
 from switchy_guard.rules.docs import render as render_rules_doc
@@ -77,13 +79,15 @@ def test_sarif_validates_and_keeps_allowed_findings_as_suppressed(project: Path)
 
 def test_sarif_rules_link_to_their_section_of_docs_rules_md() -> None:
     document = json.loads(render.to_sarif([], all_rules(), version="0"))
-    anchors = set(re.findall(r'<a id="([^"]+)"></a>', (ROOT / "docs" / "rules.md").read_text()))
+    found = re.findall(r'<a id="([^"]+)"></a>', (ROOT / "docs" / "rules.md").read_text())
+    anchors = set(found)
+    assert len(found) == len(anchors) == len(all_rules())  # one section a rule, none shared
     rules = document["runs"][0]["tool"]["driver"]["rules"]
     assert len(rules) == len(all_rules())
     for rule in rules:
         assert rule["helpUri"].startswith(render.RULES_DOC_URL + "#")
         assert rule["helpUri"].partition("#")[2] in anchors
-        assert rule["help"]["markdown"]
+        assert rule["help"]["markdown"].endswith(f"]({rule['helpUri']})")
     assert "sg301-drop-table" in anchors
 
 
@@ -175,6 +179,80 @@ def test_markdown_that_fits_is_whole_and_says_nothing_was_cut() -> None:
     text = render.to_markdown(findings, render.CheckSummary.of(findings, 1, 19))
     assert text.count("| error | `SG301`") == 19
     assert "left out" not in text
+
+
+def _plan_of(n: int, direction: str = "up") -> ImpactReport:
+    """A plan of ``n`` migrations: every tenth drops a table (an error), the rest add
+    a long-named column; each creates and alters a long list of objects."""
+    migrations = []
+    for i in range(n):
+        worst = i % 10 == 9
+        finding = Finding("SG301" if worst else "SG401", "drop-table" if worst else "lock",
+                          Severity.ERROR if worst else Severity.WARNING, f"m{i:05d}",
+                          f"migrations/m{i:05d}/up.sql", 1, 1, "DROP TABLE t", "x" * 300)
+        migrations.append(MigrationImpact(
+            f"2024-01-01-{i:06d}_m", True, not worst, ["ALTER TABLE t ADD c int"],
+            creates=[f"column t.c{j}" for j in range(40)], alters=["table t"],
+            findings=[finding]))
+    return ImpactReport(direction, "postgres", migrations, [], live=False)
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_plan_markdown_of_thousands_of_migrations_fits_a_comment(direction: str) -> None:
+    text = render_plan_markdown(_plan_of(2600, direction))
+    assert len(text) <= render.MARKDOWN_LIMIT
+    lines = text.splitlines()
+    assert lines[0] == "### switchy-guard plan: 2600 migration(s) on postgres"
+    summary = "\n".join(lines[:lines.index("| rule | severity | findings |") + 4])
+    assert "260 error(s), 2340 warning(s)" in summary  # the summary comes first
+    assert "| `SG301` drop-table | error | 260 |" in summary
+    rows = [line for line in lines if re.match(r"\| \d+ \|", line)]
+    # The most severe first: the 260 migrations with an error, in run order, then the rest.
+    worst_first = [*range(9, 2600, 10), *(i for i in range(2600) if i % 10 != 9)]
+    assert 100 < len(rows) < 2600
+    assert [r.split(" | ")[1] for r in rows] == [
+        f"2024-01-01-{i:06d}_m" for i in worst_first[:len(rows)]]
+    assert rows[0].startswith("| 10 |") and "error `SG301`" in rows[0]
+    command = "plan" if direction == "up" else "rollback --plan"
+    assert f"**{2600 - len(rows)} more migration(s) left out**" in lines[-1]
+    assert f"`switchy-guard {command} --format text`" in lines[-1]
+
+
+def test_plan_markdown_that_fits_is_whole() -> None:
+    text = render_plan_markdown(_plan_of(12))
+    assert len(re.findall(r"^\| \d+ \|", text, re.M)) == 12
+    assert "left out" not in text
+
+
+# -- several formats from one run (check --write FORMAT:FILE) -----------------------------
+
+
+def test_check_writes_more_formats_from_one_run(project: Path) -> None:
+    written = _check("--format", "github", "--write", "sarif:out.sarif",
+                     "--write", "markdown:summary.md", "--write", "gitlab:gl.json",
+                     "--write", "json:out.json")
+    assert written.out == _check("--format", "github").out
+    for fmt, file in (("sarif", "out.sarif"), ("markdown", "summary.md"),
+                      ("gitlab", "gl.json"), ("json", "out.json")):
+        assert (project / file).read_text() == _check("--format", fmt).out, fmt
+    suppressed = json.loads((project / "out.sarif").read_text())["runs"][0]["results"][1]
+    assert suppressed["suppressions"][0]["justification"] == "retired in 2023, backed up"
+
+
+@pytest.mark.parametrize(("write", "error"), [
+    ("sarif:missing/out.sarif", "error: --write sarif:missing/out.sarif: folder missing "
+                                "does not exist"),
+    ("text:out.txt", "error: argument --write: 'text:out.txt' is not FORMAT:FILE"),
+    ("out.sarif", "error: argument --write: 'out.sarif' is not FORMAT:FILE"),
+])
+def test_check_write_refuses_bad_input_before_the_run(project: Path, write: str,
+                                                      error: str) -> None:
+    result = run_cli("check", "-m", "migrations", "--dialect", "postgres", "--no-cache",
+                     "--write", write)
+    assert result.code == 2
+    assert result.out == ""  # refused before anything was checked or printed
+    (line,) = result.error_lines
+    assert line.startswith(error)
 
 
 # -- JSON schemas ------------------------------------------------------------------------
