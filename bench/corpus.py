@@ -4,7 +4,10 @@ Tables with keys and foreign keys, added columns, indexes, inserts, updates and 
 drops, each migration with a down script that reverses it. About 100 bytes of SQL per
 migration, so 1,000 migrations are about 100 KB.
 
-    python bench/corpus.py N OUT_DIR
+    python bench/corpus.py N OUT_DIR [--layout golang-migrate]
+
+``golang-migrate``: the same migrations (same SQL, same order) as golang-migrate files,
+``{n:06d}_{name}.up.sql`` and ``{n:06d}_{name}.down.sql``, all in ``OUT_DIR``.
 """
 
 from __future__ import annotations
@@ -74,8 +77,10 @@ def _migration(index: int, tables: list[str], rng: random.Random) -> tuple[str, 
     )
 
 
-def generate(count: int, out: Path, seed: int = 7) -> Path:
-    """Write ``count`` migrations under ``out`` (replaced) and return it."""
+def generate(count: int, out: Path, seed: int = 7, layout: str = "switchy") -> Path:
+    """Write ``count`` migrations under ``out`` (replaced) in ``layout`` (``switchy``:
+    a folder per migration; ``golang-migrate``: an up and a down file per migration)
+    and return it."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -83,6 +88,11 @@ def generate(count: int, out: Path, seed: int = 7) -> Path:
     tables: list[str] = []
     for index in range(count):
         name, up, down = _migration(index, tables, rng)
+        if layout == "golang-migrate":
+            version = f"{index + 1:06d}_{name}"
+            (out / f"{version}.up.sql").write_text(up, encoding="utf-8")
+            (out / f"{version}.down.sql").write_text(down, encoding="utf-8")
+            continue
         day, rest = divmod(index, 86400)
         stamp = f"2024-{1 + day // 28:02d}-{1 + day % 28:02d}-{rest // 3600:02d}" \
                 f"{rest // 60 % 60:02d}{rest % 60:02d}"
@@ -94,6 +104,7 @@ def generate(count: int, out: Path, seed: int = 7) -> Path:
 
 
 if __name__ == "__main__":
-    target = generate(int(sys.argv[1]), Path(sys.argv[2]))
-    size = sum(p.stat().st_size for p in target.rglob("up.sql"))
+    chosen = sys.argv[4] if sys.argv[3:4] == ["--layout"] else "switchy"
+    target = generate(int(sys.argv[1]), Path(sys.argv[2]), layout=chosen)
+    size = sum(p.stat().st_size for p in target.rglob("*up.sql"))
     print(f"{sys.argv[1]} migrations in {target} ({size / 1024:.0f} KB of up.sql)")

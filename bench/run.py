@@ -10,7 +10,9 @@ against the raw floor, on SQLite and a throwaway PostgreSQL, and yoyo when insta
 each as the median of ``--runs`` runs with start-up included and the peak memory of the
 process: ``python -c pass`` (the interpreter's own start-up), ``switchy-guard check`` on
 each size without its cache, a second check of the unchanged files (served from the
-cache), and ``squawk`` on the same files when it is installed (``pip install
+cache), the same migrations as golang-migrate files (``{n:06d}_{name}.up.sql`` /
+``.down.sql``, checked in two processes as the folders are, and with ``--jobs 1``), and
+``squawk`` on the same files when it is installed (``pip install
 squawk-cli``; ``make bench`` does it in the project's venv). Prints a table and writes JSON
 so runs can be compared between commits.
 """
@@ -96,6 +98,23 @@ def bench_check(sizes: list[int], runs: int) -> list[dict[str, object]]:
                 median, best, peak = measure([squawk, f"{corpus}/**/up.sql"], runs)
                 rows.append({"what": "squawk", "files": size, "kb": kb, "median_s": median,
                              "best_s": best, "peak_mb": peak})
+            rows += _golang_rows(size, runs, Path(tmp) / f"g{size}")
+    return rows
+
+
+def _golang_rows(size: int, runs: int, where: Path) -> list[dict[str, object]]:
+    """The same corpus as golang-migrate files, checked without the cache in two
+    processes (the default) and in one (``--jobs 1``)."""
+    rows: list[dict[str, object]] = []
+    corpus = generate(size, where, layout="golang-migrate")
+    kb = sum(p.stat().st_size for p in corpus.glob("*.up.sql")) // 1024
+    command = [sys.executable, "-m", "switchy_guard", "check", "-m", str(corpus),
+               "--dialect", "postgres", "--format", "json", "--no-cache"]
+    for what, extra in (("check, golang-migrate files", []),
+                        ("check, golang-migrate files, --jobs 1", ["--jobs", "1"])):
+        median, best, peak = measure([*command, *extra], runs)
+        rows.append({"what": what, "files": size, "kb": kb, "median_s": median,
+                     "best_s": best, "peak_mb": peak})
     return rows
 
 

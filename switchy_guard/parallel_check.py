@@ -15,6 +15,15 @@ takes the first, and the result is exactly the one-process pipeline's:
   another database (the worker's naming rules would count it), or a worker that fails
   for any reason (the one-process run then reports the problem the usual way).
 
+The file layouts whose tools order versions as numbers (golang-migrate, sqlx, goose;
+see discovery.layouts) split too: the files are grouped by the version their names
+start with, and each process reads, pairs and orders the files of half the versions, so
+every migration, and every pair of one version, lies in one half and the halves follow
+each other in run order. A half whose files the layout refuses, or that holds an
+ambiguous order (same version, duplicate id), falls back: the one-process run reports
+those first, and in its own order. Flyway (sub-folders, callbacks, undo files) and
+dbmate (ordered as text) are checked in one process.
+
 Only ``os.fork`` and pipes are used: nothing is imported for it, and the migrations are
 never sent between the processes, only findings and column facts.
 """
@@ -24,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import signal
 import threading
 from collections.abc import Mapping, Sequence
@@ -33,10 +43,12 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from .discovery.directory import DirectoryMigrations, note_reads, reads_so_far
-from .discovery.layout import EntryCheck, migration_folders, read_migration
+from .discovery.layout import EntryCheck, _visible, migration_folders, read_migration
+from .errors import InputError
 from .findings import Finding
 from .migration import Migration
 from .rules import Schema, statement_rules
+from .rules.naming import DIRECTORY_IDS, IdRule
 from .validation import (
     AllowedFinding,
     Parsed,
@@ -90,11 +102,12 @@ class HalfCheck:
     database), keeping what a later correction of its column facts needs."""
 
     def __init__(self, migrations: Sequence[Migration], dialect: str | None,
-                 *, earlier_ids: Sequence[str] = ()) -> None:
+                 *, earlier_ids: Sequence[str] = (),
+                 id_pattern: str | IdRule = DIRECTORY_IDS) -> None:
         self.migrations = list(migrations)
         self.dialect = dialect
         self.rules = statement_rules(dialect)
-        self.naming = naming_findings(self.migrations, earlier_ids=earlier_ids)
+        self.naming = naming_findings(self.migrations, id_pattern, earlier_ids=earlier_ids)
         self.schema = Schema()
         self.parsed: list[Parsed] = []
         self.checked: list[_Checked] = []
@@ -192,19 +205,86 @@ class _Reader:
 
     check: EntryCheck
     checksum_mode: str
+    id_pattern: str | IdRule = DIRECTORY_IDS
 
-    def read(self, folders: Sequence[tuple[Traversable, str]]) -> list[Migration]:
+    def read(self, folders: Sequence[tuple[Traversable, str]]) -> list[Migration] | None:
+        """The migrations, in run order (None: this half cannot be checked on its own)."""
         return [read_migration(folder, path, check=self.check, checksum_mode=self.checksum_mode)
                 for folder, path in folders]
 
 
+@dataclass(frozen=True)
+class _FileReader(_Reader):
+    """Reads the files of some versions of a file layout the way read_history does."""
+
+    layout: str = "golang-migrate"
+
+    def read(self, folders: Sequence[tuple[Traversable, str]]) -> list[Migration] | None:
+        from .discovery.layouts import SqlFile, layout_named, ordering_hits
+        from .ordering import order_migrations
+        from .rules.naming import graph_hits
+
+        try:
+            loaded = layout_named(self.layout).read(
+                [SqlFile(entry.name, path, entry.read_bytes()) for entry, path in folders],
+                self.checksum_mode)
+        except InputError:  # the one-process read reports it, the first in its order
+            return None
+        if next(graph_hits(loaded), None) is not None or ordering_hits(loaded, self.layout):
+            return None
+        return order_migrations(loaded)
+
+
+#: The file layouts that split: their tools run versions in numeric order, and a file's
+#: version is the number its name starts with (sqlx allows a ``+``).
+_NUMERIC_LAYOUTS = ("golang-migrate", "sqlx", "goose")
+_VERSION = re.compile(r"\+?([0-9]+)_")
+
+
+def _version_groups(source: DirectoryMigrations, tree: Traversable, label: str,
+                    check: EntryCheck) -> tuple[str, list[list[tuple[Traversable, str]]]] | None:
+    """The layout of a history of files at the top of ``tree`` and its .sql files grouped
+    by version, in version order; None when it is not one that splits (or is refused:
+    the one-process read then says why)."""
+    from .discovery.layouts.detect import layout_of_file
+
+    layout = source.layout
+    groups: dict[int, list[tuple[Traversable, str]]] = {}
+    try:
+        entries = _visible(tree.iterdir())
+        for entry in entries:
+            path = f"{label}/{entry.name}"
+            if not entry.name.isascii() or entry.is_dir():
+                return None
+            check(entry, path)
+            name = entry.name
+            if not name.lower().endswith(".sql"):
+                if layout == "goose" and name.endswith(".go"):
+                    return None  # refused (a Go migration) or not: the read decides
+                continue
+            if layout == "auto" and layout_of_file(name, None) != "golang-migrate":
+                return None
+            match = _VERSION.match(name)
+            if match is None:
+                return None
+            groups.setdefault(int(match.group(1)), []).append((entry, path))
+    except InputError:
+        return None
+    if layout == "auto":
+        layout = "golang-migrate"
+    if layout not in _NUMERIC_LAYOUTS:
+        return None
+    return layout, [groups[version] for version in sorted(groups)]
+
+
 def _worker(channel: _Channel, reader: _Reader, folders: Sequence[tuple[Traversable, str]],
             dialect: str | None, earlier_ids: Sequence[str]) -> None:
-    kept = [m for m in reader.read(folders) if m.applies_to(dialect)]
-    if any(m.depends_on for m in kept):
+    read = reader.read(folders)
+    kept = [m for m in read or () if m.applies_to(dialect)]
+    if read is None or any(m.depends_on for m in kept):
         channel.send(None)
         return
-    half = HalfCheck(kept, dialect, earlier_ids=earlier_ids)
+    half = HalfCheck(kept, dialect, earlier_ids=earlier_ids, id_pattern=reader.id_pattern)
     half.run()
     channel.send(half.misses())
     earlier = channel.receive()
@@ -225,19 +305,34 @@ def check_in_two(source: DirectoryMigrations, dialect: str | None,
     # Forking a process that runs other threads can copy a lock one of them holds.
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
-    if source.layout not in ("auto", "switchy"):
-        return None
     tree, label, check = source.tree(dialect)
-    # Files at the top: another layout, or a mixed folder the one-process read refuses.
-    if any(not entry.is_dir() for entry in tree.iterdir()):
-        return None
-    folders = migration_folders(tree, label, check=check)
-    if len(folders) < max(MIN_FOLDERS if min_folders is None else min_folders, 2):
-        return None
-    reader = _Reader(check, source.checksum_mode)
-    source.detected_layout = "switchy"
-    cut = len(folders) // 2
-    earlier_ids = [folder.name for folder, _ in folders[:cut]]
+    least = max(MIN_FOLDERS if min_folders is None else min_folders, 2)
+    reader: _Reader
+    if source.layout in ("auto", "switchy") \
+            and all(entry.is_dir() for entry in tree.iterdir()):
+        folders = migration_folders(tree, label, check=check)
+        if len(folders) < least:
+            return None
+        reader = _Reader(check, source.checksum_mode)
+        source.detected_layout = "switchy"
+        cut = len(folders) // 2
+        earlier_ids = [folder.name for folder, _ in folders[:cut]]
+    else:  # files at the top: another layout, or a mixed folder the read refuses
+        found = None if source.layout == "switchy" else _version_groups(
+            source, tree, label, check)
+        if found is None or len(found[1]) < least:
+            return None
+        from .discovery.layouts import id_pattern_of
+
+        layout, groups = found
+        reader = _FileReader(check, source.checksum_mode, id_pattern_of(layout) or DIRECTORY_IDS,
+                             layout=layout)
+        source.detected_layout = layout
+        cut = len(groups) // 2
+        # A migration's id is the version as its file name writes it.
+        earlier_ids = [group[0][0].name.partition("_")[0] for group in groups[:cut]]
+        cut = sum(len(group) for group in groups[:cut])
+        folders = [file for group in groups for file in group]
     to_worker = os.pipe()
     from_worker = os.pipe()
     pid = os.fork()
@@ -270,9 +365,10 @@ def _first_half(channel: _Channel, reader: _Reader,
                 folders: Sequence[tuple[Traversable, str]],
                 dialect: str | None) -> ValidationResult | None:
     migrations = reader.read(folders)
-    if any(m.depends_on or not m.applies_to(dialect) for m in migrations):
+    if migrations is None or any(m.depends_on or not m.applies_to(dialect)
+                                 for m in migrations):
         return None
-    half = HalfCheck(migrations, dialect)
+    half = HalfCheck(migrations, dialect, id_pattern=reader.id_pattern)
     half.run()
     misses = channel.receive()
     if misses is None:

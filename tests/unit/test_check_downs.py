@@ -169,6 +169,27 @@ def test_two_processes_and_the_cache_report_the_downs_as_one_process_does(
     assert cached.summary == one.summary and one.summary.rollback_time == 5
 
 
+@pytest.mark.parametrize("layout", ["golang-migrate", "sqlx"])
+def test_a_file_layout_in_two_processes_reports_the_downs_as_one_process_does(
+        tmp_path: Path, layout: str) -> None:
+    root = tmp_path / "m"
+    root.mkdir()
+    for number, (migration_id, up, down) in enumerate(UPS_AND_DOWNS, start=1):
+        name = f"{number:03d}_{migration_id.partition('_')[2]}"
+        (root / f"{name}.up.sql").write_text(up)
+        (root / f"{name}.down.sql").write_text(down)
+    source = DirectoryMigrations(root, layout=layout)
+    one = run_check(source, "postgres", use_cache=False, jobs=1)
+    assert sorted(code for code, _ in downs(one.findings)) == [
+        "SG302", "SG305", "SG308", "SG405", "SG603"]
+    two = parallel.check_in_two(DirectoryMigrations(root, layout=layout), "postgres",
+                                min_folders=2)
+    assert two is not None
+    assert two.findings == one.findings
+    assert {f.file for f in two.findings if f.rollback_time} >= {
+        f"{root}/004_x.down.sql", f"{root}/005_y.down.sql"}
+
+
 def _diesel_history(root: Path) -> Path:
     """A Diesel-shaped history: a postgresql/ tree, its initial setup folder, hyphens in
     names, the comments Diesel writes into a new down.sql."""

@@ -286,3 +286,140 @@ def random_corpus(root: Path, seed: int, count: int = 60) -> Path:
 def test_random_corpora_give_the_same_report(tmp_path: Path, seed: int, dialect: str) -> None:
     root = random_corpus(tmp_path / "m", seed)
     assert two_processes(root, dialect) == one_process(root, dialect)
+
+
+# File layouts (issue 17): the same histories as golang-migrate, sqlx and goose files.
+# The versions sort otherwise as text ("10" before "2"): the halves must follow the
+# tool's numeric order, which is the order of the list.
+VERSIONS = [1, 2, 9, 10, 11, 20, 100, 200, *range(300, 400)]
+
+
+def write_files(root: Path, layout: str,
+                migrations: list[tuple[str, str, str | None, str | None]]) -> Path:
+    root.mkdir(parents=True)
+    for number, (migration_id, up, down, _) in enumerate(migrations):
+        version = str(VERSIONS[number])
+        name = f"{version}_{migration_id.partition('_')[2]}"
+        if layout == "goose":
+            text = f"-- +goose Up\n{up}" + (f"-- +goose Down\n{down}" if down else "")
+            (root / f"{name}.sql").write_text(text)
+            continue
+        if layout == "sqlx" and down is None:  # a simple, irreversible migration
+            (root / f"{name}.sql").write_text(up)
+            continue
+        (root / f"{name}.up.sql").write_text(up)
+        if down is not None:
+            (root / f"{name}.down.sql").write_text(down)
+    return root
+
+
+def findings_of(root: Path, dialect: str, layout: str, jobs: int) -> list[object]:
+    report = run_check(DirectoryMigrations(root, layout=layout), dialect, use_cache=False,
+                       jobs=jobs)
+    return [(f.code, f.migration, f.file, f.line, f.message, f.rollback_time)
+            for f in report.findings] + [report.summary]
+
+
+# Without metadata.toml the allows of FIRST/SECOND are comments or nothing: keep the SQL.
+FILE_HISTORY = FIRST + SECOND
+
+
+@pytest.mark.parametrize("layout", ["auto", "golang-migrate", "sqlx", "goose"])
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_a_file_layout_in_two_processes_reports_exactly_what_one_does(
+    tmp_path: Path, layout: str, dialect: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = write_files(tmp_path / "m", "golang-migrate" if layout == "auto" else layout,
+                       FILE_HISTORY)
+    source = DirectoryMigrations(root, layout=layout)
+    split = parallel.check_in_two(source, dialect, min_folders=2)
+    assert split is not None  # split, not fallen back
+    assert source.detected_layout == ("golang-migrate" if layout == "auto" else layout)
+    expected = findings_of(root, dialect, layout, jobs=1)
+    monkeypatch.setattr(parallel, "MIN_FOLDERS", 2)
+    assert findings_of(root, dialect, layout, jobs=2) == expected
+    assert [(f.code, f.migration, f.file, f.line, f.message, f.rollback_time)
+            for f in split.findings] == expected[:-1]
+    codes = [code for code, *_ in expected[:-1]]  # type: ignore[misc]
+    # Facts crossed the cut (SG308 on the first-half column), downs were read (SG203).
+    assert "SG308" in codes and "SG203" in codes
+    # The numeric order: 9 (first half) before 10 and 100 (second half).
+    migrations = [m for _, m, *_ in expected[:-1]]  # type: ignore[misc]
+    assert migrations.index("9") < migrations.index("10") < migrations.index("100")
+
+
+def test_the_file_halves_are_whole_versions_in_run_order(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "m", "golang-migrate", FILE_HISTORY)
+    source = DirectoryMigrations(root)
+    tree, label, check = source.tree("postgres")
+    found = parallel._version_groups(source, tree, label, check)
+    assert found is not None
+    layout, groups = found
+    assert layout == "golang-migrate"
+    assert [group[0][0].name.partition("_")[0] for group in groups] == \
+        ["1", "2", "9", "10", "11", "20", "100", "200"]
+    assert all(len(group) in (1, 2) for group in groups)  # an up and its down together
+
+
+@pytest.mark.parametrize("case", ["same-version", "duplicate-id", "bad-file-first",
+                                  "bad-file-second", "not-a-layout-file"])
+def test_a_file_history_the_split_cannot_reproduce_falls_back(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = write_files(tmp_path / "m", "golang-migrate", FILE_HISTORY)
+    if case == "same-version":  # 9 and 09: golang-migrate reads one version twice
+        (root / "09_again.up.sql").write_text("SELECT 1;\n")
+    elif case == "duplicate-id":
+        (root / "100_other.up.sql").write_text("SELECT 1;\n")
+    elif case.startswith("bad-file"):
+        victim = "2_add_bio.up.sql" if case == "bad-file-first" else "20_modify.up.sql"
+        (root / victim).write_bytes(b"SELECT '\xff';\n")
+    else:
+        (root / "notes.sql").write_text("SELECT 1;\n")
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2) is None
+    monkeypatch.setattr(parallel, "MIN_FOLDERS", 2)
+    if case.startswith("bad-file") or case == "not-a-layout-file":
+        with pytest.raises(InputError) as caught:
+            run_check(str(root), "postgres", use_cache=False, jobs=2)
+        assert ("20_modify" if case == "bad-file-second" else
+                "2_add_bio" if case == "bad-file-first" else "notes.sql") in str(caught.value)
+        return
+    two = findings_of(root, "postgres", "auto", jobs=2)
+    assert two == findings_of(root, "postgres", "auto", jobs=1)
+    assert two[0][0] == "SG004"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("layout", ["dbmate", "flyway"])
+def test_layouts_not_ordered_by_number_are_checked_in_one_process(
+    tmp_path: Path, layout: str,
+) -> None:
+    root = tmp_path / "m"
+    root.mkdir()
+    for number in range(1, 5):
+        if layout == "dbmate":
+            (root / f"{number}_x.sql").write_text("-- migrate:up\nSELECT 1;\n"
+                                                  "-- migrate:down\nSELECT 1;\n")
+        else:
+            (root / f"V{number}__x.sql").write_text("SELECT 1;\n")
+    source = DirectoryMigrations(root, layout=layout)
+    assert parallel.check_in_two(source, "postgres", min_folders=2) is None
+    assert parallel.check_in_two(DirectoryMigrations(root), "postgres", min_folders=2) is None
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("dialect", ["postgres", "mysql"])
+def test_random_golang_migrate_corpora_give_the_same_report(
+    tmp_path: Path, seed: int, dialect: str,
+) -> None:
+    folders = random_corpus(tmp_path / "folders", seed)
+    history = [(p.name, (p / "up.sql").read_text(),
+                (p / "down.sql").read_text() if (p / "down.sql").exists() else None, None)
+               for p in sorted(folders.iterdir())]
+    root = write_files(tmp_path / "m", "golang-migrate", history)
+    assert parallel.check_in_two(DirectoryMigrations(root), dialect, min_folders=2) is not None
+    assert findings_of(root, dialect, "auto", jobs=2) != []
+    one = findings_of(root, dialect, "auto", jobs=1)
+    split = parallel.check_in_two(DirectoryMigrations(root), dialect, min_folders=2)
+    assert split is not None
+    assert [(f.code, f.migration, f.file, f.line, f.message, f.rollback_time)
+            for f in split.findings] == one[:-1]
