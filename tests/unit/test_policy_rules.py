@@ -5,16 +5,21 @@ on the plan, and how a policy is chosen (the reason shown, the conflicts refused
 from __future__ import annotations
 
 import dataclasses
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from switchy_guard.config import Settings
 from switchy_guard.errors import ConfigError
 from switchy_guard.identity import ServerIdentity
 from switchy_guard.policy import (
     DatabaseTarget,
     Policy,
     PolicySet,
+    choose_policy,
+    database_identity_target,
     database_target,
     load_policies,
     load_policy,
@@ -265,3 +270,57 @@ def test_the_target_text_of_a_server_url() -> None:
     assert database_target("postgresql://u@db.example.com") == "db.example.com/"
     assert DatabaseTarget(()).shown == ""
     assert DatabaseTarget(("a/b", "c/d")).shown == "a/b"
+
+
+def _settings(tmp_path: Path, env: str = "development") -> Settings:
+    return Settings(database_url=None, migrations_dir=str(tmp_path / "migrations"),
+                    migration_table="t", dialect=None, env=env,
+                    policy_dir=str(tmp_path / "pol"), lock_timeout=1.0)
+
+
+def test_a_command_chooses_by_what_the_database_file_is(tmp_path: Path) -> None:
+    real = tmp_path / "prod.db"
+    sqlite3.connect(real).close()
+    os.link(real, tmp_path / "alias.db")
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "pol" / "production.toml").write_text(f'match_urls = ["{real}"]\n')
+    settings = _settings(tmp_path)
+    choice = choose_policy(settings, f"sqlite:///{tmp_path / 'alias.db'}")
+    assert choice.environment == "production"
+    assert choice.reason == (f"match_urls pattern '{real}' in {tmp_path / 'pol' / 'production.toml'}"
+                             f" ({tmp_path / 'alias.db'}, the same file as {real})")
+    assert choose_policy(settings, None).reason == "--env development"
+    other = tmp_path / "dev.db"
+    sqlite3.connect(other).close()
+    assert choose_policy(settings, f"sqlite:///{other}").environment == "development"
+    target = database_identity_target(f"sqlite:///{tmp_path / 'alias.db'}")
+    assert target.names[0] == str(tmp_path / "alias.db")
+    assert len(set(target.names)) == len(target.names)
+    assert target.identity is not None and target.identity.dialect == "sqlite"
+
+
+def test_without_match_rules_a_url_is_not_even_opened(tmp_path: Path) -> None:
+    (tmp_path / "pol").mkdir()
+    # A URL no driver could open: only a policy with match rules would need to ask it.
+    choice = choose_policy(_settings(tmp_path, "staging"), "postgresql://u@unreachable.invalid/x")
+    assert (choice.environment, choice.reason) == ("staging", "--env staging")
+
+
+def test_a_pin_matches_only_its_own_dialect_and_every_fact(tmp_path: Path) -> None:
+    from switchy_guard.policy import parse_server_pin
+
+    assert parse_server_pin("postgresql:database=app") == ("postgres", {"database": "app"})
+    assert parse_server_pin("MySQL: hostname = DB1 ") == ("mysql", {"hostname": "DB1"})
+    identity = ServerIdentity("mysql", "billing", ("db1.internal",), 3306,
+                              {"database": "billing", "server_id": "7", "hostname": "DB1"})
+    target = DatabaseTarget(("db1.internal/billing",), identity)
+    for pin, hit in [("mysql:server_id=7", True), ("mariadb:hostname=db1", True),
+                     ("mysql:host=DB1.internal", True), ("mysql:host=db*", True),
+                     ("mysql:host=db2.internal", False), ("mysql:server_uuid=7", False),
+                     ("postgres:database=billing", False),
+                     ("mysql:server_id=7, database=other", False)]:
+        policy = policy_from_mapping("production", {"match_servers": [pin]})
+        assert (policy.match(target) is not None) is hit, pin
+    with pytest.raises(ValueError) as info:
+        parse_server_pin("postgres")
+    assert str(info.value) == "'postgres' must start with postgres:, mysql: or sqlite:"
