@@ -287,8 +287,9 @@ def test_a_command_chooses_by_what_the_database_file_is(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     choice = choose_policy(settings, f"sqlite:///{tmp_path / 'alias.db'}")
     assert choice.environment == "production"
-    assert choice.reason == (f"match_urls pattern '{real}' in {tmp_path / 'pol' / 'production.toml'}"
-                             f" ({tmp_path / 'alias.db'}, the same file as {real})")
+    policy_file = tmp_path / "pol" / "production.toml"
+    assert choice.reason == (f"match_urls pattern '{real}' in {policy_file} "
+                             f"({tmp_path / 'alias.db'}, the same file as {real})")
     assert choose_policy(settings, None).reason == "--env development"
     other = tmp_path / "dev.db"
     sqlite3.connect(other).close()

@@ -112,8 +112,10 @@ MESSAGES: list[tuple[str, str, Found]] = [
     (P, "DROP VIEW active_users, stale_users",
      [("SG307", "warning", 1, "drops view active_users"),
       ("SG307", "warning", 1, "drops view stale_users")]),
-    (P, "CREATE VIEW v1 AS SELECT 1;\nDROP VIEW v1, v2", [("SG307", "warning", 2, "drops view v2")]),
-    (P, "CREATE VIEW v2 AS SELECT 1;\nDROP VIEW v1, v2", [("SG307", "warning", 2, "drops view v1")]),
+    (P, "CREATE VIEW v1 AS SELECT 1;\nDROP VIEW v1, v2",
+     [("SG307", "warning", 2, "drops view v2")]),
+    (P, "CREATE VIEW v2 AS SELECT 1;\nDROP VIEW v1, v2",
+     [("SG307", "warning", 2, "drops view v1")]),
     (M, "DROP USER 'app'@'%'", [("SG307", "warning", 1, "drops user")]),
     # SG308: the lossy change second, after a widening one.
     (P, "ALTER TABLE users ALTER COLUMN email TYPE text, ALTER COLUMN bio TYPE varchar(5)",
