@@ -325,3 +325,15 @@ def test_a_pin_matches_only_its_own_dialect_and_every_fact(tmp_path: Path) -> No
     with pytest.raises(ValueError) as info:
         parse_server_pin("postgres")
     assert str(info.value) == "'postgres' must start with postgres:, mysql: or sqlite:"
+
+
+@pytest.mark.parametrize("marker", ["pyproject.toml", "switchy-guard.toml", ".git"])
+def test_each_project_marker_makes_its_folder_the_projects_root(tmp_path: Path,
+                                                                 marker: str) -> None:
+    from switchy_guard.policy import project_policy_dirs
+
+    root = tmp_path / "proj"
+    (root / "db" / "migrations").mkdir(parents=True)
+    (root / marker).write_text("")
+    assert project_policy_dirs(None, None, str(root / "db" / "migrations"),
+                               cwd=tmp_path) == [root / "policies"]

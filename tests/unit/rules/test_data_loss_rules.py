@@ -77,6 +77,7 @@ MESSAGES: list[tuple[str, str, Found]] = [
      [("SG303", "error", 1, "drops schema reporting and everything in it"),
       ("SG303", "error", 1, "drops schema archive and everything in it")]),
     (M, "DROP DATABASE app", [("SG303", "error", 1, "drops database app and everything in it")]),
+    (P, "DROP SCHEMA IF EXISTS", [("SG303", "error", 1, "drops schema and everything in it")]),
     (P, "DROP OWNED BY app_owner, reporter",
      [("SG303", "error", 1, "drops every object app_owner owns in this database, tables and "
                             "their rows"),
@@ -168,6 +169,10 @@ def test_only_an_object_created_before_the_drop_and_of_that_type_is_spared() -> 
     assert data_loss(other_type, P) == [("SG307", "warning", 2, "drops function f")]
 
 
+def test_a_truncate_naming_no_table_reports_none() -> None:
+    assert data_loss("TRUNCATE", P) == []
+
+
 def test_a_column_of_unknown_type_is_no_lossy_change() -> None:
     # No earlier migration says what users.nosuch was: SG405's concern, not SG308's.
     assert data_loss("ALTER TABLE users ALTER COLUMN nosuch TYPE varchar(10)", P) == []
@@ -207,3 +212,27 @@ DOWNS = [
 def test_a_down_may_drop_exactly_what_its_up_created(tmp_path: Path, up: str, down: str,
                                                       expected: list[tuple[str, str]]) -> None:
     assert down_findings(tmp_path, up, down) == expected
+
+
+def test_a_lossy_type_change_after_another_action_is_found() -> None:
+    assert data_loss("ALTER TABLE users ADD COLUMN x INT, ALTER COLUMN bio TYPE varchar(5)",
+                     P) == [("SG308", "error", 1, "changes users.bio from text to varchar(5): "
+                                                  "values that do not fit are rejected, cut or "
+                                                  "rounded")]
+
+
+def test_lossiness_is_judged_on_the_dialect_and_the_known_enums() -> None:
+    # MySQL's TEXT holds at most 65,535 bytes: VARCHAR(65535) keeps every value.
+    assert data_loss("ALTER TABLE users MODIFY COLUMN bio VARCHAR(65535)", M) == []
+    assert [f[0] for f in data_loss("ALTER TABLE users ALTER COLUMN bio TYPE varchar(65535)",
+                                    P)] == ["SG308"]
+    # An enum's longest label fits: its labels come from the history's CREATE TYPE.
+    base = Migration("2024-01-01-000000_base", "CREATE TYPE mood AS ENUM ('a', 'b');\n"
+                     "CREATE TABLE people (id INT, feeling mood);\n", "", "a", "b",
+                     noop_down=True)
+    for new, codes in (("varchar(1)", []), ("varchar(0)", ["SG308"])):
+        change = Migration("2024-01-02-000000_case",
+                           f"ALTER TABLE people ALTER COLUMN feeling TYPE {new}", "", "a", "b",
+                           noop_down=True)
+        found = validate([base, change], P, plan_ids={change.id}).findings
+        assert [f.code for f in found if f.code == "SG308"] == codes, new
