@@ -364,7 +364,9 @@ SKIPPED = (".git", ".venv", "__pycache__", "*.pyc", ".hypothesis", ".mypy_cache"
 def workspace() -> Path:
     """A private copy of the project (tests read README.md, examples/, ...), no caches."""
     base = Path(tempfile.mkdtemp(prefix="switchy-mutation-")) / "project"
-    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns(*SKIPPED))
+    # Links stay links: ./policies links the shipped folder, which the loader recognises
+    # (and skips) by its resolved path; a copied folder would be a second definition.
+    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns(*SKIPPED), symlinks=True)
     return base
 
 
