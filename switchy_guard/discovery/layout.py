@@ -105,16 +105,24 @@ def migration_folders(
     """The migration folders under ``root`` in id order, each with its label."""
     entries = _visible(root.iterdir())
     at_top = any(e.name in DIALECT_FOLDERS and e.is_dir() for e in entries)
-    folders = []
+    return [(entry, path) for entry, path in checked_entries(entries, label, check)
+            if entry.is_dir() and not (at_top and entry.name in DIALECT_FOLDERS)]
+
+
+def checked_entries(
+    entries: Iterable[Traversable], label: str, check: EntryCheck | None
+) -> list[tuple[Traversable, str]]:
+    """Each of ``entries`` (in ``label``) with its label, once its name is known to be
+    valid UTF-8 and ``check`` has passed it."""
+    checked = []
     for entry in entries:
         path = f"{label}/{entry.name}"
         if not entry.name.isascii():
             refuse_undecodable_name(entry.name, path)
         if check:
             check(entry, path)
-        if entry.is_dir() and not (at_top and entry.name in DIALECT_FOLDERS):
-            folders.append((entry, path))
-    return folders
+        checked.append((entry, path))
+    return checked
 
 
 def read_migration(

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from switchy_guard.db import parse_url
 from switchy_guard.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
+from tests.db_helpers import run_sql
 
 A = "2024-01-10-090000_create_users"
 B = "2024-01-11-090000_create_posts"
@@ -38,14 +39,6 @@ def tree(root: Path) -> Path:
         write_migration(root, migration_id, f"CREATE TABLE {name} (id INTEGER);\n",
                         f"DROP TABLE {name};\n")
     return root
-
-
-def execute(url: str, *statements: str) -> None:
-    engine = create_engine(parse_url(url))
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
 
 
 def query(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -69,7 +62,7 @@ def tables_of(url: str) -> set[str]:
 
 def applied_by_another_tool(url: str, *ids: str) -> None:
     """The schema those migrations made, as the other tool left it."""
-    execute(url, *(f"CREATE TABLE {TABLES[i]} (id INTEGER)" for i in ids))
+    run_sql(url, *(f"CREATE TABLE {TABLES[i]} (id INTEGER)" for i in ids))
 
 
 def audit(url: str) -> list[tuple[object, ...]]:
@@ -98,7 +91,7 @@ def golang_migrate_table(url: str, kind: str, version: str, dirty: bool) -> None
     }[kind]
     clear = "TRUNCATE schema_migrations" if kind == "postgres" else "DELETE FROM schema_migrations"
     flag = ("true" if dirty else "false") if kind != "sqlite" else ("1" if dirty else "0")
-    execute(url, *ddl, clear,
+    run_sql(url, *ddl, clear,
             f"INSERT INTO schema_migrations (version, dirty) VALUES ({version}, {flag})")
 
 
@@ -143,12 +136,12 @@ def flyway_table(url: str, kind: str, rows: Sequence[tuple[str | None, str, str,
             "INSERT INTO flyway_schema_history (installed_rank, version, description, type, "
             "script, checksum, installed_by, execution_time, success) VALUES "
             f"({rank}, {shown}, 'x', '{kind_}', '{script}', {checksum}, 'deploy', 12, {flag})")
-    execute(url, *ddl, *inserts)
+    run_sql(url, *ddl, *inserts)
 
 
 def diesel_table(url: str, versions: Sequence[str]) -> None:
     """diesel/src/migration/setup_migration_table.sql, and the row it writes per run."""
-    execute(url, "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) "
+    run_sql(url, "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) "
                  "PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
             *(f"INSERT INTO __diesel_schema_migrations (version) VALUES ('{v}')"
               for v in versions))
@@ -174,13 +167,13 @@ def goose_table(url: str, kind: str, rows: Sequence[tuple[int, bool]],
     def flag(value: bool) -> str:
         return ("true" if value else "false") if kind != "sqlite" else str(int(value))
 
-    execute(url, ddl, *(f"INSERT INTO {name} (version_id, is_applied) VALUES ({v}, {flag(a)})"
+    run_sql(url, ddl, *(f"INSERT INTO {name} (version_id, is_applied) VALUES ({v}, {flag(a)})"
                         for v, a in [(0, True), *rows]))
 
 
 def alembic_table(url: str, revision: str) -> None:
     """alembic/ddl/impl.py version_table_impl: version_num String(32), PK alembic_version_pkc."""
-    execute(url, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+    run_sql(url, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                  "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
             f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')")
 
@@ -414,7 +407,7 @@ def test_sqlx_unfinished_row_is_refused(tmp_path: Path, db_url: str) -> None:
     sqlx_run(db_url, folder, [A, B])
     # sqlx on MySQL inserts its row with success = FALSE before it runs the migration and
     # sets it TRUE after: a run that died leaves this row.
-    execute(db_url, f"UPDATE _sqlx_migrations SET success = false WHERE version = {VB}")
+    run_sql(db_url, f"UPDATE _sqlx_migrations SET success = false WHERE version = {VB}")
     refused(root, db_url, "sqlx", f"version {VB} (create posts) failed or did not finish")
 
 
@@ -452,7 +445,7 @@ def test_plan_names_only_creates_of_existing_objects(tmp_path: Path, db_url: str
                              "CREATE VIEW active AS SELECT id FROM users;\n")
     write_migration(root, B, "DROP VIEW active;\nCREATE VIEW active AS SELECT 1 AS one;\n"
                              "CREATE TABLE IF NOT EXISTS users (id INTEGER);\n")
-    execute(db_url, "CREATE TABLE users (id INTEGER)", "CREATE INDEX users_id ON users (id)",
+    run_sql(db_url, "CREATE TABLE users (id INTEGER)", "CREATE INDEX users_id ON users (id)",
             "CREATE VIEW active AS SELECT id FROM users")
     plan = run_cli("plan", "-m", root, "-d", db_url)
     assert plan.code == 0, plan.err

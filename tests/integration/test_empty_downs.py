@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from switchy_guard.db import create_database_engine
 from switchy_guard.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
+from tests.db_helpers import run_sql
 
 USERS = "2024-01-01-000000_users"
 MANAGE = "2024-01-02-000000_add_manage"
@@ -25,16 +26,6 @@ def columns(url: str, table: str) -> set[str]:
         if table not in inspector.get_table_names():
             return set()
         return {c["name"] for c in inspector.get_columns(table)}
-    finally:
-        engine.dispose()
-
-
-def run_sql(url: str, *statements: str) -> None:
-    engine = create_database_engine(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement)
     finally:
         engine.dispose()
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from switchy_guard.audit import AuditJournal
 from switchy_guard.db import create_database_engine, parse_url
 from switchy_guard.errors import Refused
 from switchy_guard.gated import GateOptions, gated_run
 from switchy_guard.policy import PolicyChoice, load_policies, policy_from_mapping
 from switchy_guard.runner import All, Migrator
 from tests.cli_helpers import run_cli, write_migration
+from tests.db_helpers import journal, run_sql, tables
 
 A, B, C = "2024-01-01-000000_create_users", "2024-01-02-000000_drop_nick", "2024-01-03-000000_c"
 ALLOW_DROP = '[[allow]]\nrule = "drop-column"\nreason = "nick is unused since v2"\n'
@@ -35,32 +35,10 @@ def project(root: Path, *, allow: bool = True) -> None:
                     metadata=ALLOW_DROP if allow else None)
 
 
-def tables(url: str) -> set[str]:
-    engine = create_database_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def made_by_hand(url: str, sql: str) -> None:
     """Run ``sql`` as a person applying a migration by hand before marking it completed
     (mark-completed checks that what the up creates exists)."""
-    engine = create_database_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(sql)
-    finally:
-        engine.dispose()
-
-
-def journal(url: str) -> list[dict[str, object]]:
-    engine = create_database_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [vars(e) for e in AuditJournal("__switchy_migrations").entries(conn)]
-    finally:
-        engine.dispose()
+    run_sql(url, sql)
 
 
 def test_production_without_confirmation_applies_nothing(tmp_path: Path, db_url: str) -> None:

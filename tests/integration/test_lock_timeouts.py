@@ -15,17 +15,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from switchy_guard.audit import AuditJournal
 from switchy_guard.db import create_database_engine
 from switchy_guard.retry import Timeouts
 from switchy_guard.runner import Hooks, Migrator
 from tests.cli_helpers import Result, run_cli, write_migration
+from tests.db_helpers import journal_entries
 
 CREATE = "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER);\n" \
          "INSERT INTO items (id, v) VALUES (1, 1), (2, 2);\n"
@@ -66,15 +65,6 @@ def _columns(url: str) -> set[str]:
     try:
         with engine.connect() as conn:
             return {c["name"] for c in inspect(conn).get_columns("items")}
-    finally:
-        engine.dispose()
-
-
-def _journal(url: str) -> list[Any]:
-    engine = create_database_engine(url)
-    try:
-        with engine.connect() as conn:
-            return AuditJournal("__switchy_migrations").entries(conn)
     finally:
         engine.dispose()
 
@@ -131,7 +121,7 @@ def test_gives_up_after_the_retries_naming_the_holder(tmp_path: Path, db_url: st
     # The queue behind the waiting ALTER was released: the SELECT did not wait for the end.
     assert "ended" in select and select["ended"] < run.ended - 1
     assert "note" not in _columns(db_url)  # nothing half-applied
-    entries = [e for e in _journal(db_url) if e.outcome in ("retrying", "failed")]
+    entries = [e for e in journal_entries(db_url) if e.outcome in ("retrying", "failed")]
     assert [e.outcome for e in entries] == ["retrying", "retrying", "failed"]
     assert "attempt 1 of 3" in (entries[0].detail or "")
     assert "attempt 2 of 3" in (entries[1].detail or "")
@@ -151,7 +141,7 @@ def test_succeeds_when_the_holder_commits_during_a_retry(tmp_path: Path, db_url:
         run.join(20)
     assert run.result is not None and run.result.code == 0, run.result
     assert "note" in _columns(db_url)
-    outcomes = [e.outcome for e in _journal(db_url)]
+    outcomes = [e.outcome for e in journal_entries(db_url)]
     assert "retrying" in outcomes and outcomes[-1] == "ok"
 
 

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from switchy_guard.audit import AuditJournal
 from switchy_guard.db import create_database_engine, parse_url, sqlite_file
 from switchy_guard.policy import SHIPPED_DIR
 from tests.cli_helpers import Result, run_cli, write_migration
+from tests.db_helpers import journal, tables
 
 M = "2024-01-01-000000_create_users"
 REFUSED = "policy production requires confirmation"
@@ -44,23 +44,6 @@ def _project(folder: Path, *, match_urls: Sequence[str] = (),
     return migrations, policies
 
 
-def _tables(url: str) -> set[str]:
-    engine = create_database_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _journal(url: str) -> list[dict[str, object]]:
-    engine = create_database_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [vars(e) for e in AuditJournal("__switchy_migrations").entries(conn)]
-    finally:
-        engine.dispose()
-
-
 def _migrate_as_development(migrations: Path, url: str, *extra: str | Path) -> Result:
     return run_cli("migrate", "-m", migrations, "-d", url, "--env", "development", *extra)
 
@@ -69,7 +52,7 @@ def _assert_forced_into_production(result: Result, real_url: str, spelling: str)
     assert result.code == 1, (spelling, result)
     assert REFUSED in result.err, (spelling, result.err)
     assert "chosen by match_" in result.out, (spelling, result.out)
-    assert "users" not in _tables(real_url), spelling
+    assert "users" not in tables(real_url), spelling
 
 
 def _url(base: str, *, host: str | None = None, database: str | None = "",
@@ -114,7 +97,7 @@ def test_a_production_server_database_is_known_by_every_spelling(
             if spelling == "127.0.0.1" and pattern.startswith("127"):
                 assert "match_urls pattern" in result.out  # matched by text, as before
             _assert_forced_into_production(result, db_url, f"{pattern} <- {spelling}")
-    entry = _journal(db_url)[-1]
+    entry = journal(db_url)[-1]
     assert entry["outcome"] == "refused" and entry["policy"] == "production"
     # Which database it was, in the server's own words.
     assert f"server: {db_kind} database '{name}' at localhost:" in str(entry["detail"])
@@ -158,7 +141,7 @@ def test_a_production_sqlite_file_is_known_by_every_name(
         result = _migrate_as_development(migrations, url, "--policy-dir", policies)
         _assert_forced_into_production(result, db_url, spelling)
     assert "the same file as" in result.out
-    detail = str(_journal(db_url)[-1]["detail"])
+    detail = str(journal(db_url)[-1]["detail"])
     assert f"server: sqlite {other / 'hard.db'} (device " in detail
     # Another file is not production.
     fresh = f"sqlite:///{other / 'dev.db'}"
@@ -197,13 +180,13 @@ def test_match_servers_pins_a_server_by_its_identity(tmp_path: Path, db_url: str
                                        match_servers=[f"{pin}, database=other_db"])
     result = _migrate_as_development(narrow, db_url, "--policy-dir", narrow_policies)
     assert result.code == 0, result.err
-    assert "users" in _tables(db_url)
+    assert "users" in tables(db_url)
     wide, wide_policies = _project(tmp_path / "c",
                                    match_servers=[f"{pin}, database={name}"])
     refused = run_cli("rollback", "--all", "-m", wide, "-d", db_url, "--env", "development",
                       "--policy-dir", wide_policies)
     assert refused.code == 1 and "chosen by match_servers" in refused.out, refused
-    assert "users" in _tables(db_url)  # nothing rolled back
+    assert "users" in tables(db_url)  # nothing rolled back
 
 
 @pytest.mark.only_on("sqlite")
@@ -283,7 +266,7 @@ def test_switchy_policy_dir_does_not_drop_the_projects_policies(
     assert clash.code == 2, clash
     assert str(ambient / "production.toml") in clash.err
     assert str(tmp_path / "proj" / "policies" / "production.toml") in clash.err
-    assert "users" not in _tables(url)
+    assert "users" not in tables(url)
 
 
 def test_a_config_files_policy_dir_is_relative_to_the_file(

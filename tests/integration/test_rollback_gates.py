@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from switchy_guard.audit import AuditJournal
 from switchy_guard.db import create_database_engine
 from switchy_guard.runner import Migrator
 from tests.cli_helpers import Result, run_cli, write_migration
+from tests.db_helpers import journal_entries, tables
 
 A = "2024-01-01-000000_create_users"
 B = "2024-01-02-000000_create_posts"
@@ -31,14 +31,6 @@ def users_project(root: Path, down: str, *, metadata: str | None = MYSQL_DDL) ->
     write_migration(root, A, SEED, down, metadata=metadata)
 
 
-def tables(url: str) -> set[str]:
-    engine = create_database_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def user_count(url: str) -> int:
     engine = create_database_engine(url)
     try:
@@ -49,13 +41,8 @@ def user_count(url: str) -> int:
 
 
 def rollback_outcomes(url: str) -> list[str]:
-    engine = create_database_engine(url)
-    try:
-        with engine.connect() as conn:
-            entries = AuditJournal("__switchy_migrations").entries(conn)
-    finally:
-        engine.dispose()
-    return [e.outcome for e in entries if e.command.startswith("switchy-guard rollback")]
+    return [e.outcome for e in journal_entries(url)
+            if e.command.startswith("switchy-guard rollback")]
 
 
 def status_of(root: Path, url: str, migration_id: str) -> str:

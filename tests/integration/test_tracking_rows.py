@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from switchy_guard.db import parse_url
 from tests.cli_helpers import run_cli, write_migration
+from tests.db_helpers import run_sql
 
 A = "2024-01-01-000000_a"
 B = "2024-01-02-000000_b"
@@ -31,16 +32,6 @@ def _applied_a(tmp_path: Path, db_url: str) -> Path:
     done = run_cli("migrate", "-m", root, "-d", db_url, "--steps", "1")
     assert done.code == 0, done.err
     return root
-
-
-def _edit(db_url: str, *statements: str) -> None:
-    engine = create_engine(parse_url(db_url))
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
 
 
 def _nullable(db_kind: str, column: str) -> list[str]:
@@ -90,26 +81,26 @@ def _assert_refused(root: Path, db_url: str, *fragments: str) -> None:
 @pytest.mark.parametrize("status", ["COMPLETED", "applied", "", " completed"])
 def test_an_unknown_status_names_the_row(tmp_path: Path, db_url: str, status: str) -> None:
     root = _applied_a(tmp_path, db_url)
-    _edit(db_url, f"UPDATE {TABLE} SET status = '{status}'")
+    run_sql(db_url, f"UPDATE {TABLE} SET status = '{status}'")
     _assert_refused(root, db_url, f"'{TABLE}', row '{A}'", f"status {status!r} is not one of")
 
 
 def test_a_null_status_names_the_row(tmp_path: Path, db_url: str, db_kind: str) -> None:
     root = _applied_a(tmp_path, db_url)
-    _edit(db_url, *_nullable(db_kind, "status"), f"UPDATE {TABLE} SET status = NULL")
+    run_sql(db_url, *_nullable(db_kind, "status"), f"UPDATE {TABLE} SET status = NULL")
     _assert_refused(root, db_url, f"row '{A}'", "status NULL is not one of")
 
 
 def test_a_null_id_names_the_row_by_number(tmp_path: Path, db_url: str, db_kind: str) -> None:
     root = _applied_a(tmp_path, db_url)
     # Without the check, migrate ran a (applied) again: "table a already exists".
-    _edit(db_url, *_nullable(db_kind, "id"), f"UPDATE {TABLE} SET id = NULL")
+    run_sql(db_url, *_nullable(db_kind, "id"), f"UPDATE {TABLE} SET id = NULL")
     _assert_refused(root, db_url, f"'{TABLE}', row 1 (in run_on order", "its id is NULL")
 
 
 def test_an_empty_id_names_the_row(tmp_path: Path, db_url: str) -> None:
     root = _applied_a(tmp_path, db_url)
-    _edit(db_url, f"UPDATE {TABLE} SET id = ''")
+    run_sql(db_url, f"UPDATE {TABLE} SET id = ''")
     _assert_refused(root, db_url, "row 1 (in run_on order", "its id is empty")
 
 
@@ -122,7 +113,7 @@ def test_a_bad_statement_count_names_the_row(
 ) -> None:
     root = _applied_a(tmp_path, db_url)
     # A run that died part way (in_progress) is what makes migrate read the counts.
-    _edit(
+    run_sql(
         db_url,
         f"DROP TABLE IF EXISTS {PROGRESS}",  # MySQL runs keep one already
         f"CREATE TABLE {PROGRESS} (migration_id VARCHAR(255) NOT NULL PRIMARY KEY, "
@@ -137,7 +128,7 @@ def test_a_bad_statement_count_names_the_row(
 
 def test_a_tracking_table_replaced_by_a_view(tmp_path: Path, db_url: str) -> None:
     root = _applied_a(tmp_path, db_url)
-    _edit(
+    run_sql(
         db_url,
         f"CREATE TABLE kept AS SELECT * FROM {TABLE}",
         f"DROP TABLE {TABLE}",

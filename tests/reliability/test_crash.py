@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from tests.cli_helpers import write_migration
+from tests.db_helpers import run_sql
 from tests.reliability.crash_driver import BASE, SLOW_AB, SLOW_C
 from tests.reliability.helpers import (
     cli,
@@ -277,13 +278,7 @@ class Project:
 
     def execute(self, *statements: str) -> None:
         """Run statements by hand, as an operator fixing the schema would."""
-        engine = engine_for(self.url)
-        try:
-            with engine.begin() as conn:
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-        finally:
-            engine.dispose()
+        run_sql(self.url, *statements)
 
 
 @pytest.fixture

@@ -14,21 +14,8 @@ from switchy_guard.config import resolve_settings
 from switchy_guard.discovery.remote import RemoteMigrations
 from switchy_guard.errors import ConfigError, InputError
 from tests.cli_helpers import run_cli, write_migration
+from tests.unit.conftest import GOOD
 from tests.unit.test_cli_bad_input import assert_nothing_applied, assert_one_error
-
-GOOD = "2024-01-01-000000_create_a"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    folder = tmp_path / "migrations"
-    write_migration(folder, GOOD, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
-    return folder
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "app.db"
 
 
 def _every_verb(root: Path, database: Path, *fragments: str) -> None:

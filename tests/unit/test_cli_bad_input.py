@@ -11,20 +11,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from tests.cli_helpers import run_cli, write_migration
-
-GOOD = "2024-01-01-000000_create_a"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    folder = tmp_path / "migrations"
-    write_migration(folder, GOOD, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
-    return folder
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "app.db"
+from tests.unit.conftest import GOOD
 
 
 def assert_nothing_applied(database: Path) -> None:

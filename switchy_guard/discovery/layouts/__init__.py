@@ -187,6 +187,65 @@ def section_bytes(data: bytes, start_line: int, end_line: int | None) -> bytes:
     return joined
 
 
+def script(file: SqlFile | None) -> tuple[str, bytes, str] | None:
+    """A whole file as ``(sql text, checksummed bytes, path)`` for :func:`file_migration`
+    (None: no such file)."""
+    return (decode(file.data, file.path), file.data, file.path) if file else None
+
+
+def paired_migration(key: tuple[int, str, str], pair: dict[str, SqlFile],
+                     checksum_mode: str, *, no_transaction: str | None = None) -> Migration:
+    """The migration of an ``up``/``down`` file pair (either may be missing) whose name
+    gave ``key``: (version, version as written, title); it runs outside a transaction
+    when its up text starts with ``no_transaction``."""
+    version, written, title = key
+    up, down = pair.get("up"), pair.get("down")
+    up_script = script(up)
+    return file_migration(
+        migration_id=written, description=words(title) or written, order_key=(version,),
+        up=up_script, down=script(down),
+        checksum_mode=checksum_mode, source=(up or pair["down"]).path,
+        transactional=not (no_transaction and up_script
+                           and up_script[0].startswith(no_transaction)),
+    )
+
+
+def section(file: SqlFile, text: str, start: int, end: int | None,
+            replace: dict[int, str] | None = None) -> tuple[str, bytes, str]:
+    """The section of a sectioned file (dbmate, goose) from its marker line ``start`` up
+    to ``end`` (0-based, excluded; None: to the end) as ``(sql text, checksummed bytes,
+    path)``: the lines after the marker kept in place, ``replace`` applied within it."""
+    stop = end if end is not None else text.count("\n") + 1
+    within = {n: t for n, t in (replace or {}).items() if start <= n < stop}
+    raw = file.data[3:] if file.data.startswith(b"\xef\xbb\xbf") else file.data
+    return (blank_outside(text, [(start + 1, stop)], within),
+            section_bytes(raw, start, end), file.path)
+
+
+def timestamp_version(now: datetime, migrations: Sequence[Migration]) -> str:
+    """``now`` as ``YYYYMMDDHHMMSS``, or the number after the newest numeric version
+    when that is not later."""
+    version = f"{now:%Y%m%d%H%M%S}"
+    newest = max((int(m.id) for m in migrations if m.id.isdigit()), default=0)
+    return version if int(version) > newest else str(newest + 1)
+
+
+def write_up_down(root: Path, version: str, slug: str) -> list[Path]:
+    """A new migration's ``.up.sql`` and ``.down.sql`` files, written."""
+    return write_new([
+        (root / f"{version}_{slug}.up.sql", f"-- {words(slug)}\n"),
+        (root / f"{version}_{slug}.down.sql", f"-- reverse of {words(slug)}\n"),
+    ])
+
+
+def write_sectioned(root: Path, version: str, slug: str, up_marker: str,
+                    down_marker: str) -> list[Path]:
+    """A new migration's one file with an up and a down section, written."""
+    return write_new([(root / f"{version}_{slug}.sql",
+                       f"{up_marker}\n-- {words(slug)}\n\n{down_marker}\n"
+                       f"-- reverse of {words(slug)}\n")])
+
+
 def id_pattern_of(layout: str | None) -> str | None:
     """The SG101 id pattern of ``layout`` (None: switchy's own default)."""
     if layout is None or layout in ("auto", "switchy"):

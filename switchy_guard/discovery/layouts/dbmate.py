@@ -20,13 +20,12 @@ from ...migration import Migration
 from . import (
     FileLayout,
     SqlFile,
-    blank_outside,
     decode,
     file_migration,
     refuse,
-    section_bytes,
+    section,
     words,
-    write_new,
+    write_sectioned,
 )
 
 NAME = re.compile(r"([0-9]+)(.*)\.sql")
@@ -64,13 +63,9 @@ def read(files: Sequence[SqlFile], checksum_mode: str) -> list[Migration]:
                              "a statement before '-- migrate:up' (dbmate refuses it)")
         up_match = _UP.match(lines[up_at])
         options = _options(up_match.group(1) if up_match else None)
-        raw = file.data[3:] if file.data.startswith(b"\xef\xbb\xbf") else file.data
         migrations.append(file_migration(
             migration_id=version, description=words(title) or version, order_key=None,
-            up=(blank_outside(text, [(up_at + 1, down_at)]),
-                section_bytes(raw, up_at, down_at), file.path),
-            down=(blank_outside(text, [(down_at + 1, len(lines))]),
-                  section_bytes(raw, down_at, None), file.path),
+            up=section(file, text, up_at, down_at), down=section(file, text, down_at, None),
             checksum_mode=checksum_mode, source=file.path,
             transactional=options.get("transaction") != "false",
         ))
@@ -83,9 +78,7 @@ def create(root: Path, slug: str, now: datetime, migrations: Sequence[Migration]
     newest = max((m.id for m in migrations), default="")
     if version <= newest and newest.isdigit():
         version = str(int(newest) + 1)
-    return write_new([(root / f"{version}_{slug}.sql",
-                       f"-- migrate:up\n-- {words(slug)}\n\n-- migrate:down\n"
-                       f"-- reverse of {words(slug)}\n")])
+    return write_sectioned(root, version, slug, "-- migrate:up", "-- migrate:down")
 
 
 LAYOUT = FileLayout(

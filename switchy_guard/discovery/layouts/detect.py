@@ -22,7 +22,7 @@ from importlib.resources.abc import Traversable
 
 from ...errors import InputError
 from ...migration import Migration
-from . import LAYOUTS, EntryCheck, SqlFile, layout_named
+from . import EntryCheck, SqlFile, checked_layout, layout_named
 
 _FLYWAY = re.compile(r"(?:[VUB][0-9][0-9._]*__|R__).*\.sql|"
                      r"(?:before|after)[A-Za-z]*(?:__.*)?\.sql")
@@ -64,21 +64,13 @@ def read_history(
     """The migrations under ``tree`` in ``layout`` (``auto``: detected), and the layout
     read. Raises InputError naming the files when the history is mixed, unreadable, or
     yields nothing (an empty folder passes with ``allow_empty``)."""
-    from ..layout import _visible, read_tree, refuse_undecodable_name
+    from ..layout import _visible, checked_entries, read_tree
 
-    if layout not in LAYOUTS:
-        from ...errors import ConfigError
-
-        raise ConfigError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    checked_layout(layout)
     entries = _visible(tree.iterdir())
     folders: list[tuple[Traversable, str]] = []
     files: list[tuple[Traversable, str]] = []
-    for entry in entries:
-        path = f"{label}/{entry.name}"
-        if not entry.name.isascii():
-            refuse_undecodable_name(entry.name, path)
-        if check:
-            check(entry, path)
+    for entry, path in checked_entries(entries, label, check):
         (folders if entry.is_dir() else files).append((entry, path))
     sql = [(e, p) for e, p in files if e.name.lower().endswith(".sql")]
     if not entries:

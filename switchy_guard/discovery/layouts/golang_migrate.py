@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...migration import Migration
-from . import FileLayout, SqlFile, decode, file_migration, next_number, refuse, words, write_new
+from . import FileLayout, SqlFile, next_number, paired_migration, refuse, write_up_down
 
 NAME = re.compile(r"([0-9]+)_(.*)\.(up|down)\.sql")
 _MAX = 2**64 - 1
@@ -33,26 +33,14 @@ def read(files: Sequence[SqlFile], checksum_mode: str) -> list[Migration]:
         if int(written) > _MAX:
             raise refuse(file.path, "version does not fit in 64 bits (golang-migrate refuses it)")
         pairs.setdefault((int(written), written, title), {})[direction] = file
-    migrations = []
-    for (version, written, title), pair in pairs.items():
-        up, down = pair.get("up"), pair.get("down")
-        migrations.append(file_migration(
-            migration_id=written, description=words(title) or written, order_key=(version,),
-            up=(decode(up.data, up.path), up.data, up.path) if up else None,
-            down=(decode(down.data, down.path), down.data, down.path) if down else None,
-            checksum_mode=checksum_mode, source=(up or down or files[0]).path,
-        ))
-    return migrations
+    return [paired_migration(key, pair, checksum_mode) for key, pair in pairs.items()]
 
 
 def create(root: Path, slug: str, now: datetime, migrations: Sequence[Migration]) -> list[Path]:
     """The next integer version (padded as the history pads), up and down files."""
     number, width = next_number(migrations)
     version = str(number).zfill(width)
-    return write_new([
-        (root / f"{version}_{slug}.up.sql", f"-- {words(slug)}\n"),
-        (root / f"{version}_{slug}.down.sql", f"-- reverse of {words(slug)}\n"),
-    ])
+    return write_up_down(root, version, slug)
 
 
 LAYOUT = FileLayout(

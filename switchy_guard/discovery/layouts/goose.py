@@ -25,13 +25,13 @@ from ...migration import Migration
 from . import (
     FileLayout,
     SqlFile,
-    blank_outside,
     decode,
     file_migration,
     refuse,
-    section_bytes,
+    section,
+    timestamp_version,
     words,
-    write_new,
+    write_sectioned,
 )
 
 NAME = re.compile(r"([0-9]+)_(.*)\.sql")
@@ -131,20 +131,11 @@ def read(files: Sequence[SqlFile], checksum_mode: str) -> list[Migration]:
         text = decode(file.data, file.path)
         up_at, down_at, replace, transactional = _parse(text, file.path)
         assert up_at is not None
-        count = text.count("\n") + 1
-        up_end = down_at if down_at is not None else count
-        raw = file.data[3:] if file.data.startswith(b"\xef\xbb\xbf") else file.data
-        up_replace = {n: t for n, t in replace.items() if up_at <= n < up_end}
-        down = None
-        if down_at is not None:
-            down_replace = {n: t for n, t in replace.items() if n >= down_at}
-            down = (blank_outside(text, [(down_at + 1, count)], down_replace),
-                    section_bytes(raw, down_at, None), file.path)
+        down = section(file, text, down_at, None, replace) if down_at is not None else None
         migrations.append(file_migration(
             migration_id=version, description=words(title) or version,
             order_key=(int(version),),
-            up=(blank_outside(text, [(up_at + 1, up_end)], up_replace),
-                section_bytes(raw, up_at, down_at), file.path),
+            up=section(file, text, up_at, down_at, replace),
             down=down, checksum_mode=checksum_mode, source=file.path,
             transactional=transactional,
         ))
@@ -160,12 +151,8 @@ def create(root: Path, slug: str, now: datetime, migrations: Sequence[Migration]
         width = max(len(m.id) for m in migrations)
         version = str(max(numbers) + 1).zfill(width)
     else:
-        version = f"{now:%Y%m%d%H%M%S}"
-        if numbers and int(version) <= max(numbers):
-            version = str(max(numbers) + 1)
-    return write_new([(root / f"{version}_{slug}.sql",
-                       f"-- +goose Up\n-- {words(slug)}\n\n-- +goose Down\n"
-                       f"-- reverse of {words(slug)}\n")])
+        version = timestamp_version(now, migrations)
+    return write_sectioned(root, version, slug, "-- +goose Up", "-- +goose Down")
 
 
 LAYOUT = FileLayout(

@@ -14,7 +14,16 @@ from datetime import datetime
 from pathlib import Path
 
 from ...migration import Migration
-from . import FileLayout, SqlFile, decode, file_migration, refuse, words, write_new
+from . import (
+    FileLayout,
+    SqlFile,
+    paired_migration,
+    refuse,
+    timestamp_version,
+    words,
+    write_new,
+    write_up_down,
+)
 
 NAME = re.compile(r"([^_]+)_(.*?)(\.up|\.down)?\.sql")
 NO_TRANSACTION = "-- no-transaction"
@@ -35,32 +44,16 @@ def read(files: Sequence[SqlFile], checksum_mode: str) -> list[Migration]:
         kind = {".up": "up", ".down": "down", None: "simple"}[match.group(3)]
         pair = pairs.setdefault((version, written, match.group(2)), {})
         pair["up" if kind == "simple" else kind] = file
-    migrations = []
-    for (version, written, title), pair in pairs.items():
-        up, down = pair.get("up"), pair.get("down")
-        up_text = decode(up.data, up.path) if up else None
-        migrations.append(file_migration(
-            migration_id=written, description=words(title) or written, order_key=(version,),
-            up=(up_text, up.data, up.path) if up and up_text is not None else None,
-            down=(decode(down.data, down.path), down.data, down.path) if down else None,
-            checksum_mode=checksum_mode, source=(up or down or files[0]).path,
-            transactional=not (up_text or "").startswith(NO_TRANSACTION),
-        ))
-    return migrations
+    return [paired_migration(key, pair, checksum_mode, no_transaction=NO_TRANSACTION)
+            for key, pair in pairs.items()]
 
 
 def create(root: Path, slug: str, now: datetime, migrations: Sequence[Migration]) -> list[Path]:
     """A timestamp version (as ``sqlx migrate add`` makes), reversible when the history
     has down files."""
-    version = f"{now:%Y%m%d%H%M%S}"
-    newest = max((int(m.id) for m in migrations if m.id.isdigit()), default=0)
-    if int(version) <= newest:
-        version = str(newest + 1)
+    version = timestamp_version(now, migrations)
     if any(m.down_path for m in migrations) or not migrations:
-        return write_new([
-            (root / f"{version}_{slug}.up.sql", f"-- {words(slug)}\n"),
-            (root / f"{version}_{slug}.down.sql", f"-- reverse of {words(slug)}\n"),
-        ])
+        return write_up_down(root, version, slug)
     return write_new([(root / f"{version}_{slug}.sql", f"-- {words(slug)}\n")])
 
 
