@@ -164,3 +164,99 @@ def invalid_indexes(engine: Engine) -> list[str]:
     except SQLAlchemyError:
         return []
     return [f"{schema}.{index} on {table}" for schema, index, table in rows]
+
+
+# -- before a run: who would block a statement's lock right now --------------------------
+
+_PG_CONFLICTING = """
+SELECT DISTINCT a.pid, a.usename, a.application_name,
+       EXTRACT(EPOCH FROM clock_timestamp() - a.xact_start), a.state, a.query
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+  AND l.relation = CAST(:table AS regclass) AND l.mode = ANY(:modes)
+"""
+_MYSQL_CONFLICTING = _MYSQL_MDL.replace(
+    "m.OBJECT_NAME IN :tables", "m.OBJECT_NAME = :table AND m.LOCK_TYPE IN :types")
+
+
+def _pg_mode_name(mode: str) -> str:
+    """``SHARE ROW EXCLUSIVE`` as pg_locks spells it: ``ShareRowExclusiveLock``."""
+    return "".join(word.capitalize() for word in mode.split()) + "Lock"
+
+
+def conflicting_sessions(conn: Connection, dialect: str, table: str,
+                         wanted: str | list[str]) -> list[Blocker]:
+    """The other sessions holding (or queued for) a lock on ``table`` that conflicts with
+    ``wanted``: a PostgreSQL lock mode (``ACCESS EXCLUSIVE``), or the MySQL/MariaDB
+    metadata lock types asked for. Where MySQL/MariaDB do not say who holds what
+    (performance_schema off), every other session with an open transaction, since any of
+    them may. Oldest transaction first; empty where the server would not say (SQLite, a
+    table not there yet, a catalog not readable)."""
+    from .locks_taken import MDL_CONFLICTS, PG_CONFLICTS
+
+    rows: list[tuple[object, ...]] = []
+    try:
+        if dialect == "postgres" and isinstance(wanted, str):
+            if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+                return []
+            modes = [_pg_mode_name(m) for m in PG_CONFLICTS.get(wanted, frozenset())]
+            rows = [tuple(r) for r in conn.execute(
+                text(_PG_CONFLICTING), {"table": table, "modes": modes})]
+        elif dialect == "mysql":
+            types = sorted(set().union(*(MDL_CONFLICTS.get(t, frozenset())
+                                         for t in ([wanted] if isinstance(wanted, str)
+                                                   else wanted))))
+            rows = _mysql_conflicting(conn, table.split(".")[-1], types)
+    except SQLAlchemyError:
+        conn.rollback()
+        return []
+    found = [_blocker(row, dialect) for row in rows]
+    return sorted(found, key=lambda b: -(b.transaction_seconds or 0))
+
+
+def _mysql_conflicting(conn: Connection, table: str,
+                       types: list[str]) -> list[tuple[object, ...]]:
+    own = conn.execute(text("SELECT CONNECTION_ID()")).scalar()
+    try:
+        # Off (MariaDB's default), its tables are there and empty: no rows would prove
+        # nothing. The metadata lock instrument must be on too (MariaDB: off by default).
+        recorded = conn.execute(text(_MDL_RECORDED)).scalar()
+        if recorded:
+            query = text(_MYSQL_CONFLICTING).bindparams(bindparam("types", expanding=True))
+            return [tuple(r) for r in conn.execute(
+                query, {"own": own, "table": table, "types": types or ["EXCLUSIVE"]})]
+    except SQLAlchemyError:  # performance_schema not readable
+        conn.rollback()
+    # A transaction with no client session behind it (the server's own) blocks no DDL.
+    return [tuple(r) for r in conn.execute(text(_MYSQL_OPEN), {"own": own}) if r[1]]
+
+
+_MDL_RECORDED = """
+SELECT @@performance_schema AND EXISTS (
+  SELECT 1 FROM performance_schema.setup_instruments
+  WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES')
+"""
+
+
+_SIZE = {
+    "postgres": "SELECT CASE WHEN to_regclass(:t) IS NOT NULL "
+                "THEN pg_total_relation_size(to_regclass(:t)) END",
+    "mysql": "SELECT DATA_LENGTH + INDEX_LENGTH FROM information_schema.TABLES "
+             "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name",
+}
+
+
+def table_bytes(conn: Connection, dialect: str, table: str) -> int | None:
+    """The table's size on disk with its indexes (PostgreSQL ``pg_total_relation_size``,
+    MySQL/MariaDB ``data_length + index_length``); None when not known."""
+    sql = _SIZE.get(dialect)
+    if sql is None:
+        return None
+    schema, _, name = table.rpartition(".")
+    try:
+        value = conn.execute(text(sql), {"t": table, "schema": schema or None,
+                                         "name": name}).scalar()
+    except SQLAlchemyError:
+        conn.rollback()
+        return None
+    return int(str(value)) if value is not None else None

@@ -188,9 +188,10 @@ def _run_check(
         known = {m.id for m in base}
         new_ids = {m.id for m in ordered if m.id not in known}
         plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
-    pattern = id_pattern_of(layout)
+    from .rules.naming import DIRECTORY_IDS
+
     result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
-                      **({"id_pattern": pattern} if pattern else {}))
+                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS)
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements),
                        result.allowed)

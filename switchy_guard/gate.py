@@ -101,6 +101,9 @@ def evaluate(
     checks = verdict.checks
     for impact in report.migrations:
         _finding_checks(impact, choice, checks)
+    if policy.refuse_when_blocked_longer_than is not None and report.migrations:
+        checks.extend(blocked_checks(report, policy.refuse_when_blocked_longer_than,
+                                     policy.name))
     _state_checks(choice, report, state, force, checks)
     verdict.destructive = any(is_destructive(m) for m in report.migrations)
     if verdict.destructive:
@@ -121,6 +124,34 @@ def evaluate(
     if not verdict.checks:
         checks.append(GateCheck("policy", "passed", "nothing in the plan needs a gate"))
     return verdict
+
+
+def blocked_checks(report: ImpactReport, longest: float, policy: str) -> list[GateCheck]:
+    """``refuse_when_blocked_longer_than``: a refusal per session whose transaction, open
+    longer than ``longest`` seconds, holds a lock that conflicts with one the plan takes
+    (the report's live ``locks``); a warning when the report has no database to ask."""
+    if not report.live:
+        return [GateCheck("blocked", "warning", f"{policy} sets "
+                          "refuse_when_blocked_longer_than, but the plan was made without "
+                          "a database: no session could be looked at")]
+    checks, seen = [], set()
+    for impact in report.migrations:
+        for planned in impact.locks:
+            for table, blocker in planned.blockers:
+                age = blocker.transaction_seconds
+                if age is None or age <= longest or (impact.id, blocker.pid) in seen:
+                    continue
+                seen.add((impact.id, blocker.pid))
+                modes = ", ".join(lock.mode for lock in planned.taken.locks
+                                  if lock.table == table)
+                checks.append(GateCheck(
+                    "blocked", "refused",
+                    f"statement {planned.statement} needs {modes} on {table}, and "
+                    f"{blocker.describe()} holds a conflicting lock, its transaction open "
+                    f"longer than {policy}'s refuse_when_blocked_longer_than "
+                    f"({longest:g}s): the statement would wait, and every query on "
+                    f"{table} behind it", impact.id))
+    return checks
 
 
 def finding_refusals(findings: Iterable[Finding], policy: Policy) -> list[GateCheck]:

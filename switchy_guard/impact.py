@@ -30,7 +30,11 @@ from .runner import Migrator, Plan, PlannedMigration, Strategy
 from .state import MigrationState
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from .blockers import Blocker
     from .gate import Verdict
+    from .locks_taken import LocksTaken
     from .sql.classify import StatementInfo
     from .validation import AllowedFinding
 
@@ -38,6 +42,33 @@ if TYPE_CHECKING:
 # run whose policy judges nothing from the plan does not pay for loading every rule.
 
 _DESTRUCTIVE = {"drop_table", "truncate", "delete", "update"}
+
+
+@dataclass
+class PlannedLock:
+    """The locks one statement takes; with a database, the size of each table it locks
+    and the sessions that would block it right now (see :mod:`switchy_guard.locks_taken`
+    and :func:`switchy_guard.blockers.conflicting_sessions`)."""
+
+    statement: int
+    taken: LocksTaken
+    table_bytes: dict[str, int | None] = field(default_factory=dict)
+    #: (table, session): a session holding a lock on the table that conflicts.
+    blockers: list[tuple[str, Blocker]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (``locks`` of a migration); queries masked."""
+        from .masking import mask_message
+
+        return {"statement": self.statement, **self.taken.to_dict(),
+                "table_bytes": self.table_bytes,
+                "blockers": [{"table": table, "pid": b.pid, "user": b.user,
+                              "application": b.application,
+                              "transaction_seconds": b.transaction_seconds,
+                              "state": b.state,
+                              "query": mask_message(" ".join((b.query or "").split()),
+                                                    limit=160) or None}
+                             for table, b in self.blockers]}
 
 
 @dataclass
@@ -58,6 +89,8 @@ class MigrationImpact:
     leaves_behind: list[SchemaObject] = field(default_factory=list)
     #: A backfill: batch_size, pause_ms, the table's live rows and the batches estimated.
     backfill: dict[str, Any] | None = None
+    #: The locks each statement takes (those that lock or rewrite anything).
+    locks: list[PlannedLock] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +118,7 @@ class ImpactReport:
                     "allowed": [{**a.finding.to_dict(), "reason": a.reason}
                                 for a in m.allowed],
                     "rows": [vars(r) for r in m.rows],
+                    "locks": [lock.to_dict() for lock in m.locks],
                     **({"backfill": m.backfill} if m.backfill is not None else {}),
                     **({"leaves_behind": [
                         {"kind": o.kind, "name": o.name, "table": o.table, "schema": o.schema,
@@ -166,6 +200,7 @@ def impact_report(
     live: bool = True,
     detailed: bool = True,
     state: MigrationState | None = None,
+    server_version: tuple[int, ...] | None = None,
     **plan_options: bool,
 ) -> ImpactReport:
     """The impact of what ``migrate`` would do with ``strategy``; ``plan_options``
@@ -173,6 +208,8 @@ def impact_report(
 
     ``detailed=False`` leaves out what costs a pass over every statement (findings, the
     objects touched, row counts): for a gate whose policy judges none of it.
+    ``server_version`` (``--server-version``): the server the rules and the lock report
+    assume; None: the live server's.
     """
     plan = migrator.plan(strategy, state=state, **plan_options)
     warnings = list(plan.warnings)
@@ -181,12 +218,13 @@ def impact_report(
 
         warnings += plan_warnings(migrator, plan, (state or migrator.state()).rows)
     return _report(migrator, plan, warnings, live=live and detailed,
-                   findings=detailed, objects=detailed)
+                   findings=detailed, objects=detailed, server_version=server_version)
 
 
 def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
             findings: bool = True, objects: bool = True,
-            applied: Collection[str] = ()) -> ImpactReport:
+            applied: Collection[str] = (),
+            server_version: tuple[int, ...] | None = None) -> ImpactReport:
     """``applied``: for a rollback plan, the ids applied now (their up scripts are the
     schema its down scripts run over)."""
     planned_ids = {step.migration.id for step in plan.steps}
@@ -200,12 +238,13 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
             # Which tables the plan surely makes new: those the database has not got.
             tables = LiveTableNames.read(conn)
             conn.rollback()
+            server_version = server_version or live_server_version(conn)
         if plan.direction == "down":
             result = validate_rollback(migrator.migrations(), migrator.dialect,
                                        applied=set(applied), plan=plan.ids, live=tables)
         else:
             result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
-                              live=tables)
+                              live=tables, server_version=server_version)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
@@ -223,22 +262,60 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
         names = PlanNames(counter, tables) if counter is not None else None
         for step in plan.steps:
             impact = _impact_of(step, migrator.dialect, counter, names,
-                                by_migration.get(step.migration.id, []))
+                                by_migration.get(step.migration.id, []), server_version)
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
         conn.rollback()
+        if counter is not None:
+            _live_locks(conn, migrator.dialect, impacts)
+            conn.rollback()
     if counter is not None:
         warnings = warnings + list(dict.fromkeys(counter.problems))
     return ImpactReport(plan.direction, plan.dialect, impacts, warnings,
                         live=counter is not None)
 
 
+def live_server_version(conn: Connection) -> tuple[int, ...] | None:
+    """The connected server's version (MariaDB's from 10, MySQL's 5 to 9: see
+    :mod:`switchy_guard.locks_taken`); None for SQLite, whose version the rules ignore."""
+    if conn.dialect.name == "sqlite":
+        return None
+    info = conn.dialect.server_version_info
+    numbers = tuple(n for n in (info or ()) if isinstance(n, int))
+    return numbers or None
+
+
+def _live_locks(conn: Connection, dialect: str, impacts: list[MigrationImpact]) -> None:
+    """Each locked table's size and the sessions holding a conflicting lock on it now
+    (asked once per table and mode)."""
+    from .blockers import conflicting_sessions, table_bytes
+    from .locks_taken import mdl_requested
+
+    sizes: dict[str, int | None] = {}
+    asked: dict[tuple[str, str], list[Blocker]] = {}
+    for impact in impacts:
+        for planned in impact.locks:
+            for lock in planned.taken.locks:
+                if lock.table is None:
+                    continue
+                if lock.table not in sizes:
+                    sizes[lock.table] = table_bytes(conn, dialect, lock.table)
+                planned.table_bytes[lock.table] = sizes[lock.table]
+                key = (lock.table, lock.mode)
+                if key not in asked:
+                    wanted = lock.mode if dialect != "mysql" else mdl_requested(lock)
+                    asked[key] = conflicting_sessions(conn, dialect, lock.table, wanted)
+                planned.blockers += [(lock.table, b) for b in asked[key]]
+
+
 def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
-               names: PlanNames | None, findings: list[Finding]) -> MigrationImpact:
+               names: PlanNames | None, findings: list[Finding],
+               server_version: tuple[int, ...] | None = None) -> MigrationImpact:
     impact = MigrationImpact(
         step.migration.id, step.transactional, step.migration.reversible,
         [s.text for s in step.statements], findings=findings,
     )
+    from .locks_taken import NONE, locks_taken
     from .validation import parse_statements
 
     # The statements an anonymous block (DO, BEGIN NOT ATOMIC) runs count as the block's
@@ -250,6 +327,9 @@ def _impact_of(step: PlannedMigration, dialect: str, counter: RowCounter | None,
         if statement.block is None:
             number += 1
         _objects(info, impact)
+        taken = locks_taken(statement.text, info, dialect, server_version)
+        if taken.locks or taken.effect != NONE:
+            impact.locks.append(PlannedLock(number, taken))
         if counter is None or names is None:
             continue
         if step.migration.backfill is not None and step.direction == "up":
@@ -337,6 +417,7 @@ def render_text(report: ImpactReport) -> str:
         for row in m.rows:
             lines.append(f"   data: statement {row.statement} {row.what} on {row.table}: "
                          f"{_rows_text(row)}")
+        lines += _lock_lines(m.locks)
         for finding in m.findings:
             lines.append(f"   {finding.severity.value} {finding.label}: {finding.message}")
         for item in m.allowed:
@@ -347,6 +428,30 @@ def render_text(report: ImpactReport) -> str:
     if report.gate is not None:
         lines += _gate_lines(report.gate)
     return "\n".join(lines) + "\n"
+
+
+def _lock_lines(locks: list[PlannedLock]) -> list[str]:
+    lines = []
+    for planned in locks:
+        sizes = ", ".join(f"{table} {_size(size)}" for table, size in planned.table_bytes.items()
+                          if size is not None)
+        lines.append(f"   lock: statement {planned.statement}: {planned.taken.describe()}"
+                     + (f" [size: {sizes}]" if sizes else ""))
+        lines += [f"      would wait for {blocker.describe()} (a conflicting lock on {table})"
+                  for table, blocker in planned.blockers]
+    return lines
+
+
+def _size(size: int) -> str:
+    """``8,192 bytes``, ``1.5 MB``."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    scaled = float(size)
+    for unit in ("kB", "MB", "GB"):
+        scaled /= 1024
+        if scaled < 1024 or unit == "GB":
+            break
+    return f"{scaled:,.1f} {unit}"
 
 
 def _gate_lines(verdict: Verdict) -> list[str]:

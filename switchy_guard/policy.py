@@ -69,6 +69,9 @@ both files, so no folder's policy is dropped silently.
   and how often one that gave up on a lock is retried (see :mod:`switchy_guard.retry`);
   ``--statement-lock-timeout``, ``--statement-timeout``, ``--lock-retries`` and the
   config keys of those names override them.
+- ``refuse_when_blocked_longer_than`` (seconds, unset): the gate refuses to start while
+  a transaction that holds a lock conflicting with one the plan takes (see
+  :mod:`switchy_guard.locks_taken`) has been open longer than this, naming it.
 - ``session_init`` (string, list of strings, or a table of dialect = either): SQL run on
   every connection, unless ``--session-init`` or the config key ``session_init`` gives
   one (see :mod:`switchy_guard.session_init`).
@@ -120,6 +123,7 @@ _TYPES: dict[str, tuple[type, str]] = {
     "statement_lock_timeout": (float, "a number of seconds, 0 or more, finite"),
     "statement_timeout": (float, "a number of seconds, 0 or more, finite"),
     "lock_retries": (int, "a whole number, 0 or more"),
+    "refuse_when_blocked_longer_than": (float, "a number of seconds, 0 or more, finite"),
 }
 #: Files whose folder is a project's root (where its ``policies`` folder is looked for).
 PROJECT_MARKERS = ("pyproject.toml", "switchy-guard.toml", ".git")
@@ -190,6 +194,9 @@ class Policy:
     statement_lock_timeout: float | None = None
     statement_timeout: float | None = None
     lock_retries: int | None = None
+    #: Refuse to start while a transaction holding a lock that conflicts with one the
+    #: plan takes has been open longer than this (seconds); None: never.
+    refuse_when_blocked_longer_than: float | None = None
 
     @property
     def timeouts(self) -> Timeouts:
@@ -224,7 +231,8 @@ class Policy:
         data (and a person is shown the full report before confirming): when not, a run
         can skip building them."""
         return bool(self.block_severities or self.require_allow or self.refuse_irreversible
-                    or self.backup != "none" or self.require_confirmation)
+                    or self.backup != "none" or self.require_confirmation
+                    or self.refuse_when_blocked_longer_than is not None)
 
     def requires_allow(self, code: str, name: str) -> bool:
         """Whether findings of this rule need a reasoned allow under this policy."""

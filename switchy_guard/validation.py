@@ -287,6 +287,7 @@ def validate_migration(
     *, lint: bool = True, in_plan: bool = True, extra: Sequence[Finding] = (),
     allowed: list[AllowedFinding] | None = None, parsed: Parsed | None = None,
     direction: Direction = "up", metadata: list[Allowance] | None = None,
+    server_version: tuple[int, ...] | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of one migration (its SQL, plus ``extra`` migration-level findings that
     its metadata allows may suppress), and its statement count (those of the file: not
@@ -321,7 +322,8 @@ def validate_migration(
         if lint:
             while blocks and not _inside(statement, blocks[-1][0]):
                 findings.extend(_unused(*blocks.pop(), migration))
-            context = StatementContext(dialect, migration, statement, schema, parsed)
+            context = StatementContext(dialect, migration, statement, schema, parsed,
+                                       server_version or schema.server_version)
             raw = [
                 make_finding(rule, f"{message} ({info.via})" if info.via else message,
                              migration, statement=statement)
@@ -491,6 +493,7 @@ def validate(
     id_pattern: str | IdRule = DIRECTORY_IDS,
     live: LiveTables | None = None,
     downs: bool = False,
+    server_version: tuple[int, ...] | None = None,
 ) -> ValidationResult:
     """Run the SQL and naming rules over ``migrations`` (in run order).
 
@@ -500,10 +503,11 @@ def validate(
     ``live`` (the database the plan runs on) a table the plan creates is new only if
     that database has none of its name (see NewTables). With ``downs`` (``check``) the
     down scripts of the linted migrations are checked too (see check_migration).
+    ``server_version``: the server's version for the version-aware rules (None: unknown).
     """
     rules = statement_rules(dialect)
     result = ValidationResult()
-    schema = Schema(new_tables=NewTables(dialect, live))
+    schema = Schema(new_tables=NewTables(dialect, live), server_version=server_version)
     run = check_migration if downs else validate_migration
     linted = [m for m in migrations if plan_ids is None or m.id in plan_ids]
     naming = naming_findings(linted, id_pattern)
@@ -530,6 +534,7 @@ def validate_rollback(
     applied: Collection[str],
     plan: Sequence[str],
     live: LiveTables | None = None,
+    server_version: tuple[int, ...] | None = None,
 ) -> ValidationResult:
     """Run the SQL rules over the down scripts a rollback runs: those of ``plan`` (ids in
     the order they are rolled back), their findings rollback-time ones.
@@ -541,7 +546,7 @@ def validate_rollback(
     """
     rules = statement_rules(dialect)
     result = ValidationResult()
-    schema = Schema(new_tables=NewTables(dialect, live))
+    schema = Schema(new_tables=NewTables(dialect, live), server_version=server_version)
     for migration in migrations:
         if migration.id in applied:
             learn_migration(schema, parse_migration(migration, dialect), in_plan=False)

@@ -292,6 +292,9 @@ class Schema:
     misses: set[tuple[str, tuple[str, str]]] | None = None
     functions: dict[str, str] = field(default_factory=dict)
     enums: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    #: The server the migrations will run on (``--server-version`` or the live one's),
+    #: as numbers; None: unknown (rules then assume a current server).
+    server_version: tuple[int, ...] | None = None
 
     def function_volatility(self, name: str) -> str | None:
         """How volatile the history's function ``name`` is, None when it made none."""
@@ -330,6 +333,9 @@ class StatementContext:
     statement: Statement
     schema: Schema
     statements_in_migration: tuple[tuple[Statement, StatementInfo], ...]
+    #: The server's version (MariaDB's from 10, MySQL's 5 to 9); None: unknown, and the
+    #: version-aware rules assume a current server.
+    server_version: tuple[int, ...] | None = None
 
     @property
     def is_first_ddl(self) -> bool:

@@ -364,6 +364,17 @@ def _volatile_call(default: str, ctx: StatementContext) -> str | None:
     return None
 
 
+def _version(ctx: StatementContext) -> str:
+    return ".".join(str(n) for n in ctx.server_version or ())
+
+
+def _rewritten_before_11(action: AlterAction, ctx: StatementContext) -> bool:
+    """PostgreSQL before 11 stores any non-NULL default in every existing row."""
+    return (ctx.dialect == "postgres" and ctx.server_version is not None
+            and ctx.server_version < (11,) and action.default is not None
+            and action.default.upper() != "NULL")
+
+
 def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not _existing_alter(info, ctx):
         return
@@ -375,6 +386,12 @@ def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[st
             yield (
                 f"adds {info.table}.{action.column} with volatile default {action.default}"
                 f"{volatile}: every row is rewritten"
+            )
+        elif _rewritten_before_11(action, ctx):
+            yield (
+                f"adds {info.table}.{action.column} with default {action.default}: before "
+                f"PostgreSQL 11 (the server is {_version(ctx)}) every row is rewritten "
+                "with it, under an ACCESS EXCLUSIVE lock"
             )
         elif (action.type or "") in _SERIAL or action.generated == "identity":
             what = action.type if action.generated != "identity" else "an identity column"
@@ -431,6 +448,7 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
     if algorithm == "COPY":
         yield f"asks for ALGORITHM=COPY on {info.table}: the table is copied under lock"
         return
+    yield from _mysql_add_column_rebuilds(info, ctx)
     for action in info.actions:
         # Adding a primary key is SG411's (add-primary-key); dropping one copies.
         primary = action.kind == "drop_constraint" and action.constraint == "primary_key"
@@ -442,6 +460,23 @@ def _mysql_copy_algorithm(info: StatementInfo, ctx: StatementContext) -> Iterato
             what = {"alter_type": f"MODIFY/CHANGE of {action.column}"}.get(
                 action.kind, "dropping the primary key")
             yield f"{what} makes MySQL/MariaDB copy {info.table} while blocking writes"
+
+
+def _mysql_add_column_rebuilds(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    """With a known server: an ADD COLUMN it cannot add INSTANT rebuilds the table (a
+    trailing one is instant from MySQL 8.0.12 and MariaDB 10.3, one placed with FIRST or
+    AFTER from 8.0.29 and 10.4). Unknown server: quiet, as before versions were known."""
+    from ..locks_taken import instant_add_column, is_mariadb
+
+    version = ctx.server_version
+    if version is None:
+        return
+    server = f"{'MariaDB' if is_mariadb(version) else 'MySQL'} {_version(ctx)}"
+    for action in info.actions:
+        if action.kind == "add_column" and not instant_add_column(version, action.position):
+            yield (f"ADD COLUMN {action.column} is not instant on {server}: {info.table} "
+                   "is rebuilt (INSTANT needs MySQL 8.0.12+ or MariaDB 10.3+ for a last "
+                   "column, 8.0.29+ or 10.4+ with FIRST/AFTER)")
 
 
 MYSQL_COPY_ALGORITHM = Rule(

@@ -63,7 +63,8 @@ BAD = [
      "unknown policy key 'colour' (known: description, block_severities, require_allow, "
      "require_confirmation, require_lock, lock_timeout, refuse_dirty, refuse_checksum_drift, "
      "refuse_out_of_order, refuse_irreversible, backup, backup_command, match_urls, "
-     "match_servers, session_init, statement_lock_timeout, statement_timeout, lock_retries)"),
+     "match_servers, session_init, statement_lock_timeout, statement_timeout, lock_retries, "
+     "refuse_when_blocked_longer_than)"),
     ("backup = 'command'", 'backup = "command" needs backup_command'),
     ("backup = 'command'\nbackup_command = ''",
      "policy key 'backup_command' must be a non-empty string, not ''"),
