@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
@@ -49,6 +51,8 @@ class Writer(threading.Thread):
         self.engine = create_engine(url, connect_args={"timeout": 30}
                                     if url.startswith("sqlite") else {})
         self.stop = threading.Event()
+        #: Set while a migrate process sets up on SQLite (see _started_batching).
+        self.paused = threading.Event()
         self.committed = 0
         self.errors: list[str] = []
 
@@ -56,6 +60,9 @@ class Writer(threading.Thread):
         rng = random.Random(7)
         with self.engine.connect() as conn:
             while not self.stop.is_set():
+                if self.paused.is_set():
+                    time.sleep(0.005)
+                    continue
                 try:
                     with conn.begin():
                         conn.execute(text("UPDATE items SET w = w + 1 WHERE id = :id"),
@@ -64,6 +71,31 @@ class Writer(threading.Thread):
                 except Exception as exc:  # counted, asserted empty
                     self.errors.append(str(exc).splitlines()[0])
                 time.sleep(0.002)
+
+
+def _started_batching(engine: Any, writer: Writer, sqlite: bool,
+                      start: Callable[[], subprocess.Popen[str]],
+                      after: int) -> subprocess.Popen[str]:
+    """Start a migrate process. On SQLite the writer pauses until its batches run: SQLite
+    has one writer at a time, and a transaction of the run's set-up that has read cannot
+    take the write lock while another connection commits (SQLite answers "database is
+    locked" at once there instead of waiting, to avoid a deadlock). The batches
+    themselves begin IMMEDIATE and wait, so the writer commits throughout them."""
+    if not sqlite:
+        return start()
+    writer.paused.set()
+    try:
+        process = start()
+        deadline = time.monotonic() + 60
+        with engine.connect() as conn:
+            while (state := _journal(conn)) is None or state[2] <= after:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    break
+                conn.rollback()
+                time.sleep(0.02)
+        return process
+    finally:
+        writer.paused.clear()
 
 
 def _journal(conn: Connection) -> tuple[str, int, int] | None:
@@ -99,8 +131,10 @@ def test_backfill_survives_sigkill_and_a_concurrent_writer(db_url: str, tmp_path
     writer.start()
     engine = create_engine(db_url)
     started = time.monotonic()
+    sqlite = db_url.startswith("sqlite")
     try:
-        killed = _cli(db_url, root, "migrate")
+        killed = _started_batching(engine, writer, sqlite, lambda: _cli(db_url, root, "migrate"),
+                                   after=0)
         with engine.connect() as conn:
             while (state := _journal(conn)) is None or state[2] < 4:
                 assert killed.poll() is None, killed.communicate()
@@ -119,7 +153,8 @@ def test_backfill_survives_sigkill_and_a_concurrent_writer(db_url: str, tmp_path
             assert tracked == 0  # not completed: the next migrate resumes it
             conn.rollback()
 
-        resumed = _cli(db_url, root, "migrate")
+        resumed = _started_batching(engine, writer, sqlite,
+                                    lambda: _cli(db_url, root, "migrate"), after=state[2])
         _out, err = resumed.communicate(timeout=120)
         assert resumed.returncode == 0, err
         assert f"resuming after batch {state[2]}" in err
