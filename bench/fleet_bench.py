@@ -152,11 +152,11 @@ def bench_sqlite(targets: int, migrations: int, work: Path) -> list[dict[str, ob
 def inner_loop(way: str, source: str, targets_file: str) -> None:
     """The baselines, run in their own process (``_loop`` / ``_work``)."""
     from switchy_guard.config import resolve_settings
-    from switchy_guard.db import create_database_engine
     from switchy_guard.fleet.rollout import Wave
     from switchy_guard.fleet.targets import load_targets_file
     from switchy_guard.fleet.work import FleetJob, run_target
-    from switchy_guard.runner import All, Migrator
+    from switchy_guard.runtime.db import create_database_engine
+    from switchy_guard.runtime.runner import All, Migrator
 
     targets = load_targets_file(targets_file)
     if way == "_loop":

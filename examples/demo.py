@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from switchy_guard.cli import main
+from switchy_guard.cli.main import main
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "project" / "migrations"

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 from switchy_guard import GateOptions, Migrator, Refused, UpTo, gated_run, load_policies
-from switchy_guard.audit import AuditJournal
-from switchy_guard.db import connect
-from switchy_guard.impact import ImpactReport
+from switchy_guard.plan.impact import ImpactReport
+from switchy_guard.runtime.audit import AuditJournal
+from switchy_guard.runtime.db import connect
 
 MIGRATIONS = Path(__file__).resolve().parent / "project" / "migrations"
 TARGET = "2024-01-12-090000_seed_users"

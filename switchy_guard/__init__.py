@@ -14,27 +14,27 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Migrator": "runner",
-    "Hooks": "runner",
-    "Plan": "runner",
-    "PlannedMigration": "runner",
-    "RunResult": "runner",
-    "All": "runner",
-    "UpTo": "runner",
-    "Steps": "runner",
-    "MigrationState": "state",
-    "MigrationStatus": "state",
-    "Migration": "migration",
-    "Allow": "migration",
+    "Migrator": "runtime.runner",
+    "Hooks": "runtime.runner",
+    "Plan": "runtime.runner",
+    "PlannedMigration": "runtime.runner",
+    "RunResult": "runtime.runner",
+    "All": "runtime.runner",
+    "UpTo": "runtime.runner",
+    "Steps": "runtime.runner",
+    "MigrationState": "model.state",
+    "MigrationStatus": "model.state",
+    "Migration": "model.migration",
+    "Allow": "model.migration",
     "DirectoryMigrations": "discovery",
     "EmbeddedMigrations": "discovery",
     "CodeMigrations": "discovery",
     "MigrationSource": "discovery",
     "load_migrations": "discovery",
-    "TrackingTable": "tracking",
-    "TrackingRow": "tracking",
-    "Finding": "findings",
-    "Severity": "findings",
+    "TrackingTable": "runtime.tracking",
+    "TrackingRow": "runtime.tracking",
+    "Finding": "model.findings",
+    "Severity": "model.findings",
     "SwitchyError": "errors",
     "InputError": "errors",
     "ConfigError": "errors",
@@ -43,17 +43,17 @@ _EXPORTS = {
     "LockTimeout": "errors",
     "Refused": "errors",
     "MigrationFailed": "errors",
-    "file_checksum": "checksum",
-    "exec_raw_checksum": "checksum",
-    "callable_checksum": "checksum",
-    "mask_url": "db",
-    "gated_run": "gated",
-    "GateOptions": "gated",
-    "Policy": "policy",
-    "PolicyChoice": "policy",
-    "load_policies": "policy",
-    "Verdict": "gate",
-    "lock_status": "lockstatus",
+    "file_checksum": "model.checksum",
+    "exec_raw_checksum": "model.checksum",
+    "callable_checksum": "model.checksum",
+    "mask_url": "runtime.db",
+    "gated_run": "gates.run",
+    "GateOptions": "gates.run",
+    "Policy": "gates.policy",
+    "PolicyChoice": "gates.policy",
+    "load_policies": "gates.policy",
+    "Verdict": "gates.evaluate",
+    "lock_status": "runtime.lockstatus",
 }
 
 __all__ = [
@@ -101,16 +101,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .checksum import callable_checksum, exec_raw_checksum, file_checksum
-    from .db import mask_url
-    from .discovery import (
+    from switchy_guard.discovery import (
         CodeMigrations,
         DirectoryMigrations,
         EmbeddedMigrations,
         MigrationSource,
         load_migrations,
     )
-    from .errors import (
+    from switchy_guard.errors import (
         BadMigrationId,
         ConfigError,
         DatabaseUnavailable,
@@ -120,19 +118,30 @@ if TYPE_CHECKING:
         Refused,
         SwitchyError,
     )
-    from .findings import Finding, Severity
-    from .gate import Verdict
-    from .gated import GateOptions, gated_run
-    from .lockstatus import lock_status
-    from .migration import Allow, Migration
-    from .policy import Policy, PolicyChoice, load_policies
-    from .runner import All, Hooks, Migrator, Plan, PlannedMigration, RunResult, Steps, UpTo
-    from .state import MigrationState, MigrationStatus
-    from .tracking import TrackingRow, TrackingTable
+    from switchy_guard.gates.evaluate import Verdict
+    from switchy_guard.gates.policy import Policy, PolicyChoice, load_policies
+    from switchy_guard.gates.run import GateOptions, gated_run
+    from switchy_guard.model.checksum import callable_checksum, exec_raw_checksum, file_checksum
+    from switchy_guard.model.findings import Finding, Severity
+    from switchy_guard.model.migration import Allow, Migration
+    from switchy_guard.model.state import MigrationState, MigrationStatus
+    from switchy_guard.runtime.db import mask_url
+    from switchy_guard.runtime.lockstatus import lock_status
+    from switchy_guard.runtime.runner import (
+        All,
+        Hooks,
+        Migrator,
+        Plan,
+        PlannedMigration,
+        RunResult,
+        Steps,
+        UpTo,
+    )
+    from switchy_guard.runtime.tracking import TrackingRow, TrackingTable
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'switchy_guard' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    return getattr(importlib.import_module(f"switchy_guard.{module}"), name)

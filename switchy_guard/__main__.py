@@ -1,5 +1,5 @@
 """``python -m switchy_guard``."""
 
-from .cli import main
+from switchy_guard.cli.main import main
 
 raise SystemExit(main())

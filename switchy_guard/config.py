@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checksum import checked_mode
-from .errors import ConfigError
-from .migration import DIALECTS
-from .records import DEFAULT_TABLE
+from switchy_guard.errors import ConfigError
+from switchy_guard.model.checksum import checked_mode
+from switchy_guard.model.migration import DIALECTS
+from switchy_guard.model.records import DEFAULT_TABLE
 
 _KEYS: dict[str, type | tuple[type, ...]] = {
     "database_url": str,
@@ -209,7 +209,7 @@ def _validated(data: Mapping[str, Any], file: Path) -> dict[str, Any]:
         if expected is None:
             raise ConfigError(f"unknown setting {key!r} (known: {', '.join(_KEYS)})", path=file)
         if key == "session_init":  # its own shapes, checked (and named) there
-            from .session_init import parse_session_init
+            from switchy_guard.runtime.session_init import parse_session_init
 
             parse_session_init(value, f"session_init in {file}", path=file)
             continue
@@ -264,7 +264,7 @@ def resolve_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"invalid lock timeout {merged['lock_timeout']!r}") from None
     checked_mode(merged["checksum_mode"])
-    from .discovery.layouts import checked_layout
+    from switchy_guard.discovery.layouts import checked_layout
 
     checked_layout(merged["layout"])
     if not 0 <= merged["lock_timeout"] < math.inf:  # nan and inf too
@@ -275,7 +275,7 @@ def resolve_settings(
             raise ConfigError(f"setting {key!r} must be more than 0 seconds (a finite "
                               f"number), not {merged[key]!r}")
     _check_migrations_dir(merged["migrations_dir"])
-    from .retry import KEYS, checked_timeouts
+    from switchy_guard.runtime.retry import KEYS, checked_timeouts
 
     timeouts = checked_timeouts(merged, "settings")
     merged.update({key: getattr(timeouts, key) for key in KEYS})

@@ -6,8 +6,8 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .discovery.layout import dialect_folder, dialect_folders
-from .errors import ConfigError, InputError
+from switchy_guard.discovery.layout import dialect_folder, dialect_folders
+from switchy_guard.errors import ConfigError, InputError
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}-\d{6})_")
@@ -81,8 +81,8 @@ def create_in_layout(root: Path, name: str, *, layout: str, dialect: str | None,
     """A new migration in the history's own layout and numbering (``layout``, or the
     one ``auto`` detects in ``root``): the files written, or None for the switchy
     layout (a folder: :func:`create_migration`)."""
-    from .discovery import DirectoryMigrations
-    from .discovery.layouts import layout_named
+    from switchy_guard.discovery import DirectoryMigrations
+    from switchy_guard.discovery.layouts import layout_named
 
     slug = normalise_name(name)
     if layout == "switchy" or not root.is_dir():

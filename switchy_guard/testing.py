@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from .db import create_database_engine
-from .discovery import SourceSpec
-from .records import DEFAULT_TABLE
-from .runner import All, Migrator, Steps, UpTo
+from switchy_guard.discovery import SourceSpec
+from switchy_guard.model.records import DEFAULT_TABLE
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.runner import All, Migrator, Steps, UpTo
 
 ENVIRONMENT_VARIABLE = "SWITCHY_TEST_DATABASE_URL"
 
@@ -145,10 +145,10 @@ def assert_round_trip(
 ) -> None:
     """Fail when a down script does not restore the schema (see ``switchy-guard verify``).
 
-    Runs :func:`switchy_guard.verify.verify` on ``scratch_url`` (an empty database) or a
+    Runs :func:`switchy_guard.verify.roundtrip.verify` on ``scratch_url`` (an empty database) or a
     temporary SQLite file; the AssertionError lists every difference.
     """
-    from .verify import verify
+    from switchy_guard.verify.roundtrip import verify
 
     report = verify(source, scratch_url, table=table)
     assert report.ok, "down scripts do not round-trip:\n" + "\n".join(

@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from switchy_guard.cli import main
+from switchy_guard.cli.main import main
 
 
 @dataclass
@@ -59,7 +59,7 @@ def run_without_sqlalchemy(*args: str | Path) -> str:
 
     code = (
         "import sys\n"
-        "from switchy_guard.cli import main\n"
+        "from switchy_guard.cli.main import main\n"
         f"main({[str(a) for a in args]!r})\n"
         "assert not any(m.startswith('sqlalchemy') for m in sys.modules), 'sqlalchemy loaded'\n"
     )

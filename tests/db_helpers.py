@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from switchy_guard.audit import AuditEntry, AuditJournal
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.audit import AuditEntry, AuditJournal
+from switchy_guard.runtime.db import create_database_engine
 
 
 def tables(url: str) -> set[str]:

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..migration import Migration
-from ..ordering import order_migrations
-from .code import CodeMigrations
-from .directory import DirectoryMigrations
-from .embedded import EmbeddedMigrations
+from switchy_guard.discovery.code import CodeMigrations
+from switchy_guard.discovery.directory import DirectoryMigrations
+from switchy_guard.discovery.embedded import EmbeddedMigrations
+from switchy_guard.model.migration import Migration
+from switchy_guard.model.ordering import order_migrations
 
 
 @runtime_checkable
@@ -68,7 +68,7 @@ def as_source(source: SourceSpec, *, checksum_mode: str = "file", layout: str = 
         return sources[0] if len(sources) == 1 else CombinedMigrations(sources)
     text = str(source)
     if text.startswith(("http://", "https://")):
-        from .remote import RemoteMigrations
+        from switchy_guard.discovery.remote import RemoteMigrations
 
         return RemoteMigrations(text, checksum_mode=checksum_mode)
     package, colon, subdir = text.partition(":")

@@ -15,9 +15,9 @@ import string
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ..checksum import EMPTY_CHECKSUM, callable_checksum, exec_raw_checksum
-from ..errors import InputError
-from ..migration import DIALECTS, Migration, MigrationCallable
+from switchy_guard.errors import InputError
+from switchy_guard.model.checksum import EMPTY_CHECKSUM, callable_checksum, exec_raw_checksum
+from switchy_guard.model.migration import DIALECTS, Migration, MigrationCallable
 
 F = TypeVar("F", bound=MigrationCallable)
 
@@ -51,7 +51,7 @@ class CodeMigrations:
     ) -> Migration:
         """Register a Python migration; ``up``/``down`` take a SQLAlchemy Connection.
 
-        ``checksum`` overrides the up digest (see :mod:`switchy_guard.checksum`).
+        ``checksum`` overrides the up digest (see :mod:`switchy_guard.model.checksum`).
         """
         for step in (up, down):
             if step is not None and not callable(step):

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from ..checksum import checked_mode
-from ..errors import InputError
-from ..migration import Migration
-from .layout import EntryCheck, choose_tree
+from switchy_guard.discovery.layout import EntryCheck, choose_tree
+from switchy_guard.errors import InputError
+from switchy_guard.model.checksum import checked_mode
+from switchy_guard.model.migration import Migration
 
 _read_log: dict[str, str] | None = None
 
@@ -116,7 +116,7 @@ class DirectoryMigrations:
 
     def __init__(self, root: str | Path, *, checksum_mode: str = "file",
                  layout: str = "auto", allow_empty: bool = False) -> None:
-        from .layouts import checked_layout
+        from switchy_guard.discovery.layouts import checked_layout
 
         self.root = Path(root)
         self.checksum_mode = checked_mode(checksum_mode)
@@ -134,7 +134,7 @@ class DirectoryMigrations:
 
     def load(self, dialect: str | None = None) -> list[Migration]:
         """Read the migrations for ``dialect`` (None: a tree without database folders)."""
-        from .layouts.detect import read_history
+        from switchy_guard.discovery.layouts.detect import read_history
 
         tree, label, check = self.tree(dialect)
         migrations, self.detected_layout = read_history(

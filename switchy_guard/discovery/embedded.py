@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib.resources
 
-from ..checksum import checked_mode
-from ..errors import InputError
-from ..migration import Migration
-from .layout import choose_tree
+from switchy_guard.discovery.layout import choose_tree
+from switchy_guard.errors import InputError
+from switchy_guard.model.checksum import checked_mode
+from switchy_guard.model.migration import Migration
 
 
 class EmbeddedMigrations:
@@ -57,7 +57,7 @@ class EmbeddedMigrations:
                 root = root / part
         if not root.is_dir():
             raise InputError("migrations folder not found in the package", path=self.label)
-        from .layouts.detect import read_history
+        from switchy_guard.discovery.layouts.detect import read_history
 
         tree, label = choose_tree(root, self.label, dialect)
         migrations, self.detected_layout = read_history(

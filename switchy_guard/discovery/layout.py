@@ -13,9 +13,9 @@ import codecs
 from collections.abc import Callable, Iterable
 from importlib.resources.abc import Traversable
 
-from ..checksum import script_checksum
-from ..errors import ConfigError, InputError
-from ..migration import Metadata, Migration, parse_metadata
+from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.model.checksum import script_checksum
+from switchy_guard.model.migration import Metadata, Migration, parse_metadata
 
 MIGRATION_FILES = ("up.sql", "down.sql", "metadata.toml")
 

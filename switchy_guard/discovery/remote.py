@@ -55,11 +55,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..cachefiles import read_private, read_private_json, write_private
-from ..checksum import checked_mode, script_checksum
-from ..errors import InputError, SourceUnavailable
-from ..masking import mask_message, mask_text, printable
-from ..migration import DIALECTS, Migration
+from switchy_guard.check.cachefiles import read_private, read_private_json, write_private
+from switchy_guard.errors import InputError, SourceUnavailable
+from switchy_guard.masking import mask_message, mask_text, printable
+from switchy_guard.model.checksum import checked_mode, script_checksum
+from switchy_guard.model.migration import DIALECTS, Migration
 
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 # The most an index or a script may hold: a server sending more (a wrong URL, a hostile

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..masking import mask_data
-from .rollout import FAILED, TargetResult
+from switchy_guard.errors import InputError
+from switchy_guard.fleet.rollout import FAILED, TargetResult
+from switchy_guard.masking import mask_data
 
 
 def _now() -> str:

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..masking import mask_text, printable
-from .rollout import TargetResult, Wave
-from .targets import Target
+from switchy_guard.fleet.rollout import TargetResult, Wave
+from switchy_guard.fleet.targets import Target
+from switchy_guard.masking import mask_text, printable
 
 #: The order of outcomes in the totals.
 _ORDER = ("applied", "rolled back", "planned", "up to date", "nothing to do", "pending",

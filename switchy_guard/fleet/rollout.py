@@ -19,8 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ConfigError
-from .targets import Target
+from switchy_guard.errors import ConfigError
+from switchy_guard.fleet.targets import Target
 
 #: Outcomes that count against the failure budget.
 FAILED = frozenset(("failed", "refused"))

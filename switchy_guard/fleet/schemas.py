@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import InputError
-from .targets import Target
+from switchy_guard.errors import InputError
+from switchy_guard.fleet.targets import Target
 
 #: A schema name used unquoted in ``search_path``: plain identifiers only.
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -15,7 +15,7 @@ _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 def schema_engine(target: Target) -> Any:
     """An engine on the target's database whose connections all use its schema."""
-    from ..db import create_database_engine, dialect_of
+    from switchy_guard.runtime.db import create_database_engine, dialect_of
 
     schema = target.schema or ""
     if not _SCHEMA.fullmatch(schema):

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, InputError
-from ..masking import mask_message, mask_url, remember, secrets_in
+from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.masking import mask_message, mask_url, remember, secrets_in
 
 #: What a target's name may hold: it is shown in terminals, logs and file names.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}")
@@ -73,7 +73,7 @@ class Target:
 
 
 def _check_url(url: str, where: str) -> str:
-    from ..db import dialect_of, parse_url
+    from switchy_guard.runtime.db import dialect_of, parse_url
 
     url = url.strip()
     if not url:
@@ -220,7 +220,7 @@ def _parse_json(text: str, origin: str) -> list[Target]:
 
 
 def _default_name(url: str) -> str:
-    from ..db import parse_url
+    from switchy_guard.runtime.db import parse_url
 
     parsed = parse_url(url)
     database = parsed.database or ""
@@ -268,7 +268,7 @@ def targets_from_query(database_url: str | None, sql: str) -> list[Target]:
 
 def targets_from_schemas(database_url: str | None, sql: str) -> list[Target]:
     """One target per schema named by ``--schemas-query SQL`` on ``-d`` (PostgreSQL)."""
-    from ..db import dialect_of
+    from switchy_guard.runtime.db import dialect_of
 
     origin = "--schemas-query"
     if not database_url:
@@ -289,7 +289,7 @@ def targets_from_schemas(database_url: str | None, sql: str) -> list[Target]:
 def _query(database_url: str | None, sql: str, flag: str) -> list[Sequence[Any]]:
     from sqlalchemy import text
 
-    from ..db import create_database_engine
+    from switchy_guard.runtime.db import create_database_engine
 
     if not database_url:
         raise ConfigError(f"{flag} needs -d URL (the database it is run on)")

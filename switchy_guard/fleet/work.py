@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SwitchyError
-from ..masking import mask_message
-from .rollout import TargetResult, Wave
-from .targets import Target
+from switchy_guard.errors import SwitchyError
+from switchy_guard.fleet.rollout import TargetResult, Wave
+from switchy_guard.fleet.targets import Target
+from switchy_guard.masking import mask_message
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..runner import Migrator, Strategy
+    from switchy_guard.config import Settings
+    from switchy_guard.runtime.runner import Migrator, Strategy
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,15 @@ class FleetJob:
 def engine_for(target: Target, *, reads_only: bool = False) -> Any:
     """A new engine for the target (``search_path`` pinned to its schema, if any); a
     SQLite file that does not exist is read as empty by a verb that only reads."""
-    from ..db import absent_sqlite_file, create_database_engine, empty_stand_in
+    from switchy_guard.runtime.db import absent_sqlite_file, create_database_engine, empty_stand_in
 
     if reads_only and absent_sqlite_file(target.url) is not None:
         return empty_stand_in(target.url)
     if target.schema:
-        from .schemas import schema_engine
+        from switchy_guard.fleet.schemas import schema_engine
 
         return schema_engine(target)
-    from ..db import refuse_missing_sqlite_folder
+    from switchy_guard.runtime.db import refuse_missing_sqlite_folder
 
     refuse_missing_sqlite_folder(target.url)
     return create_database_engine(target.url)
@@ -64,7 +64,7 @@ def engine_for(target: Target, *, reads_only: bool = False) -> Any:
 @contextmanager
 def migrator_for(job: FleetJob, target: Target, *, reads_only: bool) -> Iterator[Migrator]:
     """A Migrator on the target's own engine, disposed of at the end."""
-    from ..runner import Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     settings = job.settings_for(target)
     engine = engine_for(target, reads_only=reads_only)
@@ -90,7 +90,7 @@ def run_target(job: FleetJob, target: Target, wave: Wave) -> TargetResult:
         if hasattr(error, "migration_id"):
             result.extra["migration"] = error.migration_id
     except SQLAlchemyError as error:
-        from ..db import database_reason
+        from switchy_guard.runtime.db import database_reason
 
         result = TargetResult(target.name, "failed",
                               reason=mask_message("database error: " + database_reason(error)))
@@ -103,14 +103,14 @@ def run_target(job: FleetJob, target: Target, wave: Wave) -> TargetResult:
 
 
 def _is_refusal(error: SwitchyError) -> bool:
-    from ..errors import MigrationFailed, Refused
+    from switchy_guard.errors import MigrationFailed, Refused
 
     return isinstance(error, Refused) and not isinstance(error, MigrationFailed)
 
 
 def _gated(job: FleetJob, target: Target) -> TargetResult:
-    from ..gated import GateOptions, gated_run
-    from ..policy import choose_policy
+    from switchy_guard.gates.policy import choose_policy
+    from switchy_guard.gates.run import GateOptions, gated_run
 
     direction = "up" if job.verb == "migrate" else "down"
     with migrator_for(job, target, reads_only=False) as migrator:
@@ -134,9 +134,9 @@ def _gated(job: FleetJob, target: Target) -> TargetResult:
 
 
 def _plan(job: FleetJob, target: Target) -> TargetResult:
-    from ..gate import evaluate
-    from ..impact import impact_report, rollback_report
-    from ..policy import choose_policy
+    from switchy_guard.gates.evaluate import evaluate
+    from switchy_guard.gates.policy import choose_policy
+    from switchy_guard.plan.impact import impact_report, rollback_report
 
     with migrator_for(job, target, reads_only=True) as migrator:
         choice = choose_policy(job.settings_for(target), migrator.engine)

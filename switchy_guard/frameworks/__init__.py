@@ -22,12 +22,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from ..findings import Finding
+from switchy_guard.errors import ConfigError
+from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from ..check import CheckReport
-    from ..migration import Migration
+    from switchy_guard.check.run import CheckReport
+    from switchy_guard.model.migration import Migration
 
 
 def require(module: str, extra: str) -> ModuleType:
@@ -79,7 +79,7 @@ def display_path(path: str | Path) -> str:
 
 def strip_statements(sql: str, dialect: str | None, drop: Iterable[re.Pattern[str]]) -> str:
     """``sql`` without its transaction control and the statements ``drop`` matches."""
-    from ..sql import split_statements
+    from switchy_guard.sql import split_statements
 
     patterns = [re.compile(r"(?i)(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\b\s*(WORK)?\s*$"),
                 *drop]
@@ -162,7 +162,7 @@ def calls_in(node: ast.AST, receivers: set[str], skip: frozenset[str]) -> list[O
 def _locations(rendered: Rendered, dialect: str | None, direction: str
                ) -> dict[int, tuple[int, int]]:
     """Line of each statement in the rendered SQL -> (line, column) in the source."""
-    from ..sql import split_statements
+    from switchy_guard.sql import split_statements
 
     sql = rendered.up if direction == "up" else rendered.down
     if not sql:
@@ -203,8 +203,8 @@ def relocate(findings: Iterable[Finding], rendered: Sequence[Rendered],
 
 def as_migrations(rendered: Sequence[Rendered]) -> list[Migration]:
     """The rendered migrations as Migration objects, in the framework's order."""
-    from ..checksum import exec_raw_checksum
-    from ..migration import Migration
+    from switchy_guard.model.checksum import exec_raw_checksum
+    from switchy_guard.model.migration import Migration
 
     return [
         Migration(id=r.id, up=r.up, down=r.down, up_checksum=exec_raw_checksum(r.up),
@@ -236,10 +236,10 @@ class RenderedSource:
 def lint(rendered: Sequence[Rendered], dialect: str, *, plan_ids: set[str] | None = None,
          extra: Sequence[Finding] = ()) -> CheckReport:
     """Validate rendered migrations: the graph rules, then every statement rule."""
-    from ..check import CheckReport
-    from ..report.findings import CheckSummary
-    from ..rules.naming import graph_hits
-    from ..validation import make_finding, validate
+    from switchy_guard.check.pipeline import make_finding, validate
+    from switchy_guard.check.run import CheckReport
+    from switchy_guard.report.findings import CheckSummary
+    from switchy_guard.rules.naming import graph_hits
 
     migrations = as_migrations(rendered)
     findings = list(extra) + [make_finding(rule, message, migration)
@@ -253,7 +253,7 @@ def lint(rendered: Sequence[Rendered], dialect: str, *, plan_ids: set[str] | Non
 
 def new_files(paths: Iterable[str], against: str) -> set[str]:
     """Which of ``paths`` (files in one git work tree) are absent in revision ``against``."""
-    from ..gitbase import _git
+    from switchy_guard.discovery.git import _git
 
     paths = [os.path.abspath(p) for p in paths]
     if not paths:

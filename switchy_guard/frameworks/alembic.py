@@ -21,13 +21,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, InputError
-from ..findings import Finding
-from . import Operation, Rendered, calls_in, display_path, lint, new_files, require
+from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.frameworks import (
+    Operation,
+    Rendered,
+    calls_in,
+    display_path,
+    lint,
+    new_files,
+    require,
+)
+from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from ..check import CheckReport
-    from ..impact import ImpactReport
+    from switchy_guard.check.run import CheckReport
+    from switchy_guard.plan.impact import ImpactReport
 
 #: switchy-guard's dialect names -> a URL Alembic's offline mode can render for.
 OFFLINE_URLS = {"sqlite": "sqlite://", "postgres": "postgresql+psycopg://",
@@ -106,7 +114,7 @@ def _dialect(config: Any, ini: str, dialect: str | None) -> str:
     if not url:
         raise ConfigError(f"{ini}: no sqlalchemy.url to render SQL for: give --dialect "
                           "(sqlite, postgres or mysql)")
-    from ..db import dialect_of
+    from switchy_guard.runtime.db import dialect_of
 
     try:
         return dialect_of(url)
@@ -182,7 +190,7 @@ def _bookkeeping(table: str) -> list[re.Pattern[str]]:
 
 def _revision(item: Any, up_text: str, down_text: str | None, dialect: str, table: str,
               downs: tuple[str, ...]) -> Rendered:
-    from . import strip_statements
+    from switchy_guard.frameworks import strip_statements
 
     path = display_path(item.path)
     up_ops, down_ops, up_anchor, down_anchor = _operations(item.path)
@@ -221,12 +229,12 @@ def _batch_names(node: ast.AST) -> set[str]:
 
 def _head_findings(project: AlembicProject) -> list[Finding]:
     """SG204 when the graph has more than one head (branches never merged)."""
-    from ..rules.naming import UNMERGED_BRANCHES
-    from ..validation import make_finding
+    from switchy_guard.check.pipeline import make_finding
+    from switchy_guard.rules.naming import UNMERGED_BRANCHES
 
     if len(project.heads) < 2:
         return []
-    from . import as_migrations
+    from switchy_guard.frameworks import as_migrations
 
     migrations = as_migrations(project.rendered)
     last = next(m for m in reversed(migrations) if m.id in project.heads)
@@ -237,8 +245,8 @@ def _head_findings(project: AlembicProject) -> list[Finding]:
 
 def _broken_graph(ini: str, dialect: str, exc: Exception) -> AlembicProject:
     """A graph Alembic refuses (a cycle, a missing parent): one error finding."""
-    from ..findings import Finding, Severity
-    from ..rules.naming import DEPENDENCY_CYCLE, MISSING_DEPENDENCY
+    from switchy_guard.model.findings import Finding, Severity
+    from switchy_guard.rules.naming import DEPENDENCY_CYCLE, MISSING_DEPENDENCY
 
     rule = DEPENDENCY_CYCLE if "cycle" in type(exc).__name__.lower() else MISSING_DEPENDENCY
     revisions = getattr(exc, "revisions", None) or []
@@ -288,12 +296,12 @@ def applied_revisions(project: AlembicProject, conn: Any) -> tuple[set[str], lis
 def plan(ini: str, database_url: str) -> ImpactReport:
     """``plan --alembic -d URL``: the impact report of the revisions the database has not
     applied (those after the rows of its version table), in graph order."""
-    from ..db import connect, dialect_of
-    from ..impact import impact_report
-    from ..records import COMPLETED, TrackingRow
-    from ..runner import Migrator
-    from ..state import MigrationState
-    from . import RenderedSource, relocate
+    from switchy_guard.frameworks import RenderedSource, relocate
+    from switchy_guard.model.records import COMPLETED, TrackingRow
+    from switchy_guard.model.state import MigrationState
+    from switchy_guard.plan.impact import impact_report
+    from switchy_guard.runtime.db import connect, dialect_of
+    from switchy_guard.runtime.runner import Migrator
 
     project = load(ini, dialect_of(database_url))
     source = RenderedSource(f"alembic:{ini}", project.rendered)

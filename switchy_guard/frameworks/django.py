@@ -23,12 +23,12 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, InputError
-from ..findings import Finding
-from . import Operation, Rendered, display_path, lint, new_files
+from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.frameworks import Operation, Rendered, display_path, lint, new_files
+from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from ..check import CheckReport
+    from switchy_guard.check.run import CheckReport
 
 _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _CONTROL = re.compile(r"(?i)\s*(BEGIN|COMMIT|START\s+TRANSACTION)\s*;?\s*$")
@@ -75,7 +75,7 @@ def load(manage_py: str, dialect: str | None, settings: str | None
          ) -> tuple[list[Rendered], str, list[Finding]]:
     """The project's migrations rendered, the dialect they were rendered for, and the
     graph's findings (apps with more than one leaf migration)."""
-    from ..sql import split_statements
+    from switchy_guard.sql import split_statements
 
     data = dump(manage_py, dialect, settings)
     dialect = str(data["dialect"])
@@ -150,9 +150,9 @@ def _name(node: ast.expr) -> str:
 
 
 def _conflicts(conflicts: dict[str, list[str]], rendered: list[Rendered]) -> list[Finding]:
-    from ..rules.naming import UNMERGED_BRANCHES
-    from ..validation import make_finding
-    from . import as_migrations
+    from switchy_guard.check.pipeline import make_finding
+    from switchy_guard.frameworks import as_migrations
+    from switchy_guard.rules.naming import UNMERGED_BRANCHES
 
     by_id = {m.id: m for m in as_migrations(rendered)}
     findings = []

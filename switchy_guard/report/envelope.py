@@ -39,7 +39,7 @@ def failure_document(exit_code: int, error_class: str, message: str, *,
 
 def write_document(out: TextIO, data: Any) -> None:
     """``data`` as one indented JSON document on ``out``, every string masked."""
-    from ..masking import mask_data, mask_text
+    from switchy_guard.masking import mask_data, mask_text
 
     json.dump(mask_data(data), out, indent=2, default=lambda value: mask_text(str(value)))
     out.write("\n")

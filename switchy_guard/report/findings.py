@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from ..findings import Finding, Severity
+from switchy_guard.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from ..validation import AllowedFinding
+    from switchy_guard.check.pipeline import AllowedFinding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/switchy-guard/"
@@ -348,8 +348,8 @@ def for_code_scanning(findings: Sequence[Finding], fmt: str, *,
     """``findings`` as ``sarif``, ``gitlab`` or ``github`` output, paths relative to the
     current folder, ready to write (``check`` and ``plan`` print them alike)."""
     if fmt == "sarif":
-        from .. import __version__
-        from ..rules import all_rules
+        from switchy_guard import __version__
+        from switchy_guard.rules import all_rules
 
         return to_sarif(findings, all_rules(), version=__version__, base=Path.cwd(),
                         allowed=allowed, automation=automation) + "\n"

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..records import format_time
-from ..state import MigrationState, MigrationStatus, dirty_cause, progress_note
+from switchy_guard.model.records import format_time
+from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cause, progress_note
 
 if TYPE_CHECKING:
 
-    from ..runner import Migrator, Plan, RunResult
+    from switchy_guard.runtime.runner import Migrator, Plan, RunResult
 
 _STATE_STYLE = {
     "completed": "green",
@@ -169,7 +169,7 @@ def migrate_blocker(migrator: Migrator, state: MigrationState, *,
     """What stops a plain ``migrate`` now, or None when it would run (or have nothing
     to do). Asked of migrate's own planner, so status and migrate cannot disagree; only
     when a row could block, so a clean status reads no script."""
-    from ..errors import Refused, SwitchyError
+    from switchy_guard.errors import Refused, SwitchyError
 
     troubled = state.failed() or state.in_progress() or state.drifted() or (
         require_checksum_validation and any(e.unknown_checksum for e in state.applied()))
@@ -265,7 +265,7 @@ def print_status(out: TextIO, state: MigrationState, target: str,
     """The ``status`` report for people: a few plain lines (no rich, so it starts fast).
     ``blocker``: what stops migrate (:func:`migrate_blocker`), said instead of a next
     migration migrate would not run. ``others``: what other tools' tracking tables
-    record (switchy_guard.adoption), and ``other_notes`` the warnings about them."""
+    record (switchy_guard.runtime.adoption), and ``other_notes`` the warnings about them."""
     counts = summary(state)
     lines = [
         f"Database: {target}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
+from switchy_guard.rules import (
     compat,
     destructive,
     identifiers,
@@ -13,7 +13,7 @@ from . import (
     suppression,
     transactions,
 )
-from .base import Rule, Schema, StatementContext
+from switchy_guard.rules.base import Rule, Schema, StatementContext
 
 _ALL: tuple[Rule, ...] = tuple(
     sorted(

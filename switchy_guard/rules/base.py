@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator, MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..findings import Severity
-from ..migration import Migration
-from ..sql.classify import DYNAMIC, Name, StatementInfo
-from ..sql.split import Statement
+from switchy_guard.model.findings import Severity
+from switchy_guard.model.migration import Migration
+from switchy_guard.sql.classify import DYNAMIC, Name, StatementInfo
+from switchy_guard.sql.split import Statement
 
 ALL = frozenset({"postgres", "mysql", "sqlite"})
 PM = frozenset({"postgres", "mysql"})

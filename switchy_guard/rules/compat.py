@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import StatementInfo
-from .base import ALL, Rule, StatementContext
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, Rule, StatementContext
+from switchy_guard.sql.classify import StatementInfo
 
 
 def _rename_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import StatementInfo
-from .base import ALL, PM, Rule, StatementContext
-from .types import is_lossy
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, PM, Rule, StatementContext
+from switchy_guard.rules.types import is_lossy
+from switchy_guard.sql.classify import StatementInfo
 
 
 def _hidden_drops(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from ..report.findings import rule_anchor
-from . import all_rules
-from .base import Rule
+from switchy_guard.report.findings import rule_anchor
+from switchy_guard.rules import all_rules
+from switchy_guard.rules.base import Rule
 
 _DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"}
 

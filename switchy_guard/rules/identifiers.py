@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import QUOTED, WORD, StatementInfo, tokenize
-from .base import PM, Rule, StatementContext
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import PM, Rule, StatementContext
+from switchy_guard.sql.classify import QUOTED, WORD, StatementInfo, tokenize
 
 #: PostgreSQL's NAMEDATALEN - 1, in bytes; MySQL/MariaDB's limit, in characters.
 POSTGRES_MAX_BYTES = 63

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ..findings import Severity
-from ..migration import Migration
-from ..state import MigrationState
-from .base import ALL, Rule
+from switchy_guard.model.findings import Severity
+from switchy_guard.model.migration import Migration
+from switchy_guard.model.state import MigrationState
+from switchy_guard.rules.base import ALL, Rule
 
 CHECKSUM_MISMATCH = Rule(
     "SG001", "checksum-mismatch", Severity.ERROR, ALL,
@@ -87,7 +87,7 @@ def revision_hits(current: Sequence[Migration], base: Sequence[Migration], revis
             yield (CHECKSUM_MISMATCH, new, new.id,
                    f"{' and '.join(changed)} script differs from {revision}")
     if base:
-        from ..ordering import sort_key
+        from switchy_guard.model.ordering import sort_key
 
         last = max(base, key=sort_key)
         newest = last.id

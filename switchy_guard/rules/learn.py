@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ..sql.classify import StatementInfo
-from .base import Schema
-from .volatility import altered_volatility, function_volatility
+from switchy_guard.rules.base import Schema
+from switchy_guard.rules.volatility import altered_volatility, function_volatility
+from switchy_guard.sql.classify import StatementInfo
 
 _ENUM = re.compile(r"\bAS\s+ENUM\s*\((.*)\)", re.IGNORECASE | re.DOTALL)
 _LABEL = re.compile(r"'((?:[^']|'')*)'")

@@ -6,11 +6,11 @@ import functools
 import re
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import AlterAction, Cursor, StatementInfo, tokenize
-from .base import ALL, PM, M, P, Rule, S, StatementContext
-from .types import is_same_type, parse_type, rewrites
-from .volatility import BUILTIN_VOLATILE, called
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, PM, M, P, Rule, S, StatementContext
+from switchy_guard.rules.types import is_same_type, parse_type, rewrites
+from switchy_guard.rules.volatility import BUILTIN_VOLATILE, called
+from switchy_guard.sql.classify import AlterAction, Cursor, StatementInfo, tokenize
 
 
 def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:
@@ -466,7 +466,7 @@ def _mysql_add_column_rebuilds(info: StatementInfo, ctx: StatementContext) -> It
     """With a known server: an ADD COLUMN it cannot add INSTANT rebuilds the table (a
     trailing one is instant from MySQL 8.0.12 and MariaDB 10.3, one placed with FIRST or
     AFTER from 8.0.29 and 10.4). Unknown server: quiet, as before versions were known."""
-    from ..locks_taken import instant_add_column, is_mariadb
+    from switchy_guard.sql.locks import instant_add_column, is_mariadb
 
     version = ctx.server_version
     if version is None:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from ..findings import Severity
-from ..migration import Migration
-from .base import ALL, Rule
-from .suppression import ALLOW_WITHOUT_REASON
+from switchy_guard.model.findings import Severity
+from switchy_guard.model.migration import Migration
+from switchy_guard.rules.base import ALL, Rule
+from switchy_guard.rules.suppression import ALLOW_WITHOUT_REASON
 
 #: What ``switchy-guard create`` makes: a timestamp and a snake_case name.
 DEFAULT_ID_PATTERN = r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z0-9][a-z0-9_]*"
@@ -241,7 +241,7 @@ def _down_hits(migration: Migration) -> Iterator[NamingHit]:
     """SG203 for a missing or empty down; SG900 for a noop-down comment without reason."""
     down = migration.down
     if isinstance(down, str) and "noop-down" in down.lower():
-        from ..objects import noop_down_comment
+        from switchy_guard.sql.objects import noop_down_comment
 
         declared = noop_down_comment(down)
         if declared is not None and not declared[1]:
@@ -258,7 +258,7 @@ def _down_hits(migration: Migration) -> Iterator[NamingHit]:
 def empty_down_message(migration: Migration, dialect: str | None = None) -> str:
     """SG203's message for an empty down: what rolling back would leave in place, and
     how to declare a deliberate no-op."""
-    from ..objects import created_objects, describe, left_behind, parse_script
+    from switchy_guard.sql.objects import created_objects, describe, left_behind, parse_script
 
     up = migration.up
     made = left_behind(created_objects(parse_script(up, dialect or migration.parse_dialect)),
@@ -304,7 +304,7 @@ def graph_hits(migrations: Sequence[Migration]) -> Iterator[tuple[Rule, Migratio
             if dependency not in by_id:
                 yield (MISSING_DEPENDENCY, migration,
                        f"depends on unknown migration {dependency!r}")
-    from ..ordering import find_cycle
+    from switchy_guard.model.ordering import find_cycle
 
     remaining = {m for m in by_id if any(d in by_id for d in by_id[m].depends_on)}
     # Peel off migrations whose dependencies are all settled; what stays is in a cycle

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import PUNCT, WORD, Cursor, Name, StatementInfo, Tok, tokenize
-from ..sql.classify import split_top_level as _split
-from .base import ALL, PM, Rule, StatementContext
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, PM, Rule, StatementContext
+from switchy_guard.sql.classify import PUNCT, WORD, Cursor, Name, StatementInfo, Tok, tokenize
+from switchy_guard.sql.classify import split_top_level as _split
 
 
 def _existing_alter(info: StatementInfo, ctx: StatementContext) -> bool:

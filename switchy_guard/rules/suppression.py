@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..findings import Severity
-from .base import ALL, Rule
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, Rule
 
 ALLOW_WITHOUT_REASON = Rule(
     "SG900", "allow-without-reason", Severity.ERROR, ALL,

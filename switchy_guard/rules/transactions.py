@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..findings import Severity
-from ..sql.classify import DYNAMIC, StatementInfo
-from ..sql.split import Statement
-from .base import ALL, M, Rule, StatementContext
+from switchy_guard.model.findings import Severity
+from switchy_guard.rules.base import ALL, M, Rule, StatementContext
+from switchy_guard.sql.classify import DYNAMIC, StatementInfo
+from switchy_guard.sql.split import Statement
 
 _GLOBAL_SETTING = re.compile(r"\b(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|@@GLOBAL\.", re.IGNORECASE)
 

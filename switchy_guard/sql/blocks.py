@@ -33,8 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from .classify import DYNAMIC, StatementInfo, classify
-from .split import Statement, _skip_block_comment, split_statements
+from switchy_guard.sql.classify import DYNAMIC, StatementInfo, classify
+from switchy_guard.sql.split import Statement, _skip_block_comment, split_statements
 
 #: Blocks nested deeper than this (a DO running EXECUTE of a DO ...) are not opened.
 MAX_DEPTH = 8

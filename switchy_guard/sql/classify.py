@@ -242,7 +242,7 @@ def _tokens_from(sql: str, pos: int, pattern: re.Pattern[str], nested: bool,
         kind = match.lastgroup
         if kind == "skip":
             if nested and sql.find("/*", match.start() + 2, match.end()) >= 0:
-                from .split import _skip_block_comment
+                from switchy_guard.sql.split import _skip_block_comment
 
                 return _skip_block_comment(sql, match.start(), True)[0]
             continue

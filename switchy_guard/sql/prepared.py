@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .blocks import _literal
-from .classify import DYNAMIC, StatementInfo, classify
-from .split import Statement
+from switchy_guard.sql.blocks import _literal
+from switchy_guard.sql.classify import DYNAMIC, StatementInfo, classify
+from switchy_guard.sql.split import Statement
 
 _NAME = r"(`(?:[^`]|``)+`|\"(?:[^\"]|\"\")+\"|[\w$]+)"
 _STRING = r"('(?:[^'\\]|\\[\s\S]|'')*'|\"(?:[^\"\\]|\\[\s\S]|\"\")*\")"

@@ -29,9 +29,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from . import blocks
-from .classify import PUNCT, QUOTED, WORD, StatementInfo, tokenize
-from .split import Statement
+from switchy_guard.sql import blocks
+from switchy_guard.sql.classify import PUNCT, QUOTED, WORD, StatementInfo, tokenize
+from switchy_guard.sql.split import Statement
 
 _ROUTINE_KINDS = frozenset({"function", "procedure", "trigger", "rule"})
 # Statement kinds whose expressions run when they run (functions in them are called).

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import SwitchyError
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.runner import Migrator
 
 BASE = "2024-01-01-000000_hits"
 GATED = "2024-01-02-000000_gated"

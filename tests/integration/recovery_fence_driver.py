@@ -21,9 +21,9 @@ from pathlib import Path
 
 from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import SwitchyError
-from switchy_guard.locking import HeldLock
-from switchy_guard.recovery import adopt_checksums, mark, mark_all_completed
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.lock import HeldLock
+from switchy_guard.runtime.recovery import adopt_checksums, mark, mark_all_completed
+from switchy_guard.runtime.runner import Migrator
 
 FIRST = "2024-01-01-000000_first"
 SECOND = "2024-01-02-000000_second"

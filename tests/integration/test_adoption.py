@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from switchy_guard.db import parse_url
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.db import parse_url
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 from tests.db_helpers import run_sql
 

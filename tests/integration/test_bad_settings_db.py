@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from switchy_guard.db import create_database_engine, parse_url
 from switchy_guard.errors import LockTimeout
-from switchy_guard.locking import hold_migration_lock, lock_name
+from switchy_guard.runtime.db import create_database_engine, parse_url
+from switchy_guard.runtime.lock import hold_migration_lock, lock_name
 from tests.cli_helpers import run_cli, write_migration
 from tests.dbservers import Server, start_mariadb
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 A = "2024-01-01-000000_create_users"

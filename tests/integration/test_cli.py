@@ -159,8 +159,8 @@ def test_demo_runs(tmp_path: Path) -> None:
 
 
 def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
+    from switchy_guard.runtime.runner import Migrator
+    from switchy_guard.runtime.tracking import TrackingTable
 
     root = tmp_path / "m"
     write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n")
@@ -205,7 +205,7 @@ def test_status_names_every_kind_of_trouble(tmp_path: Path, db_url: str) -> None
 
 def test_list_aligns_columns_and_marks_changed_and_missing(tmp_path: Path, db_url: str) -> None:
     from switchy_guard.report.state import list_text
-    from switchy_guard.runner import Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     root = tmp_path / "m"
     first = write_migration(root, "2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);\n",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from switchy_guard.db import create_database_engine
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 from tests.db_helpers import run_sql
 

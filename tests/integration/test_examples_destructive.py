@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from switchy_guard.db import parse_url
+from switchy_guard.runtime.db import parse_url
 from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2] / "examples" / "destructive_project" / "migrations"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from switchy_guard.db import parse_url
+from switchy_guard.runtime.db import parse_url
 from tests.cli_helpers import Result, run_cli, write_migration
 
 IDS = ("2024-01-01-000000_create_fleet_a", "2024-01-02-000000_create_fleet_b")
@@ -226,7 +226,7 @@ def test_production_confirmation_is_asked_once_for_the_fleet(
             return "production\n"
         return ask
 
-    monkeypatch.setattr("switchy_guard.commands_gated.terminal_ask", fake_terminal)
+    monkeypatch.setattr("switchy_guard.cli.commands.gated.terminal_ask", fake_terminal)
     done = fleet(tmp_path, "migrate", "--targets", path, "--concurrency", "2")
     assert done.code == 0, done.err
     assert len(asked) == 1 and "3 of 5 target(s) are production (s0, s1, s2)" in asked[0]
@@ -317,10 +317,10 @@ def test_schema_per_tenant_each_schema_its_own_target_and_lock(
     """--schemas-query on one PostgreSQL database: each schema gets its own tracking
     table and tables (search_path pinned), and the migration lock of one schema does not
     hold up another's (the advisory-lock key includes the schema)."""
-    from switchy_guard.db import create_database_engine
     from switchy_guard.fleet.schemas import schema_engine
     from switchy_guard.fleet.targets import Target
-    from switchy_guard.locking import hold_migration_lock
+    from switchy_guard.runtime.db import create_database_engine
+    from switchy_guard.runtime.lock import hold_migration_lock
 
     tenants = ["tenant_a", "tenant_b", "tenant_c"]
     for name in tenants:
@@ -360,7 +360,7 @@ def test_kubernetes_example_matches_the_cli(monkeypatch: pytest.MonkeyPatch) -> 
     the Job's completions, and its targets file loads (password from the environment)."""
     import yaml
 
-    from switchy_guard.cli import build_parser
+    from switchy_guard.cli.main import build_parser
     from switchy_guard.fleet.targets import load_targets_file
 
     folder = Path(__file__).parents[2] / "examples" / "fleet"

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from switchy_guard.db import parse_url
 from switchy_guard.fleet.targets import Target, targets_from_schemas
+from switchy_guard.runtime.db import parse_url
 from tests.cli_helpers import run_cli, write_migration
 from tests.dbservers import DatabaseServer
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from switchy_guard.db import create_database_engine, parse_url
 from switchy_guard.errors import Refused
-from switchy_guard.gated import GateOptions, gated_run
-from switchy_guard.policy import PolicyChoice, load_policies, policy_from_mapping
-from switchy_guard.runner import All, Migrator
+from switchy_guard.gates.policy import PolicyChoice, load_policies, policy_from_mapping
+from switchy_guard.gates.run import GateOptions, gated_run
+from switchy_guard.runtime.db import create_database_engine, parse_url
+from switchy_guard.runtime.runner import All, Migrator
 from tests.cli_helpers import run_cli, write_migration
 from tests.db_helpers import journal, run_sql, tables
 
@@ -127,7 +127,7 @@ def test_the_gate_verdict_is_in_the_plan(tmp_path: Path, db_url: str) -> None:
 
 
 def test_match_urls_wins_over_env(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.policy import database_target
+    from switchy_guard.gates.policy import database_target
 
     root = tmp_path / "m"
     project(root)
@@ -341,7 +341,7 @@ def test_a_plan_that_changed_under_the_lock_runs_nothing(tmp_path: Path, db_url:
 
 def test_force_cannot_pass_dirty_state_where_the_policy_refuses_it(
         tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.tracking import TrackingTable
+    from switchy_guard.runtime.tracking import TrackingTable
 
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
@@ -467,7 +467,7 @@ def test_ctrl_c_at_the_confirmation_prompt_is_journaled(tmp_path: Path, db_url: 
     assert "users" not in tables(db_url)
     (entry,) = journal(db_url)
     assert entry["outcome"] == "interrupted" and entry["policy"] == "production"
-    from switchy_guard.lockstatus import lock_status
+    from switchy_guard.runtime.lockstatus import lock_status
 
     engine = create_database_engine(db_url)
     assert not lock_status(engine, "__switchy_migrations").held  # released on the way out
@@ -475,7 +475,7 @@ def test_ctrl_c_at_the_confirmation_prompt_is_journaled(tmp_path: Path, db_url: 
 
 
 def test_a_policy_without_the_lock_runs_beside_a_holder(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.locking import migration_lock
+    from switchy_guard.runtime.lock import migration_lock
 
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")

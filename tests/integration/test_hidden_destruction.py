@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
 
 BASE = "2024-01-01-000000_users"

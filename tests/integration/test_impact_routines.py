@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import switchy_guard.impact as impact
-from switchy_guard.runner import Migrator
+import switchy_guard.plan.impact as impact
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import write_migration
 
 ROWS = 4

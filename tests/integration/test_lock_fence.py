@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Connection
 
-from switchy_guard.audit import AuditJournal
-from switchy_guard.db import create_database_engine
-from switchy_guard.locking import migration_lock, sqlite_lock_path
-from switchy_guard.lockrecord import LockRecord
+from switchy_guard.runtime.audit import AuditJournal
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.lock import migration_lock, sqlite_lock_path
+from switchy_guard.runtime.lockrecord import LockRecord
 from tests.cli_helpers import run_cli, write_migration
 from tests.integration.fence_driver import BASE, GATED
 from tests.integration.test_lock_status import holder, status_of, wait_free

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
 from tests.integration.test_lock_timeouts import _holder, _setup
 

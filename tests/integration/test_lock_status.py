@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from switchy_guard.audit import AuditJournal
-from switchy_guard.db import create_database_engine
-from switchy_guard.lockstatus import lock_status
+from switchy_guard.runtime.audit import AuditJournal
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.lockstatus import lock_status
 from tests.cli_helpers import run_cli, write_migration
 
 HOLDER = """
 import sys, time
-from switchy_guard.db import create_database_engine
-from switchy_guard.locking import migration_lock
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.lock import migration_lock
 engine = create_database_engine(sys.argv[1])
 with migration_lock(engine, "__switchy_migrations", 30):
     print("held", flush=True)
@@ -138,8 +138,8 @@ def test_break_force_ends_a_live_server_session(tmp_path: Path, db_url: str,
 
 LINGERING = """
 import os, sys, time
-from switchy_guard.db import create_database_engine
-from switchy_guard.locking import migration_lock
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.lock import migration_lock
 engine = create_database_engine(sys.argv[1])
 with migration_lock(engine, "__switchy_migrations", 30):
     child = os.fork()
@@ -183,8 +183,8 @@ def test_a_lock_held_without_a_record_or_with_another_holders_record(db_url: str
     from filelock import FileLock
     from sqlalchemy import text
 
-    from switchy_guard.locking import advisory_key, lock_name, sqlite_lock_path
-    from switchy_guard.lockrecord import LockRecord
+    from switchy_guard.runtime.lock import advisory_key, lock_name, sqlite_lock_path
+    from switchy_guard.runtime.lockrecord import LockRecord
 
     engine = create_database_engine(db_url)
     conn = engine.connect()
@@ -222,8 +222,8 @@ def test_a_lock_held_without_a_record_or_with_another_holders_record(db_url: str
 def _lose_the_lock(engine: Engine, db_kind: str) -> None:
     """What a colleague might do while this process holds the lock: ``lock break
     --force`` (servers), or delete the SQLite lock file, which frees it for the next run."""
-    from switchy_guard.locking import sqlite_lock_path
-    from switchy_guard.lockstatus import break_lock
+    from switchy_guard.runtime.lock import sqlite_lock_path
+    from switchy_guard.runtime.lockstatus import break_lock
 
     if db_kind == "sqlite":
         path = sqlite_lock_path(engine)
@@ -254,9 +254,9 @@ def test_a_lock_broken_while_its_run_waits_or_runs_stops_that_run(tmp_path: Path
     from sqlalchemy import inspect
 
     from switchy_guard.errors import Refused
-    from switchy_guard.gated import GateOptions, gated_run
-    from switchy_guard.policy import load_policies
-    from switchy_guard.runner import All, Hooks, Migrator
+    from switchy_guard.gates.policy import load_policies
+    from switchy_guard.gates.run import GateOptions, gated_run
+    from switchy_guard.runtime.runner import All, Hooks, Migrator
 
     root = tmp_path / "m"
     first, second = "2024-01-01-000000_a", "2024-01-02-000000_b"
@@ -302,8 +302,8 @@ def test_a_lock_broken_while_its_run_waits_or_runs_stops_that_run(tmp_path: Path
 def test_the_library_run_stops_when_its_own_lock_is_lost(tmp_path: Path, db_url: str,
                                                          db_kind: str) -> None:
     """Migrator.migrate() takes the lock itself: losing it mid-run stops the run too."""
-    from switchy_guard.locking import LockLost
-    from switchy_guard.runner import Hooks, Migrator
+    from switchy_guard.runtime.lock import LockLost
+    from switchy_guard.runtime.runner import Hooks, Migrator
 
     root = tmp_path / "m"
     first, second = "2024-01-01-000000_a", "2024-01-02-000000_b"

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from switchy_guard.db import create_database_engine
-from switchy_guard.retry import Timeouts
-from switchy_guard.runner import Hooks, Migrator
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.retry import Timeouts
+from switchy_guard.runtime.runner import Hooks, Migrator
 from tests.cli_helpers import Result, run_cli, write_migration
 from tests.db_helpers import journal_entries
 

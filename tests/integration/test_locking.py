@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from switchy_guard.db import create_database_engine
 from switchy_guard.errors import ConfigError, LockTimeout
-from switchy_guard.locking import migration_lock
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.lock import migration_lock
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 PROCESSES = 6

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
 
 SEED, PURGE = "2024-01-01-000000_users", "2024-01-02-000000_purge"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 IDS = [f"2024-01-0{n}-000000_m{n}" for n in range(1, 5)]

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, make_url
 
-import switchy_guard.impact as impact
-import switchy_guard.rowcounts as rowcounts
-from switchy_guard.runner import Migrator, Steps
+import switchy_guard.plan.impact as impact
+import switchy_guard.plan.rowcounts as rowcounts
+from switchy_guard.runtime.runner import Migrator, Steps
 from tests.cli_helpers import run_cli, write_migration
 
 ROWS, WITH_NOTE = 7, 3

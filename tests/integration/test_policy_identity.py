@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from switchy_guard.db import create_database_engine, parse_url, sqlite_file
-from switchy_guard.policy import SHIPPED_DIR
+from switchy_guard.gates.policy import SHIPPED_DIR
+from switchy_guard.runtime.db import create_database_engine, parse_url, sqlite_file
 from tests.cli_helpers import Result, run_cli, write_migration
 from tests.db_helpers import journal, tables
 
@@ -291,7 +291,7 @@ def test_an_ordinary_postgres_role_reads_the_cluster_identity(db_url: str) -> No
     not left in an aborted transaction."""
     import uuid
 
-    from switchy_guard.identity import identify_database
+    from switchy_guard.runtime.identity import identify_database
 
     role = f"plain_{uuid.uuid4().hex[:8]}"
     admin = create_database_engine(db_url)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from switchy_guard.db import create_database_engine, parse_url
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.db import create_database_engine, parse_url
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 A = "2024-01-01-000000_a"
@@ -120,8 +120,8 @@ def test_status_history_shows_runs_and_the_audit_journal(tmp_path: Path, db_url:
 
 def test_an_audit_journal_from_the_first_release_gains_the_new_columns(
         tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.audit import AuditJournal
-    from switchy_guard.db import create_database_engine
+    from switchy_guard.runtime.audit import AuditJournal
+    from switchy_guard.runtime.db import create_database_engine
 
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")
@@ -154,7 +154,7 @@ def test_mark_completed_keeps_the_row_it_updates(tmp_path: Path, db_url: str) ->
     and updates a failed or in-progress row in place, keeping run_on and the checksums it
     ran with: re-recording the current checksums would hide drift that switchy-migrate
     validate still reports."""
-    from switchy_guard.tracking import TrackingTable
+    from switchy_guard.runtime.tracking import TrackingTable
 
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n")

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.checksum import exec_raw_checksum, file_checksum
 from switchy_guard.discovery import DirectoryMigrations
 from switchy_guard.discovery.remote import RemoteMigrations
 from switchy_guard.errors import InputError, SourceUnavailable
-from switchy_guard.runner import Migrator
+from switchy_guard.model.checksum import exec_raw_checksum, file_checksum
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli
 
 TOKEN = "t0ken-s3cret"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from switchy_guard.db import create_database_engine
-from switchy_guard.runner import Migrator
+from switchy_guard.runtime.db import create_database_engine
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import Result, run_cli, write_migration
 from tests.db_helpers import journal_entries, tables
 

@@ -18,8 +18,8 @@ from switchy_guard import (
     Steps,
     UpTo,
 )
-from switchy_guard.checksum import file_checksum
-from switchy_guard.tracking import TrackingTable
+from switchy_guard.model.checksum import file_checksum
+from switchy_guard.runtime.tracking import TrackingTable
 from tests.cli_helpers import write_migration as write
 
 A = "2024-01-01-000000_create_items"

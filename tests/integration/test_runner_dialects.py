@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, inspect, text
 
 from switchy_guard import InputError, MigrationFailed, Migrator, Steps, UpTo
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import write_migration as write
 
 A = "2024-01-01-000000_first"

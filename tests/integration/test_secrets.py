@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
 
 SECRET = "s3cret-pw"
@@ -141,7 +141,7 @@ def test_hostile_passwords_never_reach_the_lock_record(
     message of a run that waits): read while the lock is held."""
     import sys
 
-    from switchy_guard.locking import migration_lock
+    from switchy_guard.runtime.lock import migration_lock
 
     engine = create_database_engine(db_url)
     try:

@@ -50,8 +50,8 @@ def test_a_failed_migration_blocks_and_status_says_so(tmp_path: Path, db_url: st
 
 
 def test_a_dirty_migration_blocks_and_status_says_so(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
+    from switchy_guard.runtime.runner import Migrator
+    from switchy_guard.runtime.tracking import TrackingTable
 
     root = tmp_path / "m"
     write_migration(root, A, "CREATE TABLE a (id INTEGER);\n")
@@ -135,8 +135,8 @@ def test_a_failure_that_left_statements_applied_asks_for_from_start(
 
 
 def test_with_two_failed_migrations_status_offers_what_retry_accepts(tmp_path: Path) -> None:
-    from switchy_guard.runner import Migrator
-    from switchy_guard.tracking import TrackingTable
+    from switchy_guard.runtime.runner import Migrator
+    from switchy_guard.runtime.tracking import TrackingTable
 
     root = tmp_path / "m"
     url = f"sqlite:///{tmp_path / 'app.db'}"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from switchy_guard.db import parse_url
-from switchy_guard.runner import Migrator
-from switchy_guard.tracking import TrackingTable
+from switchy_guard.runtime.db import parse_url
+from switchy_guard.runtime.runner import Migrator
+from switchy_guard.runtime.tracking import TrackingTable
 from tests.cli_helpers import run_cli, write_migration
 
 TABLE = "__moosicbox_schema_migrations"
@@ -238,7 +238,7 @@ def _one_row_of_each_state(
 
 
 def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url: str) -> None:
-    from switchy_guard.recovery import mark_all_completed
+    from switchy_guard.runtime.recovery import mark_all_completed
 
     migrator = _one_row_of_each_state(tmp_path, db_url)
 
@@ -263,7 +263,7 @@ def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url:
 def test_mark_all_completed_flags_combine(tmp_path: Path, db_url: str) -> None:
     """CLI.md gives --include-failed and --include-in-progress as separate flags: both at
     once turn both kinds of row to completed, and the journal says which scopes ran."""
-    from switchy_guard.audit import AuditJournal
+    from switchy_guard.runtime.audit import AuditJournal
 
     root = tmp_path / "m"
     migrator = _one_row_of_each_state(tmp_path, db_url)
@@ -316,7 +316,7 @@ def test_a_half_upgraded_table_is_completed(tmp_path: Path, db_url: str, db_kind
     newer column an existing table lacks, also when it already has ``id``: an upgrade
     interrupted after the rename (MySQL commits each ALTER on its own) is finished on the
     next run. switchy-guard only upgraded tables that still had ``name``."""
-    from switchy_guard.runner import Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     root = tmp_path / "m"
     for migration_id in IDS[:2]:
@@ -346,7 +346,7 @@ def test_a_legacy_table_gets_the_column_types_switchy_schema_adds(
 ) -> None:
     """The legacy upgrade adds ``status`` as TEXT (version.rs: DataType::Text), as in a
     table switchy_schema creates (DESIGN.md: status TEXT NOT NULL), not VARCHAR(32)."""
-    from switchy_guard.runner import Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     root = tmp_path / "m"
     write_migration(root, IDS[0], "SELECT 1;\n", "SELECT 1;\n")

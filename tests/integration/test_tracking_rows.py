@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection
 
-from switchy_guard.db import parse_url
+from switchy_guard.runtime.db import parse_url
 from tests.cli_helpers import run_cli, write_migration
 from tests.db_helpers import run_sql
 

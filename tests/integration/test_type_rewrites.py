@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
-from switchy_guard.db import create_database_engine
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.rules.types import rewrites
-from switchy_guard.validation import validate
+from switchy_guard.runtime.db import create_database_engine
 
 
 @pytest.fixture

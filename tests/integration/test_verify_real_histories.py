@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.verify import verify
+from switchy_guard.verify.roundtrip import verify
 from tests.cli_helpers import Result, run_cli, write_migration
 
 A = "2024-01-01-000000_users"
@@ -280,7 +280,7 @@ def tenant_history(root: Path, db_kind: str) -> Path:
 def tenants(url: str) -> list[str]:
     from sqlalchemy import create_engine, text
 
-    from switchy_guard.db import parse_url
+    from switchy_guard.runtime.db import parse_url
 
     engine = create_engine(parse_url(url))
     with engine.connect() as conn:
@@ -329,7 +329,7 @@ def test_session_init_search_path_is_seen_by_the_runner_status_and_check(
         tmp_path: Path, db_url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from switchy_guard.db import parse_url
+    from switchy_guard.runtime.db import parse_url
 
     engine = create_engine(parse_url(db_url))
     with engine.begin() as conn:

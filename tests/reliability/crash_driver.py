@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
-from switchy_guard.runner import Hooks, Migrator, Plan, PlannedMigration
+from switchy_guard.runtime.runner import Hooks, Migrator, Plan, PlannedMigration
 
 BASE = "2024-01-01-000000_base"
 SLOW_AB = "2024-01-02-000000_slow_ab"

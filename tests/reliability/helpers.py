@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from switchy_guard.db import parse_url
+from switchy_guard.runtime.db import parse_url
 
 TABLE = "__switchy_migrations"
 PROGRESS_TABLE = f"{TABLE}_statements"

@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 import switchy_guard
-from switchy_guard.db import create_database_engine
+from switchy_guard.runtime.db import create_database_engine
 from tests.cli_helpers import run_cli, write_migration
 
 PMS = ("sqlite", "postgres", "mysql")

@@ -34,7 +34,7 @@ MIGRATIONS = 20
 # barrier, so all of them reach the migration lock together.
 _BARRIER = """
 import pathlib, runpy, sys, time
-import sqlalchemy, switchy_guard.cli, switchy_guard.runner  # noqa: F401 - warm imports
+import sqlalchemy, switchy_guard.cli.main, switchy_guard.runtime.runner  # noqa: F401 - warm imports
 ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 sys.argv = ["switchy_guard", *sys.argv[3:]]
 ready.write_text("ready")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.adoption import OtherHistory, _key, plan_adoption, tool_version
-from switchy_guard.migration import Migration
+from switchy_guard.model.migration import Migration
+from switchy_guard.runtime.adoption import OtherHistory, _key, plan_adoption, tool_version
 
 
 @pytest.mark.parametrize(("tool", "migration_id", "version"), [

@@ -128,7 +128,7 @@ def test_sqlite_folder_that_does_not_exist(root: Path, tmp_path: Path) -> None:
 
 def test_sqlite_folder_that_does_not_exist_through_the_library(root: Path,
                                                                tmp_path: Path) -> None:
-    from switchy_guard.runner import Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     with pytest.raises(ConfigError, match="does not exist"):
         Migrator(root, f"sqlite:///{tmp_path}/missing/app.db").migrate()
@@ -178,7 +178,7 @@ def test_infinite_lock_timeout_flag_and_policy(root: Path, database: Path,
 
 
 def test_an_index_file_nested_json_is_not_a_crash_in_the_cache(tmp_path: Path) -> None:
-    from switchy_guard.cachefiles import read_private_json, write_private
+    from switchy_guard.check.cachefiles import read_private_json, write_private
 
     path = tmp_path / "cache" / "x.json"
     write_private(path, b"[" * 100_000 + b"]" * 100_000)

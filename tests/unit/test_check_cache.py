@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import switchy_guard.check_cache as check_cache
-import switchy_guard.validation as validation
-from switchy_guard.check import run_check
+import switchy_guard.check.cache as check_cache
+import switchy_guard.check.pipeline as validation
+from switchy_guard.check.run import run_check
 from tests.cli_helpers import run_cli, write_migration
 
 
@@ -151,7 +151,7 @@ def test_check_without_a_database_does_not_import_sqlalchemy(root: Path) -> None
 def test_the_first_check_hashes_the_files_it_read_without_reading_them_again(
     root: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
-    import switchy_guard.parallel_check as parallel_check
+    import switchy_guard.check.parallel as parallel_check
 
     monkeypatch.setattr(parallel_check, "MIN_FOLDERS", 2)
     for day in range(2, 6):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.check import run_check
+from switchy_guard.check.run import run_check
 from tests.cli_helpers import run_cli, write_migration
 
 # One per class: code only MariaDB runs, a MariaDB-only statement boundary, SQLite's names.

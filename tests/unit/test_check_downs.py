@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import switchy_guard.parallel_check as parallel
-from switchy_guard.check import run_check
+import switchy_guard.check.parallel as parallel
+from switchy_guard.check.run import run_check
 from switchy_guard.discovery import DirectoryMigrations
-from switchy_guard.findings import Finding
+from switchy_guard.model.findings import Finding
 from tests.cli_helpers import run_cli, write_migration
 
 

@@ -12,7 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from switchy_guard.checksum import (
+from switchy_guard.errors import ConfigError
+from switchy_guard.model.checksum import (
     CHECKSUM_MODES,
     EMPTY_CHECKSUM,
     UNKNOWN_CHECKSUM,
@@ -22,7 +23,6 @@ from switchy_guard.checksum import (
     file_checksum,
     script_checksum,
 )
-from switchy_guard.errors import ConfigError
 
 WAL = b"PRAGMA journal_mode = WAL;\n"
 

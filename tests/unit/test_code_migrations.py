@@ -9,10 +9,10 @@ from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import MigrationFailed
-from switchy_guard.records import IN_PROGRESS, StatementProgress
+from switchy_guard.model.records import IN_PROGRESS, StatementProgress
+from switchy_guard.model.state import MigrationStatus, progress_note
 from switchy_guard.report.state import state_warnings
-from switchy_guard.runner import Migrator
-from switchy_guard.state import MigrationStatus, progress_note
+from switchy_guard.runtime.runner import Migrator
 
 
 def test_failed_code_migration_outside_a_transaction_says_what_stays(tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
 
 
 def test_session_init_takes_a_string_a_list_or_a_dialect_table(tmp_path: Path) -> None:
-    from switchy_guard.session_init import parse_session_init
+    from switchy_guard.runtime.session_init import parse_session_init
 
     for value in ('"SET a = 1; SET b = 2"', '["SET a = 1", "SET b = 2"]',
                   '{ postgres = "SET a = 1; SET b = 2", mysql = ["SET c = 3"] }'):
@@ -147,7 +147,7 @@ def test_a_bad_session_init_names_the_file(tmp_path: Path, value: str, message: 
 
 
 def test_a_bad_policy_session_init_names_the_file(tmp_path: Path) -> None:
-    from switchy_guard.policy import load_policy
+    from switchy_guard.gates.policy import load_policy
 
     (tmp_path / "prod.toml").write_text('session_init = { nosuch = "SET a = 1" }\n')
     with pytest.raises(ConfigError, match=r"prod\.toml: session_init names an unknown dialect"):
@@ -160,8 +160,8 @@ def test_a_bad_policy_session_init_names_the_file(tmp_path: Path) -> None:
 def test_engines_made_while_session_init_is_in_effect_run_it(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from switchy_guard.db import create_database_engine
-    from switchy_guard.session_init import parse_session_init, session_init_in_effect
+    from switchy_guard.runtime.db import create_database_engine
+    from switchy_guard.runtime.session_init import parse_session_init, session_init_in_effect
 
     url = f"sqlite:///{tmp_path / 'a.db'}"
     init = parse_session_init({"sqlite": "PRAGMA foreign_keys = ON"}, "test")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.checksum import EMPTY_CHECKSUM, exec_raw_checksum, file_checksum
 from switchy_guard.discovery import (
     CodeMigrations,
     DirectoryMigrations,
@@ -17,6 +16,7 @@ from switchy_guard.discovery import (
     load_migrations,
 )
 from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.model.checksum import EMPTY_CHECKSUM, exec_raw_checksum, file_checksum
 
 
 def write(root: Path, relative: str, data: str | bytes) -> Path:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from switchy_guard.check.pipeline import validate
 from switchy_guard.discovery import DirectoryMigrations
 from switchy_guard.errors import InputError
-from switchy_guard.findings import Finding, Severity
-from switchy_guard.gate import finding_refusals
-from switchy_guard.migration import Migration, parse_metadata
-from switchy_guard.objects import (
+from switchy_guard.gates.evaluate import finding_refusals
+from switchy_guard.gates.policy import load_policies
+from switchy_guard.model.findings import Finding, Severity
+from switchy_guard.model.migration import Migration, parse_metadata
+from switchy_guard.sql.objects import (
     changes_schema,
     created_objects,
     dropped_objects,
@@ -21,8 +23,6 @@ from switchy_guard.objects import (
     leftover_line,
     parse_script,
 )
-from switchy_guard.policy import load_policies
-from switchy_guard.validation import validate
 from tests.cli_helpers import run_cli, write_migration
 
 ADD = "ALTER TABLE users ADD COLUMN manage boolean;\n"

@@ -134,7 +134,7 @@ def test_lock_key_keeps_the_old_key_in_public_and_adds_other_schemas() -> None:
     new version still exclude each other); each other schema gets its own key."""
     import hashlib
 
-    from switchy_guard.locking import advisory_key
+    from switchy_guard.runtime.lock import advisory_key
 
     old = int.from_bytes(hashlib.sha256(b"switchy-guard:__switchy_migrations").digest()[:8],
                          "big", signed=True)

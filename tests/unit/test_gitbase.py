@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.checksum import file_checksum
+from switchy_guard.discovery.git import migrations_at_revision
 from switchy_guard.errors import ConfigError
-from switchy_guard.gitbase import migrations_at_revision
+from switchy_guard.model.checksum import file_checksum
 from tests.cli_helpers import write_migration
 
 

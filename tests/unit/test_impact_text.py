@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchy_guard.impact import MigrationImpact, RowImpact, _objects, _rows_text
+from switchy_guard.plan.impact import MigrationImpact, RowImpact, _objects, _rows_text
 from switchy_guard.sql.classify import classify
 
 

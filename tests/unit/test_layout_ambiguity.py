@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.check import run_check
+from switchy_guard.check.run import run_check
 from switchy_guard.discovery import DirectoryMigrations
 
 BODY = {

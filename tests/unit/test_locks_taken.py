@@ -1,4 +1,4 @@
-"""The locks each statement takes, per dialect (switchy_guard/locks_taken.py), and the
+"""The locks each statement takes, per dialect (switchy_guard/sql/locks.py), and the
 policy key ``refuse_when_blocked_longer_than``."""
 
 from __future__ import annotations
@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 
 from switchy_guard.errors import ConfigError
-from switchy_guard.locks_taken import (
+from switchy_guard.gates.policy import policy_from_mapping
+from switchy_guard.sql.classify import classify
+from switchy_guard.sql.locks import (
     PG_CONFLICTS,
     PG_MODES,
     LocksTaken,
     instant_add_column,
     locks_taken,
 )
-from switchy_guard.policy import policy_from_mapping
-from switchy_guard.sql.classify import classify
 
 
 def _taken(sql: str, dialect: str, version: tuple[int, ...] | None = None) -> LocksTaken:

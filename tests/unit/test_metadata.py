@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchy_guard.errors import InputError
-from switchy_guard.migration import Allow, parse_metadata
+from switchy_guard.model.migration import Allow, parse_metadata
 
 
 def test_full_metadata_parses() -> None:

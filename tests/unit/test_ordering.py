@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchy_guard.errors import InputError
-from switchy_guard.migration import Migration
-from switchy_guard.ordering import order_migrations
+from switchy_guard.model.migration import Migration
+from switchy_guard.model.ordering import order_migrations
 
 
 def mig(mid: str, *deps: str) -> Migration:

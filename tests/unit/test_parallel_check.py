@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import switchy_guard.parallel_check as parallel
-from switchy_guard.check import run_check
+import switchy_guard.check.parallel as parallel
+from switchy_guard.check.pipeline import validate
+from switchy_guard.check.run import run_check
 from switchy_guard.discovery import DirectoryMigrations
 from switchy_guard.errors import InputError
-from switchy_guard.validation import validate
 from tests.cli_helpers import run_cli, write_migration
 
 # Column facts the first half teaches and the second half needs: SG308 needs the old

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.sql.classify import render, tokenize
-from switchy_guard.validation import validate
 
 N = 100_000
 LIMIT = 5.0  # seconds; the quadratic versions took 20 s and more

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from switchy_guard.pipe_output import ReaderSafeOutput
+from switchy_guard.cli.pipe_output import ReaderSafeOutput
 from tests.cli_helpers import write_migration
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from switchy_guard.errors import ConfigError
-from switchy_guard.policy import (
+from switchy_guard.gates.policy import (
     SHIPPED_DIR,
     DatabaseTarget,
     database_target,
@@ -32,7 +32,7 @@ def test_shipped_policies_load_and_grow_stricter(tmp_path: Path) -> None:
 
 
 def test_every_shipped_key_is_documented() -> None:
-    import switchy_guard.policy as module
+    import switchy_guard.gates.policy as module
 
     keys = set()
     for file in SHIPPED_DIR.glob("*.toml"):
@@ -129,7 +129,7 @@ def test_match_urls_force_a_policy_whatever_the_environment(tmp_path: Path) -> N
     prod = policy_from_mapping("production", {"match_urls": ["*.PROD.example.com/*"]},
                                path=tmp_path / "production.toml")
     dev = policy_from_mapping("development", {})
-    from switchy_guard.policy import PolicySet
+    from switchy_guard.gates.policy import PolicySet
 
     policies = PolicySet({"production": prod, "development": dev})
     chosen = policies.choose("development", "db1.prod.example.com/app")
@@ -207,7 +207,7 @@ def test_check_gate_judges_findings_by_the_policy_without_a_database(tmp_path: P
 
 
 def test_match_servers_spellings_that_are_accepted() -> None:
-    from switchy_guard.policy import parse_server_pin
+    from switchy_guard.gates.policy import parse_server_pin
 
     assert parse_server_pin("PostgreSQL: system_identifier = 7345, database=app") == (
         "postgres", {"system_identifier": "7345", "database": "app"})
@@ -228,13 +228,13 @@ def test_match_servers_spellings_that_are_accepted() -> None:
      ("10.0.0.5", "10.0.0.5"), ("[2001:DB8::1]", "2001:db8::1"), ("1db", "1db")],
 )
 def test_every_spelling_of_a_host_is_normalised(host: str | None, normal: str) -> None:
-    from switchy_guard.identity import normal_host
+    from switchy_guard.runtime.identity import normal_host
 
     assert normal_host(host) == normal
 
 
 def _server(database: str, *hosts: str, port: int = 5432, **facts: str) -> DatabaseTarget:
-    from switchy_guard.identity import ServerIdentity
+    from switchy_guard.runtime.identity import ServerIdentity
 
     identity = ServerIdentity("postgres", database, hosts, port,
                               {"database": database, "port": str(port), **facts})
@@ -242,7 +242,7 @@ def _server(database: str, *hosts: str, port: int = 5432, **facts: str) -> Datab
 
 
 def test_patterns_match_what_the_server_says_and_literal_hosts_are_normalised() -> None:
-    from switchy_guard.policy import PolicySet
+    from switchy_guard.gates.policy import PolicySet
 
     def chosen(patterns: list[str], target: DatabaseTarget) -> str:
         prod = policy_from_mapping("production", {"match_urls": patterns}, path=Path("p"))
@@ -261,7 +261,7 @@ def test_patterns_match_what_the_server_says_and_literal_hosts_are_normalised() 
 
 
 def test_match_servers_needs_every_fact_of_a_pin() -> None:
-    from switchy_guard.policy import PolicySet
+    from switchy_guard.gates.policy import PolicySet
 
     said = _server("prodapp", "localhost", system_identifier="7345", user="app")
     pins = {
@@ -286,8 +286,8 @@ def test_match_servers_needs_every_fact_of_a_pin() -> None:
 def test_an_absolute_sqlite_pattern_finds_the_file_under_any_name(tmp_path: Path) -> None:
     import os
 
-    from switchy_guard.identity import sqlite_identity
-    from switchy_guard.policy import PolicySet
+    from switchy_guard.gates.policy import PolicySet
+    from switchy_guard.runtime.identity import sqlite_identity
 
     real = tmp_path / "prod" / "app.db"
     real.parent.mkdir()
@@ -308,7 +308,7 @@ def test_an_absolute_sqlite_pattern_finds_the_file_under_any_name(tmp_path: Path
 
 
 def test_the_project_policy_folders(tmp_path: Path) -> None:
-    from switchy_guard.policy import project_policy_dirs
+    from switchy_guard.gates.policy import project_policy_dirs
 
     root = tmp_path / "proj"
     (root / "db" / "migrations").mkdir(parents=True)

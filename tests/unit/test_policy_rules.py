@@ -13,8 +13,7 @@ import pytest
 
 from switchy_guard.config import Settings
 from switchy_guard.errors import ConfigError
-from switchy_guard.identity import ServerIdentity
-from switchy_guard.policy import (
+from switchy_guard.gates.policy import (
     DatabaseTarget,
     Policy,
     PolicySet,
@@ -25,6 +24,7 @@ from switchy_guard.policy import (
     load_policy,
     policy_from_mapping,
 )
+from switchy_guard.runtime.identity import ServerIdentity
 
 NUMBER = "a number of seconds, 0 or more, finite"
 
@@ -309,7 +309,7 @@ def test_without_match_rules_a_url_is_not_even_opened(tmp_path: Path) -> None:
 
 
 def test_a_pin_matches_only_its_own_dialect_and_every_fact(tmp_path: Path) -> None:
-    from switchy_guard.policy import parse_server_pin
+    from switchy_guard.gates.policy import parse_server_pin
 
     assert parse_server_pin("postgresql:database=app") == ("postgres", {"database": "app"})
     assert parse_server_pin("MySQL: hostname = DB1 ") == ("mysql", {"hostname": "DB1"})
@@ -331,7 +331,7 @@ def test_a_pin_matches_only_its_own_dialect_and_every_fact(tmp_path: Path) -> No
 @pytest.mark.parametrize("marker", ["pyproject.toml", "switchy-guard.toml", ".git"])
 def test_each_project_marker_makes_its_folder_the_projects_root(tmp_path: Path,
                                                                  marker: str) -> None:
-    from switchy_guard.policy import project_policy_dirs
+    from switchy_guard.gates.policy import project_policy_dirs
 
     root = tmp_path / "proj"
     (root / "db" / "migrations").mkdir(parents=True)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.adoption import _key, tool_version
-from switchy_guard.check import run_check
+from switchy_guard.check.run import run_check
 from switchy_guard.discovery import DirectoryMigrations
 from switchy_guard.discovery.layouts import LAYOUTS
+from switchy_guard.runtime.adoption import _key, tool_version
 from tests.cli_helpers import run_cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"

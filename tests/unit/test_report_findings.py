@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from switchy_guard.findings import Finding, Severity
+from switchy_guard.model.findings import Finding, Severity
 from switchy_guard.report.findings import (
     CheckSummary,
     print_text,

@@ -11,8 +11,8 @@ import pytest
 
 from switchy_guard.config import resolve_settings
 from switchy_guard.errors import ConfigError
-from switchy_guard.policy import load_policies, policy_from_mapping
-from switchy_guard.retry import (
+from switchy_guard.gates.policy import load_policies, policy_from_mapping
+from switchy_guard.runtime.retry import (
     Timeouts,
     backoff,
     checked_timeouts,

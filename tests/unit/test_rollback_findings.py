@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from switchy_guard.findings import Finding
-from switchy_guard.migration import Allow, Migration
+from switchy_guard.check.pipeline import ValidationResult, parse_migration, validate_rollback
+from switchy_guard.model.findings import Finding
+from switchy_guard.model.migration import Allow, Migration
 from switchy_guard.report.findings import CheckSummary, to_github, to_json, to_markdown, to_sarif
 from switchy_guard.rules import all_rules
-from switchy_guard.validation import ValidationResult, parse_migration, validate_rollback
 
 P = "postgres"
 BASE = "2024-01-01-000000_users"

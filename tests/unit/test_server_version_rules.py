@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
-from switchy_guard.validation import validate
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 
 SETUP = "CREATE TABLE users (id int);\n"
 

@@ -625,8 +625,8 @@ def test_any_block_expands_without_error_and_positions_point_at_the_text(
 
 def _rule_messages(sql: str, dialect: str) -> list[tuple[str, str]]:
     """(code, message) of the findings of a one-file migration ``sql``."""
-    from switchy_guard.migration import Migration
-    from switchy_guard.validation import validate
+    from switchy_guard.check.pipeline import validate
+    from switchy_guard.model.migration import Migration
 
     migration = Migration("2024-01-01-000000_x", sql, "SELECT 1;", "a", "b")
     return [(f.code, f.message) for f in validate([migration], dialect).findings]
@@ -696,7 +696,7 @@ def test_a_nul_is_never_hidden_in_a_comment(dialect: str | None) -> None:
 
 def test_a_nul_in_a_string_is_doubted_and_refused_as_a_migration() -> None:
     from switchy_guard.errors import InputError
-    from switchy_guard.migration import Migration
+    from switchy_guard.model.migration import Migration
 
     (statement,) = split_statements("INSERT INTO t VALUES ('a\x00b');", "postgres")
     assert statement.doubt and "NUL" in statement.doubt

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import ConfigError
-from switchy_guard.verify import (
+from switchy_guard.verify.roundtrip import (
     Difference,
     canonical_sql,
     compare,
@@ -444,7 +444,7 @@ def test_cli_missing_migrations_dir_exits_2(tmp_path: Path) -> None:
 def test_other_warnings_still_show_while_unknown_types_are_collected() -> None:
     import warnings
 
-    from switchy_guard.unknown_types import collect_unknown_types, unknown_types_note
+    from switchy_guard.runtime.unknown_types import collect_unknown_types, unknown_types_note
 
     with warnings.catch_warnings(record=True) as outer:
         warnings.simplefilter("always")

@@ -30,9 +30,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from ...checksum import script_checksum
-from ...errors import InputError
-from ...migration import Migration
+from switchy_guard.errors import InputError
+from switchy_guard.model.checksum import script_checksum
+from switchy_guard.model.migration import Migration
 
 #: Every ``--layout`` value.
 LAYOUTS = ("auto", "switchy", "golang-migrate", "flyway", "sqlx", "dbmate", "goose")
@@ -84,7 +84,7 @@ def layout_named(name: str) -> FileLayout:
 def checked_layout(name: str) -> str:
     """``name`` when it is a known layout; ConfigError (exit 2) otherwise."""
     if name not in LAYOUTS:
-        from ...errors import ConfigError
+        from switchy_guard.errors import ConfigError
 
         raise ConfigError(f"unknown layout {name!r} (known: {', '.join(LAYOUTS)})")
     return name
@@ -121,7 +121,7 @@ def file_migration(
 
 def decode(data: bytes, path: str) -> str:
     """A file's text (UTF-8, a BOM dropped); InputError naming it otherwise."""
-    from ..layout import _decode
+    from switchy_guard.discovery.layout import _decode
 
     return _decode(data, path)
 
@@ -258,8 +258,8 @@ def ordering_hits(migrations: Sequence[Migration],
     """Ambiguous order in a history, as (rule, migration, message): two migrations of
     one version (SG004), and in a layout whose tool sorts versions as strings, numeric
     versions that would sort otherwise as numbers (SG101)."""
-    from ...ordering import same_version
-    from ...rules.naming import DUPLICATE_ID, INVALID_ID
+    from switchy_guard.model.ordering import same_version
+    from switchy_guard.rules.naming import DUPLICATE_ID, INVALID_ID
 
     hits: list[tuple[Any, Migration, str]] = [
         (DUPLICATE_ID, second, f"same version as {first.id} ({first.source}): the order "

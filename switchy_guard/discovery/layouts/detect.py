@@ -20,9 +20,9 @@ import re
 from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 
-from ...errors import InputError
-from ...migration import Migration
-from . import EntryCheck, SqlFile, checked_layout, layout_named
+from switchy_guard.discovery.layouts import EntryCheck, SqlFile, checked_layout, layout_named
+from switchy_guard.errors import InputError
+from switchy_guard.model.migration import Migration
 
 _FLYWAY = re.compile(r"(?:[VUB][0-9][0-9._]*__|R__).*\.sql|"
                      r"(?:before|after)[A-Za-z]*(?:__.*)?\.sql")
@@ -64,7 +64,7 @@ def read_history(
     """The migrations under ``tree`` in ``layout`` (``auto``: detected), and the layout
     read. Raises InputError naming the files when the history is mixed, unreadable, or
     yields nothing (an empty folder passes with ``allow_empty``)."""
-    from ..layout import _visible, checked_entries, read_tree
+    from switchy_guard.discovery.layout import _visible, checked_entries, read_tree
 
     checked_layout(layout)
     entries = _visible(tree.iterdir())
@@ -151,7 +151,7 @@ def _refuse_other_files(layout: str, files: Sequence[tuple[Traversable, str]],
 def _sql_below(folders: Sequence[tuple[Traversable, str]],
                check: EntryCheck | None) -> list[SqlFile]:
     """The .sql files in ``folders`` and below them (Flyway scans recursively)."""
-    from ..layout import _visible
+    from switchy_guard.discovery.layout import _visible
 
     found: list[SqlFile] = []
     pending = list(folders)

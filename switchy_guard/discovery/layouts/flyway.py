@@ -21,8 +21,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ...migration import Migration
-from . import FileLayout, SqlFile, decode, file_migration, refuse, words, write_new
+from switchy_guard.discovery.layouts import (
+    FileLayout,
+    SqlFile,
+    decode,
+    file_migration,
+    refuse,
+    words,
+    write_new,
+)
+from switchy_guard.model.migration import Migration
 
 NAME = re.compile(r"([VU])([0-9]+(?:[._][0-9]+)*)__(.*)\.sql")
 REPEATABLE = re.compile(r"R__(.+)\.sql")

@@ -14,8 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ...migration import Migration
-from . import FileLayout, SqlFile, next_number, paired_migration, refuse, write_up_down
+from switchy_guard.discovery.layouts import (
+    FileLayout,
+    SqlFile,
+    next_number,
+    paired_migration,
+    refuse,
+    write_up_down,
+)
+from switchy_guard.model.migration import Migration
 
 NAME = re.compile(r"([0-9]+)_(.*)\.(up|down)\.sql")
 _MAX = 2**64 - 1

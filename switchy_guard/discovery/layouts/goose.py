@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ...migration import Migration
-from . import (
+from switchy_guard.discovery.layouts import (
     FileLayout,
     SqlFile,
     decode,
@@ -33,6 +32,7 @@ from . import (
     words,
     write_sectioned,
 )
+from switchy_guard.model.migration import Migration
 
 NAME = re.compile(r"([0-9]+)_(.*)\.sql")
 _MAX = 2**63 - 1

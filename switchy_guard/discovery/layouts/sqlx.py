@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ...migration import Migration
-from . import (
+from switchy_guard.discovery.layouts import (
     FileLayout,
     SqlFile,
     paired_migration,
@@ -24,6 +23,7 @@ from . import (
     write_new,
     write_up_down,
 )
+from switchy_guard.model.migration import Migration
 
 NAME = re.compile(r"([^_]+)_(.*?)(\.up|\.down)?\.sql")
 NO_TRANSACTION = "-- no-transaction"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
-from switchy_guard.validation import validate
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 
 P, M = "postgres", "mysql"
 SETUP = "CREATE TABLE t (id INT NOT NULL, c VARCHAR(20));\n"

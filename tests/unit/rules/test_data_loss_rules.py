@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.check import run_check
-from switchy_guard.migration import Migration
-from switchy_guard.validation import validate
+from switchy_guard.check.pipeline import validate
+from switchy_guard.check.run import run_check
+from switchy_guard.model.migration import Migration
 from tests.cli_helpers import write_migration
 
 P, M, S = "postgres", "mysql", "sqlite"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from switchy_guard.findings import Finding
-from switchy_guard.migration import Migration
-from switchy_guard.validation import validate
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.findings import Finding
+from switchy_guard.model.migration import Migration
 
 P, M, S = "postgres", "mysql", "sqlite"
 SETUP = ("CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(255));\n"

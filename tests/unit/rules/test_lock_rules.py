@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
-from switchy_guard.validation import validate
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 
 P, M, S = "postgres", "mysql", "sqlite"
 SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"

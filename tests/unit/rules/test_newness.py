@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.sql.classify import Name
-from switchy_guard.validation import validate
 
 P, M, S = "postgres", "mysql", "sqlite"
 ALL = (P, M, S)
@@ -294,9 +294,9 @@ def test_new_tables_model_directly() -> None:
 def test_check_in_two_processes_sees_the_same_newness(tmp_path: Path, dialect: str) -> None:
     """The parallel check (each half on its own) and the one-process run agree: a table
     of an earlier migration is existing, in either half."""
-    from switchy_guard.check import run_check
+    from switchy_guard.check.parallel import check_in_two
+    from switchy_guard.check.run import run_check
     from switchy_guard.discovery import DirectoryMigrations
-    from switchy_guard.parallel_check import check_in_two
     from tests.cli_helpers import write_migration
 
     scripts = [

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from switchy_guard.migration import Allow, Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Allow, Migration
 from switchy_guard.rules import get_rule
 from switchy_guard.rules.naming import graph_hits
 from switchy_guard.rules.suppression import parse_allow_comment
-from switchy_guard.validation import validate
 
 
 def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS x",

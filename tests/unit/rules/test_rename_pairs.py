@@ -7,9 +7,9 @@ drops the old rows, which only the whole list of pairs shows.
 
 from __future__ import annotations
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.sql.classify import Name, classify
-from switchy_guard.validation import validate
 
 BASE = "CREATE TABLE users (id INT NOT NULL, email VARCHAR(255));\n"
 

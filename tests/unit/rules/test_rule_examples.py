@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.rules import Rule, all_rules
-from switchy_guard.validation import validate
 
 #: Rules whose documented texts cannot stand alone, and why.
 NEEDS_CONTEXT = {

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.rules import all_rules
-from switchy_guard.validation import validate
 
 P, M, S = "postgres", "mysql", "sqlite"
 

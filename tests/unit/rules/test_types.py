@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.migration import Migration
+from switchy_guard.check.pipeline import validate
+from switchy_guard.model.migration import Migration
 from switchy_guard.rules.types import PAIRS, type_change
-from switchy_guard.validation import validate
 
 P, M = "postgres", "mysql"
 

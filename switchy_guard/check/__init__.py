@@ -1,0 +1,1 @@
+"""The validator pipeline (``check``), its cache and the two-process check."""

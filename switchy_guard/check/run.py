@@ -1,0 +1,228 @@
+"""``check``: the validator pipeline, with history integrity from a database or git.
+
+- No database, no base revision: every migration is linted on its own.
+- ``database_url``: the pending migrations form the plan; checksum drift, applied-missing,
+  out-of-order and dirty rows are reported (SG001, SG002, SG003, SG005). A table the plan
+  creates is new only if the database has none of that name (its table list, one query).
+- ``against`` (a git revision): migrations absent there form the plan; a migration
+  present there must be byte-identical now (SG001) and new ones must sort after the
+  newest one there (SG003).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from switchy_guard.model.findings import Finding, Severity
+from switchy_guard.model.records import DEFAULT_TABLE
+from switchy_guard.report.findings import CheckSummary
+
+if TYPE_CHECKING:
+    from switchy_guard.check.pipeline import AllowedFinding
+    from switchy_guard.discovery import SourceSpec
+    from switchy_guard.model.migration import Migration
+    from switchy_guard.plan.rowcounts import LiveTableNames
+    from switchy_guard.rules.integrity import Hit
+
+# The rules, the SQL understanding and discovery are imported inside the functions, so a
+# cache hit (check_cache) loads none of them.
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The findings of a check and their counts."""
+
+    findings: list[Finding]
+    summary: CheckSummary
+    #: Findings an ``allow`` with a reason suppressed (SARIF shows them as suppressed).
+    allowed: list[AllowedFinding] = field(default_factory=list)
+
+    def fails(self, fail_on: Severity) -> bool:
+        """Whether any finding is at or above ``fail_on``."""
+        return any(f.severity.rank >= fail_on.rank for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (what the cache keeps)."""
+        return {"findings": [f.to_dict() for f in self.findings],
+                "summary": asdict(self.summary),
+                "allowed": [{**a.finding.to_dict(), "reason": a.reason}
+                            for a in self.allowed]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
+        """The inverse of :meth:`to_dict`."""
+        from switchy_guard.check.pipeline import AllowedFinding
+
+        def finding(f: dict[str, Any]) -> Finding:
+            return Finding(**{**f, "severity": Severity(f["severity"])})
+
+        allowed = [AllowedFinding(finding({k: v for k, v in a.items() if k != "reason"}),
+                                  a["reason"]) for a in data.get("allowed", ())]
+        return cls([finding(f) for f in data["findings"]], CheckSummary(**data["summary"]),
+                   allowed)
+
+
+def _hit_findings(hits: Sequence[Hit]) -> list[Finding]:
+    from switchy_guard.check.pipeline import make_finding
+
+
+    return [make_finding(rule, message, migration, migration_id=mid)
+            for rule, migration, mid, message in hits]
+
+
+def run_check(
+    source: SourceSpec,
+    dialect: str | None,
+    *,
+    database_url: str | None = None,
+    table: str = DEFAULT_TABLE,
+    against: str | None = None,
+    migrations_dir: str | Path | None = None,
+    use_cache: bool = True,
+    checksum_mode: str = "file",
+    jobs: int | None = None,
+) -> CheckReport:
+    """Validate the migrations of ``source`` (see the module docs for the modes).
+
+    A folder checked without a database or git base is cached (see check_cache): a
+    second check of unchanged files returns the stored report. Such a check of a large
+    folder also runs in two processes when ``jobs`` (default: the cores available) is
+    2 or more; see parallel_check.
+    """
+    cache = None
+    from switchy_guard.discovery.directory import DirectoryMigrations
+
+    folder = source.root if isinstance(source, DirectoryMigrations) else source
+    if use_cache and not database_url and not against and isinstance(folder, str | Path):
+        from switchy_guard.check.cache import CheckCache
+
+        variant = (f"{source.layout}\0{source.allow_empty}"
+                   if isinstance(source, DirectoryMigrations) else "")
+        cache = CheckCache(folder, dialect, checksum_mode, variant)
+        cached = cache.load()
+        if cached is not None:
+            return CheckReport.from_dict(cached)
+    if cache is None:
+        return _run_check(source, dialect, database_url=database_url, table=table,
+                          against=against, migrations_dir=migrations_dir,
+                          checksum_mode=checksum_mode, jobs=jobs)
+    from switchy_guard.discovery.directory import logged_reads
+
+    with logged_reads() as reads:
+        report = _run_check(source, dialect, database_url=database_url, table=table,
+                            against=against, migrations_dir=migrations_dir,
+                            checksum_mode=checksum_mode, jobs=jobs)
+    cache.store(report.to_dict(), read=reads)
+    return report
+
+
+def _run_check(
+    source: SourceSpec,
+    dialect: str | None,
+    *,
+    database_url: str | None,
+    table: str,
+    against: str | None,
+    migrations_dir: str | Path | None,
+    checksum_mode: str,
+    jobs: int | None = None,
+) -> CheckReport:
+    from switchy_guard.check.pipeline import make_finding, validate
+    from switchy_guard.discovery import DirectoryMigrations, as_source
+    from switchy_guard.model.ordering import order_migrations
+    from switchy_guard.rules.integrity import revision_hits
+    from switchy_guard.rules.naming import graph_hits
+
+    if dialect is None and not database_url:  # the dialect unknown: judged under each
+        from switchy_guard.check.dialects import check_every_dialect
+
+        return check_every_dialect(lambda each: _run_check(
+            source, each, database_url=None, table=table, against=against,
+            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs))
+    if database_url:
+        from switchy_guard.runtime.db import dialect_of
+
+        dialect = dialect_of(database_url)
+    migration_source = as_source(source, checksum_mode=checksum_mode)
+    if not database_url and not against and isinstance(migration_source, DirectoryMigrations):
+        from switchy_guard.check.parallel import available_cores, check_in_two
+
+        if (jobs or available_cores()) > 1:
+            split = check_in_two(migration_source, dialect)
+            if split is not None:
+                return CheckReport(split.findings, CheckSummary.of(
+                    split.findings, split.migrations, split.statements), split.allowed)
+    loaded = [m for m in migration_source.load(dialect) if m.applies_to(dialect)]
+    findings = [make_finding(rule, message, migration)
+                for rule, migration, message in graph_hits(loaded)]
+    from switchy_guard.discovery import layout_of
+    from switchy_guard.discovery.layouts import id_pattern_of, ordering_hits
+    from switchy_guard.model.ordering import sort_key
+
+    layout = layout_of(migration_source)
+    findings += [make_finding(rule, message, migration)
+                 for rule, migration, message in ordering_hits(loaded, layout)]
+    if findings:
+        unique = {m.id: m for m in reversed(loaded)}
+        ordered = sorted(unique.values(), key=sort_key)
+    else:
+        ordered = order_migrations(loaded)
+    plan_ids: set[str] | None = None
+    live = None
+    if database_url:
+        plan_ids, hits, live = _database_state(ordered, database_url, table)
+        findings.extend(_hit_findings(hits))
+    if against:
+        from switchy_guard.discovery.git import migrations_at_revision
+
+        if migrations_dir is None:
+            from switchy_guard.errors import ConfigError
+
+            raise ConfigError("--against needs a migrations folder (-m DIR)")
+        base = migrations_at_revision(migrations_dir, against, dialect, checksum_mode,
+                                      layout=layout or "auto")
+        findings.extend(_hit_findings(list(revision_hits(ordered, base, against))))
+        known = {m.id for m in base}
+        new_ids = {m.id for m in ordered if m.id not in known}
+        plan_ids = new_ids if plan_ids is None else plan_ids & new_ids
+    from switchy_guard.rules.naming import DIRECTORY_IDS
+
+    result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
+                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS)
+    findings.extend(result.findings)
+    return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements),
+                       result.allowed)
+
+
+def _database_state(
+    ordered: list[Migration], database_url: str, table: str
+) -> tuple[set[str], list[Hit], LiveTableNames]:
+    from switchy_guard.model.state import MigrationState
+    from switchy_guard.plan.rowcounts import LiveTableNames
+    from switchy_guard.rules.integrity import database_hits
+    from switchy_guard.runtime.db import (
+        absent_sqlite_file,
+        connect,
+        create_database_engine,
+        empty_stand_in,
+    )
+    from switchy_guard.runtime.tracking import TrackingTable
+
+    tracking = TrackingTable(table)
+    # check only reads: a SQLite file that does not exist is an empty database, not
+    # a file to create.
+    engine = (empty_stand_in(database_url) if absent_sqlite_file(database_url)
+              else create_database_engine(database_url))
+    try:
+        with connect(engine) as conn:
+            rows = tracking.read(conn)
+            progress = tracking.read_progress(conn)
+            live = LiveTableNames.read(conn)
+    finally:
+        engine.dispose()
+    state = MigrationState(ordered, rows, progress)
+    pending = {m.id for m in state.pending()} | {e.id for e in state.failed()}
+    return pending, list(database_hits(state)), live

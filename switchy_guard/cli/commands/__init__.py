@@ -1,0 +1,1 @@
+"""One module per verb group: its argparse registration and a short run(ctx)."""

@@ -1,0 +1,3 @@
+"""Plain data: migrations, records, checksums, ordering, state, findings, plans, verdicts.
+
+No database, no rendering."""

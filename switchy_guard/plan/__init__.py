@@ -1,0 +1,1 @@
+"""What a plan does: the impact report and live row counts."""

@@ -1,0 +1,1 @@
+"""``verify``: the round trip of down scripts on a scratch database."""
