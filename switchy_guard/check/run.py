@@ -1,9 +1,10 @@
 """``check``: the validator pipeline, with history integrity from a database or git.
 
 - No database, no base revision: every migration is linted on its own.
-- ``database_url``: the pending migrations form the plan; checksum drift, applied-missing,
-  out-of-order and dirty rows are reported (SG001, SG002, SG003, SG005). A table the plan
-  creates is new only if the database has none of that name (its table list, one query).
+- ``database`` (read once, see runtime.facts): the pending migrations form the plan;
+  checksum drift, applied-missing, out-of-order and dirty rows are reported (SG001,
+  SG002, SG003, SG005). A table the plan creates is new only if the database has none of
+  that name (its table list, one query).
 - ``against`` (a git revision): migrations absent there form the plan; a migration
   present there must be byte-identical now (SG001) and new ones must sort after the
   newest one there (SG003).
@@ -17,14 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from switchy_guard.model.findings import Finding, Severity
-from switchy_guard.model.records import DEFAULT_TABLE
 from switchy_guard.report.findings import CheckSummary
 
 if TYPE_CHECKING:
     from switchy_guard.check.pipeline import AllowedFinding
     from switchy_guard.discovery import SourceSpec
+    from switchy_guard.model.live import DatabaseFacts, DatabaseReader, LiveTableNames
     from switchy_guard.model.migration import Migration
-    from switchy_guard.plan.rowcounts import LiveTableNames
     from switchy_guard.rules.integrity import Hit
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
@@ -77,8 +77,7 @@ def run_check(
     source: SourceSpec,
     dialect: str | None,
     *,
-    database_url: str | None = None,
-    table: str = DEFAULT_TABLE,
+    database: DatabaseReader | None = None,
     against: str | None = None,
     migrations_dir: str | Path | None = None,
     use_cache: bool = True,
@@ -96,7 +95,7 @@ def run_check(
     from switchy_guard.discovery.directory import DirectoryMigrations
 
     folder = source.root if isinstance(source, DirectoryMigrations) else source
-    if use_cache and not database_url and not against and isinstance(folder, str | Path):
+    if use_cache and database is None and not against and isinstance(folder, str | Path):
         from switchy_guard.check.cache import CheckCache
 
         variant = (f"{source.layout}\0{source.allow_empty}"
@@ -106,13 +105,13 @@ def run_check(
         if cached is not None:
             return CheckReport.from_dict(cached)
     if cache is None:
-        return _run_check(source, dialect, database_url=database_url, table=table,
+        return _run_check(source, dialect, database=database,
                           against=against, migrations_dir=migrations_dir,
                           checksum_mode=checksum_mode, jobs=jobs)
     from switchy_guard.discovery.directory import logged_reads
 
     with logged_reads() as reads:
-        report = _run_check(source, dialect, database_url=database_url, table=table,
+        report = _run_check(source, dialect, database=database,
                             against=against, migrations_dir=migrations_dir,
                             checksum_mode=checksum_mode, jobs=jobs)
     cache.store(report.to_dict(), read=reads)
@@ -123,8 +122,7 @@ def _run_check(
     source: SourceSpec,
     dialect: str | None,
     *,
-    database_url: str | None,
-    table: str,
+    database: DatabaseReader | None,
     against: str | None,
     migrations_dir: str | Path | None,
     checksum_mode: str,
@@ -136,18 +134,16 @@ def _run_check(
     from switchy_guard.rules.integrity import revision_hits
     from switchy_guard.rules.naming import graph_hits
 
-    if dialect is None and not database_url:  # the dialect unknown: judged under each
+    if dialect is None and database is None:  # the dialect unknown: judged under each
         from switchy_guard.check.dialects import check_every_dialect
 
         return check_every_dialect(lambda each: _run_check(
-            source, each, database_url=None, table=table, against=against,
+            source, each, database=None, against=against,
             migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs))
-    if database_url:
-        from switchy_guard.runtime.db import dialect_of
-
-        dialect = dialect_of(database_url)
+    if database is not None:
+        dialect = database.dialect
     migration_source = as_source(source, checksum_mode=checksum_mode)
-    if not database_url and not against and isinstance(migration_source, DirectoryMigrations):
+    if database is None and not against and isinstance(migration_source, DirectoryMigrations):
         from switchy_guard.check.parallel import available_cores, check_in_two
 
         if (jobs or available_cores()) > 1:
@@ -172,8 +168,8 @@ def _run_check(
         ordered = order_migrations(loaded)
     plan_ids: set[str] | None = None
     live = None
-    if database_url:
-        plan_ids, hits, live = _database_state(ordered, database_url, table)
+    if database is not None:
+        plan_ids, hits, live = _database_state(ordered, database.read())
         findings.extend(_hit_findings(hits))
     if against:
         from switchy_guard.discovery.git import migrations_at_revision
@@ -198,31 +194,12 @@ def _run_check(
 
 
 def _database_state(
-    ordered: list[Migration], database_url: str, table: str
+    ordered: list[Migration], facts: DatabaseFacts
 ) -> tuple[set[str], list[Hit], LiveTableNames]:
     from switchy_guard.model.state import MigrationState
-    from switchy_guard.plan.rowcounts import LiveTableNames
     from switchy_guard.rules.integrity import database_hits
-    from switchy_guard.runtime.db import (
-        absent_sqlite_file,
-        connect,
-        create_database_engine,
-        empty_stand_in,
-    )
-    from switchy_guard.runtime.tracking import TrackingTable
 
-    tracking = TrackingTable(table)
-    # check only reads: a SQLite file that does not exist is an empty database, not
-    # a file to create.
-    engine = (empty_stand_in(database_url) if absent_sqlite_file(database_url)
-              else create_database_engine(database_url))
-    try:
-        with connect(engine) as conn:
-            rows = tracking.read(conn)
-            progress = tracking.read_progress(conn)
-            live = LiveTableNames.read(conn)
-    finally:
-        engine.dispose()
-    state = MigrationState(ordered, rows, progress)
+    state = MigrationState(ordered, facts.rows, facts.progress)
+    live = facts.live
     pending = {m.id for m in state.pending()} | {e.id for e in state.failed()}
     return pending, list(database_hits(state)), live

@@ -845,11 +845,15 @@ def cmd_check(ctx: Context) -> int:
 
         return _report_check(ctx, choice, check_framework(ctx))
     dirs = ctx.source()
+    database = None
+    if settings.database_url:
+        from switchy_guard.runtime.facts import LiveDatabase
+
+        database = LiveDatabase(settings.database_url, settings.migration_table)
     report = run_check(
         dirs,
         settings.dialect,
-        database_url=settings.database_url,
-        table=settings.migration_table,
+        database=database,
         against=ctx.args.against,
         migrations_dir=dirs if isinstance(dirs, str) else getattr(dirs, "root", None),
         use_cache=not ctx.args.no_cache,

@@ -17,14 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from switchy_guard.model.findings import Finding
 from switchy_guard.model.state import MigrationState
-from switchy_guard.plan.rowcounts import (
-    LiveTableNames,
-    PlanNames,
-    RowCounter,
-    RowImpact,
-    row_impacts,
-)
+from switchy_guard.plan.rowcounts import PlanNames, RowImpact, row_impacts
 from switchy_guard.runtime.db import connect
+from switchy_guard.runtime.live import RowCounter, read_live_table_names
 from switchy_guard.runtime.runner import Migrator, Plan, PlannedMigration, Strategy
 from switchy_guard.sql.objects import (
     SchemaObject,
@@ -242,7 +237,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
 
         with connect(migrator.engine) as conn:
             # Which tables the plan surely makes new: those the database has not got.
-            tables = LiveTableNames.read(conn)
+            tables = read_live_table_names(conn)
             conn.rollback()
             server_version = server_version or live_server_version(conn)
         if plan.direction == "down":

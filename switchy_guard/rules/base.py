@@ -20,7 +20,7 @@ S = frozenset({"sqlite"})
 
 
 class LiveTables(Protocol):
-    """What a live database says of a table name (see rowcounts.LiveTableNames)."""
+    """What a live database says of a table name (see model.live.LiveTableNames)."""
 
     def may_exist(self, name: Name) -> bool:
         """Whether the database has, or may have, a table ``name`` would create or name."""

@@ -536,7 +536,7 @@ def _total_batches(conn: Connection, state: _Run, journal: JournalRow,
 
 def live_rows(conn: Connection, table: Name) -> int | None:
     """The table's rows (an estimate for a big table), None when unknown."""
-    from switchy_guard.plan.rowcounts import RowCounter
+    from switchy_guard.runtime.live import RowCounter
 
     counter = RowCounter(conn)
     live = counter.live(counter.key(table))
