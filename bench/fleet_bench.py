@@ -155,8 +155,9 @@ def inner_loop(way: str, source: str, targets_file: str) -> None:
     from switchy_guard.fleet.rollout import Wave
     from switchy_guard.fleet.targets import load_targets_file
     from switchy_guard.fleet.work import FleetJob, run_target
+    from switchy_guard.model.plan import All
     from switchy_guard.runtime.db import create_database_engine
-    from switchy_guard.runtime.runner import All, Migrator
+    from switchy_guard.runtime.runner import Migrator
 
     targets = load_targets_file(targets_file)
     if way == "_loop":

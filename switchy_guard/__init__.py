@@ -11,17 +11,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from switchy_guard.version import __version__
 
 _EXPORTS = {
     "Migrator": "runtime.runner",
     "Hooks": "runtime.runner",
-    "Plan": "runtime.runner",
-    "PlannedMigration": "runtime.runner",
-    "RunResult": "runtime.runner",
-    "All": "runtime.runner",
-    "UpTo": "runtime.runner",
-    "Steps": "runtime.runner",
+    "Plan": "model.plan",
+    "PlannedMigration": "model.plan",
+    "RunResult": "model.plan",
+    "All": "model.plan",
+    "UpTo": "model.plan",
+    "Steps": "model.plan",
     "MigrationState": "model.state",
     "MigrationStatus": "model.state",
     "Migration": "model.migration",
@@ -52,7 +52,7 @@ _EXPORTS = {
     "Policy": "gates.policy",
     "PolicyChoice": "gates.policy",
     "load_policies": "gates.policy",
-    "Verdict": "gates.evaluate",
+    "Verdict": "model.verdict",
     "lock_status": "runtime.lockstatus",
 }
 
@@ -118,25 +118,17 @@ if TYPE_CHECKING:
         Refused,
         SwitchyError,
     )
-    from switchy_guard.gates.evaluate import Verdict
     from switchy_guard.gates.policy import Policy, PolicyChoice, load_policies
     from switchy_guard.gates.run import GateOptions, gated_run
     from switchy_guard.model.checksum import callable_checksum, exec_raw_checksum, file_checksum
     from switchy_guard.model.findings import Finding, Severity
     from switchy_guard.model.migration import Allow, Migration
+    from switchy_guard.model.plan import All, Plan, PlannedMigration, RunResult, Steps, UpTo
     from switchy_guard.model.state import MigrationState, MigrationStatus
+    from switchy_guard.model.verdict import Verdict
     from switchy_guard.runtime.db import mask_url
     from switchy_guard.runtime.lockstatus import lock_status
-    from switchy_guard.runtime.runner import (
-        All,
-        Hooks,
-        Migrator,
-        Plan,
-        PlannedMigration,
-        RunResult,
-        Steps,
-        UpTo,
-    )
+    from switchy_guard.runtime.runner import Hooks, Migrator
     from switchy_guard.runtime.tracking import TrackingRow, TrackingTable
 
 

@@ -26,9 +26,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from switchy_guard.discovery import SourceSpec
+from switchy_guard.model.plan import All, Steps, UpTo
 from switchy_guard.model.records import DEFAULT_TABLE
 from switchy_guard.runtime.db import create_database_engine
-from switchy_guard.runtime.runner import All, Migrator, Steps, UpTo
+from switchy_guard.runtime.runner import Migrator
 
 ENVIRONMENT_VARIABLE = "SWITCHY_TEST_DATABASE_URL"
 

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from switchy_guard import __version__
-from switchy_guard.check.cachefiles import read_private_json, write_private_json
+from switchy_guard.discovery.cachefiles import read_private_json, write_private_json
+from switchy_guard.version import __version__
 
 RACY_SECONDS = 2.0
 _CODE_PARTS = ("rules", "sql", "check", "model", "discovery")

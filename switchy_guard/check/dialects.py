@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from switchy_guard.model.findings import Finding
-from switchy_guard.report.findings import CheckSummary
+from switchy_guard.model.findings import CheckSummary, Finding
 
 if TYPE_CHECKING:
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
 
 #: The dialects a check without one is judged under, in this order.
 DIALECTS = ("sqlite", "postgres", "mysql")
@@ -28,7 +27,7 @@ _NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"
 
 def check_every_dialect(run: Callable[[str], CheckReport]) -> CheckReport:
     """The union of ``run(dialect)`` over :data:`DIALECTS` (identical findings once)."""
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
 
     reports = [run(dialect) for dialect in DIALECTS]
     seen: dict[Finding, list[str]] = {}

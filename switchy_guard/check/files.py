@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO
 
-from switchy_guard.check.run import CheckReport
+from switchy_guard.check.report import CheckReport
 from switchy_guard.errors import ConfigError, InputError
 from switchy_guard.model.migration import Migration
 
@@ -48,7 +48,7 @@ def check_files(paths: Sequence[str], dialect: str | None, *,
                 stdin: BinaryIO | None = None, stdin_name: str | None = None) -> CheckReport:
     """Lint ``paths`` (``-`` reads standard input once) each as one migration."""
     from switchy_guard.check.pipeline import validate
-    from switchy_guard.report.findings import CheckSummary
+    from switchy_guard.model.findings import CheckSummary
 
     if dialect is None:
         raise ConfigError("check of files needs --dialect (sqlite, postgres or mysql), "

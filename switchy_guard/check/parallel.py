@@ -44,7 +44,6 @@ from typing import Any
 
 from switchy_guard.check.pipeline import (
     AllowedFinding,
-    Parsed,
     ValidationResult,
     check_migration,
     learn_migration,
@@ -58,6 +57,7 @@ from switchy_guard.model.findings import Finding
 from switchy_guard.model.migration import Migration
 from switchy_guard.rules import Schema, statement_rules
 from switchy_guard.rules.naming import DIRECTORY_IDS, IdRule
+from switchy_guard.sql.parse import Parsed
 
 #: Below this many folders the second process saves next to nothing: measured on two
 #: cores, 200 folders 0.118 s → 0.111 s, 500 folders 0.141 s → 0.134 s, 1,000 folders
@@ -220,9 +220,9 @@ class _FileReader(_Reader):
     layout: str = "golang-migrate"
 
     def read(self, folders: Sequence[tuple[Traversable, str]]) -> list[Migration] | None:
-        from switchy_guard.discovery.layouts import SqlFile, layout_named, ordering_hits
+        from switchy_guard.discovery.layouts import SqlFile, layout_named
         from switchy_guard.model.ordering import order_migrations
-        from switchy_guard.rules.naming import graph_hits
+        from switchy_guard.rules.naming import graph_hits, ordering_hits
 
         try:
             loaded = layout_named(self.layout).read(

@@ -10,8 +10,6 @@ Suppressions are honoured here, and reported when they lack a reason or match no
 
 from __future__ import annotations
 
-import functools
-import re
 from collections import ChainMap
 from collections.abc import Collection, Iterable, Iterator, MutableSet, Sequence
 from collections.abc import Set as AbstractSet
@@ -30,7 +28,9 @@ from switchy_guard.rules.suppression import (
     Allowance,
     parse_allow_comment,
 )
-from switchy_guard.sql.classify import StatementInfo, classify, read_tables
+from switchy_guard.sql.classify import StatementInfo, read_tables
+from switchy_guard.sql.excerpt import excerpt
+from switchy_guard.sql.parse import Parsed, parse_statements
 from switchy_guard.sql.split import Statement, split_statements
 
 
@@ -51,18 +51,6 @@ class AllowedFinding:
 
     finding: Finding
     reason: str
-
-
-@functools.lru_cache(maxsize=256)
-def excerpt(text: str, limit: int = 160) -> str:
-    """A statement on one line, cut at ``limit`` characters.
-
-    Cached: each finding of a statement gets its excerpt, and flattening the whole text
-    once per finding was quadratic (an ALTER TABLE of 4,000 DROP PARTITION actions, each
-    a finding, took over 10 s).
-    """
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def make_finding(
@@ -231,9 +219,6 @@ def _unused(statement: Statement, allowances: Sequence[Allowance],
 #: Which script of a migration: ``up`` (applied by migrate) or ``down`` (by rollback).
 Direction = Literal["up", "down"]
 
-#: A migration's statements, each with what the classifier made of it.
-Parsed = tuple[tuple[Statement, StatementInfo], ...]
-
 
 def parse_migration(migration: Migration, dialect: str | None,
                     direction: Direction = "up") -> Parsed:
@@ -242,38 +227,6 @@ def parse_migration(migration: Migration, dialect: str | None,
     script = migration.up if direction == "up" else migration.down
     sql = script if isinstance(script, str) else ""
     return parse_statements(split_statements(sql, dialect), dialect)
-
-
-def parse_statements(statements: Iterable[Statement], dialect: str | None) -> Parsed:
-    """Classify split ``statements``: an EXECUTE of a prepared statement as what it runs
-    (see :mod:`switchy_guard.sql.prepared`); after a DO block (or MariaDB's BEGIN NOT ATOMIC)
-    come the statements it runs (see :mod:`switchy_guard.sql.blocks`), and after a
-    statement that calls a routine (or fires a trigger) the migration created, the
-    statements its body runs (see :mod:`switchy_guard.sql.routines`)."""
-    parsed = [(s, classify(s.text, dialect)) for s in statements]
-    has_blocks = has_routines = has_prepared = False
-    for _, info in parsed:  # a loop, not any(): this runs for every migration
-        if info.kind == "prepare" or info.kind == "dynamic":
-            has_prepared = True
-        elif info.kind == "do" and info.object_type:
-            has_blocks = True
-        elif info.kind == "create_other" and info.object_type in ("function", "procedure",
-                                                                  "trigger", "rule"):
-            has_routines = True
-    # Imported only when needed, so a check without blocks or routines does not load them.
-    if has_prepared:  # EXECUTE of a prepared statement: what it runs (sql/prepared.py)
-        from switchy_guard.sql.prepared import with_prepared
-
-        parsed = with_prepared(parsed, dialect)
-    if has_blocks:
-        from switchy_guard.sql.blocks import with_blocks
-
-        parsed = with_blocks(parsed, dialect)
-    if has_routines:
-        from switchy_guard.sql.routines import with_routines
-
-        parsed = with_routines(parsed, dialect)
-    return tuple(parsed)
 
 
 def learn_migration(schema: Schema, parsed: Parsed, in_plan: bool = True) -> None:

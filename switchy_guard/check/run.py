@@ -13,15 +13,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from switchy_guard.model.findings import Finding, Severity
-from switchy_guard.report.findings import CheckSummary
+from switchy_guard.check.report import CheckReport
+from switchy_guard.model.findings import CheckSummary, Finding
 
 if TYPE_CHECKING:
-    from switchy_guard.check.pipeline import AllowedFinding
     from switchy_guard.discovery import SourceSpec
     from switchy_guard.model.live import DatabaseFacts, DatabaseReader, LiveTableNames
     from switchy_guard.model.migration import Migration
@@ -29,40 +27,6 @@ if TYPE_CHECKING:
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
 # cache hit (check_cache) loads none of them.
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The findings of a check and their counts."""
-
-    findings: list[Finding]
-    summary: CheckSummary
-    #: Findings an ``allow`` with a reason suppressed (SARIF shows them as suppressed).
-    allowed: list[AllowedFinding] = field(default_factory=list)
-
-    def fails(self, fail_on: Severity) -> bool:
-        """Whether any finding is at or above ``fail_on``."""
-        return any(f.severity.rank >= fail_on.rank for f in self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as plain data (what the cache keeps)."""
-        return {"findings": [f.to_dict() for f in self.findings],
-                "summary": asdict(self.summary),
-                "allowed": [{**a.finding.to_dict(), "reason": a.reason}
-                            for a in self.allowed]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
-        """The inverse of :meth:`to_dict`."""
-        from switchy_guard.check.pipeline import AllowedFinding
-
-        def finding(f: dict[str, Any]) -> Finding:
-            return Finding(**{**f, "severity": Severity(f["severity"])})
-
-        allowed = [AllowedFinding(finding({k: v for k, v in a.items() if k != "reason"}),
-                                  a["reason"]) for a in data.get("allowed", ())]
-        return cls([finding(f) for f in data["findings"]], CheckSummary(**data["summary"]),
-                   allowed)
 
 
 def _hit_findings(hits: Sequence[Hit]) -> list[Finding]:
@@ -155,8 +119,9 @@ def _run_check(
     findings = [make_finding(rule, message, migration)
                 for rule, migration, message in graph_hits(loaded)]
     from switchy_guard.discovery import layout_of
-    from switchy_guard.discovery.layouts import id_pattern_of, ordering_hits
+    from switchy_guard.discovery.layouts import id_pattern_of
     from switchy_guard.model.ordering import sort_key
+    from switchy_guard.rules.naming import ordering_hits
 
     layout = layout_of(migration_source)
     findings += [make_finding(rule, message, migration)

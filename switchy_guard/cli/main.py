@@ -1106,23 +1106,21 @@ def cmd_mark(ctx: Context) -> int:
 def cmd_retry(ctx: Context) -> int:
     """``retry ID``: re-run one failed migration."""
     from switchy_guard.cli.commands.gated import gate_options, impact_shower
-    from switchy_guard.runtime.recovery import retry
+    from switchy_guard.gates.run import gated_retry
 
     migrator = ctx.migrator(must_exist=True)
     _check_id_argument(ctx, migrator, ctx.args.id)
     gate = gate_options(ctx, migrator)
     try:
-        policy = confirm_recovery(
-            ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)
+        confirm_recovery(ctx, migrator, f"Re-run the failed migration {ctx.args.id}.", gate)
     except Refused as refused:  # journaled, as every refused migrate, rollback and retry
         from switchy_guard.gates.run import journal_refusal
 
         journal_refusal(migrator, gate, refused, target=ctx.args.id)
         raise
     gate.confirm = gate.choice.environment  # confirmed just above: not asked twice
-    done = retry(migrator, ctx.args.id, environment=ctx.settings.env,
-                 command=command_line(ctx), policy=policy, gate=gate,
-                 from_start=ctx.args.from_start, show=impact_shower(ctx))
+    done = gated_retry(migrator, ctx.args.id, gate, from_start=ctx.args.from_start,
+                       show=impact_shower(ctx))
     if ctx.format == "json":
         ctx.emit_json({"retried": done})
     else:
@@ -1139,7 +1137,7 @@ def cmd_verify(ctx: Context) -> int:
 
 def command_line(ctx: Context) -> str:
     """The command as typed, passwords masked (for the audit journal)."""
-    from switchy_guard.runtime.db import mask_command
+    from switchy_guard.masking import mask_command
 
     return mask_command(["switchy-guard", *ctx.argv])
 
@@ -1336,7 +1334,8 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             raise
         if debug:
             traceback.print_exc(file=err)
-        from switchy_guard.runtime.db import access_refused, database_reason
+        from switchy_guard.runtime.db import access_refused
+        from switchy_guard.runtime.reasons import database_reason
 
         # The database refusing this user (a privilege, a read-only database) is a
         # matter of configuration: exit 2, like other bad configuration.
@@ -1401,6 +1400,6 @@ def _masked(text: str) -> str:
 
 
 def _database_message(error: Exception) -> str:
-    from switchy_guard.runtime.db import database_reason
+    from switchy_guard.runtime.reasons import database_reason
 
     return "database error: " + database_reason(error)

@@ -55,7 +55,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from switchy_guard.check.cachefiles import read_private, read_private_json, write_private
+from switchy_guard.discovery.cachefiles import read_private, read_private_json, write_private
 from switchy_guard.errors import InputError, SourceUnavailable
 from switchy_guard.masking import mask_message, mask_text, printable
 from switchy_guard.model.checksum import checked_mode, script_checksum

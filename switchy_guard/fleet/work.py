@@ -18,7 +18,8 @@ from switchy_guard.masking import mask_message
 
 if TYPE_CHECKING:
     from switchy_guard.config import Settings
-    from switchy_guard.runtime.runner import Migrator, Strategy
+    from switchy_guard.model.plan import Strategy
+    from switchy_guard.runtime.runner import Migrator
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def run_target(job: FleetJob, target: Target, wave: Wave) -> TargetResult:
         if hasattr(error, "migration_id"):
             result.extra["migration"] = error.migration_id
     except SQLAlchemyError as error:
-        from switchy_guard.runtime.db import database_reason
+        from switchy_guard.runtime.reasons import database_reason
 
         result = TargetResult(target.name, "failed",
                               reason=mask_message("database error: " + database_reason(error)))

@@ -26,7 +26,7 @@ from switchy_guard.errors import ConfigError
 from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
     from switchy_guard.model.migration import Migration
 
 
@@ -237,8 +237,8 @@ def lint(rendered: Sequence[Rendered], dialect: str, *, plan_ids: set[str] | Non
          extra: Sequence[Finding] = ()) -> CheckReport:
     """Validate rendered migrations: the graph rules, then every statement rule."""
     from switchy_guard.check.pipeline import make_finding, validate
-    from switchy_guard.check.run import CheckReport
-    from switchy_guard.report.findings import CheckSummary
+    from switchy_guard.check.report import CheckReport
+    from switchy_guard.model.findings import CheckSummary
     from switchy_guard.rules.naming import graph_hits
 
     migrations = as_migrations(rendered)

@@ -34,7 +34,7 @@ from switchy_guard.frameworks import (
 from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
     from switchy_guard.plan.impact import ImpactReport
 
 #: switchy-guard's dialect names -> a URL Alembic's offline mode can render for.

@@ -28,7 +28,7 @@ from switchy_guard.frameworks import Operation, Rendered, display_path, lint, ne
 from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
 
 _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _CONTROL = re.compile(r"(?i)\s*(BEGIN|COMMIT|START\s+TRANSACTION)\s*;?\s*$")

@@ -24,20 +24,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from switchy_guard.errors import ConfigError, LockTimeout, Refused, SwitchyError
-from switchy_guard.gates.evaluate import Verdict, evaluate
+from switchy_guard.gates.evaluate import evaluate
 from switchy_guard.gates.policy import PolicyChoice
+from switchy_guard.masking import mask_text
+from switchy_guard.model.plan import PlannedMigration, RunResult, Strategy
+from switchy_guard.model.verdict import Verdict
 from switchy_guard.plan.impact import ImpactReport, impact_report, rollback_report
 from switchy_guard.runtime.audit import AuditJournal
-from switchy_guard.runtime.db import connect_for_write, database_reason, mask_text
+from switchy_guard.runtime.db import connect_for_write
 from switchy_guard.runtime.lock import HeldLock
+from switchy_guard.runtime.reasons import database_reason
 from switchy_guard.runtime.retry import Timeouts
-from switchy_guard.runtime.runner import (
-    Migrator,
-    PlannedMigration,
-    RunResult,
-    Strategy,
-    check_strategy,
-)
+from switchy_guard.runtime.runner import Migrator, check_strategy
 
 
 @dataclass
@@ -305,3 +303,28 @@ def _gated_run_locked(
                           f"{'applied' if direction == 'up' else 'rolled back'}",
                    digest=digest)
     return result
+
+
+def gated_retry(
+    migrator: Migrator,
+    migration_id: str,
+    gate: GateOptions,
+    *,
+    from_start: bool = False,
+    show: Callable[[ImpactReport], None] | None = None,
+) -> list[str]:
+    """Re-run one failed migration through the policy's gates, like ``migrate`` (findings,
+    row counts, verdict, backup, lock timeout); ``show`` gets the judged impact report. A
+    refused retry is journaled, as a refused migrate is."""
+    from switchy_guard.errors import check_migration_id
+    from switchy_guard.model.plan import UpTo
+    from switchy_guard.runtime.recovery import check_retryable
+
+    check_migration_id("migration_id", migration_id, {m.id for m in migrator.migrations()})
+    try:
+        check_retryable(migrator, migration_id)
+    except Refused as refused:
+        journal_refusal(migrator, gate, refused, target=migration_id)
+        raise
+    return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True,
+                     from_start=from_start, show=show).done

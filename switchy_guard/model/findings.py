@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -61,3 +62,51 @@ class Finding:
         if self.rollback_time:  # additive: an up script's finding keeps its old shape
             data["direction"] = "down"
         return data
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """Counts of a check run."""
+
+    errors: int
+    warnings: int
+    infos: int
+    migrations: int
+    statements: int
+    #: The dialects tried when none was given (see check_dialects); empty otherwise.
+    dialects_tried: tuple[str, ...] = ()
+    #: How many of the findings are rollback-time ones (in down scripts).
+    rollback_time: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dialects_tried", tuple(self.dialects_tried))  # from JSON
+
+    @property
+    def dialect_note(self) -> str:
+        """A line saying the dialect was unknown and which were tried, or ""."""
+        if not self.dialects_tried:
+            return ""
+        return (f"dialect unknown (no --dialect or database URL): judged as "
+                f"{', '.join(self.dialects_tried)} each read it; findings are the union\n")
+
+    @classmethod
+    def of(cls, findings: Sequence[Finding], migrations: int, statements: int) -> CheckSummary:
+        """Count ``findings`` by severity."""
+        count = {s: 0 for s in Severity}
+        down = 0
+        for finding in findings:
+            count[finding.severity] += 1
+            down += finding.rollback_time
+        return cls(
+            count[Severity.ERROR],
+            count[Severity.WARNING],
+            count[Severity.INFO],
+            migrations,
+            statements,
+            rollback_time=down,
+        )
+
+    @property
+    def rollback_note(self) -> str:
+        """``" (N rollback-time)"`` when some findings are in down scripts, else ""."""
+        return f" ({self.rollback_time} rollback-time)" if self.rollback_time else ""

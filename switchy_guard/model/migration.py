@@ -100,7 +100,7 @@ class Migration:
             if isinstance(step, str) and "\0" in step:
                 refuse_nul(step, path or self.source or self.id)
         if self.backfill is not None:
-            from switchy_guard.runtime.backfill import (
+            from switchy_guard.sql.backfill import (
                 check_backfill,  # paid only by a backfill migration
             )
 

@@ -75,8 +75,8 @@ def progress_note(entry: MigrationStatus, dialect: str | None = None) -> str:
     script = None if migration is None else migration.down if down else migration.up
     if migration is None or not isinstance(script, str):
         return note + ")"
-    from switchy_guard.check.pipeline import excerpt
     from switchy_guard.sql import split_statements
+    from switchy_guard.sql.excerpt import excerpt
 
     statements = split_statements(script, dialect)
     where = (migration.down_path or "down.sql") if down else (migration.up_path or "up.sql")

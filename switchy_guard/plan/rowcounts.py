@@ -13,7 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from switchy_guard.runtime.live import EXACT_COUNT_LIMIT, RowCounter, Table
+from switchy_guard.runtime import live as live_db
+from switchy_guard.runtime.live import RowCounter, Table
 
 if TYPE_CHECKING:
     from switchy_guard.rules.base import LiveTables
@@ -63,7 +64,7 @@ def _cascades(index: int, root: Table, every_row: bool, counter: RowCounter,
                 condition = (f"EXISTS (SELECT 1 FROM {counter.quoted(parent)} p{depth} "
                              f"WHERE {match}{' AND ' + parent_rows if parent_rows else ''})")
                 total = counter._estimate(fk.child)
-                if total is not None and total > EXACT_COUNT_LIMIT:
+                if total is not None and total > live_db.EXACT_COUNT_LIMIT:
                     rows, estimate = total, True  # at most the whole table
                 else:
                     rows, estimate = counter.count(

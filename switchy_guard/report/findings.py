@@ -22,14 +22,13 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from switchy_guard.model.findings import Finding, Severity
+from switchy_guard.model.findings import CheckSummary, Finding, Severity
+from switchy_guard.rules.base import rule_anchor
 
 if TYPE_CHECKING:
     from switchy_guard.check.pipeline import AllowedFinding
@@ -58,54 +57,6 @@ class RuleDocs(Protocol):
     def why(self) -> str: ...
     @property
     def instead(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class CheckSummary:
-    """Counts of a check run."""
-
-    errors: int
-    warnings: int
-    infos: int
-    migrations: int
-    statements: int
-    #: The dialects tried when none was given (see check_dialects); empty otherwise.
-    dialects_tried: tuple[str, ...] = ()
-    #: How many of the findings are rollback-time ones (in down scripts).
-    rollback_time: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "dialects_tried", tuple(self.dialects_tried))  # from JSON
-
-    @property
-    def dialect_note(self) -> str:
-        """A line saying the dialect was unknown and which were tried, or ""."""
-        if not self.dialects_tried:
-            return ""
-        return (f"dialect unknown (no --dialect or database URL): judged as "
-                f"{', '.join(self.dialects_tried)} each read it; findings are the union\n")
-
-    @classmethod
-    def of(cls, findings: Sequence[Finding], migrations: int, statements: int) -> CheckSummary:
-        """Count ``findings`` by severity."""
-        count = {s: 0 for s in Severity}
-        down = 0
-        for finding in findings:
-            count[finding.severity] += 1
-            down += finding.rollback_time
-        return cls(
-            count[Severity.ERROR],
-            count[Severity.WARNING],
-            count[Severity.INFO],
-            migrations,
-            statements,
-            rollback_time=down,
-        )
-
-    @property
-    def rollback_note(self) -> str:
-        """``" (N rollback-time)"`` when some findings are in down scripts, else ""."""
-        return f" ({self.rollback_time} rollback-time)" if self.rollback_time else ""
 
 
 def to_json(findings: Sequence[Finding], summary: CheckSummary) -> str:
@@ -154,11 +105,6 @@ def _sarif_uri(file: str, base: Path | None) -> str:
         return quote(joined.relative_to(base).as_posix())
     except ValueError:
         return joined.resolve().as_uri()
-
-
-def rule_anchor(code: str, name: str) -> str:
-    """The anchor of a rule's section in docs/rules.md, e.g. ``sg301-drop-table``."""
-    return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{name}".lower()).strip("-")
 
 
 def _normalised(finding: Finding) -> str:
@@ -348,8 +294,8 @@ def for_code_scanning(findings: Sequence[Finding], fmt: str, *,
     """``findings`` as ``sarif``, ``gitlab`` or ``github`` output, paths relative to the
     current folder, ready to write (``check`` and ``plan`` print them alike)."""
     if fmt == "sarif":
-        from switchy_guard import __version__
         from switchy_guard.rules import all_rules
+        from switchy_guard.version import __version__
 
         return to_sarif(findings, all_rules(), version=__version__, base=Path.cwd(),
                         allowed=allowed, automation=automation) + "\n"

@@ -24,7 +24,8 @@ from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cau
 
 if TYPE_CHECKING:
 
-    from switchy_guard.runtime.runner import Migrator, Plan, RunResult
+    from switchy_guard.model.plan import Plan, RunResult
+    from switchy_guard.runtime.runner import Migrator
 
 _STATE_STYLE = {
     "completed": "green",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator, MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -390,3 +391,8 @@ class Rule:
         if self.fixed:
             parts += ["", "Use instead:", *(f"    {line}" for line in self.fixed.splitlines())]
         return "\n".join(parts)
+
+
+def rule_anchor(code: str, name: str) -> str:
+    """The anchor of a rule's section in docs/rules.md, e.g. ``sg301-drop-table``."""
+    return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{name}".lower()).strip("-")

@@ -2,7 +2,7 @@
 
 ``python -m switchy_guard.rules.docs > docs/rules.md`` writes it; a test fails when the
 file in the repository is stale. Each rule's section has a stable anchor
-(``#sg301-drop-table``, see :func:`switchy_guard.report.findings.rule_anchor`) that SARIF's
+(``#sg301-drop-table``, see :func:`switchy_guard.rules.base.rule_anchor`) that SARIF's
 ``helpUri`` points at.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from switchy_guard.report.findings import rule_anchor
 from switchy_guard.rules import all_rules
-from switchy_guard.rules.base import Rule
+from switchy_guard.rules.base import Rule, rule_anchor
 
 _DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"}
 

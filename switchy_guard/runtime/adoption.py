@@ -29,8 +29,9 @@ from switchy_guard.runtime.db import connect, connection_dialect
 
 if TYPE_CHECKING:
     from switchy_guard.model.migration import Migration
+    from switchy_guard.model.plan import Plan
     from switchy_guard.model.records import TrackingRow
-    from switchy_guard.runtime.runner import Migrator, Plan
+    from switchy_guard.runtime.runner import Migrator
 
 #: The tools whose tables are read, and the table each uses by default.
 DEFAULT_TABLES: dict[str, str] = {
@@ -623,7 +624,7 @@ def existing_creates(plan: Plan, live: LiveObjects) -> list[str]:
     CREATE ... IF NOT EXISTS or CREATE OR REPLACE does not fail, and is not named either.
     Only names in the default schema (unqualified, or qualified with it) are checked.
     """
-    from switchy_guard.check.pipeline import parse_statements
+    from switchy_guard.sql.parse import parse_statements
 
     warnings = []
     for step in plan.steps:

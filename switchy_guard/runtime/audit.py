@@ -18,7 +18,8 @@ from datetime import datetime
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from switchy_guard.runtime.db import connection_dialect, mask_text
+from switchy_guard.masking import mask_text
+from switchy_guard.runtime.db import connection_dialect
 
 _CREATE = """CREATE TABLE {t} (
     happened_at {time} NOT NULL,

@@ -21,6 +21,7 @@ from sqlalchemy.util import asbool
 
 from switchy_guard import masking
 from switchy_guard.errors import ConfigError, DatabaseUnavailable
+from switchy_guard.runtime.reasons import database_reason
 from switchy_guard.runtime.session_init import install_session_init
 
 _SCHEME_DRIVERS = {
@@ -122,30 +123,6 @@ def _unencoded_at(parsed: URL) -> bool:
     return bool(parsed.host and "@" in parsed.host)
 
 
-# Masking lives in .masking (no SQLAlchemy there); these names stay for older imports.
-mask_text = masking.mask_text
-mask_command = masking.mask_command
-
-
-def database_reason(error: BaseException) -> str:
-    """The database's own words for ``error`` on one line, passwords masked.
-
-    Takes SQLAlchemy's DBAPIError or the driver's exception. PostgreSQL's hint is kept
-    (for a new enum value used in the transaction that added it, the hint is the fix),
-    and PyMySQL's ``(1050, "Table 'a' already exists")`` reads as a sentence.
-    """
-    orig = getattr(error, "orig", None) or error
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        text = f"{args[1]} (MySQL error {args[0]})"
-    else:
-        text = str(orig)
-    lines = text.strip().splitlines()
-    reason = lines[0].strip() if lines else type(orig).__name__
-    hint = getattr(getattr(orig, "diag", None), "message_hint", None)
-    if isinstance(hint, str) and hint.strip():
-        reason += f" (hint: {hint.strip().splitlines()[0]})"
-    return masking.mask_message(reason)
 
 
 # The database refused access for want of a privilege, or a write because it is
@@ -181,7 +158,7 @@ def create_database_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
     except (ValueError, TypeError) as exc:  # an option the dialect cannot read
         raise ConfigError(f"{mask_url(parsed)}: an option of the URL was refused: "
-                          f"{mask_text(str(exc))}") from None
+                          f"{masking.mask_text(str(exc))}") from None
     except NoSuchModuleError as exc:
         raise ConfigError(f"no driver for {mask_url(parsed)}: {exc}") from None
     except ModuleNotFoundError as exc:
@@ -286,7 +263,7 @@ def connect(engine: Engine) -> Connection:
         # (PyMySQL: ?charset=unknown, ?ssl_ca=/missing/file).
         raise ConfigError(
             f"cannot connect to {mask_url(engine.url)}: the driver refused the URL's "
-            f"settings ({type(exc).__name__}: {mask_text(str(exc)) or 'no detail'})"
+            f"settings ({type(exc).__name__}: {masking.mask_text(str(exc)) or 'no detail'})"
         ) from None
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from switchy_guard.model.live import LiveTableNames
-from switchy_guard.runtime.db import connection_dialect, database_reason
+from switchy_guard.runtime.db import connection_dialect
+from switchy_guard.runtime.reasons import database_reason
 
 if TYPE_CHECKING:
     from switchy_guard.sql.classify import Name

@@ -42,11 +42,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from switchy_guard.errors import ConfigError, LockTimeout, Refused
+from switchy_guard.masking import mask_command
 from switchy_guard.runtime.db import (
     connect,
     connect_for_write,
     connection_dialect,
-    mask_command,
     refuse_missing_sqlite_folder,
     sqlite_file,
 )

@@ -28,7 +28,8 @@ from sqlalchemy.exc import DBAPIError
 
 from switchy_guard.errors import ConfigError
 from switchy_guard.runtime.audit import os_user
-from switchy_guard.runtime.db import access_refused, database_reason
+from switchy_guard.runtime.db import access_refused
+from switchy_guard.runtime.reasons import database_reason
 
 _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     os_user VARCHAR(255) NOT NULL,

@@ -6,10 +6,10 @@ it, and records itself in the audit journal in the same transaction as its chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy.engine import Connection
 
@@ -22,10 +22,6 @@ from switchy_guard.runtime.db import connect, connect_for_write
 from switchy_guard.runtime.lock import HeldLock
 from switchy_guard.runtime.runner import Migrator
 from switchy_guard.sql.objects import SchemaObject, created_objects, describe, parse_script
-
-if TYPE_CHECKING:
-    from switchy_guard.gates.run import GateOptions
-    from switchy_guard.plan.impact import ImpactReport
 
 Scope = Literal["pending", "include-failed", "include-in-progress", "all"]
 SCOPES: tuple[Scope, ...] = ("pending", "include-failed", "include-in-progress", "all")
@@ -304,6 +300,27 @@ def missing_objects(conn: Connection, migration: Migration,
     return missing
 
 
+def check_retryable(migrator: Migrator, migration_id: str) -> None:
+    """Refuse (Refused, saying why) a retry of ``migration_id`` unless it is the one failed
+    migration and nothing pending sorts before it (a retry would apply that too)."""
+    state = migrator.state()
+    row = state.rows.get(migration_id)
+    if row is None or row.status != FAILED:
+        now = row.status if row else "pending"
+        raise Refused(f"{migration_id} is {now}; only a failed migration can be retried")
+    others = [e.id for e in state.failed() if e.id != migration_id]
+    if others:
+        raise Refused(f"other migrations failed too ({', '.join(others)}); "
+                      "retry them first")
+    # A retry runs up to this migration: anything pending before it would run too.
+    order = {m.id: position for position, m in enumerate(state.migrations)}
+    before = [m.id for m in state.pending() if order[m.id] < order[migration_id]]
+    if before:
+        raise Refused(f"pending migrations sort before {migration_id} "
+                      f"({', '.join(before)}), and a retry would apply them too; apply "
+                      f"them first (migrate --to {before[-1]})")
+
+
 def retry(
     migrator: Migrator,
     migration_id: str,
@@ -311,48 +328,18 @@ def retry(
     environment: str = "development",
     command: str = "retry",
     policy: str | None = None,
-    gate: GateOptions | None = None,
     from_start: bool = False,
-    show: Callable[[ImpactReport], None] | None = None,
 ) -> list[str]:
     """Re-run one failed migration (its row is replaced only when it succeeds or fails anew).
 
     Unlike switchy-migrate, the migration is found in the sources before anything is
-    touched, and only a ``failed`` row can be retried. With ``gate`` the run goes through
-    the policy's gates like ``migrate`` (findings, row counts, verdict, backup, lock
-    timeout), and ``show`` gets the judged impact report, as migrate's does.
+    touched, and only a ``failed`` row can be retried. Through the policy's gates (as
+    ``migrate`` runs): :func:`switchy_guard.gates.run.gated_retry`.
     """
-    from switchy_guard.runtime.runner import UpTo
+    from switchy_guard.model.plan import UpTo
 
     check_migration_id("migration_id", migration_id, {m.id for m in migrator.migrations()})
-    state = migrator.state()
-    row = state.rows.get(migration_id)
-    try:
-        if row is None or row.status != FAILED:
-            now = row.status if row else "pending"
-            raise Refused(f"{migration_id} is {now}; only a failed migration can be retried")
-        others = [e.id for e in state.failed() if e.id != migration_id]
-        if others:
-            raise Refused(f"other migrations failed too ({', '.join(others)}); "
-                          "retry them first")
-        # A retry runs up to this migration: anything pending before it would run too.
-        order = {m.id: position for position, m in enumerate(state.migrations)}
-        before = [m.id for m in state.pending() if order[m.id] < order[migration_id]]
-        if before:
-            raise Refused(f"pending migrations sort before {migration_id} "
-                          f"({', '.join(before)}), and a retry would apply them too; apply "
-                          f"them first (migrate --to {before[-1]})")
-    except Refused as refused:
-        if gate is not None:  # a refused retry is journaled, as a refused migrate is
-            from switchy_guard.gates.run import journal_refusal
-
-            journal_refusal(migrator, gate, refused, target=migration_id)
-        raise
-    if gate is not None:  # the gated run journals itself, under this command line
-        from switchy_guard.gates.run import gated_run
-
-        return gated_run(migrator, "up", UpTo(migration_id), gate, retry_failed=True,
-                         from_start=from_start, show=show).done
+    check_retryable(migrator, migration_id)
     try:
         done = migrator.migrate(UpTo(migration_id), retry_failed=True,
                                 from_start=from_start).done

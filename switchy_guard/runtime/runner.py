@@ -18,8 +18,8 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -33,16 +33,22 @@ from switchy_guard.errors import (
     Refused,
     check_migration_id,
 )
+from switchy_guard.masking import mask_text
 from switchy_guard.model.migration import Migration, Step
-from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cause, progress_note
-from switchy_guard.runtime.db import (
-    connect,
-    create_database_engine,
-    database_reason,
-    dialect_of,
-    mask_text,
+from switchy_guard.model.plan import (
+    All,
+    Direction,
+    Plan,
+    PlannedMigration,
+    RunResult,
+    Steps,
+    Strategy,
+    UpTo,
 )
+from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cause, progress_note
+from switchy_guard.runtime.db import connect, create_database_engine, dialect_of
 from switchy_guard.runtime.lock import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
+from switchy_guard.runtime.reasons import database_reason
 from switchy_guard.runtime.retry import (
     Timeouts,
     backoff,
@@ -62,82 +68,8 @@ if TYPE_CHECKING:
     from switchy_guard.model.records import StatementProgress
     from switchy_guard.sql import Statement
 
-Direction = Literal["up", "down"]
 
-
-# -- strategies ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class All:
-    """Every pending migration (up) or every applied one (down)."""
-
-
-@dataclass(frozen=True)
-class UpTo:
-    """Up: pending migrations up to and including ``id``. Down: those after ``id``."""
-
-    id: str
-
-
-@dataclass(frozen=True)
-class Steps:
-    """Up: the next ``n`` pending migrations. Down: the last ``n`` applied."""
-
-    n: int
-
-
-Strategy = All | UpTo | Steps
-
-
-# -- plans and results --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedMigration:
-    """One migration the plan runs, in one direction."""
-
-    migration: Migration
-    direction: Direction
-    statements: tuple[Statement, ...]
-    transactional: bool
-    replaces_row: bool = False
-    # SQLite: how many leading and trailing statements (``PRAGMA foreign_keys = ...``) run
-    # before the transaction begins and after it commits (see outside_transaction).
-    outside: tuple[int, int] = (0, 0)
-    # Whether it may change a session setting the runner puts back afterwards (see
-    # may_change_session).
-    changes_session: bool = False
-
-    @property
-    def sql_path(self) -> str | None:
-        """The file the statements come from, for error reports."""
-        return self.migration.up_path if self.direction == "up" else self.migration.down_path
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a run would do, in order."""
-
-    direction: Direction
-    dialect: str
-    steps: tuple[PlannedMigration, ...]
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def ids(self) -> list[str]:
-        """The migration ids, in run order."""
-        return [step.migration.id for step in self.steps]
-
-
-@dataclass
-class RunResult:
-    """What a run did."""
-
-    plan: Plan
-    dry_run: bool
-    done: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+# -- hooks --------------------------------------------------------------------------
 
 
 @dataclass

@@ -146,11 +146,13 @@ def install_session_init(engine: Engine, init: SessionInit | None = None) -> Non
             try:
                 cursor.execute(statement)
             except engine.dialect.loaded_dbapi.Error as exc:
-                from switchy_guard.runtime.db import database_reason, mask_url
+                from switchy_guard.masking import mask_url
+                from switchy_guard.runtime.reasons import database_reason
 
                 raise ConfigError(
                     f"session_init statement {statement!r} ({init.origin}) failed on "
-                    f"{mask_url(url)}: {database_reason(exc)}") from None
+                    f"{mask_url(url.render_as_string(hide_password=True))}: "
+                    f"{database_reason(exc)}") from None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

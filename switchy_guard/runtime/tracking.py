@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from switchy_guard.errors import ConfigError, InputError
+from switchy_guard.masking import mask_text
 from switchy_guard.model.checksum import UNKNOWN_CHECKSUM
 from switchy_guard.model.records import (
     COMPLETED,
@@ -30,7 +31,8 @@ from switchy_guard.model.records import (
     row_problem,
     validate_table_name,
 )
-from switchy_guard.runtime.db import access_refused, connection_dialect, database_reason, mask_text
+from switchy_guard.runtime.db import access_refused, connection_dialect
+from switchy_guard.runtime.reasons import database_reason
 
 _CREATE = {
     "sqlite": """CREATE TABLE {t} (

@@ -37,17 +37,18 @@ from sqlalchemy.pool import NullPool
 from switchy_guard.discovery import SourceSpec
 from switchy_guard.errors import ConfigError, MigrationFailed
 from switchy_guard.model.migration import Migration
+from switchy_guard.model.plan import Steps, UpTo
 from switchy_guard.model.records import COMPLETED, DEFAULT_TABLE
 from switchy_guard.runtime.db import (
     access_refused,
     connect,
     create_database_engine,
-    database_reason,
     dialect_of,
     mask_url,
     parse_url,
 )
-from switchy_guard.runtime.runner import Migrator, Steps, UpTo
+from switchy_guard.runtime.reasons import database_reason
+from switchy_guard.runtime.runner import Migrator
 from switchy_guard.runtime.session_init import install_session_init
 from switchy_guard.runtime.unknown_types import collect_unknown_types
 from switchy_guard.sql.split import Statement, split_statements

@@ -13,8 +13,9 @@ from sqlalchemy import inspect
 from switchy_guard.errors import Refused
 from switchy_guard.gates.policy import PolicyChoice, load_policies, policy_from_mapping
 from switchy_guard.gates.run import GateOptions, gated_run
+from switchy_guard.model.plan import All
 from switchy_guard.runtime.db import create_database_engine, parse_url
-from switchy_guard.runtime.runner import All, Migrator
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 from tests.db_helpers import journal, run_sql, tables
 

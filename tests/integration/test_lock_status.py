@@ -256,7 +256,8 @@ def test_a_lock_broken_while_its_run_waits_or_runs_stops_that_run(tmp_path: Path
     from switchy_guard.errors import Refused
     from switchy_guard.gates.policy import load_policies
     from switchy_guard.gates.run import GateOptions, gated_run
-    from switchy_guard.runtime.runner import All, Hooks, Migrator
+    from switchy_guard.model.plan import All
+    from switchy_guard.runtime.runner import Hooks, Migrator
 
     root = tmp_path / "m"
     first, second = "2024-01-01-000000_a", "2024-01-02-000000_b"

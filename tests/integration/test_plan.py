@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import create_engine, event, make_url
 
 import switchy_guard.plan.impact as impact
-import switchy_guard.plan.rowcounts as rowcounts
-from switchy_guard.runtime.runner import Migrator, Steps
+import switchy_guard.report.impact as impact_text
+import switchy_guard.runtime.live as rowcounts
+from switchy_guard.model.plan import Steps
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 ROWS, WITH_NOTE = 7, 3
@@ -107,7 +109,7 @@ def test_large_tables_use_the_statistics_estimate(
     assert row.estimate is True and row.non_null is None
     if db_kind == "postgres":
         assert row.rows == ROWS  # ANALYZE of a small table is exact
-    assert "estimate from statistics" in impact.render_text(impact.impact_report(migrator))
+    assert "estimate from statistics" in impact_text.render_text(impact.impact_report(migrator))
 
 
 def test_plan_without_a_database_is_refused_clearly(project: Path,

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from switchy_guard.model.plan import UpTo
 from switchy_guard.runtime.db import create_database_engine
 from switchy_guard.runtime.lock import migration_lock
-from switchy_guard.runtime.runner import Migrator, UpTo
+from switchy_guard.runtime.runner import Migrator
 from tests.integration.recovery_fence_driver import FIRST, migrations
 from tests.integration.test_lock_fence import break_the_lock
 from tests.reliability.helpers import TABLE, engine_for, subprocess_env, wait_until

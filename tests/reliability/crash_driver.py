@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
-from switchy_guard.runtime.runner import Hooks, Migrator, Plan, PlannedMigration
+from switchy_guard.model.plan import Plan, PlannedMigration
+from switchy_guard.runtime.runner import Hooks, Migrator
 
 BASE = "2024-01-01-000000_base"
 SLOW_AB = "2024-01-02-000000_slow_ab"

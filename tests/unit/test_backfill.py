@@ -8,7 +8,7 @@ import pytest
 
 from switchy_guard.errors import InputError
 from switchy_guard.model.migration import Backfill, Migration, parse_metadata
-from switchy_guard.runtime.backfill import check_backfill
+from switchy_guard.sql.backfill import check_backfill
 from tests.cli_helpers import run_cli, write_migration
 
 

@@ -178,7 +178,7 @@ def test_infinite_lock_timeout_flag_and_policy(root: Path, database: Path,
 
 
 def test_an_index_file_nested_json_is_not_a_crash_in_the_cache(tmp_path: Path) -> None:
-    from switchy_guard.check.cachefiles import read_private_json, write_private
+    from switchy_guard.discovery.cachefiles import read_private_json, write_private
 
     path = tmp_path / "cache" / "x.json"
     write_private(path, b"[" * 100_000 + b"]" * 100_000)

@@ -314,7 +314,7 @@ def test_statements_real_histories_hold_are_classified(sql: str, dialect: str,
 
 
 def _run_by(sql: str, dialect: str) -> list[tuple[str, str]]:
-    from switchy_guard.check.pipeline import parse_statements
+    from switchy_guard.sql.parse import parse_statements
     from switchy_guard.sql.split import split_statements
 
     return [(info.kind, info.via) for _, info in

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from switchy_guard.errors import ConfigError
-from switchy_guard.runtime.db import dialect_of, mask_text, mask_url, parse_url
+from switchy_guard.masking import mask_text
+from switchy_guard.runtime.db import dialect_of, mask_url, parse_url
 from tests.cli_helpers import run_cli
 
 
@@ -54,7 +55,7 @@ def test_mask_text_hides_passwords_inside_messages() -> None:
 
 
 def test_mask_command_hides_passwords_with_spaces_and_at_signs() -> None:
-    from switchy_guard.runtime.db import mask_command
+    from switchy_guard.masking import mask_command
 
     line = mask_command(["switchy-guard", "status", "-d", "postgresql://app:pa ss@db/x",
                          "--database-url=mysql://app:p@ss w@db:3306/x", "-m", "mig rations"])

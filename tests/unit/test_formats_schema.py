@@ -15,8 +15,8 @@ from referencing import Registry, Resource
 
 from switchy_guard.model.findings import Finding, Severity
 from switchy_guard.plan.impact import ImpactReport, MigrationImpact
-from switchy_guard.plan.impact import render_markdown as render_plan_markdown
 from switchy_guard.report import findings as render
+from switchy_guard.report.impact import render_markdown as render_plan_markdown
 from switchy_guard.rules import all_rules
 from switchy_guard.rules.docs import render as render_rules_doc
 from tests.cli_helpers import run_cli, write_migration

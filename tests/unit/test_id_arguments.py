@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from switchy_guard.errors import BadMigrationId, ConfigError
+from switchy_guard.model.plan import Steps, UpTo
 from switchy_guard.runtime.recovery import adopt_checksums, mark, retry
-from switchy_guard.runtime.runner import Migrator, Steps, UpTo
+from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import run_cli, write_migration
 
 A = "2024-01-01-000000_create_a"

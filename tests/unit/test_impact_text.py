@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from switchy_guard.plan.impact import MigrationImpact, RowImpact, _objects, _rows_text
+from switchy_guard.plan.impact import MigrationImpact, _objects
+from switchy_guard.plan.rowcounts import RowImpact
+from switchy_guard.report.impact import _rows_text
 from switchy_guard.sql.classify import classify
 
 

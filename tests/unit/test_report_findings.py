@@ -9,15 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from switchy_guard.model.findings import Finding, Severity
-from switchy_guard.report.findings import (
-    CheckSummary,
-    print_text,
-    to_github,
-    to_json,
-    to_markdown,
-    to_sarif,
-)
+from switchy_guard.model.findings import CheckSummary, Finding, Severity
+from switchy_guard.report.findings import print_text, to_github, to_json, to_markdown, to_sarif
 
 
 @dataclass

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from switchy_guard.check.pipeline import ValidationResult, parse_migration, validate_rollback
-from switchy_guard.model.findings import Finding
+from switchy_guard.model.findings import CheckSummary, Finding
 from switchy_guard.model.migration import Allow, Migration
-from switchy_guard.report.findings import CheckSummary, to_github, to_json, to_markdown, to_sarif
+from switchy_guard.report.findings import to_github, to_json, to_markdown, to_sarif
 from switchy_guard.rules import all_rules
 
 P = "postgres"

@@ -129,7 +129,7 @@ def _shard_arguments(args: argparse.Namespace) -> tuple[int, int | None]:
 
 
 def _strategy(args: argparse.Namespace, action: str) -> Any:
-    from switchy_guard.runtime.runner import All, Steps, UpTo
+    from switchy_guard.model.plan import All, Steps, UpTo
 
     if action == "rollback" and not (args.all or args.to is not None or args.steps):
         raise ConfigError("fleet rollback needs --steps N, --to ID or --all")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from switchy_guard.errors import ConfigError
 
 if TYPE_CHECKING:
-    from switchy_guard.check.run import CheckReport
+    from switchy_guard.check.report import CheckReport
 
 
 def _dialect(ctx: Any) -> str | None:

@@ -80,7 +80,7 @@ def confirm_recovery(ctx: Context, migrator: Migrator, question: str,
 
 
 def _strategy(ctx: Context) -> Any:
-    from switchy_guard.runtime.runner import All, Steps, UpTo
+    from switchy_guard.model.plan import All, Steps, UpTo
 
     args = ctx.args
     if getattr(args, "all", False):
@@ -108,7 +108,7 @@ def check_target(ctx: Context, migrator: Migrator) -> None:
 
 def print_impact(ctx: Context, report: ImpactReport) -> None:
     """The impact report in the chosen format."""
-    from switchy_guard.plan.impact import render_markdown, render_text
+    from switchy_guard.report.impact import render_markdown, render_text
 
     if ctx.format == "json":
         ctx.emit_json(report.to_dict())
@@ -226,7 +226,7 @@ def _report_run(ctx: Context, result: Any, verb: str) -> None:
     for note in result.plan.warnings:
         ctx.out.write(f"warning: {note}\n")
     if not result.done:
-        from switchy_guard.runtime.runner import All
+        from switchy_guard.model.plan import All
 
         if verb != "applied":
             ctx.out.write("Nothing to roll back.\n")

@@ -22,7 +22,6 @@ Shared conventions:
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -253,25 +252,3 @@ def id_pattern_of(layout: str | None) -> str | None:
     return layout_named(layout).id_pattern
 
 
-def ordering_hits(migrations: Sequence[Migration],
-                  layout: str | None) -> list[tuple[Any, Migration, str]]:
-    """Ambiguous order in a history, as (rule, migration, message): two migrations of
-    one version (SG004), and in a layout whose tool sorts versions as strings, numeric
-    versions that would sort otherwise as numbers (SG101)."""
-    from switchy_guard.model.ordering import same_version
-    from switchy_guard.rules.naming import DUPLICATE_ID, INVALID_ID
-
-    hits: list[tuple[Any, Migration, str]] = [
-        (DUPLICATE_ID, second, f"same version as {first.id} ({first.source}): the order "
-                               "of the two is ambiguous; renumber one")
-        for first, second in same_version(migrations)
-    ]
-    if layout is not None and layout not in ("auto", "switchy") \
-            and layout_named(layout).string_order:
-        numeric = sorted((m for m in migrations if m.id.isdigit()), key=lambda m: m.id)
-        for before, after in itertools.pairwise(numeric):
-            if int(before.id) > int(after.id):
-                hits.append((INVALID_ID, after, f"{layout} runs {before.id} before "
-                             f"{after.id} (it sorts versions as text) though {after.id} is "
-                             "the smaller number: pad versions to one width"))
-    return hits
