@@ -77,6 +77,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check switchy_guard tests examples
 	$(BIN)/mypy switchy_guard tests/dbservers.py tests/conftest.py
+	$(BIN)/lint-imports
 
 # The benchmark harness (not part of the tests); squawk is installed for comparison only.
 bench: venv
