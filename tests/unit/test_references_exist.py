@@ -32,7 +32,8 @@ ROOM_PATH = re.compile(rf"(?<![\w./$~-])((?:{'|'.join(ROOMS)})/[\w/]*\.py)\b")
 #: ``switchy_guard.rules.docs``: a module, or a module's attribute.
 DOTTED = re.compile(r"(?<![\w.])(switchy_guard(?:\.\w+)+)")
 #: Names of the notes outside the repository; built so this file does not name them.
-OUTSIDE = re.compile(r"\b(?:" + "|".join(("RULES", "CLI", "DESIGN")) + r")\.md\b|\.\./" + "shared")
+OUTSIDE = re.compile(r"\b(?:" + "|".join(("RULES", "CLI", "DESIGN")) + r")\.md\b"
+                     r"|\.\./" + "shared|/work/" + "shared")
 
 
 def _scanned() -> list[Path]:
@@ -119,6 +120,8 @@ def test_the_scan_finds_references_and_would_see_a_broken_one() -> None:
 
 
 def test_nothing_names_the_notes_outside_the_repository() -> None:
+    assert OUTSIDE.search("see " + "CLI" + ".md") and OUTSIDE.search("../" + "shared/x")
+    assert not OUTSIDE.search("docs/cli.md, docs/design.md")
     named = []
     for pattern in ("switchy_guard/**/*.py", "tests/**/*.py", "bench/*", "examples/**/*",
                     "docs/**/*.md", "*.md", "*.toml", "*.yml", "Makefile"):
