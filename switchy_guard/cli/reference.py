@@ -112,7 +112,8 @@ def _spelling(action: argparse.Action) -> str:
     return f"{names} {value}"
 
 
-def _notes(action: argparse.Action, exclusive: dict[argparse.Action, list[str]]) -> str:
+def _notes(action: argparse.Action,
+           exclusive: dict[argparse.Action, tuple[list[str], bool]]) -> str:
     """Required, repeatable, default, nargs and exclusive-with notes of one argument."""
     notes = []
     if action.option_strings and action.required:
@@ -129,17 +130,22 @@ def _notes(action: argparse.Action, exclusive: dict[argparse.Action, list[str]])
             and default is not argparse.SUPPRESS):
         notes.append(f"default `{default}`")
     if action in exclusive:
-        notes.append("not with " + ", ".join(f"`{other}`" for other in exclusive[action]))
+        others, required = exclusive[action]
+        notes.append("not with " + ", ".join(f"`{other}`" for other in others)
+                     + (" (one of them is required)" if required else ""))
     return "; ".join(notes)
 
 
-def _exclusive(parser: argparse.ArgumentParser) -> dict[argparse.Action, list[str]]:
-    """Each argument of a mutually exclusive group, with the other members' spellings."""
-    found: dict[argparse.Action, list[str]] = {}
+def _exclusive(
+        parser: argparse.ArgumentParser) -> dict[argparse.Action, tuple[list[str], bool]]:
+    """Each argument of a mutually exclusive group, with the other members' spellings and
+    whether the group requires one of them."""
+    found: dict[argparse.Action, tuple[list[str], bool]] = {}
     for group in parser._mutually_exclusive_groups:
         for action in group._group_actions:
-            found[action] = [other.option_strings[0] if other.option_strings else other.dest
-                             for other in group._group_actions if other is not action]
+            found[action] = ([other.option_strings[0] if other.option_strings else other.dest
+                              for other in group._group_actions if other is not action],
+                             group.required)
     return found
 
 

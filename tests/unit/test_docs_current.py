@@ -83,7 +83,7 @@ def test_render_follows_the_parser_it_is_given() -> None:
     assert "Sub-verbs: `lamp on`, `lamp off`." in text
     assert "tool lamp [global options] on|off (--bright | --dim N)" in text
     assert "| `--dim N` | N per cent | required; not with `--bright` |" not in text
-    assert "| `--dim N` | N per cent | not with `--bright` |" in text
+    assert "| `--dim N` | N per cent | not with `--bright` (one of them is required) |" in text
     assert ("| `--colour auto\\|never` | colours (auto, never; default auto), 100% plain "
             "| default `auto` |") in text
 
