@@ -1,7 +1,8 @@
 """Error classes. Each carries the exit code the command line maps it to.
 
-Exit codes (see CLI.md): 0 ok; 1 findings or a gate refused; 2 bad usage, configuration
-or input; 3 the database or the lock could not be reached in time.
+Exit codes (docs/cli.md lists them with these classes): 0 ok; 1 findings or a gate
+refused; 2 bad usage, configuration or input; 3 the database or the lock could not be
+reached in time.
 """
 
 from __future__ import annotations

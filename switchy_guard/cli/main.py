@@ -1215,7 +1215,7 @@ VERBS: dict[str, Callable[[Context], int]] = {
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; returns the exit code (see CLI.md).
+    """Run the command line; returns the exit code (see docs/cli.md).
 
     Everything written goes through :class:`~switchy_guard.masking.SafeOutput` (secrets
     masked, control characters from outside made harmless), and the passwords of the

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from switchy_guard.runtime.retry import Timeouts
 
 
-#: Rules whose findings mean data can be lost (RULES.md, "Data loss").
+#: Rules whose findings mean data can be lost (SG301-SG308 in docs/rules.md).
 DESTRUCTIVE_CODES = frozenset(f"SG30{n}" for n in range(1, 9))
 IRREVERSIBLE_CODE = "SG203"
 

@@ -23,7 +23,7 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem found in a migration (see DESIGN.md, Contracts)."""
+    """One problem found in a migration (see docs/design.md, "The data between rooms")."""
 
     code: str
     name: str

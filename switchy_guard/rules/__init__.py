@@ -1,4 +1,4 @@
-"""The hazard catalog (see shared RULES.md): every rule with its code, name and docs."""
+"""The hazard catalog (docs/rules.md): every rule with its code, name and docs."""
 
 from __future__ import annotations
 

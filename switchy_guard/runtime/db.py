@@ -1,6 +1,6 @@
 """Database URLs, engines and dialect names.
 
-Accepts the URL spellings of CLI.md (``sqlite:``, ``postgres://``, ``postgresql://``,
+Accepts the URL spellings of README.md, "Command line" (``sqlite:``, ``postgres://``, ``postgresql://``,
 ``mysql://``, ``mariadb://``) and maps them to the installed drivers (psycopg 3, PyMySQL).
 Every URL that leaves this module for a person is masked (:func:`mask_url`).
 """

@@ -1,7 +1,7 @@
 """The switchy_schema tracking table, and switchy-guard's statement-progress table.
 
-The tracking table keeps exactly the columns the Rust switchy_schema writes (DESIGN.md,
-Compatibility), so both tools can share a database. Extra state lives in tables of its
+The tracking table keeps exactly the columns the Rust switchy_schema writes (README.md,
+"Tracking table"), so both tools can share a database. Extra state lives in tables of its
 own beside it: ``<table>_statements`` records how many statements of a migration that runs
 outside a transaction have been applied, so a failure says exactly what ran.
 """

@@ -155,7 +155,7 @@ def test_rollback_plan_reports_data_lost_changed_downs_and_dependents(
 
 
 def test_plan_prints_its_findings_as_sarif_and_github(project: Path, db_url: str) -> None:
-    # CLI.md: check and plan also take --format sarif and github; plan refused both.
+    # docs/cli.md (--format): check and plan also take --format sarif and github; plan refused both.
     sarif = run_cli("plan", "-m", project, "-d", db_url, "--format", "sarif")
     assert sarif.code == 0, sarif.err
     results = json.loads(sarif.out)["runs"][0]["results"]

@@ -41,7 +41,7 @@ DOWN = [
     "ALTER TABLE artists DROP COLUMN country;\n",
 ]
 
-# The Rust tool's DDL per database (DESIGN.md, Compatibility).
+# The Rust tool's DDL per database (README.md, "Tracking table").
 RUST_DDL = {
     "sqlite": """CREATE TABLE IF NOT EXISTS {t} (
         id TEXT NOT NULL,
@@ -261,7 +261,7 @@ def test_mark_all_completed_scopes_touch_only_their_rows(tmp_path: Path, db_url:
 
 
 def test_mark_all_completed_flags_combine(tmp_path: Path, db_url: str) -> None:
-    """CLI.md gives --include-failed and --include-in-progress as separate flags: both at
+    """switchy-migrate gives --include-failed and --include-in-progress as separate flags: both at
     once turn both kinds of row to completed, and the journal says which scopes ran."""
     from switchy_guard.runtime.audit import AuditJournal
 
@@ -345,7 +345,7 @@ def test_a_legacy_table_gets_the_column_types_switchy_schema_adds(
     tmp_path: Path, db_url: str, db_kind: str
 ) -> None:
     """The legacy upgrade adds ``status`` as TEXT (version.rs: DataType::Text), as in a
-    table switchy_schema creates (DESIGN.md: status TEXT NOT NULL), not VARCHAR(32)."""
+    table switchy_schema creates (status TEXT NOT NULL), not VARCHAR(32)."""
     from switchy_guard.runtime.runner import Migrator
 
     root = tmp_path / "m"

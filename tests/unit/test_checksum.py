@@ -1,4 +1,4 @@
-"""Checksums must match switchy_schema's byte for byte (DESIGN.md test vectors)."""
+"""Checksums must match switchy_schema's byte for byte (the vectors are the Rust tool's hashes)."""
 
 from __future__ import annotations
 

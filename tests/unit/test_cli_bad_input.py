@@ -161,7 +161,7 @@ def test_usage_errors_exit_2(root: Path) -> None:
 ])
 def test_usage_errors_are_one_line_on_the_error_stream(
         args: list[str], fragments: list[str]) -> None:
-    # argparse printed its whole usage block to sys.stderr; CLI.md asks one clear line.
+    # argparse printed its whole usage block to sys.stderr; docs/cli.md promises one line.
     result = run_cli(*args)
     assert result.code == 2
     assert_one_error(result.error_lines, *fragments)
