@@ -756,8 +756,9 @@ def cmd_status(ctx: Context) -> int:
     migrator = ctx.migrator(reads_only=True)
     state = migrator.state()
     # What a plain migrate would do here: refuse (naming what blocks it), or run.
-    blocker = migrate_blocker(migrator, state, require_checksum_validation=_env_flag(
-        "MIGRATION_REQUIRE_CHECKSUM_VALIDATION"))
+    checksums = _env_flag("MIGRATION_REQUIRE_CHECKSUM_VALIDATION")
+    blocker = migrate_blocker(state, migrator.migrate_refusal(
+        state, require_checksum_validation=checksums), require_checksum_validation=checksums)
     lock = lock_status(migrator.engine, migrator.tracking.name)
     history = _history(migrator, state) if ctx.args.history else None
     others = detect_on(migrator)  # tables of golang-migrate, Flyway, ... (adopt --from)

@@ -137,7 +137,7 @@ def _gated(job: FleetJob, target: Target) -> TargetResult:
 def _plan(job: FleetJob, target: Target) -> TargetResult:
     from switchy_guard.gates.evaluate import evaluate
     from switchy_guard.gates.policy import choose_policy
-    from switchy_guard.plan.impact import impact_report, rollback_report
+    from switchy_guard.gates.reports import impact_report, rollback_report
 
     with migrator_for(job, target, reads_only=True) as migrator:
         choice = choose_policy(job.settings_for(target), migrator.engine)

@@ -297,9 +297,9 @@ def plan(ini: str, database_url: str) -> ImpactReport:
     """``plan --alembic -d URL``: the impact report of the revisions the database has not
     applied (those after the rows of its version table), in graph order."""
     from switchy_guard.frameworks import RenderedSource, relocate
+    from switchy_guard.gates.reports import impact_report
     from switchy_guard.model.records import COMPLETED, TrackingRow
     from switchy_guard.model.state import MigrationState
-    from switchy_guard.plan.impact import impact_report
     from switchy_guard.runtime.db import connect, dialect_of
     from switchy_guard.runtime.runner import Migrator
 

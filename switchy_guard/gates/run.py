@@ -26,10 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from switchy_guard.errors import ConfigError, LockTimeout, Refused, SwitchyError
 from switchy_guard.gates.evaluate import evaluate
 from switchy_guard.gates.policy import PolicyChoice
+from switchy_guard.gates.reports import impact_report, rollback_report
 from switchy_guard.masking import mask_text
 from switchy_guard.model.plan import PlannedMigration, RunResult, Strategy
 from switchy_guard.model.verdict import Verdict
-from switchy_guard.plan.impact import ImpactReport, impact_report, rollback_report
+from switchy_guard.plan.impact import ImpactReport
 from switchy_guard.runtime.audit import AuditJournal
 from switchy_guard.runtime.db import connect_for_write
 from switchy_guard.runtime.lock import HeldLock

@@ -11,17 +11,16 @@ of its values are not NULL.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from switchy_guard.model.findings import Finding
-from switchy_guard.model.plan import Plan, PlannedMigration, Strategy
+from switchy_guard.model.plan import Plan, PlannedMigration
 from switchy_guard.model.state import MigrationState
 from switchy_guard.plan.rowcounts import PlanNames, RowImpact, row_impacts
 from switchy_guard.runtime.db import connect
 from switchy_guard.runtime.live import RowCounter, read_live_table_names
-from switchy_guard.runtime.runner import Migrator
 from switchy_guard.sql.objects import (
     SchemaObject,
     created_objects,
@@ -32,9 +31,10 @@ from switchy_guard.sql.objects import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
     from switchy_guard.check.pipeline import AllowedFinding
+    from switchy_guard.model.migration import Migration
     from switchy_guard.model.verdict import Verdict
     from switchy_guard.runtime.blockers import Blocker
     from switchy_guard.sql.classify import StatementInfo
@@ -161,74 +161,18 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
         impact.alters.append(f"{table}: {info.kind.replace('_', ' ')}")
 
 
-def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
-                    state: MigrationState | None = None,
-                    detailed: bool = True) -> ImpactReport:
-    """The impact of what ``rollback`` would do: down scripts in order, their findings
-    (rollback-time ones), what they drop, the rows that would be lost, changed down
-    scripts and the dependents rolled back too.
-
-    Migrations without a down script make it raise Refused, naming them, as rollback does.
-    With ``force=False`` it also refuses what rollback refuses without ``--force``.
-    ``detailed=False`` leaves out the findings, as :func:`impact_report` does for a
-    policy that judges none of them.
-    """
-    state = state or migrator.state()
-    plan = migrator.plan_rollback(strategy, force=force, state=state)
-    ids = set(plan.ids)
-    warnings = [w for w in plan.warnings if not w.startswith("--force:")]
-    for entry in state.drifted():
-        if entry.id in ids:
-            warnings.append(
-                f"{entry.id}: {' and '.join(entry.drift)} script changed since it was applied"
-                " (rollback refuses it without --force)"
-            )
-    for step in plan.steps:
-        dependents = [s.migration.id for s in plan.steps
-                      if step.migration.id in s.migration.depends_on]
-        if dependents:
-            warnings.append(f"{step.migration.id} is needed by {', '.join(dependents)}, "
-                            "rolled back before it")
-    # The down scripts are judged as migrate judges up scripts: the same rules (over the
-    # schema the applied migrations left), the same objects and live row counts.
-    return _report(migrator, plan, warnings, findings=detailed,
-                   applied=[e.id for e in state.applied()])
-
-
-def impact_report(
-    migrator: Migrator,
-    strategy: Strategy | None = None,
-    *,
-    live: bool = True,
-    detailed: bool = True,
-    state: MigrationState | None = None,
-    server_version: tuple[int, ...] | None = None,
-    **plan_options: bool,
-) -> ImpactReport:
-    """The impact of what ``migrate`` would do with ``strategy``; ``plan_options``
-    (``force``, ``retry_failed``, ``require_checksum_validation``) as for ``migrate``.
-
-    ``detailed=False`` leaves out what costs a pass over every statement (findings, the
-    objects touched, row counts): for a gate whose policy judges none of it.
-    ``server_version`` (``--server-version``): the server the rules and the lock report
-    assume; None: the live server's.
-    """
-    plan = migrator.plan(strategy, state=state, **plan_options)
-    warnings = list(plan.warnings)
-    if live and detailed:  # another tool's history; a CREATE of an object that exists
-        from switchy_guard.runtime.adoption import plan_warnings
-
-        warnings += plan_warnings(migrator, plan, (state or migrator.state()).rows)
-    return _report(migrator, plan, warnings, live=live and detailed,
-                   findings=detailed, objects=detailed, server_version=server_version)
-
-
-def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
-            findings: bool = True, objects: bool = True,
-            applied: Collection[str] = (),
-            server_version: tuple[int, ...] | None = None) -> ImpactReport:
-    """``applied``: for a rollback plan, the ids applied now (their up scripts are the
-    schema its down scripts run over)."""
+def report_of(plan: Plan, migrations: Sequence[Migration], engine: Engine,
+              warnings: list[str], *, live: bool = True, findings: bool = True,
+              objects: bool = True, applied: Collection[str] = (),
+              server_version: tuple[int, ...] | None = None) -> ImpactReport:
+    """The impact report of ``plan``, a plan of ``migrations`` (every migration of the
+    source, in order) on the database of ``engine``: each step's statements, objects,
+    findings and (``live``) the rows and locks it would touch there. ``findings=False``
+    and ``objects=False`` leave out what costs a pass over every statement. ``applied``:
+    for a rollback plan, the ids applied now (their up scripts are the schema its down
+    scripts run over). ``server_version``: the server the rules and the lock report
+    assume; None: the live server's."""
+    dialect = plan.dialect
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
@@ -236,16 +180,16 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
     if findings:
         from switchy_guard.check.pipeline import validate, validate_rollback
 
-        with connect(migrator.engine) as conn:
+        with connect(engine) as conn:
             # Which tables the plan surely makes new: those the database has not got.
             tables = read_live_table_names(conn)
             conn.rollback()
             server_version = server_version or live_server_version(conn)
         if plan.direction == "down":
-            result = validate_rollback(migrator.migrations(), migrator.dialect,
+            result = validate_rollback(list(migrations), dialect,
                                        applied=set(applied), plan=plan.ids, live=tables)
         else:
-            result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
+            result = validate(list(migrations), dialect, plan_ids=planned_ids,
                               live=tables, server_version=server_version)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
@@ -255,21 +199,21 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
         return ImpactReport(plan.direction, plan.dialect, [
             MigrationImpact(step.migration.id, step.transactional, step.migration.reversible,
                             [s.text for s in step.statements],
-                            leaves_behind=_leaves_behind(step, migrator.dialect))
+                            leaves_behind=_leaves_behind(step, dialect))
             for step in plan.steps
         ], warnings, live=False)
     impacts = []
-    with connect(migrator.engine) as conn:
+    with connect(engine) as conn:
         counter = RowCounter(conn) if live else None
         names = PlanNames(counter, tables) if counter is not None else None
         for step in plan.steps:
-            impact = _impact_of(step, migrator.dialect, counter, names,
+            impact = _impact_of(step, dialect, counter, names,
                                 by_migration.get(step.migration.id, []), server_version)
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
         conn.rollback()
         if counter is not None:
-            _live_locks(conn, migrator.dialect, impacts)
+            _live_locks(conn, dialect, impacts)
             conn.rollback()
     if counter is not None:
         warnings = warnings + list(dict.fromkeys(counter.problems))
@@ -370,3 +314,24 @@ def _leaves_behind(step: PlannedMigration, dialect: str | None,
                        dropped_objects(down))
 
 
+
+
+def rollback_warnings(plan: Plan, state: MigrationState) -> list[str]:
+    """What a rollback plan's report warns of: the plan's own warnings (but ``--force``
+    advice), changed down scripts of the migrations it rolls back, and the dependents
+    rolled back before what they depend on."""
+    ids = set(plan.ids)
+    warnings = [w for w in plan.warnings if not w.startswith("--force:")]
+    for entry in state.drifted():
+        if entry.id in ids:
+            warnings.append(
+                f"{entry.id}: {' and '.join(entry.drift)} script changed since it was applied"
+                " (rollback refuses it without --force)"
+            )
+    for step in plan.steps:
+        dependents = [s.migration.id for s in plan.steps
+                      if step.migration.id in s.migration.depends_on]
+        if dependents:
+            warnings.append(f"{step.migration.id} is needed by {', '.join(dependents)}, "
+                            "rolled back before it")
+    return warnings

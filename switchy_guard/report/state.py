@@ -25,7 +25,6 @@ from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cau
 if TYPE_CHECKING:
 
     from switchy_guard.model.plan import Plan, RunResult
-    from switchy_guard.runtime.runner import Migrator
 
 _STATE_STYLE = {
     "completed": "green",
@@ -165,26 +164,14 @@ class Blocker:
                 "commands": list(self.commands)}
 
 
-def migrate_blocker(migrator: Migrator, state: MigrationState, *,
+def migrate_blocker(state: MigrationState, refusal: str | None, *,
                     require_checksum_validation: bool = False) -> Blocker | None:
-    """What stops a plain ``migrate`` now, or None when it would run (or have nothing
-    to do). Asked of migrate's own planner, so status and migrate cannot disagree; only
-    when a row could block, so a clean status reads no script."""
-    from switchy_guard.errors import Refused, SwitchyError
-
-    troubled = state.failed() or state.in_progress() or state.drifted() or (
-        require_checksum_validation and any(e.unknown_checksum for e in state.applied()))
-    if not troubled:
+    """What stops a plain ``migrate`` now, from the planner's own ``refusal`` (see
+    :meth:`switchy_guard.runtime.runner.Migrator.migrate_refusal`), or None when it would
+    run (or have nothing to do)."""
+    if refusal is None:
         return None
-    try:
-        migrator.plan(state=state, require_checksum_validation=require_checksum_validation)
-    except Refused as refused:
-        return _blocker(state, refused.one_line(), require_checksum_validation)
-    except SwitchyError:
-        # A pending script migrate would refuse (check names it): not the state's doing,
-        # and no reason for status to fail.
-        return None
-    return None
+    return _blocker(state, refusal, require_checksum_validation)
 
 
 def _blocker(state: MigrationState, refusal: str, checksums: bool) -> Blocker:

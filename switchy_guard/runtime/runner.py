@@ -31,6 +31,7 @@ from switchy_guard.errors import (
     InputError,
     MigrationFailed,
     Refused,
+    SwitchyError,
     check_migration_id,
 )
 from switchy_guard.masking import mask_text
@@ -300,6 +301,27 @@ class Migrator:
             limit = position[strategy.id]
             return [m for m in candidates if position[m.id] <= limit]
         return candidates
+
+    def migrate_refusal(self, state: MigrationState | None = None, *,
+                        require_checksum_validation: bool = False) -> str | None:
+        """Why a plain ``migrate`` would refuse to run now, in the planner's own words,
+        or None when it would run (or have nothing to do). Asked of the planner itself,
+        so ``status`` and ``migrate`` cannot disagree; only when a row could block, so a
+        clean state reads no script."""
+        state = state or self.state()
+        troubled = state.failed() or state.in_progress() or state.drifted() or (
+            require_checksum_validation and any(e.unknown_checksum for e in state.applied()))
+        if not troubled:
+            return None
+        try:
+            self.plan(state=state, require_checksum_validation=require_checksum_validation)
+        except Refused as refused:
+            return refused.one_line()
+        except SwitchyError:
+            # A pending script migrate would refuse (check names it): not the state's
+            # doing, and no reason for status to fail.
+            return None
+        return None
 
     def plan_rollback(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import switchy_guard.plan.impact as impact
+import switchy_guard.gates.reports as impact
 from switchy_guard.runtime.runner import Migrator
 from tests.cli_helpers import write_migration
 

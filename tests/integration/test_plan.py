@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, make_url
 
-import switchy_guard.plan.impact as impact
+import switchy_guard.gates.reports as impact
 import switchy_guard.report.impact as impact_text
 import switchy_guard.runtime.live as rowcounts
 from switchy_guard.model.plan import Steps

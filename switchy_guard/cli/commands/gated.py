@@ -128,7 +128,7 @@ def print_impact(ctx: Context, report: ImpactReport) -> None:
 
 def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactReport:
     from switchy_guard.gates.evaluate import evaluate
-    from switchy_guard.plan.impact import impact_report, rollback_report
+    from switchy_guard.gates.reports import impact_report, rollback_report
 
     options = gate_options(ctx, migrator)
     state = migrator.state()
