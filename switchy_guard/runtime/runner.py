@@ -14,7 +14,6 @@ failure says exactly what was applied.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -56,6 +55,12 @@ from switchy_guard.runtime.tracking import (
     FAILED,
     IN_PROGRESS,
     TrackingTable,
+)
+from switchy_guard.sql.execution import (
+    controls_transaction,
+    may_set_session,
+    needs_autocommit,
+    outside_transaction,
 )
 
 if TYPE_CHECKING:
@@ -158,48 +163,6 @@ class Hooks:
     on_retry: Callable[[PlannedMigration, int, str, float], None] | None = None
 
 
-# Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
-# separated by comments too (CREATE /* why */ INDEX CONCURRENTLY); the splitter has
-# already taken off the comments before a statement.
-_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
-_NEEDS_AUTOCOMMIT = re.compile(
-    r"""^(?:
-        (?:create|drop)~(?:unique~)?index~concurrently
-      | reindex\b.*\bconcurrently
-      | vacuum\b
-      | (?:create|drop)~database\b
-      | alter~system\b
-      | create~tablespace\b
-      | pragma~(?:\w+\.)?journal_mode\b
-    )""".replace("~", _GAP),
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
-
-
-def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
-    """Whether any statement cannot run inside a transaction."""
-    return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
-
-
-# BEGIN, COMMIT and the like end or nest the transaction the runner wraps a migration in
-# (savepoints do not, so ROLLBACK TO stays allowed).
-_CONTROLS_TRANSACTION = re.compile(
-    r"""^\s*(?:begin|start\s+transaction|commit|end|abort
-              |rollback(?!\s+(?:work\s+|transaction\s+)?to\b))\b""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-# SQLite ignores this one inside a transaction ("a no-op"), without an error.
-_SETS_FOREIGN_KEYS = re.compile(r"^\s*pragma\s+(?:\w+\.)?foreign_keys\s*[=(]", re.IGNORECASE)
-# PostgreSQL: a SET or RESET statement, set_config() anywhere (pg_dump empties the
-# search_path), or a DO block mentioning SET or RESET. UPDATE ... SET and ALTER ... SET
-# do not count: matching them cost a RESET ALL (and psycopg's DEALLOCATE ALL) for every
-# migration with an UPDATE, 250 round trips in the 1,000-migration bench corpus.
-_MAY_SET_SESSION = re.compile(r"^\s*(?:set|reset)\b|set_config|^\s*do\b.*\b(?:set|reset)\b",
-                              re.IGNORECASE | re.DOTALL)
-
-
 def may_change_session(dialect: str, step: Step | None,
                        statements: tuple[Statement, ...]) -> bool:
     """Whether running ``step`` may change a session setting the runner puts back after
@@ -210,24 +173,7 @@ def may_change_session(dialect: str, step: Step | None,
     migration that cannot need it: it cost 0.1-0.19 s per 1,000 migrations."""
     if dialect == "postgres" and step is not None and not isinstance(step, str):
         return True
-    pattern = {"sqlite": _SETS_FOREIGN_KEYS, "postgres": _MAY_SET_SESSION}.get(dialect)
-    return pattern is not None and any(pattern.search(s.text) for s in statements)
-
-
-def outside_transaction(statements: tuple[Statement, ...]) -> tuple[int, int] | None:
-    """SQLite: the leading and trailing ``PRAGMA foreign_keys = ...`` statements, counted.
-
-    SQLite's table rebuild is ``PRAGMA foreign_keys = OFF``, then the rebuild in a
-    transaction, then ``PRAGMA foreign_keys = ON``; inside the transaction the pragmas
-    would silently do nothing. So the leading ones run before BEGIN and the trailing ones
-    after COMMIT. None when one sits between other statements: the migration then runs
-    statement by statement, where it takes effect where it is written."""
-    sets = [bool(_SETS_FOREIGN_KEYS.match(s.text)) for s in statements]
-    first = next((i for i, is_pragma in enumerate(sets) if not is_pragma), len(sets))
-    last = next((i for i, is_pragma in enumerate(reversed(sets)) if not is_pragma), 0)
-    if any(sets[first:len(sets) - last]):
-        return None
-    return first, last
+    return any(may_set_session(dialect, s.text) for s in statements)
 
 
 class Migrator:
@@ -1049,7 +995,7 @@ def _refuse_transaction_control(
     """A migration run in the runner's transaction must not end it: on PostgreSQL a COMMIT
     made what came before it permanent, so a later failure left it applied while the
     migration was recorded as failed with nothing applied (SQLite refuses BEGIN)."""
-    control = next((s for s in statements if _CONTROLS_TRANSACTION.match(s.text)), None)
+    control = next((s for s in statements if controls_transaction(s.text)), None)
     if control is None:
         return
     path = migration.up_path if direction == "up" else migration.down_path
