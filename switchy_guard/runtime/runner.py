@@ -374,13 +374,14 @@ class Migrator:
                           if isinstance(step, str) else ())
             self._split[key] = statements
         transactional = (
-            migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
+            migration.transactional and self.dialect != "mysql"
+            and not any(needs_autocommit(s.text, self.dialect) for s in statements)
         )
         outside = outside_transaction(statements) if self.dialect == "sqlite" else (0, 0)
         if outside is None:
             transactional, outside = False, (0, 0)
         if transactional:
-            _refuse_transaction_control(migration, direction, statements)
+            _refuse_transaction_control(migration, direction, statements, self.dialect)
         return PlannedMigration(migration, direction, statements, transactional, replaces_row,
                                 outside if transactional else (0, 0),
                                 may_change_session(self.dialect, step, statements))
@@ -524,12 +525,12 @@ def _missing_placed_by_id(applied: list[MigrationStatus]) -> list[MigrationStatu
 
 
 def _refuse_transaction_control(
-    migration: Migration, direction: Direction, statements: tuple[Statement, ...]
+    migration: Migration, direction: Direction, statements: tuple[Statement, ...], dialect: str
 ) -> None:
     """A migration run in the runner's transaction must not end it: on PostgreSQL a COMMIT
     made what came before it permanent, so a later failure left it applied while the
     migration was recorded as failed with nothing applied (SQLite refuses BEGIN)."""
-    control = next((s for s in statements if controls_transaction(s.text)), None)
+    control = next((s for s in statements if controls_transaction(s.text, dialect)), None)
     if control is None:
         return
     path = migration.up_path if direction == "up" else migration.down_path

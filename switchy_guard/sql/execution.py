@@ -3,7 +3,10 @@
 The one place that says which statements cannot run inside a transaction block (they
 need autocommit), which ones end or nest the transaction the runner wraps a migration in,
 and which ones may change a session setting the runner puts back. The runner asks these
-questions before it runs anything; the rules read the same answers.
+questions before it runs anything. The first two are read from the classifier
+(:mod:`switchy_guard.sql.classify`), whose answers the rules read (SG402, SG602), so the
+runner and the rules cannot disagree; tests/unit/test_execution_facts.py holds them to
+it over a corpus of statements.
 """
 
 from __future__ import annotations
@@ -11,44 +14,57 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from switchy_guard.sql.classify import TRANSACTION_WORDS, WORD, classify, first_word, tokenize
+
 if TYPE_CHECKING:
     from switchy_guard.sql.split import Statement
 
-# Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
-# separated by comments too (CREATE /* why */ INDEX CONCURRENTLY); the splitter has
-# already taken off the comments before a statement.
-_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
-_NEEDS_AUTOCOMMIT = re.compile(
-    r"""^(?:
-        (?:create|drop)~(?:unique~)?index~concurrently
-      | reindex\b.*\bconcurrently
-      | vacuum\b
-      | (?:create|drop)~database\b
-      | alter~system\b
-      | create~tablespace\b
-      | pragma~(?:\w+\.)?journal_mode\b
-    )""".replace("~", _GAP),
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
+#: What the classifier calls the statements that end or nest the transaction the runner
+#: wraps a migration in. Savepoints do not (``savepoint``: SAVEPOINT, RELEASE, ROLLBACK
+#: TO), so they stay allowed; rule SG602 reports these kinds.
+CONTROLS_TRANSACTION = frozenset({"begin", "commit", "rollback"})
+
+# The first words of the statements PostgreSQL or SQLite refuse inside a transaction
+# block, and a word each of them holds: a cheap look that spares the tokenizer the
+# statements that cannot be one (a run plans every statement of every migration).
+_AUTOCOMMIT_FIRST = frozenset({"CREATE", "DROP", "REINDEX", "VACUUM", "ALTER", "PRAGMA"})
+# (Substring tests of the lowercased text: an IGNORECASE regex alternation took 20 us on
+# a 100-character CREATE TABLE, as long as the rest of planning it.)
+_AUTOCOMMIT_WORDS = ("concurrently", "database", "system", "tablespace", "journal_mode")
 
 
-def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
-    """Whether any statement cannot run inside a transaction."""
-    return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
+def needs_autocommit(text: str, dialect: str | None = None) -> bool:
+    """Whether the statement cannot run inside a transaction block, so the migration
+    holding it runs statement by statement: CREATE/DROP INDEX CONCURRENTLY and REINDEX
+    ... CONCURRENTLY (the classifier's ``concurrently``, which rule SG402 reads), VACUUM,
+    CREATE/DROP DATABASE, ALTER SYSTEM, CREATE TABLESPACE and SQLite's ``PRAGMA
+    journal_mode``. Read from the statement's tokens, so a word in a comment, a string
+    or a quoted name does not count."""
+    first = first_word(text)
+    if first not in _AUTOCOMMIT_FIRST:
+        return False
+    if first == "VACUUM":
+        return True
+    lowered = text.lower()
+    if not any(word in lowered for word in _AUTOCOMMIT_WORDS):
+        return False
+    info = classify(text, dialect)
+    if info.concurrently:
+        return True
+    if info.kind in ("create_schema", "drop_schema"):
+        return info.object_type == "database"
+    words = [tok.up if tok.kind == WORD else tok.text for tok in tokenize(text, dialect)[:4]]
+    if first == "PRAGMA":  # PRAGMA [schema.]journal_mode
+        return (words[3:4] if words[2:3] == ["."] else words[1:2]) == ["JOURNAL_MODE"]
+    return words[:2] in (["ALTER", "SYSTEM"], ["CREATE", "TABLESPACE"])
 
 
-# BEGIN, COMMIT and the like end or nest the transaction the runner wraps a migration in
-# (savepoints do not, so ROLLBACK TO stays allowed).
-_CONTROLS_TRANSACTION = re.compile(
-    r"""^\s*(?:begin|start\s+transaction|commit|end|abort
-              |rollback(?!\s+(?:work\s+|transaction\s+)?to\b))\b""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def controls_transaction(text: str) -> bool:
-    """Whether the statement ends or nests the transaction it runs in."""
-    return _CONTROLS_TRANSACTION.match(text) is not None
+def controls_transaction(text: str, dialect: str | None = None) -> bool:
+    """Whether the statement ends or nests the transaction it runs in: BEGIN, START
+    TRANSACTION, COMMIT, END, ABORT, ROLLBACK (not ROLLBACK TO a savepoint), as the
+    classifier reads them (:data:`CONTROLS_TRANSACTION`)."""
+    return (first_word(text) in TRANSACTION_WORDS
+            and classify(text, dialect).kind in CONTROLS_TRANSACTION)
 
 
 # SQLite ignores this one inside a transaction ("a no-op"), without an error.
