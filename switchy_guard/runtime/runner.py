@@ -9,17 +9,20 @@ row of a transactional migration, so none is written). A migration marked
 (DDL commits implicitly there) run statement by statement: an ``in_progress`` row is
 committed first, and ``<table>_statements`` records how many statements ran, so a
 failure says exactly what was applied.
+
+This module plans (what runs, in which order, and what is refused) and drives the run
+(lock, hooks, one migration after another); how each migration's statements reach the
+database is :mod:`switchy_guard.runtime.execute`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -34,8 +37,7 @@ from switchy_guard.errors import (
     SwitchyError,
     check_migration_id,
 )
-from switchy_guard.masking import mask_text
-from switchy_guard.model.migration import Migration, Step
+from switchy_guard.model.migration import Migration
 from switchy_guard.model.plan import (
     All,
     Direction,
@@ -48,21 +50,20 @@ from switchy_guard.model.plan import (
 )
 from switchy_guard.model.state import MigrationState, MigrationStatus, dirty_cause, progress_note
 from switchy_guard.runtime.db import connect, create_database_engine, dialect_of
-from switchy_guard.runtime.lock import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
-from switchy_guard.runtime.reasons import database_reason
-from switchy_guard.runtime.retry import (
-    Timeouts,
-    backoff,
-    restore_statements,
-    retryable,
-    session_statements,
+from switchy_guard.runtime.execute import (
+    Executor,
+    first_line,
+    foreign_keys_restored,
+    may_change_session,
+    reset_session,
 )
-from switchy_guard.runtime.tracking import (
-    COMPLETED,
-    DEFAULT_TABLE,
-    FAILED,
-    IN_PROGRESS,
-    TrackingTable,
+from switchy_guard.runtime.lock import DEFAULT_LOCK_TIMEOUT, HeldLock, hold_migration_lock
+from switchy_guard.runtime.retry import Timeouts
+from switchy_guard.runtime.tracking import COMPLETED, DEFAULT_TABLE, TrackingTable
+from switchy_guard.sql.execution import (
+    controls_transaction,
+    needs_autocommit,
+    outside_transaction,
 )
 
 if TYPE_CHECKING:
@@ -89,78 +90,6 @@ class Hooks:
     #: ``on_retry(planned, attempt, reason, pause)``: attempt ``attempt`` (1-based) gave
     #: up on a lock (``reason``), and is tried again after ``pause`` seconds.
     on_retry: Callable[[PlannedMigration, int, str, float], None] | None = None
-
-
-# Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
-# separated by comments too (CREATE /* why */ INDEX CONCURRENTLY); the splitter has
-# already taken off the comments before a statement.
-_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
-_NEEDS_AUTOCOMMIT = re.compile(
-    r"""^(?:
-        (?:create|drop)~(?:unique~)?index~concurrently
-      | reindex\b.*\bconcurrently
-      | vacuum\b
-      | (?:create|drop)~database\b
-      | alter~system\b
-      | create~tablespace\b
-      | pragma~(?:\w+\.)?journal_mode\b
-    )""".replace("~", _GAP),
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
-
-
-def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
-    """Whether any statement cannot run inside a transaction."""
-    return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
-
-
-# BEGIN, COMMIT and the like end or nest the transaction the runner wraps a migration in
-# (savepoints do not, so ROLLBACK TO stays allowed).
-_CONTROLS_TRANSACTION = re.compile(
-    r"""^\s*(?:begin|start\s+transaction|commit|end|abort
-              |rollback(?!\s+(?:work\s+|transaction\s+)?to\b))\b""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-# SQLite ignores this one inside a transaction ("a no-op"), without an error.
-_SETS_FOREIGN_KEYS = re.compile(r"^\s*pragma\s+(?:\w+\.)?foreign_keys\s*[=(]", re.IGNORECASE)
-# PostgreSQL: a SET or RESET statement, set_config() anywhere (pg_dump empties the
-# search_path), or a DO block mentioning SET or RESET. UPDATE ... SET and ALTER ... SET
-# do not count: matching them cost a RESET ALL (and psycopg's DEALLOCATE ALL) for every
-# migration with an UPDATE, 250 round trips in the 1,000-migration bench corpus.
-_MAY_SET_SESSION = re.compile(r"^\s*(?:set|reset)\b|set_config|^\s*do\b.*\b(?:set|reset)\b",
-                              re.IGNORECASE | re.DOTALL)
-
-
-def may_change_session(dialect: str, step: Step | None,
-                       statements: tuple[Statement, ...]) -> bool:
-    """Whether running ``step`` may change a session setting the runner puts back after
-    the migration: ``PRAGMA foreign_keys`` on SQLite; on PostgreSQL a SET (in the SQL's
-    text: a function called that sets one with is_local = false is not seen, and the
-    runner's own tables stay found, being named by schema during a run) or Python code,
-    which cannot be read. Deciding it once per plan keeps ``RESET ALL`` off every
-    migration that cannot need it: it cost 0.1-0.19 s per 1,000 migrations."""
-    if dialect == "postgres" and step is not None and not isinstance(step, str):
-        return True
-    pattern = {"sqlite": _SETS_FOREIGN_KEYS, "postgres": _MAY_SET_SESSION}.get(dialect)
-    return pattern is not None and any(pattern.search(s.text) for s in statements)
-
-
-def outside_transaction(statements: tuple[Statement, ...]) -> tuple[int, int] | None:
-    """SQLite: the leading and trailing ``PRAGMA foreign_keys = ...`` statements, counted.
-
-    SQLite's table rebuild is ``PRAGMA foreign_keys = OFF``, then the rebuild in a
-    transaction, then ``PRAGMA foreign_keys = ON``; inside the transaction the pragmas
-    would silently do nothing. So the leading ones run before BEGIN and the trailing ones
-    after COMMIT. None when one sits between other statements: the migration then runs
-    statement by statement, where it takes effect where it is written."""
-    sets = [bool(_SETS_FOREIGN_KEYS.match(s.text)) for s in statements]
-    first = next((i for i, is_pragma in enumerate(sets) if not is_pragma), len(sets))
-    last = next((i for i, is_pragma in enumerate(reversed(sets)) if not is_pragma), 0)
-    if any(sets[first:len(sets) - last]):
-        return None
-    return first, last
 
 
 class Migrator:
@@ -193,8 +122,6 @@ class Migrator:
         self.timeouts = timeouts or Timeouts()
         self._migrations: list[Migration] | None = None
         self._split: dict[tuple[str, str], tuple[Statement, ...]] = {}
-        # The lock of the run under way, whose fence guards each tracking write (see _run).
-        self._held = HeldLock("")
 
     # -- reading ------------------------------------------------------------------
 
@@ -269,14 +196,14 @@ class Migrator:
             if progress is not None:
                 # Run statement by statement: what ran stayed, and a retry starts over.
                 raise Refused(
-                    f"migration {first.id} failed earlier ({_first_line(reason)}) after "
+                    f"migration {first.id} failed earlier ({first_line(reason)}) after "
                     f"{progress.statements_applied} of {progress.statements_total} statements"
                     " were applied, which stay applied; a re-run starts from its first "
                     "statement: undo those by hand, fix it and re-run with --retry-failed "
                     "--from-start, or finish it by hand and mark it completed"
                 )
             raise Refused(
-                f"migration {first.id} failed earlier ({_first_line(reason)}); fix it and "
+                f"migration {first.id} failed earlier ({first_line(reason)}); fix it and "
                 "re-run with --retry-failed"
             )
         for entry in state.missing():
@@ -395,13 +322,14 @@ class Migrator:
                           if isinstance(step, str) else ())
             self._split[key] = statements
         transactional = (
-            migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
+            migration.transactional and self.dialect != "mysql"
+            and not any(needs_autocommit(s.text, self.dialect) for s in statements)
         )
         outside = outside_transaction(statements) if self.dialect == "sqlite" else (0, 0)
         if outside is None:
             transactional, outside = False, (0, 0)
         if transactional:
-            _refuse_transaction_control(migration, direction, statements)
+            _refuse_transaction_control(migration, direction, statements, self.dialect)
         return PlannedMigration(migration, direction, statements, transactional, replaces_row,
                                 outside if transactional else (0, 0),
                                 may_change_session(self.dialect, step, statements))
@@ -481,22 +409,23 @@ class Migrator:
     def _run(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
         self.tracking.pin_schema(conn)
         conn.commit()
-        self._held = held
+        executor = Executor(self.engine, self.dialect, self.tracking, self.timeouts,
+                            self.hooks, held)
         try:
-            with self._timeouts_restored(conn, run=True):
-                return self._run_pinned(conn, plan, held)
+            with executor.timeouts_restored(conn, run=True):
+                return self._run_pinned(conn, plan, executor)
         finally:
-            self._held = HeldLock("")
             self.tracking.unpin_schema()
             if conn.dialect.name == "postgresql":
                 # Once per run: a SET the migrations' text does not show (inside a
                 # function they call) must not go back to the pool with the connection.
                 with contextlib.suppress(DBAPIError):
                     conn.rollback()
-                    _reset_session(conn)
+                    reset_session(conn)
                     conn.commit()
 
-    def _run_pinned(self, conn: Connection, plan: Plan, held: HeldLock) -> RunResult:
+    def _run_pinned(self, conn: Connection, plan: Plan, executor: Executor) -> RunResult:
+        held = executor.held
         started = time.perf_counter()
         result = RunResult(plan, False)
         if self.hooks.before_all:
@@ -507,7 +436,7 @@ class Migrator:
                 self.hooks.before_each(planned)
             step_started = time.perf_counter()
             try:
-                with _foreign_keys_restored(conn, planned):
+                with foreign_keys_restored(conn, planned.changes_session):
                     if planned.migration.backfill is not None and planned.direction == "up":
                         from switchy_guard.runtime.backfill import run as run_backfill
 
@@ -516,9 +445,9 @@ class Migrator:
                         run_backfill(conn, planned, self.tracking, held,
                                      lock_timeout=self.timeouts.statement_lock_timeout)
                     elif planned.transactional:
-                        self._apply_in_transaction(conn, planned)
+                        executor.apply_in_transaction(conn, planned)
                     else:
-                        self._apply_statement_by_statement(conn, planned)
+                        executor.apply_statement_by_statement(conn, planned)
             except MigrationFailed as error:
                 if self.hooks.on_error:
                     self.hooks.on_error(planned, error)
@@ -530,416 +459,6 @@ class Migrator:
         if self.hooks.after_all:
             self.hooks.after_all(result)
         return result
-
-    def _finish(self, conn: Connection, planned: PlannedMigration) -> None:
-        migration = planned.migration
-        total = len(planned.statements)
-        self._held.fence(conn, _rolled_back(planned) if planned.transactional
-                         else _left_in_progress(planned, total, total))
-        if planned.direction == "down":
-            self.tracking.remove(conn, migration.id)
-        elif not planned.transactional:
-            self.tracking.set_status(conn, migration.id, COMPLETED)
-        else:
-            self.tracking.record(
-                conn,
-                migration.id,
-                COMPLETED,
-                migration.up_checksum,
-                migration.down_checksum,
-                replace=planned.replaces_row,
-            )
-
-    def _apply_in_transaction(self, conn: Connection, planned: PlannedMigration) -> None:
-        before, after = planned.outside
-        statements = planned.statements
-        end = len(statements) - after
-        try:
-            if before:
-                with _autocommit(conn) as auto:
-                    self._execute(auto, planned, statements[:before])
-            attempt = 1
-            while True:
-                try:
-                    with conn.begin():
-                        self._set_timeouts(conn, local=True)
-                        self._execute(conn, planned, statements[before:end])
-                        if planned.changes_session:
-                            _reset_session(conn)
-                        self._finish(conn, planned)
-                    break
-                except _StepError as failure:  # rolled back: nothing of it applied
-                    if not self._may_retry(conn, planned, failure, attempt):
-                        raise
-                    attempt += 1
-            if after:
-                with _autocommit(conn) as auto:
-                    self._execute(auto, planned, statements[end:])
-        except _StepError as failure:
-            error = failure.as_migration_failed(planned)
-            if planned.direction == "up":
-                with conn.begin():
-                    self._held.fence(conn, f"{planned.migration.id} failed and was not "
-                                           f"recorded as failed ({error.one_line()})")
-                    self.tracking.record(
-                        conn,
-                        planned.migration.id,
-                        FAILED,
-                        planned.migration.up_checksum,
-                        planned.migration.down_checksum,
-                        error.reason,
-                        replace=True,
-                    )
-            raise error from None
-
-    def _apply_statement_by_statement(self, conn: Connection, planned: PlannedMigration) -> None:
-        migration = planned.migration
-        total = len(planned.statements)
-        up = planned.direction == "up"
-        with conn.begin():
-            self._held.fence(conn, f"stopped before {migration.id}: nothing of it was applied")
-            self.tracking.ensure_progress(conn)
-            if up:
-                self.tracking.record(
-                    conn,
-                    migration.id,
-                    IN_PROGRESS,
-                    migration.up_checksum,
-                    migration.down_checksum,
-                    replace=True,
-                )
-            else:
-                # A rollback that dies or fails part way leaves it neither applied nor
-                # rolled back: dirty, so nothing takes it for completed (or re-runs its up).
-                self.tracking.set_status(conn, migration.id, IN_PROGRESS)
-            self.tracking.set_progress(conn, migration.id, 0, total, planned.direction)
-        try:
-            with _autocommit(conn) as auto, self._timeouts_restored(auto, run=False):
-                self._set_timeouts(auto)
-                self._execute(auto, planned, progress=conn)
-                if _in_transaction(auto):  # leaving the block rolls it back
-                    raise _StepError(_LeftOpen(), None, total, total)
-        except _StepError as failure:
-            error = failure.as_migration_failed(planned, statement_by_statement=True)
-            with conn.begin():
-                self._held.fence(conn, f"{migration.id} failed, its row stays in_progress, "
-                                       f"not recorded as failed ({error.one_line()})")
-                self.tracking.set_status(conn, migration.id, FAILED if up else IN_PROGRESS,
-                                         error.reason)
-            raise error from None
-        with conn.begin():
-            self._finish(conn, planned)
-            self.tracking.clear_progress(conn, migration.id)
-
-    def _execute(
-        self,
-        conn: Connection,
-        planned: PlannedMigration,
-        statements: tuple[Statement, ...] | None = None,
-        *,
-        progress: Connection | None = None,
-    ) -> None:
-        """Run the step's statements on ``conn``; with ``progress``, record after each one
-        how many ran, on that connection: the runner's own session when ``conn`` is
-        another, so what a migration does to its session (``LOCK TABLES``, which refuses
-        every table it does not name; the search_path) cannot get in the way."""
-        step: Step | None = (
-            planned.migration.up if planned.direction == "up" else planned.migration.down
-        )
-        if callable(step):
-            try:
-                step(conn)
-            except Exception as exc:
-                raise _StepError(exc, None, 0, 0) from exc
-            return
-        total = len(planned.statements)
-        statements = planned.statements if statements is None else statements
-        if not statements:
-            return
-        # Migration SQL goes to the driver's cursor of this (SQLAlchemy-managed) connection:
-        # same transaction, without SQLAlchemy's per-statement execution machinery, which
-        # was most of the runner's overhead over the raw floor (bench/README.md).
-        driver_error = conn.dialect.loaded_dbapi.Error
-        cursor = conn.connection.cursor()
-        # Statements that stay applied whatever happens next: not those inside a
-        # transaction the migration opened, which a failure rolls back.
-        kept = 0
-        try:
-            for done, statement in enumerate(statements):
-                attempt = 1
-                while True:
-                    try:
-                        self._run_statement(conn, cursor, statement)
-                        break
-                    except driver_error as exc:
-                        opened = progress is not None and _in_transaction(conn)
-                        applied = kept if opened else done
-                        failure = _StepError(exc, statement, applied, total)
-                        # Run on its own (not in a transaction, ours or the migration's),
-                        # a statement that timed out did not apply: only it is retried.
-                        if (progress is None or opened
-                                or not self._may_retry(conn, planned, failure, attempt)):
-                            raise failure from exc
-                        attempt += 1
-                if progress is None:
-                    continue
-                settled = not _in_transaction(conn)
-                if settled:
-                    kept = done + 1
-                # The fence stops the run before its next statement once its lock was
-                # broken (the transaction the migration opened, if any, rolls back).
-                if progress is conn:
-                    self.tracking.set_progress(conn, planned.migration.id, done + 1, total)
-                    self._held.fence(conn, _left_in_progress(planned, kept, total))
-                elif settled:
-                    # (Inside a transaction the migration opened, nothing is applied
-                    # until its COMMIT: the count waits for it.)
-                    with progress.begin():
-                        self._held.fence(progress, _left_in_progress(planned, kept, total))
-                        self.tracking.set_progress(progress, planned.migration.id, done + 1,
-                                                   total)
-        finally:
-            cursor.close()
-
-
-    # -- timeouts and retries (retry.py) -------------------------------------------
-
-    def _set_timeouts(self, conn: Connection, *, local: bool = False) -> None:
-        """PostgreSQL: put the statement lock and statement timeouts in force on
-        ``conn``, for the transaction (``local``) or the session (its RESET ALL ends
-        them). MySQL/MariaDB and SQLite: see :meth:`_timeouts_restored`."""
-        if not self.timeouts.active or self.dialect != "postgres":
-            return
-        for sql in session_statements(self.dialect, self.timeouts, local=local):
-            conn.exec_driver_sql(sql)
-
-    @contextmanager
-    def _timeouts_restored(self, conn: Connection, *, run: bool) -> Iterator[None]:
-        """MySQL/MariaDB (each migration's connection) and SQLite (the ``run``'s one
-        connection): the timeouts for the session, and its own settings put back
-        afterwards (on PostgreSQL, the transaction or RESET ALL ends them)."""
-        if not self.timeouts.active or self.dialect != ("sqlite" if run else "mysql"):
-            yield
-            return
-        mariadb = _is_mariadb(conn)
-        # The driver's cursor: on SQLite, SQLAlchemy's would begin a transaction.
-        cursor = conn.connection.cursor()
-        try:
-            busy = 30000
-            if self.dialect == "sqlite":
-                cursor.execute("PRAGMA busy_timeout")
-                row = cursor.fetchone()
-                busy = int(row[0]) if row else busy
-            for sql in session_statements(self.dialect, self.timeouts, mariadb=mariadb):
-                cursor.execute(sql)
-        finally:
-            cursor.close()
-        try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                cursor = conn.connection.cursor()
-                try:
-                    for sql in restore_statements(self.dialect, self.timeouts,
-                                                  mariadb=mariadb, sqlite_busy_ms=busy):
-                        cursor.execute(sql)
-                finally:
-                    cursor.close()
-
-    def _run_statement(self, conn: Connection, cursor: Any, statement: Statement) -> None:
-        """Run one statement; on PostgreSQL a ``CREATE/DROP INDEX CONCURRENTLY`` runs
-        without the lock timeout (it waits for older transactions by design, holding
-        up no reader or writer), after dropping the INVALID index an earlier failed
-        ``CREATE INDEX CONCURRENTLY`` of that name left."""
-        concurrent = (self.dialect == "postgres" and "CONCURRENTLY" in statement.text.upper()
-                      and _concurrent_index(statement.text))
-        if concurrent:
-            _drop_invalid_index(cursor, concurrent)
-            if self.timeouts.statement_lock_timeout:
-                cursor.execute("SET lock_timeout = 0")
-        try:
-            cursor.execute(statement.text)
-            _drain(cursor)
-        finally:
-            if concurrent and self.timeouts.statement_lock_timeout and not _in_transaction(conn):
-                cursor.execute(session_statements(self.dialect, self.timeouts)[0])
-
-    def _may_retry(self, conn: Connection, planned: PlannedMigration, failure: _StepError,
-                   attempt: int) -> bool:
-        """After attempt ``attempt`` failed: when it gave up on a lock and attempts are
-        left, report it (on_retry), pause and say True. Otherwise False, the failure
-        told how many attempts were made and, for a lock, which sessions held it."""
-        kind = retryable(failure.exc, self.dialect)
-        if kind is None:
-            return False
-        attempts = self.timeouts.attempts
-        if attempt < attempts:
-            pause = backoff(attempt, self.timeouts)
-            if self.hooks.on_retry:
-                self.hooks.on_retry(planned, attempt, f"{kind}: {failure.reason()}", pause)
-            time.sleep(pause)
-            return True
-        failure.note = f"{kind} on attempt {attempt} of {attempts} ({self.timeouts.describe()})"
-        blockers = self._blockers(conn, failure)
-        if blockers:
-            failure.note += "; held by " + "; ".join(b.describe() for b in blockers[:5])
-        return False
-
-    def _blockers(self, conn: Connection, failure: _StepError) -> list[Any]:
-        from switchy_guard.runtime.blockers import backend_pid, blocking_sessions
-
-        tables: list[str] = []
-        if failure.statement is not None:
-            from switchy_guard.sql.classify import classify
-
-            info = classify(failure.statement.text, self.dialect)
-            tables = [str(t) for t in ((info.table,) if info.table else ()) + info.tables]
-        with contextlib.suppress(DBAPIError):
-            if _in_transaction(conn) or conn.in_transaction():
-                conn.rollback()
-        return blocking_sessions(self.engine, self.dialect, backend_pid(conn, self.dialect),
-                                 tables)
-
-
-def _is_mariadb(conn: Connection) -> bool:
-    return bool(getattr(conn.dialect, "is_mariadb", False))
-
-
-def _concurrent_index(text: str) -> str | None:
-    """The index a ``CREATE INDEX CONCURRENTLY`` makes, quoted, else None."""
-    from switchy_guard.sql.classify import classify
-
-    info = classify(text, "postgres")
-    index = info.index
-    if info.kind != "create_index" or not info.concurrently or index is None:
-        return None
-    parts = (index.schema, index.name) if index.schema else (index.name,)
-    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
-
-
-def _drop_invalid_index(cursor: Any, name: str) -> None:
-    """Drop index ``name`` when it is INVALID (what a failed ``CREATE INDEX
-    CONCURRENTLY`` leaves), concurrently: the retry then builds it afresh."""
-    cursor.execute("SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                   "WHERE NOT i.indisvalid AND c.oid = to_regclass(%s)", (name,))
-    if cursor.fetchone() is None:
-        return
-    cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-
-
-@contextmanager
-def _foreign_keys_restored(conn: Connection, planned: PlannedMigration) -> Iterator[None]:
-    """SQLite: a migration's ``PRAGMA foreign_keys`` lasts for that migration only, so
-    the next one runs as it would on its own, whether or not they run in one go."""
-    if conn.dialect.name != "sqlite" or not planned.changes_session:
-        yield
-        return
-    cursor = conn.connection.cursor()
-    try:
-        enabled = int(cursor.execute("PRAGMA foreign_keys").fetchone()[0])
-    finally:
-        cursor.close()
-    try:
-        yield
-    finally:
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA foreign_keys = {enabled}")
-        finally:
-            cursor.close()
-
-
-def _rolled_back(planned: PlannedMigration) -> str:
-    """What a lost lock did to a migration run in a transaction (see HeldLock.fence)."""
-    what = "its rollback" if planned.direction == "down" else "it"
-    return (f"{planned.migration.id} was undone with its transaction: nothing of {what} "
-            "was applied or recorded")
-
-
-def _left_in_progress(planned: PlannedMigration, applied: int, total: int) -> str:
-    """What a lost lock left of a migration run statement by statement."""
-    migration_id = planned.migration.id
-    if total == 0:  # Python code, or an empty script
-        ran = f"{migration_id} ran outside a transaction and stays applied"
-    else:
-        ran = (f"stopped {migration_id} after {applied} of {total} statements, which stay "
-               "applied")
-    return (f"{ran}; its row stays in_progress (check the schema, then mark it completed "
-            "or failed)")
-
-
-def _drain(cursor: Any) -> None:
-    """Read every result a statement returned, so its errors surface here.
-
-    An unread SQLite result keeps its read lock (the progress write after it would fail).
-    A MySQL ``CALL`` returns one result per SELECT in the procedure and then its status:
-    a procedure that fails after a SELECT reports the error only when those results are
-    read, which PyMySQL otherwise does on the next statement (blaming it) or when the
-    cursor closes (outside any statement)."""
-    while True:
-        if cursor.description is not None:
-            cursor.fetchall()
-        nextset = getattr(cursor, "nextset", None)
-        if nextset is None or not nextset():
-            return
-
-
-@contextmanager
-def _autocommit(conn: Connection) -> Iterator[Connection]:
-    """A connection on which every statement commits on its own."""
-    if conn.dialect.name == "sqlite":
-        # The engine's begin hook skips BEGIN while this flag is set (see db.py).
-        conn.info["switchy_autocommit"] = True
-        try:
-            yield conn
-        except BaseException:
-            # A transaction the migration opened and did not finish is not committed
-            # (as the other databases drop it with their connection).
-            conn.rollback()
-            raw = conn.connection.dbapi_connection
-            if raw is not None and raw.in_transaction:
-                raw.rollback()
-            raise
-        else:
-            conn.commit()
-        finally:
-            conn.info.pop("switchy_autocommit", None)
-        return
-    with conn.engine.connect() as other:
-        other.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            yield other
-        finally:
-            if not _in_transaction(other):
-                _reset_session(other)
-
-
-def _reset_session(conn: Connection) -> None:
-    """PostgreSQL: settings a migration SET for the session (pg_dump output empties the
-    search_path) end with it, so the next migration runs as it would on its own, and
-    the pooled connection goes back as it came. ``RESET ALL`` keeps the values the
-    connection was opened with."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("RESET ALL")
-
-
-def _in_transaction(conn: Connection) -> bool:
-    """Whether the migration's own statements left a transaction open (a BEGIN without
-    its COMMIT) on this autocommit connection."""
-    raw: Any = conn.connection.dbapi_connection
-    if conn.dialect.name == "sqlite":
-        return bool(raw.in_transaction)
-    if conn.dialect.name == "postgresql":
-        return int(raw.info.transaction_status) != 0  # psycopg: not IDLE
-    return bool(getattr(raw, "server_status", 0) & 1)  # MySQL: SERVER_STATUS_IN_TRANS
-
-
-class _LeftOpen(Exception):
-    """The migration ended inside a transaction it opened."""
-
-    def __str__(self) -> str:
-        return ("the migration ended inside a transaction it opened (a BEGIN without its "
-                "COMMIT), which was rolled back: end it with COMMIT")
 
 
 def _missing_placed_by_id(applied: list[MigrationStatus]) -> list[MigrationStatus]:
@@ -953,62 +472,18 @@ def _missing_placed_by_id(applied: list[MigrationStatus]) -> list[MigrationStatu
     return ordered
 
 
-class _StepError(Exception):
-    """A statement or callable failed; carries what is needed for the report."""
-
-    def __init__(
-        self, exc: BaseException, statement: Statement | None, applied: int, total: int
-    ) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-        self.statement = statement
-        self.applied = applied
-        self.total = total
-        #: How many attempts were made and who held the lock, when it was a lock.
-        self.note = ""
-
-    def reason(self) -> str:
-        exc = self.exc
-        if isinstance(exc, DBAPIError | _LeftOpen) or self.statement is not None:
-            return database_reason(exc)  # the database's own words, or ours
-        text = f"{type(exc).__name__}: {exc}"
-        from switchy_guard.masking import cut  # a huge message is not stored, nor printed, whole
-
-        return cut(mask_text(_first_line(text.strip()) or type(exc).__name__))
-
-    def as_migration_failed(
-        self, planned: PlannedMigration, *, statement_by_statement: bool = False
-    ) -> MigrationFailed:
-        reason = self.reason()
-        if self.note:
-            reason = f"{reason} ({self.note})"
-        if self.statement is not None:
-            excerpt = _first_line(self.statement.text)
-            reason = f"{reason} [statement {self.statement.index + 1}: {excerpt[:120]}]"
-        partial = statement_by_statement and self.statement is not None
-        return MigrationFailed(
-            planned.migration.id,
-            reason,
-            path=planned.sql_path,
-            line=self.statement.line if self.statement else None,
-            statement=self.statement.text if self.statement else None,
-            applied_statements=self.applied if partial else None,
-            total_statements=self.total if partial else None,
-        )
-
-
 def _refuse_transaction_control(
-    migration: Migration, direction: Direction, statements: tuple[Statement, ...]
+    migration: Migration, direction: Direction, statements: tuple[Statement, ...], dialect: str
 ) -> None:
     """A migration run in the runner's transaction must not end it: on PostgreSQL a COMMIT
     made what came before it permanent, so a later failure left it applied while the
     migration was recorded as failed with nothing applied (SQLite refuses BEGIN)."""
-    control = next((s for s in statements if _CONTROLS_TRANSACTION.match(s.text)), None)
+    control = next((s for s in statements if controls_transaction(s.text, dialect)), None)
     if control is None:
         return
     path = migration.up_path if direction == "up" else migration.down_path
     raise InputError(
-        f"`{_first_line(control.text)[:40]}` would end or nest the transaction migration "
+        f"`{first_line(control.text)[:40]}` would end or nest the transaction migration "
         f"{migration.id} runs in; remove it, or set transactional = false in its "
         "metadata.toml to run it statement by statement (nothing was run)",
         path=f"{path}:{control.line}" if path else None,
@@ -1068,10 +543,6 @@ def _refuse_partial_reruns(state: MigrationState, rerun: set[str]) -> None:
                 "by hand and re-run with --from-start, or finish it by hand and mark it "
                 "completed"
             )
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def irreversible_refusal(migrations: Sequence[Migration], dialect: str | None = None) -> str:

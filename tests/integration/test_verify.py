@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from switchy_guard.errors import ConfigError
 from switchy_guard.runtime.db import parse_url
-from switchy_guard.verify.roundtrip import scratch_database_for, verify
+from switchy_guard.verify.roundtrip import verify
+from switchy_guard.verify.scratch import scratch_database_for
 from tests.cli_helpers import run_cli, write_migration
 
 A = "2024-01-01-000000_create_users"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchy_guard.runtime.runner import may_change_session
+from switchy_guard.runtime.execute import may_change_session
 from switchy_guard.sql import split_statements
 
 

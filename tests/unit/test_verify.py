@@ -12,14 +12,10 @@ from sqlalchemy.engine import Connection
 
 from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import ConfigError
-from switchy_guard.verify.roundtrip import (
-    Difference,
-    canonical_sql,
-    compare,
-    scratch_database_for,
-    snapshot,
-    verify,
-)
+from switchy_guard.verify.compare import Difference, compare
+from switchy_guard.verify.roundtrip import verify
+from switchy_guard.verify.scratch import scratch_database_for
+from switchy_guard.verify.snapshot import canonical_sql, snapshot
 from tests.cli_helpers import run_cli, write_migration
 
 USERS = "2024-01-01-000000_users"

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from switchy_guard.runtime.unknown_types import unknown_types_note
+from switchy_guard.verify.compare import STEP_UP
 from switchy_guard.verify.roundtrip import (
     APPLIED_UP_ONLY,
     FAILED,
     IRREVERSIBLE,
     NOT_REACHED,
     PASSED,
-    STEP_UP,
     WITH_DIFFERENCES,
     VerifyReport,
     verify,
