@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from switchy_guard.rules import data_loss_codes
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
 
 Outcome = Literal["passed", "allowed", "refused", "required", "warning"]
 
-#: Rules whose findings mean data can be lost (RULES.md, "Data loss").
-DESTRUCTIVE_CODES = frozenset(f"SG30{n}" for n in range(1, 9))
+#: Rules whose findings mean data can be lost: each Rule says so (``loses_data``).
+DESTRUCTIVE_CODES = data_loss_codes()
 IRREVERSIBLE_CODE = "SG203"
 
 
