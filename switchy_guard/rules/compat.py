@@ -96,9 +96,12 @@ DROP_GUARANTEE = Rule(
             "rely on.",
     why="Old writers that leave the column out fail once its default is gone; old readers may "
         "receive NULLs or rows that break invariants the constraint used to enforce.",
-    instead="Deploy code that no longer relies on it first, then drop it in a later release.",
+    instead="Deploy code that no longer relies on it first, then drop it in a later release, "
+            "allowing the finding with that reason (the rule cannot see the release order).",
     example="ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
     fixed="-- release N: always write plan explicitly; release N+1:\n"
+          "-- switchy-guard: allow drop-default-or-not-null-or-constraint -- "
+          "release N writes plan\n"
           "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
     check=_drop_guarantee,
     kinds=frozenset({"alter_table"}),

@@ -14,8 +14,9 @@ ALLOW_WITHOUT_REASON = Rule(
     why="A suppression is a decision someone made; without the why, the next reader cannot "
         "tell a considered exception from a silenced warning. It does not suppress anything.",
     instead="Write the reason after a second --.",
-    example="-- switchy-guard: allow drop-column",
-    fixed="-- switchy-guard: allow drop-column -- unused since v2.3, backed up",
+    example="-- switchy-guard: allow drop-column\nALTER TABLE users DROP COLUMN legacy_name;",
+    fixed="-- switchy-guard: allow drop-column -- unused since v2.3, backed up\n"
+          "ALTER TABLE users DROP COLUMN legacy_name;",
 )
 
 UNUSED_ALLOW = Rule(
