@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
-from switchy_guard.check.pipeline import validate
+import pytest
+
+from switchy_guard.check.pipeline import AllowedFinding, validate
+from switchy_guard.gates.evaluate import is_destructive
+from switchy_guard.model.findings import Finding, Severity
 from switchy_guard.model.migration import Migration
-from switchy_guard.rules import all_rules, get_rule
+from switchy_guard.plan.impact import MigrationImpact
+from switchy_guard.rules import Rule, all_rules, data_loss_codes, destructive, get_rule
+from switchy_guard.rules.naming import IdRule
 from tests.unit.rules.helpers import SETUP, P, S
 from tests.unit.rules.test_compat import CASES as COMPAT
 from tests.unit.rules.test_destructive import CASES as DESTRUCTIVE
@@ -53,3 +59,34 @@ def test_every_statement_rule_has_cases_in_each_of_its_dialects() -> None:
             continue
         covered = {d for dialects, _, _ in CASES.get(rule.code, []) for d in dialects}
         assert covered >= rule.dialects, rule.code
+
+
+def test_rules_are_built_with_keywords_only() -> None:
+    """Ten positional strings in a row are too easy to swap (a why for an instead)."""
+    with pytest.raises(TypeError):
+        Rule("SG999", "x", Severity.INFO, frozenset({P}), "s", "w", "i", "e")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        IdRule(r"\d+", "digits")  # type: ignore[misc]
+    rule = Rule(code="SG999", name="x", severity=Severity.INFO, dialects=frozenset({P}),
+                summary="s", why="w", instead="i", example="e")
+    assert rule.loses_data is False
+
+
+def test_the_data_loss_rules_say_so_and_only_they() -> None:
+    """Every rule of rules/destructive.py (SG301-SG308) loses data, no other does: SG603
+    may or may not (it already needs an allow), SG410's rebuild that drops rows is SG301,
+    SG501-SG503 break the running code and keep the data."""
+    assert data_loss_codes() == {rule.code for rule in destructive.RULES}
+    assert data_loss_codes() == {rule.code for rule in all_rules() if rule.loses_data}
+    assert data_loss_codes() == {f"SG30{n}" for n in range(1, 9)}
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
+def test_the_gate_calls_a_migration_destructive_by_the_rules_flag(rule: Rule) -> None:
+    finding = Finding(rule.code, rule.name, rule.severity, "2024-01-01-000000_a", "up.sql",
+                      1, 1, rule.example, "message")
+    found = MigrationImpact("2024-01-01-000000_a", True, True, [], findings=[finding])
+    assert is_destructive(found) is rule.loses_data
+    allowed = MigrationImpact("2024-01-01-000000_a", True, True, [],
+                              allowed=[AllowedFinding(finding, "reviewed")])
+    assert is_destructive(allowed) is rule.loses_data
