@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from switchy_guard.model.verdict import GateCheck, Verdict
+from switchy_guard.rules import data_loss_codes
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from switchy_guard.runtime.retry import Timeouts
 
 
-#: Rules whose findings mean data can be lost (SG301-SG308 in docs/rules.md).
-DESTRUCTIVE_CODES = frozenset(f"SG30{n}" for n in range(1, 9))
+#: Rules whose findings mean data can be lost: each Rule says so (``loses_data``).
+DESTRUCTIVE_CODES = data_loss_codes()
 IRREVERSIBLE_CODE = "SG203"
 
 

@@ -31,6 +31,7 @@ _ALL: tuple[Rule, ...] = tuple(
         key=lambda rule: rule.code,
     )
 )
+_DATA_LOSS = frozenset(rule.code for rule in _ALL if rule.loses_data)
 _BY_KEY = {key.lower(): rule for rule in _ALL for key in (rule.code, rule.name)}
 
 
@@ -44,9 +45,18 @@ def statement_rules(dialect: str | None) -> list[Rule]:
     return [rule for rule in _ALL if rule.check is not None and rule.applies_to(dialect)]
 
 
+def data_loss_codes() -> frozenset[str]:
+    """The codes of the rules whose findings mean data can be lost (``Rule.loses_data``):
+    a migration with such a finding, allowed or not, is destructive to the gate."""
+    return _DATA_LOSS
+
+
 def get_rule(key: str) -> Rule | None:
     """The rule with this code or name (case-insensitive), or None."""
     return _BY_KEY.get(key.strip().lower())
 
 
-__all__ = ["Rule", "Schema", "StatementContext", "all_rules", "get_rule", "statement_rules"]
+__all__ = [
+    "Rule", "Schema", "StatementContext", "all_rules", "data_loss_codes", "get_rule",
+    "statement_rules",
+]

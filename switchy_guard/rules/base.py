@@ -349,12 +349,14 @@ class StatementContext:
 StatementCheck = Callable[[StatementInfo, StatementContext], Iterator[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    """One hazard rule with its documentation.
+    """One hazard rule with its documentation, built with keywords only.
 
     ``check`` is set for rules that look at single statements; rules over the whole
-    project or the database state are run by the validation pipeline.
+    project or the database state are run by the validation pipeline. ``loses_data``
+    says that a finding of the rule means rows or objects holding data can be destroyed:
+    the gate counts such a migration as destructive (see :func:`data_loss_codes`).
     """
 
     code: str
@@ -368,6 +370,7 @@ class Rule:
     fixed: str = ""
     check: StatementCheck | None = None
     kinds: frozenset[str] | None = None  # statement kinds the check looks at (None: all)
+    loses_data: bool = False
 
     def applies_to(self, dialect: str | None) -> bool:
         """Whether the rule runs for ``dialect`` (None: every rule runs)."""

@@ -20,15 +20,16 @@ def _rename_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 RENAME_COLUMN = Rule(
-    "SG501", "rename-column", Severity.WARNING, ALL,
-    "Renaming a column breaks the application version that is still running.",
-    "During a deploy the old code keeps using the old name, and every query it sends that "
-    "names the column fails until the new code is out.",
-    "Add the new column, write to both, backfill, move reads over, then drop the old column "
-    "in a later release.",
-    "ALTER TABLE users RENAME COLUMN name TO full_name;",
-    "ALTER TABLE users ADD COLUMN full_name TEXT;\n-- dual-write, backfill, switch, drop later",
-    _rename_column,
+    code="SG501", name="rename-column", severity=Severity.WARNING, dialects=ALL,
+    summary="Renaming a column breaks the application version that is still running.",
+    why="During a deploy the old code keeps using the old name, and every query it sends that "
+        "names the column fails until the new code is out.",
+    instead="Add the new column, write to both, backfill, move reads over, then drop the old "
+            "column in a later release.",
+    example="ALTER TABLE users RENAME COLUMN name TO full_name;",
+    fixed="ALTER TABLE users ADD COLUMN full_name TEXT;\n"
+          "-- dual-write, backfill, switch, drop later",
+    check=_rename_column,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -52,14 +53,14 @@ def _rename_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 RENAME_TABLE = Rule(
-    "SG502", "rename-table", Severity.WARNING, ALL,
-    "Renaming a table breaks the application version that is still running.",
-    "Old code keeps querying the old name and fails until the new code is deployed.",
-    "Create the new table (or a view under the new name), migrate readers and writers, then "
-    "drop the old one later.",
-    "ALTER TABLE customers RENAME TO clients;",
-    "CREATE VIEW clients AS SELECT * FROM customers;\n-- move code over, then swap",
-    _rename_table,
+    code="SG502", name="rename-table", severity=Severity.WARNING, dialects=ALL,
+    summary="Renaming a table breaks the application version that is still running.",
+    why="Old code keeps querying the old name and fails until the new code is deployed.",
+    instead="Create the new table (or a view under the new name), migrate readers and writers, "
+            "then drop the old one later.",
+    example="ALTER TABLE customers RENAME TO clients;",
+    fixed="CREATE VIEW clients AS SELECT * FROM customers;\n-- move code over, then swap",
+    check=_rename_table,
     kinds=frozenset({"alter_table", "rename_table"}),
 )
 
@@ -89,15 +90,20 @@ def _drop_guarantee(info: StatementInfo, ctx: StatementContext) -> Iterator[str]
 
 
 DROP_GUARANTEE = Rule(
-    "SG503", "drop-default-or-not-null-or-constraint", Severity.WARNING, ALL,
-    "Dropping a default, NOT NULL or a constraint changes what the running code can rely on.",
-    "Old writers that leave the column out fail once its default is gone; old readers may "
-    "receive NULLs or rows that break invariants the constraint used to enforce.",
-    "Deploy code that no longer relies on it first, then drop it in a later release.",
-    "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
-    "-- release N: always write plan explicitly; release N+1:\n"
-    "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
-    _drop_guarantee,
+    code="SG503", name="drop-default-or-not-null-or-constraint", severity=Severity.WARNING,
+    dialects=ALL,
+    summary="Dropping a default, NOT NULL or a constraint changes what the running code can "
+            "rely on.",
+    why="Old writers that leave the column out fail once its default is gone; old readers may "
+        "receive NULLs or rows that break invariants the constraint used to enforce.",
+    instead="Deploy code that no longer relies on it first, then drop it in a later release, "
+            "allowing the finding with that reason (the rule cannot see the release order).",
+    example="ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
+    fixed="-- release N: always write plan explicitly; release N+1:\n"
+          "-- switchy-guard: allow drop-default-or-not-null-or-constraint -- "
+          "release N writes plan\n"
+          "ALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
+    check=_drop_guarantee,
     kinds=frozenset({"alter_table"}),
 )
 

@@ -39,20 +39,21 @@ def _drop_table(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 DROP_TABLE = Rule(
-    "SG301", "drop-table", Severity.ERROR, ALL,
-    "A DROP TABLE (or MySQL's ALTER TABLE ... DROP PARTITION or DISCARD TABLESPACE, "
-    "MariaDB's CREATE OR REPLACE TABLE over an existing table) destroys the table and its "
-    "data.",
-    "Dropping a table deletes its rows for good, and any application version still "
-    "deployed that reads or writes it starts failing.",
-    "Stop using the table in the application first, keep a backup, and drop it in a later "
-    "release; rename it first if you want a grace period.",
-    "DROP TABLE audit_log;",
-    "-- release N: stop reading audit_log; release N+1:\n"
-    "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
-    "DROP TABLE audit_log;",
-    _drop_table,
+    code="SG301", name="drop-table", severity=Severity.ERROR, dialects=ALL,
+    summary="A DROP TABLE (or MySQL's ALTER TABLE ... DROP PARTITION or DISCARD TABLESPACE, "
+            "MariaDB's CREATE OR REPLACE TABLE over an existing table) destroys the table and its "
+            "data.",
+    why="Dropping a table deletes its rows for good, and any application version still "
+        "deployed that reads or writes it starts failing.",
+    instead="Stop using the table in the application first, keep a backup, and drop it in a later "
+            "release; rename it first if you want a grace period.",
+    example="DROP TABLE audit_log;",
+    fixed="-- release N: stop reading audit_log; release N+1:\n"
+          "-- switchy-guard: allow drop-table -- unused since release N, backed up\n"
+          "DROP TABLE audit_log;",
+    check=_drop_table,
     kinds=frozenset({"drop_table", "alter_table", "create_table"}),
+    loses_data=True,
 )
 
 
@@ -67,16 +68,17 @@ def _drop_column(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 DROP_COLUMN = Rule(
-    "SG302", "drop-column", Severity.ERROR, ALL,
-    "ALTER TABLE ... DROP COLUMN destroys the column's data.",
-    "The values are gone for good, and application code that still selects or inserts the "
-    "column fails as soon as the migration runs.",
-    "Stop reading and writing the column in one release, then drop it in a later one.",
-    "ALTER TABLE users DROP COLUMN legacy_name;",
-    "-- switchy-guard: allow drop-column -- unused since v2.3\n"
-    "ALTER TABLE users DROP COLUMN legacy_name;",
-    _drop_column,
+    code="SG302", name="drop-column", severity=Severity.ERROR, dialects=ALL,
+    summary="ALTER TABLE ... DROP COLUMN destroys the column's data.",
+    why="The values are gone for good, and application code that still selects or inserts the "
+        "column fails as soon as the migration runs.",
+    instead="Stop reading and writing the column in one release, then drop it in a later one.",
+    example="ALTER TABLE users DROP COLUMN legacy_name;",
+    fixed="-- switchy-guard: allow drop-column -- unused since v2.3\n"
+          "ALTER TABLE users DROP COLUMN legacy_name;",
+    check=_drop_column,
     kinds=frozenset({"alter_table"}),
+    loses_data=True,
 )
 
 
@@ -93,15 +95,16 @@ def _drop_schema(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 DROP_SCHEMA = Rule(
-    "SG303", "drop-schema-or-database", Severity.ERROR, PM,
-    "DROP SCHEMA or DROP DATABASE removes every object inside it (PostgreSQL's DROP OWNED "
-    "BY, every object a role owns).",
-    "A whole schema or database, with all its tables and data, disappears in one statement.",
-    "Do this by hand with a verified backup, never as an application migration.",
-    "DROP SCHEMA reporting CASCADE;",
-    "-- archive and drop by hand, outside the migrations",
-    _drop_schema,
+    code="SG303", name="drop-schema-or-database", severity=Severity.ERROR, dialects=PM,
+    summary="DROP SCHEMA or DROP DATABASE removes every object inside it (PostgreSQL's DROP OWNED "
+            "BY, every object a role owns).",
+    why="A whole schema or database, with all its tables and data, disappears in one statement.",
+    instead="Do this by hand with a verified backup, never as an application migration.",
+    example="DROP SCHEMA reporting CASCADE;",
+    fixed="-- archive and drop by hand, outside the migrations",
+    check=_drop_schema,
     kinds=frozenset({"drop_schema"}),
+    loses_data=True,
 )
 
 
@@ -124,16 +127,17 @@ def _truncate(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 TRUNCATE = Rule(
-    "SG304", "truncate", Severity.ERROR, ALL,
-    "TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too; "
-    "MySQL's TRUNCATE PARTITION: of the partition; EXCHANGE PARTITION moves them out).",
-    "All rows are gone at once, without a WHERE to limit it; CASCADE silently extends it "
-    "to other tables.",
-    "Delete only the rows you mean to with DELETE ... WHERE, in batches for large tables.",
-    "TRUNCATE TABLE sessions CASCADE;",
-    "DELETE FROM sessions WHERE expires_at < now();",
-    _truncate,
+    code="SG304", name="truncate", severity=Severity.ERROR, dialects=ALL,
+    summary="TRUNCATE deletes every row of a table (CASCADE: of the tables referencing it too; "
+            "MySQL's TRUNCATE PARTITION: of the partition; EXCHANGE PARTITION moves them out).",
+    why="All rows are gone at once, without a WHERE to limit it; CASCADE silently extends it "
+        "to other tables.",
+    instead="Delete only the rows you mean to with DELETE ... WHERE, in batches for large tables.",
+    example="TRUNCATE TABLE sessions CASCADE;",
+    fixed="DELETE FROM sessions WHERE expires_at < now();",
+    check=_truncate,
     kinds=frozenset({"truncate", "alter_table"}),
+    loses_data=True,
 )
 
 
@@ -146,14 +150,15 @@ def _delete_without_where(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 
 DELETE_WITHOUT_WHERE = Rule(
-    "SG305", "delete-without-where", Severity.ERROR, ALL,
-    "DELETE without WHERE (or with a constant one, WHERE 1 = 1) removes every row.",
-    "Usually a forgotten condition; on a large table it also holds locks for a long time.",
-    "Add the WHERE clause that says which rows go.",
-    "DELETE FROM orders;",
-    "DELETE FROM orders WHERE status = 'abandoned';",
-    _delete_without_where,
+    code="SG305", name="delete-without-where", severity=Severity.ERROR, dialects=ALL,
+    summary="DELETE without WHERE (or with a constant one, WHERE 1 = 1) removes every row.",
+    why="Usually a forgotten condition; on a large table it also holds locks for a long time.",
+    instead="Add the WHERE clause that says which rows go.",
+    example="DELETE FROM orders;",
+    fixed="DELETE FROM orders WHERE status = 'abandoned';",
+    check=_delete_without_where,
     kinds=frozenset({"delete"}),
+    loses_data=True,
 )
 
 
@@ -171,16 +176,17 @@ def _update_without_where(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 
 UPDATE_WITHOUT_WHERE = Rule(
-    "SG306", "update-without-where", Severity.WARNING, ALL,
-    "UPDATE without WHERE rewrites every row (REPLACE INTO, which deletes and reinserts "
-    "the rows it repeats, is reported too).",
-    "It overwrites the column in every row (the old values are lost) and locks the whole "
-    "table while it runs.",
-    "Add a WHERE clause, and backfill large tables in batches.",
-    "UPDATE users SET plan = 'free';",
-    "UPDATE users SET plan = 'free' WHERE plan IS NULL;",
-    _update_without_where,
+    code="SG306", name="update-without-where", severity=Severity.WARNING, dialects=ALL,
+    summary="UPDATE without WHERE rewrites every row (REPLACE INTO, which deletes and reinserts "
+            "the rows it repeats, is reported too).",
+    why="It overwrites the column in every row (the old values are lost) and locks the whole "
+        "table while it runs.",
+    instead="Add a WHERE clause, and backfill large tables in batches.",
+    example="UPDATE users SET plan = 'free';",
+    fixed="UPDATE users SET plan = 'free' WHERE plan IS NULL;",
+    check=_update_without_where,
     kinds=frozenset({"update", "insert"}),
+    loses_data=True,
 )
 
 
@@ -208,16 +214,17 @@ def _created_earlier_here(object_type: str | None, ctx: StatementContext) -> set
 
 
 DROP_OTHER = Rule(
-    "SG307", "drop-other-object", Severity.WARNING, ALL,
-    "Dropping a view, function, type, sequence, trigger or extension.",
-    "Code and other objects that depend on it break, and a dropped sequence or trigger "
-    "changes what future writes do.",
-    "Check nothing depends on it any more, and keep its definition in the down script.",
-    "DROP FUNCTION compute_totals;",
-    "-- switchy-guard: allow drop-other-object -- replaced by compute_totals_v2\n"
-    "DROP FUNCTION compute_totals;",
-    _drop_other,
+    code="SG307", name="drop-other-object", severity=Severity.WARNING, dialects=ALL,
+    summary="Dropping a view, function, type, sequence, trigger or extension.",
+    why="Code and other objects that depend on it break, and a dropped sequence or trigger "
+        "changes what future writes do.",
+    instead="Check nothing depends on it any more, and keep its definition in the down script.",
+    example="DROP FUNCTION compute_totals;",
+    fixed="-- switchy-guard: allow drop-other-object -- replaced by compute_totals_v2\n"
+          "DROP FUNCTION compute_totals;",
+    check=_drop_other,
     kinds=frozenset({"drop_other"}),
+    loses_data=True,
 )
 
 
@@ -238,20 +245,21 @@ def _alter_type_lossy(info: StatementInfo, ctx: StatementContext) -> Iterator[st
 
 
 ALTER_TYPE_LOSSY = Rule(
-    "SG308", "alter-type-lossy", Severity.ERROR, ALL,
-    "Narrowing a column's type (text → varchar(10), bigint → int, numeric scale down, "
-    "float or text → integer, text → enum), when the old type is known from the history. "
-    "timestamp → timestamptz, int → bigint and int → double precision lose nothing.",
-    "Values that do not fit the new type make the migration fail midway, or are silently "
-    "truncated or rounded (MySQL in non-strict mode).",
-    "Check the data fits first (SELECT max(length(col)) ...), or add a new column, backfill "
-    "it with explicit conversions, and switch over.",
-    "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
-    "-- after SELECT max(length(bio)) FROM users returned < 100:\n"
-    "-- switchy-guard: allow alter-type-lossy -- longest bio is 87 characters\n"
-    "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
-    _alter_type_lossy,
+    code="SG308", name="alter-type-lossy", severity=Severity.ERROR, dialects=ALL,
+    summary="Narrowing a column's type (text → varchar(10), bigint → int, numeric scale down, "
+            "float or text → integer, text → enum), when the old type is known from the history. "
+            "timestamp → timestamptz, int → bigint and int → double precision lose nothing.",
+    why="Values that do not fit the new type make the migration fail midway, or are silently "
+        "truncated or rounded (MySQL in non-strict mode).",
+    instead="Check the data fits first (SELECT max(length(col)) ...), or add a new column, "
+            "backfill it with explicit conversions, and switch over.",
+    example="ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
+    fixed="-- after SELECT max(length(bio)) FROM users returned < 100:\n"
+          "-- switchy-guard: allow alter-type-lossy -- longest bio is 87 characters\n"
+          "ALTER TABLE users ALTER COLUMN bio TYPE varchar(100);",
+    check=_alter_type_lossy,
     kinds=frozenset({"alter_table"}),
+    loses_data=True,
 )
 
 RULES = (

@@ -10,42 +10,42 @@ from switchy_guard.model.state import MigrationState
 from switchy_guard.rules.base import ALL, Rule
 
 CHECKSUM_MISMATCH = Rule(
-    "SG001", "checksum-mismatch", Severity.ERROR, ALL,
-    "An applied migration's file changed since it ran.",
-    "The database holds what the old file did; the changed file will never run there, so "
-    "databases created from scratch and databases migrated over time drift apart.",
-    "Restore the file and put the change in a new migration.",
-    "editing migrations/2024-01-01-000000_a/up.sql after it was applied",
-    "a new migration 2024-02-01-000000_fix_a",
+    code="SG001", name="checksum-mismatch", severity=Severity.ERROR, dialects=ALL,
+    summary="An applied migration's file changed since it ran.",
+    why="The database holds what the old file did; the changed file will never run there, so "
+        "databases created from scratch and databases migrated over time drift apart.",
+    instead="Restore the file and put the change in a new migration.",
+    example="editing migrations/2024-01-01-000000_a/up.sql after it was applied",
+    fixed="a new migration 2024-02-01-000000_fix_a",
 )
 
 APPLIED_MISSING = Rule(
-    "SG002", "applied-missing", Severity.WARNING, ALL,
-    "A migration recorded as applied is absent from the sources.",
-    "It was deleted or renamed after it ran, or the database was migrated from another "
-    "branch; it can no longer be rolled back and the history no longer rebuilds the schema.",
-    "Restore it, or make sure the sources and the database belong together.",
-    "deleting migrations/2024-01-01-000000_a/ after it ran",
-    "keep applied migrations in the tree",
+    code="SG002", name="applied-missing", severity=Severity.WARNING, dialects=ALL,
+    summary="A migration recorded as applied is absent from the sources.",
+    why="It was deleted or renamed after it ran, or the database was migrated from another "
+        "branch; it can no longer be rolled back and the history no longer rebuilds the schema.",
+    instead="Restore it, or make sure the sources and the database belong together.",
+    example="deleting migrations/2024-01-01-000000_a/ after it ran",
+    fixed="keep applied migrations in the tree",
 )
 
 OUT_OF_ORDER = Rule(
-    "SG003", "out-of-order", Severity.WARNING, ALL,
-    "A pending migration sorts before the newest applied one.",
-    "It will run after migrations that were written later (typical of a merge), which may "
-    "not be the order its author tested.",
-    "Give it a newer timestamp (switchy-guard create), or confirm the order is harmless.",
-    "2024-01-05-000000_a pending while 2024-01-09-000000_b is applied",
-    "2024-01-10-000000_a",
+    code="SG003", name="out-of-order", severity=Severity.WARNING, dialects=ALL,
+    summary="A pending migration sorts before the newest applied one.",
+    why="It will run after migrations that were written later (typical of a merge), which may "
+        "not be the order its author tested.",
+    instead="Give it a newer timestamp (switchy-guard create), or confirm the order is harmless.",
+    example="2024-01-05-000000_a pending while 2024-01-09-000000_b is applied",
+    fixed="2024-01-10-000000_a",
 )
 
 DIRTY_STATE = Rule(
-    "SG005", "dirty-state", Severity.ERROR, ALL,
-    "A row is in_progress (a run died) or failed.",
-    "The schema may be half changed; migrate refuses to go on until a person decides.",
-    "Inspect the schema, then retry, mark-completed or mark-failed the migration.",
-    "status shows 2024-01-01-000000_a in_progress",
-    "switchy-guard mark-failed 2024-01-01-000000_a, fix, then migrate --retry-failed",
+    code="SG005", name="dirty-state", severity=Severity.ERROR, dialects=ALL,
+    summary="A row is in_progress (a run died) or failed.",
+    why="The schema may be half changed; migrate refuses to go on until a person decides.",
+    instead="Inspect the schema, then retry, mark-completed or mark-failed the migration.",
+    example="status shows 2024-01-01-000000_a in_progress",
+    fixed="switchy-guard mark-failed 2024-01-01-000000_a, fix, then migrate --retry-failed",
 )
 
 RULES = (CHECKSUM_MISMATCH, APPLIED_MISSING, OUT_OF_ORDER, DIRTY_STATE)

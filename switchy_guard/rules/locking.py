@@ -55,17 +55,18 @@ def _index_not_concurrent(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 
 INDEX_NOT_CONCURRENT = Rule(
-    "SG401", "index-not-concurrent", Severity.WARNING, P,
-    "CREATE/DROP INDEX or REINDEX without CONCURRENTLY on an existing table.",
-    "A plain CREATE INDEX (or REINDEX) holds a lock that blocks every INSERT, UPDATE and "
-    "DELETE on the table until the index is built; on a large table that is minutes of "
-    "downtime.",
-    "Use CREATE INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, "
-    "PostgreSQL 12+) in a migration of its own with transactional = false in metadata.toml.",
-    "CREATE INDEX orders_user_id ON orders (user_id);",
-    "-- metadata.toml: transactional = false\n"
-    "CREATE INDEX CONCURRENTLY orders_user_id ON orders (user_id);",
-    _index_not_concurrent,
+    code="SG401", name="index-not-concurrent", severity=Severity.WARNING, dialects=P,
+    summary="CREATE/DROP INDEX or REINDEX without CONCURRENTLY on an existing table.",
+    why="A plain CREATE INDEX (or REINDEX) holds a lock that blocks every INSERT, UPDATE and "
+        "DELETE on the table until the index is built; on a large table that is minutes of "
+        "downtime.",
+    instead="Use CREATE INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, "
+            "PostgreSQL 12+) in a migration of its own with transactional = false in "
+            "metadata.toml.",
+    example="CREATE INDEX orders_user_id ON orders (user_id);",
+    fixed="-- metadata.toml: transactional = false\n"
+          "CREATE INDEX CONCURRENTLY orders_user_id ON orders (user_id);",
+    check=_index_not_concurrent,
     kinds=frozenset({"create_index", "drop_index", "maintenance"}),
 )
 
@@ -89,18 +90,18 @@ def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> 
 
 
 CONCURRENTLY_IN_TRANSACTION = Rule(
-    "SG402", "concurrently-in-transaction", Severity.ERROR, P,
-    "CONCURRENTLY in a migration that also holds other statements, or inside a DO block.",
-    "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a "
-    "transaction block, so the "
-    "runner has to run the migration statement by statement: a failure then leaves the "
-    "other statements half applied. Inside a DO block (or a function) it is refused "
-    "outright, so the migration fails.",
-    "Put the CONCURRENTLY statement alone in its own migration with transactional = false.",
-    "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON orders (id);",
-    "-- a migration of its own, metadata.toml: transactional = false\n"
-    "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
-    _concurrently_in_transaction,
+    code="SG402", name="concurrently-in-transaction", severity=Severity.ERROR, dialects=P,
+    summary="CONCURRENTLY in a migration that also holds other statements, or inside a DO block.",
+    why="PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a "
+        "transaction block, so the "
+        "runner has to run the migration statement by statement: a failure then leaves the "
+        "other statements half applied. Inside a DO block (or a function) it is refused "
+        "outright, so the migration fails.",
+    instead="Put the CONCURRENTLY statement alone in its own migration with transactional = false.",
+    example="CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON orders (id);",
+    fixed="-- a migration of its own, metadata.toml: transactional = false\n"
+          "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
+    check=_concurrently_in_transaction,
     kinds=frozenset({"create_index", "drop_index", "maintenance"}),
 )
 
@@ -118,14 +119,14 @@ def _add_not_null_no_default(info: StatementInfo, ctx: StatementContext) -> Iter
 
 
 ADD_NOT_NULL_NO_DEFAULT = Rule(
-    "SG403", "add-column-not-null-no-default", Severity.ERROR, ALL,
-    "ADD COLUMN ... NOT NULL without a DEFAULT.",
-    "Existing rows have no value for the new column: the migration fails on any non-empty "
-    "table (MySQL in non-strict mode fills in 0 or '' instead, silently).",
-    "Add the column with a DEFAULT, or add it nullable, backfill it, then set NOT NULL.",
-    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;",
-    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';",
-    _add_not_null_no_default,
+    code="SG403", name="add-column-not-null-no-default", severity=Severity.ERROR, dialects=ALL,
+    summary="ADD COLUMN ... NOT NULL without a DEFAULT.",
+    why="Existing rows have no value for the new column: the migration fails on any non-empty "
+        "table (MySQL in non-strict mode fills in 0 or '' instead, silently).",
+    instead="Add the column with a DEFAULT, or add it nullable, backfill it, then set NOT NULL.",
+    example="ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;",
+    fixed="ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';",
+    check=_add_not_null_no_default,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -145,16 +146,16 @@ def _set_not_null(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 SET_NOT_NULL = Rule(
-    "SG404", "set-not-null", Severity.WARNING, PM,
-    "ALTER COLUMN ... SET NOT NULL (MySQL: MODIFY ... NOT NULL) on an existing table.",
-    "The database scans every row to check for NULLs while holding an exclusive lock that "
-    "blocks reads and writes.",
-    "On PostgreSQL add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a later migration, "
-    "then SET NOT NULL (which then skips the scan) and drop the check.",
-    "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-    "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
-    "-- next migration:\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;",
-    _set_not_null,
+    code="SG404", name="set-not-null", severity=Severity.WARNING, dialects=PM,
+    summary="ALTER COLUMN ... SET NOT NULL (MySQL: MODIFY ... NOT NULL) on an existing table.",
+    why="The database scans every row to check for NULLs while holding an exclusive lock that "
+        "blocks reads and writes.",
+    instead="On PostgreSQL add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a later "
+            "migration, then SET NOT NULL (which then skips the scan) and drop the check.",
+    example="ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+    fixed="ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+          "-- next migration:\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;",
+    check=_set_not_null,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -240,18 +241,18 @@ def _alter_column_type(info: StatementInfo, ctx: StatementContext) -> Iterator[s
 
 
 ALTER_COLUMN_TYPE = Rule(
-    "SG405", "alter-column-type", Severity.WARNING, PM,
-    "Changing a column's type rewrites the table (safe widenings excepted).",
-    "Most type changes rewrite every row and rebuild the indexes while the table is locked "
-    "(int → bigint, CHAR(n) → text or varchar, timestamp → timestamptz unless the session's "
-    "TimeZone is UTC: measured on PostgreSQL 15). varchar(n) → text, varchar(n) → "
-    "varchar(m > n), numeric(p, s) → numeric(q > p, s) and more fractional seconds do not, "
-    "and are not flagged; a change from a type the migrations do not show is.",
-    "Add a new column of the new type, backfill it in batches, switch the application, "
-    "then drop the old column.",
-    "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
-    "ALTER TABLE events ADD COLUMN id_new bigint;\n-- backfill in batches, then switch",
-    _alter_column_type,
+    code="SG405", name="alter-column-type", severity=Severity.WARNING, dialects=PM,
+    summary="Changing a column's type rewrites the table (safe widenings excepted).",
+    why="Most type changes rewrite every row and rebuild the indexes while the table is locked "
+        "(int → bigint, CHAR(n) → text or varchar, timestamp → timestamptz unless the session's "
+        "TimeZone is UTC: measured on PostgreSQL 15). varchar(n) → text, varchar(n) → "
+        "varchar(m > n), numeric(p, s) → numeric(q > p, s) and more fractional seconds do not, "
+        "and are not flagged; a change from a type the migrations do not show is.",
+    instead="Add a new column of the new type, backfill it in batches, switch the application, "
+            "then drop the old column.",
+    example="ALTER TABLE events ALTER COLUMN id TYPE bigint;",
+    fixed="ALTER TABLE events ADD COLUMN id_new bigint;\n-- backfill in batches, then switch",
+    check=_alter_column_type,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -296,19 +297,19 @@ def _constraint_not_valid_missing(info: StatementInfo, ctx: StatementContext) ->
 
 
 CONSTRAINT_NOT_VALID_MISSING = Rule(
-    "SG406", "constraint-not-valid-missing", Severity.WARNING, P,
-    "A foreign key or CHECK added with an immediate full validation scan.",
-    "Validating scans the whole table (and, for a foreign key, locks the referenced table "
-    "too) while blocking writes.",
-    "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration: "
-    "validation then takes only a light lock. A VALIDATE in the same (transactional) "
-    "migration as its NOT VALID gains nothing: the ADD's lock is still held.",
-    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
-    "REFERENCES users (id);",
-    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
-    "REFERENCES users (id) NOT VALID;\n-- next migration:\n"
-    "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
-    _constraint_not_valid_missing,
+    code="SG406", name="constraint-not-valid-missing", severity=Severity.WARNING, dialects=P,
+    summary="A foreign key or CHECK added with an immediate full validation scan.",
+    why="Validating scans the whole table (and, for a foreign key, locks the referenced table "
+        "too) while blocking writes.",
+    instead="Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration: "
+            "validation then takes only a light lock. A VALIDATE in the same (transactional) "
+            "migration as its NOT VALID gains nothing: the ADD's lock is still held.",
+    example="ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+            "REFERENCES users (id);",
+    fixed="ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+          "REFERENCES users (id) NOT VALID;\n-- next migration:\n"
+          "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
+    check=_constraint_not_valid_missing,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -327,16 +328,16 @@ def _unique_constraint(info: StatementInfo, ctx: StatementContext) -> Iterator[s
 
 
 UNIQUE_CONSTRAINT = Rule(
-    "SG407", "unique-constraint", Severity.WARNING, PM,
-    "Adding a UNIQUE constraint builds its index under lock (a primary key: SG411).",
-    "The index behind the constraint is built while writes to the table are blocked.",
-    "On PostgreSQL build the index first with CREATE UNIQUE INDEX CONCURRENTLY, then "
-    "ADD CONSTRAINT ... UNIQUE USING INDEX.",
-    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
-    "CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
-    "-- next migration:\n"
-    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
-    _unique_constraint,
+    code="SG407", name="unique-constraint", severity=Severity.WARNING, dialects=PM,
+    summary="Adding a UNIQUE constraint builds its index under lock (a primary key: SG411).",
+    why="The index behind the constraint is built while writes to the table are blocked.",
+    instead="On PostgreSQL build the index first with CREATE UNIQUE INDEX CONCURRENTLY, then "
+            "ADD CONSTRAINT ... UNIQUE USING INDEX.",
+    example="ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+    fixed="CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
+          "-- next migration:\n"
+          "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+    check=_unique_constraint,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -402,17 +403,18 @@ def _volatile_default(info: StatementInfo, ctx: StatementContext) -> Iterator[st
 
 
 VOLATILE_DEFAULT = Rule(
-    "SG408", "volatile-default", Severity.WARNING, PM,
-    "ADD COLUMN with a volatile DEFAULT (random(), gen_random_uuid(), clock_timestamp(), ...).",
-    "A constant default is stored once in the catalog, but a volatile one must be computed "
-    "for each existing row: the table is rewritten under an exclusive lock.",
-    "Add the column without a default (or with a constant one), backfill it in batches, "
-    "then set the default for new rows.",
-    "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
-    "ALTER TABLE users ADD COLUMN token uuid;\n"
-    "ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();\n"
-    "-- backfill existing rows in batches",
-    _volatile_default,
+    code="SG408", name="volatile-default", severity=Severity.WARNING, dialects=PM,
+    summary="ADD COLUMN with a volatile DEFAULT (random(), gen_random_uuid(), "
+            "clock_timestamp(), ...).",
+    why="A constant default is stored once in the catalog, but a volatile one must be computed "
+        "for each existing row: the table is rewritten under an exclusive lock.",
+    instead="Add the column without a default (or with a constant one), backfill it in batches, "
+            "then set the default for new rows.",
+    example="ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+    fixed="ALTER TABLE users ADD COLUMN token uuid;\n"
+          "ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();\n"
+          "-- backfill existing rows in batches",
+    check=_volatile_default,
     kinds=frozenset({"alter_table"}),
 )
 
@@ -480,19 +482,19 @@ def _mysql_add_column_rebuilds(info: StatementInfo, ctx: StatementContext) -> It
 
 
 MYSQL_COPY_ALGORITHM = Rule(
-    "SG409", "mysql-copy-algorithm", Severity.WARNING, M,
-    "An ALTER that MySQL/MariaDB can only run by copying the table, or while blocking "
-    "writes.",
-    "Column type changes and dropping the primary key run with ALGORITHM=COPY: the whole "
-    "table is copied and writes are blocked until it ends (whole-table rebuilds such as "
-    "CONVERT TO CHARACTER SET or ENGINE= are SG412, adding a primary key SG411). "
-    "A FULLTEXT or SPATIAL index is built in place, but writes wait for it too.",
-    "Say ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) so the server refuses rather than "
-    "copying, and use an online schema-change tool (gh-ost, pt-online-schema-change) for "
-    "changes that need a copy.",
-    "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500);",
-    "ALTER TABLE orders MODIFY COLUMN note VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;",
-    _mysql_copy_algorithm,
+    code="SG409", name="mysql-copy-algorithm", severity=Severity.WARNING, dialects=M,
+    summary="An ALTER that MySQL/MariaDB can only run by copying the table, or while blocking "
+            "writes.",
+    why="Column type changes and dropping the primary key run with ALGORITHM=COPY: the whole "
+        "table is copied and writes are blocked until it ends (whole-table rebuilds such as "
+        "CONVERT TO CHARACTER SET or ENGINE= are SG412, adding a primary key SG411). "
+        "A FULLTEXT or SPATIAL index is built in place, but writes wait for it too.",
+    instead="Say ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) so the server refuses rather than "
+            "copying, and use an online schema-change tool (gh-ost, pt-online-schema-change) for "
+            "changes that need a copy.",
+    example="ALTER TABLE orders MODIFY COLUMN note VARCHAR(500);",
+    fixed="ALTER TABLE orders MODIFY COLUMN note VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;",
+    check=_mysql_copy_algorithm,
     kinds=frozenset({"alter_table", "create_index"}),
 )
 
@@ -541,20 +543,24 @@ def _sqlite_table_rebuild(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 
 SQLITE_TABLE_REBUILD = Rule(
-    "SG410", "sqlite-table-rebuild", Severity.WARNING, S,
-    "A change SQLite can only make by rebuilding the table.",
-    "SQLite's ALTER TABLE cannot change types, NOT NULL, defaults or constraints, nor add "
-    "a UNIQUE or PRIMARY KEY column or one whose default is not a constant; the "
-    "rebuild (create a new table, copy, drop, rename) silently loses indexes, triggers and "
-    "foreign keys that are not recreated, and rows if the copy is incomplete.",
-    "Follow SQLite's 12-step procedure: PRAGMA foreign_keys=OFF, create new_t, INSERT INTO "
-    "new_t SELECT ..., DROP TABLE t, ALTER TABLE new_t RENAME TO t, recreate indexes and "
-    "triggers, PRAGMA foreign_key_check; and check row counts.",
-    "ALTER TABLE users ALTER COLUMN age TYPE INTEGER;",
-    "CREATE TABLE new_users (id INTEGER PRIMARY KEY, age INTEGER);\n"
-    "INSERT INTO new_users SELECT id, age FROM users;\nDROP TABLE users;\n"
-    "ALTER TABLE new_users RENAME TO users;\nCREATE INDEX users_age ON users (age);",
-    _sqlite_table_rebuild,
+    code="SG410", name="sqlite-table-rebuild", severity=Severity.WARNING, dialects=S,
+    summary="A change SQLite can only make by rebuilding the table.",
+    why="SQLite's ALTER TABLE cannot change types, NOT NULL, defaults or constraints, nor add "
+        "a UNIQUE or PRIMARY KEY column or one whose default is not a constant; the "
+        "rebuild (create a new table, copy, drop, rename) silently loses indexes, triggers and "
+        "foreign keys that are not recreated, and rows if the copy is incomplete.",
+    instead="Follow SQLite's 12-step procedure: PRAGMA foreign_keys=OFF, create new_t, INSERT INTO "
+            "new_t SELECT ..., DROP TABLE t, ALTER TABLE new_t RENAME TO t, recreate indexes and "
+            "triggers, PRAGMA foreign_key_check; and check row counts. The rule cannot see "
+            "the old table's indexes, triggers and foreign keys, so the rebuild stays "
+            "reported: allow it with what you checked.",
+    example="ALTER TABLE users ALTER COLUMN age TYPE INTEGER;",
+    fixed="CREATE TABLE new_users (id INTEGER PRIMARY KEY, age INTEGER);\n"
+          "INSERT INTO new_users SELECT id, age FROM users;\nDROP TABLE users;\n"
+          "-- switchy-guard: allow sqlite-table-rebuild -- rows copied, index users_age "
+          "recreated, no triggers or foreign keys\n"
+          "ALTER TABLE new_users RENAME TO users;\nCREATE INDEX users_age ON users (age);",
+    check=_sqlite_table_rebuild,
     kinds=frozenset({"alter_table"}),
 )
 

@@ -18,7 +18,7 @@ from switchy_guard.rules.suppression import ALLOW_WITHOUT_REASON
 DEFAULT_ID_PATTERN = r"(\d{4}-\d{2}-\d{2}-\d{6})_[a-z0-9][a-z0-9_]*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IdRule:
     """The ids a layout's own tool accepts and the order it runs them in: what SG101
     holds a history of that layout to.
@@ -52,14 +52,14 @@ def diesel_version(migration_id: str) -> str:
 #: write it), ``_``, then any name (Diesel accepts hyphens and capitals there; its own
 #: ``00000000000000_diesel_initial_setup`` comes first by design).
 DIRECTORY_IDS = IdRule(
-    r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{6}|\d{14})_\S.*",
-    "<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version",
+    pattern=r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{6}|\d{14})_\S.*",
+    describe="<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version",
     order_key=diesel_version,
 )
 
 
 def _as_id_rule(pattern: str | IdRule) -> IdRule:
-    return pattern if isinstance(pattern, IdRule) else IdRule(pattern, pattern)
+    return pattern if isinstance(pattern, IdRule) else IdRule(pattern=pattern, describe=pattern)
 
 
 def _not_a_time(stamp: str) -> bool:
@@ -79,96 +79,96 @@ def _not_a_time(stamp: str) -> bool:
 Hit = tuple[Migration, str]
 
 DUPLICATE_ID = Rule(
-    "SG004", "duplicate-id", Severity.ERROR, ALL,
-    "Two migrations share an id.",
-    "The tracking table knows migrations by id: one of the two would never run, or run in "
-    "place of the other.",
-    "Rename one of them (switchy-guard create gives a fresh timestamp).",
-    "migrations/2024-01-01-000000_a/ and code migration 2024-01-01-000000_a",
-    "2024-01-01-000000_a and 2024-01-01-000001_b",
+    code="SG004", name="duplicate-id", severity=Severity.ERROR, dialects=ALL,
+    summary="Two migrations share an id.",
+    why="The tracking table knows migrations by id: one of the two would never run, or run in "
+        "place of the other.",
+    instead="Rename one of them (switchy-guard create gives a fresh timestamp).",
+    example="migrations/2024-01-01-000000_a/ and code migration 2024-01-01-000000_a",
+    fixed="2024-01-01-000000_a and 2024-01-01-000001_b",
 )
 
 INVALID_ID = Rule(
-    "SG101", "invalid-id", Severity.WARNING, ALL,
-    "An id its layout's own tool would reject or run in another order: not "
-    "<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version, a version "
-    "that is no date, or one that sorts before an earlier migration's.",
-    "Ids sort as plain strings: only a fixed-width timestamp prefix makes that order "
-    "chronological, and Diesel orders by the version alone (hyphens dropped), so a "
-    "history mixing the two spellings runs in different orders. A bad date shows a "
-    "hand-edited name. Diesel's names (hyphens or capitals after the version, its "
-    "00000000000000_diesel_initial_setup) are accepted.",
-    "Create migrations with `switchy-guard create NAME`.",
-    "migrations/add-users/  or  2024-13-45-000000_x",
-    "migrations/2024-03-01-120000_add_users/",
+    code="SG101", name="invalid-id", severity=Severity.WARNING, dialects=ALL,
+    summary="An id its layout's own tool would reject or run in another order: not "
+            "<version>_<name> with a YYYY-MM-DD-HHMMSS (or YYYYMMDDHHMMSS) version, a version "
+            "that is no date, or one that sorts before an earlier migration's.",
+    why="Ids sort as plain strings: only a fixed-width timestamp prefix makes that order "
+        "chronological, and Diesel orders by the version alone (hyphens dropped), so a "
+        "history mixing the two spellings runs in different orders. A bad date shows a "
+        "hand-edited name. Diesel's names (hyphens or capitals after the version, its "
+        "00000000000000_diesel_initial_setup) are accepted.",
+    instead="Create migrations with `switchy-guard create NAME`.",
+    example="migrations/add-users/  or  2024-13-45-000000_x",
+    fixed="migrations/2024-03-01-120000_add_users/",
 )
 
 UNKNOWN_DIALECT_FOLDER = Rule(
-    "SG102", "unknown-dialect-folder", Severity.ERROR, ALL,
-    "A folder under the root that is neither a migration nor a database folder: sqlite/, "
-    "postgres/ or mysql/, or the names other tools use for them (sqlite3/, postgresql/, "
-    "mariadb/); or two folders for one database (postgres/ and postgresql/).",
-    "A typo such as postgress/ would make a whole tree of migrations invisible. It is "
-    "reported as bad input (exit code 2) when the migrations are read.",
-    "Rename it to sqlite, postgres or mysql, or move it out of the migrations folder.",
-    "migrations/postgress/2024-01-01-000000_a/",
-    "migrations/postgres/2024-01-01-000000_a/",
+    code="SG102", name="unknown-dialect-folder", severity=Severity.ERROR, dialects=ALL,
+    summary="A folder under the root that is neither a migration nor a database folder: sqlite/, "
+            "postgres/ or mysql/, or the names other tools use for them (sqlite3/, postgresql/, "
+            "mariadb/); or two folders for one database (postgres/ and postgresql/).",
+    why="A typo such as postgress/ would make a whole tree of migrations invisible. It is "
+        "reported as bad input (exit code 2) when the migrations are read.",
+    instead="Rename it to sqlite, postgres or mysql, or move it out of the migrations folder.",
+    example="migrations/postgress/2024-01-01-000000_a/",
+    fixed="migrations/postgres/2024-01-01-000000_a/",
 )
 
 SHARED_TIMESTAMP = Rule(
-    "SG103", "shared-timestamp", Severity.WARNING, ALL,
-    "Two ids with the same timestamp prefix.",
-    "Their order then rests on the names alone, which is rarely what their authors meant "
-    "(two branches merged the same second).",
-    "Give one of them a later timestamp, or add depends_on to say the order.",
-    "2024-01-01-000000_add_a\n2024-01-01-000000_add_b",
-    "2024-01-01-000000_add_a\n2024-01-01-000100_add_b",
+    code="SG103", name="shared-timestamp", severity=Severity.WARNING, dialects=ALL,
+    summary="Two ids with the same timestamp prefix.",
+    why="Their order then rests on the names alone, which is rarely what their authors meant "
+        "(two branches merged the same second).",
+    instead="Give one of them a later timestamp, or add depends_on to say the order.",
+    example="2024-01-01-000000_add_a\n2024-01-01-000000_add_b",
+    fixed="2024-01-01-000000_add_a\n2024-01-01-000100_add_b",
 )
 
 MISSING_DEPENDENCY = Rule(
-    "SG201", "missing-dependency", Severity.ERROR, ALL,
-    "depends_on names a migration that does not exist.",
-    "The order the author asked for cannot be honoured.",
-    "Fix the id in metadata.toml.",
-    'depends_on = ["2024-01-01-000000_creat_users"]',
-    'depends_on = ["2024-01-01-000000_create_users"]',
+    code="SG201", name="missing-dependency", severity=Severity.ERROR, dialects=ALL,
+    summary="depends_on names a migration that does not exist.",
+    why="The order the author asked for cannot be honoured.",
+    instead="Fix the id in metadata.toml.",
+    example='depends_on = ["2024-01-01-000000_creat_users"]',
+    fixed='depends_on = ["2024-01-01-000000_create_users"]',
 )
 
 DEPENDENCY_CYCLE = Rule(
-    "SG202", "dependency-cycle", Severity.ERROR, ALL,
-    "Migrations that depend on each other in a circle.",
-    "No order satisfies a cycle, so nothing can run.",
-    "Remove one of the depends_on edges; the message prints the cycle as a path.",
-    "a depends_on b, b depends_on a",
-    "b depends_on a",
+    code="SG202", name="dependency-cycle", severity=Severity.ERROR, dialects=ALL,
+    summary="Migrations that depend on each other in a circle.",
+    why="No order satisfies a cycle, so nothing can run.",
+    instead="Remove one of the depends_on edges; the message prints the cycle as a path.",
+    example="a depends_on b, b depends_on a",
+    fixed="b depends_on a",
 )
 
 IRREVERSIBLE = Rule(
-    "SG203", "irreversible", Severity.INFO, ALL,
-    "A migration without a down script (info), or whose down script is empty or holds "
-    "only comments while its up changes the schema (warning).",
-    "It cannot be rolled back: a rollback past it stops before anything runs. An empty "
-    "down (Diesel writes one holding only a comment) would report success and undo "
-    "nothing: the column the up added stays, and the next migrate fails on it.",
-    "Write the down script. If rolling back is meant to do nothing, say so: down = "
-    "\"noop\" in metadata.toml, or a `-- switchy-guard: noop-down -- reason` line in "
-    "down.sql.",
-    "up.sql:   ALTER TABLE users ADD COLUMN manage boolean;\n"
-    "down.sql: -- This file should undo anything in `up.sql`",
-    "down.sql: ALTER TABLE users DROP COLUMN manage;",
+    code="SG203", name="irreversible", severity=Severity.INFO, dialects=ALL,
+    summary="A migration without a down script (info), or whose down script is empty or holds "
+            "only comments while its up changes the schema (warning).",
+    why="It cannot be rolled back: a rollback past it stops before anything runs. An empty "
+        "down (Diesel writes one holding only a comment) would report success and undo "
+        "nothing: the column the up added stays, and the next migrate fails on it.",
+    instead="Write the down script. If rolling back is meant to do nothing, say so: down = "
+            "\"noop\" in metadata.toml, or a `-- switchy-guard: noop-down -- reason` line in "
+            "down.sql.",
+    example="up.sql:   ALTER TABLE users ADD COLUMN manage boolean;\n"
+            "down.sql: -- This file should undo anything in `up.sql`",
+    fixed="down.sql: ALTER TABLE users DROP COLUMN manage;",
 )
 
 UNMERGED_BRANCHES = Rule(
-    "SG204", "unmerged-branches", Severity.WARNING, ALL,
-    "A framework's migration graph (Alembic revisions, Django migrations of one app) has "
-    "more than one head: two branches that were never merged.",
-    "The tool refuses to migrate (Alembic: multiple heads; Django: conflicting "
-    "migrations) until someone merges them, often in the middle of a deploy; and the two "
-    "branches run in an order nobody chose.",
-    "Merge the branches with a merge revision or migration (`alembic merge heads`, "
-    "`manage.py makemigrations --merge`) and review its order.",
-    "b2 (down_revision a1) and c3 (down_revision a1), nothing after them",
-    "d4 (down_revision (b2, c3)): the merge",
+    code="SG204", name="unmerged-branches", severity=Severity.WARNING, dialects=ALL,
+    summary="A framework's migration graph (Alembic revisions, Django migrations of one app) has "
+            "more than one head: two branches that were never merged.",
+    why="The tool refuses to migrate (Alembic: multiple heads; Django: conflicting "
+        "migrations) until someone merges them, often in the middle of a deploy; and the two "
+        "branches run in an order nobody chose.",
+    instead="Merge the branches with a merge revision or migration (`alembic merge heads`, "
+            "`manage.py makemigrations --merge`) and review its order.",
+    example="b2 (down_revision a1) and c3 (down_revision a1), nothing after them",
+    fixed="d4 (down_revision (b2, c3)): the merge",
 )
 
 RULES = (

@@ -9,22 +9,23 @@ from switchy_guard.model.findings import Severity
 from switchy_guard.rules.base import ALL, Rule
 
 ALLOW_WITHOUT_REASON = Rule(
-    "SG900", "allow-without-reason", Severity.ERROR, ALL,
-    "A suppression comment without a reason.",
-    "A suppression is a decision someone made; without the why, the next reader cannot "
-    "tell a considered exception from a silenced warning. It does not suppress anything.",
-    "Write the reason after a second --.",
-    "-- switchy-guard: allow drop-column",
-    "-- switchy-guard: allow drop-column -- unused since v2.3, backed up",
+    code="SG900", name="allow-without-reason", severity=Severity.ERROR, dialects=ALL,
+    summary="A suppression comment without a reason.",
+    why="A suppression is a decision someone made; without the why, the next reader cannot "
+        "tell a considered exception from a silenced warning. It does not suppress anything.",
+    instead="Write the reason after a second --.",
+    example="-- switchy-guard: allow drop-column\nALTER TABLE users DROP COLUMN legacy_name;",
+    fixed="-- switchy-guard: allow drop-column -- unused since v2.3, backed up\n"
+          "ALTER TABLE users DROP COLUMN legacy_name;",
 )
 
 UNUSED_ALLOW = Rule(
-    "SG901", "unused-allow", Severity.INFO, ALL,
-    "An allow that matches no finding.",
-    "Stale suppressions hide nothing today but would silence a future problem unseen.",
-    "Remove it, or fix the rule name.",
-    "-- switchy-guard: allow drop-table -- cleanup\nSELECT 1;",
-    "SELECT 1;",
+    code="SG901", name="unused-allow", severity=Severity.INFO, dialects=ALL,
+    summary="An allow that matches no finding.",
+    why="Stale suppressions hide nothing today but would silence a future problem unseen.",
+    instead="Remove it, or fix the rule name.",
+    example="-- switchy-guard: allow drop-table -- cleanup\nSELECT 1;",
+    fixed="SELECT 1;",
 )
 
 RULES = (ALLOW_WITHOUT_REASON, UNUSED_ALLOW)

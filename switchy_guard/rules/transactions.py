@@ -48,15 +48,15 @@ def _non_transactional_ddl(info: StatementInfo, ctx: StatementContext) -> Iterat
 
 
 NON_TRANSACTIONAL_DDL = Rule(
-    "SG601", "non-transactional-ddl", Severity.WARNING, M,
-    "Several statements with DDL in one migration on MySQL/MariaDB.",
-    "MySQL and MariaDB commit DDL implicitly: no transaction can wrap the migration, so a "
-    "failure in its third statement leaves the first two applied and the migration dirty.",
-    "Keep one DDL statement per migration on MySQL, and data changes in migrations of their "
-    "own; switchy-guard journals statement progress so a failure names what ran.",
-    "ALTER TABLE a ADD COLUMN x INT;\nUPDATE a SET x = 1;\nALTER TABLE a DROP COLUMN y;",
-    "-- three migrations, one statement each",
-    _non_transactional_ddl,
+    code="SG601", name="non-transactional-ddl", severity=Severity.WARNING, dialects=M,
+    summary="Several statements with DDL in one migration on MySQL/MariaDB.",
+    why="MySQL and MariaDB commit DDL implicitly: no transaction can wrap the migration, so a "
+        "failure in its third statement leaves the first two applied and the migration dirty.",
+    instead="Keep one DDL statement per migration on MySQL, and data changes in migrations of "
+            "their own; switchy-guard journals statement progress so a failure names what ran.",
+    example="ALTER TABLE a ADD COLUMN x INT;\nUPDATE a SET x = 1;\nALTER TABLE a DROP COLUMN y;",
+    fixed="-- three migrations, one statement each",
+    check=_non_transactional_ddl,
 )
 
 
@@ -76,18 +76,18 @@ def _explicit_transaction(info: StatementInfo, ctx: StatementContext) -> Iterato
 
 
 EXPLICIT_TRANSACTION_CONTROL = Rule(
-    "SG602", "explicit-transaction-control", Severity.ERROR, ALL,
-    "BEGIN, COMMIT or ROLLBACK inside a migration the runner wraps in a transaction.",
-    "The runner already opens a transaction per migration and records the migration in it; "
-    "a COMMIT inside ends it early, so a later failure can no longer be rolled back, and "
-    "BEGIN fails on databases without nested transactions. On MySQL/MariaDB the runner runs "
-    "each statement on its own (DDL commits implicitly) and records it as applied when it "
-    "ends, so a transaction rolled back on a failure undoes statements the record says ran.",
-    "Remove the statement; set transactional = false in metadata.toml if the migration must "
-    "control transactions itself.",
-    "BEGIN;\nUPDATE accounts SET balance = 0 WHERE id = 1;\nCOMMIT;",
-    "UPDATE accounts SET balance = 0 WHERE id = 1;",
-    _explicit_transaction,
+    code="SG602", name="explicit-transaction-control", severity=Severity.ERROR, dialects=ALL,
+    summary="BEGIN, COMMIT or ROLLBACK inside a migration the runner wraps in a transaction.",
+    why="The runner already opens a transaction per migration and records the migration in it; "
+        "a COMMIT inside ends it early, so a later failure can no longer be rolled back, and "
+        "BEGIN fails on databases without nested transactions. On MySQL/MariaDB the runner runs "
+        "each statement on its own (DDL commits implicitly) and records it as applied when it "
+        "ends, so a transaction rolled back on a failure undoes statements the record says ran.",
+    instead="Remove the statement; set transactional = false in metadata.toml if the migration "
+            "must control transactions itself.",
+    example="BEGIN;\nUPDATE accounts SET balance = 0 WHERE id = 1;\nCOMMIT;",
+    fixed="UPDATE accounts SET balance = 0 WHERE id = 1;",
+    check=_explicit_transaction,
     kinds=frozenset({"begin", "commit", "rollback"}),
 )
 
@@ -124,18 +124,18 @@ def _unparseable(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
 
 
 UNPARSEABLE_STATEMENT = Rule(
-    "SG603", "unparseable-statement", Severity.WARNING, ALL,
-    "A statement switchy-guard cannot classify, an ALTER TABLE action it does not know to "
-    "be harmless, SQL a DO block builds at run time, or a DO block in a language other "
-    "than PL/pgSQL.",
-    "Hazards in a statement the tool does not understand pass unseen; it is reported so it "
-    "is never passed silently. The statements of a DO block (and of MariaDB's BEGIN NOT "
-    "ATOMIC) are checked one by one, EXECUTE of a string literal included; SQL built at "
-    "run time (EXECUTE format(...), a concatenation, a variable) cannot be read.",
-    "Review the statement by hand, then allow it with a reason.",
-    "FROBNICATE TABLE users;",
-    "-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
-    _unparseable,
+    code="SG603", name="unparseable-statement", severity=Severity.WARNING, dialects=ALL,
+    summary="A statement switchy-guard cannot classify, an ALTER TABLE action it does not know to "
+            "be harmless, SQL a DO block builds at run time, or a DO block in a language other "
+            "than PL/pgSQL.",
+    why="Hazards in a statement the tool does not understand pass unseen; it is reported so it "
+        "is never passed silently. The statements of a DO block (and of MariaDB's BEGIN NOT "
+        "ATOMIC) are checked one by one, EXECUTE of a string literal included; SQL built at "
+        "run time (EXECUTE format(...), a concatenation, a variable) cannot be read.",
+    instead="Review the statement by hand, then allow it with a reason.",
+    example="FROBNICATE TABLE users;",
+    fixed="-- switchy-guard: allow unparseable-statement -- vendor extension, reviewed",
+    check=_unparseable,
 )
 
 RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)

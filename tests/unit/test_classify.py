@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchy_guard.sql.classify import STRING, classify, tokenize, tokenize_sqlparse
-from tests.unit.rules.test_statement_rules import CASES, SETUP
+from tests.unit.rules.test_registry import CASES, SETUP
 
 
 def _statements() -> list[str]:

@@ -95,7 +95,7 @@ UNKNOWN = [
     (P, "ALTER TABLE t SET SCHEMA archive"),
     (P, "ALTER TABLE t NO INHERIT parent"),
     (P, "ALTER TABLE t DETACH PARTITION t_2020"),
-    # SET UNLOGGED / TABLESPACE are reported as table rewrites (SG412): test_lock_rules.py
+    # SET UNLOGGED / TABLESPACE are reported as table rewrites (SG412): test_rewrites.py
     (P, "ALTER TABLE t ALTER COLUMN id DROP IDENTITY"),
     (P, "ALTER TABLE t ALTER COLUMN id SET GENERATED ALWAYS"),
     (P, "ALTER TABLE t FROBNICATE c"),

@@ -7,6 +7,7 @@ import pytest
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.findings import Finding
 from switchy_guard.model.migration import Migration
+from tests.unit.rules.helpers import findings_for
 
 P, M = "postgres", "mysql"
 SETUP = "CREATE TABLE users (id INT, email VARCHAR(255));\n"
@@ -157,3 +158,18 @@ def test_statement_count_is_the_files() -> None:
     existing = Migration("2024-01-01-000000_base", SETUP, "", "a", "b", noop_down=True)
     migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
     assert validate([existing, migration], P, plan_ids={migration.id}).statements == 1
+
+
+@pytest.mark.parametrize(("sql", "dialect", "codes"), [
+    ("PREPARE s FROM 'DROP TABLE users';\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, {"SG301"}),
+    ("SET @q = 'DELETE FROM users';\nPREPARE s FROM @q;\nEXECUTE s;", M, {"SG305"}),
+    ("PREPARE s FROM @built;\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, {"SG603"}),
+    ("PREPARE s FROM 'SELECT 1';\nEXECUTE s;\nDEALLOCATE PREPARE s;", M, set()),
+    ("PREPARE s AS DELETE FROM users;\nEXECUTE s;", P, {"SG305"}),
+    ("PREPARE s AS DELETE FROM users;\nDEALLOCATE s;", P, set()),  # never run
+    ("CREATE STATISTICS st ON id, email FROM users;\n"
+     "ALTER TRIGGER tr ON users RENAME TO tr2;", P, set()),
+])
+def test_prepared_statements_are_checked_where_they_run(sql: str, dialect: str,
+                                                        codes: set[str]) -> None:
+    assert findings_for(sql, dialect) - {"SG601"} == codes

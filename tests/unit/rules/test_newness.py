@@ -13,6 +13,7 @@ import pytest
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.migration import Migration
 from switchy_guard.sql.classify import Name
+from tests.unit.rules.helpers import findings_for, messages
 
 P, M, S = "postgres", "mysql", "sqlite"
 ALL = (P, M, S)
@@ -320,3 +321,61 @@ def test_create_index_if_not_exists_makes_no_new_index() -> None:
     assert "SG401" not in codes("CREATE INDEX CONCURRENTLY i ON users (id);\nDROP INDEX i", P)
     assert "SG401" in codes("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (id);\n"
                             "DROP INDEX i", P)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "code"),
+    [
+        (P, "ALTER TABLE fresh ADD PRIMARY KEY (id)", "SG411"),
+        (M, "ALTER TABLE fresh ADD PRIMARY KEY (id)", "SG411"),
+        (P, "VACUUM FULL fresh", "SG412"),
+        (P, "CLUSTER fresh USING fresh_id", "SG412"),
+        (P, "ALTER TABLE fresh SET LOGGED", "SG412"),
+        (M, "OPTIMIZE TABLE fresh", "SG412"),
+        (M, "ALTER TABLE fresh ENGINE=InnoDB", "SG412"),
+        (P, "LOCK TABLE fresh", "SG413"),
+        (M, "LOCK TABLES fresh WRITE", "SG413"),
+        (P, "REINDEX TABLE fresh", "SG401"),
+        (P, "CREATE INDEX fresh_id ON fresh (id);\nREINDEX INDEX fresh_id", "SG401"),
+    ],
+)
+def test_silent_on_a_table_created_in_the_same_migration(dialect: str, sql: str,
+                                                         code: str) -> None:
+    created = "CREATE TABLE fresh (id INT);\n" + sql
+    assert code not in messages(created, dialect)
+    assert code in messages(sql.replace("fresh", "users"), dialect)
+
+
+def test_rules_stay_quiet_on_tables_created_in_the_plan() -> None:
+    sql = (
+        "CREATE TABLE fresh (id INT, email VARCHAR(255));\n"
+        "CREATE INDEX fresh_email ON fresh (email);\n"
+        "ALTER TABLE fresh ADD COLUMN plan TEXT NOT NULL;\n"
+        "ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;\n"
+        "ALTER TABLE fresh ADD CONSTRAINT u UNIQUE (email);\n"
+        "ALTER TABLE fresh ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id);\n"
+        "ALTER TABLE fresh ALTER COLUMN id TYPE bigint;\n"
+        "ALTER TABLE fresh ADD COLUMN token uuid DEFAULT gen_random_uuid();\n"
+        "DELETE FROM fresh"
+    )
+    assert findings_for(sql, P) == set()
+
+
+def test_a_table_created_by_an_earlier_migration_of_the_plan_is_new() -> None:
+    first = Migration("2024-01-01-000000_a", "CREATE TABLE t (id INT)", "", "a", "b",
+                      noop_down=True)
+    second = Migration("2024-01-02-000000_b", "CREATE INDEX t_id ON t (id)", "", "a", "b",
+                       noop_down=True)
+    assert validate([first, second], P, plan_ids={first.id, second.id}).findings == []
+    applied_first = validate([first, second], P, plan_ids={second.id})
+    assert [f.code for f in applied_first.findings] == ["SG401"]
+    # Without a plan each migration stands alone, as a linter reading one file sees it.
+    assert [f.code for f in validate([first, second], P).findings] == ["SG401"]
+
+
+def test_an_index_on_a_materialized_view_of_the_plan_is_not_flagged() -> None:
+    sql = ("CREATE MATERIALIZED VIEW totals AS SELECT 1 AS n;\n"
+           "CREATE INDEX totals_n ON totals (n);\n")
+    assert findings_for(sql, P) == set()
+    # A view that exists already is read by someone: indexing it blocks them.
+    assert findings_for("CREATE INDEX totals_n ON totals (n);\n", P) == {"SG401"}

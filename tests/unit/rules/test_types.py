@@ -1,5 +1,5 @@
 """Type changes per dialect: which lose data (SG308), which rewrite the table (SG405),
-which copy it on MySQL (SG409); and volatile defaults (SG408) of the history's functions."""
+which copy it on MySQL (SG409). Volatile defaults (SG408) are in test_volatility.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pytest
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.migration import Migration
 from switchy_guard.rules.types import PAIRS, type_change
+from tests.unit.rules.helpers import S, findings_for
+from tests.unit.rules.helpers import codes_after as codes
 
 P, M = "postgres", "mysql"
 
@@ -16,15 +18,6 @@ P, M = "postgres", "mysql"
 def test_the_pairs_table(old: str, new: str, dialect: str, lossy: bool, rewrite: str) -> None:
     assert type_change(old, new, dialect) == (type_change(old, new, dialect).__class__(
         lossy, rewrite))  # type: ignore[arg-type]
-
-
-def codes(base: str, sql: str, dialect: str) -> set[str]:
-    """Codes of ``sql`` in a migration after one (``base``) that made the tables."""
-    first = Migration("2024-01-01-000000_base", base, "", "a", "b", noop_down=True)
-    second = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
-    # No plan: each migration is linted on its own, the schema model still learns.
-    found = validate([first, second], dialect).findings
-    return {f.code for f in found if f.migration == second.id} - {"SG601"}
 
 
 @pytest.mark.parametrize(
@@ -129,41 +122,38 @@ def test_sg409_follows_mysql_in_place_changes(old: str, new: str, copies: bool) 
     assert ("SG409" in found) is copies
 
 
-FUNCTIONS = (
-    "CREATE FUNCTION vol() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
-    "CREATE FUNCTION stab() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$;\n"
-    "CREATE FUNCTION imm() RETURNS int IMMUTABLE LANGUAGE sql AS $$ SELECT 1 $$;\n"
-    "CREATE FUNCTION inl() RETURNS int LANGUAGE sql VOLATILE AS $$ SELECT 1 $$;\n"
-    "CREATE FUNCTION inl_clock() RETURNS timestamptz LANGUAGE sql VOLATILE AS\n"
-    "  $$ SELECT clock_timestamp() $$;\n"
-    "CREATE FUNCTION counted() RETURNS int LANGUAGE sql VOLATILE AS\n"
-    "  'SELECT count(*)::int FROM pg_class';\n"
-    "CREATE TABLE t (id int);\n"
-)
-
-
 @pytest.mark.parametrize(
-    ("default", "volatile"),
+    ("dialect", "sql", "codes"),
     [
-        ("vol()", True),
-        ("stab()", False),
-        ("imm()", False),
-        ("inl()", False),  # inlined: SELECT 1 is a constant (measured: no rewrite)
-        ("inl_clock()", True),  # inlined, but clock_timestamp() is volatile
-        ("counted()", True),  # FROM: not inlined, declared VOLATILE
-        ("coalesce(vol(), 0)", True),
-        ("'vol()'", False),
-        ("unknown_fn()", False),  # not in the history: not known to be volatile
+        # A rename that restates the column's type (vaultwarden's MySQL history) changes
+        # no type: MySQL renames in place, without copying the table.
+        (M, "ALTER TABLE devices CHANGE COLUMN type atype INTEGER NOT NULL", {"SG501"}),
+        (M, "ALTER TABLE devices CHANGE COLUMN `key` akey TEXT", {"SG501", "SG503"}),
+        (M, "ALTER TABLE devices MODIFY type INT NOT NULL", set()),
+        (M, "ALTER TABLE devices MODIFY `key` TEXT CHARACTER SET latin1 NOT NULL", {"SG409"}),
+        # Negative values do not fit an unsigned int: rejected (SG308).
+        (M, "ALTER TABLE devices MODIFY type INT UNSIGNED NOT NULL", {"SG308", "SG405", "SG409"}),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE int4", set()),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE integer USING type + 1", {"SG405"}),
+        (P, "ALTER TABLE devices ALTER COLUMN type TYPE bigint", {"SG405"}),
     ],
 )
-def test_sg408_knows_the_historys_volatile_functions(default: str, volatile: bool) -> None:
-    found = codes(FUNCTIONS, f"ALTER TABLE t ADD COLUMN d int DEFAULT {default}", P)
-    assert ("SG408" in found) is volatile
+def test_restating_a_columns_type_is_no_type_change(dialect: str, sql: str,
+                                                     codes: set[str]) -> None:
+    base = Migration("2024-01-01-000000_base", "CREATE TABLE devices (uuid CHAR(36) NOT NULL "
+                     "PRIMARY KEY, type INTEGER NOT NULL, `key` TEXT NOT NULL)".replace(
+                         "`", "`" if dialect == M else '"'), "", "a", "b", noop_down=True)
+    migration = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True)
+    found = validate([base, migration], dialect, plan_ids={migration.id}).findings
+    assert {f.code for f in found} - {"SG601"} == codes
 
 
-def test_alter_and_drop_function_update_what_is_known() -> None:
-    base = FUNCTIONS + "ALTER FUNCTION vol() STABLE;\nALTER FUNCTION stab() VOLATILE;\n"
-    assert "SG408" not in codes(base, "ALTER TABLE t ADD COLUMN d int DEFAULT vol()", P)
-    assert "SG408" in codes(base, "ALTER TABLE t ADD COLUMN d int DEFAULT stab()", P)
-    dropped = FUNCTIONS + "DROP FUNCTION vol();\n"
-    assert "SG408" not in codes(dropped, "ALTER TABLE t ADD COLUMN d int DEFAULT vol()", P)
+@pytest.mark.parametrize("dialect", [P, M, S, None])
+def test_a_type_length_of_thousands_of_digits_is_read_not_a_crash(dialect: str | None) -> None:
+    """int() refuses more than 4,300 digits: the type comparison raised ValueError."""
+    huge = "9" * 5000
+    assert "SG308" not in findings_for(
+        f"ALTER TABLE users ALTER COLUMN email TYPE varchar({huge})", dialect)
+    assert "SG308" in findings_for(
+        f"ALTER TABLE users ALTER COLUMN email TYPE varchar(10);\n"
+        f"ALTER TABLE users ALTER COLUMN id TYPE numeric({huge}, {huge})", dialect)

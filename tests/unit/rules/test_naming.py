@@ -1,57 +1,11 @@
-"""Suppressions, naming and graph rules."""
+"""Naming and graph rules over the whole set of migrations (rules/naming.py, SG004, SG101-SG204)."""
 
 from __future__ import annotations
 
-from switchy_guard.check.pipeline import validate
-from switchy_guard.model.migration import Allow, Migration
-from switchy_guard.rules import get_rule
+from switchy_guard.model.migration import Migration
 from switchy_guard.rules.naming import graph_hits
-from switchy_guard.rules.suppression import parse_allow_comment
-
-
-def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS x",
-        **kw: object) -> Migration:
-    return Migration(mid, up, down, "a", "b", up_path=f"m/{mid}/up.sql", **kw)  # type: ignore[arg-type]
-
-
-def codes(*migrations: Migration, dialect: str = "postgres") -> list[str]:
-    return [f.code for f in validate(list(migrations), dialect).findings]
-
-
-def test_allow_comment_with_reason_suppresses() -> None:
-    sql = "-- switchy-guard: allow drop-table -- archived in S3 first\nDROP TABLE old;"
-    assert codes(mig("2024-01-01-000000_a", sql)) == []
-    by_code = "-- switchy-guard: allow SG301 -- archived\nDROP TABLE old;"
-    assert codes(mig("2024-01-01-000000_a", by_code)) == []
-
-
-def test_allow_comment_only_covers_its_own_statement() -> None:
-    sql = "-- switchy-guard: allow drop-table -- archived\nDROP TABLE a;\nDROP TABLE b;"
-    assert codes(mig("2024-01-01-000000_a", sql)) == ["SG301"]
-
-
-def test_allow_without_reason_is_an_error_and_does_not_suppress() -> None:
-    sql = "-- switchy-guard: allow drop-table\nDROP TABLE old;"
-    assert sorted(codes(mig("2024-01-01-000000_a", sql))) == ["SG301", "SG900"]
-
-
-def test_unused_allows_are_reported() -> None:
-    sql = "-- switchy-guard: allow drop-table -- cleanup\nSELECT 1;"
-    meta = mig("2024-01-01-000000_a", "SELECT 1", allow=(Allow("truncate", "old"),))
-    assert codes(mig("2024-01-01-000000_b", sql)) == ["SG901"]
-    assert codes(meta) == ["SG901"]
-
-
-def test_metadata_allow_covers_the_whole_migration_and_naming_rules() -> None:
-    migration = mig("2024-01-01-000000_a", "DROP TABLE a;\nDROP TABLE b;", down=None,
-                    allow=(Allow("drop-table", "both retired"), Allow("irreversible", "data")))
-    assert codes(migration) == []
-
-
-def test_several_rules_in_one_comment() -> None:
-    assert parse_allow_comment("switchy-guard: allow drop-table, SG305 -- why") == (
-        ["drop-table", "SG305"], "why")
-    assert parse_allow_comment("just a comment") is None
+from tests.unit.rules.helpers import history_codes as codes
+from tests.unit.rules.helpers import mig
 
 
 def test_naming_rules() -> None:
@@ -78,15 +32,6 @@ def test_graph_hits() -> None:
              mig("c", depends_on=("a",)), mig("d")]
     hits = list(graph_hits(cycle))
     assert [(r.code, m) for r, _, m in hits] == [("SG202", "dependency cycle: a -> b -> a")]
-
-
-def test_rule_lookup_and_docs() -> None:
-    rule = get_rule("drop-column")
-    assert rule is not None and get_rule("sg302") is rule
-    docs = rule.docs()
-    assert docs.startswith("SG302 drop-column (error; mysql, postgres, sqlite)")
-    assert "Why:" in docs and "Instead:" in docs and "Use instead:" in docs
-    assert get_rule("nope") is None
 
 
 def test_diesel_ids_are_no_naming_noise() -> None:

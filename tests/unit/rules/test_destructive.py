@@ -2,7 +2,8 @@
 message exactly, with its rule, severity and line; every table of a multi-table statement
 and every action of a multi-action ALTER (the interesting one second); the exemption of
 tables created earlier in the plan, per rule; and, in a down script, the exemption of
-exactly what the up created."""
+exactly what the up created. CASES: per rule and dialect, a statement that fires and a
+look-alike that must not."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from switchy_guard.check.pipeline import validate
 from switchy_guard.check.run import run_check
 from switchy_guard.model.migration import Migration
 from tests.cli_helpers import write_migration
+from tests.unit.rules.helpers import Cases, findings_for, fire_params, messages_for
 
 P, M, S = "postgres", "mysql", "sqlite"
 SETUP = ("CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(255), bio TEXT);\n"
@@ -236,3 +238,131 @@ def test_lossiness_is_judged_on_the_dialect_and_the_known_enums() -> None:
                            noop_down=True)
         found = validate([base, change], P, plan_ids={change.id}).findings
         assert [f.code for f in found if f.code == "SG308"] == codes, new
+
+
+# code: [(dialects, fires, look-alike that must not fire)]
+CASES: Cases = {
+    "SG301": [((P, M, S), "DROP TABLE users", "DROP VIEW users_view"),
+              ((M,), "ALTER TABLE users DROP PARTITION p2019, p2020",
+               "ALTER TABLE users ADD PARTITION (PARTITION p3 VALUES LESS THAN (2025))")],
+    "SG302": [((P, M, S), "ALTER TABLE users DROP COLUMN email",
+               "ALTER TABLE users ADD COLUMN email_2 TEXT")],
+    "SG303": [((P, M), "DROP SCHEMA reporting", "CREATE SCHEMA reporting"),
+              ((M,), "DROP DATABASE app", "CREATE DATABASE app")],
+    "SG304": [((P, M, S), "TRUNCATE TABLE users", "DELETE FROM users WHERE id = 1"),
+              ((P,), "TRUNCATE users CASCADE", "SELECT 1"),
+              ((M,), "ALTER TABLE users TRUNCATE PARTITION ALL",
+               "ALTER TABLE users ANALYZE PARTITION p2020")],
+    "SG305": [((P, M, S), "DELETE FROM users", "DELETE FROM users WHERE id = 1")],
+    "SG306": [((P, M, S), "UPDATE users SET email = lower(email)",
+               "UPDATE users SET email = lower(email) WHERE id > 10")],
+    "SG307": [((P, M, S), "DROP VIEW active_users", "CREATE VIEW active_users AS SELECT 1"),
+              ((P,), "DROP FUNCTION f", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ "
+                                        "LANGUAGE sql")],
+    "SG308": [((P, S), "ALTER TABLE users ALTER COLUMN email TYPE varchar(10)",
+               "ALTER TABLE users ALTER COLUMN email TYPE varchar(500)"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN id SMALLINT",
+               "ALTER TABLE users MODIFY COLUMN id BIGINT"),
+              # An int has up to 10 digits: numeric(12, 2) keeps them, numeric(9) does not.
+              ((P,), "ALTER TABLE users ALTER COLUMN id TYPE numeric(9)",
+               "ALTER TABLE users ALTER COLUMN id TYPE numeric(12, 2)"),
+              ((M,), "ALTER TABLE users MODIFY COLUMN id DECIMAL(9)",
+               "ALTER TABLE users MODIFY COLUMN id DECIMAL(10)")],
+}
+
+
+@pytest.mark.parametrize(("code", "dialect", "fires", "quiet"), fire_params(CASES))
+def test_rule_fires_and_look_alike_does_not(code: str, dialect: str, fires: str,
+                                            quiet: str) -> None:
+    assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
+    assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"
+
+
+def test_a_delete_inside_a_cte_is_checked_like_a_plain_one() -> None:
+    unbounded = "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone"
+    bounded = "WITH gone AS (DELETE FROM users WHERE id = 1 RETURNING id) SELECT 1 FROM gone"
+    for dialect in (P, S):
+        assert "SG305" in findings_for(unbounded, dialect)
+        assert "SG305" not in findings_for(bounded, dialect)
+
+
+def test_narrowing_a_column_of_a_table_created_in_the_plan_loses_nothing() -> None:
+    narrowing = "ALTER TABLE users ALTER COLUMN email TYPE varchar(10)"
+    assert "SG308" in findings_for(narrowing, P)
+    created_here = "CREATE TABLE fresh (email varchar(255));\n" + narrowing.replace(
+        "users", "fresh")
+    assert "SG308" not in findings_for(created_here, P)
+
+
+@pytest.mark.parametrize(
+    ("fires", "quiet", "code", "message"),
+    [
+        ("DROP TABLE IF EXISTS [users]", "DROP VIEW [users]", "SG301",
+         "drops table users and every row in it"),
+        ("DELETE FROM [users]", "DELETE FROM [users] WHERE [id] = 1", "SG305",
+         "deletes every row of users (no WHERE clause)"),
+        ("ALTER TABLE [users] DROP COLUMN [email]", "ALTER TABLE [users] ADD COLUMN [bio] TEXT",
+         "SG302", "drops column users.email and its data"),
+    ],
+)
+def test_sqlite_bracket_quoted_names(fires: str, quiet: str, code: str, message: str) -> None:
+    """SQLite quotes names in [brackets]: DROP TABLE [users] drops users."""
+    assert messages_for(fires, S).get(code) == [message]
+    assert code not in messages_for(quiet, S)
+
+
+def test_mysql_partition_maintenance_names_the_partitions() -> None:
+    assert messages_for("ALTER TABLE users DROP PARTITION p2019, p2020", M) == {
+        "SG301": ["drops partition p2019, p2020 of users and every row in it"]}
+    assert messages_for("ALTER TABLE users TRUNCATE PARTITION p2020", M) == {
+        "SG304": ["empties partition p2020 of users"]}
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ("DELETE LOW_PRIORITY QUICK IGNORE FROM users", ["users"]),
+        ("DELETE u FROM users u JOIN orgs o ON o.id = u.org_id", ["users"]),
+        # Every target of a multi-table DELETE loses its rows, aliases resolved.
+        ("DELETE u, o FROM users u JOIN orgs o ON o.id = u.org_id", ["users", "orgs"]),
+        ("DELETE o FROM users AS u INNER JOIN orgs AS o ON o.id = u.org_id", ["orgs"]),
+        ("DELETE FROM o, u USING users u LEFT JOIN orgs o ON o.id = u.org_id",
+         ["orgs", "users"]),
+    ],
+)
+def test_mysql_delete_forms_name_the_table(sql: str, tables: list[str]) -> None:
+    assert messages_for(sql, M) == {
+        "SG305": [f"deletes every row of {t} (no WHERE clause)" for t in tables]}
+    assert messages_for(sql + " WHERE u.id = 1", M) == {}
+
+
+def test_every_object_of_a_drop_list_is_named() -> None:
+    assert messages_for("DROP VIEW IF EXISTS a, s.b CASCADE", P) == {
+        "SG307": ["drops view a", "drops view s.b"]}
+    assert messages_for("DROP FUNCTION f(int), g(text, int)", P) == {
+        "SG307": ["drops function f", "drops function g"]}
+    assert messages_for("DROP SCHEMA a, b CASCADE", P) == {
+        "SG303": ["drops schema a and everything in it", "drops schema b and everything in it"]}
+    assert messages_for("DROP USER 'app'@'%'", M) == {"SG307": ["drops user"]}
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        ("postgres", "CREATE FUNCTION tmp_fill() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n"
+                     "SELECT tmp_fill();\nDROP FUNCTION tmp_fill();", []),
+        ("mysql", "CREATE PROCEDURE backfill() BEGIN UPDATE t SET a = 1 WHERE a IS NULL; END;\n"
+                  "CALL backfill();\nDROP PROCEDURE IF EXISTS backfill;", []),
+        ("sqlite", "CREATE VIEW v AS SELECT 1;\nDROP VIEW v;", []),
+        # Made by another migration, or another object of the same name: still SG307.
+        ("postgres", "DROP FUNCTION compute_totals();", ["drops function compute_totals"]),
+        ("postgres", "CREATE VIEW f AS SELECT 1;\nDROP FUNCTION f();", ["drops function f"]),
+        ("mysql", "DROP PROCEDURE backfill;\nCREATE PROCEDURE backfill() SELECT 1;",
+         ["drops procedure backfill"]),
+    ],
+)
+def test_sg307_spares_objects_the_same_migration_created(dialect: str, sql: str,
+                                                         expected: list[str]) -> None:
+    migration = Migration("2024-01-01-000000_m", sql, "", "a", "b", noop_down=True)
+    found = validate([migration], dialect).findings
+    assert [f.message for f in found if f.code == "SG307"] == expected
