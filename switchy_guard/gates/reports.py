@@ -56,7 +56,7 @@ def impact_report(
     plan = migrator.plan(strategy, state=state, **plan_options)
     warnings = list(plan.warnings)
     if live and detailed:  # another tool's history; a CREATE of an object that exists
-        from switchy_guard.runtime.adoption import plan_warnings
+        from switchy_guard.runtime.existing import plan_warnings
 
         warnings += plan_warnings(migrator, plan, (state or migrator.state()).rows)
     return report_of(plan, migrator.migrations(), migrator.engine, warnings,
