@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from switchy_guard.cli import gating
+from switchy_guard.cli.context import command_line
 from switchy_guard.errors import ConfigError, Refused
 from switchy_guard.fleet.rollout import (
     RolloutOptions,
@@ -22,7 +24,8 @@ from switchy_guard.fleet.rollout import (
 from switchy_guard.fleet.targets import Target, shard
 
 if TYPE_CHECKING:
-    from switchy_guard.cli.main import Context
+    from switchy_guard.cli.context import Context
+    from switchy_guard.cli.options import Verbs
     from switchy_guard.fleet.work import FleetJob
 
 ACTIONS = ("plan", "migrate", "status", "rollback")
@@ -38,10 +41,10 @@ def _whole(text: str, least: int) -> int:
     return value
 
 
-def register(verb: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add the ``fleet`` verb to the parser (``verb`` makes a verb's sub-parser)."""
-    fleet = verb("fleet", "one migration set across many databases or tenant schemas: in "
-                          "waves, resumable, sharded across machines")
+def register(verbs: Verbs) -> None:
+    """Add ``fleet``."""
+    fleet = verbs.add("fleet", "one migration set across many databases or tenant schemas: "
+                               "in waves, resumable, sharded across machines", run)
     fleet.add_argument("action", choices=ACTIONS, help="plan, migrate, status or rollback")
     source = fleet.add_mutually_exclusive_group(required=True)
     source.add_argument("--targets", metavar="FILE",
@@ -146,7 +149,6 @@ def confirm_once(ctx: Context, job: FleetJob, targets: Sequence[Target]) -> froz
     many of the fleet's targets it covers. Chosen here from each URL's text and the
     target's ``env``; a target whose database turns out to need another environment's
     confirmation is refused by its own gate, never run unconfirmed."""
-    from switchy_guard.cli.commands.gated import terminal_ask
     from switchy_guard.gates.policy import database_target, policies_for
 
     policies = policies_for(ctx.settings)
@@ -163,7 +165,7 @@ def confirm_once(ctx: Context, job: FleetJob, targets: Sequence[Target]) -> froz
         raise Refused(f"--confirm {confirm!r} names no environment of the fleet's targets "
                       f"({', '.join(sorted(by_env))}); nothing was changed")
     confirmed = {confirm} if confirm is not None else set()
-    ask = terminal_ask(ctx)
+    ask = gating.terminal_ask(ctx)
     for environment in sorted(needs - confirmed):
         names = by_env[environment]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -221,7 +223,6 @@ def _reporter(ctx: Context) -> Any:
 def run(ctx: Context) -> int:
     """Run ``fleet ACTION``; exit 1 when a target failed, was refused or was not
     started because the rollout stopped."""
-    from switchy_guard.cli.main import command_line
     from switchy_guard.fleet.journal import FleetJournal, failed_before
     from switchy_guard.fleet.work import FleetJob, run_target
 
