@@ -120,7 +120,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         _json_failure(args, ctx, out, 130, interrupt, "interrupted")
         return 130
     except Exception as error:
-        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+        from sqlalchemy.exc import SQLAlchemyError
 
         if not isinstance(error, SQLAlchemyError):
             # A bug: its traceback follows, but a script reading stdout still gets JSON.
@@ -128,15 +128,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             raise
         if debug:
             traceback.print_exc(file=err)
-        from switchy_guard.runtime.db import access_refused, database_reason
-
-        # The database refusing this user (a privilege, a read-only database) is a
-        # matter of configuration: exit 2, like other bad configuration.
-        failure: SwitchyError = (
-            ConfigError(f"'{args.verb}': the database refused it: {database_reason(error)}")
-            if isinstance(error, DBAPIError) and access_refused(error)
-            else DatabaseUnavailable(_database_message(error))
-        )
+        failure = _database_failure(args.verb, error)
         err.write(f"error: {failure.one_line()}\n")
         _json_failure(args, ctx, out, failure.exit_code, failure, masked(failure.one_line()))
         return failure.exit_code
@@ -189,7 +181,14 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
     return f"warning: {masked(str(message))}\n"
 
 
-def _database_message(error: Exception) -> str:
-    from switchy_guard.runtime.db import database_reason
+def _database_failure(verb: str, error: Exception) -> SwitchyError:
+    """A SQLAlchemy error as the project's error: the database refusing this user (a
+    privilege, a read-only database) is a matter of configuration, exit 2 like other bad
+    configuration; anything else is the database unavailable, exit 3."""
+    from sqlalchemy.exc import DBAPIError
 
-    return "database error: " + database_reason(error)
+    from switchy_guard.runtime.db import access_refused, database_reason
+
+    if isinstance(error, DBAPIError) and access_refused(error):
+        return ConfigError(f"'{verb}': the database refused it: {database_reason(error)}")
+    return DatabaseUnavailable("database error: " + database_reason(error))

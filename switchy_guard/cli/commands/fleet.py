@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from switchy_guard.cli import gating
@@ -26,6 +26,7 @@ from switchy_guard.fleet.targets import Target, shard
 if TYPE_CHECKING:
     from switchy_guard.cli.context import Context
     from switchy_guard.cli.options import Verbs
+    from switchy_guard.fleet.journal import FleetJournal
     from switchy_guard.fleet.work import FleetJob
 
 ACTIONS = ("plan", "migrate", "status", "rollback")
@@ -241,28 +242,43 @@ def run(ctx: Context) -> int:
     changes = verb in ("migrate", "rollback")
     if changes:
         job = dataclasses.replace(job, confirmed=confirm_once(ctx, job, targets))
-        waves = plan_waves(targets, args.canary, shares)
+    waves, options = _waves(args, verb, targets, shares)
+    journal = FleetJournal(args.journal) if args.journal and changes else None
+    results = _roll_out(ctx, journal, len(targets), waves, options,
+                        lambda t, w: run_target(job, t, w), skip)
+    _summary(ctx, action if verb != "rollback-plan" else "rollback --plan", results)
+    stopped = changes and any(r.outcome == "skipped" for r in results)
+    return 1 if any(r.failed for r in results) or stopped else 0
+
+
+def _waves(args: argparse.Namespace, verb: str, targets: list[Target],
+           shares: tuple[float, ...]) -> tuple[list[Wave], RolloutOptions]:
+    """The waves and rollout options: canary and waves for a change; for reading only,
+    every target in one wave, a few at once, whatever fails."""
+    if verb in ("migrate", "rollback"):
         options = RolloutOptions(args.canary, shares, args.concurrency, args.max_failures,
                                  args.continue_on_error)
-    else:  # reading only: every target, a few at once, whatever fails
-        waves = [Wave(verb, tuple(targets))]
-        options = RolloutOptions(concurrency=args.concurrency, continue_on_error=True)
-    journal = FleetJournal(args.journal) if args.journal and changes else None
+        return plan_waves(targets, args.canary, shares), options
+    options = RolloutOptions(concurrency=args.concurrency, continue_on_error=True)
+    return [Wave(verb, tuple(targets))], options
+
+
+def _roll_out(ctx: Context, journal: FleetJournal | None, count: int, waves: list[Wave],
+              options: RolloutOptions, work: Callable[[Target, Wave], TargetResult],
+              skip: dict[str, str]) -> list[TargetResult]:
+    """Run the waves, each target's start and end reported (and journaled)."""
+    args = ctx.args
     reporter = _reporter(ctx)
     try:
         if journal is not None:
-            journal.write("fleet", verb=action, targets=len(targets),
+            journal.write("fleet", verb=args.action, targets=count,
                           shard=[args.shard_index, args.shard_count]
                           if args.shard_count else None)
-        results = run_rollout(waves, lambda t, w: run_target(job, t, w), options,
-                              _Journaled(reporter, journal), skip)
+        return run_rollout(waves, work, options, _Journaled(reporter, journal), skip)
     finally:
         reporter.close()
         if journal is not None:
             journal.close()
-    _summary(ctx, action if verb != "rollback-plan" else "rollback --plan", results)
-    stopped = changes and any(r.outcome == "skipped" for r in results)
-    return 1 if any(r.failed for r in results) or stopped else 0
 
 
 def _summary(ctx: Context, verb: str, results: list[TargetResult]) -> None:
