@@ -107,7 +107,7 @@ class Context:
 
     def timeouts(self) -> Timeouts:
         """The timeouts in force: flag, else config, else the likely policy's (a gated
-        run puts the policy it chose under the flags and config; see gated.py)."""
+        run puts the policy it chose under the flags and config; see gates.run)."""
         explicit = self.explicit_timeouts()
         policy = self._likely_policy()
         return explicit.over(policy.timeouts if policy is not None else None)
