@@ -64,7 +64,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 
 def top_parser() -> argparse.ArgumentParser:
     """The ``switchy-guard`` parser: the one place that knows where it is built."""
-    from switchy_guard.cli.main import build_parser
+    from switchy_guard.cli.parser import build_parser
 
     return build_parser()
 

@@ -226,7 +226,7 @@ def test_production_confirmation_is_asked_once_for_the_fleet(
             return "production\n"
         return ask
 
-    monkeypatch.setattr("switchy_guard.cli.commands.gated.terminal_ask", fake_terminal)
+    monkeypatch.setattr("switchy_guard.cli.gating.terminal_ask", fake_terminal)
     done = fleet(tmp_path, "migrate", "--targets", path, "--concurrency", "2")
     assert done.code == 0, done.err
     assert len(asked) == 1 and "3 of 5 target(s) are production (s0, s1, s2)" in asked[0]
@@ -360,7 +360,7 @@ def test_kubernetes_example_matches_the_cli(monkeypatch: pytest.MonkeyPatch) -> 
     the Job's completions, and its targets file loads (password from the environment)."""
     import yaml
 
-    from switchy_guard.cli.main import build_parser
+    from switchy_guard.cli.parser import build_parser
     from switchy_guard.fleet.targets import load_targets_file
 
     folder = Path(__file__).parents[2] / "examples" / "fleet"

@@ -101,7 +101,7 @@ def test_every_exit_code_raised_is_documented() -> None:
 
 def _read_environment_names() -> dict[str, str]:
     """Each environment variable name the package reads or sets, with where: a string
-    passed to ``os.environ.get``/``getenv``/``_env_flag``/``environ[...]``, a key of a
+    passed to ``os.environ.get``/``getenv``/``env_flag``/``environ[...]``, a key of a
     ``{**os.environ, ...}`` mapping, or an item of a constant whose name says
     ENVIRONMENT."""
     found: dict[str, str] = {}
@@ -126,7 +126,7 @@ def _names_in(node: ast.AST) -> list[str]:
         func = node.func
         getter = isinstance(func, ast.Attribute) and (
             (func.attr == "get" and _is_environ(func.value)) or func.attr == "getenv")
-        if getter or (isinstance(func, ast.Name) and func.id in ("_env_flag", "getenv")):
+        if getter or (isinstance(func, ast.Name) and func.id in ("env_flag", "getenv")):
             strings = node.args[:1]
     elif isinstance(node, ast.Subscript) and _is_environ(node.value):
         strings = [node.slice]

@@ -190,21 +190,26 @@ _WAYS = {
 
 
 def _timed(way: str, text: str) -> float:
-    started = time.perf_counter()
-    _WAYS[way](text)
-    return time.perf_counter() - started
+    """The best of three runs: a busy machine's pauses are not the code's time."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        _WAYS[way](text)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 @pytest.mark.parametrize("name", sorted(_ADVERSARIAL))
 def test_masking_a_megabyte_of_hostile_text_takes_well_under_a_second(name: str) -> None:
     """The regexes this replaced backtracked: a 100 KB message took 65 s, under the lock.
-    Each shape is also timed at a quarter of the size: linear time grows 4x, not 16x."""
+    Each shape is also timed at a sixteenth of the size: linear time grows 16x, quadratic
+    256x; 64x between them leaves room for a busy machine's noise."""
     text = _ADVERSARIAL[name]
     for way in _WAYS:
         elapsed = _timed(way, text)
         assert elapsed < 2.0, f"{way} on {name}: {elapsed:.2f} s"
-        small = _timed(way, text[: len(text) // 4])
-        assert elapsed < max(small * 10, 0.2), (way, name, small, elapsed)
+        small = _timed(way, text[: len(text) // 16])
+        assert elapsed < max(small * 64, 0.2), (way, name, small, elapsed)
 
 
 # -- terminal safety --------------------------------------------------------------------

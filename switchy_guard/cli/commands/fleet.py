@@ -10,6 +10,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from switchy_guard.cli import gating
+from switchy_guard.cli.context import command_line
 from switchy_guard.errors import ConfigError, Refused
 from switchy_guard.fleet.rollout import (
     RolloutOptions,
@@ -22,7 +24,9 @@ from switchy_guard.fleet.rollout import (
 from switchy_guard.fleet.targets import Target, shard
 
 if TYPE_CHECKING:
-    from switchy_guard.cli.main import Context
+    from switchy_guard.cli.context import Context
+    from switchy_guard.cli.options import Verbs
+    from switchy_guard.fleet.journal import FleetJournal
     from switchy_guard.fleet.work import FleetJob
 
 ACTIONS = ("plan", "migrate", "status", "rollback")
@@ -38,10 +42,10 @@ def _whole(text: str, least: int) -> int:
     return value
 
 
-def register(verb: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add the ``fleet`` verb to the parser (``verb`` makes a verb's sub-parser)."""
-    fleet = verb("fleet", "one migration set across many databases or tenant schemas: in "
-                          "waves, resumable, sharded across machines")
+def register(verbs: Verbs) -> None:
+    """Add ``fleet``."""
+    fleet = verbs.add("fleet", "one migration set across many databases or tenant schemas: "
+                               "in waves, resumable, sharded across machines", run)
     fleet.add_argument("action", choices=ACTIONS, help="plan, migrate, status or rollback")
     source = fleet.add_mutually_exclusive_group(required=True)
     source.add_argument("--targets", metavar="FILE",
@@ -146,7 +150,6 @@ def confirm_once(ctx: Context, job: FleetJob, targets: Sequence[Target]) -> froz
     many of the fleet's targets it covers. Chosen here from each URL's text and the
     target's ``env``; a target whose database turns out to need another environment's
     confirmation is refused by its own gate, never run unconfirmed."""
-    from switchy_guard.cli.commands.gated import terminal_ask
     from switchy_guard.gates.policy import database_target, policies_for
 
     policies = policies_for(ctx.settings)
@@ -163,7 +166,7 @@ def confirm_once(ctx: Context, job: FleetJob, targets: Sequence[Target]) -> froz
         raise Refused(f"--confirm {confirm!r} names no environment of the fleet's targets "
                       f"({', '.join(sorted(by_env))}); nothing was changed")
     confirmed = {confirm} if confirm is not None else set()
-    ask = terminal_ask(ctx)
+    ask = gating.terminal_ask(ctx)
     for environment in sorted(needs - confirmed):
         names = by_env[environment]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -221,7 +224,6 @@ def _reporter(ctx: Context) -> Any:
 def run(ctx: Context) -> int:
     """Run ``fleet ACTION``; exit 1 when a target failed, was refused or was not
     started because the rollout stopped."""
-    from switchy_guard.cli.main import command_line
     from switchy_guard.fleet.journal import FleetJournal, failed_before
     from switchy_guard.fleet.work import FleetJob, run_target
 
@@ -240,28 +242,43 @@ def run(ctx: Context) -> int:
     changes = verb in ("migrate", "rollback")
     if changes:
         job = dataclasses.replace(job, confirmed=confirm_once(ctx, job, targets))
-        waves = plan_waves(targets, args.canary, shares)
+    waves, options = _waves(args, verb, targets, shares)
+    journal = FleetJournal(args.journal) if args.journal and changes else None
+    results = _roll_out(ctx, journal, len(targets), waves, options,
+                        lambda t, w: run_target(job, t, w), skip)
+    _summary(ctx, action if verb != "rollback-plan" else "rollback --plan", results)
+    stopped = changes and any(r.outcome == "skipped" for r in results)
+    return 1 if any(r.failed for r in results) or stopped else 0
+
+
+def _waves(args: argparse.Namespace, verb: str, targets: list[Target],
+           shares: tuple[float, ...]) -> tuple[list[Wave], RolloutOptions]:
+    """The waves and rollout options: canary and waves for a change; for reading only,
+    every target in one wave, a few at once, whatever fails."""
+    if verb in ("migrate", "rollback"):
         options = RolloutOptions(args.canary, shares, args.concurrency, args.max_failures,
                                  args.continue_on_error)
-    else:  # reading only: every target, a few at once, whatever fails
-        waves = [Wave(verb, tuple(targets))]
-        options = RolloutOptions(concurrency=args.concurrency, continue_on_error=True)
-    journal = FleetJournal(args.journal) if args.journal and changes else None
+        return plan_waves(targets, args.canary, shares), options
+    options = RolloutOptions(concurrency=args.concurrency, continue_on_error=True)
+    return [Wave(verb, tuple(targets))], options
+
+
+def _roll_out(ctx: Context, journal: FleetJournal | None, count: int, waves: list[Wave],
+              options: RolloutOptions, work: Callable[[Target, Wave], TargetResult],
+              skip: dict[str, str]) -> list[TargetResult]:
+    """Run the waves, each target's start and end reported (and journaled)."""
+    args = ctx.args
     reporter = _reporter(ctx)
     try:
         if journal is not None:
-            journal.write("fleet", verb=action, targets=len(targets),
+            journal.write("fleet", verb=args.action, targets=count,
                           shard=[args.shard_index, args.shard_count]
                           if args.shard_count else None)
-        results = run_rollout(waves, lambda t, w: run_target(job, t, w), options,
-                              _Journaled(reporter, journal), skip)
+        return run_rollout(waves, work, options, _Journaled(reporter, journal), skip)
     finally:
         reporter.close()
         if journal is not None:
             journal.close()
-    _summary(ctx, action if verb != "rollback-plan" else "rollback --plan", results)
-    stopped = changes and any(r.outcome == "skipped" for r in results)
-    return 1 if any(r.failed for r in results) or stopped else 0
 
 
 def _summary(ctx: Context, verb: str, results: list[TargetResult]) -> None:

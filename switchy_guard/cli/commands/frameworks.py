@@ -1,16 +1,19 @@
-"""The command-line side of ``check --alembic``, ``check --django`` and ``plan --alembic``."""
+"""The command-line side of ``check --alembic``, ``check --django`` and ``plan --alembic``
+(helpers of :mod:`.check` and :mod:`.migrate`; no verb of its own)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from switchy_guard.cli.output import print_impact
 from switchy_guard.errors import ConfigError
 
 if TYPE_CHECKING:
     from switchy_guard.check.report import CheckReport
+    from switchy_guard.cli.context import Context
 
 
-def _dialect(ctx: Any) -> str | None:
+def _dialect(ctx: Context) -> str | None:
     settings = ctx.settings
     if settings.dialect:
         return str(settings.dialect)
@@ -21,7 +24,7 @@ def _dialect(ctx: Any) -> str | None:
     return None
 
 
-def check_framework(ctx: Any) -> CheckReport:
+def check_framework(ctx: Context) -> CheckReport:
     """``check --alembic [INI]`` or ``check --django MANAGE_PY [--settings MODULE]``."""
     args = ctx.args
     if args.alembic and args.django:
@@ -38,9 +41,8 @@ def check_framework(ctx: Any) -> CheckReport:
                         against=args.against)
 
 
-def plan_alembic(ctx: Any) -> int:
+def plan_alembic(ctx: Context) -> int:
     """``plan --alembic [INI] -d URL``: the impact report of the pending revisions."""
-    from switchy_guard.cli.commands.gated import print_impact
     from switchy_guard.frameworks import alembic
 
     if not ctx.settings.database_url:
