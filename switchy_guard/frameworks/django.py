@@ -23,9 +23,10 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, DatabaseUnavailable, InputError
 from ..findings import Finding
-from . import Operation, Rendered, display_path, lint, new_files
+from ..masking import mask_text
+from . import Operation, Rendered, display_path, django_dump, lint, new_files
 
 if TYPE_CHECKING:
     from ..check import CheckReport
@@ -58,9 +59,12 @@ def dump(manage_py: str, dialect: str | None, settings: str | None) -> dict[str,
                           capture_output=True, text=True, check=False, timeout=600)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        raise InputError(f"Django could not render the migrations: "
-                         f"{lines[-1] if lines else 'exit ' + str(done.returncode)}",
-                         path=manage_py)
+        last = mask_text(lines[-1]) if lines else f"exit {done.returncode}"
+        if done.returncode == django_dump.NO_DRIVER:
+            raise ConfigError(last, path=manage_py)
+        if done.returncode == django_dump.UNREACHABLE:
+            raise DatabaseUnavailable(last, path=manage_py)
+        raise InputError(f"Django could not render the migrations: {last}", path=manage_py)
     data: dict[str, Any] = json.loads(done.stdout)
     return data
 
