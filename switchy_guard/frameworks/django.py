@@ -9,7 +9,9 @@ writes before each operation's SQL (``-- Add field email to customer``) says whi
 operation made which statement, so findings point at that operation in the file. This
 runs the project's settings and migration modules, as ``manage.py`` does. SQLite's
 database file is never opened (an in-memory database stands in); for PostgreSQL and
-MySQL, Django reads server facts as sqlmigrate does, so the database must be reachable.
+MySQL, Django reads server facts as sqlmigrate does, so the database must be reachable
+(exit 3 when it is not). Django's MySQL backend wants mysqlclient; where only PyMySQL
+is installed, PyMySQL's stand-in for it is used (neither: one line, exit 2).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ JSON of every migration of the project with its forward and backward SQL, as
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -23,13 +24,14 @@ def _mysql_driver(engine: str) -> None:
     serves (its ``version_info`` passes Django's mysqlclient version check)."""
     if "mysql" not in engine.lower():
         return
+    # By name: neither driver is a dependency, nor typed.
     try:
-        import MySQLdb  # noqa: F401
+        importlib.import_module("MySQLdb")
         return
     except ImportError:  # absent, or its C library is missing
         pass
     try:
-        import pymysql
+        pymysql = importlib.import_module("pymysql")
     except ImportError:
         print(f"Django's MySQL backend ({engine}) needs a MySQL driver and neither "
               "mysqlclient nor PyMySQL is installed: pip install 'switchy-guard[mysql]'",

@@ -74,14 +74,17 @@ def test_django_mysql_without_any_driver_exits_2(
         "pip install 'switchy-guard[mysql]'"], result.err
 
 
-def test_django_mysql_server_unreachable_exits_3(
-        django_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["SHOP_MY", "SHOP_PG"])
+def test_django_server_unreachable_exits_3(
+        django_project: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    _mysql_settings(monkeypatch, f"mysql://app:s3cret-pw@127.0.0.1:{port}/shop")
+    for key, value in (("NAME", "shop"), ("USER", "app"), ("PASSWORD", "s3cret-pw"),
+                       ("HOST", "127.0.0.1"), ("PORT", str(port))):
+        monkeypatch.setenv(f"{backend}_{key}", value)
     result = run_cli("check", "--django", "manage.py")
     assert result.code == 3, result.err
     assert len(result.error_lines) == 1 and "Traceback" not in result.err
-    assert "could not connect to its mysql database 'shop'" in result.err
+    assert "Django could not connect to its " in result.err and "database 'shop'" in result.err
     assert "s3cret-pw" not in result.err, result.err
