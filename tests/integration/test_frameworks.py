@@ -1,6 +1,6 @@
 """``check --alembic``, ``plan --alembic`` and ``check --django`` on the real Alembic and
 Django projects in tests/data, on SQLite and PostgreSQL (Django on MariaDB:
-test_django_mysql.py)."""
+test_frameworks_mysql.py; Alembic for MySQL there too)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""``check --django`` on the Django project in tests/data with Django's MySQL backend,
-against the test MariaDB server, with PyMySQL standing in for mysqlclient; and the one
-line (no traceback) when neither driver, or no server, is there."""
+"""The Python frameworks for MySQL: ``check --alembic --dialect mysql`` (offline, no
+server), and ``check --django`` on the Django project in tests/data with Django's MySQL
+backend, against the test MariaDB server, with PyMySQL standing in for mysqlclient; and
+the one line (no traceback) when neither driver, or no server, is there."""
 
 from __future__ import annotations
 
@@ -12,9 +13,25 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.cli_helpers import run_cli
-from tests.integration.test_frameworks import HAZARDS, _django_findings, django_project
+from tests.integration.test_frameworks import (
+    HAZARDS,
+    _django_findings,
+    _findings,
+    alembic_project,
+    django_project,
+)
 
-__all__ = ["django_project"]  # a fixture: imported to be used by name
+__all__ = ["alembic_project", "django_project"]  # fixtures: imported to be used by name
+
+ALEMBIC_FIRST, ALEMBIC_HAZARDS = "versions/a1_create_users.py", "versions/b2_hazards.py"
+#: (code, file, line, direction) of check --alembic for MySQL: the same hazards as on
+#: SQLite (an index is built online: no SG401), and SG601 for each revision with several
+#: DDL statements, which MySQL commits one by one.
+ALEMBIC_MYSQL = sorted([
+    ("SG601", ALEMBIC_FIRST, 17, "up"), ("SG601", ALEMBIC_FIRST, 32, "down"),
+    ("SG302", ALEMBIC_HAZARDS, 17, "up"), ("SG601", ALEMBIC_HAZARDS, 17, "up"),
+    ("SG403", ALEMBIC_HAZARDS, 18, "up"), ("SG305", ALEMBIC_HAZARDS, 20, "up"),
+    ("SG601", ALEMBIC_HAZARDS, 24, "down")])
 
 INITIAL = "shop/migrations/0001_initial.py"
 
@@ -43,6 +60,17 @@ def _shadow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *modules: str) -> N
         (shim / name).mkdir(parents=True)
         (shim / name / "__init__.py").write_text(f"raise ImportError('no {name} here')\n")
     monkeypatch.setenv("PYTHONPATH", f"{shim}:{Path(__file__).resolve().parents[2]}")
+
+
+def test_alembic_check_for_mysql_finds_the_hazards(alembic_project: Path) -> None:
+    result = run_cli("--dialect", "mysql", "check", "--alembic", "--format", "json")
+    assert result.code == 1, result.err
+    found = [(f["code"], f["file"], f["line"], f.get("direction", "up"))
+             for f in _findings(result.out)]
+    assert sorted(found) == ALEMBIC_MYSQL
+    drop = next(f for f in _findings(result.out) if f.get("direction") == "down"
+                and f["file"] == ALEMBIC_HAZARDS)
+    assert drop["statement"] == "DROP INDEX ix_orders_user_id ON orders"  # MySQL's form
 
 
 @pytest.mark.only_on("mysql")
