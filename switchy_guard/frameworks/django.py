@@ -9,7 +9,9 @@ writes before each operation's SQL (``-- Add field email to customer``) says whi
 operation made which statement, so findings point at that operation in the file. This
 runs the project's settings and migration modules, as ``manage.py`` does. SQLite's
 database file is never opened (an in-memory database stands in); for PostgreSQL and
-MySQL, Django reads server facts as sqlmigrate does, so the database must be reachable.
+MySQL, Django reads server facts as sqlmigrate does, so the database must be reachable
+(exit 3 when it is not). Django's MySQL backend wants mysqlclient; where only PyMySQL
+is installed, PyMySQL's stand-in for it is used (neither: one line, exit 2).
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from switchy_guard.errors import ConfigError, InputError
-from switchy_guard.frameworks import Operation, Rendered, display_path, lint, new_files
+from switchy_guard.errors import ConfigError, DatabaseUnavailable, InputError
+from switchy_guard.frameworks import (
+    Operation,
+    Rendered,
+    display_path,
+    django_dump,
+    lint,
+    new_files,
+)
+from switchy_guard.masking import mask_text
 from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
@@ -58,9 +68,12 @@ def dump(manage_py: str, dialect: str | None, settings: str | None) -> dict[str,
                           capture_output=True, text=True, check=False, timeout=600)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        raise InputError(f"Django could not render the migrations: "
-                         f"{lines[-1] if lines else 'exit ' + str(done.returncode)}",
-                         path=manage_py)
+        last = mask_text(lines[-1]) if lines else f"exit {done.returncode}"
+        if done.returncode == django_dump.NO_DRIVER:
+            raise ConfigError(last, path=manage_py)
+        if done.returncode == django_dump.UNREACHABLE:
+            raise DatabaseUnavailable(last, path=manage_py)
+        raise InputError(f"Django could not render the migrations: {last}", path=manage_py)
     data: dict[str, Any] = json.loads(done.stdout)
     return data
 

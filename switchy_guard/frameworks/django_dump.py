@@ -4,6 +4,7 @@ JSON of every migration of the project with its forward and backward SQL, as
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -11,6 +12,46 @@ from typing import Any
 
 ENGINES = {"sqlite": "django.db.backends.sqlite3", "postgres": "django.db.backends.postgresql",
            "mysql": "django.db.backends.mysql"}
+#: Exit codes :mod:`.django` turns into switchy-guard's errors (the last stderr line is
+#: the message): no MySQL driver (a configuration error), the database not reachable.
+NO_DRIVER = 64
+UNREACHABLE = 65
+
+
+def _mysql_driver(engine: str) -> None:
+    """Django's MySQL backends (and those built on them) import ``MySQLdb``, which
+    mysqlclient provides; where only PyMySQL is installed, PyMySQL's own stand-in for it
+    serves (its ``version_info`` passes Django's mysqlclient version check)."""
+    if "mysql" not in engine.lower():
+        return
+    # By name: neither driver is a dependency, nor typed.
+    try:
+        importlib.import_module("MySQLdb")
+        return
+    except ImportError:  # absent, or its C library is missing
+        pass
+    try:
+        pymysql = importlib.import_module("pymysql")
+    except ImportError:
+        print(f"Django's MySQL backend ({engine}) needs a MySQL driver and neither "
+              "mysqlclient nor PyMySQL is installed: pip install 'switchy-guard[mysql]'",
+              file=sys.stderr)
+        sys.exit(NO_DRIVER)
+    pymysql.install_as_MySQLdb()
+
+
+def _unreachable(connection: Any, exc: Exception) -> None:
+    """Exit saying so when rendering failed because the server could not be reached:
+    Django reads the server's version and settings while it renders (as sqlmigrate does)
+    and opens the connection for that on first need; no connection means it never opened."""
+    from django.db.utils import OperationalError
+
+    if not isinstance(exc, OperationalError) or connection.connection is not None:
+        return
+    message = " ".join(str(exc).split())
+    print(f"Django could not connect to its {connection.vendor} database "
+          f"{connection.settings_dict.get('NAME')!r}: {message}", file=sys.stderr)
+    sys.exit(UNREACHABLE)
 
 
 def _collect(loader: Any, connection: Any, migration: Any, backwards: bool) -> list[str]:
@@ -36,6 +77,7 @@ def main(root: str, dialect: str) -> None:
         database["NAME"] = "switchy_guard_render"  # the settings' name is another backend's
     if database["ENGINE"].endswith("sqlite3"):
         database["NAME"] = ":memory:"  # rendering SQL needs no file: never create one
+    _mysql_driver(str(database["ENGINE"]))
     django.setup()
     from django.db import connections
     from django.db.migrations.loader import MigrationLoader
@@ -64,6 +106,7 @@ def main(root: str, dialect: str) -> None:
             try:
                 entry[key] = _collect(loader, connection, migration, backwards)
             except Exception as exc:  # an irreversible operation, a Python-only step
+                _unreachable(connection, exc)
                 entry[key] = None
                 entry[f"{key}_error"] = f"{type(exc).__name__}: {exc}"
         out["migrations"].append(entry)
