@@ -144,7 +144,7 @@ def test_plan_alembic_reports_the_pending_revisions(alembic_project: Path, db_ur
 
 def test_alembic_without_the_extra_exits_2(alembic_project: Path) -> None:
     code = ("import sys; sys.modules['alembic'] = None; "
-            "from switchy_guard.cli.main.main import main; "
+            "from switchy_guard.cli.main import main; "
             "sys.exit(main(['check', '--alembic', '--dialect', 'sqlite']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
@@ -153,7 +153,7 @@ def test_alembic_without_the_extra_exits_2(alembic_project: Path) -> None:
 
 
 def test_check_without_frameworks_imports_neither(tmp_path: Path) -> None:
-    code = ("import sys; from switchy_guard.cli.main.main import main; "
+    code = ("import sys; from switchy_guard.cli.main import main; "
             "main(['check', '-m', sys.argv[1], '--dialect', 'sqlite']); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('alembic', 'django')))")
@@ -245,7 +245,7 @@ def test_django_conflicting_leaves_are_a_warning(django_project: Path) -> None:
 
 def test_django_without_the_extra_exits_2(django_project: Path) -> None:
     code = ("import sys; sys.modules['django'] = None; "
-            "from switchy_guard.cli.main.main import main; "
+            "from switchy_guard.cli.main import main; "
             "sys.exit(main(['check', '--django', 'manage.py']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
