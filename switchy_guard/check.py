@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .migration import Migration
     from .rowcounts import LiveTableNames
     from .rules.integrity import Hit
+    from .server_version import GivenVersion, Numbers
     from .validation import AllowedFinding
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
@@ -39,6 +40,9 @@ class CheckReport:
     summary: CheckSummary
     #: Findings an ``allow`` with a reason suppressed (SARIF shows them as suppressed).
     allowed: list[AllowedFinding] = field(default_factory=list)
+    #: Warning lines for stderr (a given server version the live server contradicts);
+    #: not cached: only a check without a database is.
+    notes: list[str] = field(default_factory=list)
 
     def fails(self, fail_on: Severity) -> bool:
         """Whether any finding is at or above ``fail_on``."""
@@ -84,8 +88,13 @@ def run_check(
     use_cache: bool = True,
     checksum_mode: str = "file",
     jobs: int | None = None,
+    server_version: GivenVersion | None = None,
 ) -> CheckReport:
     """Validate the migrations of ``source`` (see the module docs for the modes).
+
+    ``server_version`` (``--server-version`` or the setting) is the server the
+    version-aware rules judge by; under ``database_url`` the live server's version wins
+    (a contradiction is a warning in ``notes``). See server_version.py.
 
     A folder checked without a database or git base is cached (see check_cache): a
     second check of unchanged files returns the stored report. Such a check of a large
@@ -96,11 +105,17 @@ def run_check(
     from .discovery.directory import DirectoryMigrations
 
     folder = source.root if isinstance(source, DirectoryMigrations) else source
+    if not database_url:  # a version for another server than the dialect: refused now
+        from .server_version import version_for
+
+        version_for(server_version, dialect)
     if use_cache and not database_url and not against and isinstance(folder, str | Path):
         from .check_cache import CheckCache
 
         variant = (f"{source.layout}\0{source.allow_empty}"
                    if isinstance(source, DirectoryMigrations) else "")
+        if server_version is not None:
+            variant += f"\0{server_version.flavour}:{server_version.numbers}"
         cache = CheckCache(folder, dialect, checksum_mode, variant)
         cached = cache.load()
         if cached is not None:
@@ -108,13 +123,15 @@ def run_check(
     if cache is None:
         return _run_check(source, dialect, database_url=database_url, table=table,
                           against=against, migrations_dir=migrations_dir,
-                          checksum_mode=checksum_mode, jobs=jobs)
+                          checksum_mode=checksum_mode, jobs=jobs,
+                          server_version=server_version)
     from .discovery.directory import logged_reads
 
     with logged_reads() as reads:
         report = _run_check(source, dialect, database_url=database_url, table=table,
                             against=against, migrations_dir=migrations_dir,
-                            checksum_mode=checksum_mode, jobs=jobs)
+                            checksum_mode=checksum_mode, jobs=jobs,
+                            server_version=server_version)
     cache.store(report.to_dict(), read=reads)
     return report
 
@@ -129,8 +146,13 @@ def _run_check(
     migrations_dir: str | Path | None,
     checksum_mode: str,
     jobs: int | None = None,
+    server_version: GivenVersion | None = None,
+    version: Numbers | None = None,
 ) -> CheckReport:
+    """``version``: the numbers the rules judge by, once ``server_version`` is resolved
+    for the dialect (see server_version.py)."""
     from .discovery import DirectoryMigrations, as_source
+    from .server_version import each_dialect, reconcile, version_for
     from .ordering import order_migrations
     from .rules.integrity import revision_hits
     from .rules.naming import graph_hits
@@ -141,17 +163,20 @@ def _run_check(
 
         return check_every_dialect(lambda each: _run_check(
             source, each, database_url=None, table=table, against=against,
-            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs))
+            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs,
+            version=each_dialect(server_version, each)))
     if database_url:
         from .db import dialect_of
 
         dialect = dialect_of(database_url)
+    elif server_version is not None:
+        version = version_for(server_version, dialect)
     migration_source = as_source(source, checksum_mode=checksum_mode)
     if not database_url and not against and isinstance(migration_source, DirectoryMigrations):
         from .parallel_check import available_cores, check_in_two
 
         if (jobs or available_cores()) > 1:
-            split = check_in_two(migration_source, dialect)
+            split = check_in_two(migration_source, dialect, server_version=version)
             if split is not None:
                 return CheckReport(split.findings, CheckSummary.of(
                     split.findings, split.migrations, split.statements), split.allowed)
@@ -172,9 +197,13 @@ def _run_check(
         ordered = order_migrations(loaded)
     plan_ids: set[str] | None = None
     live = None
+    notes: list[str] = []
     if database_url:
-        plan_ids, hits, live = _database_state(ordered, database_url, table)
+        plan_ids, hits, live, live_version = _database_state(ordered, database_url, table)
         findings.extend(_hit_findings(hits))
+        assert dialect is not None  # the URL's
+        version, warning = reconcile(server_version, dialect, live_version)
+        notes += [warning] if warning else []
     if against:
         from .gitbase import migrations_at_revision
 
@@ -191,16 +220,18 @@ def _run_check(
     from .rules.naming import DIRECTORY_IDS
 
     result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
-                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS)
+                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS, server_version=version)
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements),
-                       result.allowed)
+                       result.allowed, notes)
 
 
 def _database_state(
     ordered: list[Migration], database_url: str, table: str
-) -> tuple[set[str], list[Hit], LiveTableNames]:
+) -> tuple[set[str], list[Hit], LiveTableNames, Numbers | None]:
+    """The pending ids, the history's hits, the live tables and the server's version."""
     from .db import absent_sqlite_file, connect, create_database_engine, empty_stand_in
+    from .impact import live_server_version
     from .rowcounts import LiveTableNames
     from .rules.integrity import database_hits
     from .state import MigrationState
@@ -216,8 +247,9 @@ def _database_state(
             rows = tracking.read(conn)
             progress = tracking.read_progress(conn)
             live = LiveTableNames.read(conn)
+            version = live_server_version(conn)
     finally:
         engine.dispose()
     state = MigrationState(ordered, rows, progress)
     pending = {m.id for m in state.pending()} | {e.id for e in state.failed()}
-    return pending, list(database_hits(state)), live
+    return pending, list(database_hits(state)), live, version

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .policy import Policy, PolicyChoice
     from .retry import Timeouts
     from .runner import Migrator
+    from .server_version import GivenVersion
     from .session_init import SessionInit
 
 _GLOBAL_FLAGS = (
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also judge the findings by the --env policy (block_severities, "
                             "require_allow, refuse_irreversible): exit 1 when it would "
                             "refuse them, each refusal on stderr")
+    check.add_argument("--server-version", metavar="VERSION", help=_SERVER_VERSION)
 
     rules = verb("rules", "list the hazard rules, or print one rule's docs")
     rules.add_argument("rule", nargs="?", metavar="CODE", help="a rule code or name")
@@ -240,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--alembic", nargs="?", const="alembic.ini", metavar="INI",
                       help="the pending revisions of an Alembic project (default alembic.ini)")
     _add_gate_options(plan)
+    plan.add_argument("--server-version", metavar="VERSION", help=_SERVER_VERSION)
 
     migrate = verb("migrate", "apply pending migrations")
     target = migrate.add_mutually_exclusive_group()
@@ -397,6 +400,10 @@ _FROM_START = ("re-run a failed migration that left statements applied (it ran s
                "by statement) from its first statement: say so once they are undone")
 
 
+_SERVER_VERSION = ("the server the version-aware rules judge by: 15, 10.6, postgresql-11, "
+                   "mysql-8.0.11, mariadb-10.4 (under -d the live server's own wins)")
+
+
 def _add_gate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confirm", metavar="ENV",
                         help="confirm the run for environment ENV (must equal --env; required "
@@ -500,6 +507,7 @@ class Context:
         self.quiet: bool = getattr(args, "quiet", False)
         flags = {name: getattr(args, name, None) for name in _GLOBAL_FLAGS}
         flags["lock_timeout"] = getattr(args, "lock_timeout", None)
+        flags["server_version"] = getattr(args, "server_version", None)
         self.settings: Settings = resolve_settings(flags)
         _remember_settings(self.settings)
 
@@ -516,6 +524,14 @@ class Context:
                                       f"session_init in {settings.config_file}")
         policy = self._likely_policy()
         return policy.session_init if policy is not None else None
+
+    def server_version(self) -> GivenVersion | None:
+        """``--server-version``, else the config's ``server_version`` (None: neither)."""
+        from .server_version import given_server_version
+
+        return given_server_version(
+            self.settings.server_version, config_file=self.settings.config_file,
+            flag=getattr(self.args, "server_version", None) is not None)
 
     def _likely_policy(self) -> Policy | None:
         """The policy the gates would choose (match_urls first, then --env), without
@@ -855,7 +871,9 @@ def cmd_check(ctx: Context) -> int:
         use_cache=not ctx.args.no_cache,
         checksum_mode=settings.checksum_mode,
         jobs=ctx.args.jobs,
+        server_version=ctx.server_version(),
     )
+    ctx.notes += report.notes
     return _report_check(ctx, choice, report)
 
 
@@ -903,7 +921,8 @@ def _check_files(ctx: Context) -> Any:
         from .db import dialect_of
 
         dialect = dialect_of(ctx.settings.database_url)
-    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename)
+    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename,
+                       server_version=ctx.server_version())
 
 
 def _gate_policy(ctx: Context) -> PolicyChoice:

@@ -135,9 +135,11 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
     if direction == "up":
         report = impact_report(migrator, _strategy(ctx), state=state, force=options.force,
                                retry_failed=getattr(ctx.args, "retry_failed", False),
-                               from_start=getattr(ctx.args, "from_start", False))
+                               from_start=getattr(ctx.args, "from_start", False),
+                               server_version=ctx.server_version())
     else:
-        report = rollback_report(migrator, _strategy(ctx), state=state)
+        report = rollback_report(migrator, _strategy(ctx), state=state,
+                                 server_version=ctx.server_version())
     report.gate = evaluate(options.choice, report, state, force=options.force,
                            ack_backup=options.ack_backup, confirm=options.confirm,
                            timeouts=options.timeouts)

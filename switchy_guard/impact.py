@@ -27,6 +27,7 @@ from .objects import (
 )
 from .rowcounts import LiveTableNames, PlanNames, RowCounter, RowImpact, row_impacts
 from .runner import Migrator, Plan, PlannedMigration, Strategy
+from .server_version import reconcile
 from .state import MigrationState
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .blockers import Blocker
     from .gate import Verdict
     from .locks_taken import LocksTaken
+    from .server_version import GivenVersion
     from .sql.classify import StatementInfo
     from .validation import AllowedFinding
 
@@ -161,7 +163,8 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
 
 def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = True,
                     state: MigrationState | None = None,
-                    detailed: bool = True) -> ImpactReport:
+                    detailed: bool = True,
+                    server_version: GivenVersion | None = None) -> ImpactReport:
     """The impact of what ``rollback`` would do: down scripts in order, their findings
     (rollback-time ones), what they drop, the rows that would be lost, changed down
     scripts and the dependents rolled back too.
@@ -169,7 +172,7 @@ def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = Tru
     Migrations without a down script make it raise Refused, naming them, as rollback does.
     With ``force=False`` it also refuses what rollback refuses without ``--force``.
     ``detailed=False`` leaves out the findings, as :func:`impact_report` does for a
-    policy that judges none of them.
+    policy that judges none of them. ``server_version``: as for :func:`impact_report`.
     """
     state = state or migrator.state()
     plan = migrator.plan_rollback(strategy, force=force, state=state)
@@ -190,7 +193,7 @@ def rollback_report(migrator: Migrator, strategy: Strategy, *, force: bool = Tru
     # The down scripts are judged as migrate judges up scripts: the same rules (over the
     # schema the applied migrations left), the same objects and live row counts.
     return _report(migrator, plan, warnings, findings=detailed,
-                   applied=[e.id for e in state.applied()])
+                   applied=[e.id for e in state.applied()], server_version=server_version)
 
 
 def impact_report(
@@ -200,7 +203,7 @@ def impact_report(
     live: bool = True,
     detailed: bool = True,
     state: MigrationState | None = None,
-    server_version: tuple[int, ...] | None = None,
+    server_version: GivenVersion | None = None,
     **plan_options: bool,
 ) -> ImpactReport:
     """The impact of what ``migrate`` would do with ``strategy``; ``plan_options``
@@ -208,8 +211,9 @@ def impact_report(
 
     ``detailed=False`` leaves out what costs a pass over every statement (findings, the
     objects touched, row counts): for a gate whose policy judges none of it.
-    ``server_version`` (``--server-version``): the server the rules and the lock report
-    assume; None: the live server's.
+    The rules and the lock report judge by the live server's version; a
+    ``server_version`` given (``--server-version``, the setting) that contradicts it is
+    a warning of the report (see server_version.py).
     """
     plan = migrator.plan(strategy, state=state, **plan_options)
     warnings = list(plan.warnings)
@@ -224,13 +228,14 @@ def impact_report(
 def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool = True,
             findings: bool = True, objects: bool = True,
             applied: Collection[str] = (),
-            server_version: tuple[int, ...] | None = None) -> ImpactReport:
+            server_version: GivenVersion | None = None) -> ImpactReport:
     """``applied``: for a rollback plan, the ids applied now (their up scripts are the
     schema its down scripts run over)."""
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
     tables = None
+    version: tuple[int, ...] | None = None
     if findings:
         from .validation import validate, validate_rollback
 
@@ -238,13 +243,16 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
             # Which tables the plan surely makes new: those the database has not got.
             tables = LiveTableNames.read(conn)
             conn.rollback()
-            server_version = server_version or live_server_version(conn)
+            version, warning = reconcile(server_version, migrator.dialect,
+                                         live_server_version(conn))
+        warnings += [warning] if warning else []
         if plan.direction == "down":
             result = validate_rollback(migrator.migrations(), migrator.dialect,
-                                       applied=set(applied), plan=plan.ids, live=tables)
+                                       applied=set(applied), plan=plan.ids, live=tables,
+                                       server_version=version)
         else:
             result = validate(migrator.migrations(), migrator.dialect, plan_ids=planned_ids,
-                              live=tables, server_version=server_version)
+                              live=tables, server_version=version)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
@@ -262,7 +270,7 @@ def _report(migrator: Migrator, plan: Plan, warnings: list[str], *, live: bool =
         names = PlanNames(counter, tables) if counter is not None else None
         for step in plan.steps:
             impact = _impact_of(step, migrator.dialect, counter, names,
-                                by_migration.get(step.migration.id, []), server_version)
+                                by_migration.get(step.migration.id, []), version)
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
         conn.rollback()

@@ -140,29 +140,6 @@ class Hooks:
     on_retry: Callable[[PlannedMigration, int, str, float], None] | None = None
 
 
-# Statements PostgreSQL or SQLite refuse inside a transaction block. Words may be
-# separated by comments too (CREATE /* why */ INDEX CONCURRENTLY); the splitter has
-# already taken off the comments before a statement.
-_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
-_NEEDS_AUTOCOMMIT = re.compile(
-    r"""^(?:
-        (?:create|drop)~(?:unique~)?index~concurrently
-      | reindex\b.*\bconcurrently
-      | vacuum\b
-      | (?:create|drop)~database\b
-      | alter~system\b
-      | create~tablespace\b
-      | pragma~(?:\w+\.)?journal_mode\b
-    )""".replace("~", _GAP),
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
-
-
-def needs_autocommit(statements: tuple[Statement, ...]) -> bool:
-    """Whether any statement cannot run inside a transaction."""
-    return any(_NEEDS_AUTOCOMMIT.match(s.text) for s in statements)
-
-
 # BEGIN, COMMIT and the like end or nest the transaction the runner wraps a migration in
 # (savepoints do not, so ROLLBACK TO stays allowed).
 _CONTROLS_TRANSACTION = re.compile(
@@ -420,6 +397,8 @@ class Migrator:
             statements = (tuple(split_statements(step, self.dialect))
                           if isinstance(step, str) else ())
             self._split[key] = statements
+        from .sql.execution import needs_autocommit  # an SQL fact, read there
+
         transactional = (
             migration.transactional and self.dialect != "mysql" and not needs_autocommit(statements)
         )
