@@ -152,10 +152,10 @@ def _run_check(
     """``version``: the numbers the rules judge by, once ``server_version`` is resolved
     for the dialect (see server_version.py)."""
     from .discovery import DirectoryMigrations, as_source
-    from .server_version import each_dialect, reconcile, version_for
     from .ordering import order_migrations
     from .rules.integrity import revision_hits
     from .rules.naming import graph_hits
+    from .server_version import each_dialect, reconcile, version_for
     from .validation import make_finding, validate
 
     if dialect is None and not database_url:  # the dialect unknown: judged under each

@@ -29,7 +29,7 @@ that table, otherwise from its top-level keys. Keys:
 | statement_lock_timeout | number | seconds a migration's statement waits for a lock (retry.py) |
 | statement_timeout | number | seconds a migration's statement may run |
 | lock_retries | integer | retries of a migration (statement) that gave up on a lock |
-| server_version | string | as ``--server-version`` (``15``, ``mariadb-10.4``; see server_version.py) |
+| server_version | string | as ``--server-version``: ``15``, ``mariadb-10.4`` (server_version.py) |
 """
 
 from __future__ import annotations

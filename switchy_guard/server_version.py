@@ -150,8 +150,9 @@ def reconcile(given: GivenVersion | None, dialect: str,
     given: ``15`` agrees with 15.4, ``15.2`` does not)."""
     if given is None:
         return live, None
-    agrees = live is not None and dialect != "sqlite" and (
-        given.flavour is None or given.flavour == flavour_of(dialect, live)) and live[:len(given.numbers)] == given.numbers
+    agrees = (live is not None and dialect != "sqlite"
+              and given.flavour in (None, flavour_of(dialect, live))
+              and live[:len(given.numbers)] == given.numbers)
     if agrees:
         return live, None
     return live, (f"warning: {given.source} {given.text} ignored: the database is "

@@ -18,6 +18,8 @@ NEEDS_CONTEXT = {
     ("SG410", "fixed"): "the fix is the rebuild itself, which stays reported for review",
     # The fix is a release order, not other SQL.
     ("SG503", "fixed"): "the fix is when the statement ships, not what it says",
+    # A version-aware rule: quiet with no server version (tests/unit/test_server_version.py).
+    ("SG604", "example"): "it fires only for a known PostgreSQL server older than 12",
 }
 
 
