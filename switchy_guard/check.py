@@ -203,7 +203,7 @@ def _run_check(
         findings.extend(_hit_findings(hits))
         assert dialect is not None  # the URL's
         version, warning = reconcile(server_version, dialect, live_version)
-        notes += [warning] if warning else []
+        notes += [f"warning: {warning}"] if warning else []
     if against:
         from .gitbase import migrations_at_revision
 

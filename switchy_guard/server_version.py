@@ -147,7 +147,7 @@ def reconcile(given: GivenVersion | None, dialect: str,
               live: Numbers | None) -> tuple[Numbers | None, str | None]:
     """Under ``-d``: the live server's version (None for SQLite), and a warning line when
     the given version contradicts it (another server, or other numbers at the precision
-    given: ``15`` agrees with 15.4, ``15.2`` does not)."""
+    given: ``15`` agrees with 15.4, ``15.2`` does not), without a ``warning:`` prefix."""
     if given is None:
         return live, None
     agrees = (live is not None and dialect != "sqlite"
@@ -155,5 +155,5 @@ def reconcile(given: GivenVersion | None, dialect: str,
               and live[:len(given.numbers)] == given.numbers)
     if agrees:
         return live, None
-    return live, (f"warning: {given.source} {given.text} ignored: the database is "
+    return live, (f"{given.source} {given.text} ignored: the database is "
                   f"{describe(dialect, live)}, and the rules judge by the server they run on")

@@ -116,7 +116,7 @@ def test_the_live_server_wins_and_a_contradiction_is_one_warning(
     assert version == live
     assert (warning is not None) is warned
     if warning:
-        assert warning.startswith(f"warning: --server-version {text} ignored: the database is")
+        assert warning.startswith(f"--server-version {text} ignored: the database is")
         assert "\n" not in warning
 
 
