@@ -49,7 +49,7 @@ def gate_options(ctx: Context, migrator: Migrator) -> GateOptions:
         ask=terminal_ask(ctx), ack_backup=getattr(args, "ack_backup", False),
         force=getattr(args, "force", False), command=command_line(ctx),
         lock_timeout=getattr(args, "lock_timeout", None),
-        timeouts=ctx.explicit_timeouts(),
+        timeouts=ctx.explicit_timeouts(), server_version=ctx.server_version(),
     )
 
 
@@ -136,10 +136,10 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
         report = impact_report(migrator, _strategy(ctx), state=state, force=options.force,
                                retry_failed=getattr(ctx.args, "retry_failed", False),
                                from_start=getattr(ctx.args, "from_start", False),
-                               server_version=ctx.server_version())
+                               server_version=options.server_version)
     else:
         report = rollback_report(migrator, _strategy(ctx), state=state,
-                                 server_version=ctx.server_version())
+                                 server_version=options.server_version)
     report.gate = evaluate(options.choice, report, state, force=options.force,
                            ack_backup=options.ack_backup, confirm=options.confirm,
                            timeouts=options.timeouts)

@@ -32,6 +32,7 @@ from .locking import HeldLock
 from .policy import PolicyChoice
 from .retry import Timeouts
 from .runner import Migrator, PlannedMigration, RunResult, Strategy, check_strategy
+from .server_version import GivenVersion
 
 
 @dataclass
@@ -51,6 +52,9 @@ class GateOptions:
     lock_timeout: float | None = None
     #: The flags' and config's statement timeouts and retries, over the policy's.
     timeouts: Timeouts | None = None
+    #: The ``server_version`` setting (or flag): the live server's version wins, a
+    #: contradiction is a warning of the report (see server_version.py).
+    server_version: GivenVersion | None = None
 
 
 def plan_digest(report: ImpactReport) -> str:
@@ -240,10 +244,12 @@ def _gated_run_locked(
             report = impact_report(migrator, strategy, state=state, force=options.force,
                                    retry_failed=retry_failed, from_start=from_start,
                                    require_checksum_validation=require_checksum_validation,
-                                   detailed=policy.judges_the_plan)
+                                   detailed=policy.judges_the_plan,
+                                   server_version=options.server_version)
         else:
             report = rollback_report(migrator, strategy, force=options.force, state=state,
-                                     detailed=policy.judges_the_plan)
+                                     detailed=policy.judges_the_plan,
+                                     server_version=options.server_version)
     except Refused as refused:
         journal.record("refused", detail=refused.one_line())
         raise
