@@ -31,11 +31,12 @@ def check_framework(ctx: Any) -> CheckReport:
     if args.alembic:
         from . import alembic
 
-        return alembic.check(args.alembic, _dialect(ctx), against=args.against)
+        return alembic.check(args.alembic, _dialect(ctx), against=args.against,
+                             server_version=ctx.server_version())
     from . import django
 
     return django.check(args.django, _dialect(ctx), settings=args.settings,
-                        against=args.against)
+                        against=args.against, server_version=ctx.server_version())
 
 
 def plan_alembic(ctx: Any) -> int:

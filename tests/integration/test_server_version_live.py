@@ -143,3 +143,50 @@ def test_add_value_in_a_transaction_applies_on_postgres_15(tmp_path: Path,
     assert result.code == 0, result.err
     check = run_cli("-d", db_url, "-m", root, "check")
     assert "SG604" not in check.out
+
+
+E5_REVISION = '''"""a column with a constant default
+
+Revision ID: e5
+Revises: d4
+Create Date: 2024-01-05 00:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "e5"
+down_revision = "d4"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("n", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    op.drop_column("users", "n")
+'''
+
+
+def test_check_alembic_judges_by_the_version(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    pytest.importorskip("alembic")
+    data = Path(__file__).resolve().parent.parent / "data" / "alembic_project"
+    project = tmp_path / "alembic_project"
+    shutil.copytree(data, project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "versions" / "e5_default.py").write_text(E5_REVISION)
+    monkeypatch.chdir(project)
+
+    def codes(*args: str) -> list[object]:
+        result = run_cli("--dialect", "postgres", "check", "--alembic", "--format", "json",
+                         *args)
+        return [(f["code"], f["migration"]) for f in json.loads(result.out)["findings"]]
+
+    assert ("SG408", "e5") in codes("--server-version", "10")
+    assert ("SG408", "e5") not in codes("--server-version", "11")
+    refused = run_cli("--dialect", "postgres", "check", "--alembic", "--server-version",
+                      "mysql-8.0")
+    assert refused.code == 2 and "names a MySQL server" in refused.err
