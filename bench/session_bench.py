@@ -7,7 +7,10 @@ SQLite: ``PRAGMA busy_timeout``) against the same run without them and the floor
 The three commands run interleaved (floor, without, with, floor, ...) so that a machine
 that slows down mid-run slows each of them alike; each run gets a fresh database.
 
-    python bench/session_bench.py [--size 1000] [--runs 7] [--no-postgres]
+    python bench/session_bench.py [--size 1000] [--runs 7] [--no-postgres] [--compare DIR]
+
+``--compare DIR`` adds the run with session settings of another copy of the package
+(``git archive REV switchy_guard | tar -x -C DIR``), interleaved with the others.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from measure import timed
 from runner_bench import HERE, sg
 
 sys.path.insert(0, str(HERE.parent))
-from tests.dbservers import start_postgres  # noqa: E402
+from tests.dbservers import start_postgres
 
 #: The settings production ships (policies/production.toml): 5 s lock wait, 3 retries;
 #: a statement timeout as a team would set one.
@@ -32,7 +35,8 @@ SETTINGS = ("--statement-lock-timeout", "5", "--statement-timeout", "600",
             "--lock-retries", "3")
 
 
-def bench(size: int, runs: int, postgres: bool) -> list[dict[str, object]]:
+def bench(size: int, runs: int, postgres: bool,
+          compare: str | None = None) -> list[dict[str, object]]:
     """Rows per database: median seconds of each command, and ratios to the floor."""
     rows: list[dict[str, object]] = []
     server = start_postgres() if postgres else None
@@ -54,6 +58,10 @@ def bench(size: int, runs: int, postgres: bool) -> list[dict[str, object]]:
                 "migrate with session settings": lambda k: sg(
                     *SETTINGS, "migrate", "-m", corpus, "-d", fresh(k)),
             }
+            if compare:
+                commands[f"migrate with session settings ({Path(compare).name})"] = (
+                    lambda k: ["env", f"PYTHONPATH={compare}", *sg(
+                        *SETTINGS, "migrate", "-m", corpus, "-d", fresh(k))])
             for kind in ["sqlite"] + (["postgres"] if server else []):
                 times: dict[str, list[float]] = {name: [] for name in commands}
                 for _ in range(runs):
@@ -76,9 +84,11 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="a folder holding another switchy_guard package to time too")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
-    rows = bench(args.size, args.runs, not args.no_postgres)
+    rows = bench(args.size, args.runs, not args.no_postgres, args.compare)
     print("| what | db | migrations | median s | min-max s | x floor |")
     print("|---|---|---|---|---|---|")
     for row in rows:
