@@ -29,6 +29,7 @@ that table, otherwise from its top-level keys. Keys:
 | statement_lock_timeout | number | seconds a migration's statement waits for a lock (retry.py) |
 | statement_timeout | number | seconds a migration's statement may run |
 | lock_retries | integer | retries of a migration (statement) that gave up on a lock |
+| server_version | string | as ``--server-version``: ``15``, ``mariadb-10.4`` (server_version.py) |
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "statement_lock_timeout": (int, float),
     "statement_timeout": (int, float),
     "lock_retries": int,
+    "server_version": str,
 }
 
 _KINDS = {
@@ -82,6 +84,7 @@ _KINDS = {
     "statement_lock_timeout": "a number",
     "statement_timeout": "a number",
     "lock_retries": "a whole number",
+    "server_version": "a string such as '15', '10.6' or 'mariadb-10.4'",
 }
 
 _ENVIRONMENT = {
@@ -118,6 +121,7 @@ _DEFAULTS: dict[str, Any] = {
     "statement_lock_timeout": None,
     "statement_timeout": None,
     "lock_retries": None,
+    "server_version": None,
 }
 
 
@@ -154,6 +158,8 @@ class Settings:
     statement_lock_timeout: float | None = None
     statement_timeout: float | None = None
     lock_retries: int | None = None
+    #: ``--server-version``, else the config's ``server_version`` (see server_version.py).
+    server_version: str | None = None
 
 
 def read_config_file(
@@ -277,6 +283,11 @@ def resolve_settings(
     _check_migrations_dir(merged["migrations_dir"])
     from switchy_guard.runtime.retry import KEYS, checked_timeouts
 
+    if merged["server_version"] is not None:  # its spelling, named where it was given
+        from switchy_guard.model.server_version import given_server_version
+
+        given_server_version(merged["server_version"], config_file=file_path,
+                             flag=flags.get("server_version") is not None)
     timeouts = checked_timeouts(merged, "settings")
     merged.update({key: getattr(timeouts, key) for key in KEYS})
     return Settings(**merged, config_file=file_path, config_policy_dir=config_policy_dir)

@@ -133,3 +133,8 @@ class MigrationFailed(SwitchyError):
             "statements_applied": self.applied_statements,
             "statements_total": self.total_statements,
         }
+
+
+class BadServerVersion(ConfigError):
+    """A ``--server-version`` or ``server_version`` setting that is not a version, or
+    that names another server than the dialect checked (``mysql-8.0`` with PostgreSQL)."""

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from switchy_guard.check.report import CheckReport
 from switchy_guard.errors import ConfigError, InputError
 from switchy_guard.model.migration import Migration
+
+if TYPE_CHECKING:
+    from switchy_guard.model.server_version import GivenVersion
 
 #: Rules about a history, which a lone file has none of.
 HISTORY_RULES = frozenset({"SG101", "SG103", "SG203"})
@@ -45,8 +48,11 @@ def read_sql_file(path: str, *, stdin: BinaryIO | None = None,
 
 
 def check_files(paths: Sequence[str], dialect: str | None, *,
-                stdin: BinaryIO | None = None, stdin_name: str | None = None) -> CheckReport:
-    """Lint ``paths`` (``-`` reads standard input once) each as one migration."""
+                stdin: BinaryIO | None = None, stdin_name: str | None = None,
+                server_version: GivenVersion | None = None) -> CheckReport:
+    """Lint ``paths`` (``-`` reads standard input once) each as one migration;
+    ``server_version``: the server the version-aware rules judge by (no database is read
+    here, so only the given one)."""
     from switchy_guard.check.pipeline import validate
     from switchy_guard.model.findings import CheckSummary
 
@@ -58,7 +64,10 @@ def check_files(paths: Sequence[str], dialect: str | None, *,
     if stdin_name is not None and "-" not in paths:
         raise ConfigError("--stdin-filename names standard input: give - as the file")
     migrations = [read_sql_file(path, stdin=stdin, stdin_name=stdin_name) for path in paths]
-    result = validate(migrations, dialect, id_pattern=r"(?s:.*)")
+    from switchy_guard.model.server_version import version_for
+
+    result = validate(migrations, dialect, id_pattern=r"(?s:.*)",
+                      server_version=version_for(server_version, dialect))
     findings = [f for f in result.findings if f.code not in HISTORY_RULES]
     return CheckReport(findings, CheckSummary.of(findings, result.migrations,
                                                  result.statements), result.allowed)

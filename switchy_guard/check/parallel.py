@@ -103,12 +103,14 @@ class HalfCheck:
 
     def __init__(self, migrations: Sequence[Migration], dialect: str | None,
                  *, earlier_ids: Sequence[str] = (),
-                 id_pattern: str | IdRule = DIRECTORY_IDS) -> None:
+                 id_pattern: str | IdRule = DIRECTORY_IDS,
+                 server_version: tuple[int, ...] | None = None) -> None:
         self.migrations = list(migrations)
         self.dialect = dialect
         self.rules = statement_rules(dialect)
         self.naming = naming_findings(self.migrations, id_pattern, earlier_ids=earlier_ids)
-        self.schema = Schema()
+        self.server_version = server_version
+        self.schema = Schema(server_version=server_version)
         self.parsed: list[Parsed] = []
         self.checked: list[_Checked] = []
 
@@ -150,7 +152,8 @@ class HalfCheck:
         facts of the migrations before this half answer."""
         types, not_null, functions, enums = earlier
         schema = Schema(column_types=dict(types), not_null=set(not_null),
-                        functions=dict(functions), enums=dict(enums))
+                        functions=dict(functions), enums=dict(enums),
+                        server_version=self.server_version)
         for index, migration in enumerate(self.migrations):
             parsed = self.parsed[index]
             if any(_knows(earlier, kind, key) for kind, key in self.checked[index].misses):
@@ -278,13 +281,15 @@ def _version_groups(source: DirectoryMigrations, tree: Traversable, label: str,
 
 
 def _worker(channel: _Channel, reader: _Reader, folders: Sequence[tuple[Traversable, str]],
-            dialect: str | None, earlier_ids: Sequence[str]) -> None:
+            dialect: str | None, earlier_ids: Sequence[str],
+            server_version: tuple[int, ...] | None = None) -> None:
     read = reader.read(folders)
     kept = [m for m in read or () if m.applies_to(dialect)]
     if read is None or any(m.depends_on for m in kept):
         channel.send(None)
         return
-    half = HalfCheck(kept, dialect, earlier_ids=earlier_ids, id_pattern=reader.id_pattern)
+    half = HalfCheck(kept, dialect, earlier_ids=earlier_ids, id_pattern=reader.id_pattern,
+                     server_version=server_version)
     half.run()
     channel.send(half.misses())
     earlier = channel.receive()
@@ -294,7 +299,8 @@ def _worker(channel: _Channel, reader: _Reader, folders: Sequence[tuple[Traversa
 
 
 def check_in_two(source: DirectoryMigrations, dialect: str | None,
-                 *, min_folders: int | None = None) -> ValidationResult | None:
+                 *, min_folders: int | None = None,
+                 server_version: tuple[int, ...] | None = None) -> ValidationResult | None:
     """``validate`` of every migration of ``source``, each on its own, in two processes.
 
     None when the split is not worth it (fewer than ``min_folders`` folders, by default
@@ -342,7 +348,7 @@ def check_in_two(source: DirectoryMigrations, dialect: str | None,
             os.close(to_worker[1])
             os.close(from_worker[0])
             _worker(_Channel(to_worker[0], from_worker[1]), reader, folders[cut:], dialect,
-                    earlier_ids)
+                    earlier_ids, server_version)
         except BaseException:
             code = 1
         finally:
@@ -352,7 +358,7 @@ def check_in_two(source: DirectoryMigrations, dialect: str | None,
     channel = _Channel(from_worker[0], to_worker[1])
     result = None
     try:
-        result = _first_half(channel, reader, folders[:cut], dialect)
+        result = _first_half(channel, reader, folders[:cut], dialect, server_version)
     except EOFError:
         pass
     finally:
@@ -363,12 +369,14 @@ def check_in_two(source: DirectoryMigrations, dialect: str | None,
 
 def _first_half(channel: _Channel, reader: _Reader,
                 folders: Sequence[tuple[Traversable, str]],
-                dialect: str | None) -> ValidationResult | None:
+                dialect: str | None,
+                server_version: tuple[int, ...] | None = None) -> ValidationResult | None:
     migrations = reader.read(folders)
     if migrations is None or any(m.depends_on or not m.applies_to(dialect)
                                  for m in migrations):
         return None
-    half = HalfCheck(migrations, dialect, id_pattern=reader.id_pattern)
+    half = HalfCheck(migrations, dialect, id_pattern=reader.id_pattern,
+                     server_version=server_version)
     half.run()
     misses = channel.receive()
     if misses is None:

@@ -363,7 +363,8 @@ def reversal_schema(schema: Schema, up: Parsed, dialect: str | None) -> Schema:
                       not_null=_SetLayer(schema.not_null),
                       # copies: the history's functions and enums as the down finds them,
                       # what it drops or alters forgotten with it
-                      functions=dict(schema.functions), enums=dict(schema.enums))
+                      functions=dict(schema.functions), enums=dict(schema.enums),
+                      server_version=schema.server_version)
     reversal.misses = schema.misses
     for _, info in up:
         table = info.table

@@ -19,6 +19,9 @@ class CheckReport:
     summary: CheckSummary
     #: Findings an ``allow`` with a reason suppressed (SARIF shows them as suppressed).
     allowed: list[AllowedFinding] = field(default_factory=list)
+    #: Warning lines for stderr (a given server version the live server contradicts);
+    #: not cached: only a check without a database is.
+    notes: list[str] = field(default_factory=list)
 
     def fails(self, fail_on: Severity) -> bool:
         """Whether any finding is at or above ``fail_on``."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from switchy_guard.discovery import SourceSpec
     from switchy_guard.model.live import DatabaseFacts, DatabaseReader, LiveTableNames
     from switchy_guard.model.migration import Migration
+    from switchy_guard.model.server_version import GivenVersion, Numbers
     from switchy_guard.rules.integrity import Hit
 
 # The rules, the SQL understanding and discovery are imported inside the functions, so a
@@ -47,8 +48,13 @@ def run_check(
     use_cache: bool = True,
     checksum_mode: str = "file",
     jobs: int | None = None,
+    server_version: GivenVersion | None = None,
 ) -> CheckReport:
     """Validate the migrations of ``source`` (see the module docs for the modes).
+
+    ``server_version`` (``--server-version`` or the setting) is the server the
+    version-aware rules judge by; with a ``database`` the live server's version wins (a
+    contradiction is a warning in ``notes``). See model/server_version.py.
 
     A folder checked without a database or git base is cached (see check_cache): a
     second check of unchanged files returns the stored report. Such a check of a large
@@ -59,11 +65,17 @@ def run_check(
     from switchy_guard.discovery.directory import DirectoryMigrations
 
     folder = source.root if isinstance(source, DirectoryMigrations) else source
+    if database is None:  # a version for another server than the dialect: refused now
+        from switchy_guard.model.server_version import version_for
+
+        version_for(server_version, dialect)
     if use_cache and database is None and not against and isinstance(folder, str | Path):
         from switchy_guard.check.cache import CheckCache
 
         variant = (f"{source.layout}\0{source.allow_empty}"
                    if isinstance(source, DirectoryMigrations) else "")
+        if server_version is not None:
+            variant += f"\0{server_version.flavour}:{server_version.numbers}"
         cache = CheckCache(folder, dialect, checksum_mode, variant)
         cached = cache.load()
         if cached is not None:
@@ -71,13 +83,15 @@ def run_check(
     if cache is None:
         return _run_check(source, dialect, database=database,
                           against=against, migrations_dir=migrations_dir,
-                          checksum_mode=checksum_mode, jobs=jobs)
+                          checksum_mode=checksum_mode, jobs=jobs,
+                          server_version=server_version)
     from switchy_guard.discovery.directory import logged_reads
 
     with logged_reads() as reads:
         report = _run_check(source, dialect, database=database,
                             against=against, migrations_dir=migrations_dir,
-                            checksum_mode=checksum_mode, jobs=jobs)
+                            checksum_mode=checksum_mode, jobs=jobs,
+                          server_version=server_version)
     cache.store(report.to_dict(), read=reads)
     return report
 
@@ -91,10 +105,15 @@ def _run_check(
     migrations_dir: str | Path | None,
     checksum_mode: str,
     jobs: int | None = None,
+    server_version: GivenVersion | None = None,
+    version: Numbers | None = None,
 ) -> CheckReport:
+    """``version``: the numbers the rules judge by, once ``server_version`` is resolved
+    for the dialect (see model/server_version.py)."""
     from switchy_guard.check.pipeline import make_finding, validate
     from switchy_guard.discovery import DirectoryMigrations, as_source
     from switchy_guard.model.ordering import order_migrations
+    from switchy_guard.model.server_version import each_dialect, reconcile, version_for
     from switchy_guard.rules.integrity import revision_hits
     from switchy_guard.rules.naming import graph_hits
 
@@ -103,15 +122,18 @@ def _run_check(
 
         return check_every_dialect(lambda each: _run_check(
             source, each, database=None, against=against,
-            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs))
+            migrations_dir=migrations_dir, checksum_mode=checksum_mode, jobs=jobs,
+            version=each_dialect(server_version, each)))
     if database is not None:
         dialect = database.dialect
+    elif server_version is not None:
+        version = version_for(server_version, dialect)
     migration_source = as_source(source, checksum_mode=checksum_mode)
     if database is None and not against and isinstance(migration_source, DirectoryMigrations):
         from switchy_guard.check.parallel import available_cores, check_in_two
 
         if (jobs or available_cores()) > 1:
-            split = check_in_two(migration_source, dialect)
+            split = check_in_two(migration_source, dialect, server_version=version)
             if split is not None:
                 return CheckReport(split.findings, CheckSummary.of(
                     split.findings, split.migrations, split.statements), split.allowed)
@@ -133,9 +155,14 @@ def _run_check(
         ordered = order_migrations(loaded)
     plan_ids: set[str] | None = None
     live = None
+    notes: list[str] = []
     if database is not None:
-        plan_ids, hits, live = _database_state(ordered, database.read())
+        facts = database.read()
+        plan_ids, hits, live = _database_state(ordered, facts)
         findings.extend(_hit_findings(hits))
+        assert dialect is not None  # the database's
+        version, warning = reconcile(server_version, dialect, facts.server_version)
+        notes += [f"warning: {warning}"] if warning else []
     if against:
         from switchy_guard.discovery.git import migrations_at_revision
 
@@ -152,10 +179,10 @@ def _run_check(
     from switchy_guard.rules.naming import DIRECTORY_IDS
 
     result = validate(ordered, dialect, plan_ids=plan_ids, live=live, downs=True,
-                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS)
+                      id_pattern=id_pattern_of(layout) or DIRECTORY_IDS, server_version=version)
     findings.extend(result.findings)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations, result.statements),
-                       result.allowed)
+                       result.allowed, notes)
 
 
 def _database_state(

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from switchy_guard.config import Settings
     from switchy_guard.gates.policy import Policy
+    from switchy_guard.model.server_version import GivenVersion
     from switchy_guard.runtime.retry import Timeouts
     from switchy_guard.runtime.runner import Migrator
     from switchy_guard.runtime.session_init import SessionInit
@@ -66,6 +67,7 @@ class Context:
         self.quiet: bool = getattr(args, "quiet", False)
         flags = {name: getattr(args, name, None) for name in GLOBAL_FLAGS}
         flags["lock_timeout"] = getattr(args, "lock_timeout", None)
+        flags["server_version"] = getattr(args, "server_version", None)
         self.settings: Settings = resolve_settings(flags)
         _remember_settings(self.settings)
 
@@ -82,6 +84,14 @@ class Context:
                                       f"session_init in {settings.config_file}")
         policy = self._likely_policy()
         return policy.session_init if policy is not None else None
+
+    def server_version(self) -> GivenVersion | None:
+        """``--server-version``, else the config's ``server_version`` (None: neither)."""
+        from switchy_guard.model.server_version import given_server_version
+
+        return given_server_version(
+            self.settings.server_version, config_file=self.settings.config_file,
+            flag=getattr(self.args, "server_version", None) is not None)
 
     def _likely_policy(self) -> Policy | None:
         """The policy the gates would choose (match_urls first, then --env), without

@@ -56,7 +56,7 @@ def gate_options(ctx: Context, migrator: Migrator) -> GateOptions:
         ask=terminal_ask(ctx), ack_backup=getattr(args, "ack_backup", False),
         force=getattr(args, "force", False), command=command_line(ctx),
         lock_timeout=getattr(args, "lock_timeout", None),
-        timeouts=ctx.explicit_timeouts(),
+        timeouts=ctx.explicit_timeouts(), server_version=ctx.server_version(),
     )
 
 

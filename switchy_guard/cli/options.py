@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from switchy_guard.cli.context import Context
 
+#: Help of ``--server-version`` (check and plan).
+SERVER_VERSION_HELP = (
+    "the server the version-aware rules judge by: 15, 10.6, postgresql-11, mysql-8.0.11, "
+    "mariadb-10.4 (under -d the live server's own wins)")
+
 #: A verb's run function: the parsed command line in, the exit code out.
 Run = Callable[["Context"], int]
 

@@ -234,8 +234,10 @@ class RenderedSource:
 
 
 def lint(rendered: Sequence[Rendered], dialect: str, *, plan_ids: set[str] | None = None,
-         extra: Sequence[Finding] = ()) -> CheckReport:
-    """Validate rendered migrations: the graph rules, then every statement rule."""
+         extra: Sequence[Finding] = (),
+         server_version: tuple[int, ...] | None = None) -> CheckReport:
+    """Validate rendered migrations: the graph rules, then every statement rule;
+    ``server_version``: the server the version-aware rules judge by."""
     from switchy_guard.check.pipeline import make_finding, validate
     from switchy_guard.check.report import CheckReport
     from switchy_guard.model.findings import CheckSummary
@@ -245,7 +247,7 @@ def lint(rendered: Sequence[Rendered], dialect: str, *, plan_ids: set[str] | Non
     findings = list(extra) + [make_finding(rule, message, migration)
                               for rule, migration, message in graph_hits(migrations)]
     result = validate(migrations, dialect, plan_ids=plan_ids, downs=True,
-                      id_pattern=r"(?s:.*)")
+                      id_pattern=r"(?s:.*)", server_version=server_version)
     findings += relocate(result.findings, rendered, dialect)
     return CheckReport(findings, CheckSummary.of(findings, result.migrations,
                                                  result.statements))

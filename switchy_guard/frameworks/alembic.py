@@ -35,6 +35,7 @@ from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
     from switchy_guard.check.report import CheckReport
+    from switchy_guard.model.server_version import GivenVersion
     from switchy_guard.plan.impact import ImpactReport
 
 #: switchy-guard's dialect names -> a URL Alembic's offline mode can render for.
@@ -256,16 +257,20 @@ def _broken_graph(ini: str, dialect: str, exc: Exception) -> AlembicProject:
     return AlembicProject(ini, dialect, [], graph=[finding])
 
 
-def check(ini: str, dialect: str | None = None, *, against: str | None = None
-          ) -> CheckReport:
+def check(ini: str, dialect: str | None = None, *, against: str | None = None,
+          server_version: GivenVersion | None = None) -> CheckReport:
     """``check --alembic``: lint every revision (``against``: only those whose files are
-    new since that git revision), and the revision graph."""
+    new since that git revision), and the revision graph; ``server_version``: as
+    ``--server-version`` (see server_version.py)."""
+    from switchy_guard.model.server_version import version_for
+
     project = load(ini, dialect)
     plan_ids = None
     if against:
         paths = {r.path: r.id for r in project.rendered}
         plan_ids = {paths[p] for p in _new(paths, against)}
-    return lint(project.rendered, project.dialect, plan_ids=plan_ids, extra=project.graph)
+    return lint(project.rendered, project.dialect, plan_ids=plan_ids, extra=project.graph,
+                server_version=version_for(server_version, project.dialect))
 
 
 def _new(paths: dict[str, str], against: str) -> set[str]:

@@ -39,6 +39,7 @@ from switchy_guard.model.findings import Finding
 
 if TYPE_CHECKING:
     from switchy_guard.check.report import CheckReport
+    from switchy_guard.model.server_version import GivenVersion
 
 _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _CONTROL = re.compile(r"(?i)\s*(BEGIN|COMMIT|START\s+TRANSACTION)\s*;?\s*$")
@@ -181,12 +182,17 @@ def _conflicts(conflicts: dict[str, list[str]], rendered: list[Rendered]) -> lis
 
 
 def check(manage_py: str, dialect: str | None = None, *, settings: str | None = None,
-          against: str | None = None) -> CheckReport:
+          against: str | None = None, server_version: GivenVersion | None = None
+          ) -> CheckReport:
     """``check --django``: lint every project migration (``against``: only those whose
-    files are new since that git revision), and each app's graph."""
+    files are new since that git revision), and each app's graph; ``server_version``: as
+    ``--server-version`` (see server_version.py)."""
+    from switchy_guard.model.server_version import version_for
+
     rendered, dialect, graph = load(manage_py, dialect, settings)
     plan_ids = None
     if against:
         absolute = {os.path.abspath(r.path): r.id for r in rendered}
         plan_ids = {absolute[p] for p in new_files(list(absolute), against)}
-    return lint(rendered, dialect, plan_ids=plan_ids, extra=graph)
+    return lint(rendered, dialect, plan_ids=plan_ids, extra=graph,
+                server_version=version_for(server_version, dialect))

@@ -29,6 +29,7 @@ from switchy_guard.gates.policy import PolicyChoice
 from switchy_guard.gates.reports import impact_report, rollback_report
 from switchy_guard.masking import mask_text
 from switchy_guard.model.plan import PlannedMigration, RunResult, Strategy
+from switchy_guard.model.server_version import GivenVersion
 from switchy_guard.model.verdict import Verdict
 from switchy_guard.plan.impact import ImpactReport
 from switchy_guard.runtime.audit import AuditJournal
@@ -56,6 +57,9 @@ class GateOptions:
     lock_timeout: float | None = None
     #: The flags' and config's statement timeouts and retries, over the policy's.
     timeouts: Timeouts | None = None
+    #: The ``server_version`` setting (or flag): the live server's version wins, a
+    #: contradiction is a warning of the report (see server_version.py).
+    server_version: GivenVersion | None = None
 
 
 def plan_digest(report: ImpactReport) -> str:
@@ -245,10 +249,12 @@ def _gated_run_locked(
             report = impact_report(migrator, strategy, state=state, force=options.force,
                                    retry_failed=retry_failed, from_start=from_start,
                                    require_checksum_validation=require_checksum_validation,
-                                   detailed=policy.judges_the_plan)
+                                   detailed=policy.judges_the_plan,
+                                   server_version=options.server_version)
         else:
             report = rollback_report(migrator, strategy, force=options.force, state=state,
-                                     detailed=policy.judges_the_plan)
+                                     detailed=policy.judges_the_plan,
+                                     server_version=options.server_version)
     except Refused as refused:
         journal.record("refused", detail=refused.one_line())
         raise

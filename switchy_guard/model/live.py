@@ -52,6 +52,8 @@ class DatabaseFacts:
     rows: dict[str, TrackingRow]
     progress: dict[str, StatementProgress]
     live: LiveTableNames
+    #: The server's version (None: not read), which the version-aware rules judge by.
+    server_version: tuple[int, ...] | None = None
 
 
 class DatabaseReader(Protocol):

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from switchy_guard.model.findings import Finding
 from switchy_guard.model.plan import Plan, PlannedMigration
+from switchy_guard.model.server_version import reconcile
 from switchy_guard.model.state import MigrationState
 from switchy_guard.plan.rowcounts import PlanNames, RowImpact, row_impacts
+from switchy_guard.runtime import live as live_db
 from switchy_guard.runtime.db import connect
 from switchy_guard.runtime.live import RowCounter, read_live_table_names
 from switchy_guard.sql.objects import (
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from switchy_guard.check.pipeline import AllowedFinding
     from switchy_guard.model.migration import Migration
+    from switchy_guard.model.server_version import GivenVersion
     from switchy_guard.model.verdict import Verdict
     from switchy_guard.runtime.blockers import Blocker
     from switchy_guard.sql.classify import StatementInfo
@@ -164,19 +167,21 @@ def _objects(info: StatementInfo, impact: MigrationImpact) -> None:
 def report_of(plan: Plan, migrations: Sequence[Migration], engine: Engine,
               warnings: list[str], *, live: bool = True, findings: bool = True,
               objects: bool = True, applied: Collection[str] = (),
-              server_version: tuple[int, ...] | None = None) -> ImpactReport:
+              server_version: GivenVersion | None = None) -> ImpactReport:
     """The impact report of ``plan``, a plan of ``migrations`` (every migration of the
     source, in order) on the database of ``engine``: each step's statements, objects,
     findings and (``live``) the rows and locks it would touch there. ``findings=False``
     and ``objects=False`` leave out what costs a pass over every statement. ``applied``:
     for a rollback plan, the ids applied now (their up scripts are the schema its down
-    scripts run over). ``server_version``: the server the rules and the lock report
-    assume; None: the live server's."""
+    scripts run over). The rules and the lock report judge by the live server's version;
+    a ``server_version`` given (``--server-version``, the setting) that contradicts it is
+    a warning of the report (see model/server_version.py)."""
     dialect = plan.dialect
     planned_ids = {step.migration.id for step in plan.steps}
     by_migration: dict[str, list[Finding]] = {}
     allowed: dict[str, list[AllowedFinding]] = {}
     tables = None
+    version: tuple[int, ...] | None = None
     if findings:
         from switchy_guard.check.pipeline import validate, validate_rollback
 
@@ -184,13 +189,16 @@ def report_of(plan: Plan, migrations: Sequence[Migration], engine: Engine,
             # Which tables the plan surely makes new: those the database has not got.
             tables = read_live_table_names(conn)
             conn.rollback()
-            server_version = server_version or live_server_version(conn)
+            version, warning = reconcile(server_version, dialect,
+                                         live_db.live_server_version(conn))
+        warnings += [warning] if warning else []
         if plan.direction == "down":
             result = validate_rollback(list(migrations), dialect,
-                                       applied=set(applied), plan=plan.ids, live=tables)
+                                       applied=set(applied), plan=plan.ids, live=tables,
+                                       server_version=version)
         else:
             result = validate(list(migrations), dialect, plan_ids=planned_ids,
-                              live=tables, server_version=server_version)
+                              live=tables, server_version=version)
         for finding in result.findings:
             by_migration.setdefault(finding.migration or "", []).append(finding)
         for item in result.allowed:
@@ -208,7 +216,7 @@ def report_of(plan: Plan, migrations: Sequence[Migration], engine: Engine,
         names = PlanNames(counter, tables) if counter is not None else None
         for step in plan.steps:
             impact = _impact_of(step, dialect, counter, names,
-                                by_migration.get(step.migration.id, []), server_version)
+                                by_migration.get(step.migration.id, []), version)
             impact.allowed = allowed.get(step.migration.id, [])
             impacts.append(impact)
         conn.rollback()
@@ -219,16 +227,6 @@ def report_of(plan: Plan, migrations: Sequence[Migration], engine: Engine,
         warnings = warnings + list(dict.fromkeys(counter.problems))
     return ImpactReport(plan.direction, plan.dialect, impacts, warnings,
                         live=counter is not None)
-
-
-def live_server_version(conn: Connection) -> tuple[int, ...] | None:
-    """The connected server's version (MariaDB's from 10, MySQL's 5 to 9: see
-    :mod:`switchy_guard.sql.locks`); None for SQLite, whose version the rules ignore."""
-    if conn.dialect.name == "sqlite":
-        return None
-    info = conn.dialect.server_version_info
-    numbers = tuple(n for n in (info or ()) if isinstance(n, int))
-    return numbers or None
 
 
 def _live_locks(conn: Connection, dialect: str, impacts: list[MigrationImpact]) -> None:
@@ -312,8 +310,6 @@ def _leaves_behind(step: PlannedMigration, dialect: str | None,
         down = parse_script(migration.down or "", dialect)
     return left_behind(created_objects(parse_script(migration.up, dialect)),
                        dropped_objects(down))
-
-
 
 
 def rollback_warnings(plan: Plan, state: MigrationState) -> list[str]:

@@ -1,4 +1,4 @@
-"""Transactions and execution (SG601-SG603)."""
+"""Transactions and execution (SG601-SG604)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 
 from switchy_guard.model.findings import Severity
-from switchy_guard.rules.base import ALL, M, Rule, StatementContext
-from switchy_guard.sql.classify import DYNAMIC, StatementInfo
+from switchy_guard.rules.base import ALL, M, P, Rule, StatementContext
+from switchy_guard.sql.classify import DYNAMIC, WORD, StatementInfo, tokenize
+from switchy_guard.sql.execution import needs_autocommit
 from switchy_guard.sql.split import Statement
 
 _GLOBAL_SETTING = re.compile(r"\b(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|@@GLOBAL\.", re.IGNORECASE)
@@ -138,4 +139,54 @@ UNPARSEABLE_STATEMENT = Rule(
     check=_unparseable,
 )
 
-RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT)
+
+def _adds_enum_value(text: str) -> bool:
+    """Whether ``text`` is ``ALTER TYPE name ADD VALUE ...`` (a quoted name may hold
+    any words: only the words outside it count)."""
+    words = [t.up if t.kind == WORD else "" for t in tokenize(text, "postgres")]
+    return words[:2] == ["ALTER", "TYPE"] and any(
+        words[i:i + 2] == ["ADD", "VALUE"] for i in range(3, len(words) - 1))
+
+
+def _enum_value_in_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    version = ctx.server_version
+    if version is None or version >= (12,) or not _adds_enum_value(ctx.statement.text):
+        return
+    server = ".".join(str(n) for n in version)
+    if ctx.statement.block is not None:
+        yield ("ALTER TYPE ... ADD VALUE inside a DO block: before PostgreSQL 12 (the server "
+               f"is {server}) it cannot run from a function or block, so this migration fails")
+        return
+    # A migration holding CONCURRENTLY, VACUUM, ... runs statement by statement already.
+    if not ctx.migration.transactional or any(
+            needs_autocommit(s.text, ctx.dialect) for s, _ in ctx.statements_in_migration):
+        return
+    yield ("ALTER TYPE ... ADD VALUE cannot run inside a transaction block before "
+           f"PostgreSQL 12 (the server is {server}), and this migration runs in one: it "
+           "fails")
+
+
+ENUM_VALUE_IN_TRANSACTION = Rule(
+    code="SG604",
+    name="enum-value-in-transaction",
+    severity=Severity.ERROR,
+    dialects=P,
+    summary="ALTER TYPE ... ADD VALUE in a migration that runs in a transaction, on a "
+            "PostgreSQL server older than 12.",
+    why="Before PostgreSQL 12, ALTER TYPE ... ADD VALUE refuses to run inside a "
+        "transaction block or a function ('cannot run inside a transaction block'): a "
+        "migration the runner wraps in a transaction fails on it, every time, on that "
+        "server, although it passes on a newer development database. The rule needs the "
+        "server's version (--server-version, the server_version setting, or the live "
+        "server under -d); with none known it is quiet, as the other version-aware rules.",
+    instead="Put the ADD VALUE in a migration of its own with transactional = false in "
+            "metadata.toml (IF NOT EXISTS makes a retry harmless), outside any DO block.",
+    example="ALTER TYPE mood ADD VALUE 'ecstatic';\nUPDATE settings SET default_mood = 'ok';",
+    fixed="-- metadata.toml: transactional = false\n"
+          "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ecstatic';",
+    check=_enum_value_in_transaction,
+    kinds=frozenset({"alter_other", "unknown"}),
+)
+
+RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT,
+         ENUM_VALUE_IN_TRANSACTION)

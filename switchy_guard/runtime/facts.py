@@ -4,6 +4,7 @@ once, for the validators (which never open a connection themselves)."""
 from __future__ import annotations
 
 from switchy_guard.model.live import DatabaseFacts
+from switchy_guard.runtime import live
 from switchy_guard.runtime.db import (
     absent_sqlite_file,
     connect,
@@ -11,7 +12,6 @@ from switchy_guard.runtime.db import (
     dialect_of,
     empty_stand_in,
 )
-from switchy_guard.runtime.live import read_live_table_names
 from switchy_guard.runtime.tracking import TrackingTable
 
 
@@ -34,7 +34,9 @@ class LiveDatabase:
             with connect(engine) as conn:
                 rows = tracking.read(conn)
                 progress = tracking.read_progress(conn)
-                live = read_live_table_names(conn)
+                tables = live.read_live_table_names(conn)
+                # Read through the module: a test stands in an older server's version.
+                version = live.live_server_version(conn)
         finally:
             engine.dispose()
-        return DatabaseFacts(rows, progress, live)
+        return DatabaseFacts(rows, progress, tables, version)

@@ -262,3 +262,13 @@ def read_live_table_names(conn: Connection) -> LiveTableNames:
     except DBAPIError:
         return LiveTableNames(dialect, None)
     return LiveTableNames(dialect, [(str(r[0]), str(r[1]), bool(r[2])) for r in rows])
+
+
+def live_server_version(conn: Connection) -> tuple[int, ...] | None:
+    """The connected server's version (MariaDB's from 10, MySQL's 5 to 9: see
+    :mod:`switchy_guard.sql.locks`); None for SQLite, whose version the rules ignore."""
+    if conn.dialect.name == "sqlite":
+        return None
+    info = conn.dialect.server_version_info
+    numbers = tuple(n for n in (info or ()) if isinstance(n, int))
+    return numbers or None

@@ -172,6 +172,20 @@ def session_statements(dialect: str, timeouts: Timeouts, *, local: bool = False,
     return []
 
 
+def pg_set_config(timeouts: Timeouts, *, local: bool = False) -> str | None:
+    """PostgreSQL: :func:`session_statements` as one ``SELECT set_config(...)`` (``local``:
+    for the transaction, as ``SET LOCAL``), one round trip on any driver; None when
+    nothing is set."""
+    lock, run = timeouts.statement_lock_timeout, timeouts.statement_timeout
+    settings = [(name, _pg_duration(value)) for name, value in
+                (("lock_timeout", lock), ("statement_timeout", run)) if value is not None]
+    if not settings:
+        return None
+    flag = "true" if local else "false"
+    return "SELECT " + ", ".join(f"set_config('{name}', {value}, {flag})"
+                                 for name, value in settings)
+
+
 def restore_statements(dialect: str, timeouts: Timeouts, *, mariadb: bool = False,
                        sqlite_busy_ms: int = 30000) -> list[str]:
     """The statements that put a session's settings back after :func:`session_statements`

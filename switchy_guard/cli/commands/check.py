@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from switchy_guard.cli.options import positive_int
+from switchy_guard.cli.options import SERVER_VERSION_HELP, positive_int
 from switchy_guard.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def register(verbs: Verbs) -> None:
                        help="also judge the findings by the --env policy (block_severities, "
                             "require_allow, refuse_irreversible): exit 1 when it would "
                             "refuse them, each refusal on stderr")
+    check.add_argument("--server-version", metavar="VERSION", help=SERVER_VERSION_HELP)
 
 
 def _format_file(text: str) -> tuple[str, str]:
@@ -72,7 +73,9 @@ def run(ctx: Context) -> int:
     for fmt, file in ctx.args.write:  # a file that cannot be written: refused before the run
         if not Path(file).parent.is_dir():
             raise ConfigError(f"--write {fmt}:{file}: folder {Path(file).parent} does not exist")
-    return _report_check(ctx, choice, _checked(ctx))
+    report = _checked(ctx)
+    ctx.notes += report.notes
+    return _report_check(ctx, choice, report)
 
 
 def _checked(ctx: Context) -> CheckReport:
@@ -101,6 +104,7 @@ def _checked(ctx: Context) -> CheckReport:
         use_cache=not ctx.args.no_cache,
         checksum_mode=settings.checksum_mode,
         jobs=ctx.args.jobs,
+        server_version=ctx.server_version(),
     )
 
 
@@ -148,7 +152,8 @@ def _check_files(ctx: Context) -> CheckReport:
         from switchy_guard.runtime.db import dialect_of
 
         dialect = dialect_of(ctx.settings.database_url)
-    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename)
+    return check_files(ctx.args.files, dialect, stdin_name=ctx.args.stdin_filename,
+                       server_version=ctx.server_version())
 
 
 def _check_gate(ctx: Context, choice: PolicyChoice, findings: list[Any]) -> bool:

@@ -34,11 +34,12 @@ def check_framework(ctx: Context) -> CheckReport:
     if args.alembic:
         from switchy_guard.frameworks import alembic
 
-        return alembic.check(args.alembic, _dialect(ctx), against=args.against)
+        return alembic.check(args.alembic, _dialect(ctx), against=args.against,
+                             server_version=ctx.server_version())
     from switchy_guard.frameworks import django
 
     return django.check(args.django, _dialect(ctx), settings=args.settings,
-                        against=args.against)
+                        against=args.against, server_version=ctx.server_version())
 
 
 def plan_alembic(ctx: Context) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from switchy_guard.cli.gating import gate_options
 from switchy_guard.cli.options import (
     FROM_START,
+    SERVER_VERSION_HELP,
     SpelledAs,
     add_gate_options,
     add_lock_timeout,
@@ -35,6 +36,7 @@ def register(verbs: Verbs) -> None:
     plan.add_argument("--alembic", nargs="?", const="alembic.ini", metavar="INI",
                       help="the pending revisions of an Alembic project (default alembic.ini)")
     add_gate_options(plan)
+    plan.add_argument("--server-version", metavar="VERSION", help=SERVER_VERSION_HELP)
     _register_migrate(verbs)
     _register_rollback(verbs)
 
@@ -152,9 +154,11 @@ def _judged_report(ctx: Context, migrator: Migrator, direction: str) -> ImpactRe
     if direction == "up":
         report = impact_report(migrator, _strategy(ctx), state=state, force=options.force,
                                retry_failed=getattr(ctx.args, "retry_failed", False),
-                               from_start=getattr(ctx.args, "from_start", False))
+                               from_start=getattr(ctx.args, "from_start", False),
+                               server_version=options.server_version)
     else:
-        report = rollback_report(migrator, _strategy(ctx), state=state)
+        report = rollback_report(migrator, _strategy(ctx), state=state,
+                                 server_version=options.server_version)
     report.gate = evaluate(options.choice, report, state, force=options.force,
                            ack_backup=options.ack_backup, confirm=options.confirm,
                            timeouts=options.timeouts)
