@@ -73,7 +73,7 @@ def _migration(index: int, tables: list[str], rng: random.Random) -> tuple[str, 
         f"CREATE TABLE scratch{index} (id INTEGER);\n"
         f"-- switchy-guard: allow drop-table -- scratch table of this migration\n"
         f"DROP TABLE scratch{index};\n",
-        "",
+        "-- switchy-guard: noop-down -- the up drops the table it creates\n",
     )
 
 
