@@ -40,6 +40,10 @@ _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     token VARCHAR(64) NULL
 )"""
 _COLUMNS = "os_user, host, pid, command, since, session"
+_PG_COLUMNS = text("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                   "to_regclass(:t) AND attnum > 0 AND NOT attisdropped")
+#: The columns of a record table this release wrote (made, or brought up to date) itself.
+_CURRENT = frozenset(("os_user", "host", "pid", "command", "since", "session", "token"))
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ class LockRecord:
         # PostgreSQL: the schema the record was written in, so the runner's checks find it
         # whatever search_path a migration left (see pin_schema).
         self.schema: str | None = None
+        # The columns once write() made sure of them: the run's release (clear) then
+        # needs no second look at the catalog (reflection was about a quarter of the
+        # fleet process's CPU time per PostgreSQL target).
+        self._written: frozenset[str] | None = None
 
     def _quoted(self, conn: Connection) -> str:
         preparer = conn.dialect.identifier_preparer
@@ -95,6 +103,11 @@ class LockRecord:
 
     def _columns(self, conn: Connection) -> set[str] | None:
         """The table's column names (lower case), None when it does not exist."""
+        if conn.dialect.name == "postgresql":
+            # One catalog query instead of the inspector's two (a third of the time of a
+            # run's lock record); the table is the one the record's statements name.
+            names = conn.execute(_PG_COLUMNS, {"t": self._quoted(conn)}).scalars().all()
+            return {str(name).lower() for name in names} or None
         inspector = inspect(conn)
         if not inspector.has_table(self.name):
             return None
@@ -128,6 +141,7 @@ class LockRecord:
                  "session": session, "token": token},
             )
             conn.commit()
+            self._written = _CURRENT if columns is None or "os_user" in columns else None
         except DBAPIError as exc:
             if not access_refused(exc):
                 raise
@@ -180,11 +194,22 @@ class LockRecord:
     def clear(self, conn: Connection, token: str | None) -> bool:
         """Delete the record holding ``token`` (None: one an older release wrote, with
         no token), and commit; whether there was one. A record another run wrote since
-        (with its own token) is left alone."""
+        (with its own token) is left alone. After :meth:`write` (this run's own token),
+        the columns it made sure of are not looked up again."""
+        if token is not None and self._written is not None:
+            try:
+                return self._delete(conn, self._written, token)
+            except DBAPIError:  # the table went away under the run: look, as below
+                conn.rollback()
+                self._written = None
         columns = self._columns(conn)
         if columns is None:
             conn.rollback()
             return False
+        return self._delete(conn, columns, token)
+
+    def _delete(self, conn: Connection, columns: set[str] | frozenset[str],
+                token: str | None) -> bool:
         table = self._quoted(conn)
         if "token" not in columns:
             deleted = conn.exec_driver_sql(f"DELETE FROM {table}").rowcount
