@@ -22,12 +22,12 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .audit import os_user
-from .db import access_refused, database_reason
+from .db import access_refused, database_reason, table_columns
 from .errors import ConfigError
 
 _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
@@ -40,8 +40,6 @@ _CREATE = """CREATE TABLE IF NOT EXISTS {t} (
     token VARCHAR(64) NULL
 )"""
 _COLUMNS = "os_user, host, pid, command, since, session"
-_PG_COLUMNS = text("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
-                   "to_regclass(:t) AND attnum > 0 AND NOT attisdropped")
 #: The columns of a record table this release wrote (made, or brought up to date) itself.
 _CURRENT = frozenset(("os_user", "host", "pid", "command", "since", "session", "token"))
 
@@ -103,15 +101,7 @@ class LockRecord:
 
     def _columns(self, conn: Connection) -> set[str] | None:
         """The table's column names (lower case), None when it does not exist."""
-        if conn.dialect.name == "postgresql":
-            # One catalog query instead of the inspector's two (a third of the time of a
-            # run's lock record); the table is the one the record's statements name.
-            names = conn.execute(_PG_COLUMNS, {"t": self._quoted(conn)}).scalars().all()
-            return {str(name).lower() for name in names} or None
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
-            return None
-        return {column["name"].lower() for column in inspector.get_columns(self.name)}
+        return table_columns(conn, self.name, self._quoted(conn))
 
     def write(self, conn: Connection, command: str, *, session: str | None) -> str:
         """Replace any record (a stale one included) by this process's, with a fresh

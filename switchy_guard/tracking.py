@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .checksum import UNKNOWN_CHECKSUM
-from .db import access_refused, connection_dialect, database_reason, mask_text
+from .db import access_refused, connection_dialect, database_reason, mask_text, table_columns
 from .errors import ConfigError, InputError
 from .records import (
     COMPLETED,
@@ -161,11 +161,10 @@ class TrackingTable:
         finish an upgrade that stopped half-way (switchy_schema's ``ensure_table_exists``
         does both: any of the newer columns that is missing is added)."""
         dialect = connection_dialect(conn)
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
+        columns = self._columns(conn)
+        if columns is None:
             conn.exec_driver_sql(_CREATE[dialect].format(t=self.quoted(conn)))
             return
-        columns = {column["name"].lower() for column in inspector.get_columns(self.name)}
         self._check_compatible(columns)
         if not {"id", *_UPGRADE_COLUMNS} <= columns:
             self._upgrade_legacy(conn, dialect, columns)
@@ -247,10 +246,7 @@ class TrackingTable:
 
     def _columns(self, conn: Connection) -> set[str] | None:
         """The table's column names (lowercase), None when it does not exist."""
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
-            return None
-        return {column["name"].lower() for column in inspector.get_columns(self.name)}
+        return table_columns(conn, self.name, self.quoted(conn))
 
     def _check_compatible(self, columns: set[str]) -> None:
         if "run_on" not in columns or not columns & {"id", "name"}:

@@ -140,3 +140,34 @@ def test_a_failed_read_is_not_kept(tmp_path: Path) -> None:
     script.write_bytes(b"CREATE TABLE a (id INTEGER);\n")
     third = run_target(job, targets[2], wave)
     assert third.outcome == "applied", third.reason
+
+
+def test_a_rerun_checks_its_tables_without_reflection(
+        db_url: str, db_kind: str, tmp_path: Path) -> None:
+    """A target whose tracking, lock record and audit tables exist: the second run checks
+    them (PostgreSQL: one small catalog query each, not SQLAlchemy's reflection, whose
+    queries call pg_table_is_visible and format_type) and applies the new migration."""
+    folder = tmp_path / "migrations"
+    write_migration(folder, "2024-01-01-000000_first", "CREATE TABLE a (id INTEGER);\n")
+    settings = resolve_settings({"migrations_dir": str(folder)})
+    target = Target("t", db_url)
+    first = run_target(FleetJob("migrate", settings, str(folder), All()), target,
+                       Wave("all", (target,)))
+    assert first.outcome == "applied", first.reason
+    write_migration(folder, "2024-01-02-000000_second", "CREATE TABLE b (id INTEGER);\n")
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        second = run_target(FleetJob("migrate", settings, str(folder), All()), target,
+                            Wave("all", (target,)))
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert second.outcome == "applied", second.reason
+    assert second.done == ["2024-01-02-000000_second"]
+    if db_kind == "postgres":
+        reflected = [s for s in seen if "pg_table_is_visible" in s or "format_type" in s]
+        assert not reflected, reflected
