@@ -1,6 +1,7 @@
 """What the fleet does to one target: migrate or roll back it through the same gates as a
 single ``migrate``, plan it, or read its state. Each call makes its own engine and
-disposes of it, so targets running at once share nothing but the migrations' source."""
+disposes of it, so targets running at once share no connection; they share what the job
+reads once for all of them (the migrations, per dialect, and the policies)."""
 
 from __future__ import annotations
 
