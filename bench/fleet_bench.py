@@ -8,8 +8,12 @@ PostgreSQL: a throwaway server (tests/dbservers.py) on this machine; two sets of
 ``--pg-targets`` fresh databases; ``fleet migrate --concurrency 8`` on one set, then
 ``--concurrency 1`` on the other (8 first, so any warming favours the single run), each
 applying the same ``--pg-migrations`` migrations of bench/corpus.py. Wall time of the
-whole command, start-up included, and the CPU time the fleet process used (its threads
-share one interpreter lock: that CPU time is a floor no concurrency can go under).
+whole command, start-up included, the CPU time the fleet process used (its threads
+share one interpreter lock: that CPU time is a floor no concurrency can go under) and the
+CPU time the server used meanwhile (its processes, on Linux: /proc). The floor, on two
+more sets: the same migrations applied with the driver alone (bench/floor.py's way: per
+database one connection, a tracking table, each migration in a transaction with its
+tracking insert; no lock, gates or journal) by 8 threads and by 1, in one process.
 ``--durable``: the server with fsync and synchronous commits on.
 
 SQLite: ``--sqlite-targets`` fresh files, ``--sqlite-migrations`` migrations each, four
@@ -77,6 +81,38 @@ def run_fleet(migrations: Path, targets: Path, *extra: str) -> tuple[float, floa
     return seconds, cpu
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds a process and its children used so far (those still running, and
+    those it reaped): the server's, on Linux; None elsewhere."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                total += int(child[11]) + int(child[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / tick
+
+
+def run_floor(migrations: Path, targets: Path, threads: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the driver-only floor over ``targets``, ``threads`` at once."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    subprocess.run([sys.executable, str(HERE / "fleet_bench.py"), "_floor", str(migrations),
+                    str(targets), str(threads)], env=ENV, check=True)
+    seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def bench_postgres(targets: int, migrations: int, work: Path, durable: bool
                    ) -> list[dict[str, object]]:
     """--concurrency 8 against 1, on fresh databases of one throwaway server (the test
@@ -91,21 +127,39 @@ def bench_postgres(targets: int, migrations: int, work: Path, durable: bool
     try:
         print(f"postgres started in {time.perf_counter() - began:.1f} s; creating "
               f"{2 * targets} databases", flush=True)
-        sets = {k: [server.new_database() for _ in range(targets)] for k in (8, 1)}
+        sets = {k: [server.new_database() for _ in range(targets)]
+                for k in ("8", "1", "floor 8", "floor 1")}
         times = {}
-        for concurrency in (8, 1):
-            path = write_targets(work / f"pg-c{concurrency}.toml", sets[concurrency])
-            seconds, cpu = run_fleet(source, path, "--concurrency", str(concurrency))
-            times[concurrency] = seconds
-            print(f"{db} --concurrency {concurrency}: {seconds:.2f} s (fleet process "
-                  f"CPU {cpu:.2f} s)", flush=True)
-            rows.append({"what": f"fleet migrate --concurrency {concurrency}",
-                         "db": db, "targets": targets, "migrations": migrations,
-                         "seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
-                         "per_target_ms": round(1000 * seconds / targets, 2)})
+        for key in ("8", "1", "floor 8", "floor 1"):
+            path = write_targets(work / f"pg-{key.replace(' ', '')}.toml", sets[key])
+            server_before = process_cpu(server.process.pid)
+            if key.startswith("floor"):
+                threads = int(key.split()[1])
+                seconds, cpu = run_floor(source, path, threads)
+                what = f"driver-only floor, {threads} thread{'s' if threads > 1 else ''}"
+            else:
+                seconds, cpu = run_fleet(source, path, "--concurrency", key)
+                what = f"fleet migrate --concurrency {key}"
+            time.sleep(0.5)  # the last backends exit and are reaped
+            server_after = process_cpu(server.process.pid)
+            server_cpu = (None if server_before is None or server_after is None
+                          else server_after - server_before)
+            times[key] = seconds
+            shown = f", server CPU {server_cpu:.2f} s" if server_cpu is not None else ""
+            print(f"{db} {what}: {seconds:.2f} s (client CPU {cpu:.2f} s{shown})", flush=True)
+            row: dict[str, object] = {
+                "what": what, "db": db, "targets": targets, "migrations": migrations,
+                "seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
+                "per_target_ms": round(1000 * seconds / targets, 2)}
+            if server_cpu is not None:
+                row["server_cpu_s"] = round(server_cpu, 3)
+            rows.append(row)
         rows.append({"what": "speed-up of --concurrency 8 over 1", "db": db,
                      "targets": targets, "migrations": migrations,
-                     "ratio": round(times[1] / times[8], 2)})
+                     "ratio": round(times["1"] / times["8"], 2)})
+        rows.append({"what": "speed-up of the floor, 8 threads over 1", "db": db,
+                     "targets": targets, "migrations": migrations,
+                     "ratio": round(times["floor 1"] / times["floor 8"], 2)})
     finally:
         server.stop()
     return rows
@@ -147,6 +201,36 @@ def bench_sqlite(targets: int, migrations: int, work: Path) -> list[dict[str, ob
                      "targets": targets, "migrations": migrations,
                      "per_target_ms": round(1000 * (times[way] - times[base]) / targets, 2)})
     return rows
+
+
+def floor_loop(source: str, targets_file: str, threads: str) -> None:
+    """The driver-only floor (``_floor``): each target's migrations applied with psycopg
+    alone, ``threads`` targets at once."""
+    import hashlib
+    import tomllib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    with open(targets_file, "rb") as file:
+        urls = [t["url"].replace("postgresql+psycopg://", "postgresql://")
+                for t in tomllib.load(file)["target"]]
+    scripts = [(folder.name, (folder / "up.sql").read_bytes())
+               for folder in sorted(Path(source).iterdir())]
+
+    def apply(url: str) -> None:
+        with psycopg.connect(url) as conn:
+            conn.execute("CREATE TABLE floor_migrations (id TEXT NOT NULL, "
+                         "checksum VARCHAR(64) NOT NULL)")
+            conn.commit()
+            for name, data in scripts:
+                with conn.transaction():
+                    conn.execute(data.decode())  # type: ignore[arg-type]
+                    conn.execute("INSERT INTO floor_migrations VALUES (%s, %s)",
+                                 (name, hashlib.sha256(data).hexdigest()))
+
+    with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+        list(pool.map(apply, urls))
 
 
 def inner_loop(way: str, source: str, targets_file: str) -> None:
@@ -200,14 +284,15 @@ def main() -> int:
         if not args.no_sqlite:
             rows += bench_sqlite(args.sqlite_targets, args.sqlite_migrations, work)
     print(f"\n{'what':<44}{'db':>19}{'targets':>8}{'migr.':>6}{'s':>9}{'CPU s':>7}"
-          f"{'ms/target':>10}{'ratio':>7}")
+          f"{'srv CPU':>8}{'ms/target':>10}{'ratio':>7}")
     for row in rows:
         seconds = f"{row['seconds']:.2f}" if "seconds" in row else ""
         per = f"{row['per_target_ms']:.2f}" if "per_target_ms" in row else ""
         ratio = f"{row['ratio']:.2f}" if "ratio" in row else ""
         cpu = f"{row['cpu_s']:.2f}" if "cpu_s" in row else ""
+        server = f"{row['server_cpu_s']:.2f}" if "server_cpu_s" in row else ""
         print(f"{row['what']:<44}{row['db']:>19}{row['targets']:>8}{row['migrations']:>6}"
-              f"{seconds:>9}{cpu:>7}{per:>10}{ratio:>7}")
+              f"{seconds:>9}{cpu:>7}{server:>8}{per:>10}{ratio:>7}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"suite": "fleet", "cores": os.cpu_count(), "rows": rows},
                               indent=2))
@@ -218,5 +303,8 @@ def main() -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] in ("_loop", "_work"):
         inner_loop(*sys.argv[1:])
+        raise SystemExit(0)
+    if len(sys.argv) == 5 and sys.argv[1] == "_floor":
+        floor_loop(*sys.argv[2:])
         raise SystemExit(0)
     raise SystemExit(main())

@@ -1,14 +1,16 @@
 """What the fleet does to one target: migrate or roll back it through the same gates as a
 single ``migrate``, plan it, or read its state. Each call makes its own engine and
-disposes of it, so targets running at once share nothing but the migrations' source."""
+disposes of it, so targets running at once share no connection; they share what the job
+reads once for all of them (the migrations, per dialect, and the policies)."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from switchy_guard.errors import SwitchyError
@@ -18,8 +20,48 @@ from switchy_guard.masking import mask_message
 
 if TYPE_CHECKING:
     from switchy_guard.config import Settings
+    from switchy_guard.gates.policy import PolicySet
+    from switchy_guard.model.migration import Migration
     from switchy_guard.model.plan import Strategy
     from switchy_guard.runtime.runner import Migrator
+
+
+class ReadOnce:
+    """A migrations source read once per dialect for the whole fleet: every target gets
+    the same history (files changed during a rollout do not reach half of it), and the
+    files are not read, parsed and hashed again per target. A failed read is not kept:
+    the next target reads again, and fails alike."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self._loaded: dict[str | None, list[Migration]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        """How reports name the source."""
+        return str(self.source.label)
+
+    def load(self, dialect: str | None = None) -> list[Migration]:
+        """The source's migrations for ``dialect`` (read on the first call)."""
+        with self._lock:
+            if dialect not in self._loaded:
+                self._loaded[dialect] = list(self.source.load(dialect))
+            return list(self._loaded[dialect])
+
+    def __getattr__(self, name: str) -> Any:  # detected_layout and the like
+        if name == "source":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.source, name)
+
+
+class _Shared:
+    """What one fleet run reads once for all its targets (built on first use)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.source: ReadOnce | None = None
+        self.policies: PolicySet | None = None
 
 
 @dataclass(frozen=True)
@@ -37,12 +79,33 @@ class FleetJob:
     ack_backup: bool = False
     command: str = "switchy-guard fleet"
     lock_timeout: float | None = None
+    _shared: _Shared = field(default_factory=_Shared, compare=False, repr=False)
 
     def settings_for(self, target: Target) -> Settings:
         """The settings of one target: its own ``env`` over ``--env``."""
         if target.env:
             return dataclasses.replace(self.settings, env=target.env)
         return self.settings
+
+    def read_once(self) -> ReadOnce:
+        """The job's migrations source, read once per dialect for every target (the
+        targets' settings differ in ``env`` only, so one checksum mode serves all)."""
+        from switchy_guard.discovery import as_source
+
+        with self._shared.lock:
+            if self._shared.source is None:
+                self._shared.source = ReadOnce(
+                    as_source(self.source, checksum_mode=self.settings.checksum_mode))
+            return self._shared.source
+
+    def policies(self) -> PolicySet:
+        """Every policy the fleet knows, read once (the set does not depend on ``env``)."""
+        from switchy_guard.gates.policy import policies_for
+
+        with self._shared.lock:
+            if self._shared.policies is None:
+                self._shared.policies = policies_for(self.settings)
+            return self._shared.policies
 
 
 def engine_for(target: Target, *, reads_only: bool = False) -> Any:
@@ -70,7 +133,7 @@ def migrator_for(job: FleetJob, target: Target, *, reads_only: bool) -> Iterator
     settings = job.settings_for(target)
     engine = engine_for(target, reads_only=reads_only)
     try:
-        yield Migrator(job.source, engine, table=settings.migration_table,
+        yield Migrator(job.read_once(), engine, table=settings.migration_table,
                        lock_timeout=settings.lock_timeout,
                        checksum_mode=settings.checksum_mode)
     finally:
@@ -120,7 +183,8 @@ def _gated(job: FleetJob, target: Target) -> TargetResult:
                                       or state.in_progress()):
             # Its own tracking table says it is up to date: no lock, no gate needed.
             return TargetResult(target.name, "up to date")
-        choice = choose_policy(job.settings_for(target), migrator.engine)
+        choice = choose_policy(job.settings_for(target), migrator.engine,
+                               policies=job.policies())
         options = GateOptions(
             choice, ask=None, ack_backup=job.ack_backup, force=job.force,
             confirm=choice.environment if choice.environment in job.confirmed else None,
@@ -140,7 +204,8 @@ def _plan(job: FleetJob, target: Target) -> TargetResult:
     from switchy_guard.gates.reports import impact_report, rollback_report
 
     with migrator_for(job, target, reads_only=True) as migrator:
-        choice = choose_policy(job.settings_for(target), migrator.engine)
+        choice = choose_policy(job.settings_for(target), migrator.engine,
+                               policies=job.policies())
         state = migrator.state()
         if job.verb == "plan":
             report = impact_report(migrator, job.strategy, state=state, force=job.force,

@@ -549,16 +549,19 @@ def policies_for(settings: Settings, *, cwd: Path | None = None) -> PolicySet:
                                          settings.migrations_dir, cwd=cwd))
 
 
-def choose_policy(settings: Settings, database: Engine | URL | str | None) -> PolicyChoice:
+def choose_policy(settings: Settings, database: Engine | URL | str | None, *,
+                  policies: PolicySet | None = None) -> PolicyChoice:
     """The policy of a command: ``--env``'s, unless a policy's ``match_urls`` or
     ``match_servers`` matches the database, asked what it is after connecting (a
     server that cannot be reached is DatabaseUnavailable, exit 3).
 
     An Engine (a gated verb's, whose pool keeps the connection for the run) is always
     asked, so the journal can say which database a run was on; a bare URL (``check
-    --gate``) only when some policy has match rules.
+    --gate``) only when some policy has match rules. ``policies``: the set
+    :func:`policies_for` gives for these settings, when the caller read it already (a
+    fleet reads it once for all its targets).
     """
-    policies = policies_for(settings)
+    policies = policies if policies is not None else policies_for(settings)
     if database is None or (isinstance(database, str) and not policies.has_match_rules):
         return policies.choose(settings.env, None)
     return policies.choose(settings.env, database_identity_target(database))

@@ -19,7 +19,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from switchy_guard.masking import mask_text
-from switchy_guard.runtime.db import connection_dialect
+from switchy_guard.runtime.db import connection_dialect, table_columns
 
 _CREATE = """CREATE TABLE {t} (
     happened_at {time} NOT NULL,
@@ -129,13 +129,12 @@ class AuditJournal:
             conn.rollback()
 
     def _ensure(self, conn: Connection) -> None:
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
+        present = table_columns(conn, self.name, self._quoted(conn))
+        if present is None:
             conn.exec_driver_sql(
                 _CREATE.format(t=self._quoted(conn), time=_TIME[connection_dialect(conn)])
             )
             return
-        present = {c["name"] for c in inspector.get_columns(self.name)}
         for column, kind in _LATER_COLUMNS.items():
             if column not in present:
                 conn.exec_driver_sql(f"ALTER TABLE {self._quoted(conn)} ADD COLUMN {column} {kind}")

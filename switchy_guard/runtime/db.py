@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.util import asbool
@@ -279,3 +279,25 @@ def connect_for_write(engine: Engine) -> Iterator[Connection]:
     finally:
         conn.info.pop("switchy_immediate", None)
         conn.close()
+
+
+# The columns of the relation a (quoted, maybe schema-qualified) name resolves to by the
+# session's search_path; no rows when there is none.
+_PG_COLUMNS = text("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                   "to_regclass(:t) AND attnum > 0 AND NOT attisdropped")
+
+
+def table_columns(conn: Connection, name: str, quoted: str) -> set[str] | None:
+    """The column names (lower case) of the table ``name`` (``quoted``: as statements
+    name it), None when it does not exist. On PostgreSQL one small catalog query:
+    SQLAlchemy's reflection takes two large ones, each compiled anew on every engine,
+    which made these checks a large share of a fleet's CPU time per target."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_PG_COLUMNS, {"t": quoted}).scalars().all()
+        return {str(column).lower() for column in rows} or None
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    if not inspector.has_table(name):
+        return None
+    return {column["name"].lower() for column in inspector.get_columns(name)}

@@ -31,7 +31,7 @@ from switchy_guard.model.records import (
     row_problem,
     validate_table_name,
 )
-from switchy_guard.runtime.db import access_refused, connection_dialect
+from switchy_guard.runtime.db import access_refused, connection_dialect, table_columns
 from switchy_guard.runtime.reasons import database_reason
 
 _CREATE = {
@@ -163,11 +163,10 @@ class TrackingTable:
         finish an upgrade that stopped half-way (switchy_schema's ``ensure_table_exists``
         does both: any of the newer columns that is missing is added)."""
         dialect = connection_dialect(conn)
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
+        columns = self._columns(conn)
+        if columns is None:
             conn.exec_driver_sql(_CREATE[dialect].format(t=self.quoted(conn)))
             return
-        columns = {column["name"].lower() for column in inspector.get_columns(self.name)}
         self._check_compatible(columns)
         if not {"id", *_UPGRADE_COLUMNS} <= columns:
             self._upgrade_legacy(conn, dialect, columns)
@@ -249,10 +248,7 @@ class TrackingTable:
 
     def _columns(self, conn: Connection) -> set[str] | None:
         """The table's column names (lowercase), None when it does not exist."""
-        inspector = inspect(conn)
-        if not inspector.has_table(self.name):
-            return None
-        return {column["name"].lower() for column in inspector.get_columns(self.name)}
+        return table_columns(conn, self.name, self.quoted(conn))
 
     def _check_compatible(self, columns: set[str]) -> None:
         if "run_on" not in columns or not columns & {"id", "name"}:
