@@ -73,3 +73,9 @@ def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS
 def history_codes(*migrations: Migration, dialect: str = "postgres") -> list[str]:
     """Codes of a history checked without a plan (project-wide rules included)."""
     return [f.code for f in validate(list(migrations), dialect).findings]
+
+
+def assert_fires_and_quiet(code: str, dialect: str, fires: str, quiet: str) -> None:
+    """``code`` fires on ``fires`` and stays silent on its look-alike ``quiet``."""
+    assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
+    assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"

@@ -6,7 +6,14 @@ import pytest
 
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.migration import Migration
-from tests.unit.rules.helpers import Cases, M, P, S, findings_for, fire_params
+from tests.unit.rules.helpers import (
+    Cases,
+    M,
+    P,
+    S,
+    assert_fires_and_quiet,
+    fire_params,
+)
 
 # code: [(dialects, fires, look-alike that must not fire)]
 CASES: Cases = {
@@ -31,8 +38,7 @@ CASES: Cases = {
 @pytest.mark.parametrize(("code", "dialect", "fires", "quiet"), fire_params(CASES))
 def test_rule_fires_and_look_alike_does_not(code: str, dialect: str, fires: str,
                                             quiet: str) -> None:
-    assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
-    assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"
+    assert_fires_and_quiet(code, dialect, fires, quiet)
 
 
 @pytest.mark.parametrize(

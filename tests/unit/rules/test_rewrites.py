@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.rules.helpers import Cases, M, P, S, findings_for, fire_params, messages
+from tests.unit.rules.helpers import (
+    Cases,
+    M,
+    P,
+    S,
+    assert_fires_and_quiet,
+    fire_params,
+    messages,
+)
 
 # code: [(dialects, fires, look-alike that must not fire)]
 CASES: Cases = {
@@ -42,8 +50,7 @@ CASES: Cases = {
 @pytest.mark.parametrize(("code", "dialect", "fires", "quiet"), fire_params(CASES))
 def test_rule_fires_and_look_alike_does_not(code: str, dialect: str, fires: str,
                                             quiet: str) -> None:
-    assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
-    assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"
+    assert_fires_and_quiet(code, dialect, fires, quiet)
 
 
 def test_only_the_tables_not_created_here_are_named() -> None:
