@@ -13,11 +13,19 @@ bytecode caches: every import-time object (compiled regexes, tables) is rebuilt 
 mutated source, so nothing cached from the original can hide a mutant.
 
 Mutants that cannot change behaviour are listed under ``[[tool.mutation.equivalent]]``
-with the reason; they are not run and not counted.
+with the reason; they are not run and not counted. A module entry may name
+``functions = ["f", "Class.method"]``: only mutants inside those (and what they nest) are
+made, for a large module of which only some functions decide safety (the runner's
+refusals).
 
     python bench/mutation.py                       # every configured module
     python bench/mutation.py --modules checksum,ordering
     python bench/mutation.py --list --modules ordering   # the mutants, not run
+    python bench/mutation.py --modules gate --survivors  # re-run only the last survivors
+
+``--survivors`` runs again only the mutants the saved result of a module left alive (after
+tests were added) and keeps its killed ones; it refuses when the module's source changed
+since, because mutant positions and keys would no longer be the ones measured.
 
 Results: a table on stdout, ``bench/results/mutation/<module>.json`` per module and
 ``bench/results/mutation.md`` (every module measured so far, with its survivors).
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -78,6 +87,8 @@ class ModuleResult:
     tests: list[str]
     commit: str
     seconds: float = 0.0
+    source_sha256: str = ""  # of the module measured (``--survivors`` needs the same one)
+    functions: list[str] = field(default_factory=list)  # only these scopes; empty: all
     mutants: list[Mutant] = field(default_factory=list)
 
     def count(self, *statuses: str) -> int:
@@ -316,8 +327,15 @@ def _one_line(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def generate(path: Path) -> list[Mutant]:
-    """Every syntactically valid, distinct mutant of the module at ``path``."""
+def in_functions(scope: str, functions: list[str]) -> bool:
+    """Whether a mutant in ``scope`` (``f``, ``Class.method``, ``f.inner``) is inside one
+    of ``functions``; every scope when none is named."""
+    return not functions or any(scope == f or scope.startswith(f + ".") for f in functions)
+
+
+def generate(path: Path, functions: list[str] | None = None) -> list[Mutant]:
+    """Every syntactically valid, distinct mutant of the module at ``path`` (only inside
+    ``functions`` when given)."""
     source = path.read_bytes()
     tree = ast.parse(source)
     collector = _Collector(source)
@@ -326,6 +344,8 @@ def generate(path: Path) -> list[Mutant]:
     seen_sources: set[bytes] = set()
     seen_keys: dict[str, int] = {}
     for node, replacement, scope, described in collector.found:
+        if not in_functions(scope, functions or []):
+            continue
         start, end = collector.span(node)
         mutated = source[:start] + replacement.encode() + source[end:]
         if mutated in seen_sources or mutated == source:
@@ -426,12 +446,29 @@ def commit_of() -> str:
                    .strip() else "")
 
 
+def functions_of(spec: dict[str, object]) -> list[str]:
+    return [str(f) for f in spec.get("functions", [])]  # type: ignore[attr-defined]
+
+
+def earlier_kills(name: str, path: str, sha: str) -> dict[str, Mutant]:
+    """The killed mutants of the saved result of ``name`` (``--survivors``)."""
+    saved = load_saved([name])
+    if not saved:
+        raise SystemExit(f"{name}: --survivors needs an earlier result, none is saved")
+    if saved[0].source_sha256 != sha:
+        raise SystemExit(f"{name}: {path} changed since its saved result; run it in full")
+    return {m.key: m for m in saved[0].mutants if m.status in ("killed", "timeout")}
+
+
 def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
-            verbose: bool) -> ModuleResult:
+            verbose: bool, survivors: bool = False) -> ModuleResult:
     path = str(spec["path"])
     tests = [str(t) for t in spec["tests"]]  # type: ignore[attr-defined]
-    result = ModuleResult(name, path, tests, commit_of())
-    result.mutants = generate(ROOT / path)
+    functions = functions_of(spec)
+    sha = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+    kept = earlier_kills(name, path, sha) if survivors else {}
+    result = ModuleResult(name, path, tests, commit_of(), source_sha256=sha, functions=functions)
+    result.mutants = generate(ROOT / path, functions)
     base = workspace()
     started = time.monotonic()
     try:
@@ -452,12 +489,17 @@ def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
             if mutant.key in equivalent:
                 mutant.status, mutant.reason = "equivalent", equivalent[mutant.key]
                 continue
+            if mutant.key in kept:
+                mutant.status = kept[mutant.key].status
+                continue
             target.write_bytes(apply(original, mutant))
             try:
                 outcome = run_tests(base, tests, timeout)
             finally:
                 target.write_bytes(original)
             mutant.status = {"passed": "survived", "failed": "killed"}.get(outcome, outcome)
+            if index % 50 == 0:
+                print(f"  ... {index}/{len(result.mutants)}", flush=True)
             if mutant.status == "survived" or verbose:
                 print(f"  [{index}/{len(result.mutants)}] {mutant.status}: line "
                       f"{mutant.line}: {mutant.key}", flush=True)
@@ -519,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", help="comma list of configured modules (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--verbose", action="store_true", help="print every mutant's outcome")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the mutants the saved result left alive")
     args = parser.parse_args(argv)
     config = load_config()
     modules: dict[str, dict[str, object]] = config["modules"]  # type: ignore[assignment]
@@ -533,12 +577,14 @@ def main(argv: list[str] | None = None) -> int:
         equivalents.setdefault(entry["module"], {})[entry["mutant"]] = entry["reason"]
     if args.list:
         for name in chosen:
-            for mutant in generate(ROOT / str(modules[name]["path"])):
+            for mutant in generate(ROOT / str(modules[name]["path"]),
+                                   functions_of(modules[name])):
                 mark = " (equivalent)" if mutant.key in equivalents.get(name, {}) else ""
                 print(f"{name} line {mutant.line}: {mutant.key}{mark}")
         return 0
     for name in chosen:
-        result = measure(name, modules[name], equivalents.get(name, {}), args.verbose)
+        result = measure(name, modules[name], equivalents.get(name, {}), args.verbose,
+                         args.survivors)
         save(result)
         print(table([result]).splitlines()[-1], flush=True)
     everything = load_saved(list(modules))
