@@ -401,13 +401,72 @@ def environment(base: Path) -> dict[str, str]:
     return env
 
 
+PYTEST_OPTIONS = ["-x", "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+                  "--hypothesis-seed=0"]
+
+#: Set by ``--fork``: run each mutant's tests in a child forked from this process, which has
+#: imported pytest and the third-party libraries (not the package, not the tests) once.
+FORK = False
+
+
+def preload() -> None:
+    """Import what every test process imports anyway, so forked children skip it; never
+    the package or the tests, which each child imports from the mutated copy."""
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+    import sqlalchemy
+    import sqlalchemy.orm  # noqa: F401
+
+    imported = [m for m in sys.modules if m.split(".")[0] in ("switchy_guard", "tests")]
+    if imported:
+        raise SystemExit(f"--fork: {imported[0]} was imported before forking")
+
+
+def run_forked(base: Path, tests: list[str], timeout: float, log: Path | None) -> str:
+    """As :func:`run_tests`, in a forked child running ``pytest.main`` in ``base``."""
+    import pytest
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setsid()
+            target = os.open(log if log is not None else os.devnull,
+                             os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(target, 1)
+            os.dup2(target, 2)
+            os.chdir(base)
+            os.environ.clear()
+            os.environ.update(environment(base))
+            sys.dont_write_bytecode = True
+            sys.path.insert(0, str(base))
+            code = int(pytest.main([*PYTEST_OPTIONS, *tests]))
+            import atexit
+            atexit._run_exitfuncs()  # the tests' servers stop, as at a normal exit
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(0.02)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 5:
+        raise SystemExit(f"no tests collected from {' '.join(tests)}")
+    return "passed" if code == 0 else "failed"
+
+
 def run_tests(base: Path, tests: list[str], timeout: float, log: Path | None = None) -> str:
     """``passed``, ``failed`` or ``timeout`` for one fresh pytest process in ``base``."""
     shutil.rmtree(base / ".hypothesis", ignore_errors=True)
-    command = [
-        sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider",
-        "-o", "addopts=", "--hypothesis-seed=0", *tests,
-    ]
+    if FORK:
+        return run_forked(base, tests, timeout, log)
+    command = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, *tests]
     output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         command, cwd=base, env=environment(base), stdout=output,
@@ -561,10 +620,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", help="comma list of configured modules (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--verbose", action="store_true", help="print every mutant's outcome")
+    parser.add_argument("--fork", action="store_true",
+                        help="fork each test run from a process that imported pytest and "
+                             "SQLAlchemy once (faster; same fresh import of the package)")
     parser.add_argument("--survivors", action="store_true",
                         help="run only the mutants the saved result left alive")
     args = parser.parse_args(argv)
     config = load_config()
+    if args.fork and not args.list:
+        if os.environ.get("PYTHONHASHSEED") != "0":  # children cannot change it after start
+            os.execve(sys.executable, [sys.executable, *sys.argv],
+                      {**os.environ, "PYTHONHASHSEED": "0"})
+        global FORK
+        FORK = True
+        preload()
     modules: dict[str, dict[str, object]] = config["modules"]  # type: ignore[assignment]
     chosen = [m.strip() for m in args.modules.split(",")] if args.modules else list(modules)
     unknown = [m for m in chosen if m not in modules]
