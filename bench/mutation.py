@@ -626,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true",
                         help="run only the mutants the saved result left alive")
     args = parser.parse_args(argv)
+    # Stopped (kill PID): leave through the cleanup, not around it (no stray workspace).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     config = load_config()
     if args.fork and not args.list:
         if os.environ.get("PYTHONHASHSEED") != "0":  # children cannot change it after start

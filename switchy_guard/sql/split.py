@@ -163,10 +163,14 @@ def _block_comment_end(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
     while True:
         if closing < 0:
             return len(sql), False
-        opening = sql.find("/*", cursor, closing)
+        # Up to the closer's "*" included: in "/*/" the opener is read first, as the
+        # server's lexer reads left to right, and its "*" is no closer's.
+        opening = sql.find("/*", cursor, closing + 1)
         if opening >= 0:
             depth += 1
             cursor = opening + 2
+            if cursor > closing:
+                closing = sql.find("*/", cursor)
         else:
             depth -= 1
             cursor = closing + 2

@@ -8,6 +8,7 @@ the same gate through real runs on the three servers).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -102,6 +103,13 @@ def test_refusals_are_the_refused_checks_only_and_make_the_verdict_refused() -> 
     assert verdict.refusals() == [refused]
     assert verdict.refused
     assert not Verdict("p", "e", "--env e", None, verdict.checks[:4]).refused
+
+
+def test_a_check_once_made_cannot_be_changed_and_equal_checks_are_one() -> None:
+    check = GateCheck("backup", "refused", "take one", A)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        check.outcome = "passed"  # type: ignore[misc]
+    assert len({check, GateCheck("backup", "refused", "take one", A)}) == 1
 
 
 def test_the_verdicts_json_shape() -> None:
@@ -365,6 +373,14 @@ def test_sessions_at_or_under_the_limit_or_of_unknown_age_do_not_refuse() -> Non
     assert blocked_checks(report(planned, live=True), 10.0, "production") == []
 
 
+def test_a_young_session_before_an_old_one_does_not_hide_it() -> None:
+    planned = impact(locks=[locking(("users", blocker(8, 3.0)), ("users", blocker(9, None)),
+                                    ("users", blocker(7, 60.0)))])
+    refused = blocked_checks(report(planned, live=True), 10.0, "production")
+    assert [c.reason.split(" (")[0] for c in refused] == [
+        "statement 2 needs ACCESS EXCLUSIVE, SHARE ROW EXCLUSIVE on users, and pid 7"]
+
+
 def test_one_refusal_per_session_and_migration() -> None:
     old = blocker(7, 60.0)
     first = impact(A, locks=[locking(("users", old), ("orders", old)),
@@ -383,6 +399,8 @@ def test_the_policy_setting_adds_the_blocked_checks_to_the_verdict() -> None:
     verdict = judge(policy, report(planned, live=True))
     assert [(c.check, c.outcome, c.migration) for c in verdict.checks] == [
         ("blocked", "refused", A)]
+    assert "longer than production's refuse_when_blocked_longer_than (10s)" in (
+        verdict.checks[0].reason)
     assert checks(judge(Policy("production", statement_lock_timeout=5.0),
                         report(planned, live=True))) == [
         ("policy", "passed", "nothing in the plan needs a gate", None)]

@@ -1,0 +1,161 @@
+"""Statement boundaries at the edges of each dialect's lexer: the characters only one
+dialect reads as quotes or comments, comments cut short or nested, dollar quotes next to
+identifiers, and where each statement is said to start and end.
+
+Each case is one the splitter once got wrong or could get wrong without a test noticing
+(found by mutation testing, bench/mutation.py): the texts and places are what the rules
+and the runner act on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from switchy_guard.sql import Statement, split_statements
+
+
+def texts(sql: str, dialect: str | None = None) -> list[str]:
+    return [s.text for s in split_statements(sql, dialect)]
+
+
+# --- characters only some dialects read as quotes or comments ---------------------------
+
+
+def test_a_backtick_quotes_everywhere_but_postgres() -> None:
+    sql = "SELECT `a;b`; SELECT 2;"
+    for dialect in (None, "sqlite", "mysql"):
+        assert texts(sql, dialect) == ["SELECT `a;b`", "SELECT 2"]
+    assert texts(sql, "postgres") == ["SELECT `a", "b`", "SELECT 2"]
+
+
+def test_a_hash_starts_a_comment_only_on_mysql() -> None:
+    sql = "SELECT 1 # the; comment\n;\nSELECT 2;"
+    assert texts(sql, "mysql") == ["SELECT 1 # the; comment", "SELECT 2"]
+    assert texts(sql, "postgres") == ["SELECT 1 # the", "comment", "SELECT 2"]
+
+
+def test_brackets_quote_only_on_sqlite() -> None:
+    sql = "SELECT [a;b]; SELECT 2;"
+    assert texts(sql, "sqlite") == ["SELECT [a;b]", "SELECT 2"]
+    assert texts(sql, "mysql") == ["SELECT [a", "b]", "SELECT 2"]
+
+
+def test_a_semicolon_inside_parentheses_ends_nothing_on_postgres() -> None:
+    sql = ("CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); "
+           "INSERT INTO b VALUES (2)); SELECT 2;")
+    assert texts(sql, "postgres") == [
+        "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); "
+        "INSERT INTO b VALUES (2))", "SELECT 2"]
+    assert len(texts(sql, "mysql")) == 3
+
+
+def test_a_closing_parenthesis_too_many_does_not_swallow_the_next_semicolon() -> None:
+    assert texts("SELECT 1); SELECT (2;", "postgres") == ["SELECT 1)", "SELECT (2;"]
+
+
+def test_an_e_string_needs_the_e_to_start_a_word() -> None:
+    # xE is a name: '...' after it is a plain string, whose backslash escapes nothing.
+    assert texts("SELECT xE'a\\'; SELECT 2;", "postgres") == ["SELECT xE'a\\'", "SELECT 2"]
+    assert texts("SELECT E'a\\'; b'; SELECT 2;", "postgres") == ["SELECT E'a\\'; b'",
+                                                               "SELECT 2"]
+    assert texts("SELECT (E'a\\'; b'); SELECT 2;", "postgres") == ["SELECT (E'a\\'; b')",
+                                                                 "SELECT 2"]
+
+
+# --- block comments --------------------------------------------------------------------
+
+
+def test_a_comment_closing_right_before_a_delimiter_leaves_it_in_place() -> None:
+    for dialect in (None, "sqlite", "postgres", "mysql"):
+        assert texts("SELECT 1 /* c */; SELECT 2", dialect) == ["SELECT 1 /* c */",
+                                                               "SELECT 2"]
+
+
+def test_the_star_of_the_opener_does_not_close_the_comment() -> None:
+    for dialect in (None, "sqlite", "postgres", "mysql"):
+        statements = split_statements("/*/ SELECT 1; */ SELECT 2;", dialect)
+        assert [(s.text, s.leading_comments) for s in statements] == [
+            ("SELECT 2", ("/ SELECT 1;",))]
+
+
+def test_nested_comments_close_at_their_own_end_on_postgres() -> None:
+    sql = "/* a /*/* b */ c */ d */ SELECT 1; SELECT 2;"
+    assert texts(sql, "postgres") == ["SELECT 1", "SELECT 2"]
+    assert texts("SELECT 1 /* a /* b */ ; */ SELECT 2;", "postgres") == [
+        "SELECT 1 /* a /* b */ ; */ SELECT 2"]
+    assert texts("SELECT 1 /* a /* b */ ; */ SELECT 2;", None) == [
+        "SELECT 1 /* a /* b */", "*/ SELECT 2"]
+
+
+OVERLAPS = [
+    "/* a /*/* b */ c */ d */ SELECT 1; SELECT 2;",
+    "SELECT 1 /* /*/ x */ ; */; SELECT 2",
+    "SELECT 1 /*/ x */ ; SELECT 2",
+    "SELECT 1 /* x */*/ ; SELECT 2",
+    "SELECT 1 /* /*/*/ */ */ */; SELECT 2 /**/;",
+]
+
+
+@pytest.mark.parametrize("sql", OVERLAPS)
+def test_an_opener_sharing_its_star_with_a_closer_opens_as_postgres_reads_it(sql: str) -> None:
+    # PostgreSQL's lexer reads "/*/" as an opener (then "/"), never as "/" and a closer:
+    # the statements end where the server's own splitter (through pglast) ends them.
+    pglast = pytest.importorskip("pglast")
+    theirs = pglast.split(sql, with_parser=False)  # leading comments kept in the text
+    ours = texts(sql, "postgres")
+    assert len(ours) == len(theirs) and all(t.endswith(o) for o, t in zip(ours, theirs,
+                                                                            strict=True))
+
+
+def test_an_unclosed_nested_comment_runs_to_the_end() -> None:
+    assert split_statements("SELECT 1; /* a /* b */ SELECT 2;", "postgres")[1:] == []
+    assert texts("SELECT 1 /* a /* b */ ; SELECT 2", "postgres") == [
+        "SELECT 1 /* a /* b */ ; SELECT 2"]
+
+
+def test_a_nul_ends_a_block_comment_at_the_nul_only() -> None:
+    # A NUL later in the file does not cut a comment before it short...
+    statements = split_statements("/* c */ SELECT 1;\nSELECT 'a\0b';", None)
+    assert [(s.text, s.leading_comments) for s in statements] == [
+        ("SELECT 1", ("c",)), ("SELECT 'a\0b'", ())]
+    # ... nor does one earlier in the file.
+    statements = split_statements("SELECT 'a\0b';\n/* c; d */ SELECT 2;", "postgres")
+    assert [(s.text, s.leading_comments) for s in statements] == [
+        ("SELECT 'a\0b'", ()), ("SELECT 2", ("c; d",))]
+    # The NUL itself ends the comment, and what follows it is code.
+    assert texts("SELECT 1 /* c \0; SELECT 2 */;", "postgres") == [
+        "SELECT 1 /* c \0", "SELECT 2 */"]
+
+
+# --- dollar quotes beside identifiers ----------------------------------------------------
+
+
+def test_a_dollar_after_a_name_at_the_start_continues_the_name() -> None:
+    assert texts("a$b$; SELECT 2; $b$", "postgres") == ["a$b$", "SELECT 2", "$b$"]
+    assert texts("1x$q$ a; b $q$; SELECT 2;", "postgres") == ["1x$q$ a; b $q$", "SELECT 2"]
+
+
+def test_a_name_longer_than_the_look_back_window_is_still_a_name() -> None:
+    for name in ("x" + "a" * 70, "1" + "a" * 70, "1" + "a" * 63):
+        sql = f"SELECT {name}$q$; SELECT 2; $q$"
+        assert texts(sql, "postgres") == [f"SELECT {name}$q$", "SELECT 2", "$q$"], name
+
+
+def test_a_name_within_the_window_is_read_from_its_start() -> None:
+    # "1a" starts with a digit: a number, then the dollar quote opens.
+    sql = "SELECT " + "x" * 10 + " 1" + "a" * 60 + "$q$ a; b $q$; SELECT 2;"
+    assert texts(sql, "postgres") == [sql.split("; SELECT 2")[0], "SELECT 2"]
+
+
+# --- statements made by hand ----------------------------------------------------------
+
+
+def test_a_statement_made_by_hand_has_no_comments_block_or_doubt() -> None:
+    statement = Statement("SELECT 1", 1, 1, 1, 0)
+    assert (statement.leading_comments, statement.comment_lines, statement.trailing_comments,
+            statement.block, statement.doubt) == ((), (), (), None, None)
+
+
+def test_an_unknown_dialect_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^unknown dialect 'oracle'$"):
+        split_statements("SELECT 1", "oracle")
