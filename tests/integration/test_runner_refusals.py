@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from switchy_guard.db import create_database_engine
 from switchy_guard.errors import BadMigrationId, ConfigError, InputError, Refused
 from switchy_guard.locking import HeldLock, LockLost
 from switchy_guard.lockrecord import LockRecord

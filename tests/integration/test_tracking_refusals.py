@@ -8,8 +8,8 @@ line): what the runner writes and reads of its history, row by row.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from sqlalchemy import inspect

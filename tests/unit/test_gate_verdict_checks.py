@@ -175,7 +175,7 @@ def test_the_verdict_is_destructive_when_any_planned_migration_is() -> None:
 # --- findings --------------------------------------------------------------------------
 
 
-def test_an_irreversible_migration_without_a_down_script_is_refused_where_the_policy_says_so() -> None:
+def test_no_down_script_is_refused_where_the_policy_refuses_irreversible() -> None:
     found = finding("SG203", "irreversible", message="no down script: cannot roll back")
     assert finding_refusals([found], Policy("strict", refuse_irreversible=True)) == [GateCheck(
         "SG203 irreversible", "refused", "no down script, and the policy refuses irreversible "
