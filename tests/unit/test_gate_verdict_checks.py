@@ -466,6 +466,14 @@ def test_a_pending_migration_sorting_before_the_newest_applied_is_refused() -> N
         None)]
 
 
+def test_every_late_migration_is_named() -> None:
+    known = state([migration(A), migration(B), migration(C)], row(C))
+    verdict = judge(Policy("p", refuse_out_of_order=True), report(impact(A), impact(B)), known)
+    assert verdict.checks[0].reason == (
+        f"pending {A}, {B} sort(s) before the newest applied {C}; p refuses out-of-order "
+        "migrations")
+
+
 def test_out_of_order_follows_the_layouts_order_key_not_the_id() -> None:
     # Flyway-like versions: "10" runs after "9" although it sorts first as text.
     nine, ten, eleven = migration("9", (9,)), migration("10", (10,)), migration("11", (11,))
