@@ -89,6 +89,8 @@ class ModuleResult:
     seconds: float = 0.0
     source_sha256: str = ""  # of the module measured (``--survivors`` needs the same one)
     functions: list[str] = field(default_factory=list)  # only these scopes; empty: all
+    survivors_only: bool = False  # ``--survivors``: the killed ones kept from the last run
+    databases: str = "sqlite"  # SWITCHY_TEST_DATABASES of the (last) run
     mutants: list[Mutant] = field(default_factory=list)
 
     def count(self, *statuses: str) -> int:
@@ -526,7 +528,9 @@ def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
     functions = functions_of(spec)
     sha = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
     kept = earlier_kills(name, path, sha) if survivors else {}
-    result = ModuleResult(name, path, tests, commit_of(), source_sha256=sha, functions=functions)
+    result = ModuleResult(name, path, tests, commit_of(), source_sha256=sha, functions=functions,
+                          survivors_only=survivors,
+                          databases=os.environ.get("SWITCHY_TEST_DATABASES", "sqlite"))
     result.mutants = generate(ROOT / path, functions)
     base = workspace()
     started = time.monotonic()
@@ -581,7 +585,8 @@ def table(results: list[ModuleResult]) -> str:
         rows.append(
             f"| {r.path.removeprefix('switchy_guard/')} | {len(r.mutants)} | "
             f"{r.count('killed', 'timeout')} | {r.count('survived')} | "
-            f"{r.count('equivalent')} | {r.score:.0f} % | {r.commit} | {r.seconds / 60:.1f} min |")
+            f"{r.count('equivalent')} | {r.score:.0f} % | {r.commit} | {r.seconds / 60:.1f} min"
+            f"{' (survivors re-run)' if r.survivors_only else ''} |")
     return "\n".join(rows)
 
 
@@ -591,7 +596,8 @@ def report(results: list[ModuleResult]) -> str:
              table(results), ""]
     for r in results:
         survivors = [m for m in r.mutants if m.status == "survived"]
-        lines.append(f"## {r.path}: {len(survivors)} survivors ({' '.join(r.tests)})")
+        lines.append(f"## {r.path}: {len(survivors)} survivors ({' '.join(r.tests)}; "
+                     f"databases: {r.databases})")
         lines.append("")
         lines.extend(f"- line {m.line}: `{m.key}`" for m in survivors)
         lines.append("")
