@@ -8,12 +8,14 @@ line): what the runner writes and reads of its history, row by row.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from sqlalchemy import inspect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 from switchy_guard.checksum import UNKNOWN_CHECKSUM
 from switchy_guard.db import create_database_engine
@@ -373,3 +375,94 @@ def test_a_hand_edited_progress_row_refuses_the_read_naming_it(conn: Connection)
             f"statement progress table '{PROGRESS}', row '{A}': statements_applied (5) is "
             "more than statements_total (3); nothing was run (fix or delete the row)")):
         progress(table, conn)
+
+
+def test_a_half_upgraded_table_with_a_status_is_read_with_it(conn: Connection) -> None:
+    execute(conn, f"CREATE TABLE {TABLE} (id VARCHAR(255) NOT NULL, run_on "
+                  f"{'TEXT' if conn.dialect.name == 'sqlite' else 'TIMESTAMP'} NOT NULL, "
+                  "status VARCHAR(20) NOT NULL)",
+            f"INSERT INTO {TABLE} (id, run_on, status) VALUES ('{A}', '{LEGACY_RUN_ON}', "
+            "'failed')")
+    row = read(TrackingTable(), conn)[A]
+    assert (row.status, row.up_checksum, row.failure_reason) == (FAILED, UNKNOWN_CHECKSUM,
+                                                                  None)
+
+
+def test_each_run_looks_at_the_progress_table_again(conn: Connection) -> None:
+    table = created(conn)
+    with conn.begin():
+        table.pin_schema(conn)
+        table.ensure_progress(conn)
+        table.set_progress(conn, A, 1, 2)
+    table.unpin_schema()
+    execute(conn, f"DROP TABLE {PROGRESS}")  # between runs, by hand
+    with conn.begin():
+        table.pin_schema(conn)  # the next run
+        table.ensure_progress(conn)
+        table.set_progress(conn, B, 0, 1)
+    assert progress(table, conn) == {B: StatementProgress(B, 0, 1, "up")}
+
+
+@pytest.mark.only_on("postgres")
+def test_a_pinned_run_finds_its_tables_after_a_migration_emptied_the_search_path(
+        conn: Connection) -> None:
+    execute(conn, "CREATE SCHEMA app", "SET search_path TO app")
+    table = created(conn)
+    with conn.begin():
+        table.pin_schema(conn)
+    assert table.quoted(conn) == f"app.{TABLE}"
+    execute(conn, "SET search_path TO ''")  # what pg_dump output does
+    with conn.begin():
+        table.record(conn, A, IN_PROGRESS, UP, DOWN)
+        table.ensure_progress(conn)
+        table.set_progress(conn, A, 1, 2)
+        table.set_status(conn, A, COMPLETED)
+    assert [r.status for r in read(table, conn).values()] == [COMPLETED]
+    table.unpin_schema()
+    assert table.quoted(conn) == TABLE
+    execute(conn, "SET search_path TO app")  # the next run starts where the first did
+    assert progress(table, conn) == {A: StatementProgress(A, 1, 2, "up")}
+
+
+def test_pinning_elsewhere_than_postgres_leaves_the_names_plain(conn: Connection) -> None:
+    table = created(conn)
+    with conn.begin():
+        table.pin_schema(conn)
+    if conn.dialect.name != "postgresql":
+        assert table.schema is None
+    assert table.quoted(conn).endswith(conn.dialect.identifier_preparer.quote(TABLE))
+
+
+@pytest.mark.only_on("postgres")
+def test_a_table_the_user_may_not_read_is_a_configuration_error(conn: Connection,
+                                                                 db_url: str) -> None:
+    created(conn)
+    role = f"r_{uuid.uuid4().hex[:12]}"
+    execute(conn, f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
+    url = make_url(db_url).set(username=role, password="pw")
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as other, pytest.raises(ConfigError, match=(
+                f"^cannot read the migration tracking table '{TABLE}': permission denied for "
+                f"table {TABLE}$")):
+            TrackingTable().read(other)
+    finally:
+        engine.dispose()
+        execute(conn, f"DROP ROLE {role}")
+
+
+@pytest.mark.only_on("postgres")
+def test_a_read_failing_for_another_reason_passes_the_databases_error_on(
+        conn: Connection, db_url: str) -> None:
+    created(conn)
+    engine = create_database_engine(db_url)
+    try:
+        with engine.connect() as holder:
+            holder.exec_driver_sql(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+            conn.exec_driver_sql("SET lock_timeout = '50ms'")
+            conn.commit()
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                TrackingTable().read(conn)
+            holder.rollback()
+    finally:
+        engine.dispose()
