@@ -438,8 +438,9 @@ def run_forked(base: Path, tests: list[str], timeout: float, log: Path | None) -
             os.dup2(target, 1)
             os.dup2(target, 2)
             os.chdir(base)
+            env = environment(base)  # from this environment, before it is replaced
             os.environ.clear()
-            os.environ.update(environment(base))
+            os.environ.update(env)
             sys.dont_write_bytecode = True
             sys.path.insert(0, str(base))
             code = int(pytest.main([*PYTEST_OPTIONS, *tests]))

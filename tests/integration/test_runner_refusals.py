@@ -90,11 +90,35 @@ def tables(migrator: Migrator) -> set[str]:
 
 def test_a_row_left_in_progress_refuses_migrate(migrator: Migrator) -> None:
     history(migrator, (A, IN_PROGRESS))
-    with pytest.raises(Refused, match=exact(
-            f"migration {A} is in_progress: a run died while applying it; check the schema, "
-            "then mark it completed or failed, or re-run with --force")):
+    refusal = exact(f"migration {A} is in_progress: a run died while applying it; check the "
+                    "schema, then mark it completed or failed, or re-run with --force")
+    with pytest.raises(Refused, match=refusal):
         migrator.migrate()
+    with pytest.raises(Refused, match=refusal):
+        migrator.plan()
     assert applied(migrator) == {A: IN_PROGRESS} and tables(migrator) == set()
+
+
+@pytest.mark.only_on("sqlite")
+def test_a_dirty_migration_names_its_statements_as_this_database_splits_them(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    folder = write_migration(root, A, "CREATE TABLE [x;y] (id INTEGER);\nCREATE TABLE b (id "
+                             "INTEGER);\nCREATE TABLE c (id INTEGER);\n", "DROP TABLE b;\n",
+                             metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    try:
+        history(migrator, (A, IN_PROGRESS), progress={A: (1, 3, "up")})
+        up = folder / "up.sql"
+        with pytest.raises(Refused, match=exact(
+                f"migration {A} is in_progress: a run died while applying it (1 of 3 "
+                f"statements had been applied: 1. `CREATE TABLE [x;y] (id INTEGER)` ({up}:1); "
+                f"may have been applied when the run died: 2. `CREATE TABLE b (id INTEGER)` "
+                f"({up}:2); not run: 1 more); check the schema, then mark it completed or "
+                "failed, or re-run with --force")):
+            migrator.plan()
+    finally:
+        migrator.engine.dispose()
 
 
 def test_force_re_runs_the_dirty_migration_and_says_so(migrator: Migrator) -> None:
@@ -143,6 +167,22 @@ def test_checksum_validation_refuses_drift_and_unknown_checksums_even_with_force
             f"checksum validation failed: changed since applied: {A}; unknown checksums "
             f"(adopt them with adopt-checksums): {B}")):
         migrator.plan(force=True, require_checksum_validation=True)
+
+
+def test_checksum_validation_names_every_migration_it_refuses(root: Path, db_url: str) -> None:
+    d = "2024-01-04-000000_d"
+    write_migration(root, d, "CREATE TABLE d (id INTEGER);\n", "DROP TABLE d;\n")
+    migrator = Migrator(root, db_url)
+    try:
+        zeros = "0" * 64
+        history(migrator, (A, COMPLETED), (B, COMPLETED), (C, COMPLETED), (d, COMPLETED),
+                up={A: OTHER, B: OTHER, C: zeros, d: zeros}, down={C: zeros, d: zeros})
+        with pytest.raises(Refused, match=exact(
+                f"checksum validation failed: changed since applied: {A}, {B}; unknown "
+                f"checksums (adopt them with adopt-checksums): {C}, {d}")):
+            migrator.plan(require_checksum_validation=True)
+    finally:
+        migrator.engine.dispose()
 
 
 def test_checksum_validation_names_only_what_is_wrong(migrator: Migrator) -> None:
