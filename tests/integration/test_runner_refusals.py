@@ -121,6 +121,27 @@ def test_a_dirty_migration_names_its_statements_as_this_database_splits_them(
         migrator.engine.dispose()
 
 
+@pytest.mark.only_on("sqlite")
+def test_a_rollback_stopped_part_way_names_the_down_statements_as_this_database_splits_them(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    folder = write_migration(root, A, "CREATE TABLE b (id INTEGER);\n",
+                             "DROP TABLE [x;y];\nDROP TABLE b;\n",
+                             metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    try:
+        history(migrator, (A, IN_PROGRESS), progress={A: (1, 2, "down")})
+        down = folder / "down.sql"
+        with pytest.raises(Refused, match=exact(
+                f"migration {A} is in_progress: its rollback (died) stopped part way, neither "
+                "applied nor rolled back (1 of 2 down.sql statements had been applied: 1. "
+                f"`DROP TABLE [x;y]` ({down}:1); may have been applied when the run died: 2. "
+                f"`DROP TABLE b` ({down}:2)); resolve it before rolling back, or use --force")):
+            migrator.plan_rollback(Steps(1))
+    finally:
+        migrator.engine.dispose()
+
+
 def test_force_re_runs_the_dirty_migration_and_says_so(migrator: Migrator) -> None:
     history(migrator, (A, IN_PROGRESS))
     plan = migrator.plan(force=True)
@@ -135,6 +156,8 @@ def test_a_row_left_in_progress_refuses_a_rollback(migrator: Migrator) -> None:
             f"migration {B} is in_progress: a run died while applying it; resolve it "
             "before rolling back, or use --force")):
         migrator.rollback(Steps(1))
+    with pytest.raises(Refused, match=f"^migration {B} is in_progress: "):
+        migrator.plan_rollback(Steps(1))
     plan = migrator.plan_rollback(Steps(1), force=True)
     assert plan.ids == [A]
     assert plan.warnings == (f"--force: rolling back past {B}, left in_progress",)
@@ -299,6 +322,8 @@ def test_steps_and_to_choose_the_first_pending_migrations(migrator: Migrator) ->
     assert migrator.plan(UpTo(B)).ids == [B]
     assert migrator.plan(UpTo(C)).ids == [B, C]
     assert migrator.plan(All()).ids == migrator.plan().ids == [B, C]
+    plan = migrator.plan()
+    assert (plan.direction, plan.dialect) == ("up", migrator.dialect)
 
 
 def test_zero_steps_is_refused_as_it_would_run_nothing(migrator: Migrator) -> None:
@@ -340,6 +365,8 @@ def test_rollbacks_run_newest_first(migrator: Migrator) -> None:
     assert migrator.plan_rollback(UpTo(C)).ids == []
     assert migrator.plan_rollback(All()).ids == [C, B, A]
     assert [s.direction for s in migrator.plan_rollback(All()).steps] == ["down"] * 3
+    plan = migrator.plan_rollback(All())
+    assert (plan.direction, plan.dialect) == ("down", migrator.dialect)
 
 
 # --- missing and irreversible migrations ------------------------------------------------
