@@ -159,3 +159,19 @@ def test_a_statement_made_by_hand_has_no_comments_block_or_doubt() -> None:
 def test_an_unknown_dialect_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^unknown dialect 'oracle'$"):
         split_statements("SELECT 1", "oracle")
+
+
+def test_a_name_filling_the_window_exactly_from_the_second_character_is_a_name() -> None:
+    sql = " 1" + "a" * 63 + "$q$; SELECT 2; $q$"
+    assert texts(sql, "postgres") == ["1" + "a" * 63 + "$q$", "SELECT 2", "$q$"]
+
+
+def test_a_name_starting_with_any_letter_continues_through_a_dollar() -> None:
+    for name in ("X", "x", "_", "é"):
+        assert texts(f"SELECT {name}$q$; SELECT 2; $q$", "postgres") == [
+            f"SELECT {name}$q$", "SELECT 2", "$q$"], name
+
+
+def test_a_nested_comment_ending_an_undelimited_statement_trails_it() -> None:
+    (statement,) = split_statements("SELECT 1 /* a /* b */ c */", "postgres")
+    assert (statement.text, statement.trailing_comments) == ("SELECT 1", (("a /* b */ c", 1),))
