@@ -390,6 +390,15 @@ def test_a_rollback_past_a_migration_missing_from_the_sources_is_refused(
         migrator.plan_rollback(UpTo(B))
 
 
+def test_every_missing_migration_in_the_way_is_named(migrator: Migrator) -> None:
+    late = "2024-01-02-130000_gone"
+    history(migrator, (A, COMPLETED), (B, COMPLETED), (GONE, COMPLETED), (late, COMPLETED),
+            (C, COMPLETED))
+    with pytest.raises(Refused, match=exact(
+            f"cannot roll back migrations missing from the sources: {GONE}, {late}")):
+        migrator.plan_rollback(UpTo(B))
+
+
 def test_to_keeps_a_missing_migration_that_sorts_before_it(migrator: Migrator) -> None:
     early = "2024-01-01-120000_gone"
     history(migrator, (A, COMPLETED), (early, COMPLETED), (B, COMPLETED), (C, COMPLETED))
@@ -422,6 +431,24 @@ def test_a_rollback_past_a_migration_without_a_down_script_is_refused(tmp_path: 
                 "noop-down -- reason` line in down.sql) (nothing was rolled back)")):
             migrator.rollback(All())
         assert applied(migrator) == {A: COMPLETED, B: COMPLETED, C: COMPLETED}
+    finally:
+        migrator.engine.dispose()
+
+
+@pytest.mark.only_on("sqlite")
+def test_an_empty_down_names_what_the_up_made_as_this_database_reads_it(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE [a;b] (id INTEGER);\n", "")
+    migrator = Migrator(root, db_url)
+    try:
+        history(migrator, (A, COMPLETED))
+        with pytest.raises(Refused, match=exact(
+                f"cannot roll back: {A}: the down script is empty: rolling back would leave "
+                "table a;b in place (write the down, or declare a deliberate no-op: down = "
+                "\"noop\" in metadata.toml, or a `-- switchy-guard: noop-down -- reason` line "
+                "in down.sql) (nothing was rolled back)")):
+            migrator.plan_rollback(Steps(1))
     finally:
         migrator.engine.dispose()
 
