@@ -353,8 +353,9 @@ def test_rollback_to_a_migration_that_is_not_applied_is_refused(migrator: Migrat
         migrator.plan_rollback(UpTo(C))
     with pytest.raises(BadMigrationId, match=exact(
             f"--to: migration '{B}' is failed, not applied: rollback --to keeps an applied "
-            "migration")):
+            "migration")) as refused:
         migrator.plan_rollback(UpTo(B))
+    assert (refused.value.argument, refused.value.migration_id) == ("--to", B)
 
 
 def test_rollbacks_run_newest_first(migrator: Migrator) -> None:
@@ -388,6 +389,15 @@ def test_a_rollback_past_a_migration_missing_from_the_sources_is_refused(
     with pytest.raises(Refused, match=exact(
             f"cannot roll back migrations missing from the sources: {GONE}")):
         migrator.plan_rollback(UpTo(B))
+
+
+def test_a_missing_migration_newer_than_every_other_is_the_first_rolled_back(
+        migrator: Migrator) -> None:
+    newest = "2024-12-31-000000_gone"
+    history(migrator, (A, COMPLETED), (newest, COMPLETED), (B, COMPLETED))
+    with pytest.raises(Refused, match=exact(
+            f"cannot roll back migrations missing from the sources: {newest}")):
+        migrator.plan_rollback(Steps(1))
 
 
 def test_every_missing_migration_in_the_way_is_named(migrator: Migrator) -> None:
@@ -504,6 +514,21 @@ def test_a_migration_ending_the_runners_transaction_is_refused_naming_the_line(
 
 
 @pytest.mark.only_on("sqlite", "postgres")
+def test_a_long_transaction_statement_is_quoted_to_forty_characters(tmp_path: Path,
+                                                                     db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\nBEGIN TRANSACTION -- and a long "
+                             "comment after it\n;\n", "DROP TABLE a;\n")
+    migrator = Migrator(root, db_url)
+    try:
+        with pytest.raises(InputError, match="`BEGIN TRANSACTION -- and a long comment ` "
+                                             "would end or nest"):
+            migrator.plan()
+    finally:
+        migrator.engine.dispose()
+
+
+@pytest.mark.only_on("sqlite", "postgres")
 def test_a_down_script_ending_the_transaction_is_refused_naming_the_down(
         tmp_path: Path, db_url: str) -> None:
     root = tmp_path / "m"
@@ -591,6 +616,35 @@ def test_a_lock_broken_during_a_statement_by_statement_run_leaves_it_in_progress
                 "in_progress (check the schema, then mark it completed or failed)")):
             migrator.migrate(lock=held_lock(migrator))
         assert tables(migrator) == {"a"} and applied(migrator) == {A: IN_PROGRESS}
+    finally:
+        migrator.engine.dispose()
+
+
+def test_a_migration_run_statement_by_statement_completes_and_forgets_its_progress(
+        tmp_path: Path, db_url: str) -> None:
+    root = tmp_path / "m"
+    write_migration(root, A, "CREATE TABLE a (id INTEGER);\nCREATE TABLE z (id INTEGER);\n",
+                    "DROP TABLE z;\nDROP TABLE a;\n", metadata="transactional = false\n")
+    migrator = Migrator(root, db_url)
+    try:
+        assert migrator.migrate(lock=held_lock(migrator)).done == [A]
+        assert applied(migrator) == {A: COMPLETED} and tables(migrator) == {"a", "z"}
+        with migrator.engine.connect() as conn:
+            assert TrackingTable().read_progress(conn) == {}
+        assert migrator.rollback(Steps(1), lock=held_lock(migrator)).done == [A]
+        assert applied(migrator) == {} and tables(migrator) == set()
+    finally:
+        migrator.engine.dispose()
+
+
+def test_a_failed_migration_run_again_leaves_one_row(root: Path, db_url: str) -> None:
+    migrator = Migrator(root, db_url)
+    try:
+        history(migrator, (A, FAILED), reasons={A: "boom"})
+        assert migrator.migrate(Steps(1), retry_failed=True).done == [A]
+        with migrator.engine.connect() as conn:
+            rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT id, status FROM {TABLE}")]
+        assert rows == [(A, COMPLETED)]
     finally:
         migrator.engine.dispose()
 

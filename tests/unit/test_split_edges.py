@@ -175,3 +175,82 @@ def test_a_name_starting_with_any_letter_continues_through_a_dollar() -> None:
 def test_a_nested_comment_ending_an_undelimited_statement_trails_it() -> None:
     (statement,) = split_statements("SELECT 1 /* a /* b */ c */", "postgres")
     assert (statement.text, statement.trailing_comments) == ("SELECT 1", (("a /* b */ c", 1),))
+
+
+# --- line comments and their text ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", [None, "postgres"])
+def test_a_carriage_return_before_a_comment_does_not_end_it(dialect: str | None) -> None:
+    statements = split_statements("SELECT 1;\r\n-- c; d\r\nSELECT 2;", dialect)
+    assert [(s.text, s.leading_comments) for s in statements] == [
+        ("SELECT 1", ()), ("SELECT 2", ("c; d",))]
+
+
+@pytest.mark.parametrize("dialect", [None, "postgres", "mysql", "sqlite"])
+def test_a_line_comment_ends_at_its_own_line_whatever_comes_later(dialect: str | None) -> None:
+    assert texts("-- c\nSELECT 1;\r\nSELECT 2;", dialect) == ["SELECT 1", "SELECT 2"]
+    assert texts("-- c\nSELECT 1;\nSELECT 'a\0';", dialect) == ["SELECT 1", "SELECT 'a\0'"]
+    assert texts("SELECT 'a\0';\n-- c; d\nSELECT 2;", dialect) == ["SELECT 'a\0'", "SELECT 2"]
+
+
+def test_comment_text_loses_only_its_markers() -> None:
+    assert split_statements("#abc\nSELECT 1;", "mysql")[0].leading_comments == ("abc",)
+    assert split_statements("# first\nSELECT 1;\n-- second\nSELECT 2;", "mysql")[1] \
+        .leading_comments == ("second",)
+    assert split_statements("-- see */\nSELECT 1;")[0].leading_comments == ("see */",)
+    assert split_statements("/*abc*/ SELECT 1;")[0].leading_comments == ("abc",)
+    assert split_statements("SELECT 1; /*/")[0].trailing_comments == (("/", 1),)
+
+
+NUL_DOUBT = ("a NUL character: PostgreSQL refuses it and MariaDB stops reading the statement "
+             "there, so what runs is not what switchy-guard read")
+
+
+def test_a_trailing_comment_keeps_the_statements_doubt() -> None:
+    (statement,) = split_statements("SELECT 'a\0'; -- c", "postgres")
+    assert (statement.doubt, statement.trailing_comments) == (NUL_DOUBT, (("c", 1),))
+
+
+# --- how a migration changes the reading of strings ------------------------------------
+
+
+def after(setting: str, dialect: str, sql: str) -> list[tuple[str, str | None]]:
+    """The statements after ``setting`` (texts and doubts)."""
+    statements = split_statements(f"{setting};\n{sql}", dialect)[1 + setting.count(";"):]
+    return [(s.text, s.doubt) for s in statements]
+
+
+@pytest.mark.parametrize("value", ["off", "of", "f", "fa", "fal", "fals", "false", "n", "no",
+                                   "0", "'off'", "'no'"])
+def test_standard_conforming_strings_off_makes_backslashes_escape(value: str) -> None:
+    found = after(f"SET standard_conforming_strings = {value}", "postgres",
+                  "SELECT 'a\\'; b'; SELECT 2;")
+    assert [text for text, _ in found] == ["SELECT 'a\\'; b'", "SELECT 2"]
+
+
+@pytest.mark.parametrize("value", ["on", "t", "tr", "tru", "true", "y", "ye", "yes", "1",
+                                   "DEFAULT", "''", "'on'"])
+def test_standard_conforming_strings_on_again_reads_backslashes_plainly(value: str) -> None:
+    found = after(f"SET standard_conforming_strings = off;\nSET standard_conforming_strings "
+                  f"TO {value}", "postgres", "SELECT 'a\\'; SELECT 2;")
+    assert found == [("SELECT 'a\\'", None), ("SELECT 2", None)]
+
+
+@pytest.mark.parametrize("reset", ["RESET ALL", "DISCARD ALL", "reset  all"])
+def test_reset_all_reads_backslashes_plainly_again(reset: str) -> None:
+    found = after(f"SET standard_conforming_strings = off;\n{reset}", "postgres",
+                  "SELECT 'a\\'; SELECT 2;")
+    assert found == [("SELECT 'a\\'", None), ("SELECT 2", None)]
+
+
+@pytest.mark.parametrize("mode", ["ANSI_QUOTES", "ANSI", "DB2", "MAXDB", "MSSQL", "ORACLE",
+                                  "POSTGRESQL", "STRICT_TRANS_TABLES,ansi_quotes"])
+def test_an_sql_mode_with_ansi_quotes_makes_double_quotes_names(mode: str) -> None:
+    found = after(f"SET sql_mode = '{mode}'", "mysql", 'SELECT "a\\"; SELECT 2;')
+    assert [text for text, _ in found] == ['SELECT "a\\"', "SELECT 2"]
+
+
+def test_without_ansi_quotes_a_backslash_escapes_in_double_quotes() -> None:
+    found = after("SET sql_mode = 'STRICT_TRANS_TABLES'", "mysql", 'SELECT "a\\"; b"; SELECT 2;')
+    assert [text for text, _ in found] == ['SELECT "a\\"; b"', "SELECT 2"]
