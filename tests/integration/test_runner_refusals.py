@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
+from switchy_guard.discovery import CodeMigrations
 from switchy_guard.errors import BadMigrationId, ConfigError, InputError, Refused
 from switchy_guard.locking import HeldLock, LockLost
 from switchy_guard.lockrecord import LockRecord
@@ -645,6 +647,26 @@ def test_a_failed_migration_run_again_leaves_one_row(root: Path, db_url: str) ->
         with migrator.engine.connect() as conn:
             rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT id, status FROM {TABLE}")]
         assert rows == [(A, COMPLETED)]
+    finally:
+        migrator.engine.dispose()
+
+
+def test_a_lock_broken_by_code_run_outside_a_transaction_leaves_it_in_progress(
+        db_url: str) -> None:
+    registry = CodeMigrations()
+
+    @registry.migration(A, transactional=False)
+    def takes_the_lock(conn: Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE a (id INTEGER)")
+        conn.exec_driver_sql(BREAK)
+
+    migrator = Migrator(registry, db_url)
+    try:
+        with pytest.raises(LockLost, match=fenced(
+                f"{A} ran outside a transaction and stays applied; its row stays in_progress "
+                "(check the schema, then mark it completed or failed)")):
+            migrator.migrate(lock=held_lock(migrator))
+        assert tables(migrator) == {"a"} and applied(migrator) == {A: IN_PROGRESS}
     finally:
         migrator.engine.dispose()
 
