@@ -323,6 +323,15 @@ def test_a_view_in_place_of_the_table_is_refused(conn: Connection) -> None:
         TrackingTable().read(conn)
 
 
+def test_a_view_under_a_name_that_needs_quoting_is_refused(conn: Connection) -> None:
+    name = "Deploy_Runs"
+    created(conn, "real_runs")
+    quoted = conn.dialect.identifier_preparer.quote(name)
+    execute(conn, f"CREATE VIEW {quoted} AS SELECT * FROM real_runs")
+    with pytest.raises(InputError, match=f"^migration tracking table '{name}' is a view"):
+        TrackingTable(name).read(conn)
+
+
 def test_a_view_of_a_legacy_table_is_refused_too(conn: Connection) -> None:
     execute(conn, "CREATE TABLE old_runs (name VARCHAR(255) NOT NULL, run_on VARCHAR(40))",
             f"CREATE VIEW {TABLE} AS SELECT * FROM old_runs")
@@ -412,6 +421,7 @@ def test_a_pinned_run_finds_its_tables_after_a_migration_emptied_the_search_path
     execute(conn, "CREATE SCHEMA app", "SET search_path TO app")
     table = created(conn)
     with conn.begin():
+        table.ensure_progress(conn)  # left by an earlier run
         table.pin_schema(conn)
     assert table.quoted(conn) == f"app.{TABLE}"
     execute(conn, "SET search_path TO ''")  # what pg_dump output does
