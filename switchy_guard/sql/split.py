@@ -243,7 +243,7 @@ _NUL_DOUBT = (
     "a NUL character: PostgreSQL refuses it and MariaDB stops reading the statement there, "
     "so what runs is not what switchy-guard read"
 )
-_SETS = re.compile(r"\bSET\b|set_config", re.IGNORECASE)
+_SETS = re.compile(r"\b(?:RE)?SET\b|set_config", re.IGNORECASE)
 _PG_SCS = re.compile(r"standard_conforming_strings", re.IGNORECASE)
 _PG_SCS_SET = re.compile(
     r"SET\s+(?:SESSION\s+)?standard_conforming_strings\s*(?:=|\bTO\b)\s*(?:'(\w*)'|(\w+))\s*\Z"

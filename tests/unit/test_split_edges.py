@@ -254,3 +254,108 @@ def test_an_sql_mode_with_ansi_quotes_makes_double_quotes_names(mode: str) -> No
 def test_without_ansi_quotes_a_backslash_escapes_in_double_quotes() -> None:
     found = after("SET sql_mode = 'STRICT_TRANS_TABLES'", "mysql", 'SELECT "a\\"; b"; SELECT 2;')
     assert [text for text, _ in found] == ['SELECT "a\\"; b"', "SELECT 2"]
+
+
+# --- which statements are doubted, and why -------------------------------------------------
+
+
+SCS_OFF = ("standard_conforming_strings is off here: a backslash in a '...' string escapes "
+           "the next character, which switchy-guard's rules do not read so")
+SCS_UNKNOWN = ("standard_conforming_strings was changed in a way switchy-guard cannot follow "
+               "(set_config, SET LOCAL, an expression): a backslash in a '...' string may "
+               "escape the next character")
+MODE_UNKNOWN = ("sql_mode was changed in a way switchy-guard cannot follow (an expression, "
+                "several settings at once, GLOBAL): backslashes and double quotes may read "
+                "differently")
+
+
+def test_nothing_is_doubted_before_a_setting_changes() -> None:
+    for dialect in (None, "sqlite", "postgres", "mysql"):
+        assert [s.doubt for s in split_statements("SELECT 'X'; SELECT \"a\\\\b\";",
+                                                   dialect)] == [None, None]
+
+
+def test_with_standard_conforming_strings_off_only_backslashes_are_doubted() -> None:
+    assert after("SET standard_conforming_strings = off", "postgres",
+                 "SELECT 'a\\\\b'; SELECT 'X\"*'; SELECT 2;") == [
+        ("SELECT 'a\\\\b'", SCS_OFF), ("SELECT 'X\"*'", None), ("SELECT 2", None)]
+
+
+@pytest.mark.parametrize("change", [
+    "SELECT set_config('standard_conforming_strings', 'off', false)",
+    "SET LOCAL standard_conforming_strings = off",
+    "SET standard_conforming_strings = current_setting('x')",
+])
+def test_a_change_that_cannot_be_followed_doubts_every_backslash(change: str) -> None:
+    assert after(change, "postgres", "SELECT 'a\\\\b'; SELECT 'X'; SELECT 2;") == [
+        ("SELECT 'a\\\\b'", SCS_UNKNOWN), ("SELECT 'X'", None), ("SELECT 2", None)]
+
+
+def test_other_settings_doubt_nothing() -> None:
+    assert after("SET search_path TO app", "postgres", "SELECT 'a\\\\b';") == [
+        ("SELECT 'a\\\\b'", None)]
+    assert after("SET standard_conforming_strings = on", "postgres", "SELECT 'X\\\\';") == [
+        ("SELECT 'X\\\\'", None)]
+    assert after("SET sql_mode = 'ANSI_QUOTES'", "postgres", 'SELECT "a\\"; SELECT 2;') == [
+        ('SELECT "a\\"', None), ("SELECT 2", None)]
+
+
+def test_reset_standard_conforming_strings_reads_backslashes_plainly_again() -> None:
+    assert after("SET standard_conforming_strings = off;\nRESET standard_conforming_strings",
+                 "postgres", "SELECT 'aX\\'; SELECT 2;") == [("SELECT 'aX\\'", None),
+                                                            ("SELECT 2", None)]
+    assert after("SET standard_conforming_strings = off;\nRESET ALL", "postgres",
+                 "SELECT 'aX\\'; SELECT 2;") == [("SELECT 'aX\\'", None), ("SELECT 2", None)]
+
+
+def test_an_sql_mode_set_by_an_expression_doubts_backslashes_and_double_quotes() -> None:
+    assert after("SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')", "mysql",
+                 "SELECT 'a\\\\b'; SELECT \"a\"; SELECT 'X*';") == [
+        ("SELECT 'a\\\\b'", MODE_UNKNOWN), ('SELECT "a"', MODE_UNKNOWN), ("SELECT 'X*'", None)]
+
+
+def test_an_sql_mode_naming_oracle_doubts_every_statement() -> None:
+    doubts = [d for _, d in after("SET sql_mode = CONCAT(@@sql_mode, ',ORACLE')", "mysql",
+                                  "SELECT 1; SELECT 'X';")]
+    assert doubts == [MODE_UNKNOWN, MODE_UNKNOWN]
+    assert after("SET sql_mode = 'ORACLE'", "mysql", "SELECT 1;") == [
+        ("SELECT 1", "sql_mode is 'ORACLE' here: MariaDB parses statements as Oracle's")]
+
+
+def test_no_backslash_escapes_reads_backslashes_plainly_and_doubts_them() -> None:
+    reason = ("sql_mode is 'NO_BACKSLASH_ESCAPES' here: backslashes and double quotes read "
+              "differently from the rules' reading")
+    assert after("SET sql_mode = 'NO_BACKSLASH_ESCAPES'", "mysql",
+                 "SELECT 'a\\'; SELECT \"X\"; SELECT 2;") == [
+        ("SELECT 'a\\'", reason), ('SELECT "X"', None), ("SELECT 2", None)]
+
+
+def test_ansi_quotes_doubts_double_quotes_only() -> None:
+    reason = ("sql_mode is 'ANSI_QUOTES' here: backslashes and double quotes read "
+              "differently from the rules' reading")
+    assert after('SET sql_mode = "ANSI_QUOTES"', "mysql",
+                 "SELECT \"a\"; SELECT 'X\\'b'; SELECT 2;") == [
+        ('SELECT "a"', reason), ("SELECT 'X\\'b'", None), ("SELECT 2", None)]
+
+
+def test_a_mode_keeping_backslash_escapes_keeps_them_in_single_quotes() -> None:
+    found = after("SET sql_mode = 'STRICT_TRANS_TABLES'", "mysql", "SELECT 'a\\'; b'; SELECT 2;")
+    assert found == [("SELECT 'a\\'; b'", None), ("SELECT 2", None)]
+
+
+def test_sql_mode_default_reads_as_the_servers_default_again() -> None:
+    found = after("SET sql_mode = 'ANSI_QUOTES';\nSET sql_mode = DEFAULT", "mysql",
+                  'SELECT "a\\"; b"; SELECT 2;')
+    assert found == [('SELECT "a\\"; b"', None), ("SELECT 2", None)]
+
+
+def test_the_generic_reading_takes_e_strings_with_backslash_escapes() -> None:
+    assert texts("SELECT E'a\\'; b'; SELECT 2;") == ["SELECT E'a\\'; b'", "SELECT 2"]
+    assert texts("SELECT E'a\\'; b'; SELECT 2;", "sqlite") == ["SELECT E'a\\'", "b'; SELECT 2;"]
+
+
+@pytest.mark.parametrize("dialect", [None, "postgres"])
+def test_a_lone_carriage_return_ends_a_comment_between_statements(dialect: str | None) -> None:
+    statements = split_statements("-- c\rSELECT 1;", dialect)
+    assert [(s.text, s.leading_comments) for s in statements] == [("SELECT 1", ("c",))]
+    assert split_statements("-- c\rSELECT 1;", "mysql") == []
