@@ -8,10 +8,15 @@ policy suites left free to change.
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from switchy_guard.errors import ConfigError
+from switchy_guard.identity import ServerIdentity
 from switchy_guard.policy import DatabaseTarget, Policy, policy_from_mapping
 
 
@@ -52,3 +57,80 @@ def test_a_target_once_made_cannot_be_changed_and_equal_targets_are_one() -> Non
         target.names = ("other/app",)  # type: ignore[misc]
     assert len({target, DatabaseTarget(("db1/app",))}) == 1
     assert target.shown == "db1/app" and DatabaseTarget(()).shown == ""
+
+
+# --- pins naming a SQLite file ---------------------------------------------------------------
+
+
+def file_identity(path: Path) -> ServerIdentity:
+    stat = os.stat(path)
+    return ServerIdentity("sqlite", str(path), file_id=(stat.st_dev, stat.st_ino))
+
+
+def pinned(pin: str) -> Policy:
+    return Policy("production", match_servers=(pin,))
+
+
+def test_a_file_pin_matches_the_same_file_by_any_spelling(tmp_path: Path) -> None:
+    real = tmp_path / "app.db"
+    real.write_bytes(b"")
+    link = tmp_path / "current.db"
+    link.symlink_to(real)
+    identity = file_identity(real)
+    target = DatabaseTarget((str(real),), identity)
+    assert pinned(f"sqlite:file={link}").match(target) == (
+        "match_servers", f"sqlite:file={link}", identity.describe())
+    assert pinned(f"sqlite:file={tmp_path}/*.db").match(target) is not None
+
+
+def test_a_file_pin_does_not_match_another_file_or_a_database_without_one(
+        tmp_path: Path) -> None:
+    real, other = tmp_path / "app.db", tmp_path / "other.db"
+    real.write_bytes(b"")
+    other.write_bytes(b"")
+    assert pinned(f"sqlite:file={other}").match(
+        DatabaseTarget((str(real),), file_identity(real))) is None
+    assert pinned(f"sqlite:file={real}").match(
+        DatabaseTarget((":memory:",), ServerIdentity("sqlite", ":memory:"))) is None
+    assert pinned(f"sqlite:file={tmp_path}/missing-*.db").match(
+        DatabaseTarget((str(real),), file_identity(real))) is None
+
+
+# --- what a policy file holds ------------------------------------------------------------------
+
+
+def test_lists_are_kept_as_immutable_values() -> None:
+    policy = policy_from_mapping("p", {"require_allow": ["SG301"], "match_urls": ["db/*"],
+                                       "block_severities": ["error"]})
+    assert policy == Policy("p", require_allow=("SG301",), match_urls=("db/*",),
+                            block_severities=frozenset({"error"}))
+    assert hash(policy) == hash(Policy("p", require_allow=("SG301",), match_urls=("db/*",),
+                                       block_severities=frozenset({"error"})))
+
+
+def test_session_init_is_parsed_and_says_where_it_was_set(tmp_path: Path) -> None:
+    init = policy_from_mapping("p", {"session_init": "SET x = 1"}).session_init
+    assert init is not None
+    assert (init.origin, init.common) == ("policy key session_init", ("SET x = 1",))
+    path = tmp_path / "p.toml"
+    from_file = policy_from_mapping("p", {"session_init": ["SET x = 1"]}, path=path)
+    assert from_file.session_init is not None
+    assert from_file.session_init.origin == f"session_init in {path}"
+    with pytest.raises(ConfigError, match=(
+            r"^policy key session_init must be a string, a list of strings, or a table of "
+            r"dialect = string or list of strings, not 5$")):
+        policy_from_mapping("p", {"session_init": 5})
+
+
+def test_a_policy_file_is_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    path = tmp_path / "production.toml"
+    path.write_text('description = "déploiement — prod"\n', encoding="utf-8")
+    code = ("import sys; from pathlib import Path; from switchy_guard.policy import "
+            "load_policy; print(load_policy(Path(sys.argv[1])).description.encode('utf-8')"
+            ".hex())")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run([sys.executable, "-c", code, str(path)], env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert bytes.fromhex(done.stdout.strip()).decode("utf-8") == "déploiement — prod"
