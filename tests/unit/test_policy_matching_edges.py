@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url
 
+from switchy_guard.config import Settings
 from switchy_guard.errors import ConfigError
 from switchy_guard.identity import ServerIdentity
-from switchy_guard.policy import DatabaseTarget, Policy, policy_from_mapping
+from switchy_guard.policy import (
+    DatabaseTarget,
+    Policy,
+    database_identity_target,
+    load_policies,
+    policies_for,
+    policy_from_mapping,
+    project_policy_dirs,
+)
 
 
 @pytest.mark.parametrize("key", ["lock_timeout", "statement_lock_timeout", "statement_timeout",
@@ -134,3 +145,85 @@ def test_a_policy_file_is_read_as_utf8_whatever_the_locale(tmp_path: Path) -> No
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert bytes.fromhex(done.stdout.strip()).decode("utf-8") == "déploiement — prod"
+
+
+def test_a_session_init_error_in_a_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    with pytest.raises(ConfigError, match=(
+            f"^{re.escape(str(path))}: session_init must be a string, a list of strings, or a "
+            r"table of dialect = string or list of strings, not 5$")):
+        policy_from_mapping("p", {"session_init": 5}, path=path)
+
+
+# --- where a project's policies are found ------------------------------------------------------
+
+
+PRODUCTION = 'require_confirmation = true\ndescription = "{}"\n'
+
+
+def project(root: Path, description: str = "ours") -> Path:
+    """A project: pyproject.toml, db/migrations, and policies/production.toml."""
+    (root / "db" / "migrations").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("")
+    (root / "policies").mkdir()
+    (root / "policies" / "production.toml").write_text(PRODUCTION.format(description))
+    return root
+
+
+def settings(**fields: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": None, "migrations_dir": "db/migrations",
+        "migration_table": "__switchy_migrations", "dialect": None, "env": "development",
+        "policy_dir": None, "lock_timeout": 60.0}
+    return Settings(**{**values, **fields})  # type: ignore[arg-type]
+
+
+def test_a_local_migrations_folder_after_a_remote_one_still_finds_its_project(
+        tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert project_policy_dirs(None, None, ["https://example.com/m", "db/migrations"],
+                               cwd=root) == [root / "policies"]
+
+
+def test_a_migrations_folder_that_does_not_exist_finds_no_project(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert project_policy_dirs(None, None, ["db/missing"], cwd=root) == []
+
+
+def test_the_settings_lead_to_the_projects_policies(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert policies_for(settings(), cwd=root).policies["production"].description == "ours"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "production.toml").write_text(PRODUCTION.format("from the config"))
+    chosen = policies_for(settings(config_file=str(root / "switchy-guard.toml"),
+                                   config_policy_dir="elsewhere",
+                                   migrations_dir="missing"), cwd=tmp_path)
+    assert chosen.policies["production"].description == "from the config"
+
+
+def test_a_policy_defined_differently_in_two_folders_is_refused_naming_both(
+        tmp_path: Path) -> None:
+    first = project(tmp_path / "a")
+    second = project(tmp_path / "b", "theirs")
+    with pytest.raises(ConfigError, match="^" + re.escape(
+            f"policy 'production' is defined both in {first / 'policies' / 'production.toml'} "
+            f"and in {second / 'policies' / 'production.toml'}, differently; a project's "
+            "policy is never overridden silently: make them the same, remove one, or point "
+            "--policy-dir / SWITCHY_POLICY_DIR at the project's own folder") + "$"):
+        load_policies(None, project_dirs=[first / "policies", second / "policies"])
+
+
+# --- what a database is matched as ---------------------------------------------------------------
+
+
+def test_an_engine_a_url_and_its_text_are_matched_as_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    text = f"sqlite:///{path}"
+    engine = create_engine(text)
+    try:
+        for database in (text, make_url(text), engine):
+            target = database_identity_target(database)
+            assert target.names[0] == str(path.resolve()), database
+    finally:
+        engine.dispose()
