@@ -227,3 +227,12 @@ def test_an_engine_a_url_and_its_text_are_matched_as_the_same_file(tmp_path: Pat
             assert target.names[0] == str(path.resolve()), database
     finally:
         engine.dispose()
+
+
+def test_policies_beside_the_config_file_are_the_projects(tmp_path: Path) -> None:
+    config = tmp_path / "conf"
+    (config / "policies").mkdir(parents=True)
+    (config / "policies" / "production.toml").write_text(PRODUCTION.format("beside it"))
+    chosen = policies_for(settings(config_file=str(config / "switchy-guard.toml"),
+                                   migrations_dir="missing"), cwd=tmp_path)
+    assert chosen.policies["production"].description == "beside it"
