@@ -587,7 +587,7 @@ def table(results: list[ModuleResult]) -> str:
             f"| {r.path.removeprefix('switchy_guard/')}"
             f"{' (' + r.module + ')' if r.functions else ''} | {len(r.mutants)} | "
             f"{r.count('killed', 'timeout')} | {r.count('survived')} | "
-            f"{r.count('equivalent')} | {r.score:.0f} % | {r.commit} | {r.seconds / 60:.1f} min"
+            f"{r.count('equivalent')} | {r.score:.1f} % | {r.commit} | {r.seconds / 60:.1f} min"
             f"{' (survivors re-run)' if r.survivors_only else ''} |")
     return "\n".join(rows)
 

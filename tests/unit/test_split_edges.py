@@ -359,3 +359,27 @@ def test_a_lone_carriage_return_ends_a_comment_between_statements(dialect: str |
     statements = split_statements("-- c\rSELECT 1;", dialect)
     assert [(s.text, s.leading_comments) for s in statements] == [("SELECT 1", ("c",))]
     assert split_statements("-- c\rSELECT 1;", "mysql") == []
+
+
+# --- statement starts and e-strings at the very start of the text ---------------------------
+
+
+def test_a_delimiter_at_the_start_of_the_text_is_skipped_once() -> None:
+    assert texts(";SELECT 1; SELECT 2") == ["SELECT 1", "SELECT 2"]
+
+
+def test_comments_trailing_an_undelimited_statement_keep_their_order() -> None:
+    (statement,) = split_statements("SELECT 1 /* a */ /* b */ -- c")
+    assert (statement.text, statement.trailing_comments) == (
+        "SELECT 1", (("a", 1), ("b", 1), ("c", 1)))
+
+
+def test_a_semicolon_in_parentheses_is_followed_by_what_comes_next() -> None:
+    assert texts("SELECT (1;'a)b'); SELECT 2;", "postgres") == ["SELECT (1;'a)b')", "SELECT 2"]
+
+
+def test_e_strings_at_the_start_of_the_text() -> None:
+    assert texts("'x\\'; SELECT 2; SELECT e") == ["'x\\'", "SELECT 2", "SELECT e"]
+    assert texts("E'a\\'; b'; SELECT 2") == ["E'a\\'; b'", "SELECT 2"]
+    assert texts("xE'a\\'; SELECT 2", "postgres") == ["xE'a\\'", "SELECT 2"]
+    assert texts("SELECT X'a\\'; SELECT 2") == ["SELECT X'a\\'", "SELECT 2"]
