@@ -383,3 +383,9 @@ def test_e_strings_at_the_start_of_the_text() -> None:
     assert texts("E'a\\'; b'; SELECT 2") == ["E'a\\'; b'", "SELECT 2"]
     assert texts("xE'a\\'; SELECT 2", "postgres") == ["xE'a\\'", "SELECT 2"]
     assert texts("SELECT X'a\\'; SELECT 2") == ["SELECT X'a\\'", "SELECT 2"]
+
+
+def test_a_dash_comment_may_start_one_character_into_a_run_of_dashes_on_mysql() -> None:
+    # "---" then a space: the first "-" is a minus, "-- " after it opens a comment.
+    assert texts("SELECT 1--- c;\nSELECT 2;", "mysql") == ["SELECT 1--- c;\nSELECT 2"]
+    assert texts("SELECT 1--1; SELECT 2;", "mysql") == ["SELECT 1--1", "SELECT 2"]
