@@ -389,3 +389,9 @@ def test_a_dash_comment_may_start_one_character_into_a_run_of_dashes_on_mysql() 
     # "---" then a space: the first "-" is a minus, "-- " after it opens a comment.
     assert texts("SELECT 1--- c;\nSELECT 2;", "mysql") == ["SELECT 1--- c;\nSELECT 2"]
     assert texts("SELECT 1--1; SELECT 2;", "mysql") == ["SELECT 1--1", "SELECT 2"]
+
+
+def test_byte_order_marks_ending_a_statement_are_spaces_on_sqlite() -> None:
+    assert texts("SELECT 1 \ufeff \ufeff; \ufeff; SELECT 2\ufeff", "sqlite") == [
+        "SELECT 1", "SELECT 2"]
+    assert texts("SELECT 1 \ufeff;", "postgres") == ["SELECT 1 \ufeff"]
