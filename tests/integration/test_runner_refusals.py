@@ -329,10 +329,12 @@ def test_steps_and_to_choose_the_first_pending_migrations(migrator: Migrator) ->
 
 
 def test_zero_steps_is_refused_as_it_would_run_nothing(migrator: Migrator) -> None:
-    for run in (lambda: migrator.plan(Steps(0)), lambda: migrator.plan_rollback(Steps(-1))):
-        with pytest.raises(ConfigError, match=r"^--steps: must be 1 or more \(got -?[01]\): "
-                                              r"0 would run nothing$"):
-            run()
+    with pytest.raises(ConfigError, match=r"^--steps: must be 1 or more \(got 0\): 0 would "
+                                          r"run nothing$"):
+        migrator.plan(Steps(0))
+    with pytest.raises(ConfigError, match=r"^--steps: must be 1 or more \(got -1\): 0 would "
+                                          r"run nothing$"):
+        migrator.plan_rollback(Steps(-1))
     assert migrator.plan(Steps(1)).ids == [A]
 
 

@@ -232,7 +232,7 @@ def test_a_failure_reason_is_stored_with_its_password_masked(conn: Connection) -
         table.record(conn, A, FAILED, UP, DOWN, reason)
         table.record(conn, B, IN_PROGRESS, UP, DOWN)
         table.set_status(conn, B, FAILED, reason)
-    reasons = [r for (r,) in stored(conn, f"SELECT failure_reason FROM {TABLE}")]
+    reasons = [str(r) for (r,) in stored(conn, f"SELECT failure_reason FROM {TABLE}")]
     assert len(reasons) == 2
     assert all("hunter2pw" not in r and "db.internal/app" in r for r in reasons)
 
