@@ -13,11 +13,19 @@ bytecode caches: every import-time object (compiled regexes, tables) is rebuilt 
 mutated source, so nothing cached from the original can hide a mutant.
 
 Mutants that cannot change behaviour are listed under ``[[tool.mutation.equivalent]]``
-with the reason; they are not run and not counted.
+with the reason; they are not run and not counted. A module entry may name
+``functions = ["f", "Class.method"]``: only mutants inside those (and what they nest) are
+made, for a large module of which only some functions decide safety (the runner's
+refusals).
 
     python bench/mutation.py                       # every configured module
     python bench/mutation.py --modules checksum,ordering
     python bench/mutation.py --list --modules ordering   # the mutants, not run
+    python bench/mutation.py --modules gate --survivors  # re-run only the last survivors
+
+``--survivors`` runs again only the mutants the saved result of a module left alive (after
+tests were added) and keeps its killed ones; it refuses when the module's source changed
+since, because mutant positions and keys would no longer be the ones measured.
 
 Results: a table on stdout, ``bench/results/mutation/<module>.json`` per module and
 ``bench/results/mutation.md`` (every module measured so far, with its survivors).
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -78,6 +87,10 @@ class ModuleResult:
     tests: list[str]
     commit: str
     seconds: float = 0.0
+    source_sha256: str = ""  # of the module measured (``--survivors`` needs the same one)
+    functions: list[str] = field(default_factory=list)  # only these scopes; empty: all
+    survivors_only: bool = False  # ``--survivors``: the killed ones kept from the last run
+    databases: str = "sqlite"  # SWITCHY_TEST_DATABASES of the (last) run
     mutants: list[Mutant] = field(default_factory=list)
 
     def count(self, *statuses: str) -> int:
@@ -316,8 +329,15 @@ def _one_line(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def generate(path: Path) -> list[Mutant]:
-    """Every syntactically valid, distinct mutant of the module at ``path``."""
+def in_functions(scope: str, functions: list[str]) -> bool:
+    """Whether a mutant in ``scope`` (``f``, ``Class.method``, ``f.inner``) is inside one
+    of ``functions``; every scope when none is named."""
+    return not functions or any(scope == f or scope.startswith(f + ".") for f in functions)
+
+
+def generate(path: Path, functions: list[str] | None = None) -> list[Mutant]:
+    """Every syntactically valid, distinct mutant of the module at ``path`` (only inside
+    ``functions`` when given)."""
     source = path.read_bytes()
     tree = ast.parse(source)
     collector = _Collector(source)
@@ -326,6 +346,8 @@ def generate(path: Path) -> list[Mutant]:
     seen_sources: set[bytes] = set()
     seen_keys: dict[str, int] = {}
     for node, replacement, scope, described in collector.found:
+        if not in_functions(scope, functions or []):
+            continue
         start, end = collector.span(node)
         mutated = source[:start] + replacement.encode() + source[end:]
         if mutated in seen_sources or mutated == source:
@@ -381,13 +403,73 @@ def environment(base: Path) -> dict[str, str]:
     return env
 
 
+PYTEST_OPTIONS = ["-x", "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+                  "--hypothesis-seed=0"]
+
+#: Set by ``--fork``: run each mutant's tests in a child forked from this process, which has
+#: imported pytest and the third-party libraries (not the package, not the tests) once.
+FORK = False
+
+
+def preload() -> None:
+    """Import what every test process imports anyway, so forked children skip it; never
+    the package or the tests, which each child imports from the mutated copy."""
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+    import sqlalchemy
+    import sqlalchemy.orm  # noqa: F401
+
+    imported = [m for m in sys.modules if m.split(".")[0] in ("switchy_guard", "tests")]
+    if imported:
+        raise SystemExit(f"--fork: {imported[0]} was imported before forking")
+
+
+def run_forked(base: Path, tests: list[str], timeout: float, log: Path | None) -> str:
+    """As :func:`run_tests`, in a forked child running ``pytest.main`` in ``base``."""
+    import pytest
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setsid()
+            target = os.open(log if log is not None else os.devnull,
+                             os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(target, 1)
+            os.dup2(target, 2)
+            os.chdir(base)
+            env = environment(base)  # from this environment, before it is replaced
+            os.environ.clear()
+            os.environ.update(env)
+            sys.dont_write_bytecode = True
+            sys.path.insert(0, str(base))
+            code = int(pytest.main([*PYTEST_OPTIONS, *tests]))
+            import atexit
+            atexit._run_exitfuncs()  # the tests' servers stop, as at a normal exit
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(0.02)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 5:
+        raise SystemExit(f"no tests collected from {' '.join(tests)}")
+    return "passed" if code == 0 else "failed"
+
+
 def run_tests(base: Path, tests: list[str], timeout: float, log: Path | None = None) -> str:
     """``passed``, ``failed`` or ``timeout`` for one fresh pytest process in ``base``."""
     shutil.rmtree(base / ".hypothesis", ignore_errors=True)
-    command = [
-        sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider",
-        "-o", "addopts=", "--hypothesis-seed=0", *tests,
-    ]
+    if FORK:
+        return run_forked(base, tests, timeout, log)
+    command = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, *tests]
     output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         command, cwd=base, env=environment(base), stdout=output,
@@ -426,12 +508,31 @@ def commit_of() -> str:
                    .strip() else "")
 
 
+def functions_of(spec: dict[str, object]) -> list[str]:
+    return [str(f) for f in spec.get("functions", [])]  # type: ignore[attr-defined]
+
+
+def earlier_kills(name: str, path: str, sha: str) -> dict[str, Mutant]:
+    """The killed mutants of the saved result of ``name`` (``--survivors``)."""
+    saved = load_saved([name])
+    if not saved:
+        raise SystemExit(f"{name}: --survivors needs an earlier result, none is saved")
+    if saved[0].source_sha256 != sha:
+        raise SystemExit(f"{name}: {path} changed since its saved result; run it in full")
+    return {m.key: m for m in saved[0].mutants if m.status in ("killed", "timeout")}
+
+
 def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
-            verbose: bool) -> ModuleResult:
+            verbose: bool, survivors: bool = False) -> ModuleResult:
     path = str(spec["path"])
     tests = [str(t) for t in spec["tests"]]  # type: ignore[attr-defined]
-    result = ModuleResult(name, path, tests, commit_of())
-    result.mutants = generate(ROOT / path)
+    functions = functions_of(spec)
+    sha = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+    kept = earlier_kills(name, path, sha) if survivors else {}
+    result = ModuleResult(name, path, tests, commit_of(), source_sha256=sha, functions=functions,
+                          survivors_only=survivors,
+                          databases=os.environ.get("SWITCHY_TEST_DATABASES", "sqlite"))
+    result.mutants = generate(ROOT / path, functions)
     base = workspace()
     started = time.monotonic()
     try:
@@ -452,12 +553,17 @@ def measure(name: str, spec: dict[str, object], equivalent: dict[str, str],
             if mutant.key in equivalent:
                 mutant.status, mutant.reason = "equivalent", equivalent[mutant.key]
                 continue
+            if mutant.key in kept:
+                mutant.status = kept[mutant.key].status
+                continue
             target.write_bytes(apply(original, mutant))
             try:
                 outcome = run_tests(base, tests, timeout)
             finally:
                 target.write_bytes(original)
             mutant.status = {"passed": "survived", "failed": "killed"}.get(outcome, outcome)
+            if index % 50 == 0:
+                print(f"  ... {index}/{len(result.mutants)}", flush=True)
             if mutant.status == "survived" or verbose:
                 print(f"  [{index}/{len(result.mutants)}] {mutant.status}: line "
                       f"{mutant.line}: {mutant.key}", flush=True)
@@ -478,9 +584,11 @@ def table(results: list[ModuleResult]) -> str:
             "|---|---:|---:|---:|---:|---:|---|---:|"]
     for r in results:
         rows.append(
-            f"| {r.path.removeprefix('switchy_guard/')} | {len(r.mutants)} | "
+            f"| {r.path.removeprefix('switchy_guard/')}"
+            f"{' (' + r.module + ')' if r.functions else ''} | {len(r.mutants)} | "
             f"{r.count('killed', 'timeout')} | {r.count('survived')} | "
-            f"{r.count('equivalent')} | {r.score:.0f} % | {r.commit} | {r.seconds / 60:.1f} min |")
+            f"{r.count('equivalent')} | {r.score:.1f} % | {r.commit} | {r.seconds / 60:.1f} min"
+            f"{' (survivors re-run)' if r.survivors_only else ''} |")
     return "\n".join(rows)
 
 
@@ -490,7 +598,8 @@ def report(results: list[ModuleResult]) -> str:
              table(results), ""]
     for r in results:
         survivors = [m for m in r.mutants if m.status == "survived"]
-        lines.append(f"## {r.path}: {len(survivors)} survivors ({' '.join(r.tests)})")
+        lines.append(f"## {r.path}: {len(survivors)} survivors ({' '.join(r.tests)}; "
+                     f"databases: {r.databases})")
         lines.append("")
         lines.extend(f"- line {m.line}: `{m.key}`" for m in survivors)
         lines.append("")
@@ -519,8 +628,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", help="comma list of configured modules (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--verbose", action="store_true", help="print every mutant's outcome")
+    parser.add_argument("--fork", action="store_true",
+                        help="fork each test run from a process that imported pytest and "
+                             "SQLAlchemy once (faster; same fresh import of the package)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the mutants the saved result left alive")
     args = parser.parse_args(argv)
+    # Stopped (kill PID): leave through the cleanup, not around it (no stray workspace).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     config = load_config()
+    if args.fork and not args.list:
+        if os.environ.get("PYTHONHASHSEED") != "0":  # children cannot change it after start
+            os.execve(sys.executable, [sys.executable, *sys.argv],
+                      {**os.environ, "PYTHONHASHSEED": "0"})
+        global FORK
+        FORK = True
+        preload()
     modules: dict[str, dict[str, object]] = config["modules"]  # type: ignore[assignment]
     chosen = [m.strip() for m in args.modules.split(",")] if args.modules else list(modules)
     unknown = [m for m in chosen if m not in modules]
@@ -533,12 +656,14 @@ def main(argv: list[str] | None = None) -> int:
         equivalents.setdefault(entry["module"], {})[entry["mutant"]] = entry["reason"]
     if args.list:
         for name in chosen:
-            for mutant in generate(ROOT / str(modules[name]["path"])):
+            for mutant in generate(ROOT / str(modules[name]["path"]),
+                                   functions_of(modules[name])):
                 mark = " (equivalent)" if mutant.key in equivalents.get(name, {}) else ""
                 print(f"{name} line {mutant.line}: {mutant.key}{mark}")
         return 0
     for name in chosen:
-        result = measure(name, modules[name], equivalents.get(name, {}), args.verbose)
+        result = measure(name, modules[name], equivalents.get(name, {}), args.verbose,
+                         args.survivors)
         save(result)
         print(table([result]).splitlines()[-1], flush=True)
     everything = load_saved(list(modules))

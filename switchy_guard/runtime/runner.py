@@ -273,7 +273,7 @@ class Migrator:
         applied = [e for e in _missing_placed_by_id(state.applied())
                    if e.migration is None or not e.migration.repeatable]
         if isinstance(strategy, Steps):
-            chosen = applied[len(applied) - strategy.n :] if strategy.n else []
+            chosen = applied[max(0, len(applied) - strategy.n) :] if strategy.n else []
         elif isinstance(strategy, UpTo):
             _check_rollback_target(strategy.id, state)
             position = {m.id: i for i, m in enumerate(state.migrations)}

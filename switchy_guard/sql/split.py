@@ -163,10 +163,14 @@ def _block_comment_end(sql: str, pos: int, nested: bool) -> tuple[int, bool]:
     while True:
         if closing < 0:
             return len(sql), False
-        opening = sql.find("/*", cursor, closing)
+        # Up to the closer's "*" included: in "/*/" the opener is read first, as the
+        # server's lexer reads left to right, and its "*" is no closer's.
+        opening = sql.find("/*", cursor, closing + 1)
         if opening >= 0:
             depth += 1
             cursor = opening + 2
+            if cursor > closing:
+                closing = sql.find("*/", cursor)
         else:
             depth -= 1
             cursor = closing + 2
@@ -239,7 +243,7 @@ _NUL_DOUBT = (
     "a NUL character: PostgreSQL refuses it and MariaDB stops reading the statement there, "
     "so what runs is not what switchy-guard read"
 )
-_SETS = re.compile(r"\bSET\b|set_config", re.IGNORECASE)
+_SETS = re.compile(r"\b(?:RE)?SET\b|set_config", re.IGNORECASE)
 _PG_SCS = re.compile(r"standard_conforming_strings", re.IGNORECASE)
 _PG_SCS_SET = re.compile(
     r"SET\s+(?:SESSION\s+)?standard_conforming_strings\s*(?:=|\bTO\b)\s*(?:'(\w*)'|(\w+))\s*\Z"
