@@ -287,6 +287,13 @@ _PG_COLUMNS = text("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid =
                    "to_regclass(:t) AND attnum > 0 AND NOT attisdropped")
 
 
+# MySQL/MariaDB: information_schema, not SQLAlchemy's reflection, which parses SHOW
+# CREATE TABLE and reads no column of it once the session's sql_mode has ANSI_QUOTES (a
+# migration may set it before the audit row is written).
+_MYSQL_COLUMNS = text("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE "
+                      "TABLE_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t")
+
+
 def table_columns(conn: Connection, name: str, quoted: str) -> set[str] | None:
     """The column names (lower case) of the table ``name`` (``quoted``: as statements
     name it), None when it does not exist. On PostgreSQL one small catalog query:
@@ -294,6 +301,10 @@ def table_columns(conn: Connection, name: str, quoted: str) -> set[str] | None:
     which made these checks a large share of a fleet's CPU time per target."""
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_PG_COLUMNS, {"t": quoted}).scalars().all()
+        return {str(column).lower() for column in rows} or None
+    if conn.dialect.name in ("mysql", "mariadb"):
+        schema, _, table = name.rpartition(".")
+        rows = conn.execute(_MYSQL_COLUMNS, {"s": schema or None, "t": table}).scalars().all()
         return {str(column).lower() for column in rows} or None
     from sqlalchemy import inspect
 
