@@ -10,6 +10,7 @@ Suppressions are honoured here, and reported when they lack a reason or match no
 
 from __future__ import annotations
 
+import re
 from collections import ChainMap
 from collections.abc import Collection, Iterable, Iterator, MutableSet, Sequence
 from collections.abc import Set as AbstractSet
@@ -299,6 +300,7 @@ def validate_migration(
         findings.extend(_unused(*blocks.pop(), migration))
     schema.rebuilt_tables = set()
     if lint:
+        findings.extend(_trailing_allows(migration, direction, parsed))
         findings.extend(_suppress(extra, migration_allowances, allowed))
         if direction == "up" and metadata is None:
             findings.extend(_unused_metadata(migration, migration_allowances))
@@ -308,6 +310,31 @@ def validate_migration(
                                  for a in allowed)
         findings = [_rollback_time(f, migration) for f in findings]
     return findings, count
+
+
+#: A line comment, as an allow is written (MySQL's ``#`` too).
+_LINE_COMMENT = re.compile(r"^\s*(?:--|#)(.*)$")
+
+
+def _trailing_allows(migration: Migration, direction: Direction,
+                     parsed: Parsed) -> list[Finding]:
+    """Allow comments after the script's last statement: an allow covers the statement
+    that follows it, and none follows, so it applies to nothing (SG901, on its line)."""
+    script = migration.up if direction == "up" else migration.down
+    if not isinstance(script, str) or "switchy-guard" not in script:
+        return []
+    last = max((s.end_line for s, _ in parsed if s.block is None), default=0)
+    out = []
+    for number, line in enumerate(script.splitlines()[last:], start=last + 1):
+        comment = _LINE_COMMENT.match(line)
+        allow = parse_allow_comment(comment.group(1)) if comment else None
+        if allow is not None:
+            finding = make_finding(
+                UNUSED_ALLOW, f"allow of {', '.join(allow[0])} follows the last statement: "
+                "an allow covers the statement after it, so this one covers nothing",
+                migration)
+            out.append(replace(finding, line=number, column=1))
+    return out
 
 
 def _unused_metadata(migration: Migration, allowances: Sequence[Allowance]) -> list[Finding]:
