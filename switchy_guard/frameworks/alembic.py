@@ -298,9 +298,11 @@ def applied_revisions(project: AlembicProject, conn: Any) -> tuple[set[str], lis
     return applied, rows
 
 
-def plan(ini: str, database_url: str) -> ImpactReport:
+def plan(ini: str, database_url: str,
+         server_version: GivenVersion | None = None) -> ImpactReport:
     """``plan --alembic -d URL``: the impact report of the revisions the database has not
-    applied (those after the rows of its version table), in graph order."""
+    applied (those after the rows of its version table), in graph order;
+    ``server_version`` as for :func:`switchy_guard.gates.reports.impact_report`."""
     from switchy_guard.frameworks import RenderedSource, relocate
     from switchy_guard.gates.reports import impact_report
     from switchy_guard.model.records import COMPLETED, TrackingRow
@@ -318,7 +320,8 @@ def plan(ini: str, database_url: str) -> ImpactReport:
         migrations = migrator.migrations()
         rows = {m.id: TrackingRow(m.id, None, None, m.up_checksum, m.down_checksum,
                                   COMPLETED, None) for m in migrations if m.id in applied}
-        report = impact_report(migrator, state=MigrationState(migrations, rows))
+        report = impact_report(migrator, state=MigrationState(migrations, rows),
+                               server_version=server_version)
     finally:
         migrator.engine.dispose()
     # The note that the database was migrated with Alembic is this plan's premise.

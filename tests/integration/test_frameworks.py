@@ -142,6 +142,17 @@ def test_plan_alembic_reports_the_pending_revisions(alembic_project: Path, db_ur
     assert "c3" in text.out and "d4" in text.out and "b2 " not in text.out
 
 
+@pytest.mark.only_on("postgres")
+def test_plan_alembic_judges_by_the_live_server_and_warns_of_a_contradicting_version(
+        alembic_project: Path, db_url: str) -> None:
+    _alembic_upgrade(alembic_project, db_url, "a1")
+    result = run_cli("plan", "--alembic", "-d", db_url, "--format", "json",
+                     "--server-version", "10")
+    assert result.code == 0, result.err
+    warnings = json.loads(result.out)["warnings"]
+    assert any(w.startswith("--server-version 10 ignored") for w in warnings), warnings
+
+
 def test_alembic_without_the_extra_exits_2(alembic_project: Path) -> None:
     code = ("import sys; sys.modules['alembic'] = None; "
             "from switchy_guard.cli.main import main; "

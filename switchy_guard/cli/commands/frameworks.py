@@ -52,5 +52,6 @@ def plan_alembic(ctx: Context) -> int:
     if ctx.args.to or ctx.args.steps:
         raise ConfigError("plan --alembic plans every pending revision: --to and --steps "
                           "do not apply")
-    print_impact(ctx, alembic.plan(ctx.args.alembic, ctx.settings.database_url))
+    print_impact(ctx, alembic.plan(ctx.args.alembic, ctx.settings.database_url,
+                                   server_version=ctx.server_version()))
     return 0
