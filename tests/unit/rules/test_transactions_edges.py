@@ -126,3 +126,11 @@ def test_sg604_fires_before_postgresql_12_naming_the_server() -> None:
 def test_sg604_look_alikes_stay_silent(sql: str, transactional: bool,
                                        version: tuple[int, ...] | None) -> None:
     assert found(sql, P, "SG604", transactional=transactional, version=version) == []
+
+
+def test_sg603_reports_the_splitters_doubt_on_the_doubted_statement() -> None:
+    sql = "SET standard_conforming_strings = off;\nSELECT '\\'; DROP TABLE users; SELECT '"
+    assert found(sql, P, "SG603") == [
+        (2, "the server may not read this statement as switchy-guard did: "
+            "standard_conforming_strings is off here: a backslash in a '...' string escapes "
+            "the next character, which switchy-guard's rules do not read so")]
