@@ -106,6 +106,11 @@ def test_sg604_fires_before_postgresql_12_naming_the_server() -> None:
     assert found(sql, P, "SG604", version=(11,)) == [(1, IN_TRANSACTION.format("11"))]
     assert found("ALTER TYPE mood ADD\nVALUE 'x';", P, "SG604", version=(10, 4)) == [
         (1, IN_TRANSACTION.format("10.4"))]
+    # A CONCURRENTLY in a nested comment (PostgreSQL's comments nest) runs nothing outside
+    # a transaction.
+    commented = ("ALTER TYPE mood ADD VALUE 'x';\n"
+                 "CREATE INDEX /* not /* nested */ CONCURRENTLY */ i ON t (a);")
+    assert found(commented, P, "SG604", version=(11,)) == [(1, IN_TRANSACTION.format("11"))]
     in_block = "DO $$ BEGIN ALTER TYPE mood ADD VALUE 'x'; END $$;"
     assert found(in_block, P, "SG604", version=(11, 2)) == [
         (1, "ALTER TYPE ... ADD VALUE inside a DO block: before PostgreSQL 12 (the server is "
@@ -120,6 +125,7 @@ def test_sg604_fires_before_postgresql_12_naming_the_server() -> None:
     ("ALTER TYPE mood ADD VALUE 'x';\nCREATE INDEX CONCURRENTLY i ON t (a);", True, (11,)),
     # ADD VALUE inside a string, or in a statement that is not ALTER TYPE.
     ("ALTER TYPE mood RENAME VALUE $$ ADD VALUE $$ TO 'x';", True, (11,)),
+    ("ALTER TYPE mood RENAME VALUE 'a' TO 'b' /* was /* old */ ADD VALUE 'b' */;", True, (11,)),
     ("FROBNICATE a b ADD VALUE 'x';", True, (11,)),
     ("ALTER TYPE mood ADD ATTRIBUTE value int;", True, (10,)),
 ])
