@@ -17,8 +17,8 @@ Hit = tuple[str, str, str]
 
 def mig(mid: str, up: str = "SELECT 1", down: str | None = "DROP TABLE IF EXISTS x",
         **kw: object) -> Migration:
-    return Migration(mid, up, down, "a", "b", up_path=f"m/{mid}/up.sql",  # type: ignore[arg-type]
-                     down_path=f"m/{mid}/down.sql", **kw)
+    return Migration(mid, up, down, "a", "b", up_path=f"m/{mid}/up.sql",
+                     down_path=f"m/{mid}/down.sql", **kw)  # type: ignore[arg-type]
 
 
 def named(*migrations: Migration, pattern: str | IdRule = DIRECTORY_IDS,
