@@ -59,7 +59,8 @@ CASES = [
     (P, 'SG502', None,
      'CREATE TABLE t (a int);\nALTER TABLE t RENAME TO t2', []),
     (S, 'SG502', None,
-     'CREATE TABLE new_users (id INT);\nDROP TABLE users;\nALTER TABLE new_users RENAME TO users', []),
+     'CREATE TABLE new_users (id INT);\nDROP TABLE users;\n'
+     'ALTER TABLE new_users RENAME TO users', []),
     (M, 'SG502', None,
      'CREATE TABLE new_users (id INT);\nDROP TABLE users;\nRENAME TABLE new_users TO users', []),
     (P, 'SG502', None,
