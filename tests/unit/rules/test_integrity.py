@@ -89,3 +89,10 @@ def test_revision_hits_against_an_empty_revision_or_an_unchanged_tree() -> None:
     found = hits(list(revision_hits([migration(A), migration(B), migration(C)],
                                     [migration(C), migration(A)], "v1")))
     assert found == [("SG003", B, B, f"new since v1 but sorts before {C}, the newest there")]
+
+
+def test_a_removed_migration_does_not_hide_changes_after_it() -> None:
+    base = [migration(A), migration(B), migration(C)]
+    found = hits(list(revision_hits([migration(B), migration(C, down="d" * 64)], base, "v2")))
+    assert found == [("SG002", None, A, "present in v2, removed since"),
+                     ("SG001", C, C, "down script differs from v2")]
