@@ -382,3 +382,18 @@ def test_sg406_validate_elsewhere_gains_nothing_to_report() -> None:
              "ALTER TABLE orders ADD CONSTRAINT ck CHECK (id > 0) NOT VALID;\n"
              "ALTER TABLE users VALIDATE CONSTRAINT ck")
     assert found(other, P, "SG406") == []
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    # PostgreSQL's comments nest: the TABLE inside is no target.
+    ("REINDEX /* not /* nested */ TABLE */ INDEX users_email",
+     [(1, "rebuilds index users_email while blocking writes to its table (and queries that "
+          "would use the index)")]),
+    # Tables named like REINDEX's targets (schema, system are not reserved words).
+    ("ANALYZE schema", []), ("VACUUM system", []),
+    # Unclosed options: the server refuses it; the check must not fail on it either.
+    ("REINDEX (VERBOSE", []),
+])
+def test_sg401_reads_reindex_as_postgresql_does(sql: str,
+                                                expected: list[tuple[int, str]]) -> None:
+    assert found(sql, P, "SG401") == expected
