@@ -261,3 +261,11 @@ def test_rewrite_and_lock_findings_say_what_waits(
         dialect: str, code: str, version: None, sql: str,
         expected: list[tuple[int, str]]) -> None:
     assert found(sql, dialect, code) == expected
+
+
+def test_sg413_reads_flush_only_when_it_locks() -> None:
+    """FLUSH TABLES ... FOR EXPORT locks as WITH READ LOCK does; other FLUSHes lock nothing."""
+    assert found("FLUSH TABLES users FOR EXPORT", M, "SG413") == [
+        (1, "FLUSH TABLES ... WITH READ LOCK blocks every write until UNLOCK TABLES")]
+    assert found("FLUSH PRIVILEGES", M, "SG413") == []
+    assert found("FLUSH TABLES", M, "SG413") == []
