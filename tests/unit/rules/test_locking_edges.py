@@ -397,3 +397,84 @@ def test_sg406_validate_elsewhere_gains_nothing_to_report() -> None:
 def test_sg401_reads_reindex_as_postgresql_does(sql: str,
                                                 expected: list[tuple[int, str]]) -> None:
     assert found(sql, P, "SG401") == expected
+
+
+# Type changes and constraints: the branches between the first and the last action.
+MORE = [
+    (P, 'SG405', None,
+     "SET TIME ZONE 'UTC';\nCOMMENT ON TABLE users IS 'timezone';\nALTER TABLE users ALTER COLUMN "
+     'born TYPE timestamptz', []),
+    (M, 'SG405', None,
+     'ALTER TABLE users MODIFY COLUMN note TINYTEXT',
+     [
+      (1, 'changes the type of users.note to tinytext from text: the table is rewritten under an '
+          'exclusive lock'),
+     ]),
+    (M, 'SG405', None,
+     'ALTER TABLE users MODIFY COLUMN name CHAR(50)', []),
+    (M, 'SG405', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(300)', []),
+    (P, 'SG405', None,
+     'CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint', []),
+    (P, 'SG405', None,
+     'ALTER TABLE users ADD COLUMN z int, ALTER COLUMN email TYPE varchar(255), ALTER COLUMN id '
+     'TYPE bigint',
+     [
+      (1, 'changes the type of users.id to bigint from int: the table is rewritten under an '
+          'exclusive lock'),
+     ]),
+    (P, 'SG406', None,
+     'ALTER TABLE users ADD CONSTRAINT ck CHECK (id > 0);\nALTER TABLE users VALIDATE CONSTRAINT '
+     'ck',
+     [
+      (1, 'adds a check constraint to users and validates every row under lock'),
+     ]),
+    (P, 'SG406', None,
+     'ALTER TABLE users ADD CONSTRAINT "check" CHECK (id > 0) NOT VALID', []),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), MORE)
+def test_type_changes_and_validations_read_every_action(
+        dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code, version) == expected
+
+
+def test_sg405_mysql_adds_an_enum_label_at_the_end_in_place() -> None:
+    base = Migration("2024-01-01-000000_base", "CREATE TABLE t (id INT, e ENUM('a','b'))", "",
+                     "a", "b", noop_down=True)
+    case = Migration("2024-01-02-000000_case", "ALTER TABLE t MODIFY COLUMN e "
+                     "ENUM('a','b','c')", "", "a", "b", noop_down=True)
+    assert [f.code for f in validate([base, case], M, plan_ids={case.id}).findings] == []
+
+
+# The type restated: a cast, a collation or a character set still rewrites (copies).
+RESTATED = [
+    (P, 'SG405', None,
+     'ALTER TABLE users ALTER COLUMN email TYPE varchar(255) COLLATE "C"',
+     [
+      (1, 'changes the type of users.email to varchar(255) from varchar(255) with a USING, '
+          'COLLATE or character set: the table is rewritten under an exclusive lock'),
+     ]),
+    (P, 'SG405', None,
+     'ALTER TABLE users ALTER COLUMN id TYPE int USING id + 1',
+     [
+      (1, 'changes the type of users.id to int from int with a USING, COLLATE or character set: '
+          'the table is rewritten under an exclusive lock'),
+     ]),
+    (M, 'SG409', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(50) CHARACTER SET latin1',
+     [
+      (1, 'MODIFY/CHANGE of name makes MySQL/MariaDB copy users while blocking writes'),
+     ]),
+    (M, 'SG409', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(50) NOT NULL', []),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), RESTATED)
+def test_a_restated_type_rewrites_only_with_a_cast_or_collation(
+        dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code, version) == expected
