@@ -478,3 +478,36 @@ def test_a_restated_type_rewrites_only_with_a_cast_or_collation(
         dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
         expected: list[tuple[int, str]]) -> None:
     assert found(sql, dialect, code, version) == expected
+
+
+# Defaults: every serial type, an ADD after another action, MySQL's stored functions
+# (refused in a DEFAULT by the server, so not read as volatile).
+DEFAULTS = [
+    (P, 'SG408', None,
+     'ALTER TABLE users ADD COLUMN a smallserial, ADD COLUMN b serial2, ADD COLUMN c serial4, ADD '
+     'COLUMN d serial8',
+     [
+      (1, 'adds users.a as smallserial: every existing row is given the next sequence value, so '
+          'every row is rewritten'),
+      (1, 'adds users.b as serial2: every existing row is given the next sequence value, so '
+          'every row is rewritten'),
+      (1, 'adds users.c as serial4: every existing row is given the next sequence value, so '
+          'every row is rewritten'),
+      (1, 'adds users.d as serial8: every existing row is given the next sequence value, so '
+          'every row is rewritten'),
+     ]),
+    (P, 'SG408', None,
+     'ALTER TABLE users DROP COLUMN note, ADD COLUMN t uuid DEFAULT gen_random_uuid()',
+     [
+      (1, 'adds users.t with volatile default gen_random_uuid(): every row is rewritten'),
+     ]),
+    (M, 'SG408', None,
+     'CREATE FUNCTION f() RETURNS INT RETURN 1;\nALTER TABLE users ADD COLUMN a INT DEFAULT (f())', []),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), DEFAULTS)
+def test_volatile_defaults_of_every_kind(
+        dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code, version) == expected
