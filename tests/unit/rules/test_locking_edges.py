@@ -502,7 +502,8 @@ DEFAULTS = [
       (1, 'adds users.t with volatile default gen_random_uuid(): every row is rewritten'),
      ]),
     (M, 'SG408', None,
-     'CREATE FUNCTION f() RETURNS INT RETURN 1;\nALTER TABLE users ADD COLUMN a INT DEFAULT (f())', []),
+     'CREATE FUNCTION f() RETURNS INT RETURN 1;\n'
+     'ALTER TABLE users ADD COLUMN a INT DEFAULT (f())', []),
 ]
 
 
