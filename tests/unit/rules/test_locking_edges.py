@@ -512,3 +512,35 @@ def test_volatile_defaults_of_every_kind(
         dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
         expected: list[tuple[int, str]]) -> None:
     assert found(sql, dialect, code, version) == expected
+
+
+# MySQL's algorithms and SQLite's non-constant defaults, one case per word.
+COPIES = [
+    (M, 'SG409', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(40), ALGORITHM=INPLACE', []),
+    (M, 'SG409', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(40), ALGORITHM=INSTANT', []),
+    (M, 'SG409', None,
+     'ALTER TABLE users DROP CHECK users_chk, DROP FOREIGN KEY users_fk', []),
+    (M, 'SG409', None,
+     'ALTER TABLE users MODIFY COLUMN name VARCHAR(50) NOT NULL, MODIFY COLUMN id BIGINT',
+     [
+      (1, 'MODIFY/CHANGE of id makes MySQL/MariaDB copy users while blocking writes'),
+     ]),
+    (S, 'SG410', None,
+     'ALTER TABLE users ADD COLUMN a text DEFAULT CURRENT_TIME, ADD COLUMN b text DEFAULT '
+     'current_date',
+     [
+      (1, 'SQLite cannot add a column with the non-constant default CURRENT_TIME with ALTER '
+          'TABLE; users must be rebuilt'),
+      (1, 'SQLite cannot add a column with the non-constant default current_date with ALTER '
+          'TABLE; users must be rebuilt'),
+     ]),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), COPIES)
+def test_copies_and_rebuilds_by_algorithm_and_default(
+        dialect: str, code: str, version: tuple[int, ...] | None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code, version) == expected
