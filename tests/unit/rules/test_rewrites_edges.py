@@ -269,3 +269,36 @@ def test_sg413_reads_flush_only_when_it_locks() -> None:
         (1, "FLUSH TABLES ... WITH READ LOCK blocks every write until UNLOCK TABLES")]
     assert found("FLUSH PRIVILEGES", M, "SG413") == []
     assert found("FLUSH TABLES", M, "SG413") == []
+
+
+# Every bare VACUUM option, a primary key after another action.
+MORE = [
+    (P, 'SG411', None,
+     'ALTER TABLE users ADD COLUMN z int, ADD PRIMARY KEY (id)',
+     [
+      (1, 'adds a primary key to users: its unique index is built while the table is locked '
+          'against reads and writes (ACCESS EXCLUSIVE)'),
+     ]),
+    (P, 'SG412', None,
+     'VACUUM FULL FREEZE users',
+     [
+      (1, 'VACUUM FULL rewrites the whole of users under an exclusive lock'),
+     ]),
+    (P, 'SG412', None,
+     'VACUUM FULL ANALYSE users',
+     [
+      (1, 'VACUUM FULL rewrites the whole of users under an exclusive lock'),
+     ]),
+    (P, 'SG412', None,
+     'VACUUM (FULL TRUE, PARALLEL 2) users',
+     [
+      (1, 'VACUUM FULL rewrites the whole of users under an exclusive lock'),
+     ]),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), MORE)
+def test_vacuum_options_and_later_actions(
+        dialect: str, code: str, version: None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code) == expected
