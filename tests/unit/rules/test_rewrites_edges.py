@@ -302,3 +302,31 @@ def test_vacuum_options_and_later_actions(
         dialect: str, code: str, version: None, sql: str,
         expected: list[tuple[int, str]]) -> None:
     assert found(sql, dialect, code) == expected
+
+
+# Each dialect reads only its own maintenance statements.
+DIALECTS = [
+    (S, 'SG412', None,
+     'OPTIMIZE TABLE users', []),
+    (M, 'SG412', None,
+     'VACUUM FULL users', []),
+    (M, 'SG412', None,
+     'CLUSTER users', []),
+    (P, 'SG412', None,
+     'VACUUM', []),
+    (P, 'SG412', None,
+     'ALTER TABLE users FORCE', []),
+    (P, 'SG413', None,
+     'LOCK TABLE users IN ROW EXCLUSIVE MODE',
+     [
+      (1, "locks users in ROW EXCLUSIVE mode until the migration's transaction ends: queries on "
+          'it queue behind the lock, and behind the wait for it'),
+     ]),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), DIALECTS)
+def test_maintenance_of_another_dialect_is_not_read(
+        dialect: str, code: str, version: None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code) == expected
