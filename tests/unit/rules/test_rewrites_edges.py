@@ -330,3 +330,23 @@ def test_maintenance_of_another_dialect_is_not_read(
         dialect: str, code: str, version: None, sql: str,
         expected: list[tuple[int, str]]) -> None:
     assert found(sql, dialect, code) == expected
+
+
+# PostgreSQL's comments nest: what is inside one is no option.
+NESTED = [
+    (P, 'SG412', None,
+     'VACUUM /* not /* nested */ FULL */ users', []),
+    (P, 'SG413', None,
+     'LOCK TABLE /* not /* nested */ IN SHARE MODE */ users',
+     [
+      (1, "locks users in ACCESS EXCLUSIVE mode until the migration's transaction ends: queries "
+          'on it queue behind the lock, and behind the wait for it'),
+     ]),
+]
+
+
+@pytest.mark.parametrize(("dialect", "code", "version", "sql", "expected"), NESTED)
+def test_nested_comments_hide_options(
+        dialect: str, code: str, version: None, sql: str,
+        expected: list[tuple[int, str]]) -> None:
+    assert found(sql, dialect, code) == expected
