@@ -342,6 +342,13 @@ NESTED = [
       (1, "locks users in ACCESS EXCLUSIVE mode until the migration's transaction ends: queries "
           'on it queue behind the lock, and behind the wait for it'),
      ]),
+    (P, 'SG412', None,
+     'ALTER TABLE users ADD COLUMN d int GENERATED ALWAYS AS (id * 2) STORED /* not /* nested */ '
+     'VIRTUAL */',
+     [
+      (1, 'adds stored generated column users.d: every row is rewritten under an exclusive lock '
+          'to compute it'),
+     ]),
 ]
 
 
