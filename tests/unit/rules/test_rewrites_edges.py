@@ -322,6 +322,20 @@ DIALECTS = [
       (1, "locks users in ROW EXCLUSIVE mode until the migration's transaction ends: queries on "
           'it queue behind the lock, and behind the wait for it'),
      ]),
+    (M, 'SG412', None,
+     'ALTER TABLE users SET UNLOGGED', []),
+    (P, 'SG413', None,
+     'LOCK TABLE mode',
+     [
+      (1, "locks mode in ACCESS EXCLUSIVE mode until the migration's transaction ends: queries "
+          'on it queue behind the lock, and behind the wait for it'),
+     ]),
+    (P, 'SG413', None,
+     'LOCK TABLE public.users IN EXCLUSIVE MODE',
+     [
+      (1, "locks public.users in EXCLUSIVE mode until the migration's transaction ends: queries "
+          'on it queue behind the lock, and behind the wait for it'),
+     ]),
 ]
 
 
