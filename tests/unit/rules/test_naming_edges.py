@@ -131,3 +131,14 @@ def test_ordering_hits_for_string_sorted_versions_and_shared_versions() -> None:
     assert ordering(twins, "flyway") == [
         ("SG004", "V1.0__b", "same version as V1__a (V1__a.sql): the order of the two is "
                              "ambiguous; renumber one")]
+
+
+def test_a_real_time_is_checked_field_by_field() -> None:
+    """Each field of YYYYMMDDHHMMSS at its own place: the last valid value of each passes,
+    the first invalid one is SG101 (April has 30 days)."""
+    valid = ["2024-12-31-235959", "20231130225858", "2024-02-29-120000"]
+    assert named(*[mig(f"{stamp}_a") for stamp in valid]) == []
+    for stamp in ("2024-13-01-000000", "2024-04-31-000000", "2023-02-29-000000",
+                  "2024-01-01-240000", "2024-01-01-006000", "2024-01-01-000060"):
+        assert named(mig(f"{stamp}_a")) == [
+            ("SG101", f"{stamp}_a", f"{stamp} in '{stamp}_a' is not a real time")], stamp
