@@ -142,3 +142,9 @@ def test_a_real_time_is_checked_field_by_field() -> None:
                   "2024-01-01-240000", "2024-01-01-006000", "2024-01-01-000060"):
         assert named(mig(f"{stamp}_a")) == [
             ("SG101", f"{stamp}_a", f"{stamp} in '{stamp}_a' is not a real time")], stamp
+
+
+def test_an_id_rule_reads_its_stamp_group_wherever_it_is() -> None:
+    rule = IdRule(pattern=r"(v)(?P<stamp>\d+)_\w+", describe="v<n>_<name>")
+    assert named(mig("v1_a"), mig("v1_b"), mig("v2_c"), pattern=rule) == [
+        shares("v1_b", "1", "v1_a")]
