@@ -7,6 +7,7 @@ from switchy_guard.model.migration import Migration
 from switchy_guard.rules.naming import (
     DIRECTORY_IDS,
     IdRule,
+    empty_down_message,
     graph_hits,
     naming_hits,
     ordering_hits,
@@ -148,3 +149,37 @@ def test_an_id_rule_reads_its_stamp_group_wherever_it_is() -> None:
     rule = IdRule(pattern=r"(v)(?P<stamp>\d+)_\w+", describe="v<n>_<name>")
     assert named(mig("v1_a"), mig("v1_b"), mig("v2_c"), pattern=rule) == [
         shares("v1_b", "1", "v1_a")]
+
+
+def test_cycles_are_found_past_settled_dependencies() -> None:
+    """A migration depending on a settled one is no part of a cycle; a cycle member that
+    also depends on a settled (or unknown) migration still is."""
+    def graph(*migrations: Migration) -> list[Hit]:
+        return [(r.code, m.id, message) for r, m, message in graph_hits(list(migrations))]
+
+    assert graph(mig("a", depends_on=("q",)), mig("q"), mig("c", depends_on=("d", "q")),
+                 mig("d", depends_on=("c",))) == [
+        ("SG202", "c", "dependency cycle: c -> d -> c")]
+    assert graph(mig("a", depends_on=("b", "zzz")), mig("b", depends_on=("a",))) == [
+        ("SG201", "a", "depends on unknown migration 'zzz'"),
+        ("SG202", "a", "dependency cycle: a -> b -> a")]
+
+
+def test_a_misorder_names_the_first_id_of_the_greatest_version() -> None:
+    rule = IdRule(pattern=r"(\d+)_\w+", describe="<n>_<name>",
+                  order_key=lambda mid: mid.split("_")[1])
+    assert named(mig("1_b"), mig("2_b"), mig("3_a"), pattern=rule) == [
+        ("SG101", "3_a", "sorts after '1_b' as text (the order ids run in here) but its "
+                         "version a is earlier: Diesel would run it before")]
+
+
+def test_an_empty_downs_message_names_what_the_up_made_in_its_dialect() -> None:
+    up = "CREATE TABLE t (id int);\n/* old /* nested */ CREATE TABLE u (id int); */"
+    migration = Migration("2024-01-01-000000_a", up, "", "a", "b")
+    tail = ("in place (write the down, or declare a deliberate no-op: down = \"noop\" in "
+            "metadata.toml, or a `-- switchy-guard: noop-down -- reason` line in down.sql)")
+    assert empty_down_message(migration, "postgres") == (
+        f"the down script is empty: rolling back would leave table t {tail}")
+    data = Migration("2024-01-01-000000_a", "UPDATE users SET a = 1", "", "a", "b")
+    assert empty_down_message(data) == (
+        f"the down script is empty: rolling back would leave what the up changed {tail}")
