@@ -160,6 +160,10 @@ def test_cycles_are_found_past_settled_dependencies() -> None:
     assert graph(mig("a", depends_on=("q",)), mig("q"), mig("c", depends_on=("d", "q")),
                  mig("d", depends_on=("c",))) == [
         ("SG202", "c", "dependency cycle: c -> d -> c")]
+    # A chain settled only in a second pass (b's dependency z1 sorts after it).
+    assert graph(mig("b", depends_on=("z1",)), mig("z1", depends_on=("q",)), mig("q"),
+                 mig("c", depends_on=("d",)), mig("d", depends_on=("c",))) == [
+        ("SG202", "c", "dependency cycle: c -> d -> c")]
     assert graph(mig("a", depends_on=("b", "zzz")), mig("b", depends_on=("a",))) == [
         ("SG201", "a", "depends on unknown migration 'zzz'"),
         ("SG202", "a", "dependency cycle: a -> b -> a")]
