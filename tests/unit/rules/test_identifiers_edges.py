@@ -49,6 +49,10 @@ E32 = "é" * 32  # 64 bytes
     (M, f"CREATE TABLE {'t' * 64} (id int)", []),
     (M, f"CREATE TABLE `{'é' * 65}` (id int)", [refused("é" * 65, 65)]),
     (M, f"CREATE TABLE `{'é' * 64}` (id int)", []),
+    # Quoted names keep their case on PostgreSQL; MySQL keeps every name's case.
+    (P, 'CREATE TABLE "' + "A" * 64 + '" (id int)', [truncates("A" * 64, "A" * 63, 64)]),
+    (M, f"CREATE TABLE {'T' * 65} (id int)", [refused("T" * 65, 65)]),
+    (M, f"RENAME TABLE users TO {'r' * 65}", [refused("r" * 65, 65)]),
     # Names read, not named: a query is not SG104's; SQLite keeps long names.
     (P, f"SELECT {STEM}abc FROM users", []),
     (S, f"CREATE TABLE {'a' * 70} (id int)", []),

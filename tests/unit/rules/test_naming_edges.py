@@ -127,6 +127,9 @@ def test_ordering_hits_for_string_sorted_versions_and_shared_versions() -> None:
         assert ordering(numbers, layout) == []
     padded = [mig("009"), mig("010")]
     assert ordering(padded, "dbmate") == []
+    # One number in two widths is no misorder (it is one version, SG004's when a layout
+    # reads it so).
+    assert ordering([mig("010"), mig("10")], "dbmate") == []
     twins = [mig("V1__a", order_key=(1,), source="V1__a.sql"),
              mig("V1.0__b", order_key=(1,), source="V1.0__b.sql"), mig("V2__c", order_key=(2,))]
     assert ordering(twins, "flyway") == [
