@@ -53,6 +53,8 @@ E32 = "é" * 32  # 64 bytes
     (P, 'CREATE TABLE "' + "A" * 64 + '" (id int)', [truncates("A" * 64, "A" * 63, 64)]),
     (M, f"CREATE TABLE {'T' * 65} (id int)", [refused("T" * 65, 65)]),
     (M, f"RENAME TABLE users TO {'r' * 65}", [refused("r" * 65, 65)]),
+    # A name in a nested comment (PostgreSQL's comments nest) names nothing.
+    (P, f"CREATE TABLE t (id int) /* was /* old */ {'a' * 70} */", []),
     # Names read, not named: a query is not SG104's; SQLite keeps long names.
     (P, f"SELECT {STEM}abc FROM users", []),
     (S, f"CREATE TABLE {'a' * 70} (id int)", []),
