@@ -98,3 +98,15 @@ def test_sg104_reads_the_statements_an_anonymous_block_runs() -> None:
     # A MySQL routine's names are read in its CREATE, not again where it is called.
     routine = f"CREATE PROCEDURE p() BEGIN CREATE TABLE {'a' * 70} (id int); END;\nCALL p()"
     assert found(routine, M) == [refused("a" * 70, 70)]
+
+
+def test_a_collision_needs_an_earlier_statement_that_names_it() -> None:
+    """A long name read (SELECT) or commented out names nothing to collide with; two
+    names of one statement are each reported, with no earlier name to collide with."""
+    key = truncates(f"{STEM}a_key", f"{STEM}a_", 66, line=2)
+    assert found(f"SELECT {STEM}a_idx FROM users;\nCREATE INDEX {STEM}a_key ON users (id)",
+                 P) == [key]
+    assert found(f"CREATE TABLE t (id int) /* x /* y */ {STEM}a_idx */;\n"
+                 f"CREATE INDEX {STEM}a_key ON users (id)", P) == [key]
+    assert found(f"CREATE TABLE t ({STEM}a_idx int, {STEM}a_key int)", P) == [
+        truncates(f"{STEM}a_idx", f"{STEM}a_", 66), truncates(f"{STEM}a_key", f"{STEM}a_", 66)]
