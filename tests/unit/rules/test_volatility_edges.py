@@ -37,6 +37,13 @@ def lookup(name: str) -> str | None:
      "RETURN 1; END $b$", "volatile"),
     ("CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql /* IMMUTABLE */ AS "
      "'BEGIN RETURN ''STABLE''; END'", "volatile"),
+    # A comment or a string right against an option word leaves the word whole.
+    ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql IMMUTABLE/* pure */AS "
+     "$$ BEGIN RETURN 1; END $$", "immutable"),
+    ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$STABLE",
+     "stable"),
+    # A doubled quote in a quoted body is one quote: 'random()' there is a string.
+    ("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS 'SELECT ''random()'''", "stable"),
     # Inlined SQL functions: what their one expression calls decides.
     ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", "stable"),
     ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1;'", "stable"),
