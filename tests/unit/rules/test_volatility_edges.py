@@ -44,6 +44,12 @@ def lookup(name: str) -> str | None:
      "stable"),
     # A doubled quote in a quoted body is one quote: 'random()' there is a string.
     ("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS 'SELECT ''random()'''", "stable"),
+    ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'IMMUTABLE",
+     "immutable"),
+    # Any case, any number of lines.
+    ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ select 1 +\n 2 $$", "stable"),
+    # A FROM right after a string still reads rows: not inlined.
+    ("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT 'x'FROM t $$", "volatile"),
     # Inlined SQL functions: what their one expression calls decides.
     ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", "stable"),
     ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1;'", "stable"),
@@ -87,6 +93,7 @@ def test_declared_and_calls() -> None:
     assert declared("CREATE FUNCTION f()") == "volatile"
     assert calls_volatile("coalesce(vol(), 0)", lookup)
     assert calls_volatile("NOW() + random()", lookup)
+    assert calls_volatile("random/* a comment */()", lookup)
     assert not calls_volatile("stab() + unknown()", lookup)
     assert not calls_volatile("'vol()' || 'x' -- vol()", lookup)
     assert list(called("a(1) + b_2 (c$d(x))")) == ["a", "b_2", "c$d"]
