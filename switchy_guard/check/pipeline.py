@@ -144,8 +144,10 @@ def _move_columns(schema: Schema, old: str, new: str) -> None:
     """What the schema model knows of table ``old``'s columns now holds for ``new``."""
     types = {c: t for (name, c), t in schema.column_types.items() if name == old}
     not_null = {c for name, c in schema.not_null if name == old}
-    for key in [k for k in schema.column_types if k[0] in (old, new)]:
-        del schema.column_types[key]
+    # A copy without them, not deletions: a down script's schema is a layer over the
+    # history's (reversal_schema), which a deletion would reach into (or fail on).
+    schema.column_types = {k: t for k, t in schema.column_types.items()
+                           if k[0] not in (old, new)}
     schema.not_null = {k for k in schema.not_null if k[0] not in (old, new)}
     schema.column_types.update(((new, c), t) for c, t in types.items())
     schema.not_null.update((new, c) for c in not_null)

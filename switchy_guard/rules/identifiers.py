@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from switchy_guard.model.findings import Severity
 from switchy_guard.rules.base import PM, Rule, StatementContext
 from switchy_guard.sql.classify import QUOTED, WORD, StatementInfo, tokenize
+from switchy_guard.sql.split import Statement
 
 #: PostgreSQL's NAMEDATALEN - 1, in bytes; MySQL/MariaDB's limit, in characters.
 POSTGRES_MAX_BYTES = 63
@@ -48,30 +50,53 @@ def long_identifiers(text: str, dialect: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-#: The last migration's long names, by what PostgreSQL keeps of them: (the index of the
-#: first statement naming it, its full name). Built once per migration, not once per
-#: statement: a migration of thousands of long names would otherwise be quadratic.
-_FIRST: list[tuple[object, dict[str, tuple[int, str]], dict[int, int]]] = []
+@dataclass
+class _Migration:
+    """One migration's statements as SG104 reads them."""
+
+    #: Its long names, by what PostgreSQL keeps of them: (the index of the first
+    #: statement naming it, its full name).
+    first: dict[str, tuple[int, str]]
+    #: Each statement's index, by id().
+    positions: dict[int, int]
+    #: The ids of the statements whose own text is read (:func:`_read_here`).
+    read: set[int]
 
 
-def _first_names(ctx: StatementContext) -> tuple[dict[str, tuple[int, str]], dict[int, int]]:
-    """The migration's long names by truncation, and each statement's index (by id)."""
+#: The last migration's, built once per migration, not once per statement: a migration of
+#: thousands of long names would otherwise be quadratic.
+_LAST: list[tuple[object, _Migration]] = []
+
+
+def _read_here(statement: Statement, kinds: dict[int, str]) -> bool:
+    """Whether SG104 reads ``statement``'s own text: one of the file's, or one that an
+    anonymous block (DO, MariaDB's BEGIN NOT ATOMIC) runs, whose text no other statement
+    shows (a DO's body is a string). What a called routine runs is not: a MySQL
+    routine's names are read in its CREATE statement's text."""
+    return statement.block is None or kinds.get(id(statement.block)) == "do"
+
+
+def _migration(ctx: StatementContext) -> _Migration:
     statements = ctx.statements_in_migration
-    if _FIRST and _FIRST[0][0] is statements:
-        return _FIRST[0][1], _FIRST[0][2]
+    if _LAST and _LAST[0][0] is statements:
+        return _LAST[0][1]
+    kinds = {id(statement): info.kind for statement, info in statements}
+    read = {id(s) for s, _ in statements if _read_here(s, kinds)}
     first: dict[str, tuple[int, str]] = {}
     for index, (statement, info) in enumerate(statements):
-        if info.kind in _NAMING_KINDS and statement.block is None:
+        if info.kind in _NAMING_KINDS and id(statement) in read:
             for name in long_identifiers(statement.text, ctx.dialect):
                 first.setdefault(_truncated(name), (index, name))
     positions = {id(statement): index for index, (statement, _) in enumerate(statements)}
-    _FIRST[:] = [(statements, first, positions)]
-    return first, positions
+    found = _Migration(first, positions, read)
+    _LAST[:] = [(statements, found)]
+    return found
 
 
 def _identifier_too_long(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    if ctx.statement.block is not None:
-        return  # a block's statements are checked as the block's text
+    migration = _migration(ctx)
+    if id(ctx.statement) not in migration.read:
+        return
     names = long_identifiers(ctx.statement.text, ctx.dialect)
     if not names:
         return
@@ -80,11 +105,10 @@ def _identifier_too_long(info: StatementInfo, ctx: StatementContext) -> Iterator
             yield (f"name {name[:24]}... is {len(name)} characters: MySQL/MariaDB refuse "
                    f"names over {MYSQL_MAX_CHARS}, so this migration fails")
         return
-    first, positions = _first_names(ctx)
-    here = positions.get(id(ctx.statement), len(positions))
+    here = migration.positions.get(id(ctx.statement), len(migration.positions))
     for name in names:
         short = _truncated(name)
-        index, clash = first.get(short, (here, name))
+        index, clash = migration.first.get(short, (here, name))
         collides = f"; it collides with {clash}, truncated the same" \
             if index < here and clash != name else ""
         yield (f"name {name[:24]}... is {len(name.encode('utf-8'))} bytes: PostgreSQL "

@@ -208,8 +208,9 @@ def _type_change_rewrites(table: str, action: AlterAction, ctx: StatementContext
     """Why changing ``action``'s column type rewrites the table, None when it does not."""
     old = ctx.schema.column_type(table, action.column or "")
     if old is None:
-        return "the old type is not known from the migrations, so the table may be " \
-               "rewritten under an exclusive lock"
+        # Read after "changes the type of t.c to <type>", as the other reasons are.
+        return "from a type the migrations do not show: the table may be rewritten under " \
+               "an exclusive lock"
     if ctx.dialect == "mysql":
         before, after = (parse_type(t, "mysql") for t in (old, action.type or ""))
         if before.family == after.family == "text" and after.size >= before.size:

@@ -43,10 +43,6 @@ class Allowance:
     line: int | None
     used: bool = False
 
-    def matches(self, code: str, name: str) -> bool:
-        """Whether this allowance covers the rule ``code``/``name``."""
-        return self.rule.lower() in (code.lower(), name.lower())
-
 
 def parse_allow_comment(comment: str) -> tuple[list[str], str] | None:
     """Rules and reason of a suppression comment, or None when it is not one."""

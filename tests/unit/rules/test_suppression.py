@@ -58,3 +58,11 @@ def test_several_rules_in_one_comment() -> None:
     assert parse_allow_comment("switchy-guard: allow drop-table, SG305 -- why") == (
         ["drop-table", "SG305"], "why")
     assert parse_allow_comment("just a comment") is None
+
+
+def test_runs_of_spaces_in_an_allow_comment_read_as_one() -> None:
+    """Spaces anywhere in the comment (aligned by hand) neither break it nor reach the reason."""
+    assert parse_allow_comment("switchy-guard:   allow   drop-table,  SG305   --   archived"
+                               "   in  S3") == (["drop-table", "SG305"], "archived in S3")
+    sql = "--  switchy-guard:  allow  drop-table  --  archived\nDROP TABLE old;"
+    assert codes(mig("2024-01-01-000000_a", sql)) == []
