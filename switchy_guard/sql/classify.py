@@ -312,6 +312,7 @@ class Cursor:
             if second is not None:
                 return Name(second, first, raw=(self.toks[self.pos - 3].text,
                                                 self.toks[self.pos - 1].text))
+            self.pos -= 1  # ``t.*``: the dot belongs to what follows the name
         return Name(first, raw=(self.toks[self.pos - 1].text,))
 
     def _identifier(self) -> str | None:

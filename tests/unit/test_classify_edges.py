@@ -1,0 +1,179 @@
+"""Edges of the classifier that its mutation run (``make mutation``, issue 21) showed untested.
+
+Each test states what the classifier reports for a statement -- its kind, table, columns,
+actions and flags -- in the dialects where the answer differs.
+"""
+
+from __future__ import annotations
+
+from switchy_guard.sql.classify import classify
+
+import pytest
+
+DIALECTS = (None, "sqlite", "postgres", "mysql")
+
+
+def _names(names: tuple[object, ...]) -> list[str]:
+    return [str(n) for n in names]
+
+
+# -- what a DROP destroys -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_truncate_names_every_table_it_empties(dialect: str | None) -> None:
+    info = classify("TRUNCATE TABLE a, s.b", dialect)
+    assert (info.kind, str(info.table), _names(info.tables), info.cascade) == (
+        "truncate", "a", ["a", "s.b"], False)
+    assert classify("TRUNCATE t", dialect).table is not None
+    assert str(classify("TRUNCATE t", dialect).table) == "t"
+
+
+def test_truncate_cascade_reaches_the_referencing_tables() -> None:
+    info = classify("TRUNCATE TABLE ONLY orders, items CASCADE", "postgres")
+    assert (str(info.table), _names(info.tables), info.cascade) == (
+        "orders", ["orders", "items"], True)
+    assert classify("TRUNCATE orders RESTRICT", "postgres").cascade is False
+    assert classify("TRUNCATE", "postgres").table is None
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_drop_table_names_every_table(dialect: str | None) -> None:
+    info = classify("DROP TABLE a, s.b", dialect)
+    assert (info.kind, str(info.table), _names(info.tables), info.if_exists, info.cascade) == (
+        "drop_table", "a", ["a", "s.b"], False, False)
+    info = classify("DROP TABLE IF EXISTS a CASCADE", dialect)
+    assert (str(info.table), info.if_exists, info.cascade) == ("a", True, True)
+
+
+def test_drop_temporary_table_is_a_drop_table() -> None:
+    info = classify("DROP TEMPORARY TABLE IF EXISTS scratch", "mysql")
+    assert (info.kind, str(info.table), info.if_exists) == ("drop_table", "scratch", True)
+
+
+def test_drop_table_without_a_name_has_no_table() -> None:
+    info = classify("DROP TABLE", "postgres")
+    assert (info.kind, info.table, info.tables) == ("drop_table", None, ())
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "index", "table", "concurrently", "if_exists"),
+    [
+        ("DROP INDEX i", "postgres", "i", None, False, False),
+        ("DROP INDEX CONCURRENTLY IF EXISTS s.i", "postgres", "s.i", None, True, True),
+        ("DROP INDEX IF EXISTS i", "sqlite", "i", None, False, True),
+        ("DROP INDEX i ON t", "mysql", "i", "t", False, False),
+        ("DROP INDEX `i` ON `s`.`t`", "mysql", "i", "s.t", False, False),
+    ],
+)
+def test_drop_index_names_the_index_and_its_table(
+        sql: str, dialect: str, index: str, table: str | None, concurrently: bool,
+        if_exists: bool) -> None:
+    info = classify(sql, dialect)
+    assert (info.kind, str(info.index), str(info.table) if info.table else None,
+            info.concurrently, info.if_exists) == (
+        "drop_index", index, table, concurrently, if_exists)
+
+
+def test_drop_owned_by_names_the_roles() -> None:
+    info = classify("DROP OWNED BY app, reporting CASCADE", "postgres")
+    assert (info.kind, info.object_type, str(info.table), _names(info.tables)) == (
+        "drop_schema", "owned", "app", ["app", "reporting"])
+    assert classify("DROP OWNED BY", "postgres").table is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "object_type", "names", "if_exists"),
+    [
+        ("DROP SCHEMA s", "postgres", "schema", ["s"], False),
+        ("DROP SCHEMA IF EXISTS s, t CASCADE", "postgres", "schema", ["s", "t"], True),
+        ("DROP DATABASE shop", "mysql", "database", ["shop"], False),
+        ("DROP DATABASE IF EXISTS shop", "mysql", "database", ["shop"], True),
+        ("DROP SCHEMA", "postgres", "schema", [], False),
+    ],
+)
+def test_drop_schema_or_database(sql: str, dialect: str, object_type: str, names: list[str],
+                                 if_exists: bool) -> None:
+    info = classify(sql, dialect)
+    assert (info.kind, info.object_type, _names(info.tables), info.if_exists) == (
+        "drop_schema", object_type, names, if_exists)
+    assert (str(info.table) if info.table else None) == (names[0] if names else None)
+
+
+@pytest.mark.parametrize(
+    ("sql", "object_type", "names", "if_exists"),
+    [
+        ("DROP VIEW a, b", "view", ["a", "b"], False),
+        ("DROP MATERIALIZED VIEW IF EXISTS s.mv", "materialized view", ["s.mv"], True),
+        ("DROP FUNCTION f(int, text), g(text)", "function", ["f", "g"], False),
+        ("DROP FUNCTION IF EXISTS f(int)", "function", ["f"], True),
+        ("DROP SEQUENCE seq", "sequence", ["seq"], False),
+        ("DROP VIEW", "view", [], False),
+    ],
+)
+def test_drop_other_objects_name_them_all(sql: str, object_type: str, names: list[str],
+                                          if_exists: bool) -> None:
+    info = classify(sql, "postgres")
+    assert (info.kind, info.object_type, _names(info.tables), info.if_exists) == (
+        "drop_other", object_type, names, if_exists)
+    assert (str(info.table) if info.table else None) == (names[0] if names else None)
+
+
+def test_drop_of_an_unknown_object_is_unknown() -> None:
+    assert classify("DROP WIDGET w", "postgres").kind == "unknown"
+    assert classify("DROP PREPARE p", "mysql").kind == "other"
+
+
+# -- what a DELETE or UPDATE destroys ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "table", "tables", "has_where"),
+    [
+        ("DELETE LOW_PRIORITY QUICK IGNORE FROM t WHERE id = 1", "t", ["t"], True),
+        ("DELETE IGNORE FROM t", "t", ["t"], False),
+        # The multi-table forms: every target loses rows, an alias names its table.
+        ("DELETE a, b FROM a JOIN b ON a.id = b.id WHERE a.x = 1", "a", ["a", "b"], True),
+        ("DELETE u FROM users AS u JOIN old o ON o.id = u.id", "users", ["users"], False),
+        ("DELETE o FROM users u JOIN old o ON o.id = u.id", "old", ["old"], False),
+        ("DELETE a.*, b.* FROM a, b WHERE a.id = b.id", "a", ["a", "b"], True),
+        ("DELETE FROM a, b USING a JOIN b ON a.id = b.id", "a", ["a", "b"], False),
+        ("DELETE FROM x, y USING users x, orders AS y WHERE x.id = y.uid", "users",
+         ["users", "orders"], True),
+        ("DELETE s.t FROM s.t JOIN u ON s.t.id = u.id", "s.t", ["s.t"], False),
+    ],
+)
+def test_mysql_delete_targets(sql: str, table: str, tables: list[str], has_where: bool) -> None:
+    info = classify(sql, "mysql")
+    assert (info.kind, str(info.table), _names(info.tables), info.has_where) == (
+        "delete", table, tables, has_where)
+
+
+@pytest.mark.parametrize("dialect", ("postgres", "sqlite", None))
+def test_delete_using_a_second_table_deletes_from_the_first_only(dialect: str | None) -> None:
+    info = classify("DELETE FROM t USING u WHERE t.id = u.id", dialect)
+    assert (str(info.table), _names(info.tables), info.has_where) == ("t", ["t"], True)
+    info = classify("DELETE FROM ONLY s.t", dialect)
+    assert (str(info.table), _names(info.tables), info.has_where) == ("s.t", ["s.t"], False)
+
+
+def test_delete_without_a_table_is_still_a_delete() -> None:
+    info = classify("DELETE FROM", "postgres")
+    assert (info.kind, info.table, info.has_where) == ("delete", None, False)
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "table", "has_where"),
+    [
+        ("UPDATE LOW_PRIORITY IGNORE t SET a = 1", "mysql", "t", False),
+        ("UPDATE IGNORE t SET a = 1 WHERE id = 2", "mysql", "t", True),
+        ("UPDATE ONLY s.t SET a = 1", "postgres", "s.t", False),
+        ("UPDATE OR ROLLBACK t SET a = 1", "sqlite", "t", False),
+        ("UPDATE OR ABORT t SET a = 1 WHERE a = 2", "sqlite", "t", True),
+        ("UPDATE OR FAIL t SET a = 1", "sqlite", "t", False),
+        ("UPDATE OR IGNORE t SET a = 1", "sqlite", "t", False),
+    ],
+)
+def test_update_names_its_table(sql: str, dialect: str, table: str, has_where: bool) -> None:
+    info = classify(sql, dialect)
+    assert (info.kind, str(info.table), info.has_where) == ("update", table, has_where)
