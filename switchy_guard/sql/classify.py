@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 # -- the model ----------------------------------------------------------------------
@@ -933,7 +934,42 @@ def _always_true(predicate: list[Tok], dialect: str | None) -> bool:
             branches.append([])
             continue
         branches[-1].append(tok)
-    return not predicate or any(_constant_true(b) or _self_equal(b) for b in branches)
+    return not predicate or any(_branch_true(b, dialect) for b in branches)
+
+
+def _branch_true(branch: list[Tok], dialect: str | None) -> bool:
+    inner = _unwrapped(branch)
+    if inner is not branch:  # ``(id = 0 OR TRUE)``: the ORs inside count as well
+        return _always_true(inner, dialect)
+    return _constant_true(branch) or _self_equal(branch)
+
+
+def _unwrapped(toks: list[Tok]) -> list[Tok]:
+    """The tokens inside one pair of parentheses around them all, else ``toks`` itself."""
+    if len(toks) < 2 or toks[0].kind != PUNCT or toks[0].text != "(" or toks[-1].text != ")":
+        return toks
+    depth = 0
+    for tok in toks[:-1]:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        if depth == 0:
+            return toks  # ``(a) = (b)``: the first parenthesis closes before the end
+    return toks[1:-1]
+
+
+def _literal(tok: Tok) -> Decimal | str | None:
+    """A number's or a plain string literal's value as the server compares it (``1.0`` is
+    ``1``; case and trailing spaces may not count: MySQL's PAD SPACE collations), None
+    when not sure (prefixed or escaped strings)."""
+    if tok.kind == NUMBER:
+        try:
+            return Decimal(tok.text)
+        except InvalidOperation:
+            return None
+    body = tok.text[1:-1]
+    if tok.text[:1] != "'" or "\\" in body or "'" in body:
+        return None
+    return body.rstrip(" ").casefold()
 
 
 def _constant_true(branch: list[Tok]) -> bool:
@@ -946,8 +982,9 @@ def _constant_true(branch: list[Tok]) -> bool:
     if words in (["FALSE"], ["0"], ["NOT", "TRUE"], ["NULL"]):
         return False
     if len(words) == 3 and branch[0].kind == branch[-1].kind and branch[0].kind in (NUMBER, STRING):
-        left, op, right = words
-        if (op == "=" and left != right) or (op in ("<>", "!=") and left == right):
+        left, op, right = _literal(branch[0]), words[1], _literal(branch[-1])
+        if left is not None and right is not None and (
+                (op == "=" and left != right) or (op in ("<>", "!=") and left == right)):
             return False
     return True
 

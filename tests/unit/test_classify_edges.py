@@ -6,9 +6,10 @@ actions and flags -- in the dialects where the answer differs.
 
 from __future__ import annotations
 
-from switchy_guard.sql.classify import classify
-
 import pytest
+
+from switchy_guard.sql.classify import classify
+from tests.unit.rules.helpers import findings_for, messages_for
 
 DIALECTS = (None, "sqlite", "postgres", "mysql")
 
@@ -177,3 +178,77 @@ def test_delete_without_a_table_is_still_a_delete() -> None:
 def test_update_names_its_table(sql: str, dialect: str, table: str, has_where: bool) -> None:
     info = classify(sql, dialect)
     assert (info.kind, str(info.table), info.has_where) == ("update", table, has_where)
+
+
+# -- whether a WHERE clause bounds anything -----------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "where",
+    [
+        # Parentheses around an OR do not make one of its branches any less always true.
+        "(id = 0 OR TRUE)", "((id = 0 OR (1 = 1)))", "(id = 0) OR (TRUE)", "(id = 0 OR id = id)",
+        # A constant comparison the server finds true though it is spelled differently.
+        "1 = 1.0", "1 = 01", "1.5 = 1.50", "2 <> 1", "2 != 1", "2 > 1", "'a' = 'A'",
+        "1 IS NOT NULL", "NOT 0", "CAST(1 AS BOOLEAN)", "1 <> '1'",
+        # MySQL's and MariaDB's PAD SPACE collations: trailing spaces do not count.
+        "'a' = 'a  '",
+        "TRUE LIMIT 5", "TRUE ORDER BY id", "TRUE OFFSET 2", "TRUE FETCH FIRST 1 ROW ONLY",
+    ],
+)
+def test_a_where_clause_that_is_always_true_bounds_nothing(dialect: str | None,
+                                                           where: str) -> None:
+    assert classify(f"DELETE FROM users WHERE {where}", dialect).has_where is False
+    assert classify(f"UPDATE users SET a = 1 WHERE {where}", dialect).has_where is False
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "where",
+    [
+        "0", "NULL", "NOT TRUE", "FALSE", "(FALSE)", "1 = 2", "1 <> 1", "1 != 1", "1.0 <> 1",
+        "'a' = 'b'", "'a' <> 'a'", "(id = 0 OR FALSE)", "(id = 0) OR (1 = 2)",
+        "(id = 0) AND (TRUE)", "id = 3 ORDER BY id LIMIT 1", "(a) = (b)",
+        "id IN (SELECT id FROM u WHERE TRUE)", "a = b.c", "t.a = t.b", "a = a + 1",
+    ],
+)
+def test_a_where_clause_that_can_be_false_bounds_the_rows(dialect: str | None,
+                                                          where: str) -> None:
+    assert classify(f"DELETE FROM users WHERE {where}", dialect).has_where is True
+    assert classify(f"UPDATE users SET a = 1 WHERE {where}", dialect).has_where is True
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_where_inside_parentheses_is_not_the_statements(dialect: str | None) -> None:
+    sql = "UPDATE users SET a = (SELECT b FROM u WHERE u.id = 1)"
+    assert classify(sql, dialect).has_where is False
+    sql = "DELETE FROM users USING (SELECT id FROM u WHERE u.x = 1) s"
+    assert classify(sql, dialect).has_where is False
+
+
+def test_double_bar_splits_or_branches_only_where_it_means_or() -> None:
+    for dialect in ("mysql", None):
+        assert classify("DELETE FROM t WHERE id = 0 || id = id", dialect).has_where is False
+        assert classify("DELETE FROM t WHERE (id = 0 || 1)", dialect).has_where is False
+    for dialect in ("postgres", "sqlite"):
+        assert classify("DELETE FROM t WHERE id = 0 || 1", dialect).has_where is True
+        assert classify("DELETE FROM t WHERE id = 0 OR 1", dialect).has_where is False
+
+
+# -- what the gate makes of it --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS[1:])
+@pytest.mark.parametrize("where", ["(id = 0 OR TRUE)", "1 = 1.0", "(id = 0) OR ('a' = 'a ')"])
+def test_delete_bounded_by_an_always_true_clause_is_refused(dialect: str, where: str) -> None:
+    assert "SG305" in findings_for(f"DELETE FROM users WHERE {where};\n", dialect)
+    assert "SG305" not in findings_for("DELETE FROM users WHERE (id = 0 OR 1 = 2);\n",
+                                       dialect)
+
+
+def test_every_table_of_a_mysql_multi_table_delete_is_reported() -> None:
+    messages = messages_for("DELETE o.*, users.* FROM orders o, users;\n", "mysql")
+    assert sorted(messages["SG305"]) == [
+        "deletes every row of orders (no WHERE clause)",
+        "deletes every row of users (no WHERE clause)"]
