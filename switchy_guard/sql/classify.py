@@ -801,10 +801,11 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     targets = _delete_targets(cur)
     if not targets:
         return StatementInfo("delete", has_where=_has_where(cur.rest(), dialect))
-    if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")
-                                               and len(targets) > 1):
+    if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")):
         # MySQL's multi-table forms, DELETE t1[, t2] FROM refs ... and DELETE FROM t1[, t2]
-        # USING refs ...: the rows of every target go, and a target may be an alias.
+        # USING refs ...: the rows of every target go, and a target may be an alias (DELETE
+        # FROM a USING users AS a). PostgreSQL's USING names other tables, and refuses one
+        # aliased as the target, so the target stays itself there.
         cur.pos += 1
         aliases = _table_aliases(cur)
         targets = [aliases.get(t.name, t) if t.schema is None else t for t in targets]
@@ -833,6 +834,7 @@ def _delete_targets(cur: Cursor) -> list[Name]:
 _JOIN_WORDS = frozenset({"JOIN", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS", "NATURAL",
                          "STRAIGHT_JOIN", "LATERAL", "ONLY"})
 _REFERENCE_END = frozenset({"WHERE", "ORDER", "LIMIT", "RETURNING"})
+_SUBQUERY = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
 
 
 def _table_aliases(cur: Cursor) -> dict[str, Name]:
@@ -842,6 +844,10 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
     while (tok := cur.peek()) is not None and tok.up not in _REFERENCE_END:
         if tok.kind == PUNCT:
             if tok.text == "(":
+                following = cur.peek(1)
+                if expect_table and following is not None and following.up not in _SUBQUERY:
+                    cur.pos += 1  # JOIN (orders o, items i): table references, read on
+                    continue
                 _balanced(cur)  # a join condition's or a subquery's parentheses
                 continue
             expect_table = tok.text == ","

@@ -122,7 +122,9 @@ def test_drop_other_objects_name_them_all(sql: str, object_type: str, names: lis
 
 def test_drop_of_an_unknown_object_is_unknown() -> None:
     assert classify("DROP WIDGET w", "postgres").kind == "unknown"
-    assert classify("DROP PREPARE p", "mysql").kind == "other"
+    # MySQL's DROP PREPARE forgets a prepared statement as DEALLOCATE PREPARE does.
+    info = classify("DROP PREPARE p", "mysql")
+    assert (info.kind, info.object_type) == ("other", "prepared")
 
 
 # -- what a DELETE or UPDATE destroys ---------------------------------------------------
@@ -158,9 +160,55 @@ def test_delete_using_a_second_table_deletes_from_the_first_only(dialect: str | 
     assert (str(info.table), _names(info.tables), info.has_where) == ("s.t", ["s.t"], False)
 
 
+def test_mysql_delete_from_an_alias_using_its_table_deletes_from_the_table() -> None:
+    # DELETE FROM a USING users AS a: MySQL's multi-table form with one target, an alias.
+    info = classify("DELETE FROM a USING users AS a WHERE a.id = 1", "mysql")
+    assert (str(info.table), _names(info.tables), info.has_where) == ("users", ["users"], True)
+    info = classify("DELETE FROM a USING users a JOIN orders o ON o.uid = a.id", "mysql")
+    assert (str(info.table), _names(info.tables), info.has_where) == ("users", ["users"], False)
+    messages = messages_for("DELETE FROM a USING users AS a;\n", "mysql")
+    assert messages["SG305"] == ["deletes every row of users (no WHERE clause)"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables", "has_where"),
+    [
+        # Parentheses in a join are skipped whole: what follows them is still read.
+        ("DELETE u, o FROM users u JOIN (SELECT 1) s ON (s.x = u.id) JOIN orders o "
+         "ON o.uid = u.id", ["users", "orders"], False),
+        # A WHERE inside them is not the statement's.
+        ("DELETE u FROM users u JOIN orders o ON o.uid = u.id AND o.id IN "
+         "(SELECT id FROM x WHERE y = 1)", ["users"], False),
+        # Table references in parentheses are read like the others.
+        ("DELETE o, i FROM users u JOIN (orders o, items i) ON o.uid = u.id AND i.oid = o.id",
+         ["orders", "items"], False),
+        ("DELETE o FROM users u JOIN (orders AS o) ON NOT o.uid <> u.id WHERE u.x = 1",
+         ["orders"], True),
+        # A join condition names no table, whatever its first word.
+        ("DELETE u FROM users u JOIN orders o ON NOT u.id <> o.uid", ["users"], False),
+        # A target that names no table of the FROM list is kept as written.
+        ("DELETE x FROM users", ["x"], False),
+    ],
+)
+def test_mysql_multi_table_delete_references(sql: str, tables: list[str],
+                                             has_where: bool) -> None:
+    info = classify(sql, "mysql")
+    assert (_names(info.tables), info.has_where) == (tables, has_where)
+
+
+def test_postgres_delete_using_a_subquery_without_alias_keeps_its_target() -> None:
+    # PostgreSQL 16 takes a subquery without an alias; ON's condition names no table.
+    info = classify("DELETE FROM t USING u JOIN (SELECT 1 AS x) ON t.id = u.id", "postgres")
+    assert (str(info.table), _names(info.tables)) == ("t", ["t"])
+
+
 def test_delete_without_a_table_is_still_a_delete() -> None:
     info = classify("DELETE FROM", "postgres")
     assert (info.kind, info.table, info.has_where) == ("delete", None, False)
+    # Unreadable targets: whether a WHERE bounds the rows is still read, per dialect.
+    assert classify("DELETE FROM (t) WHERE id = 1", "postgres").has_where is True
+    assert classify("DELETE FROM (t) WHERE id = 0 || 1", "postgres").has_where is True
+    assert classify("DELETE FROM (t) WHERE id = 0 || 1", "mysql").has_where is False
 
 
 @pytest.mark.parametrize(
