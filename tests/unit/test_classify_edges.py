@@ -186,6 +186,11 @@ def test_mysql_delete_from_an_alias_using_its_table_deletes_from_the_table() -> 
          ["orders"], True),
         # A join condition names no table, whatever its first word.
         ("DELETE u FROM users u JOIN orders o ON NOT u.id <> o.uid", ["users"], False),
+        # Every join is read, past the conditions of the ones before.
+        ("DELETE o FROM users u JOIN x ON x.id = u.id JOIN orders o ON o.uid = u.id",
+         ["orders"], False),
+        ("DELETE o FROM users u JOIN x USING (id) JOIN orders AS o USING (id)",
+         ["orders"], False),
         # A target that names no table of the FROM list is kept as written.
         ("DELETE x FROM users", ["x"], False),
     ],
