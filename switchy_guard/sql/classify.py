@@ -16,7 +16,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 # -- the model ----------------------------------------------------------------------
@@ -968,10 +968,7 @@ def _literal(tok: Tok) -> Decimal | str | None:
     ``1``; case and trailing spaces may not count: MySQL's PAD SPACE collations), None
     when not sure (prefixed or escaped strings)."""
     if tok.kind == NUMBER:
-        try:
-            return Decimal(tok.text)
-        except InvalidOperation:
-            return None
+        return Decimal(tok.text)  # the tokenizer's numbers are all decimal literals
     body = tok.text[1:-1]
     if tok.text[:1] != "'" or "\\" in body or "'" in body:
         return None

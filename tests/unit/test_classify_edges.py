@@ -191,6 +191,8 @@ def test_mysql_delete_from_an_alias_using_its_table_deletes_from_the_table() -> 
          ["orders"], False),
         ("DELETE o FROM users u JOIN x USING (id) JOIN orders AS o USING (id)",
          ["orders"], False),
+        # A target named by its table gets the schema the FROM list gives it.
+        ("DELETE users FROM app.users JOIN orders o ON o.uid = users.id", ["app.users"], False),
         # A target that names no table of the FROM list is kept as written.
         ("DELETE x FROM users", ["x"], False),
     ],
@@ -244,7 +246,10 @@ def test_update_names_its_table(sql: str, dialect: str, table: str, has_where: b
         "(id = 0 OR TRUE)", "((id = 0 OR (1 = 1)))", "(id = 0) OR (TRUE)", "(id = 0 OR id = id)",
         # A constant comparison the server finds true though it is spelled differently.
         "1 = 1.0", "1 = 01", "1.5 = 1.50", "2 <> 1", "2 != 1", "2 > 1", "'a' = 'A'",
-        "1 IS NOT NULL", "NOT 0", "CAST(1 AS BOOLEAN)", "1 <> '1'",
+        "1 IS NOT NULL", "NOT 0", "CAST(1 AS BOOLEAN)", "1 <> '1'", "1e0 = 1", ".5 = 0.5",
+        "(id IN (1, 2)) OR TRUE", "id IN ((1), 2) OR TRUE", '"id" = "id"', "u.id = U.ID",
+        # A string it does not read (escapes) is not taken as plainly different.
+        "'a''b' = 'ab'", "E'a' = 'b'",
         # MySQL's and MariaDB's PAD SPACE collations: trailing spaces do not count.
         "'a' = 'a  '",
         "TRUE LIMIT 5", "TRUE ORDER BY id", "TRUE OFFSET 2", "TRUE FETCH FIRST 1 ROW ONLY",
@@ -264,6 +269,8 @@ def test_a_where_clause_that_is_always_true_bounds_nothing(dialect: str | None,
         "'a' = 'b'", "'a' <> 'a'", "(id = 0 OR FALSE)", "(id = 0) OR (1 = 2)",
         "(id = 0) AND (TRUE)", "id = 3 ORDER BY id LIMIT 1", "(a) = (b)",
         "id IN (SELECT id FROM u WHERE TRUE)", "a = b.c", "t.a = t.b", "a = a + 1",
+        # Calls may differ between the two sides: RANDOM() = RANDOM() is not always true.
+        "RANDOM() = RANDOM()",
     ],
 )
 def test_a_where_clause_that_can_be_false_bounds_the_rows(dialect: str | None,
@@ -287,6 +294,10 @@ def test_double_bar_splits_or_branches_only_where_it_means_or() -> None:
     for dialect in ("postgres", "sqlite"):
         assert classify("DELETE FROM t WHERE id = 0 || 1", dialect).has_where is True
         assert classify("DELETE FROM t WHERE id = 0 OR 1", dialect).has_where is False
+        assert classify("UPDATE t SET a = 1 WHERE id = 0 || 1", dialect).has_where is True
+    assert classify("UPDATE t SET a = 1 WHERE id = 0 || 1", "mysql").has_where is False
+    info = classify("DELETE FROM t WHERE id = 0 || id = 1", "mysql")
+    assert (info.kind, str(info.table), info.has_where) == ("delete", "t", True)
 
 
 # -- what the gate makes of it --------------------------------------------------------------
