@@ -870,6 +870,8 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
             continue
         expect_table = False
         aliases.setdefault(name.name, name)
+        if cur.take("PARTITION") and _at_punct(cur, "("):
+            _balanced(cur)  # MySQL: users PARTITION (p0) AS u
         cur.take("AS")
         alias = cur.peek()
         if alias is not None and alias.kind in (WORD, QUOTED) and not (

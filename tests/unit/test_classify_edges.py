@@ -179,6 +179,8 @@ def test_mysql_delete_from_an_alias_using_its_table_deletes_from_the_table() -> 
         # A WHERE inside them is not the statement's.
         ("DELETE u FROM users u JOIN orders o ON o.uid = u.id AND o.id IN "
          "(SELECT id FROM x WHERE y = 1)", ["users"], False),
+        ("DELETE u FROM users u JOIN orders o ON (SELECT COUNT(*) FROM x WHERE x.a = u.id) > 0",
+         ["users"], False),
         # Table references in parentheses are read like the others.
         ("DELETE o, i FROM users u JOIN (orders o, items i) ON o.uid = u.id AND i.oid = o.id",
          ["orders", "items"], False),
@@ -191,6 +193,11 @@ def test_mysql_delete_from_an_alias_using_its_table_deletes_from_the_table() -> 
          ["orders"], False),
         ("DELETE o FROM users u JOIN x USING (id) JOIN orders AS o USING (id)",
          ["orders"], False),
+        # MySQL's partition selection comes between a table and its alias.
+        ("DELETE u FROM users PARTITION (p0, p1) AS u JOIN orders o ON o.uid = u.id",
+         ["users"], False),
+        ("DELETE u, o FROM users PARTITION (p0) u, orders o WHERE o.uid = u.id",
+         ["users", "orders"], True),
         # A target named by its table gets the schema the FROM list gives it.
         ("DELETE users FROM app.users JOIN orders o ON o.uid = users.id", ["app.users"], False),
         # A target that names no table of the FROM list is kept as written.
