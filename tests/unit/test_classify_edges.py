@@ -274,7 +274,8 @@ def test_a_where_clause_that_is_always_true_bounds_nothing(dialect: str | None,
     [
         "0", "NULL", "NOT TRUE", "FALSE", "(FALSE)", "1 = 2", "1 <> 1", "1 != 1", "1.0 <> 1",
         "'a' = 'b'", "'a' <> 'a'", "(id = 0 OR FALSE)", "(id = 0) OR (1 = 2)",
-        "(id = 0) AND (TRUE)", "id = 3 ORDER BY id LIMIT 1", "(a) = (b)",
+        "(id = 0) AND (TRUE)", "(id = 0 OR id = 1) AND (id = 2 OR TRUE)",
+        "id = 3 ORDER BY id LIMIT 1", "(a) = (b)",
         "id IN (SELECT id FROM u WHERE TRUE)", "a = b.c", "t.a = t.b", "a = a + 1",
         # Calls may differ between the two sides: RANDOM() = RANDOM() is not always true.
         "RANDOM() = RANDOM()",
@@ -302,6 +303,7 @@ def test_double_bar_splits_or_branches_only_where_it_means_or() -> None:
         assert classify("DELETE FROM t WHERE id = 0 || 1", dialect).has_where is True
         assert classify("DELETE FROM t WHERE id = 0 OR 1", dialect).has_where is False
         assert classify("UPDATE t SET a = 1 WHERE id = 0 || 1", dialect).has_where is True
+        assert classify("DELETE FROM t WHERE (id = 0 || 1)", dialect).has_where is True
     assert classify("UPDATE t SET a = 1 WHERE id = 0 || 1", "mysql").has_where is False
     info = classify("DELETE FROM t WHERE id = 0 || id = 1", "mysql")
     assert (info.kind, str(info.table), info.has_where) == ("delete", "t", True)
