@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import NamedTuple
 
 # -- the model ----------------------------------------------------------------------
@@ -312,6 +313,7 @@ class Cursor:
             if second is not None:
                 return Name(second, first, raw=(self.toks[self.pos - 3].text,
                                                 self.toks[self.pos - 1].text))
+            self.pos -= 1  # ``t.*``: the dot belongs to what follows the name
         return Name(first, raw=(self.toks[self.pos - 1].text,))
 
     def _identifier(self) -> str | None:
@@ -799,10 +801,11 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     targets = _delete_targets(cur)
     if not targets:
         return StatementInfo("delete", has_where=_has_where(cur.rest(), dialect))
-    if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")
-                                               and len(targets) > 1):
+    if (not from_first and cur.at("FROM")) or (from_first and cur.at("USING")):
         # MySQL's multi-table forms, DELETE t1[, t2] FROM refs ... and DELETE FROM t1[, t2]
-        # USING refs ...: the rows of every target go, and a target may be an alias.
+        # USING refs ...: the rows of every target go, and a target may be an alias (DELETE
+        # FROM a USING users AS a). PostgreSQL's USING names other tables, and refuses one
+        # aliased as the target, so the target stays itself there.
         cur.pos += 1
         aliases = _table_aliases(cur)
         targets = [aliases.get(t.name, t) if t.schema is None else t for t in targets]
@@ -831,6 +834,7 @@ def _delete_targets(cur: Cursor) -> list[Name]:
 _JOIN_WORDS = frozenset({"JOIN", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS", "NATURAL",
                          "STRAIGHT_JOIN", "LATERAL", "ONLY"})
 _REFERENCE_END = frozenset({"WHERE", "ORDER", "LIMIT", "RETURNING"})
+_SUBQUERY = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
 
 
 def _table_aliases(cur: Cursor) -> dict[str, Name]:
@@ -840,6 +844,10 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
     while (tok := cur.peek()) is not None and tok.up not in _REFERENCE_END:
         if tok.kind == PUNCT:
             if tok.text == "(":
+                following = cur.peek(1)
+                if expect_table and following is not None and following.up not in _SUBQUERY:
+                    cur.pos += 1  # JOIN (orders o, items i): table references, read on
+                    continue
                 _balanced(cur)  # a join condition's or a subquery's parentheses
                 continue
             expect_table = tok.text == ","
@@ -862,6 +870,8 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
             continue
         expect_table = False
         aliases.setdefault(name.name, name)
+        if cur.take("PARTITION") and _at_punct(cur, "("):
+            _balanced(cur)  # MySQL: users PARTITION (p0) AS u
         cur.take("AS")
         alias = cur.peek()
         if alias is not None and alias.kind in (WORD, QUOTED) and not (
@@ -932,7 +942,39 @@ def _always_true(predicate: list[Tok], dialect: str | None) -> bool:
             branches.append([])
             continue
         branches[-1].append(tok)
-    return not predicate or any(_constant_true(b) or _self_equal(b) for b in branches)
+    return not predicate or any(_branch_true(b, dialect) for b in branches)
+
+
+def _branch_true(branch: list[Tok], dialect: str | None) -> bool:
+    inner = _unwrapped(branch)
+    if inner is not branch:  # ``(id = 0 OR TRUE)``: the ORs inside count as well
+        return _always_true(inner, dialect)
+    return _constant_true(branch) or _self_equal(branch)
+
+
+def _unwrapped(toks: list[Tok]) -> list[Tok]:
+    """The tokens inside one pair of parentheses around them all, else ``toks`` itself."""
+    if len(toks) < 2 or toks[0].kind != PUNCT or toks[0].text != "(" or toks[-1].text != ")":
+        return toks
+    depth = 0
+    for tok in toks[:-1]:
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        if depth == 0:
+            return toks  # ``(a) = (b)``: the first parenthesis closes before the end
+    return toks[1:-1]
+
+
+def _literal(tok: Tok) -> Decimal | str | None:
+    """A number's or a plain string literal's value as the server compares it (``1.0`` is
+    ``1``; case and trailing spaces may not count: MySQL's PAD SPACE collations), None
+    when not sure (prefixed or escaped strings)."""
+    if tok.kind == NUMBER:
+        return Decimal(tok.text)  # the tokenizer's numbers are all decimal literals
+    body = tok.text[1:-1]
+    if tok.text[:1] != "'" or "\\" in body or "'" in body:
+        return None
+    return body.rstrip(" ").casefold()
 
 
 def _constant_true(branch: list[Tok]) -> bool:
@@ -945,8 +987,9 @@ def _constant_true(branch: list[Tok]) -> bool:
     if words in (["FALSE"], ["0"], ["NOT", "TRUE"], ["NULL"]):
         return False
     if len(words) == 3 and branch[0].kind == branch[-1].kind and branch[0].kind in (NUMBER, STRING):
-        left, op, right = words
-        if (op == "=" and left != right) or (op in ("<>", "!=") and left == right):
+        left, op, right = _literal(branch[0]), words[1], _literal(branch[-1])
+        if left is not None and right is not None and (
+                (op == "=" and left != right) or (op in ("<>", "!=") and left == right)):
             return False
     return True
 
