@@ -92,8 +92,8 @@ def _concurrently_in_transaction(info: StatementInfo, ctx: StatementContext) -> 
 CONCURRENTLY_IN_TRANSACTION = Rule(
     code="SG402", name="concurrently-in-transaction", severity=Severity.ERROR, dialects=P,
     summary="CONCURRENTLY in a migration that also holds other statements, or inside a DO block.",
-    why="PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a "
-        "transaction block, so the "
+    why="PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and ALTER "
+        "TABLE ... DETACH PARTITION ... CONCURRENTLY inside a transaction block, so the "
         "runner has to run the migration statement by statement: a failure then leaves the "
         "other statements half applied. Inside a DO block (or a function) it is refused "
         "outright, so the migration fails.",
@@ -102,7 +102,7 @@ CONCURRENTLY_IN_TRANSACTION = Rule(
     fixed="-- a migration of its own, metadata.toml: transactional = false\n"
           "CREATE INDEX CONCURRENTLY t_id ON orders (id);",
     check=_concurrently_in_transaction,
-    kinds=frozenset({"create_index", "drop_index", "maintenance"}),
+    kinds=frozenset({"create_index", "drop_index", "maintenance", "alter_table"}),
 )
 
 

@@ -1058,7 +1058,8 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     actions: list[AlterAction] = []
     options: dict[str, str] = {}
     listing = False  # the part before named partitions: MySQL's PARTITION p1, p2 ...
-    for part in split_top_level(cur.rest()):
+    parts = split_top_level(cur.rest())
+    for part in parts:
         if listing and _more_partitions(part):
             # MySQL: DROP PARTITION p1, p2 (the names after the first); DISCARD PARTITION
             # p1, p2 TABLESPACE
@@ -1072,9 +1073,14 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
         if action is not None:
             actions.append(action)
     rename = next((a for a in actions if a.kind == "rename_table"), None)
+    # PostgreSQL 14+: DETACH PARTITION ... CONCURRENTLY cannot run in a transaction block.
+    concurrently = dialect in (None, "postgres") and any(
+        part[0].up == "DETACH" and any(t.up == "CONCURRENTLY" for t in part)
+        for part in parts)
     return StatementInfo(
         "alter_table", table=table, if_exists=if_exists, actions=tuple(actions),
         options=options, new_name=Name(rename.new_name) if rename and rename.new_name else None,
+        concurrently=concurrently,
     )
 
 
