@@ -79,3 +79,17 @@ def assert_fires_and_quiet(code: str, dialect: str, fires: str, quiet: str) -> N
     """``code`` fires on ``fires`` and stays silent on its look-alike ``quiet``."""
     assert code in findings_for(fires, dialect), f"{code} should fire on: {fires}"
     assert code not in findings_for(quiet, dialect), f"{code} must not fire on: {quiet}"
+
+
+#: The table the edge tests' statements run against (planned before each case).
+BASE = ("CREATE TABLE users (id INT, email VARCHAR(255), name VARCHAR(50), born TIMESTAMP, "
+        "note TEXT, age INT NOT NULL);\nCREATE INDEX users_email ON users (email);\n")
+
+
+def found(sql: str, dialect: str, code: str) -> list[tuple[int | None, str]]:
+    """(line, message) of each ``code`` finding of ``sql``, planned after ``BASE``."""
+    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b", noop_down=True)
+    case = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True,
+                     up_path="case/up.sql")
+    result = validate([base, case], dialect, plan_ids={case.id})
+    return [(f.line, f.message) for f in result.findings if f.code == code]

@@ -8,20 +8,10 @@ import pytest
 
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.migration import Migration
+from tests.unit.rules.helpers import found
 
 P, M, S = "postgres", "mysql", "sqlite"
 
-BASE = ("CREATE TABLE users (id INT, email VARCHAR(255), name VARCHAR(50), born TIMESTAMP, "
-        "note TEXT, age INT NOT NULL);\nCREATE INDEX users_email ON users (email);\n")
-
-
-def found(sql: str, dialect: str, code: str) -> list[tuple[int | None, str]]:
-    """(line, message) of each ``code`` finding of ``sql``, planned after ``BASE``."""
-    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b", noop_down=True)
-    case = Migration("2024-01-02-000000_case", sql, "", "a", "b", noop_down=True,
-                     up_path="case/up.sql")
-    result = validate([base, case], dialect, plan_ids={case.id})
-    return [(f.line, f.message) for f in result.findings if f.code == code]
 
 
 # (dialect, code, server version (unused here), SQL, [(line, message)]); [] for a look-alike.
