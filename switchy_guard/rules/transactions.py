@@ -1,14 +1,16 @@
-"""Transactions and execution (SG601-SG604)."""
+"""Transactions and execution (SG601-SG605)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from switchy_guard.model.findings import Severity
 from switchy_guard.rules.base import ALL, M, P, Rule, StatementContext
-from switchy_guard.sql.classify import DYNAMIC, WORD, StatementInfo, tokenize
-from switchy_guard.sql.execution import needs_autocommit
+from switchy_guard.sql.blocks import string_value
+from switchy_guard.sql.classify import DYNAMIC, STRING, WORD, StatementInfo, render, tokenize
+from switchy_guard.sql.execution import CONTROLS_TRANSACTION, needs_autocommit
 from switchy_guard.sql.split import Statement
 
 _GLOBAL_SETTING = re.compile(r"\b(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|@@GLOBAL\.", re.IGNORECASE)
@@ -25,17 +27,23 @@ def _leaves_a_trace(statement: Statement, info: StatementInfo) -> bool:
     return info.kind != "set" or _GLOBAL_SETTING.search(statement.text) is not None
 
 
+#: Statements that change nothing themselves but run the statements that follow them
+#: (a DO block's, a called procedure's).
+_CONTAINERS = frozenset({"do", "call"})
+
+
 def _non_transactional_ddl(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     if not info.is_ddl or not ctx.is_first_ddl:
         return
     statements = ctx.statements_in_migration
     lasting = [i for s, i in statements if _leaves_a_trace(s, i)]
     for counted in lasting:  # a loop, not any(): this runs for most migrations
-        if counted.kind == "do":
-            # A block whose statements follow it is counted by them, not as one more.
+        if counted.kind in _CONTAINERS:
+            # A block (or a called routine) whose statements follow it is counted by
+            # them, not as one more.
             blocks = {id(s.block) for s, _ in statements if s.block is not None}
-            lasting = [i for s, i in statements
-                       if _leaves_a_trace(s, i) and id(s) not in blocks]
+            lasting = [i for s, i in statements if _leaves_a_trace(s, i)
+                       and not (i.kind in _CONTAINERS and id(s) in blocks)]
             break
     if len(lasting) < 2:
         return
@@ -188,5 +196,139 @@ ENUM_VALUE_IN_TRANSACTION = Rule(
     kinds=frozenset({"alter_other", "unknown"}),
 )
 
+
+
+@dataclass(frozen=True)
+class _AddedValue:
+    position: int  # in the migration's statements (block statements included)
+    transaction: int  # which of the migration's transactions runs it
+    type_name: str
+    label: str
+    line: int
+
+
+def _added_value(text: str) -> tuple[str, str] | None:
+    """The type and label of ``ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' ...``."""
+    toks = tokenize(text, "postgres")
+    words = [t.up if t.kind == WORD else "" for t in toks]
+    if words[:2] != ["ALTER", "TYPE"]:
+        return None
+    for i in range(3, len(toks) - 1):
+        if words[i:i + 2] == ["ADD", "VALUE"]:
+            label = next((t for t in toks[i + 2:] if t.kind != WORD), None)
+            if label is None or label.kind != STRING:
+                return None
+            return render(toks[2:i]), string_value(label.text)
+    return None
+
+
+def _transactions(ctx: StatementContext) -> list[int]:
+    """For each statement of the migration, which transaction runs it: one for the
+    whole migration when the runner wraps it in one; otherwise each statement its own
+    (autocommit), except those between the migration's own BEGIN and COMMIT. A block's
+    statements run in their block's."""
+    statements = ctx.statements_in_migration
+    wrapped = ctx.migration.transactional and not any(
+        needs_autocommit(s.text, ctx.dialect) for s, _ in statements if s.block is None)
+    numbers: list[int] = []
+    of_statement: dict[int, int] = {}
+    current, explicit = 0, False
+    for statement, info in statements:
+        if statement.block is not None:
+            number = of_statement.get(id(statement.block), current)
+        elif wrapped:
+            number = 0
+        elif info.kind == "begin":
+            current, explicit = current + 1, True
+            number = current
+        elif info.kind in CONTROLS_TRANSACTION:  # COMMIT, ROLLBACK: ends the explicit one
+            number, explicit = current, False
+            current += 1
+        else:
+            if not explicit:
+                current += 1
+            number = current
+        of_statement[id(statement)] = number
+        numbers.append(number)
+    return numbers
+
+
+#: The last migration read: its statements and, for each statement (by id), its
+#: position and transaction, with the enum values the migration adds. The rule looks at
+#: every statement, and reading the migration once per statement would be quadratic.
+_last_read: tuple[object, dict[int, tuple[int, int]], list[_AddedValue]] | None = None
+
+
+def _enum_values_added(ctx: StatementContext) -> tuple[dict[int, tuple[int, int]],
+                                                        list[_AddedValue]]:
+    global _last_read
+    last = _last_read
+    statements = ctx.statements_in_migration
+    if last is not None and last[0] is statements:
+        return last[1], last[2]
+    added: list[_AddedValue] = []
+    where: dict[int, tuple[int, int]] = {}
+    candidates = [
+        (position, statement) for position, (statement, info) in enumerate(statements)
+        if info.kind in ("alter_other", "unknown") and "VALUE" in statement.text.upper()]
+    if candidates:
+        transactions = _transactions(ctx)
+        where = {id(s): (n, transactions[n]) for n, (s, _) in enumerate(statements)}
+        for position, statement in candidates:
+            found = _added_value(statement.text)
+            if found is not None:
+                added.append(_AddedValue(position, transactions[position], *found,
+                                         line=statement.line))
+    _last_read = (statements, where, added)
+    return where, added
+
+
+def _new_enum_value_used(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
+    text = ctx.statement.text
+    if "'" not in text and "$" not in text:
+        return
+    version = ctx.server_version
+    if version is not None and version < (12,):
+        return  # the ADD VALUE itself fails there: SG604
+    where, added = _enum_values_added(ctx)
+    if not added:
+        return
+    position, transaction = where[id(ctx.statement)]
+    earlier = [a for a in added if a.position < position and a.transaction == transaction]
+    if not earlier or any(a.position == position for a in added):
+        return  # (ADD VALUE ... AFTER a new value only orders the labels)
+    strings = {string_value(t.text) for t in tokenize(text, "postgres") if t.kind == STRING}
+    for value in earlier:
+        if value.label in strings:
+            yield (f"'{value.label}' is the value line {value.line} adds to enum type "
+                   f"{value.type_name} in the same transaction: PostgreSQL refuses a new "
+                   "enum value until the transaction that added it commits ('unsafe use of "
+                   "new value'), so this migration fails")
+            strings.discard(value.label)
+
+
+NEW_ENUM_VALUE_USED = Rule(
+    code="SG605",
+    name="new-enum-value-used",
+    severity=Severity.ERROR,
+    dialects=P,
+    summary="A value added to an enum type (ALTER TYPE ... ADD VALUE) used in the "
+            "transaction that added it.",
+    why="From PostgreSQL 12 ALTER TYPE ... ADD VALUE may run inside a transaction, but "
+        "the new value cannot be used until that transaction commits: an INSERT, UPDATE, "
+        "DEFAULT, CHECK or comparison with it fails with 'unsafe use of new value', even "
+        "for a type created in the same transaction. The runner wraps each migration in "
+        "one transaction, so adding a value and using it in one migration always fails. "
+        "The rule matches the new label as a string literal in a later statement of the "
+        "same transaction; a literal that is not meant as the enum's value needs an allow.",
+    instead="Add the value in one migration and use it in the next: each migration "
+            "commits before the next one runs.",
+    example="ALTER TYPE mood ADD VALUE 'ecstatic';\n"
+            "UPDATE settings SET default_mood = 'ecstatic';",
+    fixed="ALTER TYPE mood ADD VALUE 'ecstatic';\n"
+          "-- the UPDATE in the next migration",
+    check=_new_enum_value_used,
+)
+
 RULES = (NON_TRANSACTIONAL_DDL, EXPLICIT_TRANSACTION_CONTROL, UNPARSEABLE_STATEMENT,
-         ENUM_VALUE_IN_TRANSACTION)
+         ENUM_VALUE_IN_TRANSACTION, NEW_ENUM_VALUE_USED)

@@ -268,6 +268,13 @@ def _line_starts(text: str) -> list[int]:
     return [0, *(match.end() for match in re.finditer("\n", text))]
 
 
+def string_value(token: str) -> str:
+    """The text a PostgreSQL string literal token holds: ``'it''s'`` is ``it's``,
+    ``E'a\\nb'`` has a newline, ``$tag$...$tag$`` its body (standard_conforming_strings on,
+    the default since PostgreSQL 9.1)."""
+    return _literal(token, False)[0]
+
+
 def _literal(token: str, backslashes: bool) -> tuple[str, list[int]]:
     """The text of a string literal token, and for each of its characters (and its end)
     the offset in ``token`` it comes from."""

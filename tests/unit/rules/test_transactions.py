@@ -29,6 +29,8 @@ CASES: Cases = {
               ((M,), "START TRANSACTION", "SAVEPOINT a"),
               ((P,), "ABORT", "ROLLBACK WORK TO SAVEPOINT a")],
     "SG603": [((P, M, S), "FROBNICATE users", "INSERT INTO users (id) VALUES (1)")],
+    "SG605": [((P,), "ALTER TYPE mood ADD VALUE 'ok';\nUPDATE users SET email = 'ok'",
+               "ALTER TYPE mood ADD VALUE 'ok';\nUPDATE users SET email = 'OK'")],
 }
 
 
