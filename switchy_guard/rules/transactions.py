@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from switchy_guard.model.findings import Severity
 from switchy_guard.rules.base import ALL, M, P, Rule, StatementContext
@@ -198,8 +198,7 @@ ENUM_VALUE_IN_TRANSACTION = Rule(
 
 
 
-@dataclass(frozen=True)
-class _AddedValue:
+class _AddedValue(NamedTuple):
     position: int  # in the migration's statements (block statements included)
     transaction: int  # which of the migration's transactions runs it
     type_name: str
@@ -213,7 +212,7 @@ def _added_value(text: str) -> tuple[str, str] | None:
     words = [t.up if t.kind == WORD else "" for t in toks]
     if words[:2] != ["ALTER", "TYPE"]:
         return None
-    for i in range(3, len(toks) - 1):
+    for i in range(3, len(toks)):
         if words[i:i + 2] == ["ADD", "VALUE"]:
             label = next((t for t in toks[i + 2:] if t.kind != WORD), None)
             if label is None or label.kind != STRING:
@@ -226,30 +225,24 @@ def _transactions(ctx: StatementContext) -> list[int]:
     """For each statement of the migration, which transaction runs it: one for the
     whole migration when the runner wraps it in one; otherwise each statement its own
     (autocommit), except those between the migration's own BEGIN and COMMIT. A block's
-    statements run in their block's."""
+    statements (they follow it) run in their block's."""
     statements = ctx.statements_in_migration
     wrapped = ctx.migration.transactional and not any(
         needs_autocommit(s.text, ctx.dialect) for s, _ in statements if s.block is None)
     numbers: list[int] = []
-    of_statement: dict[int, int] = {}
     current, explicit = 0, False
     for statement, info in statements:
-        if statement.block is not None:
-            number = of_statement.get(id(statement.block), current)
-        elif wrapped:
-            number = 0
+        if wrapped or statement.block is not None:
+            pass
         elif info.kind == "begin":
             current, explicit = current + 1, True
-            number = current
-        elif info.kind in CONTROLS_TRANSACTION:  # COMMIT, ROLLBACK: ends the explicit one
-            number, explicit = current, False
+        elif info.kind in CONTROLS_TRANSACTION:  # COMMIT, ROLLBACK: the explicit one ends
+            numbers.append(current)
+            current, explicit = current + 1, False
+            continue
+        elif not explicit:
             current += 1
-        else:
-            if not explicit:
-                current += 1
-            number = current
-        of_statement[id(statement)] = number
-        numbers.append(number)
+        numbers.append(current)
     return numbers
 
 
@@ -270,7 +263,7 @@ def _enum_values_added(ctx: StatementContext) -> tuple[dict[int, tuple[int, int]
     where: dict[int, tuple[int, int]] = {}
     candidates = [
         (position, statement) for position, (statement, info) in enumerate(statements)
-        if info.kind in ("alter_other", "unknown") and "VALUE" in statement.text.upper()]
+        if info.kind == "alter_other" and "VALUE" in statement.text.upper()]
     if candidates:
         transactions = _transactions(ctx)
         where = {id(s): (n, transactions[n]) for n, (s, _) in enumerate(statements)}

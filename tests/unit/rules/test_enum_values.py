@@ -112,3 +112,48 @@ def test_sg601_counts_a_call_by_the_statements_of_the_procedure_it_runs() -> Non
     assert found("CREATE TABLE t (a INT);\nCALL fill();", "mysql", "SG601") == [
         (1, "this migration has 2 statements that change the database: MySQL commits each "
             "DDL statement on its own, so a failure leaves the earlier ones applied")]
+
+
+# -- what PostgreSQL reads, and which transaction runs what -------------------------------
+
+def test_a_nested_comment_hides_what_postgresql_does_not_read() -> None:
+    # PostgreSQL's block comments nest: the first label, and the use, are inside one.
+    sql = ("ALTER TYPE mood ADD VALUE /* a /* b */ 'calm' */ 'ecstatic';\n"
+           "SELECT 1 /* a /* b */ 'ecstatic' */;\n"
+           "SELECT 'calm', 'ecstatic';")
+    assert found(sql, P, "SG605") == [(3, used(1))]
+
+
+def test_a_concurrently_in_a_nested_comment_leaves_the_migration_in_its_transaction(
+        ) -> None:
+    sql = (ADD + "CREATE INDEX /* not /* nested */ CONCURRENTLY */ i ON t (a);\n"
+           "UPDATE settings SET default_mood = 'ecstatic';")
+    assert found(sql, P, "SG605") == [(3, used(1))]
+
+
+@pytest.mark.parametrize("sql", [
+    "ALTER TYPE mood ADD VALUE",
+    "ALTER TYPE mood ADD VALUE IF NOT EXISTS",
+    "ALTER TYPE mood ADD VALUE 1",
+])
+def test_an_incomplete_add_value_adds_nothing(sql: str) -> None:
+    assert found(f"{sql};\nSELECT '1';", P, "SG605") == []
+
+
+def test_the_same_value_added_twice_is_reported_once() -> None:
+    sql = ("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ecstatic';\n" * 2
+           + "SELECT 'ecstatic';")
+    assert found(sql, P, "SG605") == [(3, used(1))]
+
+
+@pytest.mark.parametrize(("sql", "fires"), [
+    # Each statement on its own, then the migration's own transaction.
+    (ADD + "SELECT 1;\nBEGIN;\nSELECT 'ecstatic';\nCOMMIT;", []),
+    ("SELECT 1;\nBEGIN;\n" + ADD + "COMMIT;\nSELECT 'ecstatic';", []),
+    ("BEGIN;\nCOMMIT;\n" + ADD + "SELECT 'ecstatic';", []),
+    ("BEGIN;\nSELECT 1;\n" + ADD + "ROLLBACK;\nSELECT 'ecstatic';", []),
+    ("START TRANSACTION;\n" + ADD + "SELECT 'ecstatic';\nEND;", [(3, used(2))]),
+])
+def test_a_migration_run_statement_by_statement_follows_its_own_transactions(
+        sql: str, fires: list[tuple[int, str]]) -> None:
+    assert found(sql, P, "SG605", transactional=False) == fires
