@@ -204,7 +204,7 @@ class NewTables:
     def renames_of_new(self, renames: tuple[tuple[Name, Name], ...]) -> list[bool]:
         """For each (old, new) pair of one RENAME TABLE, whether ``old`` is surely a new
         table when the server reaches that pair (the earlier pairs applied first)."""
-        trial = NewTables(self.dialect, self.live)
+        trial = NewTables(self.dialect)  # renames ask no database
         trial._created = {loose: [dataclasses.replace(c) for c in same]
                           for loose, same in self._created.items()}
         trial._gone = set(self._gone)
@@ -226,8 +226,10 @@ class NewTables:
         if not new:
             self._forget(name)
             return
-        if temporary and schema is None and self.dialect != "mysql":
-            schema = _TEMP  # PostgreSQL and SQLite: a temporary table has its own schema
+        if temporary and schema is None:
+            # PostgreSQL and SQLite: a temporary table has its own schema. MySQL's lives in
+            # the current database: _maybe lets every qualified name reach it there.
+            schema = _TEMP
         self._add(_Created(schema, key, name.name.lower(), temporary))
         self._gone.discard(self._keys(name))
 
@@ -258,8 +260,8 @@ class NewTables:
         """Count ``name`` as a table the plan created, new and empty, whatever made it
         (a down script checked against the up that created the table: see
         validation.reversal_schema)."""
+        # Not forgetting the tables ``name`` may be: the up made each, so they are others.
         schema, key = self._keys(name)
-        self._forget(name)
         self._add(_Created(schema, key, name.name.lower(), False))
 
     def _add(self, created: _Created) -> None:

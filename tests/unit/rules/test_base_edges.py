@@ -16,8 +16,9 @@ import pytest
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.findings import Severity
 from switchy_guard.model.migration import Migration
-from switchy_guard.rules.base import NewTables, Rule, Schema, rule_anchor
+from switchy_guard.rules.base import NewTables, Rule, Schema, StatementContext, rule_anchor
 from switchy_guard.sql.classify import Name, classify
+from switchy_guard.sql.split import split_statements
 
 P, M, S = "postgres", "mysql", "sqlite"
 ALL = (P, M, S)
@@ -215,6 +216,13 @@ def test_a_dropped_materialized_view_is_not_new_any_more() -> None:
     sql = ("CREATE MATERIALIZED VIEW mv AS SELECT 1 AS n;\nDROP MATERIALIZED VIEW mv;\n"
            "CREATE INDEX mv_n ON mv (n)")
     assert hazards(sql, P) == [("SG401", 3, "builds an index on mv while blocking writes to it")]
+
+
+@pytest.mark.parametrize("dialect", ALL)
+def test_a_dropped_plan_table_is_not_new(dialect: str) -> None:
+    # After the drop the name may find another table (another schema on the search path).
+    sql = "CREATE TABLE fresh (id INT);\nDROP TABLE fresh;\nDELETE FROM fresh"
+    assert hazards(sql, dialect) == [deletes(3, "fresh")]
 
 
 @pytest.mark.parametrize("dialect", [P, M])
@@ -424,6 +432,17 @@ def test_the_first_ddl_statement_is_the_one_reported_for_non_transactional_ddl()
                          "earlier ones applied")]
 
 
+def test_a_rule_cannot_change_what_the_next_rule_sees() -> None:
+    statement = split_statements("DROP TABLE users")[0]
+    migration = Migration("2024-01-02-000000_case", "DROP TABLE users", "", "a", "b",
+                          noop_down=True)
+    ctx = StatementContext(P, migration, statement, Schema(),
+                           ((statement, classify(statement.text, P)),))
+    assert ctx.is_first_ddl is True and ctx.server_version is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.dialect = M  # type: ignore[misc]
+
+
 # -- Rule ---------------------------------------------------------------------------------
 
 
@@ -476,3 +495,20 @@ def test_rules_are_built_with_keywords_and_do_not_change() -> None:
 ])
 def test_rule_anchor(code: str, name: str, anchor: str) -> None:
     assert rule_anchor(code, name) == anchor
+
+
+@pytest.mark.parametrize(("dialect", "up", "down"), [
+    (P, "CREATE TABLE archive.fresh (id INT);\nCREATE TABLE fresh (id INT)",
+     "DELETE FROM archive.fresh;\nDELETE FROM fresh;\nDROP TABLE archive.fresh"),
+    (M, "CREATE TABLE Fresh (id INT);\nCREATE TABLE fresh (id INT)",
+     "DELETE FROM Fresh;\nDELETE FROM fresh;\nDROP TABLE Fresh"),
+])
+def test_a_down_script_may_empty_every_table_its_up_created(dialect: str, up: str,
+                                                           down: str) -> None:
+    """Each table the up created is the down's to empty, though one name may be another:
+    the up made both, so they are two tables."""
+    migration = Migration("2024-01-02-000000_case", up, down, "a", "b",
+                          up_path="case/up.sql", down_path="case/down.sql")
+    base = Migration("2024-01-01-000000_base", BASE, "", "a", "b", noop_down=True)
+    result = validate([base, migration], dialect, plan_ids={migration.id}, downs=True)
+    assert [(f.code, f.line) for f in result.findings if f.code in WATCHED] == []
