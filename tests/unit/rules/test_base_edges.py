@@ -132,6 +132,13 @@ def test_without_a_dialect_a_schema_spelled_otherwise_may_be_the_same() -> None:
     (P, "CREATE TABLE fresh (id INT);\nINSERT INTO public.fresh VALUES (1);\n"
         "CREATE TEMP TABLE fresh (id INT);\nDELETE FROM fresh;\nDELETE FROM public.fresh",
      [deletes(5, "public.fresh")]),
+    # A write into a schema's table fills it, not the temporary table of that name.
+    (P, "CREATE TEMP TABLE fresh (id INT);\nCREATE TABLE public.fresh (id INT);\n"
+        "INSERT INTO public.fresh VALUES (1);\nDROP TABLE public.fresh;\nDELETE FROM fresh",
+     [drops(4, "public.fresh")]),
+    (S, "CREATE TEMP TABLE fresh (id INT);\nCREATE TABLE main.fresh (id INT);\n"
+        "INSERT INTO main.fresh VALUES (1);\nDROP TABLE main.fresh;\nDELETE FROM fresh",
+     [drops(4, "main.fresh")]),
     # MySQL: a temporary table of a named database is that database's.
     (M, "CREATE TEMPORARY TABLE app.users (id INT);\nDELETE FROM app.users;\n"
         "DELETE FROM users", [deletes(3, "users")]),
