@@ -126,15 +126,16 @@ class NewTables:
 
     def _maybe(self, name: Name) -> list[_Created]:
         """The plan's tables ``name`` may stand for."""
-        loose = name.name.lower()
-        schema = None if name.schema is None else name.schema.lower()
         out = []
-        for created in self._created.get(loose, ()):
+        for created in self._created.get(name.name.lower(), ()):
             other = created.schema
-            if (schema is not None and other is not None and other != _TEMP
-                    and not self._temp_schema(name.schema or "")
-                    and other.lower().split("\0")[0] != schema):
-                continue  # two different schemas named
+            if name.schema is not None and other is not None and not self._temp_schema(
+                    name.schema):
+                if other == _TEMP:
+                    if self.dialect in ("postgres", "sqlite"):
+                        continue  # another schema's name never reaches a temporary table
+                elif other.lower().split("\0")[0] != name.schema.lower():
+                    continue  # two different schemas named
             out.append(created)
         return out
 
@@ -176,7 +177,7 @@ class NewTables:
             # Nothing reads a view the plan itself creates: indexing it blocks no one.
             self._create(table, info, in_plan)
         elif info.kind in ("insert", "copy", "update") or info.kind in _WRITES_ANYTHING:
-            if table is None:
+            if table is None or info.kind == DYNAMIC:  # EXECUTE's name is a statement's
                 if info.kind != "copy":  # COPY (query) TO / COPY t TO: a read
                     for same_name in self._created.values():
                         for created in same_name:
@@ -187,15 +188,15 @@ class NewTables:
         elif info.kind in ("drop_table", "drop_other") and (
             info.kind == "drop_table" or info.object_type == "materialized view"
         ):
-            for dropped in info.tables or ((table,) if table else ()):
+            for dropped in info.tables:
                 self._drop(dropped)
-        elif info.kind == "rename_table" and info.renames:
+        elif info.kind == "rename_table":
             for old, new in info.renames:  # in order: a swap goes through a third name
                 self._rename(old, new)
-        elif info.kind in ("rename_table", "alter_table") and table and info.new_name:
+        elif info.kind == "alter_table" and table and info.new_name:
             # ALTER TABLE s.t RENAME TO u keeps the table in its schema.
             new = info.new_name
-            if info.kind == "alter_table" and new.schema is None and table.schema:
+            if new.schema is None and table.schema:
                 new = Name(new.name, table.schema, raw=(table.raw[0], *new.raw[-1:])
                            if len(table.raw) == 2 else ())
             self._rename(table, new)
@@ -203,7 +204,7 @@ class NewTables:
     def renames_of_new(self, renames: tuple[tuple[Name, Name], ...]) -> list[bool]:
         """For each (old, new) pair of one RENAME TABLE, whether ``old`` is surely a new
         table when the server reaches that pair (the earlier pairs applied first)."""
-        trial = NewTables(self.dialect, self.live)
+        trial = NewTables(self.dialect)  # renames ask no database
         trial._created = {loose: [dataclasses.replace(c) for c in same]
                           for loose, same in self._created.items()}
         trial._gone = set(self._gone)
@@ -225,8 +226,10 @@ class NewTables:
         if not new:
             self._forget(name)
             return
-        if temporary and schema is None and self.dialect != "mysql":
-            schema = _TEMP  # PostgreSQL and SQLite: a temporary table has its own schema
+        if temporary and schema is None:
+            # PostgreSQL and SQLite: a temporary table has its own schema. MySQL's lives in
+            # the current database: _maybe lets every qualified name reach it there.
+            schema = _TEMP
         self._add(_Created(schema, key, name.name.lower(), temporary))
         self._gone.discard(self._keys(name))
 
@@ -257,8 +260,8 @@ class NewTables:
         """Count ``name`` as a table the plan created, new and empty, whatever made it
         (a down script checked against the up that created the table: see
         validation.reversal_schema)."""
+        # Not forgetting the tables ``name`` may be: the up made each, so they are others.
         schema, key = self._keys(name)
-        self._forget(name)
         self._add(_Created(schema, key, name.name.lower(), False))
 
     def _add(self, created: _Created) -> None:
