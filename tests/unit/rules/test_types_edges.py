@@ -601,3 +601,18 @@ def test_the_users_table_of_the_edge_tests() -> None:
     assert found("ALTER TABLE users ALTER COLUMN name TYPE varchar(100)", P, "SG405") == []
     assert found("SELECT 1;\nALTER TABLE users ALTER COLUMN name TYPE varchar(49)", P,
                  "SG308") == [(2, _lossy("users", "name", "varchar(50)", "varchar(49)"))]
+
+
+@pytest.mark.xfail(strict=True, reason="known, not fixed yet: _split_type reads the first "
+                   "innermost parentheses and splits the labels at every comma, quoted or not")
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a label with parentheses: the type is not read as an ENUM at all
+        ("enum('small (s)','large (l)')", "enum('small (s)')"),
+        # a label with a comma: read as two labels, so 'a,b' seems kept
+        ("enum('a,b','c')", "enum('a','b','c')"),
+    ],
+)
+def test_enum_labels_with_parentheses_or_commas_lose_what_they_lose(old: str, new: str) -> None:
+    assert is_lossy(old, new, M)
