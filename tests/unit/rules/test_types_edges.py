@@ -97,6 +97,7 @@ PARSED = [
     ("mediumtext", S, _t("text", INF, "mediumtext")),
     ("longtext", None, _t("text", INF, "longtext")),
     ("citext", P, _t("text", INF, "citext")), ("clob", P, _t("text", INF, "clob")),
+    ("clob(100)", S, _t("text", INF, "clob")),  # SQLite keeps no length: a CLOB is unbounded
     ("long", P, _t("other:long", 0, "long")),
     ("varchar", P, _t("text", INF, "varchar")), ("VARCHAR(20)", M, _t("text", 20, "varchar")),
     ('"varchar"(20)', P, _t("text", 20, "varchar")),
