@@ -419,7 +419,7 @@ REWRITES = [
     ("varchar(64)", "varchar(100)", M, "yes"), ("varchar(255)", "varchar(256)", M, "yes"),
     ("varchar(256)", "varchar(257)", M, "no"), ("varchar(256)", "varchar(65535)", M, "no"),
     ("varchar(300)", "varchar(299)", M, "yes"), ("varchar(20)", "varchar(10)", M, "yes"),
-    ("nvarchar(10)", "varchar(20)", M, "no"),
+    ("`varchar`(10)", "varchar(10)", M, "no"), ("`varchar`(10)", "varchar(11)", M, "no"),
     ("varchar(10)", "text", M, "yes"), ("varchar(10)", "tinytext", M, "yes"),
     ("varchar(300)", "text", M, "yes"), ("varchar(300)", "mediumtext", M, "yes"),
     ("varchar", "varchar(10)", M, "yes"),
