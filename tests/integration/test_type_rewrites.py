@@ -125,7 +125,10 @@ def _mysql_copies(conn: Connection, old: str, new: str) -> bool:
     ("old", "new"),
     [("VARCHAR(10)", "VARCHAR(20)"), ("VARCHAR(300)", "VARCHAR(500)"),
      ("VARCHAR(255)", "VARCHAR(500)"), ("INT", "BIGINT"), ("CHAR(10)", "VARCHAR(10)"),
-     ("ENUM('a','b')", "ENUM('a','b','c')"), ("ENUM('a','b')", "ENUM('c','a','b')")],
+     ("ENUM('a','b')", "ENUM('a','b','c')"), ("ENUM('a','b')", "ENUM('c','a','b')"),
+     # a SET's ninth member takes a second byte: copied; its eighth does not
+     ("SET('a','b','c','d','e','f','g')", "SET('a','b','c','d','e','f','g','h')"),
+     ("SET('a','b','c','d','e','f','g','h')", "SET('a','b','c','d','e','f','g','h','i')")],
 )
 def test_mariadb_copies_what_the_table_says(conn: Connection, old: str, new: str) -> None:
     copies = _mysql_copies(conn, old, new)
@@ -145,3 +148,26 @@ def test_mariadb_int_to_float_rounds_and_sg308_says_so(conn: Connection) -> None
     assert "SG308" in _sg("CREATE TABLE t (c INT)", "ALTER TABLE t MODIFY c FLOAT", "mysql")
     assert "SG308" not in _sg("CREATE TABLE t (c INT)", "ALTER TABLE t MODIFY c DOUBLE",
                               "mysql")
+
+
+@pytest.mark.only_on("mysql")
+@pytest.mark.parametrize(
+    ("old", "value", "new"),
+    [("YEAR", "2024", "TINYINT UNSIGNED"), ("LONGBLOB", "REPEAT('x', 300)", "TINYBLOB"),
+     ("BIT(8)", "b'11111111'", "BIT(4)"), ("DECIMAL(5,2)", "-1.5", "DECIMAL(6,2) UNSIGNED"),
+     ("SET('a','b')", "'a,b'", "ENUM('a','b')")],
+)
+def test_mariadb_loses_a_value_where_sg308_says(conn: Connection, old: str, value: str,
+                                                new: str) -> None:
+    """The server rejects (strict mode) or changes the value: SG308 was silent on each."""
+    conn.execute(text("DROP TABLE IF EXISTS t"))
+    conn.execute(text(f"CREATE TABLE t (c {old})"))
+    conn.execute(text(f"INSERT INTO t VALUES ({value})"))
+    before = conn.execute(text("SELECT HEX(c) FROM t")).scalar_one()
+    try:
+        conn.execute(text(f"ALTER TABLE t MODIFY c {new}"))
+        after = conn.execute(text("SELECT HEX(c) FROM t")).scalar_one()
+    except Exception:  # rejected: the migration fails midway
+        after = None
+    assert after != before
+    assert "SG308" in _sg(f"CREATE TABLE t (c {old})", f"ALTER TABLE t MODIFY c {new}", "mysql")

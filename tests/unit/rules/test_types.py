@@ -7,11 +7,85 @@ import pytest
 
 from switchy_guard.check.pipeline import validate
 from switchy_guard.model.migration import Migration
-from switchy_guard.rules.types import PAIRS, type_change
+from switchy_guard.rules.types import Rewrite, type_change
 from tests.unit.rules.helpers import S, findings_for
 from tests.unit.rules.helpers import codes_after as codes
 
 P, M = "postgres", "mysql"
+
+#: Type pairs and what each does, per dialect: (old, new, dialect, lossy, rewrite).
+#: Rewrites measured on PostgreSQL 15.18 (relfilenode) and MariaDB 10.11 (ALGORITHM
+#: accepted); tests/integration/test_type_rewrites.py measures the key ones again.
+PAIRS: tuple[tuple[str, str, str, bool, Rewrite], ...] = (
+    ("timestamp", "timestamptz", "postgres", False, "unless-utc"),
+    ("timestamptz", "timestamp", "postgres", False, "unless-utc"),
+    ("timestamp(3)", "timestamp(6)", "postgres", False, "no"),
+    ("timestamp(6)", "timestamp(0)", "postgres", True, "yes"),
+    ("timestamp", "date", "postgres", True, "yes"),
+    ("date", "timestamp", "postgres", False, "yes"),
+    ("int", "bigint", "postgres", False, "yes"),
+    ("smallint", "int", "postgres", False, "yes"),
+    ("int", "float", "postgres", False, "yes"),
+    ("int", "double precision", "postgres", False, "yes"),
+    ("int", "real", "postgres", True, "yes"),  # 2147483647::real = 2147480000 (measured)
+    ("bigint", "double precision", "postgres", True, "yes"),  # 2^53 + 1 rounds
+    ("bigint", "int", "postgres", True, "yes"),
+    ("int", "numeric", "postgres", False, "yes"),
+    ("int", "numeric(9)", "postgres", True, "yes"),
+    ("numeric(10,2)", "numeric(12,2)", "postgres", False, "no"),
+    ("numeric(10,2)", "numeric", "postgres", False, "no"),
+    ("numeric(10,2)", "numeric(12,4)", "postgres", False, "yes"),
+    ("numeric(10,2)", "numeric(11,4)", "postgres", True, "yes"),
+    ("numeric(10,2)", "numeric(10,0)", "postgres", True, "yes"),
+    ("numeric(9,0)", "int", "postgres", False, "yes"),
+    ("numeric(10,2)", "int", "postgres", True, "yes"),
+    ("float", "int", "postgres", True, "yes"),
+    ("double precision", "real", "postgres", True, "yes"),
+    ("text", "int", "postgres", True, "yes"),
+    ("text", "varchar(10)", "postgres", True, "yes"),
+    ("text", "varchar", "postgres", False, "no"),
+    ("varchar", "text", "postgres", False, "no"),
+    ("varchar(10)", "varchar(20)", "postgres", False, "no"),
+    ("varchar(10)", "text", "postgres", False, "no"),
+    ("varchar(20)", "varchar(10)", "postgres", True, "yes"),
+    ("char(10)", "text", "postgres", False, "yes"),
+    ("char(10)", "varchar(20)", "postgres", False, "yes"),
+    ("char(10)", "char(20)", "postgres", False, "yes"),
+    ("varchar(10)", "char(20)", "postgres", False, "yes"),
+    ("int", "text", "postgres", False, "yes"),
+    ("bigint", "varchar(10)", "postgres", True, "yes"),
+    ("text", "uuid", "postgres", True, "yes"),
+    ("uuid", "text", "postgres", False, "yes"),
+    ("json", "jsonb", "postgres", False, "yes"),
+    ("cidr", "inet", "postgres", False, "no"),
+    ("bit varying(5)", "bit varying(10)", "postgres", False, "no"),
+    ("int", "boolean", "postgres", True, "yes"),
+    ("int", "int unsigned", "mysql", True, "yes"),
+    ("int unsigned", "bigint", "mysql", False, "yes"),
+    ("int", "bigint", "mysql", False, "yes"),
+    ("tinyint", "smallint", "mysql", False, "yes"),
+    ("bigint", "int", "mysql", True, "yes"),
+    ("int", "double", "mysql", False, "yes"),
+    ("int", "real", "mysql", False, "yes"),  # MySQL's REAL is DOUBLE
+    ("int", "float", "mysql", True, "yes"),  # 2147483647 became 2147483648 (measured)
+    ("decimal(10,2)", "decimal(12,2)", "mysql", False, "yes"),
+    ("decimal", "int", "mysql", True, "yes"),  # DECIMAL is DECIMAL(10, 0)
+    ("varchar(10)", "varchar(20)", "mysql", False, "no"),
+    ("varchar(10)", "varchar(63)", "mysql", False, "no"),
+    ("varchar(300)", "varchar(500)", "mysql", False, "no"),
+    ("varchar(255)", "varchar(500)", "mysql", False, "yes"),  # latin1: 1 → 2 length bytes
+    ("varchar(20)", "varchar(10)", "mysql", True, "yes"),
+    ("varchar(10)", "text", "mysql", False, "yes"),
+    ("text", "mediumtext", "mysql", False, "yes"),
+    ("longtext", "text", "mysql", True, "yes"),
+    ("char(10)", "varchar(10)", "mysql", False, "yes"),
+    ("enum('a','b')", "enum('a','b','c')", "mysql", False, "no"),
+    ("enum('a','b')", "enum('c','a','b')", "mysql", False, "yes"),
+    ("enum('a','b')", "enum('a')", "mysql", True, "yes"),
+    ("varchar(10)", "enum('a','b')", "mysql", True, "yes"),
+    ("datetime", "timestamp", "mysql", True, "yes"),  # TIMESTAMP: 1970-2038 only
+    ("timestamp", "datetime", "mysql", False, "yes"),
+)
 
 
 @pytest.mark.parametrize(("old", "new", "dialect", "lossy", "rewrite"), PAIRS)
