@@ -249,7 +249,9 @@ def _tokens_from(sql: str, pos: int, pattern: re.Pattern[str], nested: bool,
     for match in pattern.finditer(sql, pos):
         kind = match.lastgroup
         if kind == "skip":
-            if nested and sql.find("/*", match.start() + 2, match.end()) >= 0:
+            # Only a block comment nests: a line comment's /* opens nothing.
+            if nested and sql.startswith("/*", match.start()) and sql.find(
+                    "/*", match.start() + 2, match.end()) >= 0:
                 from switchy_guard.sql.split import _skip_block_comment
 
                 return _skip_block_comment(sql, match.start(), True)[0]

@@ -627,3 +627,24 @@ def test_mariadb_statements_name_tables_that_start_with_digits(sql: str, table: 
 def test_mariadb_dropped_column_that_starts_with_digits_is_named() -> None:
     info = classify("ALTER TABLE users DROP COLUMN 2fa_secret", "mysql")
     assert [(a.kind, a.column) for a in info.actions] == [("drop_column", "2fa_secret")]
+
+
+# -- PostgreSQL: a line comment holding /* opens no block comment -----------------------
+
+def test_postgres_line_comment_holding_a_comment_opener_ends_at_the_line() -> None:
+    assert texts("SELECT 1 -- a /* b\n, 2", "postgres") == ["SELECT", "1", ",", "2"]
+    assert texts("SELECT 1 -- a /* b\r, 2 /* c /* d */ */ , 3", "postgres") == [
+        "SELECT", "1", ",", "2", ",", "3"]
+    # A block comment's first nested opener may follow its own at once.
+    assert texts("SELECT 1 /*/* a */ b */, 2", "postgres") == ["SELECT", "1", ",", "2"]
+
+
+def test_postgres_drop_after_a_line_comment_holding_a_comment_opener_is_read() -> None:
+    from tests.unit.rules.helpers import findings_for
+
+    sql = "ALTER TABLE users ADD COLUMN a int, -- see /* the docs\n DROP COLUMN email;"
+    info = classify(sql.rstrip(";"), "postgres")
+    assert [(a.kind, a.column) for a in info.actions] == [("add_column", "a"),
+                                                          ("drop_column", "email")]
+    assert "SG302" in findings_for(sql, "postgres")
+    assert classify("DELETE FROM t -- old rows /* only\nWHERE id = 5", "postgres").has_where
