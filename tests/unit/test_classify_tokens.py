@@ -54,6 +54,8 @@ AGREED = [
     ("SELECT a <= b, c <> d, e != f, g || h FROM t", "mysql"),
     ("INSERT INTO S.T (Id, Naïve) VALUES (1, 'é')", "sqlite"),
     ("DELETE FROM t WHERE a IS NOT NULL AND b = @v", "mysql"),
+    # Names that start with X (as X'ff' does), [ or ` are names, not quoted ones.
+    ("SELECT Xcol, X1, x FROM Xt", None),
 ]
 
 
@@ -175,6 +177,7 @@ def test_quoted_names_left_open_run_to_the_end(dialect: str | None) -> None:
     assert triples(tokenize('SELECT "ab', dialect))[1] == ("q", "ab", "AB")
     assert triples(tokenize("SELECT `ab", dialect))[1] == ("q", "ab", "AB")
     assert triples(tokenize('SELECT "', dialect))[1] == ("q", "", "")
+    assert triples(tokenize('SELECT ""', dialect))[1] == ("q", "", "")
 
 
 def test_sqlite_brackets_quote_names_and_are_subscripts_elsewhere() -> None:
@@ -236,6 +239,8 @@ def test_cursor_name_leaves_a_star_and_what_is_not_a_name() -> None:
     assert Cursor([]).name() is None
     cur = cursor("s. 1")
     assert cur.name() == Name("s") and cur.pos == 1
+    cur = Cursor(tokenize("DELETE t.* FROM t"), 1)
+    assert cur.name() == Name("t") and cur.pos == 2
 
 
 def test_cursor_at_take_and_skip() -> None:
@@ -248,6 +253,7 @@ def test_cursor_at_take_and_skip() -> None:
     assert cur.take("CREATE", "OR")
     assert cur.pos == 2
     assert cur.at("REPLACE", "VIEW", "V")
+    assert cur.take("REPLACE") and cur.pos == 3
     cur.skip_until("V")
     assert cur.pos == 4 and cur.peek() == Tok("w", "v", "V")
     cur.skip_until("NOWHERE")
@@ -260,6 +266,20 @@ def test_cursor_at_matches_words_only() -> None:
     assert not cursor('"CREATE"').at("CREATE")
     assert cursor("create").at("CREATE|DROP")
     assert not cursor("CREATE").at("CREATED|DROP")
+
+
+def test_cursor_answers_are_booleans() -> None:
+    # They land in StatementInfo and AlterAction fields (temporary, if_exists, ...).
+    cur = cursor("CREATE TABLE t")
+    assert cur.at("CREATE") is True and cur.take("CREATE") is True
+    assert cur.at("VIEW") is False and cur.take("VIEW") is False
+    assert cur.at("TABLE", "t", "x") is False
+    info = classify("CREATE TABLE t (a int)", "postgres")
+    assert (info.temporary, info.if_exists, info.or_replace) == (False, False, False)
+    dropped = classify("DROP INDEX i", "postgres")
+    assert (dropped.concurrently, dropped.if_exists) == (False, False)
+    added = classify("ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", "postgres").actions[0]
+    assert added.using_index is False and added.not_valid is False
 
 
 def test_cursor_peek_and_rest() -> None:
@@ -443,6 +463,7 @@ def test_alter_of_an_unknown_object_is_unknown() -> None:
     ("analyze delete from t", "mysql", "delete"),
     ("COPY (DELETE FROM t RETURNING *) TO STDOUT", "postgres", "delete"),
     ("copy (select 1) to stdout", "postgres", "copy"),
+    ("copy (delete from t returning *) to stdout", "postgres", "delete"),
     ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "postgres", "delete"),
     ("with d as (select 1) update t set a = 1", "postgres", "update"),
     ("WITH d AS (SELECT 1) SELECT 'delete' FROM d", "postgres", "select"),
@@ -499,6 +520,41 @@ def test_the_where_clause_ends_before_what_follows_it(tail: str) -> None:
 ])
 def test_multi_table_delete_resolves_its_targets(sql: str, tables: tuple[str, ...]) -> None:
     assert tuple(str(t) for t in classify(sql, "mysql").tables) == tables
+
+
+@pytest.mark.parametrize("subquery", ["SELECT x FROM t1, t3 b",
+                                      "WITH w AS (SELECT 1) SELECT x FROM t1, t3 b"])
+def test_a_subquerys_own_aliases_are_not_the_statements(subquery: str) -> None:
+    sql = f"DELETE b FROM t2 b JOIN ({subquery}) s ON s.x = b.x WHERE s.x = 1"
+    assert classify(sql, "mysql").tables == (Name("t2"),)
+
+
+@pytest.mark.parametrize(("word", "refs"), [
+    ("left", "t1 LEFT JOIN"), ("right", "t1 RIGHT JOIN"), ("inner", "t1 INNER JOIN"),
+    ("cross", "t1 CROSS JOIN"), ("natural", "t1 NATURAL JOIN"),
+    ("straight_join", "t1 STRAIGHT_JOIN"), ("outer", "t1 LEFT OUTER JOIN"),
+    ("lateral", "t1, LATERAL (SELECT 1) AS d JOIN"),
+])
+def test_a_join_word_is_no_table_nor_alias(word: str, refs: str) -> None:
+    # A table may be named like the word (quoted): it is that table the DELETE empties,
+    # with its name as written (MariaDB's table names may be case-sensitive).
+    sql = f"DELETE `{word}` FROM {refs} `{word}` ON t1.id = `{word}`.id"
+    info = classify(sql, "mysql")
+    assert info.tables == (Name(word),)
+    assert info.tables[0].raw == (word,)
+
+
+@pytest.mark.parametrize(("derived", "table"), [
+    ("VALUES ROW(1), ROW(2)", "row"), ("TABLE t5", "t5")])
+def test_a_derived_table_of_values_or_table_is_no_reference(derived: str, table: str) -> None:
+    sql = f"DELETE `{table}` FROM `{table}` JOIN ({derived}) AS v ON v.id = `{table}`.id"
+    assert classify(sql, "mysql").tables == (Name(table),)
+
+
+def test_returning_ends_the_references() -> None:
+    # PostgreSQL: no WHERE; the names RETURNING lists are no tables of the USING.
+    info = classify("DELETE FROM t USING u RETURNING u.id, u.t", "postgres")
+    assert info.tables == (Name("t"),) and not info.has_where
 
 
 def test_a_where_after_the_references_ends_them() -> None:
@@ -599,6 +655,8 @@ def test_added_column_inline_constraints_and_index_kinds() -> None:
 def test_mariadb_names_may_start_with_digits() -> None:
     # MariaDB (and MySQL) identifiers may begin with a numeral unless they are all
     # numerals; a numeral, e and digits is a number (5e6), 9e a name.
+    assert texts("SELECT .5, app.2fa, `a`.5e", "mysql") == [
+        "SELECT", ".5", ",", "app", ".", "2fa", ",", "a", ".", "5e"]
     sql = "SELECT 2fa, 1_000, 9e, 1e+x, 5e6, 1e-3, 12, 3.5 FROM 3d"
     assert triples(tokenize(sql, "mysql")) == [
         ("w", "SELECT", "SELECT"), ("w", "2fa", "2FA"), ("p", ",", ","),
