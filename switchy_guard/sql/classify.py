@@ -174,8 +174,8 @@ _TOKEN_TEMPLATE = r"""
   | (?P<dollar>\$(DOLLAR)\$[\s\S]*?(?:\$\3\$|\Z))
   | (?P<string>[Ee]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\\?\Z)|[NnBbXx]?STRING)
   | (?P<quoted>DOUBLE|`(?:[^`]|``)*(?:`|\Z)BRACKET)
-  | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<word>[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
+  | (?P<word>DIGITS[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*)
+  | (?P<number>(?:\d+(?:\.\d*)?|AFTER\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<punct>::|<=|>=|<>|!=|\|\||[\s\S])
 """
 # Standard SQL strings double their quotes; MySQL's also take backslash escapes. SQLite
@@ -201,13 +201,19 @@ _PLAIN_DOUBLE = r'"(?:[^"]|"")*(?:"|\Z)'
 # PostgreSQL's dollar-quote tags: its identifier characters (any non-ASCII one), no digit
 # first; elsewhere (the generic reading) any word.
 _PG_TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?"
+# MariaDB's names may start with digits (2fa_codes), unless all digits or a number such
+# as 5e6; after a name and its dot, digits start the next name (app.2fa), not .2.
+_MYSQL_DIGITS = r"(?:[0-9]+(?![eE][-+]?[0-9]))?"
+_MYSQL_AFTER = r"(?<![\w$\x80-\uffff`])"
 
 
 def _token_regex(string: str, bracket: str = "", *, dialect: str | None = None,
-                 double: str = _PLAIN_DOUBLE, tag: str = r"\w*") -> re.Pattern[str]:
+                 double: str = _PLAIN_DOUBLE, tag: str = r"\w*", digits: str = "",
+                 after: str = "") -> re.Pattern[str]:
     return re.compile(
         _TOKEN_TEMPLATE.replace("SKIP", _SKIP[dialect]).replace("DOLLAR", tag)
-        .replace("DOUBLE", double).replace("STRING", string).replace("BRACKET", bracket),
+        .replace("DOUBLE", double).replace("STRING", string).replace("BRACKET", bracket)
+        .replace("DIGITS", digits).replace("AFTER", after),
         re.VERBOSE,
     )
 
@@ -217,7 +223,8 @@ _FAST_TOKEN: dict[str | None, re.Pattern[str]] = {
     # MariaDB's "..." is a string with backslash escapes (unless ANSI_QUOTES, which the
     # splitter's doubt reports); kept a quoted token so names in it still read.
     "mysql": _token_regex(_BACKSLASH_STRING, dialect="mysql",
-                          double=r'"(?:[^"\\]|\\[\s\S]|"")*(?:"|\\?\Z)'),
+                          double=r'"(?:[^"\\]|\\[\s\S]|"")*(?:"|\\?\Z)',
+                          digits=_MYSQL_DIGITS, after=_MYSQL_AFTER),
     "sqlite": _token_regex(_PLAIN_STRING, r"|\[[^\]]*(?:\]|\Z)", dialect="sqlite"),
     "postgres": _token_regex(_PLAIN_STRING, dialect="postgres", tag=_PG_TAG),
 }
@@ -242,7 +249,9 @@ def _tokens_from(sql: str, pos: int, pattern: re.Pattern[str], nested: bool,
     for match in pattern.finditer(sql, pos):
         kind = match.lastgroup
         if kind == "skip":
-            if nested and sql.find("/*", match.start() + 2, match.end()) >= 0:
+            # Only a block comment nests: a line comment's /* opens nothing.
+            if nested and sql.startswith("/*", match.start()) and sql.find(
+                    "/*", match.start() + 2, match.end()) >= 0:
                 from switchy_guard.sql.split import _skip_block_comment
 
                 return _skip_block_comment(sql, match.start(), True)[0]
