@@ -83,17 +83,55 @@ class ColumnType:
     name: str = ""  # the base type name as written, lower case
 
 
-_PARENS = re.compile(r"\(([^()]*)\)")
 
 
 def _split_type(text: str) -> tuple[str, list[str]]:
-    """``timestamp(3) with time zone`` → (``timestamp with time zone``, ["3"])."""
+    """``timestamp(3) with time zone`` → (``timestamp with time zone``, ["3"]); an
+    enum's quoted labels may hold commas and parentheses (``enum('a,b','c (d)')``)."""
     lowered = " ".join(text.lower().replace("`", "").replace('"', "").split())
-    found = _PARENS.search(lowered)
-    args = [a.strip() for a in found.group(1).split(",")] if found else []
-    base = _PARENS.sub(" ", lowered, count=1) if found else lowered
+    found = _first_arguments(lowered)
+    if found is None:
+        args, base = [], lowered
+    else:
+        start, end, args = found
+        base = f"{lowered[:start]} {lowered[end:]}"
     base = re.sub(r"\b(zerofill|signed)\b", " ", base)
     return " ".join(base.split()), args
+
+
+def _first_arguments(text: str) -> tuple[int, int, list[str]] | None:
+    """Where the first parenthesised argument list starts and ends, and its arguments
+    split at the commas outside quotes and inner parentheses; None when there is none
+    or it is not closed."""
+    start = text.find("(")
+    if start < 0:
+        return None
+    args: list[str] = []
+    piece = start + 1
+    depth = 0
+    index = start + 1
+    while index < len(text):
+        char = text[index]
+        if char == "'":  # a label: '' and \' do not end it
+            index += 1
+            while index < len(text):
+                if text[index] == "\\" or text[index:index + 2] == "''":
+                    index += 2
+                elif text[index] == "'":
+                    break
+                else:
+                    index += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char == ")" or (char == "," and not depth):
+            args.append(text[piece:index].strip())
+            piece = index + 1
+            if char == ")":
+                return start, index + 1, args
+        index += 1
+    return None
 
 
 def _number(text: str | None) -> float | None:
