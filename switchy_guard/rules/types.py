@@ -90,8 +90,9 @@ def _split_type(text: str) -> tuple[str, list[str]]:
     enum's quoted labels may hold commas and parentheses (``enum('a,b','c (d)')``)."""
     lowered = " ".join(text.lower().replace("`", "").replace('"', "").split())
     found = _first_arguments(lowered)
+    args: list[str] = []
     if found is None:
-        args, base = [], lowered
+        base = lowered
     else:
         start, end, args = found
         base = f"{lowered[:start]} {lowered[end:]}"
