@@ -278,6 +278,8 @@ def test_insert_targets(sql: str, dialect: str | None, table: Name | None,
      "mysql", "load", Name("t", "db")),
     ("load xml local infile 'f.xml' ignore into table `T`", "mysql", "load", Name("T")),
     ("LOAD INDEX INTO CACHE t", "mysql", "load", None),
+    # MySQL runs the code of an executable comment: the table is named in it.
+    ("LOAD DATA INFILE 'f' INTO TABLE /*!t*/", "mysql", "load", Name("t")),
     ("LOAD 'auto_explain'", "postgres", "load", None),
 ])
 def test_copy_and_load_name_the_table_they_fill(sql: str, dialect: str, kind: str,
@@ -522,6 +524,31 @@ def test_mysql_create_table_columns() -> None:
     )
 
 
+def test_each_column_attribute_ends_the_type() -> None:
+    sql = ("CREATE TABLE t (c int CHECK (c > 0), id int AUTO_INCREMENT PRIMARY KEY, "
+           "g int AS (c + 1) STORED, v varchar(3) CHARSET utf8, "
+           "ts timestamp ON UPDATE CURRENT_TIMESTAMP, k int COMMENT 'x', "
+           "total int DEFAULT (abs(-1) + (2)) NOT NULL, n int DEFAULT (1) NOT NULL)")
+    assert classify(sql, "mysql").columns == (
+        ("c", "int", False, None), ("id", "int", True, None), ("g", "int", False, None),
+        ("v", "varchar(3)", False, None), ("ts", "timestamp", False, None),
+        ("k", "int", False, None), ("total", "int", True, "(abs(- 1)+(2))"),
+        ("n", "int", True, "(1)"))
+    for position in ("FIRST", "AFTER b"):
+        info = classify(f"ALTER TABLE t ADD COLUMN a int {position}", "mysql")
+        assert [(a.kind, a.column, a.type) for a in info.actions] == [("add_column", "a", "int")]
+    # A half-written ADD COLUMN is an action nothing could read, of the ALTER TABLE.
+    info = classify("ALTER TABLE t ADD COLUMN", "mysql")
+    assert (info.kind, [a.kind for a in info.actions]) == ("alter_table", ["unknown"])
+
+
+def test_table_constraints_anywhere_in_the_list_are_no_columns() -> None:
+    sql = "CREATE TABLE t (a int, PRIMARY KEY (a), b text, CONSTRAINT u UNIQUE (b), c int)"
+    assert [c[0] for c in classify(sql, "mysql").columns] == ["a", "b", "c"]
+    sql = "CREATE TABLE t (id int) PARTITION BY HASH (id) PARTITIONS 4"
+    assert classify(sql, "mysql").columns == (("id", "int", False, None),)
+
+
 def test_sqlite_create_table_columns() -> None:
     sql = ("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, [Name] TEXT NOT NULL, "
            "n, x ANY UNIQUE)")
@@ -659,6 +686,7 @@ def test_rename_that_names_no_table_pair_is_unknown(sql: str) -> None:
     ("do $$ print(1) $$ language PLPERL", "postgres", "do", "plperl"),
     ("DO LANGUAGE 'plperl' 'print 1'", "postgres", "do", "plperl"),
     ('DO LANGUAGE "PLv8" $$ 1 $$', "postgres", "do", "PLv8"),
+    ("DO LANGUAGE PLV8X $$ 1 $$", "postgres", "do", "plv8x"),
     ("DO $$ BEGIN END $$ LANGUAGE", "postgres", "do", "plpgsql"),
     ("DO LANGUAGE plpgsql", "postgres", "do", None),
     ("DO pg_sleep(1)", "postgres", "do", None),
