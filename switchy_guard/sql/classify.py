@@ -530,8 +530,11 @@ def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
 def _insert_target(toks: list[Tok]) -> StatementInfo:
     """``INSERT INTO t ...`` of a WITH: an insert into ``t``."""
     cur = Cursor(toks, 1)
+    replaces = cur.at("OR", "REPLACE")
+    if cur.take("OR"):  # SQLite: INSERT OR {REPLACE | IGNORE | ...} INTO t
+        cur.pos += 1
     cur.take("INTO")
-    return StatementInfo("insert", table=cur.name())
+    return StatementInfo("insert", table=cur.name(), or_replace=replaces)
 
 
 def _at_punct(cur: Cursor, text: str) -> bool:

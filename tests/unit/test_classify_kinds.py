@@ -223,7 +223,20 @@ def test_data_modifying_with(sql: str, dialect: str, kind: str, table: str,
 
 def test_with_insert_names_the_schema_and_quoted_names() -> None:
     info = classify('WITH x AS (SELECT 1) INSERT INTO app."Big T" SELECT * FROM x', "postgres")
-    assert info.table == Name("Big T", "app")
+    assert (info.table, info.or_replace) == (Name("Big T", "app"), False)
+
+
+@pytest.mark.parametrize(("sql", "table", "or_replace"), [
+    # SQLite: WITH ... INSERT OR action INTO t (the table was read as "or", and INSERT OR
+    # REPLACE, which deletes the rows whose keys it repeats, as a plain insert).
+    ("WITH x AS (SELECT 1) INSERT OR REPLACE INTO t SELECT * FROM x", Name("t"), True),
+    ("WITH x AS (SELECT 1) insert or ignore into main.t SELECT * FROM x", Name("t", "main"),
+     False),
+    ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", Name("t"), False),
+])
+def test_sqlite_with_insert_or_action(sql: str, table: Name, or_replace: bool) -> None:
+    info = classify(sql, "sqlite")
+    assert (info.kind, info.table, info.or_replace) == ("insert", table, or_replace)
 
 
 # -- INSERT, REPLACE, COPY, LOAD ------------------------------------------------------------
