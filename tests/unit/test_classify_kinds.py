@@ -211,8 +211,13 @@ def test_statements_run_inside_others(sql: str, dialect: str, kind: str, table: 
      "SEARCH BREADTH FIRST BY id SET o, d AS (UPDATE t SET a = 1 RETURNING id) SELECT 1",
      "postgres", "update", "t", False),
     ('WITH a AS (UPDATE "T" SET x = 1 RETURNING id) SELECT 1', "postgres", "update", "T", False),
+    # The CTE's body to its closing parenthesis, no token more or less.
+    ("WITH d AS (DELETE FROM t) SELECT 1", "postgres", "delete", "t", False),
+    ("WITH d AS (DELETE FROM t WHERE id = id) SELECT 1", "postgres", "delete", "t", False),
+    ("WITH d AS (DELETE FROM t WHERE 1 = id) SELECT 1", "postgres", "delete", "t", True),
     # Half-written or unclosed (statements the server refuses): read as far as they go.
     ("WITH d AS (DELETE FROM t RETURNING id) SELECT", "postgres", "delete", "t", False),
+    ("WITH d AS DELETE FROM t", "postgres", "delete", "t", False),
     ("WITH a AS (DELETE FROM t WHERE id = 1", "postgres", "delete", "t", True),
 ])
 def test_data_modifying_with(sql: str, dialect: str, kind: str, table: str,
