@@ -331,6 +331,7 @@ def test_copy_and_load_name_the_table_they_fill(sql: str, dialect: str, kind: st
     ("END TRANSACTION", "commit"),
     ("END IF", "unknown"),
     ("END LOOP", "unknown"),
+    ("END x", "unknown"),  # MySQL: the end of the block labelled x
     ("ROLLBACK", "rollback"),
     ("ROLLBACK;", "rollback"),
     ("ROLLBACK WORK", "rollback"),
@@ -552,6 +553,10 @@ def test_each_column_attribute_ends_the_type() -> None:
         ("v", "varchar(3)", False, None), ("ts", "timestamp", False, None),
         ("k", "int", False, None), ("total", "int", True, "(abs(- 1)+(2))"),
         ("n", "int", True, "(1)"))
+    # A parenthesis in a string is no parenthesis.
+    sql = "CREATE TABLE t (k ENUM('(', 'b') NOT NULL, m varchar(3) DEFAULT '(' NOT NULL)"
+    assert classify(sql, "mysql").columns == (
+        ("k", "enum('(', 'b')", True, None), ("m", "varchar(3)", True, "'('"))
     for position in ("FIRST", "AFTER b"):
         info = classify(f"ALTER TABLE t ADD COLUMN a int {position}", "mysql")
         assert [(a.kind, a.column, a.type) for a in info.actions] == [("add_column", "a", "int")]
