@@ -457,7 +457,8 @@ def classify(text: str, dialect: str | None = None) -> StatementInfo:
         if first == "PRAGMA":
             return StatementInfo("pragma")
         if first == "REINDEX":  # REINDEX ... CONCURRENTLY cannot run in a transaction
-            concurrently = any(t.up == "CONCURRENTLY" for t in tokenize(text, dialect))
+            concurrently = any(t.kind == WORD and t.up == "CONCURRENTLY"
+                               for t in tokenize(text, dialect))
             return StatementInfo("maintenance", concurrently=concurrently)
         if first in ("COPY", "LOAD"):
             return _classify_load(first, text, dialect)
@@ -512,6 +513,14 @@ def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
         if not _at_punct(cur, "("):
             break
         parts.append(_balanced(cur)[1:-1])
+        # PostgreSQL 14+: SEARCH {BREADTH | DEPTH} FIRST BY cols SET col, then CYCLE cols
+        # SET col [TO v DEFAULT d] USING col (their commas are not the CTE list's).
+        if cur.take("SEARCH"):
+            cur.skip_until("SET")
+            cur.pos += 2
+        if cur.take("CYCLE"):
+            cur.skip_until("USING")
+            cur.pos += 2
         if not _at_punct(cur, ","):
             break
         cur.pos += 1
@@ -530,8 +539,11 @@ def _classify_with(cur: Cursor, dialect: str | None) -> StatementInfo:
 def _insert_target(toks: list[Tok]) -> StatementInfo:
     """``INSERT INTO t ...`` of a WITH: an insert into ``t``."""
     cur = Cursor(toks, 1)
+    replaces = cur.at("OR", "REPLACE")
+    if cur.take("OR"):  # SQLite: INSERT OR {REPLACE | IGNORE | ...} INTO t
+        cur.pos += 1
     cur.take("INTO")
-    return StatementInfo("insert", table=cur.name())
+    return StatementInfo("insert", table=cur.name(), or_replace=replaces)
 
 
 def _at_punct(cur: Cursor, text: str) -> bool:
@@ -554,9 +566,12 @@ def _balanced(cur: Cursor) -> list[Tok]:
 
 
 def _classify_insert(text: str, dialect: str | None) -> StatementInfo:
+    # INSERT [LOW_PRIORITY | DELAYED | HIGH_PRIORITY] [IGNORE] [INTO] (MySQL), INSERT OR
+    # action (SQLite); a name part quoted (spaces and all) or plain.
+    part = r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[\w$]+)'
     found = re.match(
-        r"\s*(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+|IGNORE\s+|LOW_PRIORITY\s+|DELAYED\s+)?"
-        r"(?:INTO\s+)?([`\"\[]?[\w$]+[`\"\]]?(?:\.[`\"\[]?[\w$]+[`\"\]]?)?)",
+        r"\s*(?:INSERT|REPLACE)\s+(?:(?:OR\s+\w+|IGNORE|LOW_PRIORITY|HIGH_PRIORITY|DELAYED)"
+        r"\s+)*(?:INTO\s+)?(" + part + r"(?:\s*\.\s*" + part + r")?)",
         text, re.IGNORECASE,
     )
     # REPLACE (MySQL, SQLite) and SQLite's INSERT OR REPLACE delete each row whose key
@@ -625,6 +640,8 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         concurrently = cur.take("CONCURRENTLY")
         if_exists = cur.take("IF", "NOT", "EXISTS")
         index = None if cur.at("ON") else cur.name()
+        if cur.take("USING"):  # MySQL: CREATE INDEX i USING {BTREE | HASH} ON t
+            cur.pos += 1
         cur.take("ON")
         cur.take("ONLY")
         table = cur.name()
@@ -644,6 +661,7 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         object_type = cur.toks[cur.pos].up.lower()
         cur.pos += 1
         if_exists = cur.take("IF", "NOT", "EXISTS")
+        cur.take("AUTHORIZATION")  # PostgreSQL: a schema named after the role
         return StatementInfo("create_schema", object_type=object_type, table=cur.name(),
                              if_exists=if_exists)
     for word in _OTHER_OBJECTS:
@@ -704,10 +722,17 @@ def _column_definition(part: list[Tok]) -> tuple[str, str, bool, str | None] | N
     index, depth = 1, 0
     stops = {"NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK",
              "CONSTRAINT", "COLLATE", "GENERATED", "AUTO_INCREMENT", "AUTOINCREMENT",
-             "COMMENT", "FIRST", "AFTER", "AS", "ON", "USING", "CHARACTER", "CHARSET"}
+             "COMMENT", "FIRST", "AFTER", "AS", "ON", "USING", "CHARSET",
+             # Column attributes after the type: PostgreSQL's STORAGE and COMPRESSION,
+             # MySQL's and MariaDB's.
+             "STORAGE", "COMPRESSION", "COMPRESSED", "COLUMN_FORMAT", "VISIBLE", "INVISIBLE",
+             "SRID"}
     while index < len(part):
         tok = part[index]
-        if depth == 0 and tok.kind == WORD and tok.up in stops:
+        # CHARACTER alone is a type (PostgreSQL's character varying(n)); MySQL's
+        # CHARACTER SET follows the type.
+        if depth == 0 and tok.kind == WORD and (tok.up in stops or (
+                tok.up == "CHARACTER" and [t.up for t in part[index + 1:index + 2]] == ["SET"])):
             break
         if tok.kind == PUNCT:
             depth += tok.text.count("(") - tok.text.count(")")
@@ -716,10 +741,13 @@ def _column_definition(part: list[Tok]) -> tuple[str, str, bool, str | None] | N
     rest = part[index:]
     upper = [t.up for t in rest]
     not_null = any(upper[i] == "NOT" and i + 1 < len(upper) and upper[i + 1] == "NULL"
-                   for i in range(len(upper))) or "PRIMARY" in upper
+                   for i in range(len(upper))) or "PRIMARY" in upper or "IDENTITY" in upper
+    # (GENERATED ... AS IDENTITY implies NOT NULL, as a primary key does.)
     default = None
-    if "DEFAULT" in upper:
-        start = upper.index("DEFAULT") + 1
+    # DEFAULT expr, not GENERATED BY DEFAULT AS IDENTITY (which has no default).
+    clauses = [i for i, word in enumerate(upper) if word == "DEFAULT" and upper[i - 1:i] != ["BY"]]
+    if clauses:
+        start = clauses[0] + 1
         default_toks: list[Tok] = []
         depth = 0
         for tok in rest[start:]:
@@ -1028,9 +1056,9 @@ def read_tables(text: str, dialect: str | None) -> list[str]:
 
 def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("RENAME")
-    if not cur.take("TABLE"):
+    if not cur.take("TABLE|TABLES"):
         return StatementInfo("unknown")
-    # MySQL/MariaDB: RENAME TABLE [IF EXISTS] a TO b [WAIT n], c TO d, ... applies the
+    # MySQL/MariaDB: RENAME TABLE[S] [IF EXISTS] a TO b [WAIT n], c TO d, ... applies the
     # pairs left to right (a swap through a third name is three pairs).
     pairs: list[tuple[Name, Name]] = []
     for part in split_top_level(cur.rest()):
@@ -1445,6 +1473,11 @@ def _prepare(cur: Cursor, dialect: str | None) -> StatementInfo:
     (PostgreSQL): defines a statement, runs nothing; its EXECUTE runs it (see
     sql/prepared.py)."""
     cur.take("PREPARE")
+    after = cur.peek(1)
+    if cur.at("TRANSACTION") and after is not None and after.kind == STRING:
+        # PostgreSQL's PREPARE TRANSACTION 'id': the session's transaction ends (kept for
+        # a later COMMIT PREPARED), as at a COMMIT.
+        return StatementInfo("commit", object_type="prepared")
     return StatementInfo("prepare", table=cur.name())
 
 
