@@ -643,7 +643,7 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
         if cur.take("USING"):  # MySQL: CREATE INDEX i USING {BTREE | HASH} ON t
             cur.pos += 1
         cur.take("ON")
-        cur.take("ONLY")
+        _take_only(cur, dialect)
         table = cur.name()
         return StatementInfo("create_index", table=table, index=index, unique=unique,
                              concurrently=concurrently, if_exists=if_exists,
@@ -819,10 +819,29 @@ def _name_list(cur: Cursor) -> list[Name]:
     return names
 
 
+#: After ONLY, the words that show it was a table's name (the generic dialect's reading).
+_AFTER_A_TABLE = frozenset({"WHERE", "SET", "AS", "USING", "FROM", "PARTITION", "ADD",
+                            "DROP", "ALTER", "RENAME", "MODIFY", "CHANGE", "CASCADE",
+                            "RESTRICT"})
+
+
+def _take_only(cur: Cursor, dialect: str | None) -> None:
+    """Step over PostgreSQL's ONLY before a table name. It is a reserved word there
+    only: on MySQL/MariaDB ``only`` may name the table itself (with an alias after it);
+    elsewhere (SQLite, which has no ONLY, or no dialect) it is the keyword unless what
+    follows shows it was the name."""
+    if dialect == "mysql" or not cur.at("ONLY"):
+        return
+    following = cur.peek(1)
+    if dialect == "postgres" or (following is not None and following.kind in (WORD, QUOTED)
+                                 and following.up not in _AFTER_A_TABLE):
+        cur.pos += 1
+
+
 def _truncate(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("TRUNCATE")
     cur.take("TABLE")
-    cur.take("ONLY")
+    _take_only(cur, dialect)
     tables = _name_list(cur)
     cascade = any(t.up == "CASCADE" for t in cur.rest())
     return StatementInfo("truncate", table=tables[0] if tables else None, tables=tuple(tables),
@@ -834,7 +853,7 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
     while cur.take("LOW_PRIORITY|QUICK|IGNORE"):
         pass
     from_first = cur.take("FROM")
-    cur.take("ONLY")
+    _take_only(cur, dialect)
     targets = _delete_targets(cur)
     if not targets:
         return StatementInfo("delete", has_where=_has_where(cur.rest(), dialect))
@@ -844,7 +863,7 @@ def _delete(cur: Cursor, dialect: str | None) -> StatementInfo:
         # FROM a USING users AS a). PostgreSQL's USING names other tables, and refuses one
         # aliased as the target, so the target stays itself there.
         cur.pos += 1
-        aliases = _table_aliases(cur)
+        aliases = _table_aliases(cur, dialect)
         targets = [aliases.get(t.name, t) if t.schema is None else t for t in targets]
     else:
         targets = targets[:1]
@@ -874,9 +893,11 @@ _REFERENCE_END = frozenset({"WHERE", "ORDER", "LIMIT", "RETURNING"})
 _SUBQUERY = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
 
 
-def _table_aliases(cur: Cursor) -> dict[str, Name]:
+def _table_aliases(cur: Cursor, dialect: str | None = None) -> dict[str, Name]:
     """The table references from the cursor to WHERE, by alias and by name."""
     aliases: dict[str, Name] = {}
+    # ONLY is a word of PostgreSQL's (USING ONLY t); MySQL and SQLite may name a table so.
+    join_words = _JOIN_WORDS - {"ONLY"} if dialect in ("mysql", "sqlite") else _JOIN_WORDS
     expect_table = True
     while (tok := cur.peek()) is not None and tok.up not in _REFERENCE_END:
         if tok.kind == PUNCT:
@@ -890,7 +911,7 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
             expect_table = tok.text == ","
             cur.pos += 1
             continue
-        if tok.kind == WORD and tok.up in _JOIN_WORDS:
+        if tok.kind == WORD and tok.up in join_words:
             expect_table = True
             cur.pos += 1
             continue
@@ -912,7 +933,7 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
         cur.take("AS")
         alias = cur.peek()
         if alias is not None and alias.kind in (WORD, QUOTED) and not (
-                alias.kind == WORD and alias.up in _JOIN_WORDS | _REFERENCE_END
+                alias.kind == WORD and alias.up in join_words | _REFERENCE_END
                 | {"ON", "USING"}):
             aliases[alias.text.lower() if alias.kind == WORD else alias.text] = name
             cur.pos += 1
@@ -921,7 +942,8 @@ def _table_aliases(cur: Cursor) -> dict[str, Name]:
 
 def _update(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("UPDATE")
-    cur.take("LOW_PRIORITY|IGNORE|ONLY")
+    cur.take("LOW_PRIORITY|IGNORE")
+    _take_only(cur, dialect)
     cur.take("OR")
     cur.take("ROLLBACK|ABORT|REPLACE|FAIL|IGNORE")
     table = cur.name()
