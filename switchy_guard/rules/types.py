@@ -102,37 +102,30 @@ def _split_type(text: str) -> tuple[str, list[str]]:
 
 def _first_arguments(text: str) -> tuple[int, int, list[str]] | None:
     """Where the first parenthesised argument list starts and ends, and its arguments
-    split at the commas outside quotes and inner parentheses; None when there is none
-    or it is not closed."""
+    split at the commas outside quoted labels; None when there is none or it is not
+    closed."""
     start = text.find("(")
-    if start < 0:
-        return None
     args: list[str] = []
-    piece = start + 1
-    depth = 0
-    index = start + 1
+    piece = index = start + 1
     while index < len(text):
         char = text[index]
-        if char == "'":  # a label: '' and \' do not end it
-            index += 1
-            while index < len(text):
-                if text[index] == "\\" or text[index:index + 2] == "''":
-                    index += 2
-                elif text[index] == "'":
-                    break
-                else:
-                    index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        elif char == ")" or (char == "," and not depth):
+        if char == "'":  # a label: a comma or a parenthesis in it separates nothing
+            index = _label_end(text, index + 1)
+        elif char in ",)":
             args.append(text[piece:index].strip())
             piece = index + 1
             if char == ")":
                 return start, index + 1, args
         index += 1
     return None
+
+
+def _label_end(text: str, index: int) -> int:
+    """The closing quote of the label read from ``index`` (a doubled ``''`` reads as
+    two labels back to back, which splits the same); MySQL's ``\\'`` does not close it."""
+    while index < len(text) and text[index] != "'":
+        index += 2 if text[index] == "\\" else 1
+    return index
 
 
 def _number(text: str | None) -> float | None:
@@ -143,7 +136,8 @@ def _number(text: str | None) -> float | None:
 
 
 def _labels(args: list[str]) -> tuple[str, ...]:
-    return tuple(a.strip().strip("'") for a in args)
+    """The labels as written between their quotes (``'x\\''`` keeps its escaped quote)."""
+    return tuple(a[1:-1] if len(a) > 1 and a[0] == a[-1] == "'" else a for a in args)
 
 
 def parse_type(text: str, dialect: str | None = None,

@@ -630,10 +630,17 @@ def test_enum_labels_with_parentheses_or_commas_lose_what_they_lose(old: str, ne
     ("enum('a,b','c')", "enum", ("a,b", "c")),
     ("SET('x)', 'y(')", "set", ("x)", "y(")),
     ("enum('a\\',b', 'c')", "enum", ("a\\',b", "c")),
+    ("enum('x\\'', 'y,z')", "enum", ("x\\'", "y,z")),
+    ("enum('', 'a,b')", "enum", ("", "a,b")),
+    ("enum('it''s, ok', 'x')", "enum", ("it''s, ok", "x")),
+    ("timestamp(3) with time zone", "timestamp with time zone", ()),
 ])
 def test_enum_labels_are_read_at_the_commas_outside_quotes(
         text: str, base: str, labels: tuple[str, ...]) -> None:
     column = parse_type(text, M)
+    if not labels:
+        assert (column.family, column.name, column.size) == ("timestamptz", base, 3)
+        return
     assert (column.family, column.name, column.labels) == ("enum", base, labels)
 
 
