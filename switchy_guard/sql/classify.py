@@ -1044,7 +1044,8 @@ def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
 
 def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("ALTER")
-    cur.take("ONLINE|IGNORE")
+    cur.take("ONLINE")  # MariaDB: ALTER [ONLINE] [IGNORE] TABLE
+    cur.take("IGNORE")
     if not cur.take("TABLE"):
         for word in _ALTER_OTHER:
             if cur.at(word):
@@ -1055,6 +1056,11 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     table = cur.name()
     if table is None:
         return StatementInfo("unknown")
+    if _at_punct(cur, "*"):  # PostgreSQL: name * (the descendant tables too, the default)
+        cur.pos += 1
+    if cur.take("WAIT"):  # MariaDB: [WAIT n | NOWAIT] before the actions
+        cur.pos += 1
+    cur.take("NOWAIT")
     actions: list[AlterAction] = []
     options: dict[str, str] = {}
     listing = False  # the part before named partitions: MySQL's PARTITION p1, p2 ...
@@ -1067,7 +1073,9 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
                 names = f"{actions[-1].constraint}, {part[0].text}"
                 actions[-1] = dataclasses.replace(actions[-1], constraint=names)
             continue
-        listing = (part[0].up in _PARTITION_LISTS and any(t.up == "PARTITION" for t in part)
+        # REORGANIZE PARTITION p1, p2 INTO (...) lists its names too
+        listing = (part[0].up in _PARTITION_LISTS | {"REORGANIZE"}
+                   and any(t.up == "PARTITION" for t in part)
                    and not any(t.text == "(" for t in part))
         action = _alter_action(Cursor(part), options)
         if action is not None:
@@ -1090,9 +1098,11 @@ _PARTITION_LISTS = frozenset({"DROP", "TRUNCATE", "DISCARD", "IMPORT", "ANALYZE"
 
 
 def _more_partitions(part: list[Tok]) -> bool:
-    """Whether ``part`` is one more name of a partition list (``p2`` or ``p2 TABLESPACE``)."""
+    """Whether ``part`` is one more name of a partition list (``p2``, ``p2 TABLESPACE``,
+    ``p2 INTO (...)``)."""
     return (part[0].kind in (WORD, QUOTED) and part[0].up != "FORCE"
-            and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")))
+            and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")
+                 or part[1].up == "INTO"))
 
 
 _PARTITION_ACTIONS = {"DROP": "drop_partition", "TRUNCATE": "truncate_partition"}
@@ -1106,6 +1116,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
     if cur.at("DROP|TRUNCATE", "PARTITION"):
         # MySQL: the partitions' rows go with them (``constraint`` names them; ALL: "all").
         cur.pos += 2
+        cur.take("IF", "EXISTS")  # MariaDB
         partition = cur.name()
         return AlterAction(_PARTITION_ACTIONS[first.up],
                            constraint=partition.name if partition else None)
@@ -1153,6 +1164,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return dataclasses.replace(action, column=col)
     if cur.take("MODIFY"):
         cur.take("COLUMN")
+        cur.take("IF", "EXISTS")  # MariaDB
         definition = _column_definition(cur.rest())
         if definition is None:
             return _unknown_action(cur)
@@ -1162,6 +1174,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
                            generated=_generated(cur.rest()[1:]))
     if cur.take("CHANGE"):
         cur.take("COLUMN")
+        cur.take("IF", "EXISTS")  # MariaDB
         old = cur.name()
         definition = _column_definition(cur.rest())
         if old is None or definition is None:
@@ -1314,7 +1327,10 @@ _INDEX_KINDS = frozenset({"index", "fulltext", "spatial"})
 def _alter_add(cur: Cursor) -> AlterAction:
     if cur.at("PARTITION"):
         return AlterAction("other")  # MySQL: ADD PARTITION (PARTITION p ...), no column
-    named = cur.name() if cur.take("CONSTRAINT") else None
+    # MySQL/MariaDB: ADD CONSTRAINT [symbol] PRIMARY KEY ...: the symbol may be left out
+    named = None
+    if cur.take("CONSTRAINT") and not cur.at("PRIMARY|UNIQUE|FOREIGN|CHECK"):
+        named = cur.name()
     kind = _constraint_kind(cur)
     if kind is not None:
         # PostgreSQL: ``UNIQUE USING INDEX i`` adopts a built index (``UNIQUE (c) USING
@@ -1385,6 +1401,7 @@ def _alter_drop(cur: Cursor) -> AlterAction:
     if cur.take("PRIMARY", "KEY"):
         return AlterAction("drop_constraint", constraint="primary_key")
     if cur.take("INDEX|KEY"):
+        cur.take("IF", "EXISTS")  # MariaDB
         name = cur.name()
         return AlterAction("drop_index", constraint=name.name if name else None)
     if cur.take("DEFAULT"):
