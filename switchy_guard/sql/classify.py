@@ -67,6 +67,10 @@ class AlterAction:
     #: AS IDENTITY), ``expression`` (GENERATED ALWAYS AS (...), MySQL's AS (...)),
     #: ``auto_increment``; None for a plain column.
     generated: str | None = None
+    #: add_column with ``generated`` ``expression``: ``stored`` or ``virtual`` as its
+    #: definition says (MariaDB's PERSISTENT is stored); None when it says neither and the
+    #: server's default applies (PostgreSQL: stored before 18; MySQL/MariaDB: virtual).
+    storage: str | None = None
     #: MySQL's MODIFY/CHANGE: the definition replaces the column's whole one, so a NOT
     #: NULL or DEFAULT it leaves out is dropped (``generated`` is set for them too).
     redefines: bool = False
@@ -1350,9 +1354,14 @@ def _alter_add(cur: Cursor) -> AlterAction:
         return _unknown_action(cur)
     name, type_, not_null, default = definition
     words = _top_level_words(cur.rest()[1:])
+    generated = _generated(cur.rest()[1:])
+    storage = None
+    if generated == "expression":  # the words after its (expression), not the statement's
+        storage = ("stored" if {"STORED", "PERSISTENT"} & set(words)
+                   else "virtual" if "VIRTUAL" in words else None)
     return AlterAction("add_column", column=name, type=type_, not_null=not_null,
                        default=default, position="FIRST" in words or "AFTER" in words,
-                       generated=_generated(cur.rest()[1:]),
+                       generated=generated, storage=storage,
                        inline=tuple(_INLINE[w] for w in words if w in _INLINE))
 
 

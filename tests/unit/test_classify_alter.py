@@ -52,7 +52,8 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
     # the words of a generated expression are not the column's constraints
     ((P,), "ALTER TABLE t ADD COLUMN c boolean GENERATED ALWAYS AS (a IN (SELECT 1) "
            "AND unique_ok(a)) STORED",
-     (A("add_column", column="c", type="boolean", generated="expression"),)),
+     (A("add_column", column="c", type="boolean", generated="expression",
+        storage="stored"),)),
     ((P, M, S, None), "ALTER TABLE t DROP COLUMN c",
      (A("drop_column", column="c"),)),
     ((P, M), "ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE",
@@ -492,3 +493,48 @@ def test_mysql_reorganize_partition_list_into() -> None:
 def test_the_findings_of_the_statements_once_misread(
         sql: str, dialect: str, expected: dict[str, list[str]]) -> None:
     assert messages_for(sql, dialect) == expected
+
+
+# -- SG412: STORED or VIRTUAL is a column's, not the statement's -------------------------
+
+STORED_TEXT = ("adds stored generated column users.{}: every row is rewritten under an "
+               "exclusive lock to compute it")
+
+
+@pytest.mark.parametrize(("sql", "dialect", "stored"), [
+    # a column named virtual beside a stored one
+    ("ALTER TABLE users ADD COLUMN a int GENERATED ALWAYS AS (id * 2) STORED, "
+     "ADD COLUMN virtual int", P, ["a"]),
+    ("ALTER TABLE users ADD COLUMN a int GENERATED ALWAYS AS (id * 2) STORED, "
+     "ADD COLUMN b int GENERATED ALWAYS AS (id * 3) VIRTUAL", P, ["a"]),
+    ("ALTER TABLE users ADD COLUMN b int GENERATED ALWAYS AS (id * 3) VIRTUAL, "
+     "ADD COLUMN a int GENERATED ALWAYS AS (id * 2) STORED", P, ["a"]),
+    ("ALTER TABLE users ADD COLUMN a int AS (id * 2) STORED, "
+     "ADD COLUMN b int AS (id * 3) VIRTUAL", M, ["a"]),
+    ("ALTER TABLE users ADD COLUMN a int AS (id * 2), "
+     "ADD COLUMN b int AS (id * 3) PERSISTENT", M, ["b"]),
+    ("ALTER TABLE users ADD COLUMN a int AS (id * 2) STORED, ADD COLUMN b int AS (id * 3)",
+     M, ["a"]),
+    # the words of the expression are not the column's
+    ("ALTER TABLE users ADD COLUMN a int AS (CASE WHEN id > 0 THEN 1 END) VIRTUAL, "
+     "ADD COLUMN stored int", M, []),
+    ("ALTER TABLE users ADD COLUMN a int GENERATED ALWAYS AS (id + 1) STORED, "
+     "ADD COLUMN b int GENERATED ALWAYS AS (id + 2) STORED", P, ["a", "b"]),
+])
+def test_sg412_judges_each_generated_column(sql: str, dialect: str,
+                                           stored: list[str]) -> None:
+    found = messages_for(sql, dialect).get("SG412", [])
+    assert found == [STORED_TEXT.format(column) for column in stored]
+
+
+@pytest.mark.parametrize(("sql", "storage"), [
+    ("ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) STORED", "stored"),
+    ("ALTER TABLE t ADD COLUMN c int AS (a + 1) PERSISTENT", "stored"),
+    ("ALTER TABLE t ADD COLUMN c int AS (a + 1) VIRTUAL NOT NULL", "virtual"),
+    ("ALTER TABLE t ADD COLUMN c int AS (a + 1)", None),
+    ("ALTER TABLE t ADD COLUMN virtual int AS (stored + 1)", None),
+    ("ALTER TABLE t ADD COLUMN c int COMMENT 'STORED'", None),
+])
+def test_the_storage_a_generated_column_names(sql: str, storage: str | None) -> None:
+    (action,) = actions(sql, M)
+    assert action.storage == storage
