@@ -1081,9 +1081,10 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
         listing = (part[0].up in _PARTITION_LISTS | {"REORGANIZE"}
                    and any(t.up == "PARTITION" for t in part)
                    and not any(t.text == "(" for t in part))
-        action = _alter_action(Cursor(part), options)
-        if action is not None:
-            actions.append(action)
+        for one in _column_list(part) or [part]:
+            action = _alter_action(Cursor(one), options)
+            if action is not None:
+                actions.append(action)
     rename = next((a for a in actions if a.kind == "rename_table"), None)
     # PostgreSQL 14+: DETACH PARTITION ... CONCURRENTLY cannot run in a transaction block.
     concurrently = dialect in (None, "postgres") and any(
@@ -1107,6 +1108,21 @@ def _more_partitions(part: list[Tok]) -> bool:
     return (part[0].kind in (WORD, QUOTED) and part[0].up != "FORCE"
             and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")
                  or part[1].up == "INTO"))
+
+
+def _column_list(part: list[Tok]) -> list[list[Tok]] | None:
+    """MySQL's ``ADD [COLUMN] [IF NOT EXISTS] (c1 ..., c2 ...)`` as one ``ADD c ...`` each."""
+    cur = Cursor(part)
+    if not cur.take("ADD"):
+        return None
+    cur.take("COLUMN")
+    cur.take("IF", "NOT", "EXISTS")
+    if not _at_punct(cur, "("):
+        return None
+    body = _balanced(cur)
+    if cur.peek() is not None or body[-1].text != ")":
+        return None
+    return [[part[0], *column] for column in split_top_level(body[1:-1])]
 
 
 _PARTITION_ACTIONS = {"DROP": "drop_partition", "TRUNCATE": "truncate_partition"}

@@ -95,6 +95,13 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
     ((M,), "ALTER TABLE t CHANGE a b int AS (x + 1) STORED",
      (A("alter_type", column="a", type="int", new_name="b", generated="expression",
         redefines=True),)),
+    # not a column list as MySQL takes it: not known to be harmless
+    ((M,), "ALTER TABLE t ADD COLUMN (a int",
+     (A("unknown", default="ADD COLUMN(a int"),)),
+    ((M,), "ALTER TABLE t ADD COLUMN ()",
+     (A("unknown", default="ADD COLUMN()"),)),
+    ((M,), "ALTER TABLE t ADD COLUMN (a int) b",
+     (A("unknown", default="ADD COLUMN(a int)b"),)),
     ((M,), "ALTER TABLE t MODIFY (c int)",
      (A("unknown", default="MODIFY(c int)"),)),
     ((M,), "ALTER TABLE t CHANGE COLUMN a",
@@ -538,3 +545,20 @@ def test_sg412_judges_each_generated_column(sql: str, dialect: str,
 def test_the_storage_a_generated_column_names(sql: str, storage: str | None) -> None:
     (action,) = actions(sql, M)
     assert action.storage == storage
+
+
+@pytest.mark.parametrize("sql", [
+    # MySQL/MariaDB: ADD [COLUMN] [IF NOT EXISTS] (col_name column_definition, ...)
+    "ALTER TABLE t ADD COLUMN (a int, b decimal(5, 2) NOT NULL)",
+    "ALTER TABLE t ADD (a int, b decimal(5, 2) NOT NULL)",
+    "ALTER TABLE t ADD COLUMN IF NOT EXISTS (a int, b decimal(5, 2) NOT NULL)",
+])
+def test_mysql_adds_a_list_of_columns(sql: str) -> None:
+    assert actions(sql, M) == (A("add_column", column="a", type="int"),
+                               A("add_column", column="b", type="decimal(5, 2)",
+                                 not_null=True))
+
+
+def test_a_list_of_added_columns_is_checked_column_by_column() -> None:
+    found = messages_for("ALTER TABLE users ADD COLUMN (a int, b int NOT NULL)", M)
+    assert found == {"SG403": ["adds NOT NULL column users.b without a default"]}
