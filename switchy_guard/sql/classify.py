@@ -1164,6 +1164,11 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return _alter_add(cur)
     if cur.take("DROP"):
         return _alter_drop(cur)
+    if cur.at("ALTER", "CHECK") or (cur.at("ALTER", "CONSTRAINT")
+                                    and "ENFORCED" in _top_level_words(cur.rest())):
+        # [NOT] ENFORCED: every row checked, or later writes no longer are (MySQL 8,
+        # PostgreSQL 18)
+        return _unknown_action(cur)
     if cur.at("ALTER", "CONSTRAINT|INDEX|KEY"):
         return _known_or_unknown(cur)
     if cur.take("ALTER"):
@@ -1347,6 +1352,8 @@ _INDEX_KINDS = frozenset({"index", "fulltext", "spatial"})
 def _alter_add(cur: Cursor) -> AlterAction:
     if cur.at("PARTITION"):
         return AlterAction("other")  # MySQL: ADD PARTITION (PARTITION p ...), no column
+    if cur.at("SYSTEM", "VERSIONING") or cur.at("PERIOD", "FOR"):
+        return _unknown_action(cur)  # MariaDB's history rows and periods: no column
     # MySQL/MariaDB: ADD CONSTRAINT [symbol] PRIMARY KEY ...: the symbol may be left out
     named = None
     if cur.take("CONSTRAINT") and not cur.at("PRIMARY|UNIQUE|FOREIGN|CHECK"):
@@ -1419,6 +1426,8 @@ def _generated(toks: list[Tok]) -> str | None:
 
 
 def _alter_drop(cur: Cursor) -> AlterAction:
+    if cur.at("SYSTEM", "VERSIONING") or cur.at("PERIOD", "FOR"):
+        return _unknown_action(cur)  # MariaDB: DROP SYSTEM VERSIONING deletes the history
     if cur.take("CONSTRAINT") or cur.take("FOREIGN", "KEY") or cur.take("CHECK"):
         cur.take("IF", "EXISTS")
         name = cur.name()

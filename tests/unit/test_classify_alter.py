@@ -562,3 +562,25 @@ def test_mysql_adds_a_list_of_columns(sql: str) -> None:
 def test_a_list_of_added_columns_is_checked_column_by_column() -> None:
     found = messages_for("ALTER TABLE users ADD COLUMN (a int, b int NOT NULL)", M)
     assert found == {"SG403": ["adds NOT NULL column users.b without a default"]}
+
+
+@pytest.mark.parametrize(("sql", "dialect", "text"), [
+    # MariaDB's system-versioned tables and periods: no column of that name (DROP SYSTEM
+    # VERSIONING deletes the history rows)
+    ("ALTER TABLE t ADD SYSTEM VERSIONING", M, "ADD SYSTEM VERSIONING"),
+    ("ALTER TABLE t DROP SYSTEM VERSIONING", M, "DROP SYSTEM VERSIONING"),
+    ("ALTER TABLE t ADD PERIOD FOR SYSTEM_TIME (s, e)", M, "ADD PERIOD FOR SYSTEM_TIME(s, e)"),
+    ("ALTER TABLE t DROP PERIOD FOR SYSTEM_TIME", M, "DROP PERIOD FOR SYSTEM_TIME"),
+    # [NOT] ENFORCED (MySQL's CHECK constraints, PostgreSQL 18's): ENFORCED checks every
+    # row, NOT ENFORCED lets later writes break the constraint
+    ("ALTER TABLE t ALTER CONSTRAINT ck NOT ENFORCED", M, "ALTER CONSTRAINT ck NOT ENFORCED"),
+    ("ALTER TABLE t ALTER CONSTRAINT fk ENFORCED", P, "ALTER CONSTRAINT fk ENFORCED"),
+    ("ALTER TABLE t ALTER CHECK ck ENFORCED", M, "ALTER CHECK ck ENFORCED"),
+])
+def test_actions_that_only_look_like_known_ones(sql: str, dialect: str, text: str) -> None:
+    assert actions(sql, dialect) == (A("unknown", default=text),)
+
+
+def test_a_column_named_system_or_period() -> None:
+    assert actions("ALTER TABLE t ADD COLUMN system int, DROP period", M) == (
+        A("add_column", column="system", type="int"), A("drop_column", column="period"))
