@@ -656,8 +656,11 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
 def _lock_options(toks: list[Tok]) -> dict[str, str]:
     """MySQL's ``ALGORITHM [=] x`` and ``LOCK [=] y`` after CREATE INDEX's column list."""
     options: dict[str, str] = {}
+    depth = 0  # not the words of the column list: a column may be named algorithm
     for index, tok in enumerate(toks):
-        if tok.kind == WORD and tok.up in ("ALGORITHM", "LOCK"):
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        elif depth == 0 and tok.kind == WORD and tok.up in ("ALGORITHM", "LOCK"):
             value = toks[index + 1:index + 3]
             if value and value[0].text == "=":
                 value = value[1:]

@@ -396,6 +396,10 @@ def test_a_lone_option_word_is_an_unknown_action() -> None:
     ("CREATE INDEX i ON t (c)", {}),
     ("CREATE INDEX i ON t (c) ALGORITHM =", {}),
     ("CREATE INDEX i ON t (c) ALGORITHM", {}),
+    # ALGORITHM is no reserved word: a column may be named so (LOCK must be quoted)
+    ("CREATE INDEX i ON t (algorithm)", {}),
+    ("CREATE INDEX i ON t (algorithm, `lock`) LOCK = NONE", {"LOCK": "NONE"}),
+    ("CREATE INDEX i ON t ((algorithm + 1)) ALGORITHM = COPY", {"ALGORITHM": "COPY"}),
 ])
 def test_create_index_lock_options(sql: str, options: dict[str, str]) -> None:
     assert classify(sql, M).options == options
