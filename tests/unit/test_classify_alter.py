@@ -45,6 +45,13 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
      (A("add_column", column="c", type="varchar(9)", default="'FIRST'", inline=("check",)),)),
     ((M,), "ALTER TABLE t ADD COLUMN first_seen int",
      (A("add_column", column="first_seen", type="int"),)),
+    ((P,), 'ALTER TABLE t ADD COLUMN c int REFERENCES "AFTER" (id)',
+     (A("add_column", column="c", type="int", inline=("foreign_key",)),)),
+    # a column named identity in a check generates nothing
+    ((P, M), "ALTER TABLE t ADD COLUMN c int CHECK (identity > 0)",
+     (A("add_column", column="c", type="int", inline=("check",)),)),
+    ((P, M), "ALTER TABLE t ADD COLUMN c int AS",
+     (A("add_column", column="c", type="int"),)),
     ((P,), "ALTER TABLE t ADD COLUMN c int UNIQUE REFERENCES u (id) CHECK (c > 0)",
      (A("add_column", column="c", type="int", inline=("unique", "foreign_key", "check")),)),
     ((P, M), "ALTER TABLE t ADD COLUMN id int PRIMARY KEY",
@@ -174,6 +181,13 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
      (A("other"),)),
     ((P, M), "ALTER TABLE t FROBNICATE",
      (A("unknown", default="FROBNICATE"),)),
+    # the first words of a harmless action, not all of them
+    ((P, M), "ALTER TABLE t ENABLE",
+     (A("unknown", default="ENABLE"),)),
+    ((P,), "ALTER TABLE t ENABLE REPLICA",
+     (A("unknown", default="ENABLE REPLICA"),)),
+    ((M,), "ALTER TABLE t AUTO_INCREMENT",
+     (A("other"),)),
     # -- constraints and indexes --------------------------------------------------------
     ((P,), "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) NOT VALID",
      (A("add_constraint", constraint="foreign_key", not_valid=True, name="fk"),)),
@@ -413,6 +427,7 @@ def test_create_index_lock_options(sql: str, options: dict[str, str]) -> None:
     ("ALTER TABLE t DETACH PARTITION p FINALIZE", P, False),
     ("ALTER TABLE t RENAME COLUMN concurrently TO c", P, False),
     ("ALTER TABLE t ADD COLUMN concurrently int, DETACH PARTITION p", P, False),
+    ("ALTER TABLE t SET (fillfactor = 70), DETACH PARTITION p CONCURRENTLY", P, True),
 ])
 def test_detach_concurrently_runs_outside_a_transaction(
         sql: str, dialect: str | None, concurrently: bool) -> None:
@@ -588,3 +603,44 @@ def test_actions_that_only_look_like_known_ones(sql: str, dialect: str, text: st
 def test_a_column_named_system_or_period() -> None:
     assert actions("ALTER TABLE t ADD COLUMN system int, DROP period", M) == (
         A("add_column", column="system", type="int"), A("drop_column", column="period"))
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    # a name after a comma continues only a partition list: elsewhere it is no action
+    # the reader knows, reported (SG603), never dropped in silence
+    ("ALTER TABLE t DROP COLUMN a, b",
+     (A("drop_column", column="a"), A("unknown", default="b"))),
+    ("ALTER TABLE t REORGANIZE PARTITION p1 INTO (PARTITION p2 VALUES LESS THAN (5)), b",
+     (A("other"), A("unknown", default="b"))),
+    ("ALTER TABLE t ANALYZE PARTITION p1, p2, DROP COLUMN c",
+     (A("other"), A("drop_column", column="c"))),
+])
+def test_a_stray_name_is_never_swallowed(sql: str, expected: tuple[A, ...]) -> None:
+    assert actions(sql, M) == expected
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    # a statement cut short: the reader invents no name and does not fail
+    ("ALTER TABLE t DROP PARTITION", A("drop_partition")),
+    ("ALTER TABLE t EXCHANGE PARTITION", A("exchange_partition")),
+    ("ALTER TABLE t DROP CONSTRAINT", A("drop_constraint")),
+    ("ALTER TABLE t DROP INDEX", A("drop_index")),
+    ("ALTER TABLE t DROP COLUMN", A("drop_column")),
+    ("ALTER TABLE t RENAME COLUMN a TO", A("rename_column", column="a")),
+    ("ALTER TABLE t VALIDATE CONSTRAINT", A("validate_constraint")),
+    ("ALTER TABLE t ALTER COLUMN", A("unknown", default="ALTER COLUMN")),
+    # DEFAULT is a reserved word, no column's name: nothing to drop the data of
+    ("ALTER TABLE t DROP DEFAULT", A("drop_default")),
+])
+def test_a_statement_cut_short(sql: str, expected: A) -> None:
+    assert actions(sql, None) == (expected,)
+
+
+def test_an_option_without_its_value() -> None:
+    assert classify("ALTER TABLE t ALGORITHM =", M).options == {"ALGORITHM": ""}
+
+
+def test_an_unknown_action_quotes_at_most_80_characters() -> None:
+    words = " ".join(f"word{n}" for n in range(40))
+    (action,) = actions(f"ALTER TABLE t FROBNICATE {words}", P)
+    assert action == A("unknown", default=f"FROBNICATE {words}"[:80])
