@@ -52,6 +52,18 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
      (A("add_column", column="c", type="int", inline=("check",)),)),
     ((P, M), "ALTER TABLE t ADD COLUMN c int AS",
      (A("add_column", column="c", type="int"),)),
+    # SQLite: the type may be left out
+    ((S,), "ALTER TABLE t ADD COLUMN c REFERENCES u (id)",
+     (A("add_column", column="c", type="", inline=("foreign_key",)),)),
+    ((S,), "ALTER TABLE t ADD COLUMN c AS (a * 2)",
+     (A("add_column", column="c", type="", generated="expression"),)),
+    ((M,), "ALTER TABLE t ADD COLUMN c decimal(10, 2) AS (a * 2) STORED",
+     (A("add_column", column="c", type="decimal(10, 2)", generated="expression",
+        storage="stored"),)),
+    ((M,), "ALTER TABLE t ADD COLUMN id int COMMENT 'key' AUTO_INCREMENT",
+     (A("add_column", column="id", type="int", generated="auto_increment"),)),
+    ((P,), "ALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY",
+     (A("add_column", column="id", type="bigint", generated="identity"),)),
     ((P,), "ALTER TABLE t ADD COLUMN c int UNIQUE REFERENCES u (id) CHECK (c > 0)",
      (A("add_column", column="c", type="int", inline=("unique", "foreign_key", "check")),)),
     ((P, M), "ALTER TABLE t ADD COLUMN id int PRIMARY KEY",
@@ -627,6 +639,7 @@ def test_a_stray_name_is_never_swallowed(sql: str, expected: tuple[A, ...]) -> N
     ("ALTER TABLE t DROP INDEX", A("drop_index")),
     ("ALTER TABLE t DROP COLUMN", A("drop_column")),
     ("ALTER TABLE t RENAME COLUMN a TO", A("rename_column", column="a")),
+    ("ALTER TABLE t RENAME a TO", A("rename_column", column="a")),
     ("ALTER TABLE t VALIDATE CONSTRAINT", A("validate_constraint")),
     ("ALTER TABLE t ALTER COLUMN", A("unknown", default="ALTER COLUMN")),
     # DEFAULT is a reserved word, no column's name: nothing to drop the data of
@@ -644,3 +657,9 @@ def test_an_unknown_action_quotes_at_most_80_characters() -> None:
     words = " ".join(f"word{n}" for n in range(40))
     (action,) = actions(f"ALTER TABLE t FROBNICATE {words}", P)
     assert action == A("unknown", default=f"FROBNICATE {words}"[:80])
+
+
+def test_a_rewrite_quotes_at_most_80_characters() -> None:
+    method = "m" * 63  # PostgreSQL's longest name
+    (action,) = actions(f"ALTER TABLE t SET ACCESS METHOD {method}", P)
+    assert action == A("rewrite", default=f"SET ACCESS METHOD {method}"[:80])
