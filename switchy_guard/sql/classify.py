@@ -1417,9 +1417,7 @@ def _generated(toks: list[Tok]) -> str | None:
             continue
         if tok.up == "AUTO_INCREMENT":
             return "auto_increment"
-        if tok.up == "IDENTITY":
-            return "identity"
-        if tok.up == "AS":
+        if tok.up == "AS":  # IDENTITY alone is a name (REFERENCES identity), not a kind
             following = toks[index + 1] if index + 1 < len(toks) else None
             if following is not None and following.up == "IDENTITY":
                 return "identity"

@@ -671,3 +671,12 @@ def test_a_rewrite_quotes_at_most_80_characters() -> None:
     method = "m" * 63  # PostgreSQL's longest name
     (action,) = actions(f"ALTER TABLE t SET ACCESS METHOD {method}", P)
     assert action == A("rewrite", default=f"SET ACCESS METHOD {method}"[:80])
+
+
+def test_a_reference_to_a_table_named_identity_generates_nothing() -> None:
+    # IDENTITY is no reserved word: only GENERATED ... AS IDENTITY makes an identity
+    sql = "ALTER TABLE users ADD COLUMN c int NOT NULL REFERENCES identity (id)"
+    assert actions(sql, P) == (A("add_column", column="c", type="int", not_null=True,
+                                 inline=("foreign_key",)),)
+    assert messages_for(sql, P)["SG403"] == [
+        "adds NOT NULL column users.c without a default"]
