@@ -50,6 +50,8 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
     # a column named identity in a check generates nothing
     ((P, M), "ALTER TABLE t ADD COLUMN c int CHECK (identity > 0)",
      (A("add_column", column="c", type="int", inline=("check",)),)),
+    ((M,), "ALTER TABLE t ADD COLUMN c int CHECK (auto_increment > 0)",
+     (A("add_column", column="c", type="int", inline=("check",)),)),
     ((P, M), "ALTER TABLE t ADD COLUMN c int AS",
      (A("add_column", column="c", type="int"),)),
     # SQLite: the type may be left out
