@@ -160,15 +160,13 @@ def _each_table(tables: list[Name], ctx: StatementContext, what: str,
 
 
 def _generated_stored(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
-    words = set(_words(tokenize(ctx.statement.text, ctx.dialect)))
-    # PostgreSQL's generated columns are stored (VIRTUAL is PostgreSQL 18's default);
-    # MySQL/MariaDB's are VIRTUAL unless they say STORED (MariaDB: PERSISTENT).
-    stored = ("VIRTUAL" not in words if ctx.dialect != "mysql"
-              else bool(words & {"STORED", "PERSISTENT"}))
-    if not stored:
-        return
     for action in info.actions:
-        if action.kind == "add_column" and action.generated == "expression":
+        # Each column's own STORED / VIRTUAL: PostgreSQL's generated columns are stored
+        # (VIRTUAL is PostgreSQL 18's default); MySQL/MariaDB's are VIRTUAL unless they
+        # say STORED (MariaDB: PERSISTENT).
+        stored = action.storage == "stored" or (
+            action.storage is None and ctx.dialect != "mysql")
+        if action.kind == "add_column" and action.generated == "expression" and stored:
             yield (f"adds stored generated column {info.table}.{action.column}: every row "
                    "is rewritten under an exclusive lock to compute it")
 

@@ -67,6 +67,10 @@ class AlterAction:
     #: AS IDENTITY), ``expression`` (GENERATED ALWAYS AS (...), MySQL's AS (...)),
     #: ``auto_increment``; None for a plain column.
     generated: str | None = None
+    #: add_column with ``generated`` ``expression``: ``stored`` or ``virtual`` as its
+    #: definition says (MariaDB's PERSISTENT is stored); None when it says neither and the
+    #: server's default applies (PostgreSQL: stored before 18; MySQL/MariaDB: virtual).
+    storage: str | None = None
     #: MySQL's MODIFY/CHANGE: the definition replaces the column's whole one, so a NOT
     #: NULL or DEFAULT it leaves out is dropped (``generated`` is set for them too).
     redefines: bool = False
@@ -679,8 +683,11 @@ def _create(cur: Cursor, dialect: str | None) -> StatementInfo:
 def _lock_options(toks: list[Tok]) -> dict[str, str]:
     """MySQL's ``ALGORITHM [=] x`` and ``LOCK [=] y`` after CREATE INDEX's column list."""
     options: dict[str, str] = {}
+    depth = 0  # not the words of the column list: a column may be named algorithm
     for index, tok in enumerate(toks):
-        if tok.kind == WORD and tok.up in ("ALGORITHM", "LOCK"):
+        if tok.kind == PUNCT:
+            depth += tok.text.count("(") - tok.text.count(")")
+        elif depth == 0 and tok.kind == WORD and tok.up in ("ALGORITHM", "LOCK"):
             value = toks[index + 1:index + 3]
             if value and value[0].text == "=":
                 value = value[1:]
@@ -1103,7 +1110,8 @@ def _rename(cur: Cursor, dialect: str | None) -> StatementInfo:
 
 def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     cur.take("ALTER")
-    cur.take("ONLINE|IGNORE")
+    cur.take("ONLINE")  # MariaDB: ALTER [ONLINE] [IGNORE] TABLE
+    cur.take("IGNORE")
     if not cur.take("TABLE"):
         for word in _ALTER_OTHER:
             if cur.at(word):
@@ -1114,6 +1122,11 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
     table = cur.name()
     if table is None:
         return StatementInfo("unknown")
+    if _at_punct(cur, "*"):  # PostgreSQL: name * (the descendant tables too, the default)
+        cur.pos += 1
+    if cur.take("WAIT"):  # MariaDB: [WAIT n | NOWAIT] before the actions
+        cur.pos += 1
+    cur.take("NOWAIT")
     actions: list[AlterAction] = []
     options: dict[str, str] = {}
     listing = False  # the part before named partitions: MySQL's PARTITION p1, p2 ...
@@ -1126,11 +1139,14 @@ def _alter(cur: Cursor, dialect: str | None) -> StatementInfo:
                 names = f"{actions[-1].constraint}, {part[0].text}"
                 actions[-1] = dataclasses.replace(actions[-1], constraint=names)
             continue
-        listing = (part[0].up in _PARTITION_LISTS and any(t.up == "PARTITION" for t in part)
+        # REORGANIZE PARTITION p1, p2 INTO (...) lists its names too
+        listing = (part[0].up in _PARTITION_LISTS | {"REORGANIZE"}
+                   and any(t.up == "PARTITION" for t in part)
                    and not any(t.text == "(" for t in part))
-        action = _alter_action(Cursor(part), options)
-        if action is not None:
-            actions.append(action)
+        for one in _column_list(part) or [part]:
+            action = _alter_action(Cursor(one), options)
+            if action is not None:
+                actions.append(action)
     rename = next((a for a in actions if a.kind == "rename_table"), None)
     # PostgreSQL 14+: DETACH PARTITION ... CONCURRENTLY cannot run in a transaction block.
     concurrently = dialect in (None, "postgres") and any(
@@ -1149,9 +1165,26 @@ _PARTITION_LISTS = frozenset({"DROP", "TRUNCATE", "DISCARD", "IMPORT", "ANALYZE"
 
 
 def _more_partitions(part: list[Tok]) -> bool:
-    """Whether ``part`` is one more name of a partition list (``p2`` or ``p2 TABLESPACE``)."""
+    """Whether ``part`` is one more name of a partition list (``p2``, ``p2 TABLESPACE``,
+    ``p2 INTO (...)``)."""
     return (part[0].kind in (WORD, QUOTED) and part[0].up != "FORCE"
-            and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")))
+            and (len(part) == 1 or (len(part) == 2 and part[1].up == "TABLESPACE")
+                 or part[1].up == "INTO"))
+
+
+def _column_list(part: list[Tok]) -> list[list[Tok]] | None:
+    """MySQL's ``ADD [COLUMN] [IF NOT EXISTS] (c1 ..., c2 ...)`` as one ``ADD c ...`` each."""
+    cur = Cursor(part)
+    if not cur.take("ADD"):
+        return None
+    cur.take("COLUMN")
+    cur.take("IF", "NOT", "EXISTS")
+    if not _at_punct(cur, "("):
+        return None
+    body = _balanced(cur)
+    if cur.peek() is not None or body[-1].text != ")":
+        return None
+    return [[part[0], *column] for column in split_top_level(body[1:-1])]
 
 
 _PARTITION_ACTIONS = {"DROP": "drop_partition", "TRUNCATE": "truncate_partition"}
@@ -1165,6 +1198,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
     if cur.at("DROP|TRUNCATE", "PARTITION"):
         # MySQL: the partitions' rows go with them (``constraint`` names them; ALL: "all").
         cur.pos += 2
+        cur.take("IF", "EXISTS")  # MariaDB
         partition = cur.name()
         return AlterAction(_PARTITION_ACTIONS[first.up],
                            constraint=partition.name if partition else None)
@@ -1192,6 +1226,11 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return _alter_add(cur)
     if cur.take("DROP"):
         return _alter_drop(cur)
+    if cur.at("ALTER", "CHECK") or (cur.at("ALTER", "CONSTRAINT")
+                                    and "ENFORCED" in _top_level_words(cur.rest())):
+        # [NOT] ENFORCED: every row checked, or later writes no longer are (MySQL 8,
+        # PostgreSQL 18)
+        return _unknown_action(cur)
     if cur.at("ALTER", "CONSTRAINT|INDEX|KEY"):
         return _known_or_unknown(cur)
     if cur.take("ALTER"):
@@ -1212,6 +1251,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
         return dataclasses.replace(action, column=col)
     if cur.take("MODIFY"):
         cur.take("COLUMN")
+        cur.take("IF", "EXISTS")  # MariaDB
         definition = _column_definition(cur.rest())
         if definition is None:
             return _unknown_action(cur)
@@ -1221,6 +1261,7 @@ def _alter_action(cur: Cursor, options: dict[str, str]) -> AlterAction | None:
                            generated=_generated(cur.rest()[1:]))
     if cur.take("CHANGE"):
         cur.take("COLUMN")
+        cur.take("IF", "EXISTS")  # MariaDB
         old = cur.name()
         definition = _column_definition(cur.rest())
         if old is None or definition is None:
@@ -1373,7 +1414,12 @@ _INDEX_KINDS = frozenset({"index", "fulltext", "spatial"})
 def _alter_add(cur: Cursor) -> AlterAction:
     if cur.at("PARTITION"):
         return AlterAction("other")  # MySQL: ADD PARTITION (PARTITION p ...), no column
-    named = cur.name() if cur.take("CONSTRAINT") else None
+    if cur.at("SYSTEM", "VERSIONING") or cur.at("PERIOD", "FOR"):
+        return _unknown_action(cur)  # MariaDB's history rows and periods: no column
+    # MySQL/MariaDB: ADD CONSTRAINT [symbol] PRIMARY KEY ...: the symbol may be left out
+    named = None
+    if cur.take("CONSTRAINT") and not cur.at("PRIMARY|UNIQUE|FOREIGN|CHECK"):
+        named = cur.name()
     kind = _constraint_kind(cur)
     if kind is not None:
         # PostgreSQL: ``UNIQUE USING INDEX i`` adopts a built index (``UNIQUE (c) USING
@@ -1393,9 +1439,14 @@ def _alter_add(cur: Cursor) -> AlterAction:
         return _unknown_action(cur)
     name, type_, not_null, default = definition
     words = _top_level_words(cur.rest()[1:])
+    generated = _generated(cur.rest()[1:])
+    storage = None
+    if generated == "expression":  # the words after its (expression), not the statement's
+        storage = ("stored" if {"STORED", "PERSISTENT"} & set(words)
+                   else "virtual" if "VIRTUAL" in words else None)
     return AlterAction("add_column", column=name, type=type_, not_null=not_null,
                        default=default, position="FIRST" in words or "AFTER" in words,
-                       generated=_generated(cur.rest()[1:]),
+                       generated=generated, storage=storage,
                        inline=tuple(_INLINE[w] for w in words if w in _INLINE))
 
 
@@ -1425,9 +1476,7 @@ def _generated(toks: list[Tok]) -> str | None:
             continue
         if tok.up == "AUTO_INCREMENT":
             return "auto_increment"
-        if tok.up == "IDENTITY":
-            return "identity"
-        if tok.up == "AS":
+        if tok.up == "AS":  # IDENTITY alone is a name (REFERENCES identity), not a kind
             following = toks[index + 1] if index + 1 < len(toks) else None
             if following is not None and following.up == "IDENTITY":
                 return "identity"
@@ -1437,6 +1486,8 @@ def _generated(toks: list[Tok]) -> str | None:
 
 
 def _alter_drop(cur: Cursor) -> AlterAction:
+    if cur.at("SYSTEM", "VERSIONING") or cur.at("PERIOD", "FOR"):
+        return _unknown_action(cur)  # MariaDB: DROP SYSTEM VERSIONING deletes the history
     if cur.take("CONSTRAINT") or cur.take("FOREIGN", "KEY") or cur.take("CHECK"):
         cur.take("IF", "EXISTS")
         name = cur.name()
@@ -1444,6 +1495,7 @@ def _alter_drop(cur: Cursor) -> AlterAction:
     if cur.take("PRIMARY", "KEY"):
         return AlterAction("drop_constraint", constraint="primary_key")
     if cur.take("INDEX|KEY"):
+        cur.take("IF", "EXISTS")  # MariaDB
         name = cur.name()
         return AlterAction("drop_index", constraint=name.name if name else None)
     if cur.take("DEFAULT"):
