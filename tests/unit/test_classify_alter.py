@@ -64,8 +64,9 @@ CASES: list[tuple[tuple[str | None, ...], str, tuple[A, ...]]] = [
         storage="stored"),)),
     ((M,), "ALTER TABLE t ADD COLUMN id int COMMENT 'key' AUTO_INCREMENT",
      (A("add_column", column="id", type="int", generated="auto_increment"),)),
+    # An identity column is NOT NULL (PostgreSQL adds the constraint itself).
     ((P,), "ALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY",
-     (A("add_column", column="id", type="bigint", generated="identity"),)),
+     (A("add_column", column="id", type="bigint", generated="identity", not_null=True),)),
     ((P,), "ALTER TABLE t ADD COLUMN c int UNIQUE REFERENCES u (id) CHECK (c > 0)",
      (A("add_column", column="c", type="int", inline=("unique", "foreign_key", "check")),)),
     ((P, M), "ALTER TABLE t ADD COLUMN id int PRIMARY KEY",

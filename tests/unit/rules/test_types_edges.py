@@ -632,6 +632,7 @@ def test_enum_labels_with_parentheses_or_commas_lose_what_they_lose(old: str, ne
     ("enum('a\\',b', 'c')", "enum", ("a\\',b", "c")),
     ("enum('x\\'', 'y,z')", "enum", ("x\\'", "y,z")),
     ("enum('', 'a,b')", "enum", ("", "a,b")),
+    ('ENUM("small", "large")', "enum", ("small", "large")),  # MySQL's double quotes
     ("enum('it''s, ok', 'x')", "enum", ("it''s, ok", "x")),
     ("timestamp(3) with time zone", "timestamp with time zone", ()),
 ])
