@@ -842,8 +842,8 @@ def _take_only(cur: Cursor, dialect: str | None) -> None:
     if dialect == "mysql" or not cur.at("ONLY"):
         return
     following = cur.peek(1)
-    if dialect == "postgres" or (following is not None and following.kind in (WORD, QUOTED)
-                                 and following.up not in _AFTER_A_TABLE):
+    if dialect == "postgres" or (following is not None and (following.kind == QUOTED or (
+            following.kind == WORD and following.up not in _AFTER_A_TABLE))):
         cur.pos += 1
 
 
@@ -905,8 +905,8 @@ _SUBQUERY = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
 def _table_aliases(cur: Cursor, dialect: str | None = None) -> dict[str, Name]:
     """The table references from the cursor to WHERE, by alias and by name."""
     aliases: dict[str, Name] = {}
-    # ONLY is a word of PostgreSQL's (USING ONLY t); MySQL and SQLite may name a table so.
-    join_words = _JOIN_WORDS - {"ONLY"} if dialect in ("mysql", "sqlite") else _JOIN_WORDS
+    # ONLY is a word of PostgreSQL's (USING ONLY t); MySQL may name a table so.
+    join_words = _JOIN_WORDS - {"ONLY"} if dialect == "mysql" else _JOIN_WORDS
     expect_table = True
     while (tok := cur.peek()) is not None and tok.up not in _REFERENCE_END:
         if tok.kind == PUNCT:

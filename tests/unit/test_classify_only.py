@@ -23,6 +23,16 @@ from switchy_guard.sql.classify import Name, classify
     ("TRUNCATE ONLY users", "postgres", "truncate", ("users",)),
     ("TRUNCATE ONLY \"users\" CASCADE", None, "truncate", ("users",)),
     ("DELETE FROM t USING ONLY o WHERE t.id = o.id", "postgres", "delete", ("t",)),
+    # A MySQL table named only, with an alias: not PostgreSQL's ONLY before a table o.
+    ("DELETE FROM only o WHERE o.id = 1", "mysql", "delete", ("only",)),
+    # PostgreSQL: ONLY before a table named add (an unreserved word there), or quoted.
+    ("TRUNCATE ONLY add", "postgres", "truncate", ("add",)),
+    ("TRUNCATE ONLY \"where\"", None, "truncate", ("where",)),
+    # A self-join through ONLY: users u is no alias of the target users.
+    ("DELETE FROM users USING ONLY users u WHERE users.id = u.id", "postgres", "delete",
+     ("users",)),
+    # Past a reference no table can be, the reader goes on to the next one.
+    ("DELETE a FROM 5, users AS a WHERE a.id = 1", "mysql", "delete", ("users",)),
 ])
 def test_the_table_of_a_delete_or_truncate(sql: str, dialect: str | None, kind: str,
                                            tables: tuple[str, ...]) -> None:
@@ -34,6 +44,7 @@ def test_the_table_of_a_delete_or_truncate(sql: str, dialect: str | None, kind: 
     ("UPDATE only SET a = 1", "mysql", "only"),
     ("UPDATE ONLY users SET a = 1", "postgres", "users"),
     ("UPDATE LOW_PRIORITY only SET a = 1", "mysql", "only"),
+    ("UPDATE only o SET o.a = 1", "mysql", "only"),
     ("CREATE INDEX i ON only (a)", "mysql", "only"),
     ("CREATE INDEX i ON ONLY t (a)", "postgres", "t"),
 ])
