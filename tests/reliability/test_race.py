@@ -158,7 +158,11 @@ def test_a_second_migrate_waits_for_a_running_one(
     first = migrate_inside_slow_ab(project)
     try:
         second = project.cli("migrate", "--lock-timeout", "60")
-        second_ended_first = first.poll() is None
+        # Waiting means: when the second run ends, the first has applied everything (it
+        # releases the lock after its last migration). Whether the first's process has
+        # exited yet is a matter of scheduling: under load it may still be shutting down.
+        if second.returncode == 0:
+            assert_all_applied_once(project)
         _out, err = first.communicate(timeout=60)
     finally:
         if first.poll() is None:
@@ -168,7 +172,6 @@ def test_a_second_migrate_waits_for_a_running_one(
     assert (first.returncode, second.returncode) == (0, 0), (
         f"first: {err!r}; second: {second.stderr!r}"
     )
-    assert not second_ended_first, "the second run did not wait for the lock"
     assert "Nothing to do" in second.stdout, second.stdout
     assert_all_applied_once(project)
 
