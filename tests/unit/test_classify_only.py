@@ -47,6 +47,7 @@ def test_the_table_of_a_delete_or_truncate(sql: str, dialect: str | None, kind: 
     ("UPDATE only o SET o.a = 1", "mysql", "only"),
     ("CREATE INDEX i ON only (a)", "mysql", "only"),
     ("CREATE INDEX i ON ONLY t (a)", "postgres", "t"),
+    ("CREATE INDEX i ON ONLY add (a)", "postgres", "add"),
 ])
 def test_the_table_of_an_update_or_index(sql: str, dialect: str, table: str) -> None:
     assert classify(sql, dialect).table == Name(table)
