@@ -148,17 +148,9 @@ UNPARSEABLE_STATEMENT = Rule(
 )
 
 
-def _adds_enum_value(text: str) -> bool:
-    """Whether ``text`` is ``ALTER TYPE name ADD VALUE ...`` (a quoted name may hold
-    any words: only the words outside it count)."""
-    words = [t.up if t.kind == WORD else "" for t in tokenize(text, "postgres")]
-    return words[:2] == ["ALTER", "TYPE"] and any(
-        words[i:i + 2] == ["ADD", "VALUE"] for i in range(3, len(words) - 1))
-
-
 def _enum_value_in_transaction(info: StatementInfo, ctx: StatementContext) -> Iterator[str]:
     version = ctx.server_version
-    if version is None or version >= (12,) or not _adds_enum_value(ctx.statement.text):
+    if version is None or version >= (12,) or _added_value(ctx.statement.text) is None:
         return
     server = ".".join(str(n) for n in version)
     if ctx.statement.block is not None:
